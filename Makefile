@@ -1,0 +1,53 @@
+# Parity — the two commands a fresh machine needs are `make run` and `make test` (README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/parity
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+
+.PHONY: run test lint format typecheck migrate demo check-services e2e worker beat clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then $(BIN)/python manage.py setup_db_roles; fi
+	$(BIN)/python manage.py seed_demo
+	@echo "Parity is starting on http://127.0.0.1:8000 (Ctrl-C to stop)"
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## test: lint, then every test against PostgreSQL and Redis
+test: $(STAMP) lint
+	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/python -m rcm.check_services
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/python manage.py makemigrations --check --dry-run
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+		$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy rcm patients authorizations credentialing claims denials dashboards
+
+worker: $(STAMP)
+	$(BIN)/celery -A rcm worker --loglevel=info
+
+beat: $(STAMP)
+	$(BIN)/celery -A rcm beat --loglevel=info
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from rcm.tenancy.selectors import membership_list
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.ChoiceField(required=False, label="User")
+    patient = forms.UUIDField(required=False, label="Patient id")
+    action = forms.CharField(required=False, max_length=80, help_text="e.g. auth. or patient.view")
+    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        members = membership_list()
+        self.fields["actor"].choices = [("", "Anyone")] + [
+            (str(m.user_id), m.user.email) for m in members
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_to"] < data["date_from"]:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data

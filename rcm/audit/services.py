@@ -1,0 +1,65 @@
+"""Writing the audit trail. Services call `audit_record` for every change; views that show a
+patient's data call `audit_read`. Both take the organization from the tenant context."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import models
+
+from rcm.audit.context import current_actor
+from rcm.audit.models import AuditEvent, Outcome
+from rcm.tenancy.context import require_organization_id
+
+
+def _object_ref(obj: models.Model | None) -> tuple[str, str]:
+    if obj is None:
+        return "", ""
+    return obj._meta.label_lower, str(obj.pk)
+
+
+def audit_record(
+    *,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    patient_id: uuid.UUID | None = None,
+    outcome: str = Outcome.SUCCESS,
+    detail: dict[str, Any] | None = None,
+    organization_id: uuid.UUID | None = None,
+    platform: bool = False,
+) -> AuditEvent:
+    """Append one event for the current organization (or none, for a `platform` event)."""
+    ref_type, ref_id = _object_ref(obj)
+    actor = current_actor()
+    event = AuditEvent(
+        organization_id=None if platform else (organization_id or require_organization_id()),
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        api_key_id=actor.api_key_id,
+        role=actor.role,
+        action=action,
+        object_type=object_type or ref_type,
+        object_id=object_id or ref_id,
+        patient_id=patient_id,
+        request_id=actor.request_id,
+        ip_address=actor.ip_address,
+        user_agent=actor.user_agent[:300],
+        outcome=outcome,
+        detail=detail or {},
+    )
+    # Platform rows bypass TenantModel.save's organization defaulting on purpose.
+    models.Model.save(event, force_insert=True)
+    return event
+
+
+def audit_read(*, obj: models.Model, patient_id: uuid.UUID | None, **detail: Any) -> AuditEvent:
+    """Record that the current actor saw a record (a patient page, an API read, an export)."""
+    return audit_record(action="view", obj=obj, patient_id=patient_id, detail=detail or None)
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Names of the fields whose values differ, for `detail` (values are PHI; names are not)."""
+    return sorted(key for key in after if before.get(key) != after.get(key))

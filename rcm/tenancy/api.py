@@ -1,0 +1,45 @@
+"""API endpoints of the tenancy app."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+
+class MeView(APIView):
+    """Who is calling: the organization the key (or session) belongs to, and its scopes."""
+
+    scope_area = None
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "organization": inline_serializer(
+                    "MeOrganization",
+                    {
+                        "id": serializers.UUIDField(),
+                        "name": serializers.CharField(),
+                        "slug": serializers.CharField(),
+                    },
+                ),
+                "auth": serializers.ChoiceField(choices=["api_key", "session"]),
+                "api_key": serializers.CharField(allow_null=True),
+                "scopes": serializers.ListField(child=serializers.CharField()),
+            },
+        )
+    )
+    def get(self, request: Request) -> Response:
+        org = request._request.organization  # type: ignore[attr-defined]
+        key = request._request.api_key  # type: ignore[attr-defined]
+        return Response(
+            {
+                "organization": {"id": str(org.pk), "name": org.name, "slug": org.slug},
+                "auth": "api_key" if key else "session",
+                "api_key": f"{key.name} ({key.prefix})" if key else None,
+                "scopes": sorted(request._request.scopes),  # type: ignore[attr-defined]
+            }
+        )

@@ -1,0 +1,148 @@
+"""Resolving the tenant (one place for the whole app) and signing out idle sessions.
+
+Pages live under `/o/<org-slug>/`: the signed-in user must hold an active membership there, or
+the answer is 404 (the organization's existence is not confirmed to outsiders). The API under
+`/api/v1/` takes the organization from the API key; a browser session may call it with an
+`X-Organization: <slug>` header. The request then runs inside `tenant_context(org)`: one
+transaction whose `app.current_org` setting row-level security reads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import zoneinfo
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+
+from rcm.audit.context import update_actor
+from rcm.tenancy import selectors
+from rcm.tenancy.context import tenant_context
+from rcm.tenancy.permissions import scopes_for_role
+from rcm.tenancy.services import api_key_authenticate
+
+ORG_PATH = re.compile(r"^/o/(?P<slug>[-a-zA-Z0-9_]+)/")
+API_PREFIX = "/api/v1/"
+
+
+def _problem(status: int, title: str, detail: str) -> HttpResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    response = HttpResponse(
+        json.dumps(body), status=status, content_type="application/problem+json"
+    )
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="parity"'
+    return response
+
+
+def _raw_api_key(request: HttpRequest) -> str:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return request.META.get("HTTP_X_API_KEY", "").strip()
+
+
+class TenantMiddleware:
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.organization = None  # type: ignore[attr-defined]
+        request.membership = None  # type: ignore[attr-defined]
+        request.api_key = None  # type: ignore[attr-defined]
+        request.scopes = frozenset()  # type: ignore[attr-defined]
+        path = request.path_info
+        match = ORG_PATH.match(path)
+        if match:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = selectors.membership_for_user(user=request.user, slug=match["slug"])
+            if membership is None:
+                raise Http404("No such organization.")
+            return self._run_as_member(request, membership)
+        if path.startswith(API_PREFIX):
+            raw = _raw_api_key(request)
+            if raw:
+                key = api_key_authenticate(raw=raw)
+                if key is None:
+                    return _problem(
+                        401, "Unauthorized", "The API key is unknown, revoked or expired."
+                    )
+                request.api_key = key  # type: ignore[attr-defined]
+                request.organization = key.organization  # type: ignore[attr-defined]
+                request.scopes = frozenset(key.scopes)  # type: ignore[attr-defined]
+                update_actor(api_key_id=key.pk, label=f"api-key:{key.prefix}", role="api")
+                return self._run(request, key.organization)
+            slug = request.headers.get("X-Organization", "")
+            if slug and request.user.is_authenticated:
+                membership = selectors.membership_for_user(user=request.user, slug=slug)
+                if membership is None:
+                    return _problem(404, "Not Found", "No such organization.")
+                return self._run_as_member(request, membership)
+        return self.get_response(request)
+
+    def _run_as_member(self, request: HttpRequest, membership: Any) -> HttpResponse:
+        request.membership = membership  # type: ignore[attr-defined]
+        request.organization = membership.organization  # type: ignore[attr-defined]
+        request.scopes = scopes_for_role(membership.role, part2_access=membership.part2_access)  # type: ignore[attr-defined]
+        update_actor(role=membership.role)
+        return self._run(request, membership.organization)
+
+    def _run(self, request: HttpRequest, organization: Any) -> HttpResponse:
+        # Times on pages are shown in the organization's zone.
+        timezone.activate(zoneinfo.ZoneInfo(organization.time_zone))
+        try:
+            with tenant_context(organization.pk):
+                return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+    def process_view(
+        self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: dict[str, Any]
+    ) -> None:
+        # Views read the organization from request.organization, never from the URL.
+        view_kwargs.pop("org_slug", None)
+
+
+class IdleTimeoutMiddleware:
+    """Signs out a session idle for SESSION_IDLE_TIMEOUT_MINUTES (a HIPAA workstation safeguard)."""
+
+    # Refresh the activity stamp at most this often, so a busy page does not save the session on
+    # every request.
+    TOUCH_EVERY_SECONDS = 30
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            now = time.time()
+            last = request.session.get("last_activity")
+            limit = settings.SESSION_IDLE_TIMEOUT_MINUTES * 60
+            if last is not None and now - float(last) > limit:
+                request.logout_reason = "idle_timeout"  # type: ignore[attr-defined]
+                logout(request)
+                if request.path_info.startswith(API_PREFIX):
+                    return _problem(401, "Unauthorized", "The session timed out.")
+                login = (
+                    reverse("login")
+                    + "?"
+                    + urlencode({"next": request.get_full_path(), "idle": "1"})
+                )
+                if getattr(request, "htmx", False):
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = login
+                    return response
+                return HttpResponseRedirect(login)
+            if last is None or now - float(last) > self.TOUCH_EVERY_SECONDS:
+                request.session["last_activity"] = now
+        return self.get_response(request)

@@ -1,0 +1,161 @@
+"""Organizations (the tenants), their members, their API keys, and the base of every tenant table."""
+
+from __future__ import annotations
+
+import uuid
+import zoneinfo
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+from rcm.tenancy.context import current_organization_id, require_organization_id
+from rcm.tenancy.managers import TenantManager, UserManager
+from rcm.tenancy.permissions import Role
+
+TIME_ZONE_CHOICES = [
+    (name, name) for name in sorted(zoneinfo.available_timezones()) if name.startswith("America/")
+] + [("Pacific/Honolulu", "Pacific/Honolulu"), ("UTC", "UTC")]
+
+
+class User(AbstractUser):
+    """A person who signs in. Email is the sign-in name; the primary key is a UUID."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    username = None  # type: ignore[assignment]
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
+
+    objects = UserManager()  # type: ignore[misc]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.email
+
+
+class Organization(models.Model):
+    """A clinic or group practice: the tenant. Billing identity fields feed the 837 later."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    time_zone = models.CharField(
+        max_length=64, choices=TIME_ZONE_CHOICES, default="America/New_York"
+    )
+    is_active = models.BooleanField(default=True)
+    group_npi = models.CharField("group NPI", max_length=10, blank=True)
+    tax_id = models.CharField("tax id (EIN)", max_length=10, blank=True)
+    taxonomy_code = models.CharField(max_length=10, blank=True)
+    address_line1 = models.CharField(max_length=55, blank=True)
+    address_line2 = models.CharField(max_length=55, blank=True)
+    city = models.CharField(max_length=30, blank=True)
+    state = models.CharField(max_length=2, blank=True)
+    postal_code = models.CharField(max_length=10, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantModel(models.Model):
+    """Base of every tenant-owned table: UUID key, organization, and the fail-closed manager.
+
+    `objects` filters by the organization in context and raises without one. `all_tenants` is the
+    loud bypass: every use needs a comment saying why. Row-level security stands behind both
+    (migrations add it with `rcm.tenancy.rls.EnableRowLevelSecurity`).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    # A model whose table is read before the tenant is known sets this to the reason; the RLS
+    # coverage test then accepts that the table has no policy. Everything else gets RLS.
+    rls_exempt_reason: ClassVar[str] = ""
+
+    objects = TenantManager()
+    all_tenants = models.Manager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_tenants"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        context_org = current_organization_id()
+        if self.organization_id is None:
+            self.organization_id = require_organization_id()
+        elif context_org is not None and context_org != self.organization_id:
+            raise PermissionError("Refusing to save a row of another organization.")
+        super().save(*args, **kwargs)
+
+
+class Membership(TenantModel):
+    """A user's place in an organization: one role, and the separate 42 CFR Part 2 grant."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    part2_access = models.BooleanField(
+        "42 CFR Part 2 access",
+        default=False,
+        help_text="May see substance use disorder (Part 2) episodes, diagnoses and notes.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    rls_exempt_reason = (
+        "Read by the tenant middleware to decide which organization a signed-in user may enter, "
+        "before any organization is in context. Holds no PHI."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="membership_org_user_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "role"], name="membership_org_role_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class ApiKey(TenantModel):
+    """A partner system's key: belongs to one organization, carries scopes, stored hashed."""
+
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(default=list)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    rls_exempt_reason = (
+        "Looked up by its prefix to find out which organization a request belongs to, before any "
+        "organization is in context. Stores only a hash of the key."
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "created_at"], name="apikey_org_created_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

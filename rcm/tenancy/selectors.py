@@ -1,0 +1,46 @@
+"""Reads for tenancy screens and for the middleware that resolves the tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from rcm.tenancy.models import ApiKey, Membership
+
+
+def membership_for_user(*, user: Any, slug: str) -> Membership | None:
+    """The user's active membership in the organization with this slug, or None."""
+    # Bypass: this runs before any organization is in context; it is how the tenant is chosen.
+    return (
+        Membership.all_tenants.select_related("organization", "user")
+        .filter(user=user, organization__slug=slug, organization__is_active=True, is_active=True)
+        .first()
+    )
+
+
+def memberships_of_user(*, user: Any) -> list[Membership]:
+    """Every organization the user may switch to (the organization switcher)."""
+    # Bypass: the switcher lists the user's own memberships across organizations by design.
+    return list(
+        Membership.all_tenants.select_related("organization")
+        .filter(user=user, is_active=True, organization__is_active=True)
+        .order_by("organization__name")
+    )
+
+
+def membership_list() -> QuerySet[Membership]:
+    return Membership.objects.select_related("user").order_by("-is_active", "user__email")
+
+
+def api_key_list() -> QuerySet[ApiKey]:
+    return ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
+
+
+def active_organization_ids() -> list[Any]:
+    """Organizations that scans visit one by one (each in its own tenant context)."""
+    from rcm.tenancy.models import Organization
+
+    return list(
+        Organization.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
+    )

@@ -1,0 +1,52 @@
+"""URL layout: pages of an organization under /o/<org-slug>/, the API under /api/v1/."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from rcm import views
+from rcm.tenancy import views as tenancy_views
+from rcm.tenancy.api import MeView
+from rcm.tenancy.forms import SignInForm
+
+handler403 = "rcm.views.permission_denied"
+handler404 = "rcm.views.page_not_found"
+handler500 = "rcm.views.server_error"
+
+# Each domain app registers its viewsets here as it gains an API.
+router = SimpleRouter(trailing_slash=True)
+
+api_patterns = [
+    path("me", MeView.as_view(), name="me"),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=[]),
+        name="docs",
+    ),
+    *router.urls,
+]
+
+organization_patterns = [
+    path("", tenancy_views.org_home, name="org_home"),
+    path("settings/", include("rcm.tenancy.urls")),
+    path("audit/", include("rcm.audit.urls")),
+]
+
+urlpatterns = [
+    path("", tenancy_views.choose_organization, name="home"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            authentication_form=SignInForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("o/<slug:org_slug>/", include(organization_patterns)),
+    path("api/v1/", include((api_patterns, "api"))),
+    path("admin/", admin.site.urls),
+]
