@@ -21,8 +21,8 @@ ADMIN_NAVIGATION: list[tuple[str, str, str]] = [
 
 def tenancy(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated:
-        return {}
+    if user is None or not user.is_authenticated or getattr(user, "pk", None) is None:
+        return {}  # Signed out, or a partner system's API key (no memberships to list).
     organization = getattr(request, "organization", None)
     scopes = getattr(request, "scopes", frozenset())
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Manager
 from django.utils import timezone
 
 from rcm.tenancy.context import current_organization_id, require_organization_id
@@ -82,11 +83,12 @@ class TenantModel(models.Model):
     # coverage test then accepts that the table has no policy. Everything else gets RLS.
     rls_exempt_reason: ClassVar[str] = ""
 
+    all_tenants = Manager()
     objects = TenantManager()
-    all_tenants = models.Manager()
 
     class Meta:
         abstract = True
+        default_manager_name = "objects"
         base_manager_name = "all_tenants"
 
     def save(self, *args: Any, **kwargs: Any) -> None:

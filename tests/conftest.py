@@ -1,0 +1,145 @@
+"""Shared fixtures: two organizations from the start, and one persona per role.
+
+Every persona works at Riverbend (`org`) unless said otherwise. Harborview (`other_org`) is the
+other tenant: nothing of it may ever be visible from Riverbend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from rest_framework.test import APIClient
+
+from rcm.tenancy.context import tenant_context
+from rcm.tenancy.models import Organization
+from rcm.tenancy.permissions import API_KEY_SCOPES, Role
+from rcm.tenancy.services import api_key_create
+from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """The test database gets the application role with production's grants, so RLS tests can
+    run as that role (SET LOCAL ROLE) rather than as the superuser that creates the database."""
+    from rcm.tenancy.management.commands.setup_db_roles import ensure_app_role
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            ensure_app_role(settings.DATABASE_APP_ROLE)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def org(db: Any) -> Organization:
+    return OrganizationFactory(
+        name="Riverbend Recovery Center", slug="riverbend", time_zone="America/Chicago"
+    )
+
+
+@pytest.fixture
+def other_org(db: Any) -> Organization:
+    return OrganizationFactory(name="Harborview Behavioral Health", slug="harborview")
+
+
+def _member(org: Organization, role: str, email: str, **kwargs: Any) -> Any:
+    return MembershipFactory(
+        organization=org, role=role, user=UserFactory(email=email), **kwargs
+    ).user
+
+
+@pytest.fixture
+def owner(org: Organization) -> Any:
+    """Olivia owns Riverbend: members, API keys and settings are hers to manage."""
+    return _member(org, Role.OWNER, "olivia@riverbend.example")
+
+
+@pytest.fixture
+def biller(org: Organization) -> Any:
+    """Bill works claims, authorizations and denials at Riverbend; he has the Part 2 grant."""
+    return _member(org, Role.BILLER, "bill@riverbend.example", part2_access=True)
+
+
+@pytest.fixture
+def manager(org: Organization) -> Any:
+    """Mona manages the clinic: she reads everything and changes nothing."""
+    return _member(org, Role.MANAGER, "mona@riverbend.example")
+
+
+@pytest.fixture
+def clinician(org: Organization) -> Any:
+    """Carl is a therapist: he records his own sessions."""
+    return _member(org, Role.CLINICIAN, "carl@riverbend.example")
+
+
+@pytest.fixture
+def credentialer(org: Organization) -> Any:
+    """Cora keeps provider credentials and payer enrollments."""
+    return _member(org, Role.CREDENTIALING, "cora@riverbend.example")
+
+
+@pytest.fixture
+def auditor(org: Organization) -> Any:
+    """Audrey audits: she reads everything, including the audit trail, and writes nothing."""
+    return _member(org, Role.AUDITOR, "audrey@riverbend.example")
+
+
+@pytest.fixture
+def outsider(other_org: Organization) -> Any:
+    """Charlie works at Harborview and must see nothing of Riverbend."""
+    return _member(other_org, Role.OWNER, "charlie@harborview.example")
+
+
+@pytest.fixture
+def client_for() -> Callable[[Any], Client]:
+    def make(user: Any) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api_client_for() -> Callable[..., APIClient]:
+    """An API client holding a fresh key of `org` with the given scopes (default: all)."""
+
+    def make(org: Organization, scopes: list[str] | None = None) -> APIClient:
+        with tenant_context(org):
+            _, raw = api_key_create(
+                name="test key", scopes=scopes or API_KEY_SCOPES, created_by=None
+            )
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        return client
+
+    return make
+
+
+@contextmanager
+def app_role(org: Organization | None = None) -> Iterator[Any]:
+    """A cursor running as the application role (RLS applies), with `org` as the tenant."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL ROLE {settings.DATABASE_APP_ROLE}")
+        cursor.execute(
+            "SELECT set_config('app.current_org', %s, true)", [str(org.pk) if org else ""]
+        )
+        yield cursor
+        # On an error the enclosing savepoint's rollback undoes both settings.
+        cursor.execute("RESET ROLE")
+        cursor.execute("SELECT set_config('app.current_org', '', true)")
+
+
+@pytest.fixture
+def requires_postgres() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("row-level security needs PostgreSQL (make test runs on it)")
