@@ -46,7 +46,7 @@ def test_me_returns_the_keys_organization_and_scopes(key_and_raw: Any, org: Any)
 
 
 def test_a_wrong_secret_with_a_real_prefix_is_refused(key_and_raw: Any) -> None:
-    key, raw = key_and_raw
+    _, raw = key_and_raw
     response = _client(raw[:-4] + "AAAA").get("/api/v1/me")
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"

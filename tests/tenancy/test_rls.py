@@ -43,24 +43,28 @@ def test_a_raw_select_returns_only_the_current_tenants_rows(
 
 
 def test_an_insert_with_another_organizations_id_is_refused(org: Any, other_org: Any) -> None:
-    with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-        with app_role(org) as cursor:
-            cursor.execute(
-                "INSERT INTO outbox_outboxmessage (id, organization_id, topic, payload, "
-                "idempotency_key, status, attempts, available_at, last_error, created_at, updated_at) "
-                "VALUES (gen_random_uuid(), %s, 't', '{}', 'x', 'pending', 0, now(), '', now(), now())",
-                [str(other_org.pk)],
-            )
+    with (
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+        app_role(org) as cursor,
+    ):
+        cursor.execute(
+            "INSERT INTO outbox_outboxmessage (id, organization_id, topic, payload, "
+            "idempotency_key, status, attempts, available_at, last_error, created_at, updated_at) "
+            "VALUES (gen_random_uuid(), %s, 't', '{}', 'x', 'pending', 0, now(), '', now(), now())",
+            [str(other_org.pk)],
+        )
 
 
 def test_an_update_cannot_move_a_row_to_another_organization(
     messages_in_both: None, org: Any, other_org: Any
 ) -> None:
-    with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
-        with app_role(org) as cursor:
-            cursor.execute(
-                "UPDATE outbox_outboxmessage SET organization_id = %s", [str(other_org.pk)]
-            )
+    with (
+        pytest.raises(DatabaseError, match="row-level security"),
+        transaction.atomic(),
+        app_role(org) as cursor,
+    ):
+        cursor.execute("UPDATE outbox_outboxmessage SET organization_id = %s", [str(other_org.pk)])
 
 
 def test_the_application_role_cannot_update_or_delete_audit_rows(org: Any) -> None:
@@ -70,9 +74,12 @@ def test_the_application_role_cannot_update_or_delete_audit_rows(org: Any) -> No
         "UPDATE audit_auditevent SET action = 'tampered' WHERE id = %s",
         "DELETE FROM audit_auditevent WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-            with app_role(org) as cursor:
-                cursor.execute(statement, [str(event.pk)])
+        with (
+            pytest.raises(DatabaseError, match="permission denied"),
+            transaction.atomic(),
+            app_role(org) as cursor,
+        ):
+            cursor.execute(statement, [str(event.pk)])
 
 
 def test_the_audit_trigger_refuses_changes_even_from_the_owner(org: Any) -> None:

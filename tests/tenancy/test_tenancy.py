@@ -55,7 +55,7 @@ def test_saving_another_organizations_row_inside_a_tenant_is_refused(
 
 @isolate_apps("rcm.tenancy")
 def test_the_system_check_rejects_an_organization_fk_outside_tenant_model() -> None:
-    class Rogue(models.Model):
+    class Rogue(models.Model):  # noqa: DJ008
         organization = models.ForeignKey(Organization, on_delete=models.CASCADE)
 
         class Meta:
