@@ -136,3 +136,24 @@ def test_the_application_role_is_not_privileged(db: Any) -> None:
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = 'parity_app'"
         )
         assert cursor.fetchone()[0] == 0
+
+
+def test_sign_in_events_are_written_under_rls_as_the_application_role(
+    biller: Any, org: Any
+) -> None:
+    """Platform events (no organization) and per-organization events both pass the policy."""
+    from django.test import Client
+
+    from tests.factories import PASSWORD
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL ROLE parity_app")
+    client = Client()
+    client.post("/accounts/login/", {"username": "nobody@example.com", "password": "x" * 12})
+    client.post("/accounts/login/", {"username": biller.email, "password": PASSWORD})
+    assert client.get("/o/riverbend/").status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    with tenant_context(org):
+        assert AuditEvent.objects.filter(action="auth.sign_in", actor_id=biller.pk).exists()
+    assert AuditEvent.all_tenants.filter(action="auth.sign_in_failed", organization=None).exists()
