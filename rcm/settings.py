@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "claims",
     "denials",
     "dashboards",
+    "alerts",
 ]
 
 MIDDLEWARE = [

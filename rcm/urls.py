@@ -1,4 +1,11 @@
-"""URL layout: pages of an organization under /o/<org-slug>/, the API under /api/v1/."""
+"""URL layout: pages of an organization under /o/<org-slug>/, the API under /api/v1/.
+
+Each domain app plugs in without editing this file: `<app>/urls.py` (with `app_name`) is mounted
+at `/o/<org-slug>/<app>/`, and `<app>/api.py` may define `register(router)` for its viewsets.
+"""
+
+import importlib
+from importlib.util import find_spec
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -15,8 +22,25 @@ handler403 = "rcm.views.permission_denied"
 handler404 = "rcm.views.page_not_found"
 handler500 = "rcm.views.server_error"
 
-# Each domain app registers its viewsets here as it gains an API.
+DOMAIN_APPS = [
+    "patients",
+    "authorizations",
+    "credentialing",
+    "claims",
+    "denials",
+    "dashboards",
+    "alerts",
+]
+
 router = SimpleRouter(trailing_slash=True)
+domain_page_patterns = []
+for _app in DOMAIN_APPS:
+    if find_spec(f"{_app}.api"):
+        _api = importlib.import_module(f"{_app}.api")
+        if hasattr(_api, "register"):
+            _api.register(router)
+    if find_spec(f"{_app}.urls"):
+        domain_page_patterns.append(path(f"{_app}/", include(f"{_app}.urls")))
 
 api_patterns = [
     path("me", MeView.as_view(), name="me"),
@@ -33,6 +57,7 @@ organization_patterns = [
     path("", tenancy_views.org_home, name="org_home"),
     path("settings/", include("rcm.tenancy.urls")),
     path("audit/", include("rcm.audit.urls")),
+    *domain_page_patterns,
 ]
 
 urlpatterns = [

@@ -1,13 +1,16 @@
 """One row of every tenant-owned model for an organization: the isolation probe fetches these
 ids from another organization and must get 404 every time.
 
-Each app that adds a tenant model adds a builder here; tests/tenancy/test_isolation.py fails when
-a tenant model has no row, so no new model escapes the probe.
+An app that adds tenant models adds `tests/<app>/probe_data.py` with a `build(org)` function (run
+inside the organization's context); tests/tenancy/test_isolation.py fails when a tenant model has
+no row, so no new model escapes the probe.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from rcm.audit.services import audit_record
@@ -33,10 +36,16 @@ def _audit_and_outbox(org: Organization) -> None:
     )
 
 
-BUILDERS: list[Callable[[Organization], Any]] = [_tenancy, _audit_and_outbox]
+def _builders() -> list[Callable[[Organization], Any]]:
+    builders: list[Callable[[Organization], Any]] = [_tenancy, _audit_and_outbox]
+    tests_dir = Path(__file__).resolve().parent
+    for path in sorted(tests_dir.glob("*/probe_data.py")):
+        module = importlib.import_module(f"tests.{path.parent.name}.probe_data")
+        builders.append(module.build)
+    return builders
 
 
 def build_tenant_data(org: Organization) -> None:
     with tenant_context(org):
-        for build in BUILDERS:
+        for build in _builders():
             build(org)

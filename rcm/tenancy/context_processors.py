@@ -2,15 +2,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.http import HttpRequest
 
 from rcm.tenancy.selectors import memberships_of_user
 
-# The areas of the application, in navigation order: (url name, label, scope needed). Each app
-# adds its entry when its pages exist.
-NAVIGATION: list[tuple[str, str, str]] = [
-    ("org_home", "Home", ""),
-]
+
+def _navigation() -> list[tuple[str, str, str]]:
+    """The areas of the application, in navigation order: (url name, label, scope needed).
+    A domain app adds entries with a `navigation` list on its AppConfig."""
+    items = [("org_home", "Home", "")]
+    for config in apps.get_app_configs():
+        items.extend(getattr(config, "navigation", []))
+    return items
+
+
 ADMIN_NAVIGATION: list[tuple[str, str, str]] = [
     ("audit:list", "Audit trail", "audit:read"),
     ("tenancy:members", "Members", "org:admin"),
@@ -29,10 +35,16 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
     def visible(items: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
         return [(name, label) for name, label, scope in items if not scope or scope in scopes]
 
+    open_alerts = 0
+    if organization is not None:
+        from alerts.selectors import alert_open_count
+
+        open_alerts = alert_open_count(scopes=scopes)
     return {
+        "open_alert_count": open_alerts,
         "my_memberships": memberships_of_user(user=user),
         "current_organization": organization,
         "current_membership": getattr(request, "membership", None),
-        "nav_items": visible(NAVIGATION) if organization else [],
+        "nav_items": visible(_navigation()) if organization else [],
         "admin_nav_items": visible(ADMIN_NAVIGATION) if organization else [],
     }

@@ -1,0 +1,105 @@
+"""Raising, acknowledging and snoozing alerts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.models import Alert, Severity
+from rcm.audit.services import audit_record
+from rcm.errors import DomainError
+from rcm.outbox.services import outbox_enqueue
+from rcm.tenancy.context import require_organization_id
+
+
+@dataclass(frozen=True)
+class AlertSpec:
+    """One condition a scan found. `dedupe_key` names the condition (and its threshold), so the
+    same condition found again raises nothing new."""
+
+    area: str
+    kind: str
+    dedupe_key: str
+    title: str
+    message: str = ""
+    severity: str = Severity.WARNING
+    subject_type: str = ""
+    subject_id: uuid.UUID | None = None
+    patient_id: uuid.UUID | None = None
+    link_path: str = ""
+    due_on: date | None = None
+    assignee_id: uuid.UUID | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def alerts_raise(*, specs: Iterable[AlertSpec]) -> list[Alert]:
+    """Create the alerts that do not exist yet (set-based: two queries whatever the count) and
+    email their assignees through the outbox. Returns the alerts created by this call."""
+    specs = list({s.dedupe_key: s for s in specs}.values())
+    if not specs:
+        return []
+    with transaction.atomic():
+        existing = set(
+            Alert.objects.filter(dedupe_key__in=[s.dedupe_key for s in specs]).values_list(
+                "dedupe_key", flat=True
+            )
+        )
+        new = [
+            Alert(
+                area=s.area,
+                kind=s.kind,
+                severity=s.severity,
+                title=s.title,
+                message=s.message,
+                subject_type=s.subject_type,
+                subject_id=s.subject_id,
+                patient_id=s.patient_id,
+                link_path=s.link_path,
+                due_on=s.due_on,
+                dedupe_key=s.dedupe_key,
+                assignee_id=s.assignee_id,
+            )
+            for s in specs
+            if s.dedupe_key not in existing
+        ]
+        org_id = require_organization_id()
+        for alert in new:
+            alert.organization_id = org_id
+        # ignore_conflicts: a concurrent scan that raced us created the same rows; nothing doubles.
+        Alert.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+        to_email = [str(a.pk) for a in new if a.assignee_id]
+        if to_email:
+            outbox_enqueue(
+                topic="alerts.email",
+                payload={"alert_ids": to_email},
+                idempotency_key=f"alerts-email:{uuid.uuid5(uuid.NAMESPACE_OID, ','.join(sorted(to_email)))}",
+            )
+    return new
+
+
+def alert_acknowledge(*, alert: Alert, user: object) -> Alert:
+    """Mark the alert handled; acknowledging twice keeps the first acknowledgement."""
+    with transaction.atomic():
+        updated = Alert.objects.filter(pk=alert.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=timezone.now(), acknowledged_by=user
+        )
+        alert.refresh_from_db()
+        if updated:
+            audit_record(action="alert.acknowledge", obj=alert, patient_id=alert.patient_id)
+    return alert
+
+
+def alert_snooze(*, alert: Alert, until: datetime) -> Alert:
+    """Hide the alert from the inbox until a later time."""
+    if until <= timezone.now():
+        raise DomainError("Snooze until a time in the future.", field="until")
+    with transaction.atomic():
+        Alert.objects.filter(pk=alert.pk).update(snoozed_until=until)
+        alert.refresh_from_db()
+        audit_record(action="alert.snooze", obj=alert, detail={"until": until.isoformat()})
+    return alert

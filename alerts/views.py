@@ -1,0 +1,70 @@
+"""The alerts inbox, shared by authorizations and credentialing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from alerts import selectors, services
+from alerts.forms import AlertFilterForm
+from alerts.models import Alert
+from rcm.tenancy.templatetags.org_urls import org_reverse
+
+SNOOZE_CHOICES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7)}
+
+
+def inbox(request: HttpRequest) -> HttpResponse:
+    form = AlertFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    alerts = selectors.alert_inbox(
+        scopes=request.scopes,  # type: ignore[attr-defined]
+        show=data.get("show") or "open",
+        area=data.get("area") or "",
+        severity=data.get("severity") or "",
+        assignee_id=request.user.pk if data.get("mine") else None,
+    )
+    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "alerts/inbox.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+def _writable(request: HttpRequest, pk: str) -> Alert:
+    alert = get_object_or_404(Alert, pk=pk, area__in=selectors.readable_areas(request.scopes))  # type: ignore[attr-defined]
+    if f"{alert.area}:write" not in request.scopes:  # type: ignore[attr-defined]
+        raise PermissionDenied(f"Your role does not allow this ({alert.area}:write).")
+    return alert
+
+
+def _after_action(request: HttpRequest, alert: Alert, note: str) -> HttpResponse:
+    if getattr(request, "htmx", False):
+        return render(request, "alerts/_row.html", {"alert": alert, "note": note})
+    messages.success(request, note)
+    return redirect(request.POST.get("next") or org_reverse(request, "alerts:inbox"))
+
+
+@require_POST
+def acknowledge(request: HttpRequest, pk: str) -> HttpResponse:
+    alert = services.alert_acknowledge(alert=_writable(request, pk), user=request.user)
+    return _after_action(request, alert, f"Acknowledged: {alert.title}")
+
+
+@require_POST
+def snooze(request: HttpRequest, pk: str) -> HttpResponse:
+    alert = _writable(request, pk)
+    delta = SNOOZE_CHOICES.get(request.POST.get("for", ""), SNOOZE_CHOICES["1d"])
+    alert = services.alert_snooze(alert=alert, until=timezone.now() + delta)
+    return _after_action(
+        request,
+        alert,
+        f"Snoozed until {timezone.localtime(alert.snoozed_until):%Y-%m-%d %H:%M}: {alert.title}",
+    )

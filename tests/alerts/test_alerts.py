@@ -1,0 +1,138 @@
+"""The alerts inbox: raised once per condition, acknowledged and snoozed, filtered by role."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from alerts.models import Alert, Area, Severity
+from alerts.services import AlertSpec, alert_snooze, alerts_raise
+from rcm.errors import DomainError
+from rcm.outbox.models import OutboxMessage
+from rcm.outbox.services import outbox_process
+from rcm.tenancy.context import tenant_context
+
+INBOX = "/o/riverbend/alerts/"
+
+
+def _spec(key: str, **kwargs: Any) -> AlertSpec:
+    defaults = {
+        "area": Area.AUTHORIZATIONS,
+        "kind": "authorization.expiring",
+        "title": f"Auth {key} ends soon",
+    }
+    return AlertSpec(dedupe_key=key, **{**defaults, **kwargs})
+
+
+def test_raising_the_same_conditions_twice_creates_nothing_new(
+    org: Any, django_assert_max_num_queries: Any
+) -> None:
+    specs = [_spec(f"k{i}") for i in range(50)]
+    with tenant_context(org):
+        with django_assert_max_num_queries(6):
+            assert len(alerts_raise(specs=specs)) == 50
+        assert alerts_raise(specs=specs) == []
+        assert Alert.objects.count() == 50
+
+
+def test_assignees_get_one_email_without_patient_details(org: Any, biller: Any) -> None:
+    with tenant_context(org):
+        alerts_raise(
+            specs=[
+                _spec("a", assignee_id=biller.pk, message="Jane Doe's auth"),
+                _spec("b", assignee_id=biller.pk),
+            ]
+        )
+        message = OutboxMessage.objects.get(topic="alerts.email")
+        assert outbox_process(message_id=message.pk)
+        assert Alert.objects.filter(emailed_at__isnull=False).count() == 2
+    assert len(mail.outbox) == 1
+    assert "2 new alerts" in mail.outbox[0].subject
+    assert "Jane Doe" not in mail.outbox[0].body
+
+
+def test_a_biller_acknowledges_an_alert_and_it_leaves_the_open_inbox(
+    org: Any, biller: Any, client_for: Any
+) -> None:
+    with tenant_context(org):
+        alert = alerts_raise(specs=[_spec("a")])[0]
+    client = client_for(biller)
+    assert "Auth a ends soon" in client.get(INBOX).content.decode()
+    response = client.post(f"{INBOX}{alert.pk}/acknowledge/", HTTP_HX_REQUEST="true")
+    assert "Acknowledged" in response.content.decode()
+    assert list(client.get(INBOX).context["page"]) == []
+    assert [a.pk for a in client.get(INBOX, {"show": "acknowledged"}).context["page"]] == [alert.pk]
+
+
+def test_snoozed_alerts_come_back_later(org: Any, biller: Any, client_for: Any) -> None:
+    with tenant_context(org):
+        alert = alerts_raise(specs=[_spec("a")])[0]
+    client = client_for(biller)
+    response = client.post(f"{INBOX}{alert.pk}/snooze/", {"for": "3d"}, follow=True)
+    assert "Snoozed until" in response.content.decode()
+    assert list(client.get(INBOX).context["page"]) == []
+    assert [a.pk for a in client.get(INBOX, {"show": "snoozed"}).context["page"]] == [alert.pk]
+    with tenant_context(org):
+        Alert.objects.filter(pk=alert.pk).update(
+            snoozed_until=timezone.now() - timedelta(minutes=1)
+        )
+    assert [a.pk for a in client.get(INBOX).context["page"]] == [alert.pk]
+
+
+def test_snoozing_into_the_past_is_refused(org: Any) -> None:
+    with tenant_context(org):
+        alert = alerts_raise(specs=[_spec("a")])[0]
+        with pytest.raises(DomainError, match="future"):
+            alert_snooze(alert=alert, until=timezone.now() - timedelta(hours=1))
+
+
+def test_read_only_roles_see_alerts_but_cannot_acknowledge(
+    org: Any, manager: Any, client_for: Any
+) -> None:
+    with tenant_context(org):
+        alert = alerts_raise(specs=[_spec("a")])[0]
+    client = client_for(manager)
+    assert "Auth a ends soon" in client.get(INBOX).content.decode()
+    assert client.post(f"{INBOX}{alert.pk}/acknowledge/").status_code == 403
+
+
+def test_alerts_of_an_area_the_role_cannot_read_are_hidden(
+    org: Any, clinician: Any, client_for: Any
+) -> None:
+    with tenant_context(org):
+        alerts_raise(specs=[_spec("cred", area=Area.CREDENTIALING, title="Licence expires")])
+    assert "Licence expires" not in client_for(clinician).get(INBOX).content.decode()
+
+
+def test_the_navigation_shows_the_open_count(org: Any, biller: Any, client_for: Any) -> None:
+    with tenant_context(org):
+        alerts_raise(specs=[_spec("a"), _spec("b", severity=Severity.CRITICAL)])
+    html = client_for(biller).get("/o/riverbend/").content.decode()
+    assert 'aria-label="2 open"' in html
+
+
+def test_the_inbox_costs_a_fixed_number_of_queries(
+    org: Any, biller: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    with tenant_context(org):
+        alerts_raise(specs=[_spec(f"k{i}", assignee_id=biller.pk) for i in range(60)])
+    client = client_for(biller)
+    client.get(INBOX)
+    with django_assert_max_num_queries(14):
+        response = client.get(INBOX)
+    assert len(response.context["page"]) == 50
+
+
+def test_the_api_lists_and_acknowledges(org: Any, api_client_for: Any) -> None:
+    with tenant_context(org):
+        alert = alerts_raise(specs=[_spec("a")])[0]
+    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    listed = api.get("/api/v1/alerts/").json()["results"]
+    assert [a["id"] for a in listed] == [str(alert.pk)]
+    assert api.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").json()["acknowledged_at"]
+    read_only = api_client_for(org, ["authorizations:read"])
+    assert read_only.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 403
