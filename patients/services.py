@@ -1,0 +1,660 @@
+"""Every change to payers, patients, coverage, episodes and consents.
+
+Each function runs in one transaction, raises DomainError naming the field for anything a user can
+fix, and writes the audit trail (field names only; values are PHI)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model, Q
+from django.utils import timezone
+
+from patients.levels import LevelOfCare, transition_kind
+from patients.models import (
+    PART2_PROGRAMS,
+    BenefitVerification,
+    Consent,
+    Coverage,
+    EpisodeDiagnosis,
+    EpisodeOfCare,
+    EpisodeStatus,
+    LevelOfCareStay,
+    Patient,
+    Payer,
+    PayerType,
+)
+from patients.rules import ConsentDecision, check_icd10, consent_decision
+from rcm.audit.services import audit_record, changed_fields
+from rcm.errors import DomainError
+from rcm.outbox.services import outbox_enqueue
+
+AUTHORIZATION_NEEDED_TOPIC = "patients.authorization_needed"
+
+# Sensible starting points per payer type (domain.md section 7); every value stays editable.
+PAYER_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
+    PayerType.MEDICARE: {
+        "timely_filing_days": 365,
+        "appeal_window_days": 120,
+        "corrected_claim_days": 365,
+    },
+    PayerType.MEDICARE_ADVANTAGE: {"timely_filing_days": 365, "appeal_window_days": 60},
+    PayerType.MEDICAID: {
+        "timely_filing_days": 365,
+        "appeal_window_days": 90,
+        "requires_licensure_modifier": True,
+    },
+    PayerType.MEDICAID_MANAGED: {
+        "timely_filing_days": 180,
+        "appeal_window_days": 90,
+        "requires_licensure_modifier": True,
+    },
+    PayerType.COMMERCIAL: {"timely_filing_days": 90, "appeal_window_days": 180},
+    PayerType.TRICARE: {"timely_filing_days": 365, "appeal_window_days": 90},
+    PayerType.SELF_PAY: {"timely_filing_days": 365, "appeal_window_days": 0},
+}
+
+
+def _validate(instance: Model) -> None:
+    """Model validation as DomainError naming the first field at fault."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean(
+            exclude=["organization"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(messages[0], field=None if field == "__all__" else field) from exc
+
+
+def _apply(instance: Model, data: dict[str, Any], allowed: set[str]) -> list[str]:
+    unknown = set(data) - allowed
+    if unknown:
+        name = sorted(unknown)[0]
+        raise DomainError(f"{name} cannot be set here.", field=name)
+    before = {k: getattr(instance, k, None) for k in data}
+    for key, value in data.items():
+        setattr(instance, key, value)
+    return changed_fields(before, data)
+
+
+# --- Payers -----------------------------------------------------------------------------------
+
+PAYER_FIELDS = {
+    "name",
+    "payer_id",
+    "payer_type",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "phone",
+    "default_claim_form",
+    "claim_form_by_level",
+    "timely_filing_days",
+    "corrected_claim_days",
+    "appeal_window_days",
+    "response_days",
+    "auth_required_levels",
+    "auth_required_codes",
+    "telehealth_pos",
+    "telehealth_modifier",
+    "audio_only_modifier",
+    "requires_licensure_modifier",
+    "is_active",
+}
+
+
+def _check_payer_rules(payer: Payer) -> None:
+    bad_levels = [lvl for lvl in payer.auth_required_levels if lvl not in LevelOfCare.values]
+    if bad_levels:
+        raise DomainError(f"Unknown level of care: {bad_levels[0]}", field="auth_required_levels")
+    for level, form in payer.claim_form_by_level.items():
+        if level not in LevelOfCare.values:
+            raise DomainError(f"Unknown level of care: {level}", field="claim_form_by_level")
+        if form not in {"837P", "837I"}:
+            raise DomainError(
+                f"Claim form must be 837P or 837I, not {form}", field="claim_form_by_level"
+            )
+    payer.auth_required_codes = sorted(
+        {c.strip().upper() for c in payer.auth_required_codes if c.strip()}
+    )
+
+
+def payer_create(**data: Any) -> Payer:
+    """Add a payer; rules not given start from the defaults of its type."""
+    payer = Payer()
+    defaults = PAYER_TYPE_DEFAULTS.get(data.get("payer_type", ""), {})
+    _apply(payer, {**defaults, **data}, PAYER_FIELDS)
+    _check_payer_rules(payer)
+    _validate(payer)
+    with transaction.atomic():
+        payer.save()
+        audit_record(action="payer.create", obj=payer)
+    return payer
+
+
+def payer_update(*, payer: Payer, data: dict[str, Any]) -> Payer:
+    with transaction.atomic():
+        payer = Payer.objects.select_for_update().get(pk=payer.pk)
+        fields = _apply(payer, data, PAYER_FIELDS)
+        _check_payer_rules(payer)
+        _validate(payer)
+        payer.save()
+        audit_record(action="payer.update", obj=payer, detail={"fields": fields})
+    return payer
+
+
+# --- Patients ---------------------------------------------------------------------------------
+
+PATIENT_FIELDS = {
+    "mrn",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "address_line1",
+    "address_line2",
+    "city",
+    "state",
+    "postal_code",
+    "phone",
+    "email",
+    "status",
+}
+
+
+def _check_patient(patient: Patient, *, today: date) -> None:
+    patient.mrn = (patient.mrn or "").strip()
+    if patient.date_of_birth and patient.date_of_birth > today:
+        raise DomainError("Date of birth is in the future.", field="date_of_birth")
+    if patient.state:
+        patient.state = patient.state.strip().upper()
+    _validate(patient)
+    duplicate = Patient.objects.filter(mrn=patient.mrn).exclude(pk=patient.pk)
+    if duplicate.exists():
+        raise DomainError(f"MRN {patient.mrn} belongs to another patient.", field="mrn")
+
+
+def patient_create(*, today: date | None = None, **data: Any) -> Patient:
+    patient = Patient()
+    _apply(patient, data, PATIENT_FIELDS)
+    with transaction.atomic():
+        _check_patient(patient, today=today or timezone.localdate())
+        patient.save()
+        audit_record(action="patient.create", obj=patient, patient_id=patient.pk)
+    return patient
+
+
+def patient_update(*, patient: Patient, data: dict[str, Any], today: date | None = None) -> Patient:
+    with transaction.atomic():
+        patient = Patient.objects.select_for_update().get(pk=patient.pk)
+        fields = _apply(patient, data, PATIENT_FIELDS)
+        _check_patient(patient, today=today or timezone.localdate())
+        patient.save()
+        audit_record(
+            action="patient.update", obj=patient, patient_id=patient.pk, detail={"fields": fields}
+        )
+    return patient
+
+
+# --- Coverage ---------------------------------------------------------------------------------
+
+COVERAGE_FIELDS = {
+    "payer",
+    "member_id",
+    "group_number",
+    "plan_name",
+    "priority",
+    "relationship",
+    "subscriber_first_name",
+    "subscriber_last_name",
+    "subscriber_date_of_birth",
+    "subscriber_sex",
+    "effective_date",
+    "termination_date",
+    "copay",
+    "coinsurance_percent",
+    "deductible",
+    "deductible_met",
+    "visit_limit",
+    "day_limit",
+    "auth_required",
+    "benefits_notes",
+}
+
+
+def _ranges_overlap(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
+    return a_start <= (b_end or date.max) and b_start <= (a_end or date.max)
+
+
+def _check_coverage(coverage: Coverage) -> None:
+    coverage.member_id = (coverage.member_id or "").strip()
+    if not coverage.member_id:
+        raise DomainError("The member id is required.", field="member_id")
+    if (
+        coverage.termination_date
+        and coverage.effective_date
+        and coverage.termination_date < coverage.effective_date
+    ):
+        raise DomainError(
+            "The termination date is before the effective date.", field="termination_date"
+        )
+    if coverage.relationship != "18":
+        for name in ("subscriber_first_name", "subscriber_last_name", "subscriber_date_of_birth"):
+            if not getattr(coverage, name):
+                label = name.replace("subscriber_", "subscriber's ").replace("_", " ")
+                raise DomainError(
+                    f"The {label} is required when the patient is not the subscriber.", field=name
+                )
+    _validate(coverage)
+    # Coordination of benefits must be unambiguous: one coverage per priority on any date.
+    siblings = Coverage.objects.filter(
+        patient_id=coverage.patient_id, priority=coverage.priority
+    ).exclude(pk=coverage.pk)
+    for other in siblings:
+        if _ranges_overlap(
+            coverage.effective_date,
+            coverage.termination_date,
+            other.effective_date,
+            other.termination_date,
+        ):
+            label = coverage.get_priority_display().lower()
+            raise DomainError(
+                f"{other.payer} is already the {label} coverage from {other.effective_date}"
+                f"{' to ' + str(other.termination_date) if other.termination_date else ''}; "
+                f"two {label} coverages cannot overlap. End that one first or choose another priority.",
+                field="priority",
+            )
+
+
+def coverage_create(*, patient: Patient, **data: Any) -> Coverage:
+    with transaction.atomic():
+        Patient.objects.select_for_update().get(pk=patient.pk)  # serialises COB changes per patient
+        coverage = Coverage(patient=patient)
+        _apply(coverage, data, COVERAGE_FIELDS)
+        _check_coverage(coverage)
+        coverage.save()
+        audit_record(action="coverage.create", obj=coverage, patient_id=patient.pk)
+    return coverage
+
+
+def coverage_update(*, coverage: Coverage, data: dict[str, Any]) -> Coverage:
+    with transaction.atomic():
+        Patient.objects.select_for_update().get(pk=coverage.patient_id)
+        coverage = Coverage.objects.select_related("payer").get(pk=coverage.pk)
+        fields = _apply(coverage, data, COVERAGE_FIELDS)
+        _check_coverage(coverage)
+        coverage.save()
+        audit_record(
+            action="coverage.update",
+            obj=coverage,
+            patient_id=coverage.patient_id,
+            detail={"fields": fields},
+        )
+    return coverage
+
+
+def coverage_verify(
+    *,
+    coverage: Coverage,
+    verified_by: Any,
+    method: str,
+    benefits: dict[str, Any] | None = None,
+    **data: Any,
+) -> BenefitVerification:
+    """Record a benefit verification and, in the same transaction, the benefits it confirmed."""
+    with transaction.atomic():
+        verification = BenefitVerification(
+            coverage=coverage,
+            verified_by=verified_by,
+            method=method,
+            verified_at=data.pop("verified_at", None) or timezone.now(),
+        )
+        _apply(
+            verification,
+            data,
+            {"reference_number", "payer_representative", "is_active_coverage", "notes"},
+        )
+        _validate(verification)
+        verification.save()
+        if benefits:
+            coverage_update(coverage=coverage, data=benefits)
+        audit_record(
+            action="coverage.verify",
+            obj=verification,
+            patient_id=coverage.patient_id,
+            detail={"method": method, "benefit_fields": sorted(benefits or {})},
+        )
+    return verification
+
+
+def coverage_in_force(*, patient: Patient, on_date: date) -> list[Coverage]:
+    """The patient's coverages on a date, in COB order (primary first)."""
+    return list(
+        Coverage.objects.select_related("payer")
+        .filter(patient=patient, effective_date__lte=on_date)
+        .filter(Q(termination_date__isnull=True) | Q(termination_date__gte=on_date))
+        .order_by("priority")
+    )
+
+
+# --- Episodes, diagnoses and levels of care ---------------------------------------------------
+
+
+def episode_open(
+    *,
+    patient: Patient,
+    program_type: str,
+    admission_date: date,
+    level: str,
+    referral_source: str = "",
+    reason: str = "Admission",
+    clinical_justification: str = "",
+    recorded_by: Any = None,
+) -> EpisodeOfCare:
+    """Admit a patient: the episode and its first level-of-care stay."""
+    if level not in LevelOfCare.values:
+        raise DomainError(f"Unknown level of care: {level}", field="level")
+    with transaction.atomic():
+        episode = EpisodeOfCare(
+            patient=patient,
+            program_type=program_type,
+            admission_date=admission_date,
+            referral_source=referral_source,
+        )
+        _validate(episode)
+        episode.save()
+        stay = LevelOfCareStay.objects.create(
+            episode=episode,
+            level=level,
+            start_date=admission_date,
+            transition="admission",
+            reason=reason,
+            clinical_justification=clinical_justification,
+            recorded_by=recorded_by,
+        )
+        audit_record(
+            action="episode.open",
+            obj=episode,
+            patient_id=patient.pk,
+            detail={"program_type": program_type, "level": level},
+        )
+        _authorization_needed(episode, stay)
+    return episode
+
+
+def episode_discharge(
+    *, episode: EpisodeOfCare, discharge_date: date, reason: str = ""
+) -> EpisodeOfCare:
+    with transaction.atomic():
+        episode = EpisodeOfCare.objects.select_for_update().get(pk=episode.pk)
+        if episode.status == EpisodeStatus.DISCHARGED:
+            raise DomainError("The episode is already discharged.", field="discharge_date")
+        if discharge_date < episode.admission_date:
+            raise DomainError("Discharge is before admission.", field="discharge_date")
+        current = episode.stays.filter(end_date__isnull=True).first()
+        if current and discharge_date < current.start_date:
+            raise DomainError(
+                f"Discharge is before the current stay began ({current.start_date}).",
+                field="discharge_date",
+            )
+        if current:
+            current.end_date = discharge_date
+            current.save(update_fields=["end_date", "updated_at"])
+        episode.discharge_date, episode.status = discharge_date, EpisodeStatus.DISCHARGED
+        episode.save(update_fields=["discharge_date", "status", "updated_at"])
+        audit_record(
+            action="episode.discharge",
+            obj=episode,
+            patient_id=episode.patient_id,
+            detail={"reason": bool(reason)},
+        )
+    return episode
+
+
+def diagnosis_add(
+    *,
+    episode: EpisodeOfCare,
+    code: str,
+    effective_from: date | None = None,
+    rank: int | None = None,
+    is_primary: bool = False,
+) -> EpisodeDiagnosis:
+    """Add an ICD-10-CM diagnosis (validated against the code set) to an episode."""
+    check = check_icd10(code)
+    if not check.ok:
+        raise DomainError(check.reason, field="code")
+    with transaction.atomic():
+        EpisodeOfCare.objects.select_for_update().get(pk=episode.pk)
+        current = EpisodeDiagnosis.objects.filter(episode=episode, effective_to__isnull=True)
+        if current.filter(code=check.code).exists():
+            raise DomainError(
+                f"{check.code} is already a current diagnosis of this episode.", field="code"
+            )
+        if current.count() >= 12:
+            raise DomainError(
+                "An episode carries at most 12 current diagnoses (a claim holds 12).", field="code"
+            )
+        if is_primary or not current.filter(is_primary=True).exists():
+            current.filter(is_primary=True).update(is_primary=False)
+            is_primary = True
+        diagnosis = EpisodeDiagnosis.objects.create(
+            episode=episode,
+            code=check.code,
+            description=check.description,
+            rank=rank or (current.count() + 1),
+            is_primary=is_primary,
+            effective_from=effective_from or episode.admission_date,
+        )
+        audit_record(
+            action="diagnosis.add",
+            obj=diagnosis,
+            patient_id=episode.patient_id,
+            detail={"primary": is_primary},
+        )
+    return diagnosis
+
+
+def diagnosis_end(*, diagnosis: EpisodeDiagnosis, effective_to: date) -> EpisodeDiagnosis:
+    if effective_to < diagnosis.effective_from:
+        raise DomainError("The end date is before the diagnosis took effect.", field="effective_to")
+    with transaction.atomic():
+        diagnosis.effective_to = effective_to
+        diagnosis.save(update_fields=["effective_to", "updated_at"])
+        audit_record(action="diagnosis.end", obj=diagnosis, patient_id=diagnosis.episode.patient_id)
+    return diagnosis
+
+
+def _authorization_needed(episode: EpisodeOfCare, stay: LevelOfCareStay) -> None:
+    """When the primary payer on the stay's first day requires authorization for its level,
+    record an 'authorization needed' event (the authorizations app consumes it)."""
+    coverages = coverage_in_force(patient=episode.patient, on_date=stay.start_date)
+    primary = coverages[0] if coverages else None
+    if primary is None or not primary.payer.requires_authorization(level=stay.level):
+        return
+    outbox_enqueue(
+        topic=AUTHORIZATION_NEEDED_TOPIC,
+        payload={
+            "episode_id": str(episode.pk),
+            "stay_id": str(stay.pk),
+            "level": stay.level,
+            "coverage_id": str(primary.pk),
+            "payer_id": str(primary.payer_id),
+            "start_date": stay.start_date.isoformat(),
+            "transition": stay.transition,
+        },
+        idempotency_key=f"authorization-needed:{stay.pk}",
+    )
+
+
+def episode_transition_level(
+    *,
+    episode: EpisodeOfCare,
+    level: str,
+    on_date: date,
+    clinical_justification: str,
+    reason: str = "",
+    end_current_on: date | None = None,
+    allow_gap: bool = False,
+    allow_overlap: bool = False,
+    recorded_by: Any = None,
+) -> LevelOfCareStay:
+    """Step an episode down or up: close the current stay and open the next one on `on_date`.
+
+    The current stay ends the day before by default. A gap (days at no level) or an overlap
+    (two levels on one day) is refused unless explicitly allowed. The justification is required:
+    payers ask for it at the next review."""
+    if level not in LevelOfCare.values:
+        raise DomainError(f"Unknown level of care: {level}", field="level")
+    if not clinical_justification.strip():
+        raise DomainError(
+            "Document the clinical justification for the new level.", field="clinical_justification"
+        )
+    with transaction.atomic():
+        episode = (
+            EpisodeOfCare.objects.select_for_update().select_related("patient").get(pk=episode.pk)
+        )
+        if episode.status == EpisodeStatus.DISCHARGED:
+            raise DomainError(
+                "The episode is discharged; open a new episode instead.", field="level"
+            )
+        current = episode.stays.filter(end_date__isnull=True).first()
+        if current is None:
+            raise DomainError("The episode has no current level of care.", field="level")
+        if current.level == level:
+            raise DomainError(
+                f"The patient is already at {current.get_level_display()}.", field="level"
+            )
+        if on_date <= current.start_date:
+            raise DomainError(
+                f"The new level must start after the current stay began ({current.start_date}).",
+                field="on_date",
+            )
+        end = end_current_on or (on_date - timedelta(days=1))
+        if end < current.start_date:
+            raise DomainError("The current stay would end before it began.", field="end_current_on")
+        if end >= on_date and not allow_overlap:
+            raise DomainError(
+                f"The stays would overlap from {on_date} to {end}; allow the overlap explicitly if it is intended.",
+                field="end_current_on",
+            )
+        if end < on_date - timedelta(days=1) and not allow_gap:
+            raise DomainError(
+                f"There would be a gap from {end + timedelta(days=1)} to {on_date - timedelta(days=1)} with no level of care; allow the gap explicitly if it is intended.",
+                field="end_current_on",
+            )
+        current.end_date = end
+        current.save(update_fields=["end_date", "updated_at"])
+        try:
+            with transaction.atomic():
+                stay = LevelOfCareStay.objects.create(
+                    episode=episode,
+                    level=level,
+                    start_date=on_date,
+                    transition=transition_kind(current.level, level),
+                    reason=reason,
+                    clinical_justification=clinical_justification,
+                    recorded_by=recorded_by,
+                )
+        except IntegrityError as exc:
+            raise DomainError(
+                "Another change to this episode happened at the same time; reload and retry.",
+                field="level",
+            ) from exc
+        audit_record(
+            action="episode.transition",
+            obj=stay,
+            patient_id=episode.patient_id,
+            detail={"from": current.level, "to": level, "kind": stay.transition},
+        )
+        _authorization_needed(episode, stay)
+    return stay
+
+
+# --- 42 CFR Part 2 consent --------------------------------------------------------------------
+
+CONSENT_FIELDS = {
+    "disclosing_party",
+    "recipient_class",
+    "recipient_payer",
+    "recipient_name",
+    "purpose",
+    "purpose_detail",
+    "information_scope",
+    "includes_counseling_notes",
+    "signed_on",
+    "expires_on",
+    "expiry_event",
+}
+
+
+def consent_create(*, patient: Patient, **data: Any) -> Consent:
+    consent = Consent(patient=patient)
+    _apply(consent, data, CONSENT_FIELDS)
+    if consent.expires_on and consent.signed_on and consent.expires_on < consent.signed_on:
+        raise DomainError("The consent expires before it was signed.", field="expires_on")
+    if consent.recipient_class == "named_payer" and consent.recipient_payer_id is None:
+        raise DomainError("Choose the payer this consent names.", field="recipient_payer")
+    if consent.recipient_class == "other" and not consent.recipient_name.strip():
+        raise DomainError("Name the recipient.", field="recipient_name")
+    if not consent.expires_on and not consent.expiry_event.strip():
+        raise DomainError("A Part 2 consent needs an expiry date or event.", field="expires_on")
+    _validate(consent)
+    with transaction.atomic():
+        consent.save()
+        audit_record(
+            action="consent.create",
+            obj=consent,
+            patient_id=patient.pk,
+            detail={"purpose": consent.purpose, "recipient_class": consent.recipient_class},
+        )
+    return consent
+
+
+def consent_revoke(*, consent: Consent, note: str = "") -> Consent:
+    """Revocation stops future disclosures; revoking twice keeps the first time."""
+    with transaction.atomic():
+        updated = Consent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revocation_note=note[:200]
+        )
+        consent.refresh_from_db()
+        if updated:
+            audit_record(action="consent.revoke", obj=consent, patient_id=consent.patient_id)
+    return consent
+
+
+def consent_covers(
+    *, patient: Patient, payer: Payer, purpose: str, on_date: date
+) -> ConsentDecision:
+    """Yes with the consent, or the reason why not (revoked, expired, wrong payer, ...)."""
+    consents = list(Consent.objects.filter(patient=patient))
+    return consent_decision(
+        consents, payer_id=payer.pk, purpose=purpose, on_date=on_date, revoked_before=timezone.now()
+    )
+
+
+def part2_disclosure_record(
+    *, patient: Patient, payer: Payer | None, consent: Consent, what: str, obj: Model | None = None
+) -> None:
+    """Log a disclosure of Part 2 records made under a consent (claim file, export, API read)."""
+    audit_record(
+        action="part2.disclosure",
+        obj=obj or consent,
+        patient_id=patient.pk,
+        detail={
+            "consent_id": str(consent.pk),
+            "recipient_payer_id": str(payer.pk) if payer else None,
+            "what": what,
+        },
+    )
+
+
+def is_part2_program(program_type: str) -> bool:
+    return program_type in PART2_PROGRAMS

@@ -1,0 +1,39 @@
+"""One row of every patients model, for the isolation probe."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from patients import services
+from rcm.tenancy.models import Organization
+
+
+def build(org: Organization) -> None:
+    payer = services.payer_create(name=f"{org.slug} plan", payer_id="P1", payer_type="commercial")
+    patient = services.patient_create(
+        mrn=f"PROBE-{org.slug}",
+        first_name="Probe",
+        last_name=org.slug.title(),
+        date_of_birth=date(1990, 1, 1),
+        sex="U",
+    )
+    coverage = services.coverage_create(
+        patient=patient, payer=payer, member_id="PM1", effective_date=date(2026, 1, 1)
+    )
+    services.coverage_verify(
+        coverage=coverage, verified_by=None, method="phone", reference_number="REF1"
+    )
+    episode = services.episode_open(
+        patient=patient, program_type="substance_use", admission_date=date(2026, 3, 1), level="3.5"
+    )
+    services.diagnosis_add(episode=episode, code="F10.20")
+    services.consent_create(
+        patient=patient,
+        disclosing_party=org.name,
+        recipient_class="named_payer",
+        recipient_payer=payer,
+        purpose="payment",
+        information_scope="Claims data",
+        signed_on=date(2026, 2, 1),
+        expires_on=date(2027, 2, 1),
+    )
