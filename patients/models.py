@@ -225,6 +225,7 @@ class Coverage(TenantModel):
                 condition=Q(termination_date__isnull=True)
                 | Q(termination_date__gte=F("effective_date")),
                 name="coverage_termination_after_effective",
+                violation_error_message="The termination date is before the effective date.",
             ),
             models.CheckConstraint(
                 condition=Q(coinsurance_percent__isnull=True)
@@ -233,6 +234,7 @@ class Coverage(TenantModel):
                     & Q(coinsurance_percent__lte=Decimal(100))
                 ),
                 name="coverage_coinsurance_percent_range",
+                violation_error_message="Coinsurance is a percentage from 0 to 100.",
             ),
         ]
         indexes = [
@@ -309,6 +311,7 @@ class EpisodeOfCare(TenantModel):
                 condition=Q(discharge_date__isnull=True)
                 | Q(discharge_date__gte=F("admission_date")),
                 name="episode_discharge_after_admission",
+                violation_error_message="Discharge is before admission.",
             )
         ]
         indexes = [
@@ -343,6 +346,7 @@ class EpisodeDiagnosis(TenantModel):
             models.CheckConstraint(
                 condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
                 name="diagnosis_effective_range",
+                violation_error_message="The diagnosis ends before it takes effect.",
             ),
             models.UniqueConstraint(
                 fields=["organization", "episode"],
@@ -388,6 +392,7 @@ class LevelOfCareStay(TenantModel):
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="stay_end_after_start",
+                violation_error_message="The stay ends before it starts.",
             ),
             models.UniqueConstraint(
                 fields=["organization", "episode"],
@@ -445,10 +450,12 @@ class Consent(TenantModel):
             models.CheckConstraint(
                 condition=Q(expires_on__isnull=True) | Q(expires_on__gte=F("signed_on")),
                 name="consent_expiry_after_signature",
+                violation_error_message="The consent expires before it was signed.",
             ),
             models.CheckConstraint(
                 condition=~Q(recipient_class="named_payer") | Q(recipient_payer__isnull=False),
                 name="consent_named_payer_has_payer",
+                violation_error_message="Choose the payer this consent names.",
             ),
         ]
 

@@ -164,3 +164,38 @@ def _flatten(detail: Any, prefix: str = "") -> Any:
             "message": str(detail),
             "code": getattr(detail, "code", "invalid"),
         }
+
+
+class ServiceViewSet:
+    """Mixin for viewsets whose writes go through services: validate with `input_serializer_class`,
+    call `perform_service_create(data)` / `perform_service_update(obj, data)`, answer with the
+    output serializer (`serializer_class`)."""
+
+    input_serializer_class: Any = None
+    update_serializer_class: Any = None
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.input_serializer_class(data=request.data, context=self.get_serializer_context())  # type: ignore[attr-defined]
+        data.is_valid(raise_exception=True)
+        obj = self.perform_service_create(data.validated_data)
+        return Response(self.get_serializer(obj).data, status=201)  # type: ignore[attr-defined]
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        obj = self.get_object()  # type: ignore[attr-defined]
+        serializer_class = self.update_serializer_class or self.input_serializer_class
+        data = serializer_class(
+            data=request.data, partial=True, context=self.get_serializer_context()
+        )  # type: ignore[attr-defined]
+        data.is_valid(raise_exception=True)
+        obj = self.perform_service_update(obj, data.validated_data)
+        return Response(self.get_serializer(obj).data)  # type: ignore[attr-defined]
+
+    def perform_service_create(self, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    def perform_service_update(self, obj: Any, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+
+def has_scope(request: Request, scope: str) -> bool:
+    return scope in getattr(request._request, "scopes", ())

@@ -1,0 +1,508 @@
+"""The patients API: payers, patients, coverages, verifications, episodes (with level-of-care
+transitions), diagnoses and Part 2 consents. 42 CFR Part 2 detail only for callers with
+`part2:read`; every such read is recorded in the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from patients import selectors, services
+from patients.levels import LevelOfCare
+from patients.models import (
+    BenefitVerification,
+    Consent,
+    ConsentPurpose,
+    Coverage,
+    EpisodeDiagnosis,
+    EpisodeOfCare,
+    LevelOfCareStay,
+    Patient,
+    Payer,
+    ProgramType,
+)
+from rcm.api import ServiceViewSet, has_scope
+from rcm.audit.services import audit_read, audit_record
+
+CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
+
+
+# --- Payers -----------------------------------------------------------------------------------
+
+
+class PayerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payer
+        exclude = ["organization"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class PayerViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
+    """Payers and their billing rules (claim form by level, filing and appeal windows, prior
+    authorization lists, telehealth conventions)."""
+
+    scope_area = "patients"
+    serializer_class = input_serializer_class = PayerSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        return selectors.payer_list()
+
+    def perform_service_create(self, data: dict[str, Any]) -> Payer:
+        return services.payer_create(**data)
+
+    def perform_service_update(self, obj: Payer, data: dict[str, Any]) -> Payer:
+        return services.payer_update(payer=obj, data=data)
+
+
+# --- Patients ---------------------------------------------------------------------------------
+
+
+class PatientSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Patient
+        exclude = ["organization"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class PatientViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
+    """Patients. `?q=` searches name, MRN, date of birth or member id; `?status=` filters."""
+
+    scope_area = "patients"
+    serializer_class = input_serializer_class = PatientSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("status", str)])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)  # type: ignore[misc]
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        return selectors.patient_search(query=params.get("q", ""), status=params.get("status", ""))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        audit_read(obj=patient, patient_id=patient.pk, channel="api")
+        return Response(self.get_serializer(patient).data)
+
+    def perform_service_create(self, data: dict[str, Any]) -> Patient:
+        return services.patient_create(**data)
+
+    def perform_service_update(self, obj: Patient, data: dict[str, Any]) -> Patient:
+        return services.patient_update(patient=obj, data=data)
+
+
+# --- Coverage and verifications ---------------------------------------------------------------
+
+
+class CoverageSerializer(serializers.ModelSerializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
+    payer = serializers.PrimaryKeyRelatedField(queryset=Payer.objects)
+
+    class Meta:
+        model = Coverage
+        exclude = ["organization"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class CoverageUpdateSerializer(CoverageSerializer):
+    class Meta(CoverageSerializer.Meta):
+        read_only_fields = ["id", "created_at", "updated_at", "patient"]
+
+
+class CoverageViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
+    """Coverage in coordination-of-benefits order (`priority`). `?patient=` filters."""
+
+    scope_area = "patients"
+    serializer_class = input_serializer_class = CoverageSerializer
+    update_serializer_class = CoverageUpdateSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> Any:
+        qs = Coverage.objects.select_related("payer")
+        if patient := self.request.query_params.get("patient"):
+            qs = qs.filter(patient_id=patient)
+        return qs
+
+    def perform_service_create(self, data: dict[str, Any]) -> Coverage:
+        return services.coverage_create(**data)
+
+    def perform_service_update(self, obj: Coverage, data: dict[str, Any]) -> Coverage:
+        return services.coverage_update(coverage=obj, data=data)
+
+
+class VerificationSerializer(serializers.ModelSerializer):
+    coverage = serializers.PrimaryKeyRelatedField(queryset=Coverage.objects)
+    benefits = serializers.DictField(
+        required=False,
+        write_only=True,
+        help_text="Benefit fields of the coverage confirmed by this verification",
+    )
+    verified_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = BenefitVerification
+        exclude = ["organization"]
+        read_only_fields = ["id", "created_at", "updated_at", "verified_by"]
+
+
+class VerificationViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
+    """Benefit verifications (phone, portal, 271). `?coverage=` filters."""
+
+    scope_area = "patients"
+    serializer_class = input_serializer_class = VerificationSerializer
+
+    def get_queryset(self) -> Any:
+        qs = BenefitVerification.objects.all()
+        if coverage := self.request.query_params.get("coverage"):
+            qs = qs.filter(coverage_id=coverage)
+        return qs
+
+    def perform_service_create(self, data: dict[str, Any]) -> BenefitVerification:
+        user = self.request.user if getattr(self.request.user, "pk", None) else None
+        return services.coverage_verify(verified_by=user, **data)
+
+
+# --- Episodes, stays, diagnoses (42 CFR Part 2 aware) ------------------------------------------
+
+
+class StaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LevelOfCareStay
+        fields = [
+            "id",
+            "episode",
+            "level",
+            "start_date",
+            "end_date",
+            "transition",
+            "reason",
+            "clinical_justification",
+            "created_at",
+        ]
+
+
+class DiagnosisSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EpisodeDiagnosis
+        fields = [
+            "id",
+            "episode",
+            "code",
+            "description",
+            "rank",
+            "is_primary",
+            "effective_from",
+            "effective_to",
+            "created_at",
+        ]
+
+
+class EpisodeSerializer(serializers.ModelSerializer):
+    stays = StaySerializer(many=True, read_only=True)
+    diagnoses = DiagnosisSerializer(many=True, read_only=True)
+    is_part2 = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = EpisodeOfCare
+        exclude = ["organization"]
+
+
+class RestrictedEpisodeSerializer(serializers.ModelSerializer):
+    restricted = serializers.SerializerMethodField()
+
+    class Meta:
+        model = EpisodeOfCare
+        fields = ["id", "patient", "restricted", "created_at"]
+
+    def get_restricted(self, obj: EpisodeOfCare) -> str:
+        return "42 CFR Part 2: needs the part2:read scope"
+
+
+class EpisodeOpenSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
+    program_type = serializers.ChoiceField(choices=ProgramType.choices)
+    admission_date = serializers.DateField()
+    level = serializers.ChoiceField(choices=LevelOfCare.choices)
+    referral_source = serializers.CharField(required=False, allow_blank=True, default="")
+    clinical_justification = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TransitionSerializer(serializers.Serializer):
+    level = serializers.ChoiceField(choices=LevelOfCare.choices)
+    on_date = serializers.DateField()
+    clinical_justification = serializers.CharField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    end_current_on = serializers.DateField(required=False, allow_null=True, default=None)
+    allow_gap = serializers.BooleanField(required=False, default=False)
+    allow_overlap = serializers.BooleanField(required=False, default=False)
+
+
+class DischargeSerializer(serializers.Serializer):
+    discharge_date = serializers.DateField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _record_part2_reads(request: Request, episodes: list[EpisodeOfCare]) -> None:
+    by_patient: dict[Any, list[str]] = {}
+    for episode in episodes:
+        if episode.is_part2:
+            by_patient.setdefault(episode.patient_id, []).append(str(episode.pk))
+    for patient_id, ids in by_patient.items():
+        audit_record(
+            action="part2.api_read",
+            object_type="patients.episodeofcare",
+            patient_id=patient_id,
+            detail={"episode_ids": ids},
+        )
+
+
+class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
+    """Episodes of care with their level-of-care stays and diagnoses. Substance use and
+    co-occurring episodes are 42 CFR Part 2: without `part2:read` only their existence is shown."""
+
+    scope_area = "patients"
+    serializer_class = EpisodeSerializer
+    input_serializer_class = EpisodeOpenSerializer
+
+    def get_queryset(self) -> Any:
+        qs = EpisodeOfCare.objects.prefetch_related("stays", "diagnoses")
+        if patient := self.request.query_params.get("patient"):
+            qs = qs.filter(patient_id=patient)
+        return qs
+
+    def _serialize(self, episodes: list[EpisodeOfCare]) -> list[dict[str, Any]]:
+        part2 = has_scope(self.request, "part2:read")
+        if part2:
+            _record_part2_reads(self.request, episodes)
+        return [
+            RestrictedEpisodeSerializer(e).data
+            if e.is_part2 and not part2
+            else EpisodeSerializer(e).data
+            for e in episodes
+        ]
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self._serialize(list(page or [])))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(self._serialize([self.get_object()])[0])
+
+    def _writable(self) -> EpisodeOfCare:
+        episode = self.get_object()
+        if episode.is_part2 and not has_scope(self.request, "part2:read"):
+            raise PermissionDenied("This episode is protected by 42 CFR Part 2 (needs part2:read).")
+        return episode
+
+    def perform_service_create(self, data: dict[str, Any]) -> EpisodeOfCare:
+        if data["program_type"] in {"substance_use", "co_occurring"} and not has_scope(
+            self.request, "part2:read"
+        ):
+            raise PermissionDenied("Opening a substance use episode needs the part2:read scope.")
+        return services.episode_open(**data)
+
+    @extend_schema(request=TransitionSerializer, responses=StaySerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: str) -> Response:
+        """Step down / step up: close the current stay and open the next level."""
+        episode = self._writable()
+        data = TransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        stay = services.episode_transition_level(episode=episode, **data.validated_data)
+        return Response(StaySerializer(stay).data, status=201)
+
+    @extend_schema(request=DischargeSerializer, responses=EpisodeSerializer)
+    @action(detail=True, methods=["post"])
+    def discharge(self, request: Request, pk: str) -> Response:
+        episode = self._writable()
+        data = DischargeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            EpisodeSerializer(
+                services.episode_discharge(episode=episode, **data.validated_data)
+            ).data
+        )
+
+
+def _visible_episode_filter(request: Request) -> dict[str, Any]:
+    if has_scope(request, "part2:read"):
+        return {}
+    return {"episode__program_type": ProgramType.MENTAL_HEALTH}
+
+
+class StayViewSet(*CRUD):  # type: ignore[misc]
+    """Level-of-care stays (the transitions history). `?episode=` filters."""
+
+    scope_area = "patients"
+    serializer_class = StaySerializer
+
+    def get_queryset(self) -> Any:
+        qs = LevelOfCareStay.objects.filter(**_visible_episode_filter(self.request))
+        if episode := self.request.query_params.get("episode"):
+            qs = qs.filter(episode_id=episode)
+        return qs
+
+
+class DiagnosisInputSerializer(serializers.Serializer):
+    episode = serializers.PrimaryKeyRelatedField(queryset=EpisodeOfCare.objects)
+    code = serializers.CharField(max_length=8)
+    is_primary = serializers.BooleanField(required=False, default=False)
+    effective_from = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class DiagnosisEndSerializer(serializers.Serializer):
+    effective_to = serializers.DateField()
+
+
+class DiagnosisViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
+    """ICD-10-CM diagnoses of episodes (validated against the code set). `?episode=` filters."""
+
+    scope_area = "patients"
+    serializer_class = DiagnosisSerializer
+    input_serializer_class = DiagnosisInputSerializer
+
+    def get_queryset(self) -> Any:
+        qs = EpisodeDiagnosis.objects.filter(**_visible_episode_filter(self.request))
+        if episode := self.request.query_params.get("episode"):
+            qs = qs.filter(episode_id=episode)
+        return qs
+
+    def perform_service_create(self, data: dict[str, Any]) -> EpisodeDiagnosis:
+        if data["episode"].is_part2 and not has_scope(self.request, "part2:read"):
+            raise PermissionDenied("This episode is protected by 42 CFR Part 2 (needs part2:read).")
+        return services.diagnosis_add(**data)
+
+    @extend_schema(request=DiagnosisEndSerializer, responses=DiagnosisSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request: Request, pk: str) -> Response:
+        diagnosis = self.get_object()
+        data = DiagnosisEndSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(
+            DiagnosisSerializer(
+                services.diagnosis_end(diagnosis=diagnosis, **data.validated_data)
+            ).data
+        )
+
+
+# --- 42 CFR Part 2 consents --------------------------------------------------------------------
+
+
+class ConsentSerializer(serializers.ModelSerializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
+    recipient_payer = serializers.PrimaryKeyRelatedField(
+        queryset=Payer.objects, required=False, allow_null=True
+    )
+    status = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Consent
+        exclude = ["organization"]
+        read_only_fields = ["id", "created_at", "updated_at", "revoked_at", "revocation_note"]
+
+    def get_status(self, obj: Consent) -> str:
+        return selectors.consent_status(obj).label
+
+
+class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
+    """Part 2 consents (reading needs `part2:read`; recording also `patients:write`)."""
+
+    required_scopes = {
+        "GET": "part2:read",
+        "HEAD": "part2:read",
+        "OPTIONS": "part2:read",
+        "POST": "patients:write",
+    }
+    serializer_class = input_serializer_class = ConsentSerializer
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        if not has_scope(request, "part2:read"):
+            raise PermissionDenied("Part 2 consents need the part2:read scope.")
+
+    def get_queryset(self) -> Any:
+        qs = Consent.objects.select_related("recipient_payer")
+        if patient := self.request.query_params.get("patient"):
+            qs = qs.filter(patient_id=patient)
+        return qs
+
+    def perform_service_create(self, data: dict[str, Any]) -> Consent:
+        return services.consent_create(**data)
+
+    @extend_schema(
+        request=inline_serializer("ConsentRevoke", {"note": serializers.CharField(required=False)}),
+        responses=ConsentSerializer,
+    )
+    @action(detail=True, methods=["post"])
+    def revoke(self, request: Request, pk: str) -> Response:
+        consent = services.consent_revoke(
+            consent=self.get_object(), note=str(request.data.get("note", ""))
+        )
+        return Response(ConsentSerializer(consent).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("patient", str, required=True),
+            OpenApiParameter("payer", str, required=True),
+            OpenApiParameter("purpose", str, enum=ConsentPurpose.values),
+            OpenApiParameter("date", str),
+        ],
+        responses=inline_serializer(
+            "ConsentCheck",
+            {
+                "covered": serializers.BooleanField(),
+                "reason": serializers.CharField(),
+                "consent": serializers.UUIDField(allow_null=True),
+            },
+        ),
+    )
+    @action(detail=False, methods=["get"])
+    def check(self, request: Request) -> Response:
+        """Does a consent cover disclosing this patient's Part 2 records to this payer?"""
+        params = CheckSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        patient = get_object_or_404(Patient.objects, pk=data["patient"])
+        payer = get_object_or_404(Payer.objects, pk=data["payer"])
+        decision = services.consent_covers(
+            patient=patient,
+            payer=payer,
+            purpose=data["purpose"],
+            on_date=data.get("date") or timezone.localdate(),
+        )
+        return Response(
+            {
+                "covered": decision.covered,
+                "reason": decision.reason,
+                "consent": getattr(decision.consent, "pk", None),
+            }
+        )
+
+
+class CheckSerializer(serializers.Serializer):
+    patient = serializers.UUIDField()
+    payer = serializers.UUIDField()
+    purpose = serializers.ChoiceField(
+        choices=ConsentPurpose.choices, default=ConsentPurpose.PAYMENT
+    )
+    date = serializers.DateField(required=False)
+
+
+def register(router: Any) -> None:
+    router.register("payers", PayerViewSet, basename="payer")
+    router.register("patients", PatientViewSet, basename="patient")
+    router.register("coverages", CoverageViewSet, basename="coverage")
+    router.register("verifications", VerificationViewSet, basename="verification")
+    router.register("episodes", EpisodeViewSet, basename="episode")
+    router.register("level-of-care-stays", StayViewSet, basename="stay")
+    router.register("diagnoses", DiagnosisViewSet, basename="diagnosis")
+    router.register("consents", ConsentViewSet, basename="consent")

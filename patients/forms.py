@@ -1,0 +1,299 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from patients.levels import FACILITY_LEVELS, LevelOfCare
+from patients.models import (
+    Consent,
+    Coverage,
+    Patient,
+    Payer,
+    ProgramType,
+    VerificationMethod,
+)
+from patients.services import CONSENT_FIELDS, COVERAGE_FIELDS, PATIENT_FIELDS
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def _date_widgets(*names: str) -> dict[str, Any]:
+    return dict.fromkeys(names, DATE)
+
+
+class PatientForm(forms.ModelForm):
+    class Meta:
+        model = Patient
+        fields = sorted(
+            PATIENT_FIELDS,
+            key=[
+                "mrn",
+                "first_name",
+                "middle_name",
+                "last_name",
+                "preferred_name",
+                "date_of_birth",
+                "sex",
+                "address_line1",
+                "address_line2",
+                "city",
+                "state",
+                "postal_code",
+                "phone",
+                "email",
+                "status",
+            ].index,
+        )
+        widgets = _date_widgets("date_of_birth")
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(
+        required=False, label="Search", help_text="Name, MRN, date of birth or member id"
+    )
+    status = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any status"),
+            ("active", "Active"),
+            ("inactive", "Inactive"),
+            ("deceased", "Deceased"),
+        ],
+    )
+
+
+class PayerForm(forms.ModelForm):
+    auth_required_levels = forms.MultipleChoiceField(
+        choices=LevelOfCare.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Levels of care that need prior authorization",
+    )
+    auth_required_codes = forms.CharField(
+        required=False,
+        label="Service codes that need prior authorization",
+        help_text="Comma-separated CPT/HCPCS codes, e.g. 90837, H0015",
+    )
+    institutional_levels = forms.MultipleChoiceField(
+        choices=LevelOfCare.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Levels billed on the 837I (institutional)",
+        help_text="Other levels use the default claim form.",
+    )
+
+    class Meta:
+        model = Payer
+        fields = [
+            "name",
+            "payer_id",
+            "payer_type",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "phone",
+            "default_claim_form",
+            "timely_filing_days",
+            "corrected_claim_days",
+            "appeal_window_days",
+            "response_days",
+            "telehealth_pos",
+            "telehealth_modifier",
+            "audio_only_modifier",
+            "requires_licensure_modifier",
+            "is_active",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        payer = self.instance
+        if payer.pk:
+            self.initial["auth_required_levels"] = payer.auth_required_levels
+            self.initial["auth_required_codes"] = ", ".join(payer.auth_required_codes)
+            self.initial["institutional_levels"] = [
+                k for k, v in payer.claim_form_by_level.items() if v == "837I"
+            ]
+        else:
+            self.initial["institutional_levels"] = sorted(FACILITY_LEVELS)
+
+    def service_data(self) -> dict[str, Any]:
+        data = {f: self.cleaned_data[f] for f in self.Meta.fields}
+        data["auth_required_levels"] = self.cleaned_data["auth_required_levels"]
+        data["auth_required_codes"] = [
+            c.strip() for c in self.cleaned_data["auth_required_codes"].split(",") if c.strip()
+        ]
+        data["claim_form_by_level"] = dict.fromkeys(
+            self.cleaned_data["institutional_levels"], "837I"
+        )
+        return data
+
+
+def _payer_choice(**kwargs: Any) -> forms.ModelChoiceField:
+    # An empty placeholder at import time (no tenant yet); __init__ sets the tenant's payers.
+    return forms.ModelChoiceField(queryset=Payer.all_tenants.none(), **kwargs)
+
+
+class CoverageForm(forms.ModelForm):
+    payer = _payer_choice()
+
+    class Meta:
+        model = Coverage
+        fields = sorted(
+            COVERAGE_FIELDS,
+            key=[
+                "payer",
+                "priority",
+                "member_id",
+                "group_number",
+                "plan_name",
+                "effective_date",
+                "termination_date",
+                "relationship",
+                "subscriber_first_name",
+                "subscriber_last_name",
+                "subscriber_date_of_birth",
+                "subscriber_sex",
+                "copay",
+                "coinsurance_percent",
+                "deductible",
+                "deductible_met",
+                "visit_limit",
+                "day_limit",
+                "auth_required",
+                "benefits_notes",
+            ].index,
+        )
+        widgets = _date_widgets("effective_date", "termination_date", "subscriber_date_of_birth")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.filter(is_active=True)  # type: ignore[attr-defined]
+
+
+class VerificationForm(forms.Form):
+    method = forms.ChoiceField(choices=VerificationMethod.choices)
+    reference_number = forms.CharField(max_length=80, required=False)
+    payer_representative = forms.CharField(max_length=80, required=False)
+    is_active_coverage = forms.BooleanField(
+        required=False, initial=True, label="Coverage confirmed active"
+    )
+    copay = forms.DecimalField(max_digits=10, decimal_places=2, required=False)
+    coinsurance_percent = forms.DecimalField(
+        max_digits=5, decimal_places=2, required=False, min_value=0, max_value=100
+    )
+    deductible = forms.DecimalField(max_digits=10, decimal_places=2, required=False)
+    deductible_met = forms.DecimalField(max_digits=10, decimal_places=2, required=False)
+    visit_limit = forms.IntegerField(required=False, min_value=0)
+    day_limit = forms.IntegerField(required=False, min_value=0)
+    auth_required = forms.NullBooleanField(
+        required=False, label="Authorization required (per payer)"
+    )
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    BENEFIT_FIELDS = (
+        "copay",
+        "coinsurance_percent",
+        "deductible",
+        "deductible_met",
+        "visit_limit",
+        "day_limit",
+        "auth_required",
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        benefits = {k: data.pop(k) for k in self.BENEFIT_FIELDS if data.get(k) is not None}
+        for k in self.BENEFIT_FIELDS:
+            data.pop(k, None)
+        return {**data, "benefits": benefits}
+
+
+class EpisodeOpenForm(forms.Form):
+    program_type = forms.ChoiceField(choices=ProgramType.choices)
+    admission_date = forms.DateField(widget=DATE)
+    level = forms.ChoiceField(choices=LevelOfCare.choices, label="Level of care at admission")
+    referral_source = forms.CharField(max_length=120, required=False)
+    diagnosis = forms.CharField(
+        max_length=8, required=False, label="Primary diagnosis (ICD-10-CM)", help_text="e.g. F10.20"
+    )
+    clinical_justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class TransitionForm(forms.Form):
+    level = forms.ChoiceField(choices=LevelOfCare.choices, label="New level of care")
+    on_date = forms.DateField(widget=DATE, label="First day at the new level")
+    reason = forms.CharField(max_length=200, required=False)
+    clinical_justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Why the new level is medically necessary (payers ask at review).",
+    )
+    end_current_on = forms.DateField(
+        widget=DATE,
+        required=False,
+        label="Last day at the current level",
+        help_text="Defaults to the day before.",
+    )
+    allow_gap = forms.BooleanField(required=False, label="Allow days with no level of care")
+    allow_overlap = forms.BooleanField(required=False, label="Allow both levels on the same day")
+
+
+class DischargeForm(forms.Form):
+    discharge_date = forms.DateField(widget=DATE)
+    reason = forms.CharField(max_length=200, required=False)
+
+
+class DiagnosisForm(forms.Form):
+    code = forms.CharField(max_length=8, label="ICD-10-CM code", help_text="e.g. F33.1")
+    is_primary = forms.BooleanField(required=False, label="Primary diagnosis")
+    effective_from = forms.DateField(
+        widget=DATE, required=False, help_text="Defaults to the admission date."
+    )
+
+
+class ConsentForm(forms.ModelForm):
+    recipient_payer = _payer_choice(required=False, help_text="For 'a named payer'")
+
+    class Meta:
+        model = Consent
+        fields = sorted(
+            CONSENT_FIELDS,
+            key=[
+                "disclosing_party",
+                "recipient_class",
+                "recipient_payer",
+                "recipient_name",
+                "purpose",
+                "purpose_detail",
+                "information_scope",
+                "includes_counseling_notes",
+                "signed_on",
+                "expires_on",
+                "expiry_event",
+            ].index,
+        )
+        widgets = {
+            **_date_widgets("signed_on", "expires_on"),
+            "information_scope": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["recipient_payer"].queryset = Payer.objects.all()  # type: ignore[attr-defined]
+
+
+class ConsentRevokeForm(forms.Form):
+    note = forms.CharField(
+        max_length=200, required=False, label="How the patient revoked (optional)"
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="UTF-8, one row per patient and coverage; header as in the template.",
+    )

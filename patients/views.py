@@ -1,0 +1,357 @@
+"""Billing staff's patient screens: list and search, the patient page (coverage in COB order,
+verifications, episodes on a level-of-care timeline, diagnoses, consents) and every form."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+
+from patients import selectors, services
+from patients.forms import (
+    ConsentForm,
+    ConsentRevokeForm,
+    CoverageForm,
+    DiagnosisForm,
+    DischargeForm,
+    EpisodeOpenForm,
+    ImportForm,
+    PatientForm,
+    PatientSearchForm,
+    PayerForm,
+    TransitionForm,
+    VerificationForm,
+)
+from patients.importer import COLUMNS, patients_import_csv
+from patients.models import Consent, Coverage, EpisodeDiagnosis, EpisodeOfCare, Patient, Payer
+from rcm.audit.services import audit_read
+from rcm.forms_flow import handle_form
+from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.templatetags.org_urls import org_reverse
+
+READ, WRITE = "patients:read", "patients:write"
+
+
+def _part2_ok(request: HttpRequest) -> bool:
+    return "part2:read" in request.scopes  # type: ignore[attr-defined]
+
+
+def _patient_url(request: HttpRequest, patient_id: object) -> str:
+    return org_reverse(request, "patients:detail", pk=patient_id)
+
+
+def _require_part2(request: HttpRequest, episode: EpisodeOfCare) -> None:
+    if episode.is_part2 and not _part2_ok(request):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied(
+            "This episode is protected by 42 CFR Part 2; ask an owner for Part 2 access."
+        )
+
+
+@require_scope(READ)
+def patient_list(request: HttpRequest) -> HttpResponse:
+    form = PatientSearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    patients = selectors.patient_search(query=data.get("q", ""), status=data.get("status", ""))
+    page = Paginator(patients, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "patients/_results.html" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "query": query.urlencode(), "searched": bool(data.get("q"))},
+    )
+
+
+@require_scope(READ, post=WRITE)
+def patient_create(request: HttpRequest) -> HttpResponse:
+    return handle_form(
+        request,
+        PatientForm(request.POST or None),
+        action=lambda data: services.patient_create(**data),
+        success_url=lambda p: _patient_url(request, p.pk),
+        success_message=lambda p: f"Patient {p.display_name} ({p.mrn}) created.",
+        template="patients/form.html",
+        context={"title": "New patient"},
+    )
+
+
+@require_scope(READ)
+def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    patient = selectors.patient_detail(pk=patient.pk)
+    part2_ok = _part2_ok(request)
+    episodes = [
+        {
+            "episode": e,
+            "restricted": e.is_part2 and not part2_ok,
+            "timeline": selectors.episode_timeline(e),
+        }
+        for e in patient.episodes.all()
+    ]
+    audit_read(
+        obj=patient,
+        patient_id=patient.pk,
+        part2_shown=part2_ok and any(e.is_part2 for e in patient.episodes.all()),
+    )
+    return render(
+        request,
+        "patients/detail.html",
+        {
+            "patient": patient,
+            "coverages": selectors.cob_order(list(patient.coverages.all())),
+            "episodes": episodes,
+            "consents": [(c, selectors.consent_status(c)) for c in patient.consents.all()]
+            if part2_ok
+            else None,
+            "part2_ok": part2_ok,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_scope(READ, post=WRITE)
+def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=pk))
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.patient_update(patient=patient, data=data),
+        success_url=_patient_url(request, patient.pk),
+        success_message="Patient saved.",
+        template="patients/form.html",
+        context={"title": f"Edit {patient.display_name}", "patient": patient},
+    )
+
+
+@require_scope(READ, post=WRITE)
+def coverage_create(request: HttpRequest, pk: str) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    return handle_form(
+        request,
+        CoverageForm(request.POST or None),
+        action=lambda data: services.coverage_create(patient=patient, **data),
+        success_url=_patient_url(request, patient.pk),
+        success_message=lambda c: f"Coverage with {c.payer} added.",
+        template="patients/form.html",
+        context={"title": "Add coverage", "patient": patient},
+    )
+
+
+@require_scope(READ, post=WRITE)
+def coverage_edit(request: HttpRequest, pk: str) -> HttpResponse:
+    coverage = get_object_or_404(Coverage.objects.select_related("patient"), pk=pk)
+    return handle_form(
+        request,
+        CoverageForm(request.POST or None, instance=Coverage.objects.get(pk=pk)),
+        action=lambda data: services.coverage_update(coverage=coverage, data=data),
+        success_url=_patient_url(request, coverage.patient_id),
+        success_message="Coverage saved.",
+        template="patients/form.html",
+        context={"title": f"Edit coverage: {coverage.payer}", "patient": coverage.patient},
+    )
+
+
+@require_scope(READ, post=WRITE)
+def coverage_verify(request: HttpRequest, pk: str) -> HttpResponse:
+    coverage = get_object_or_404(Coverage.objects.select_related("patient", "payer"), pk=pk)
+    form = VerificationForm(request.POST or None)
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.coverage_verify(
+            coverage=coverage, verified_by=request.user, **form.service_kwargs()
+        ),
+        success_url=_patient_url(request, coverage.patient_id),
+        success_message="Benefit verification recorded.",
+        template="patients/form.html",
+        context={
+            "title": f"Verify benefits: {coverage.payer} {coverage.member_id}",
+            "patient": coverage.patient,
+        },
+    )
+
+
+@require_scope(READ, post=WRITE)
+def episode_open(request: HttpRequest, pk: str) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+
+    def action(data: dict) -> EpisodeOfCare:  # type: ignore[type-arg]
+        code = data.pop("diagnosis")
+        episode = services.episode_open(patient=patient, recorded_by=request.user, **data)
+        if code:
+            services.diagnosis_add(episode=episode, code=code, is_primary=True)
+        return episode
+
+    return handle_form(
+        request,
+        EpisodeOpenForm(request.POST or None, initial={"admission_date": timezone.localdate()}),
+        action=action,
+        success_url=_patient_url(request, patient.pk),
+        success_message="Episode opened.",
+        template="patients/form.html",
+        context={"title": f"Admit {patient.display_name}", "patient": patient},
+    )
+
+
+def _episode(request: HttpRequest, pk: str) -> EpisodeOfCare:
+    episode = get_object_or_404(EpisodeOfCare.objects.select_related("patient"), pk=pk)
+    _require_part2(request, episode)
+    return episode
+
+
+@require_scope(READ, post=WRITE)
+def episode_transition(request: HttpRequest, pk: str) -> HttpResponse:
+    episode = _episode(request, pk)
+    current = episode.stays.filter(end_date__isnull=True).first()
+    return handle_form(
+        request,
+        TransitionForm(request.POST or None, initial={"on_date": timezone.localdate()}),
+        action=lambda data: services.episode_transition_level(
+            episode=episode, recorded_by=request.user, **data
+        ),
+        success_url=_patient_url(request, episode.patient_id),
+        success_message=lambda stay: (
+            f"{stay.get_transition_display()} to {stay.get_level_display()} from {stay.start_date}."
+        ),
+        template="patients/transition.html",
+        context={
+            "title": "Step down / step up",
+            "patient": episode.patient,
+            "episode": episode,
+            "current": current,
+        },
+    )
+
+
+@require_scope(READ, post=WRITE)
+def episode_discharge(request: HttpRequest, pk: str) -> HttpResponse:
+    episode = _episode(request, pk)
+    return handle_form(
+        request,
+        DischargeForm(request.POST or None, initial={"discharge_date": timezone.localdate()}),
+        action=lambda data: services.episode_discharge(episode=episode, **data),
+        success_url=_patient_url(request, episode.patient_id),
+        success_message="Episode discharged.",
+        template="patients/form.html",
+        context={"title": "Discharge", "patient": episode.patient},
+    )
+
+
+@require_scope(READ, post=WRITE)
+def diagnosis_add(request: HttpRequest, pk: str) -> HttpResponse:
+    episode = _episode(request, pk)
+    return handle_form(
+        request,
+        DiagnosisForm(request.POST or None),
+        action=lambda data: services.diagnosis_add(episode=episode, **data),
+        success_url=_patient_url(request, episode.patient_id),
+        success_message=lambda d: f"Diagnosis {d.code} {d.description} added.",
+        template="patients/form.html",
+        context={"title": "Add diagnosis", "patient": episode.patient},
+    )
+
+
+@require_scope(READ, post=WRITE)
+def diagnosis_end(request: HttpRequest, pk: str) -> HttpResponse:
+    diagnosis = get_object_or_404(
+        EpisodeDiagnosis.objects.select_related("episode__patient"), pk=pk
+    )
+    _require_part2(request, diagnosis.episode)
+    form = DischargeForm(request.POST or None, initial={"discharge_date": timezone.localdate()})
+    form.fields["discharge_date"].label = "Last day the diagnosis applies"
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.diagnosis_end(
+            diagnosis=diagnosis, effective_to=data["discharge_date"]
+        ),
+        success_url=_patient_url(request, diagnosis.episode.patient_id),
+        success_message=f"Diagnosis {diagnosis.code} ended.",
+        template="patients/form.html",
+        context={"title": f"End diagnosis {diagnosis.code}", "patient": diagnosis.episode.patient},
+    )
+
+
+@require_scope("part2:read", post=WRITE)
+def consent_create(request: HttpRequest, pk: str) -> HttpResponse:
+    patient = get_object_or_404(Patient, pk=pk)
+    initial = {"disclosing_party": request.organization.name, "signed_on": timezone.localdate()}  # type: ignore[attr-defined]
+    return handle_form(
+        request,
+        ConsentForm(request.POST or None, initial=initial),
+        action=lambda data: services.consent_create(patient=patient, **data),
+        success_url=_patient_url(request, patient.pk),
+        success_message="Part 2 consent recorded.",
+        template="patients/form.html",
+        context={"title": "Record a 42 CFR Part 2 consent", "patient": patient},
+    )
+
+
+@require_scope("part2:read", post=WRITE)
+def consent_revoke(request: HttpRequest, pk: str) -> HttpResponse:
+    consent = get_object_or_404(Consent.objects.select_related("patient"), pk=pk)
+    return handle_form(
+        request,
+        ConsentRevokeForm(request.POST or None),
+        action=lambda data: services.consent_revoke(consent=consent, **data),
+        success_url=_patient_url(request, consent.patient_id),
+        success_message="Consent revoked: no further disclosures under it.",
+        template="patients/form.html",
+        context={"title": "Revoke consent", "patient": consent.patient},
+    )
+
+
+@require_scope(READ)
+def payer_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "patients/payers.html", {"payers": selectors.payer_list()})
+
+
+@require_scope(READ, post=WRITE)
+def payer_create(request: HttpRequest) -> HttpResponse:
+    form = PayerForm(request.POST or None)
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.payer_create(**form.service_data()),
+        success_url=org_reverse(request, "patients:payers"),
+        success_message=lambda p: f"Payer {p.name} added.",
+        template="patients/form.html",
+        context={"title": "New payer"},
+    )
+
+
+@require_scope(READ, post=WRITE)
+def payer_edit(request: HttpRequest, pk: str) -> HttpResponse:
+    payer = get_object_or_404(Payer, pk=pk)
+    form = PayerForm(request.POST or None, instance=Payer.objects.get(pk=pk))
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.payer_update(payer=payer, data=form.service_data()),
+        success_url=org_reverse(request, "patients:payers"),
+        success_message=f"Payer {payer.name} saved.",
+        template="patients/form.html",
+        context={"title": f"Edit payer {payer.name}"},
+    )
+
+
+@require_scope(READ, post=WRITE)
+def patient_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        raw = form.cleaned_data["file"].read()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            form.add_error("file", "The file is not UTF-8 text; save it as CSV UTF-8.")
+        else:
+            report = patients_import_csv(text=text, today=timezone.localdate())
+    return render(
+        request, "patients/import.html", {"form": form, "report": report, "columns": COLUMNS}
+    )
