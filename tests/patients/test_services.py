@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from patients import services
 from patients.models import Coverage, EpisodeOfCare, LevelOfCareStay, Patient
@@ -83,7 +84,7 @@ def test_a_date_of_birth_in_the_future_is_refused(ctx: Any) -> None:
         mrn="A",
         first_name="A",
         last_name="B",
-        date_of_birth=date.today() + timedelta(days=1),
+        date_of_birth=timezone.localdate() + timedelta(days=1),
         sex="F",
     )
     assert err.message == "Date of birth is in the future."
