@@ -143,3 +143,19 @@ def cob_order(coverages: list[Coverage], *, today: date | None = None) -> list[C
         reverse=True,
     )
     return active + rest
+
+
+def pending_authorization_needs(*, episode_ids: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """'Authorization needed' events not yet turned into authorization requests, by episode."""
+    from patients.services import AUTHORIZATION_NEEDED_TOPIC
+    from rcm.outbox.models import OutboxMessage, OutboxStatus
+
+    needs: dict[str, list[dict[str, Any]]] = {}
+    messages = OutboxMessage.objects.filter(
+        topic=AUTHORIZATION_NEEDED_TOPIC,
+        status=OutboxStatus.PENDING,
+        payload__episode_id__in=[str(i) for i in episode_ids],
+    ).order_by("created_at")
+    for message in messages:
+        needs.setdefault(message.payload["episode_id"], []).append(message.payload)
+    return needs

@@ -1,0 +1,220 @@
+"""The patient screens as billing staff use them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from patients.models import LevelOfCareStay, Patient
+from rcm.audit.models import AuditEvent
+from rcm.tenancy.context import tenant_context
+from tests.patients.factories import PatientFactory
+
+LIST = "/o/riverbend/patients/"
+
+
+def _names(response: Any) -> list[str]:
+    return [p.mrn for p in response.context["page"]]
+
+
+def test_search_by_name_mrn_date_of_birth_and_member_id(
+    biller: Any, chart: Any, client_for: Any
+) -> None:
+    client = client_for(biller)
+    assert _names(client.get(LIST, {"q": "doe jane"})) == ["R-100"]
+    assert _names(client.get(LIST, {"q": "R-200"})) == ["R-200"]
+    assert _names(client.get(LIST, {"q": "1975-09-09"})) == ["R-200"]
+    assert _names(client.get(LIST, {"q": "09/09/1975"})) == ["R-200"]
+    assert _names(client.get(LIST, {"q": "W123456"})) == ["R-100"]
+
+
+def test_an_empty_search_says_what_to_try(biller: Any, chart: Any, client_for: Any) -> None:
+    html = client_for(biller).get(LIST, {"q": "nobody"}).content.decode()
+    assert "No patient matches that search" in html
+
+
+def test_an_empty_list_invites_to_add_or_import(biller: Any, client_for: Any) -> None:
+    assert "No patients yet" in client_for(biller).get(LIST).content.decode()
+
+
+def test_the_list_is_paginated_with_a_fixed_number_of_queries(
+    org: Any, biller: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    with tenant_context(org):
+        PatientFactory.create_batch(60, organization=org)
+    client = client_for(biller)
+    client.get(LIST)
+    with django_assert_max_num_queries(12):
+        response = client.get(LIST, {"page": 2})
+    assert len(response.context["page"]) == 25 and response.context["page"].paginator.count == 60
+
+
+def test_htmx_search_returns_only_the_results(biller: Any, chart: Any, client_for: Any) -> None:
+    response = client_for(biller).get(LIST, {"q": "Roe"}, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert "<html" not in html and "R-200" in html
+
+
+def test_viewing_a_patient_is_recorded_in_the_audit_trail(
+    org: Any, biller: Any, chart: Any, client_for: Any
+) -> None:
+    response = client_for(biller).get(f"{LIST}{chart['jane'].pk}/")
+    assert response.status_code == 200
+    with tenant_context(org):
+        event = AuditEvent.objects.get(action="view", patient_id=chart["jane"].pk)
+    assert event.actor_id == biller.pk and event.object_type == "patients.patient"
+
+
+def test_the_patient_page_costs_a_fixed_number_of_queries(
+    biller: Any, chart: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    client = client_for(biller)
+    client.get(f"{LIST}{chart['jane'].pk}/")
+    with django_assert_max_num_queries(20):
+        client.get(f"{LIST}{chart['jane'].pk}/")
+
+
+def test_members_with_part2_access_see_the_sud_episode_in_full(
+    biller: Any, chart: Any, client_for: Any
+) -> None:
+    html = client_for(biller).get(f"{LIST}{chart['jane'].pk}/").content.decode()
+    assert "F10.20" in html and "Substance use" in html and "Residential 3.5" in html
+    assert "Valid" in html  # the consent, at a glance
+
+
+def test_members_without_part2_access_see_only_that_a_restricted_episode_exists(
+    manager: Any, chart: Any, client_for: Any
+) -> None:
+    html = client_for(manager).get(f"{LIST}{chart['jane'].pk}/").content.decode()
+    assert "Restricted episode" in html
+    for secret in (
+        "F10.20",
+        "Alcohol",
+        "Substance use",
+        "Residential 3.5",
+        "Blue Plan</td><td>Payment",
+    ):
+        assert secret not in html
+    assert "Part 2 consents are shown only to members with Part 2 access" in html
+    # A mental health episode is not Part 2: its diagnosis is visible to the same person.
+    assert "F33.1" in client_for(manager).get(f"{LIST}{chart['john'].pk}/").content.decode()
+
+
+def test_members_without_part2_access_cannot_open_sud_episode_forms(
+    biller: Any, manager: Any, chart: Any, client_for: Any, org: Any
+) -> None:
+    from rcm.tenancy.models import Membership
+
+    with tenant_context(org):
+        Membership.objects.filter(user=biller).update(part2_access=False)
+    response = client_for(biller).get(f"{LIST}episodes/{chart['sud'].pk}/transition/")
+    assert response.status_code == 403
+
+
+def test_a_future_date_of_birth_is_shown_inline_and_nothing_is_saved(
+    org: Any, biller: Any, client_for: Any
+) -> None:
+    response = client_for(biller).post(
+        f"{LIST}new/",
+        {
+            "mrn": "N1",
+            "first_name": "A",
+            "last_name": "B",
+            "date_of_birth": "2999-01-01",
+            "sex": "F",
+            "status": "active",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["date_of_birth"] == ["Date of birth is in the future."]
+    with tenant_context(org):
+        assert not Patient.objects.exists()
+
+
+def test_stepping_down_from_the_patient_page(
+    org: Any, biller: Any, chart: Any, client_for: Any
+) -> None:
+    url = f"{LIST}episodes/{chart['sud'].pk}/transition/"
+    client = client_for(biller)
+    bad = client.post(
+        url, {"level": "2.1", "on_date": "2026-03-20", "clinical_justification": "", "reason": ""}
+    )
+    assert "clinical_justification" in bad.context["form"].errors
+    response = client.post(
+        url,
+        {"level": "2.1", "on_date": "2026-03-20", "clinical_justification": "Meets IOP criteria"},
+        follow=True,
+    )
+    assert (
+        "Step down to 2.1 Intensive outpatient (IOP) from 2026-03-20" in response.content.decode()
+    )
+    with tenant_context(org):
+        assert (
+            LevelOfCareStay.objects.get(episode=chart["sud"], end_date__isnull=True).level == "2.1"
+        )
+
+
+def test_a_manager_cannot_change_a_patient(manager: Any, chart: Any, client_for: Any) -> None:
+    response = client_for(manager).post(f"{LIST}{chart['john'].pk}/edit/", {"mrn": "X"})
+    assert response.status_code == 403
+
+
+def test_coverage_form_names_the_overlapping_primary(
+    org: Any, biller: Any, chart: Any, client_for: Any
+) -> None:
+    response = client_for(biller).post(
+        f"{LIST}{chart['jane'].pk}/coverages/new/",
+        {
+            "payer": chart["payer"].pk,
+            "priority": 1,
+            "member_id": "X9",
+            "effective_date": "2026-06-01",
+            "relationship": "18",
+        },
+    )
+    assert "two primary coverages cannot overlap" in response.context["form"].errors["priority"][0]
+
+
+def test_a_consent_is_recorded_and_revoked_from_the_page(
+    org: Any, biller: Any, chart: Any, client_for: Any
+) -> None:
+    client = client_for(biller)
+    response = client.post(
+        f"{LIST}consents/{chart['consent'].pk}/revoke/", {"note": "Phone call"}, follow=True
+    )
+    assert "Revoked" in response.content.decode()
+
+
+def test_payer_rules_are_edited_as_data(org: Any, biller: Any, chart: Any, client_for: Any) -> None:
+    response = client_for(biller).post(
+        f"{LIST}payers/{chart['payer'].pk}/",
+        {
+            "name": "Blue Plan",
+            "payer_id": "BP001",
+            "payer_type": "commercial",
+            "default_claim_form": "837P",
+            "timely_filing_days": 120,
+            "corrected_claim_days": 90,
+            "appeal_window_days": 180,
+            "response_days": 30,
+            "telehealth_pos": "02",
+            "telehealth_modifier": "GT",
+            "audio_only_modifier": "93",
+            "auth_required_levels": ["2.5"],
+            "auth_required_codes": "h0015, 90837",
+            "institutional_levels": ["2.5"],
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    payer = chart["payer"]
+    with tenant_context(org):
+        payer.refresh_from_db()
+    assert payer.auth_required_levels == ["2.5"] and payer.auth_required_codes == ["90837", "H0015"]
+    assert payer.claim_form_for("2.5") == "837I" and payer.claim_form_for("1") == "837P"
+    assert payer.timely_filing_days == 120 and payer.telehealth_pos == "02"
+
+
+def test_an_authorization_need_not_yet_consumed_is_visible_on_the_episode(biller: Any, chart: Any, client_for: Any) -> None:
+    # In a test the commit hook that delivers the event never runs, so it stays pending.
+    html = client_for(biller).get(f"{LIST}{chart['jane'].pk}/").content.decode()
+    assert "Authorization needed: level 3.5 from 2026-03-01" in html
