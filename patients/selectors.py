@@ -157,5 +157,7 @@ def pending_authorization_needs(*, episode_ids: list[Any]) -> dict[str, list[dic
         payload__episode_id__in=[str(i) for i in episode_ids],
     ).order_by("created_at")
     for message in messages:
-        needs.setdefault(message.payload["episode_id"], []).append(message.payload)
+        payload = dict(message.payload)
+        payload["transition_label"] = str(payload.get("transition", "")).replace("_", " ")
+        needs.setdefault(payload["episode_id"], []).append(payload)
     return needs

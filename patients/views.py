@@ -84,7 +84,9 @@ def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     patient = selectors.patient_detail(pk=patient.pk)
     part2_ok = _part2_ok(request)
-    needs = selectors.pending_authorization_needs(episode_ids=[e.pk for e in patient.episodes.all()])
+    needs = selectors.pending_authorization_needs(
+        episode_ids=[e.pk for e in patient.episodes.all()]
+    )
     episodes = [
         {
             "episode": e,

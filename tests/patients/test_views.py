@@ -214,7 +214,9 @@ def test_payer_rules_are_edited_as_data(org: Any, biller: Any, chart: Any, clien
     assert payer.timely_filing_days == 120 and payer.telehealth_pos == "02"
 
 
-def test_an_authorization_need_not_yet_consumed_is_visible_on_the_episode(biller: Any, chart: Any, client_for: Any) -> None:
+def test_an_authorization_need_not_yet_consumed_is_visible_on_the_episode(
+    biller: Any, chart: Any, client_for: Any
+) -> None:
     # In a test the commit hook that delivers the event never runs, so it stays pending.
     html = client_for(biller).get(f"{LIST}{chart['jane'].pk}/").content.decode()
     assert "Authorization needed: level 3.5 from 2026-03-01" in html
