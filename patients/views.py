@@ -3,6 +3,7 @@ verifications, episodes on a level-of-care timeline, diagnoses, consents) and ev
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -43,8 +44,6 @@ def _patient_url(request: HttpRequest, patient_id: object) -> str:
 
 def _require_part2(request: HttpRequest, episode: EpisodeOfCare) -> None:
     if episode.is_part2 and not _part2_ok(request):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied(
             "This episode is protected by 42 CFR Part 2; ask an owner for Part 2 access."
         )
@@ -281,7 +280,8 @@ def diagnosis_end(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
-@require_scope("part2:read", post=WRITE)
+@require_scope("part2:read")
+@require_scope(READ, post=WRITE)
 def consent_create(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     initial = {"disclosing_party": request.organization.name, "signed_on": timezone.localdate()}  # type: ignore[attr-defined]
@@ -296,7 +296,8 @@ def consent_create(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
-@require_scope("part2:read", post=WRITE)
+@require_scope("part2:read")
+@require_scope(READ, post=WRITE)
 def consent_revoke(request: HttpRequest, pk: str) -> HttpResponse:
     consent = get_object_or_404(Consent.objects.select_related("patient"), pk=pk)
     return handle_form(

@@ -207,10 +207,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"ApiKey": {"type": "http", "scheme": "bearer"}},
+    "ENUM_NAME_OVERRIDES": {
+        "SexEnum": "patients.models.Sex",
+        "TelehealthModifierEnum": "patients.models.TelehealthModifier",
     },
-    "SECURITY": [{"ApiKey": []}],
     "AUTHENTICATION_WHITELIST": ["rcm.api.ApiKeyAuthentication"],
 }
 

@@ -11,9 +11,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.routers import SimpleRouter
 
 from rcm import views
+from rcm.api_routing import UuidRouter
 from rcm.tenancy import views as tenancy_views
 from rcm.tenancy.api import MeView
 from rcm.tenancy.forms import SignInForm
@@ -32,7 +32,7 @@ DOMAIN_APPS = [
     "alerts",
 ]
 
-router = SimpleRouter(trailing_slash=True)
+router = UuidRouter()
 domain_page_patterns = []
 for _app in DOMAIN_APPS:
     if find_spec(f"{_app}.api"):

@@ -220,3 +220,16 @@ def test_an_authorization_need_not_yet_consumed_is_visible_on_the_episode(
     # In a test the commit hook that delivers the event never runs, so it stays pending.
     html = client_for(biller).get(f"{LIST}{chart['jane'].pk}/").content.decode()
     assert "Authorization needed: level 3.5 from 2026-03-01" in html
+
+
+def test_recording_a_consent_needs_both_part2_access_and_write_access(
+    org: Any, manager: Any, biller: Any, chart: Any, client_for: Any
+) -> None:
+    from rcm.tenancy.models import Membership
+
+    url = f"{LIST}{chart['jane'].pk}/consents/new/"
+    with tenant_context(org):
+        Membership.objects.filter(user=manager).update(part2_access=True)
+        Membership.objects.filter(user=biller).update(part2_access=False)
+    assert client_for(manager).post(url, {}).status_code == 403  # Part 2 access, but read-only role
+    assert client_for(biller).post(url, {}).status_code == 403  # write role, but no Part 2 access
