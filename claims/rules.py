@@ -1,0 +1,258 @@
+"""Pure coding rules for charge capture (domain.md sections 2-4). No ORM, no clock.
+
+Code selection follows the CPT time rules as the domain reference states them; payer-specific
+choices (rounding of 15-minute units, telehealth conventions, licensure modifiers, per-diem
+minimums) come in as arguments taken from the payer's data, never as branches on payer names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class ServiceKind(StrEnum):
+    PSYCHOTHERAPY = "psychotherapy"  # 90832 / 90834 / 90837
+    PSYCHOTHERAPY_ADDON = "psychotherapy_addon"  # 90833 / 90836 / 90838 with an E/M visit
+    CRISIS = "crisis"  # 90839 + 90840
+    FAMILY_WITHOUT_PATIENT = "family_without_patient"  # 90846
+    FAMILY_WITH_PATIENT = "family_with_patient"  # 90847
+    PER_15_MINUTES = "per_15_minutes"  # H0004, H2019, H0038, ...
+    UNTIMED = "untimed"  # 90791, 90792, 90853, 90785, 96127, E/M 99202-99215, per diem
+
+
+@dataclass(frozen=True)
+class CodedLine:
+    code: str
+    units: int
+
+
+@dataclass(frozen=True)
+class CodeSuggestion:
+    billable: bool
+    lines: tuple[CodedLine, ...] = ()
+    reason: str = ""
+
+    @property
+    def primary_code(self) -> str | None:
+        return self.lines[0].code if self.lines else None
+
+
+def _not_billable(reason: str) -> CodeSuggestion:
+    return CodeSuggestion(False, (), reason)
+
+
+def _one(code: str, units: int = 1, reason: str = "") -> CodeSuggestion:
+    return CodeSuggestion(True, (CodedLine(code, units),), reason)
+
+
+def psychotherapy_code(minutes: int, *, with_em: bool = False) -> CodeSuggestion:
+    """CPT midpoint rule: < 16 not billable; 16-37 -> 90832; 38-52 -> 90834; >= 53 -> 90837
+    (the add-on family 90833 / 90836 / 90838 when billed with an E/M visit)."""
+    short, mid, long = ("90833", "90836", "90838") if with_em else ("90832", "90834", "90837")
+    if minutes < 16:
+        return _not_billable(f"{minutes} minutes of psychotherapy is under the 16-minute minimum.")
+    if minutes <= 37:
+        return _one(short, reason="16-37 minutes")
+    if minutes <= 52:
+        return _one(mid, reason="38-52 minutes")
+    return _one(long, reason="53 minutes or more")
+
+
+def crisis_codes(minutes: int) -> CodeSuggestion:
+    """Psychotherapy for crisis: under 30 minutes is coded as psychotherapy by time; 30-74 is
+    90839; each further 30 minutes past 74 adds a unit of 90840 (75-104 = 1, 105-134 = 2, ...)."""
+    if minutes < 30:
+        fallback = psychotherapy_code(minutes)
+        reason = "Under 30 minutes of crisis care is coded as psychotherapy by time."
+        return CodeSuggestion(
+            fallback.billable, fallback.lines, fallback.reason if not fallback.billable else reason
+        )
+    if minutes <= 74:
+        return _one("90839", reason="30-74 minutes")
+    extra_units = (minutes - 75) // 30 + 1
+    return CodeSuggestion(
+        True, (CodedLine("90839", 1), CodedLine("90840", extra_units)), f"{minutes} minutes"
+    )
+
+
+def family_psychotherapy_code(minutes: int, *, with_patient: bool) -> CodeSuggestion:
+    """90846 (without the patient) / 90847 (with the patient): at least 26 minutes."""
+    if minutes < 26:
+        return _not_billable(
+            f"Family psychotherapy needs at least 26 minutes ({minutes} documented)."
+        )
+    return _one("90847" if with_patient else "90846")
+
+
+class UnitRounding(StrEnum):
+    """How a payer counts 15-minute units."""
+
+    MIDPOINT = "midpoint"  # a unit counts once more than half (8+ minutes) is done
+    WHOLE_UNITS = "whole_units"  # only completed 15-minute units count
+
+
+def fifteen_minute_units(minutes: int, *, rounding: str = UnitRounding.MIDPOINT) -> int:
+    whole, rest = divmod(max(minutes, 0), 15)
+    if rounding == UnitRounding.MIDPOINT and rest >= 8:
+        whole += 1
+    return whole
+
+
+def per_15_minute_code(
+    code: str, minutes: int, *, rounding: str = UnitRounding.MIDPOINT
+) -> CodeSuggestion:
+    units = fifteen_minute_units(minutes, rounding=rounding)
+    if units == 0:
+        return _not_billable(
+            f"{minutes} minutes is less than one billable 15-minute unit of {code}."
+        )
+    return _one(code, units, reason=f"{minutes} minutes = {units} unit{'s' if units != 1 else ''}")
+
+
+def suggest_codes(
+    kind: str,
+    *,
+    minutes: int | None = None,
+    code: str = "",
+    rounding: str = UnitRounding.MIDPOINT,
+) -> CodeSuggestion:
+    """The code(s) and units the documented minutes support for a kind of service."""
+    if kind == ServiceKind.UNTIMED:
+        return _one(code) if code else _not_billable("Choose the service code.")
+    if minutes is None:
+        return _not_billable(
+            "Enter the start and end times: this code is chosen by documented time."
+        )
+    if minutes <= 0:
+        return _not_billable("The end time must be after the start time.")
+    match kind:
+        case ServiceKind.PSYCHOTHERAPY:
+            return psychotherapy_code(minutes)
+        case ServiceKind.PSYCHOTHERAPY_ADDON:
+            return psychotherapy_code(minutes, with_em=True)
+        case ServiceKind.CRISIS:
+            return crisis_codes(minutes)
+        case ServiceKind.FAMILY_WITHOUT_PATIENT:
+            return family_psychotherapy_code(minutes, with_patient=False)
+        case ServiceKind.FAMILY_WITH_PATIENT:
+            return family_psychotherapy_code(minutes, with_patient=True)
+        case ServiceKind.PER_15_MINUTES:
+            if not code:
+                return _not_billable("Choose the per-15-minute HCPCS code (e.g. H0004).")
+            return per_15_minute_code(code, minutes, rounding=rounding)
+    return _not_billable(f"Unknown kind of service: {kind}")
+
+
+@dataclass(frozen=True)
+class TimeCheck:
+    ok: bool
+    message: str = ""
+    expected: CodeSuggestion | None = None
+
+
+def check_billed_code(
+    kind: str,
+    *,
+    billed_code: str,
+    billed_units: int,
+    minutes: int | None,
+    code: str = "",
+    rounding: str = UnitRounding.MIDPOINT,
+) -> TimeCheck:
+    """A billed code that disagrees with the documented time is an error, never a silent fix."""
+    expected = suggest_codes(kind, minutes=minutes, code=code or billed_code, rounding=rounding)
+    if kind == ServiceKind.UNTIMED:
+        return TimeCheck(True, expected=expected)
+    if not expected.billable:
+        return TimeCheck(False, expected.reason, expected)
+    first = expected.lines[0]
+    if billed_code != first.code:
+        return TimeCheck(
+            False,
+            f"{minutes} documented minutes support {first.code}, not {billed_code}.",
+            expected,
+        )
+    if billed_units != first.units:
+        return TimeCheck(
+            False,
+            f"{minutes} documented minutes support {first.units} unit(s) of {first.code}, not {billed_units}.",
+            expected,
+        )
+    return TimeCheck(True, expected=expected)
+
+
+# --- Telehealth and licensure modifiers --------------------------------------------------------
+
+
+class TelehealthMode(StrEnum):
+    NONE = ""
+    AUDIO_VIDEO = "audio_video"
+    AUDIO_ONLY = "audio_only"
+
+
+@dataclass(frozen=True)
+class PlaceAndModifiers:
+    place_of_service: str
+    modifiers: tuple[str, ...] = field(default_factory=tuple)
+
+
+def telehealth_coding(
+    mode: str,
+    *,
+    in_person_pos: str,
+    payer_pos: str,
+    payer_modifier: str,
+    payer_audio_only_modifier: str,
+) -> PlaceAndModifiers:
+    """Place of service and modifier for a visit, from the payer's telehealth convention."""
+    if mode == TelehealthMode.AUDIO_VIDEO:
+        return PlaceAndModifiers(payer_pos, (payer_modifier,) if payer_modifier else ())
+    if mode == TelehealthMode.AUDIO_ONLY:
+        return PlaceAndModifiers(
+            payer_pos, (payer_audio_only_modifier,) if payer_audio_only_modifier else ()
+        )
+    return PlaceAndModifiers(in_person_pos, ())
+
+
+# Practitioner-level modifiers many Medicaid plans want (domain.md section 4).
+LICENSURE_MODIFIER = {"doctoral": "HP", "masters": "HO", "bachelors": "HN", "below_bachelors": "HM"}
+
+
+def licensure_modifier(education_level: str, *, payer_requires: bool) -> str | None:
+    return LICENSURE_MODIFIER.get(education_level) if payer_requires else None
+
+
+# --- Per-diem days ------------------------------------------------------------------------------
+
+# Minimum documented programming per day by level when the payer sets none (domain.md section 2:
+# IOP at least 3 hours a day). PHP and residential minimums are per payer data.
+DEFAULT_PER_DIEM_MINUTES = {"2.1": 180}
+
+
+@dataclass(frozen=True)
+class PerDiemDecision:
+    billable: bool
+    reason: str
+
+
+def per_diem_day(
+    level: str, *, documented_minutes: int, payer_minimum_minutes: int | None
+) -> PerDiemDecision:
+    """A per-diem day is billable only when its documented programming meets the minimum."""
+    minimum = (
+        payer_minimum_minutes
+        if payer_minimum_minutes is not None
+        else DEFAULT_PER_DIEM_MINUTES.get(level)
+    )
+    if minimum is None:
+        return PerDiemDecision(True, "No minimum set for this level.")
+    if documented_minutes < minimum:
+        return PerDiemDecision(
+            False,
+            f"Short day: {documented_minutes / 60:.2f} hours documented, the minimum for level {level} is {minimum / 60:.2f} hours.",
+        )
+    return PerDiemDecision(
+        True,
+        f"{documented_minutes / 60:.2f} hours documented meets the {minimum / 60:.2f}-hour minimum.",
+    )
