@@ -72,9 +72,7 @@ def authorization_detail(*, pk: Any) -> Authorization:
                 ),
             ),
             Prefetch("events", queryset=AuthorizationEvent.objects.order_by("-created_at")),
-            Prefetch(
-                "usage", queryset=AuthorizationUsage.objects.order_by("-date_of_service")[:100]
-            ),
+            Prefetch("usage", queryset=AuthorizationUsage.objects.order_by("-date_of_service")),
         )
         .get(pk=pk)
     )
