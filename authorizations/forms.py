@@ -58,16 +58,24 @@ def _reviewers() -> Any:
     return User.objects.filter(pk__in=user_ids).order_by("email")
 
 
+class _CoverageField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.payer.name} · member {obj.member_id} ({obj.get_priority_display().lower()})"
+
+
 class AuthorizationForm(forms.ModelForm):
     service_codes = forms.CharField(
         required=False, help_text="Space or comma separated, e.g. H0018 H2036; empty covers any"
     )
+    # Declared here (not taken from the model) so no tenant queryset is built at import time.
+    coverage = _CoverageField(queryset=None)  # type: ignore[arg-type]
     assigned_to = _ReviewerField(queryset=None, required=False, label="Utilization reviewer")  # type: ignore[arg-type]
+
+    field_order = ["coverage"]
 
     class Meta:
         model = Authorization
         fields = [
-            "coverage",
             "level",
             "service_codes",
             "unit_type",
@@ -82,7 +90,6 @@ class AuthorizationForm(forms.ModelForm):
             "reference_notes",
             "approval_note",
             "overlap_reason",
-            "assigned_to",
         ]
         widgets = {
             "start_date": DATE,
@@ -99,8 +106,10 @@ class AuthorizationForm(forms.ModelForm):
             coverages = coverages.filter(patient_id=patient_id)
         self.fields["coverage"].queryset = coverages  # type: ignore[attr-defined]
         self.fields["assigned_to"].queryset = _reviewers()  # type: ignore[attr-defined]
-        if self.instance.pk and isinstance(self.instance.service_codes, list):
-            self.initial["service_codes"] = " ".join(self.instance.service_codes)
+        if self.instance.pk:
+            self.initial.setdefault("coverage", self.instance.coverage_id)
+            self.initial.setdefault("assigned_to", self.instance.assigned_to_id)
+            self.initial["service_codes"] = " ".join(self.instance.service_codes or [])
 
     def clean_service_codes(self) -> list[str]:
         raw = self.cleaned_data.get("service_codes") or ""

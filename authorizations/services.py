@@ -535,8 +535,9 @@ def _extend(
     if not added_units or added_units <= 0:
         raise DomainError("An extension adds at least one unit.", field="added_units")
     auth.end_date = new_end_date
+    # The review granted what it was asked for: the request and the approval grow together.
     auth.units_approved = (auth.units_approved or 0) + added_units
-    auth.units_requested = max(auth.units_requested, auth.units_approved)
+    auth.units_requested += added_units
     _check_authorization(auth)
 
 
