@@ -8,6 +8,7 @@ eagerly in-process. Tests and production use PostgreSQL and Redis.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -172,6 +173,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "rcm.outbox.tasks.outbox_relay", "schedule": 60.0},
+    # Daily, early morning in US time zones; each organization's "today" is its own local date.
+    "authorization-scan": {
+        "task": "authorizations.tasks.authorization_scan_all",
+        "schedule": crontab(hour=10, minute=0),
+    },
 }
 # Outbox rows still pending this long after creation are re-sent by the relay.
 OUTBOX_RELAY_AFTER_SECONDS = env.int("OUTBOX_RELAY_AFTER_SECONDS", default=30)

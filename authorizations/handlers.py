@@ -1,0 +1,19 @@
+"""Consumers of other apps' events."""
+
+from __future__ import annotations
+
+from authorizations.services import authorization_draft_for_stay
+from rcm.outbox.models import OutboxMessage
+from rcm.outbox.registry import outbox_handler
+
+
+@outbox_handler("patients.authorization_needed")
+def authorization_needed(message: OutboxMessage) -> None:
+    """A level transition (or admission) the primary payer must authorize: a requested draft for
+    the new level and an alert, so no transition goes unauthorized silently."""
+    payload = message.payload
+    authorization_draft_for_stay(
+        stay_id=payload["stay_id"],
+        coverage_id=payload["coverage_id"],
+        today=message.created_at.date(),
+    )

@@ -1,0 +1,286 @@
+"""Authorization pages: the list, the review calendar, one authorization with its utilization
+bar, reviews and history, and the forms that change them (each through a service)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.result import EagerResult
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from authorizations import selectors, services
+from authorizations.forms import (
+    AuthorizationFilterForm,
+    AuthorizationForm,
+    CancelForm,
+    DecideForm,
+    NewAuthorizationForm,
+    ReviewCompleteForm,
+    ReviewScheduleForm,
+    SettingsForm,
+    UsageForm,
+)
+from authorizations.models import Authorization, ConcurrentReview
+from authorizations.tasks import authorization_scan_organization
+from patients.models import EpisodeOfCare
+from rcm.audit.services import audit_read
+from rcm.errors import DomainError, form_add_domain_error
+from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.templatetags.org_urls import org_reverse
+
+READ = "authorizations:read"
+WRITE = "authorizations:write"
+
+
+def _detail_url(request: HttpRequest, pk: Any) -> str:
+    return org_reverse(request, "authorizations:detail", pk=pk)
+
+
+def _auth_or_404(pk: Any) -> Authorization:
+    return get_object_or_404(Authorization.objects.select_related("episode", "payer"), pk=pk)
+
+
+@require_scope(READ)
+def authorization_list(request: HttpRequest) -> HttpResponse:
+    form = AuthorizationFilterForm(request.GET or None, payers=selectors.payer_choices())
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = selectors.AuthorizationFilter(
+        expiring_within=data.get("expiring_within"),
+        payer_id=data.get("payer") or None,
+        level=data.get("level") or "",
+        status=data.get("status") or "",
+        search=data.get("q") or "",
+    )
+    qs = selectors.authorization_list(filters=filters, today=timezone.localdate())
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "authorizations/list.html",
+        {"form": form, "page": page, "query": query.urlencode(), "today": timezone.localdate()},
+    )
+
+
+@require_scope(READ)
+def review_calendar(request: HttpRequest) -> HttpResponse:
+    mine = request.GET.get("mine") == "1"
+    calendar = selectors.review_calendar(
+        today=timezone.localdate(), assignee_id=request.user.pk if mine else None
+    )
+    return render(request, "authorizations/calendar.html", {"calendar": calendar, "mine": mine})
+
+
+@require_scope(READ)
+def authorization_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    try:
+        auth = selectors.authorization_detail(pk=pk)
+    except Authorization.DoesNotExist as exc:
+        raise Http404 from exc
+    today = timezone.localdate()
+    audit_read(obj=auth, patient_id=auth.episode.patient_id)
+    context = {
+        "auth": auth,
+        "forecast": selectors.authorization_forecast(authorization=auth, today=today),
+        "diagnoses": selectors.episode_diagnoses(authorization=auth, scopes=request.scopes),  # type: ignore[attr-defined]
+        "usage_form": UsageForm(initial={"date_of_service": today, "unit_type": auth.unit_type}),
+        "review_form": ReviewScheduleForm(initial={"review_type": "concurrent"}),
+        "today": today,
+    }
+    return render(request, "authorizations/detail.html", context)
+
+
+@require_scope(READ, post=WRITE)
+def authorization_new(request: HttpRequest) -> HttpResponse:
+    episode_id = request.GET.get("episode") or request.POST.get("episode")
+    episode = EpisodeOfCare.objects.filter(pk=episode_id).first() if episode_id else None
+    form = NewAuthorizationForm(
+        request.POST or None,
+        initial={"episode": episode, "requested_on": timezone.localdate()},
+        patient_id=episode.patient_id if episode else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            auth = services.authorization_create(**data)
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, "Authorization recorded.")
+            return redirect(_detail_url(request, auth.pk))
+    return render(request, "authorizations/form.html", {"form": form, "auth": None})
+
+
+@require_scope(READ, post=WRITE)
+def authorization_edit(request: HttpRequest, pk: Any) -> HttpResponse:
+    auth = _auth_or_404(pk)
+    form = AuthorizationForm(
+        request.POST or None, instance=auth, patient_id=auth.episode.patient_id
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.authorization_update(authorization=auth, data=dict(form.cleaned_data))
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, "Authorization saved.")
+            return redirect(_detail_url(request, auth.pk))
+    return render(request, "authorizations/form.html", {"form": form, "auth": auth})
+
+
+@require_scope(READ, post=WRITE)
+def authorization_decide(request: HttpRequest, pk: Any) -> HttpResponse:
+    auth = _auth_or_404(pk)
+    form = DecideForm(
+        request.POST or None,
+        initial={"decided_on": timezone.localdate(), "units_approved": auth.units_requested},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.authorization_decide(authorization=auth, **form.cleaned_data)
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, "Payer decision recorded.")
+            return redirect(_detail_url(request, auth.pk))
+    return render(
+        request,
+        "authorizations/action.html",
+        {
+            "form": form,
+            "auth": auth,
+            "title": "Record the payer's decision",
+            "button": "Save decision",
+        },
+    )
+
+
+@require_scope(READ, post=WRITE)
+def authorization_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
+    auth = _auth_or_404(pk)
+    form = CancelForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.authorization_cancel(authorization=auth, **form.cleaned_data)
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, "Authorization cancelled.")
+            return redirect(_detail_url(request, auth.pk))
+    return render(
+        request,
+        "authorizations/action.html",
+        {
+            "form": form,
+            "auth": auth,
+            "title": "Cancel the authorization",
+            "button": "Cancel authorization",
+        },
+    )
+
+
+@require_POST
+@require_scope(WRITE)
+def review_schedule(request: HttpRequest, pk: Any) -> HttpResponse:
+    auth = _auth_or_404(pk)
+    form = ReviewScheduleForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError("Choose a review type and a date.", field="scheduled_on")
+        services.review_schedule(authorization=auth, **form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Review scheduled.")
+    return redirect(_detail_url(request, auth.pk))
+
+
+@require_scope(READ, post=WRITE)
+def review_complete(request: HttpRequest, pk: Any) -> HttpResponse:
+    review = get_object_or_404(ConcurrentReview.objects.select_related("authorization"), pk=pk)
+    form = ReviewCompleteForm(
+        request.POST or None,
+        initial={"completed_on": timezone.localdate(), "reviewer": review.reviewer},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.review_complete(review=review, completed_by=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, "Review completed; the authorization is updated.")
+            return redirect(_detail_url(request, review.authorization_id))
+    return render(
+        request,
+        "authorizations/action.html",
+        {
+            "form": form,
+            "auth": review.authorization,
+            "review": review,
+            "title": f"Complete the {review.get_review_type_display().lower()} review of {review.scheduled_on}",
+            "button": "Complete review",
+        },
+    )
+
+
+@require_POST
+@require_scope(WRITE)
+def usage_record(request: HttpRequest, pk: Any) -> HttpResponse:
+    auth = _auth_or_404(pk)
+    form = UsageForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise DomainError("Give the date of service, the units and their type.", field="units")
+        services.authorization_record_usage(
+            episode=auth.episode,
+            payer=auth.payer,
+            level=auth.level,
+            authorization=auth,
+            recorded_by=request.user,
+            **form.cleaned_data,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Usage recorded.")
+    return redirect(_detail_url(request, auth.pk))
+
+
+@require_POST
+@require_scope(WRITE)
+def scan_run(request: HttpRequest) -> HttpResponse:
+    result = authorization_scan_organization.delay(str(request.organization.pk))  # type: ignore[attr-defined]
+    # Eager (no Redis): the result is here now; with a worker it arrives in the inbox shortly.
+    created = result.get() if isinstance(result, EagerResult) else None
+    if created is None:
+        messages.info(request, "The authorization scan is running; new alerts appear in a moment.")
+    else:
+        messages.success(request, f"Scan done: {created['alerts_created']} new alert(s).")
+    return redirect(org_reverse(request, "alerts:inbox"))
+
+
+@require_scope(READ, post=WRITE)
+def authorization_settings(request: HttpRequest) -> HttpResponse:
+    current = services.authorization_settings_get()
+    form = SettingsForm(
+        request.POST or None,
+        initial={
+            "expiry_alert_days": ", ".join(str(d) for d in current.thresholds),
+            "low_units_percent": current.low_units_percent,
+            "default_assignee": current.default_assignee,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.authorization_settings_update(**form.cleaned_data)
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(request, "Alert settings saved.")
+            return redirect(org_reverse(request, "authorizations:settings"))
+    return render(request, "authorizations/settings.html", {"form": form})

@@ -1,0 +1,53 @@
+"""One row of every authorizations model, for the isolation probe."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from authorizations import services
+from patients import services as patient_services
+from rcm.tenancy.models import Organization
+
+
+def build(org: Organization) -> None:
+    payer = patient_services.payer_create(
+        name=f"{org.slug} auth plan", payer_id="AP1", payer_type="commercial"
+    )
+    patient = patient_services.patient_create(
+        mrn=f"AUTH-PROBE-{org.slug}",
+        first_name="Auth",
+        last_name=org.slug.title(),
+        date_of_birth=date(1990, 1, 1),
+        sex="U",
+    )
+    coverage = patient_services.coverage_create(
+        patient=patient, payer=payer, member_id="AM1", effective_date=date(2026, 1, 1)
+    )
+    episode = patient_services.episode_open(
+        patient=patient, program_type="mental_health", admission_date=date(2026, 3, 1), level="2.1"
+    )
+    auth = services.authorization_create(
+        episode=episode,
+        coverage=coverage,
+        level="2.1",
+        unit_type="per_diem",
+        units_requested=10,
+        units_approved=10,
+        start_date=date(2026, 3, 1),
+        end_date=date(2026, 3, 31),
+        status="approved",
+        auth_number=f"PROBE-{org.slug}",
+        requested_on=date(2026, 2, 27),
+        decided_on=date(2026, 2, 28),
+        next_review_on=date(2026, 3, 15),
+    )
+    services.authorization_record_usage(
+        episode=episode,
+        payer=payer,
+        level="2.1",
+        unit_type="per_diem",
+        date_of_service=date(2026, 3, 2),
+        units=1,
+        authorization=auth,
+    )
+    services.authorization_settings_get()
