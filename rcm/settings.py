@@ -8,6 +8,7 @@ eagerly in-process. Tests and production use PostgreSQL and Redis.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -172,7 +173,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "rcm.outbox.tasks.outbox_relay", "schedule": 60.0},
+    "credentialing-scan": {
+        "task": "credentialing.tasks.credentialing_scan",
+        "schedule": crontab(hour=6, minute=15),
+    },
 }
+# Enrollment applications pending longer than this raise an alert (credentialing scan).
+CREDENTIALING_PENDING_ALERT_DAYS = env.int("CREDENTIALING_PENDING_ALERT_DAYS", default=90)
 # Outbox rows still pending this long after creation are re-sent by the relay.
 OUTBOX_RELAY_AFTER_SECONDS = env.int("OUTBOX_RELAY_AFTER_SECONDS", default=30)
 
