@@ -178,7 +178,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "authorizations.tasks.authorization_scan_all",
         "schedule": crontab(hour=10, minute=0),
     },
+    "credentialing-scan": {
+        "task": "credentialing.tasks.credentialing_scan",
+        "schedule": crontab(hour=6, minute=15),
+    },
 }
+# Enrollment applications pending longer than this raise an alert (credentialing scan).
+CREDENTIALING_PENDING_ALERT_DAYS = env.int("CREDENTIALING_PENDING_ALERT_DAYS", default=90)
 # Outbox rows still pending this long after creation are re-sent by the relay.
 OUTBOX_RELAY_AFTER_SECONDS = env.int("OUTBOX_RELAY_AFTER_SECONDS", default=30)
 

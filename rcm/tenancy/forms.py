@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
+from credentialing.rules import billing_identity_errors, normalize_ein
 from rcm.tenancy.models import Organization
 from rcm.tenancy.permissions import API_KEY_SCOPES, SCOPES, Role
 from rcm.tenancy.services import ORGANIZATION_SETTINGS_FIELDS
@@ -19,20 +22,24 @@ class OrganizationSettingsForm(forms.ModelForm):
         model = Organization
         fields = ORGANIZATION_SETTINGS_FIELDS
 
-    def clean_group_npi(self) -> str:
-        value = self.cleaned_data["group_npi"].strip()
-        if value and (len(value) != 10 or not value.isdigit()):
-            raise forms.ValidationError("A group NPI is 10 digits.")
-        return value
-
     def clean_tax_id(self) -> str:
-        value = self.cleaned_data["tax_id"].strip().replace("-", "")
-        if value and (len(value) != 9 or not value.isdigit()):
-            raise forms.ValidationError("An EIN is 9 digits (12-3456789).")
-        return value
+        return normalize_ein(self.cleaned_data["tax_id"])
+
+    def clean_taxonomy_code(self) -> str:
+        return self.cleaned_data["taxonomy_code"].strip().upper()
 
     def clean_state(self) -> str:
         return self.cleaned_data["state"].strip().upper()
+
+    def clean_pay_to_state(self) -> str:
+        return self.cleaned_data["pay_to_state"].strip().upper()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for field, message in billing_identity_errors(data):
+            if field in data:
+                self.add_error(field, message)
+        return data
 
 
 class MemberAddForm(forms.Form):

@@ -55,6 +55,13 @@ class Organization(models.Model):
     state = models.CharField(max_length=2, blank=True)
     postal_code = models.CharField(max_length=10, blank=True)
     phone = models.CharField(max_length=20, blank=True)
+    # Pay-to address (837 loop 2010AB), only when payments go elsewhere than the billing address;
+    # unlike the billing address it may be a PO box.
+    pay_to_address_line1 = models.CharField(max_length=55, blank=True)
+    pay_to_address_line2 = models.CharField(max_length=55, blank=True)
+    pay_to_city = models.CharField(max_length=30, blank=True)
+    pay_to_state = models.CharField(max_length=2, blank=True)
+    pay_to_postal_code = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -35,6 +35,11 @@ ORGANIZATION_SETTINGS_FIELDS = (
     "state",
     "postal_code",
     "phone",
+    "pay_to_address_line1",
+    "pay_to_address_line2",
+    "pay_to_city",
+    "pay_to_state",
+    "pay_to_postal_code",
 )
 
 
@@ -43,6 +48,12 @@ def organization_update(*, organization: Organization, data: dict[str, Any]) -> 
     unknown = set(data) - set(ORGANIZATION_SETTINGS_FIELDS)
     if unknown:
         raise DomainError(f"Unknown setting: {sorted(unknown)[0]}", field=sorted(unknown)[0])
+    # The billing identity checks (NPI check digit, EIN, taxonomy format, no PO box) belong to
+    # credentialing, which owns provider and facility identifiers too.
+    from credentialing.rules import billing_identity_errors
+
+    for field, message in billing_identity_errors(data):
+        raise DomainError(message, field=field)
     with transaction.atomic():
         before = {f: getattr(organization, f) for f in data}
         for field, value in data.items():

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from credentialing.models import (
+    Credential,
+    EnrollmentStatus,
+    PayerEnrollment,
+    PayerProviderRule,
+    Provider,
+    ProviderType,
+    ServiceFacility,
+)
+from credentialing.selectors import MATRIX_FILTERS
+from patients.models import Payer
+from rcm.tenancy.models import Membership, User
+
+DATE = forms.DateInput(attrs={"type": "date"})
+
+
+def tenant_choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
+    """A choice of a tenant row; the real queryset is set in the form's __init__, inside the
+    request's tenant context (the fail-closed manager cannot be queried at import time)."""
+    return forms.ModelChoiceField(queryset=model.all_tenants.none(), **kwargs)
+
+
+class ProviderForm(forms.ModelForm):
+    supervising_provider = tenant_choice(
+        Provider,
+        required=False,
+        help_text="For pre-licensure clinicians who bill under a licensed supervisor.",
+    )
+
+    class Meta:
+        model = Provider
+        fields = [
+            "first_name",
+            "last_name",
+            "credentials_suffix",
+            "npi",
+            "taxonomy_code",
+            "provider_type",
+            "supervising_provider",
+            "user",
+            "active_from",
+            "active_until",
+        ]
+        widgets = {"active_from": DATE, "active_until": DATE}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        supervisors = Provider.objects.exclude(provider_type__in=["lmsw"])
+        if self.instance.pk:
+            supervisors = supervisors.exclude(pk=self.instance.pk)
+        self.fields["supervising_provider"].queryset = supervisors  # type: ignore[attr-defined]
+        self.fields["user"].queryset = User.objects.filter(  # type: ignore[attr-defined]
+            pk__in=Membership.objects.values("user_id")
+        )
+        self.fields["user"].label = "Parity account"
+
+
+class CredentialForm(forms.ModelForm):
+    class Meta:
+        model = Credential
+        fields = [
+            "kind",
+            "number",
+            "state",
+            "issuer",
+            "issued_on",
+            "expires_on",
+            "verified_on",
+            "attested_on",
+            "result",
+        ]
+        widgets = dict.fromkeys(("issued_on", "expires_on", "verified_on", "attested_on"), DATE)
+
+
+class FacilityForm(forms.ModelForm):
+    class Meta:
+        model = ServiceFacility
+        fields = [
+            "name",
+            "npi",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "place_of_service",
+            "is_active",
+        ]
+
+
+ENROLLMENT_DATES = (
+    "submitted_on",
+    "in_process_on",
+    "approved_on",
+    "denied_on",
+    "effective_date",
+    "termination_date",
+    "recredentialing_due_on",
+)
+
+
+class EnrollmentForm(forms.ModelForm):
+    payer = tenant_choice(Payer)
+    service_facility = tenant_choice(ServiceFacility, required=False)
+
+    class Meta:
+        model = PayerEnrollment
+        fields = [
+            "payer",
+            "service_facility",
+            "status",
+            *ENROLLMENT_DATES,
+            "payer_provider_id",
+            "bill_under_supervisor",
+            "notes",
+        ]
+        widgets = dict.fromkeys(ENROLLMENT_DATES, DATE)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "payer" in self.fields:
+            self.fields["payer"].queryset = Payer.objects.order_by("name")  # type: ignore[attr-defined]
+            self.fields["service_facility"].queryset = ServiceFacility.objects.filter(  # type: ignore[attr-defined]
+                is_active=True
+            )
+            self.fields["service_facility"].help_text = "Only where the payer enrols by location."
+        self.fields["notes"].widget.attrs["rows"] = 3
+
+    def validate_unique(self) -> None:
+        """The service reports a duplicate with a clearer message."""
+
+
+class EnrollmentEditForm(EnrollmentForm):
+    payer = None  # type: ignore[assignment]
+    service_facility = None  # type: ignore[assignment]
+    note = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 2}), help_text="Kept in the history."
+    )
+
+    class Meta(EnrollmentForm.Meta):
+        fields = [f for f in EnrollmentForm.Meta.fields if f not in {"payer", "service_facility"}]
+
+
+class PayerRuleForm(forms.ModelForm):
+    payer = tenant_choice(Payer)
+
+    class Meta:
+        model = PayerProviderRule
+        fields = [
+            "payer",
+            "provider_type",
+            "service_code",
+            "accepted",
+            "requires_supervision",
+            "notes",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.order_by("name")  # type: ignore[attr-defined]
+
+    def validate_unique(self) -> None:
+        """The service reports a duplicate rule itself."""
+
+
+class RosterFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False, label="Search", widget=forms.TextInput(attrs={"type": "search"})
+    )
+    provider_type = forms.ChoiceField(
+        required=False, label="Type", choices=[("", "Any type"), *ProviderType.choices]
+    )
+    show = forms.ChoiceField(
+        required=False,
+        choices=[("active", "Active"), ("inactive", "Inactive"), ("all", "All")],
+    )
+
+
+class MatrixFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False, label="Show", choices=MATRIX_FILTERS)
+    provider_type = forms.ChoiceField(
+        required=False, label="Type", choices=[("", "Any type"), *ProviderType.choices]
+    )
+    q = forms.CharField(
+        required=False, label="Provider", widget=forms.TextInput(attrs={"type": "search"})
+    )
+
+
+class PipelineFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Every status"), *EnrollmentStatus.choices]
+    )
+    payer = forms.ModelChoiceField(
+        required=False, queryset=Payer.all_tenants.none(), empty_label="Every payer"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.order_by("name")  # type: ignore[attr-defined]
+
+
+class BillabilityForm(forms.Form):
+    payer = forms.ModelChoiceField(queryset=Payer.all_tenants.none())
+    date_of_service = forms.DateField(widget=DATE)
+    service_code = forms.CharField(required=False, max_length=10, help_text="CPT/HCPCS, e.g. 90837")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.order_by("name")  # type: ignore[attr-defined]
