@@ -256,3 +256,56 @@ def per_diem_day(
         True,
         f"{documented_minutes / 60:.2f} hours documented meets the {minimum / 60:.2f}-hour minimum.",
     )
+
+
+# --- Provider education level (licensure modifiers, contract rates) ------------------------------
+
+EDUCATION_BY_PROVIDER_TYPE = {
+    "psychiatrist": "doctoral",
+    "psychologist": "doctoral",
+    "psych_np": "masters",
+    "pa": "masters",
+    "lcsw": "masters",
+    "lmsw": "masters",
+    "lpc": "masters",
+    "lmft": "masters",
+    "lac": "masters",
+    "cac": "bachelors",
+    "peer": "below_bachelors",
+    "other": "below_bachelors",
+}
+
+
+# --- Revenue codes for facility (837I) per-diem days (domain.md section 2) ----------------------
+
+
+def revenue_code(level: str, *, substance_use: bool) -> str:
+    """Our default revenue code for a per-diem day at a level; payers may want others."""
+    if level.endswith("-WM"):
+        return "0126" if level in {"3.7-WM", "4-WM"} else "0116"
+    if level in {"3.1", "3.3", "3.5", "3.7"}:
+        return "1002" if substance_use else "1001"
+    if level == "2.5":
+        return "0913" if substance_use else "0912"
+    if level == "2.1":
+        return "0906" if substance_use else "0905"
+    return ""
+
+
+# --- Add-on codes and the primaries they need --------------------------------------------------
+
+EM_CODES = frozenset(
+    {"99202", "99203", "99204", "99205", "99211", "99212", "99213", "99214", "99215"}
+)
+PSYCHOTHERAPY_AND_EVALUATION = frozenset(
+    {"90791", "90792", "90832", "90834", "90837", "90833", "90836", "90838", "90853"}
+)
+ADDON_PRIMARIES: dict[str, frozenset[str]] = {
+    "90833": EM_CODES,
+    "90836": EM_CODES,
+    "90838": EM_CODES,
+    "90840": frozenset({"90839"}),
+    "90785": PSYCHOTHERAPY_AND_EVALUATION,
+}
+TELEHEALTH_POS = frozenset({"02", "10"})
+TELEHEALTH_MODIFIERS = frozenset({"95", "93", "GT"})
