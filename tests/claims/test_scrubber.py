@@ -156,10 +156,10 @@ def test_telehealth_must_follow_the_payers_convention() -> None:
 
 
 def test_per_diem_days_need_the_minimum_hours() -> None:
-    iop = dict(service_code="H0015", kind="untimed", minutes=None, level="2.1")
+    iop = {"service_code": "H0015", "kind": "untimed", "minutes": None, "level": "2.1"}
     assert rules_of(with_line(program_minutes=170, **iop)) == ["per_diem_short_day"]
     assert rules_of(with_line(program_minutes=180, **iop)) == []
-    php = dict(service_code="H0035", kind="untimed", minutes=None, level="2.5")
+    php = {"service_code": "H0035", "kind": "untimed", "minutes": None, "level": "2.5"}
     strict = replace(
         with_line(program_minutes=250, **php),
         payer=replace(PAYER, per_diem_minimum_minutes={"2.5": 300}),
