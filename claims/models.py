@@ -390,3 +390,31 @@ class SavedClaimFilter(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PayerBillingRuleType(models.TextChoices):
+    REQUIRED_MODIFIER = "required_modifier", "Modifier required on a code"
+    PER_DIEM_MINIMUM = "per_diem_minimum_minutes", "Per-diem minimum minutes for a level"
+    UNIT_ROUNDING = "unit_rounding", "15-minute unit rounding"
+
+
+class PayerBillingRule(TenantModel):
+    """A payer-specific claim edit, as data the scrubber reads (never a code branch)."""
+
+    payer = models.ForeignKey("patients.Payer", on_delete=models.CASCADE, related_name="+")
+    rule_type = models.CharField(max_length=30, choices=PayerBillingRuleType.choices)
+    service_code = models.CharField(max_length=5, blank=True)
+    level = models.CharField(max_length=8, choices=LevelOfCare.choices, blank=True)
+    value = models.CharField(max_length=20)
+
+    class Meta:
+        ordering = ["payer", "rule_type", "service_code", "level"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "payer", "rule_type", "service_code", "level", "value"],
+                name="payerbillingrule_org_key_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_type_display()}: {self.service_code or self.level} {self.value}"

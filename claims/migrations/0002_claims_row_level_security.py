@@ -17,5 +17,6 @@ class Migration(migrations.Migration):
             "claimfinding",
             "claimevent",
             "savedclaimfilter",
+            "payerbillingrule",
         )
     ]
