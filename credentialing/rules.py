@@ -230,11 +230,8 @@ def _enrollment_decision(
         and (e.termination_date is None or dos <= e.termination_date)
     ]
     if effective:
-        return Billability(
-            True,
-            "enrolled",
-            f"Enrolled with {payer_name}, effective {_d(effective[0].effective_date)}.",
-        )  # type: ignore[arg-type]
+        since = min(e.effective_date for e in effective if e.effective_date)
+        return Billability(True, "enrolled", f"Enrolled with {payer_name}, effective {_d(since)}.")
     future = sorted(
         e.effective_date
         for e in rows
@@ -260,8 +257,8 @@ def _enrollment_decision(
         key=lambda d: d or date.max,
     )
     if pending:
-        since = f" since {_d(pending[0])}" if pending[0] else ""
-        return Billability(False, "pending", f"Enrollment with {payer_name} pending{since}.")
+        since_text = f" since {_d(pending[0])}" if pending[0] else ""
+        return Billability(False, "pending", f"Enrollment with {payer_name} pending{since_text}.")
     denied = [e.denied_on for e in rows if e.status == "denied"]
     when = f" on {_d(denied[0])}" if denied and denied[0] else ""
     return Billability(False, "denied", f"Enrollment with {payer_name} was denied{when}.")
