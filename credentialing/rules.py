@@ -192,12 +192,12 @@ def _personal_reason(record: ProviderRecord, dos: date) -> Billability | None:
         return Billability(
             False, "inactive", f"{p.name} was not active with the organization on {_d(dos)}."
         )
-    exclusions = [c for c in record.credentials if c.kind == "oig_check" and c.result == "excluded"]
-    if exclusions:
+    checks = [c for c in record.credentials if c.kind == "oig_check"]
+    latest = max(checks, key=lambda c: c.checked_on or date.min, default=None)
+    if latest is not None and latest.result == "excluded":
+        when = _d(latest.checked_on) if latest.checked_on else "date not recorded"
         return Billability(
-            False,
-            "excluded",
-            f"{p.name} is on the OIG exclusion list (checked {_d(exclusions[0].checked_on) if exclusions[0].checked_on else 'on file'}).",
+            False, "excluded", f"{p.name} is on the OIG exclusion list (checked {when})."
         )
     if p.provider_type in NO_LICENCE_TYPES:
         return None

@@ -373,3 +373,21 @@ def test_organization_settings_take_a_valid_identity_and_a_po_box_pay_to_address
         )
     org.refresh_from_db()
     assert org.pay_to_address_line1 == "PO Box 900"
+
+
+def test_the_demo_roster_seeds_once_and_shows_every_state(org: Any) -> None:
+    from credentialing import demo
+
+    with tenant_context(org):
+        demo.seed(org)
+        demo.seed(org)
+        assert Provider.objects.count() == 6
+        statuses = set(PayerEnrollment.objects.values_list("status", flat=True))
+    assert statuses == {
+        "approved",
+        "in_process",
+        "submitted",
+        "denied",
+        "terminated",
+        "not_started",
+    }
