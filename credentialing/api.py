@@ -10,7 +10,8 @@ from datetime import date
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -33,6 +34,7 @@ from patients.models import Payer
 from rcm.tenancy.models import User
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class TenantPK(serializers.PrimaryKeyRelatedField):
     """A related id looked up in the organization in context (another tenant's id is invalid)."""
 

@@ -365,9 +365,17 @@ def expiry_threshold(expires_on: date, today: date) -> int | None:
 
 
 def enrollment_status_ok(
-    *, status: str, effective_date: date | None, termination_date: date | None
+    *,
+    status: str,
+    effective_date: date | None,
+    termination_date: date | None,
+    from_status: str = "",
 ) -> tuple[str, str] | None:
-    """(field, message) when the enrollment's status and dates contradict each other."""
+    """(field, message) when the enrollment's status and dates contradict each other. Steps may
+    be recorded out of order (staff often learn of several at once), but only an enrollment that
+    was approved can be terminated."""
+    if status == "terminated" and from_status not in {"", "approved", "terminated"}:
+        return "status", "Only an approved enrollment can be terminated; record the approval first."
     if status == "approved" and effective_date is None:
         return "effective_date", "An approved enrollment needs its effective date."
     if termination_date and effective_date and termination_date < effective_date:

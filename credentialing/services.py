@@ -288,11 +288,12 @@ STEP_DATE_FIELD = {
 }
 
 
-def _check_enrollment(enrollment: PayerEnrollment) -> None:
+def _check_enrollment(enrollment: PayerEnrollment, from_status: str = "") -> None:
     problem = rules.enrollment_status_ok(
         status=enrollment.status,
         effective_date=enrollment.effective_date,
         termination_date=enrollment.termination_date,
+        from_status=from_status,
     )
     if problem:
         raise DomainError(problem[1], field=problem[0])
@@ -397,7 +398,7 @@ def enrollment_update(
         if not fields and not note:
             return enrollment
         _stamp_step(enrollment, from_status, today)
-        _check_enrollment(enrollment)
+        _check_enrollment(enrollment, from_status)
         enrollment.save()
         _event(
             enrollment, from_status=from_status, fields=fields, user=user, today=today, note=note

@@ -399,3 +399,19 @@ def test_the_organization_settings_form_refuses_a_bad_group_npi_and_a_po_box(
     assert "fails the NPI check digit" in body and "refuses a PO box" in body
     org.refresh_from_db()
     assert org.group_npi == "" and org.name == "Riverbend Recovery Center"
+
+
+def test_the_provider_page_costs_the_same_queries_with_many_payers(
+    org: Any, credentialer: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    provider = ProviderFactory(organization=org)
+    client = client_for(credentialer)
+    client.get(f"{BASE}providers/{provider.pk}/")  # warm the session
+    for _ in range(15):
+        EnrollmentFactory(organization=org, provider=provider)
+        CredentialFactory(organization=org, provider=provider)
+    # Session, membership, tenant, provider + 4 prefetches, billability (5), history, alert
+    # count, the payer choice: about 21 whatever the number of payers and credentials.
+    with django_assert_max_num_queries(22):
+        response = client.get(f"{BASE}providers/{provider.pk}/")
+    assert response.content.decode().count("Enrolled with") == 15
