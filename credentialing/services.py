@@ -682,8 +682,9 @@ def _credential_specs(today: date) -> list[AlertSpec]:
 def _enrollment_specs(today: date) -> list[AlertSpec]:
     specs = []
     horizon = today + timedelta(days=max(rules.EXPIRY_THRESHOLDS))
+    active = Q(provider__active_until__isnull=True) | Q(provider__active_until__gte=today)
     for enr in PayerEnrollment.objects.select_related("provider", "payer").filter(
-        status=EnrollmentStatus.APPROVED, recredentialing_due_on__lte=horizon
+        active, status=EnrollmentStatus.APPROVED, recredentialing_due_on__lte=horizon
     ):
         due = enr.recredentialing_due_on
         threshold = rules.expiry_threshold(due, today)  # type: ignore[arg-type]
@@ -704,6 +705,7 @@ def _enrollment_specs(today: date) -> list[AlertSpec]:
     days = _pending_alert_days()
     cutoff = today - timedelta(days=days)
     pending = PayerEnrollment.objects.select_related("provider", "payer").filter(
+        active,
         Q(submitted_on__lte=cutoff) | Q(submitted_on__isnull=True, in_process_on__lte=cutoff),
         status__in=[EnrollmentStatus.SUBMITTED, EnrollmentStatus.IN_PROCESS],
     )
