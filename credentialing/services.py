@@ -38,6 +38,7 @@ from rcm.audit.context import current_actor
 from rcm.audit.services import audit_record, changed_fields
 from rcm.errors import DomainError
 from rcm.tenancy.context import require_organization_id
+from rcm.tenancy.models import Membership
 
 
 def _validate(instance: Model) -> None:
@@ -111,6 +112,8 @@ def _check_provider(provider: Provider) -> None:
                 "The supervising provider must be licensed, not pre-licensure.",
                 field="supervising_provider",
             )
+    if provider.user_id and not Membership.objects.filter(user_id=provider.user_id).exists():
+        raise DomainError("The linked account must be a member of this organization.", field="user")
     _validate(provider)
     if Provider.objects.filter(npi=provider.npi).exclude(pk=provider.pk).exists():
         raise DomainError(f"NPI {provider.npi} belongs to another provider.", field="npi")

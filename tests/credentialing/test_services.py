@@ -391,3 +391,24 @@ def test_the_demo_roster_seeds_once_and_shows_every_state(org: Any) -> None:
         "terminated",
         "not_started",
     }
+
+
+def test_a_provider_can_be_linked_only_to_a_member_of_the_organization(
+    org: Any, clinician: Any, outsider: Any
+) -> None:
+    with tenant_context(org):
+        provider = services.provider_create(**_provider_data(user=clinician))
+        assert provider.user == clinician
+        with pytest.raises(DomainError) as exc:
+            services.provider_update(provider=provider, data={"user": outsider})
+        assert exc.value.field == "user"
+
+
+def test_enrollment_history_cannot_be_rewritten(org: Any) -> None:
+    provider, payer = ProviderFactory(organization=org), PayerFactory(organization=org)
+    with tenant_context(org):
+        services.enrollment_create(provider=provider, payer=payer, today=DOS)
+        event = EnrollmentEvent.objects.get()
+        event.note = "rewritten"
+        with pytest.raises(PermissionError):
+            event.save()
