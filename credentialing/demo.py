@@ -5,6 +5,7 @@ show. Runs once per organization (skipped when it already has providers)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.utils import timezone
 
@@ -106,8 +107,8 @@ def seed(org: Organization) -> None:
     )
     services.payer_rule_create(payer=medicare, provider_type="lmsw", accepted=False)
 
-    approved = {"status": "approved", "effective_date": today - timedelta(days=300)}
-    plan = [
+    approved: dict[str, Any] = {"status": "approved", "effective_date": today - timedelta(days=300)}
+    plan: list[tuple[Provider, Payer, dict[str, Any]]] = [
         (psychiatrist, medicaid, approved),
         (psychiatrist, medicare, approved),
         (
