@@ -4,12 +4,14 @@ the same services as the pages."""
 
 from __future__ import annotations
 
+import uuid
 import zoneinfo
 from datetime import date
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -32,6 +34,7 @@ from patients.models import Payer
 from rcm.tenancy.models import User
 
 
+@extend_schema_field(OpenApiTypes.UUID)
 class TenantPK(serializers.PrimaryKeyRelatedField):
     """A related id looked up in the organization in context (another tenant's id is invalid)."""
 
@@ -41,6 +44,17 @@ class TenantPK(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self) -> Any:
         return self.model.objects.all()
+
+
+def _uuid_param(request: Request, name: str) -> str | None:
+    """An id filter from the query string; a malformed one is a 400 naming the parameter."""
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise serializers.ValidationError({name: ["Not a valid id."]}) from exc
 
 
 def _today(request: Request) -> date:
@@ -178,7 +192,7 @@ class CredentialViewSet(
 
     def get_queryset(self) -> Any:
         qs = Credential.objects.all()
-        provider = self.request.query_params.get("provider")
+        provider = _uuid_param(self.request, "provider")
         return qs.filter(provider_id=provider) if provider else qs
 
     @extend_schema(request=CredentialInputSerializer, responses={201: CredentialSerializer})
@@ -330,11 +344,12 @@ class EnrollmentViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
-        params = self.request.query_params
         qs = PayerEnrollment.objects.all()
-        for param in ("provider", "payer", "status"):
-            if params.get(param):
-                qs = qs.filter(**{f"{param}_id" if param != "status" else param: params[param]})
+        for param in ("provider", "payer"):
+            if value := _uuid_param(self.request, param):
+                qs = qs.filter(**{f"{param}_id": value})
+        if status := self.request.query_params.get("status"):
+            qs = qs.filter(status=status)
         return qs
 
     def _user(self) -> Any:

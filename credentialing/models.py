@@ -8,6 +8,7 @@ rules.py reads them.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -273,6 +274,11 @@ class EnrollmentEvent(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.from_status or 'new'} -> {self.to_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("Enrollment history is append-only.")
+        super().save(*args, **kwargs)
 
 
 class PayerProviderRule(TenantModel):

@@ -192,12 +192,12 @@ def _personal_reason(record: ProviderRecord, dos: date) -> Billability | None:
         return Billability(
             False, "inactive", f"{p.name} was not active with the organization on {_d(dos)}."
         )
-    exclusions = [c for c in record.credentials if c.kind == "oig_check" and c.result == "excluded"]
-    if exclusions:
+    checks = [c for c in record.credentials if c.kind == "oig_check"]
+    latest = max(checks, key=lambda c: c.checked_on or date.min, default=None)
+    if latest is not None and latest.result == "excluded":
+        when = _d(latest.checked_on) if latest.checked_on else "date not recorded"
         return Billability(
-            False,
-            "excluded",
-            f"{p.name} is on the OIG exclusion list (checked {_d(exclusions[0].checked_on) if exclusions[0].checked_on else 'on file'}).",
+            False, "excluded", f"{p.name} is on the OIG exclusion list (checked {when})."
         )
     if p.provider_type in NO_LICENCE_TYPES:
         return None
@@ -230,11 +230,8 @@ def _enrollment_decision(
         and (e.termination_date is None or dos <= e.termination_date)
     ]
     if effective:
-        return Billability(
-            True,
-            "enrolled",
-            f"Enrolled with {payer_name}, effective {_d(effective[0].effective_date)}.",
-        )  # type: ignore[arg-type]
+        since = min(e.effective_date for e in effective if e.effective_date)
+        return Billability(True, "enrolled", f"Enrolled with {payer_name}, effective {_d(since)}.")
     future = sorted(
         e.effective_date
         for e in rows
@@ -260,8 +257,8 @@ def _enrollment_decision(
         key=lambda d: d or date.max,
     )
     if pending:
-        since = f" since {_d(pending[0])}" if pending[0] else ""
-        return Billability(False, "pending", f"Enrollment with {payer_name} pending{since}.")
+        since_text = f" since {_d(pending[0])}" if pending[0] else ""
+        return Billability(False, "pending", f"Enrollment with {payer_name} pending{since_text}.")
     denied = [e.denied_on for e in rows if e.status == "denied"]
     when = f" on {_d(denied[0])}" if denied and denied[0] else ""
     return Billability(False, "denied", f"Enrollment with {payer_name} was denied{when}.")
@@ -368,9 +365,17 @@ def expiry_threshold(expires_on: date, today: date) -> int | None:
 
 
 def enrollment_status_ok(
-    *, status: str, effective_date: date | None, termination_date: date | None
+    *,
+    status: str,
+    effective_date: date | None,
+    termination_date: date | None,
+    from_status: str = "",
 ) -> tuple[str, str] | None:
-    """(field, message) when the enrollment's status and dates contradict each other."""
+    """(field, message) when the enrollment's status and dates contradict each other. Steps may
+    be recorded out of order (staff often learn of several at once), but only an enrollment that
+    was approved can be terminated."""
+    if status == "terminated" and from_status not in {"", "approved", "terminated"}:
+        return "status", "Only an approved enrollment can be terminated; record the approval first."
     if status == "approved" and effective_date is None:
         return "effective_date", "An approved enrollment needs its effective date."
     if termination_date and effective_date and termination_date < effective_date:

@@ -39,21 +39,18 @@ def provider_roster(
     return qs.order_by("last_name", "first_name")
 
 
-def provider_page(*, pk: object) -> Provider:
-    """One provider with credentials, enrollments (payer, facility) and their history."""
-    return (
-        Provider.objects.select_related("supervising_provider", "user")
-        .prefetch_related(
-            Prefetch("credentials", queryset=Credential.objects.order_by("kind", "-expires_on")),
-            Prefetch(
-                "enrollments",
-                queryset=PayerEnrollment.objects.select_related(
-                    "payer", "service_facility"
-                ).order_by("payer__name", "service_facility__name"),
+def provider_page_queryset() -> QuerySet[Provider]:
+    """Providers shaped for their page: supervisor, account, credentials, enrollments (payer,
+    facility) and supervisees prefetched."""
+    return Provider.objects.select_related("supervising_provider", "user").prefetch_related(
+        Prefetch("credentials", queryset=Credential.objects.order_by("kind", "-expires_on")),
+        Prefetch(
+            "enrollments",
+            queryset=PayerEnrollment.objects.select_related("payer", "service_facility").order_by(
+                "payer__name", "service_facility__name"
             ),
-            "supervisees",
-        )
-        .get(pk=pk)
+        ),
+        "supervisees",
     )
 
 
@@ -258,11 +255,11 @@ class PayerStanding:
 
 
 def provider_page_context(*, provider: Provider, today: date) -> dict[str, object]:
-    """The provider page: credentials with their expiry standing, and for every active payer
-    whether the provider can bill it today and why not (fixed number of queries)."""
+    """The provider page (`provider` from `provider_page_queryset`): credentials with their
+    expiry standing, and for every active payer whether the provider can bill it today and why
+    not (fixed number of queries)."""
     from credentialing.services import BillabilityQuery, billability_for_pairs
 
-    provider = provider_page(pk=provider.pk)
     payers = list(active_payers())
     queries = {p.pk: BillabilityQuery(provider.pk, p.pk, today) for p in payers}
     results = billability_for_pairs(queries.values())

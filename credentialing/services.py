@@ -38,6 +38,7 @@ from rcm.audit.context import current_actor
 from rcm.audit.services import audit_record, changed_fields
 from rcm.errors import DomainError
 from rcm.tenancy.context import require_organization_id
+from rcm.tenancy.models import Membership
 
 
 def _validate(instance: Model) -> None:
@@ -111,6 +112,8 @@ def _check_provider(provider: Provider) -> None:
                 "The supervising provider must be licensed, not pre-licensure.",
                 field="supervising_provider",
             )
+    if provider.user_id and not Membership.objects.filter(user_id=provider.user_id).exists():
+        raise DomainError("The linked account must be a member of this organization.", field="user")
     _validate(provider)
     if Provider.objects.filter(npi=provider.npi).exclude(pk=provider.pk).exists():
         raise DomainError(f"NPI {provider.npi} belongs to another provider.", field="npi")
@@ -288,11 +291,12 @@ STEP_DATE_FIELD = {
 }
 
 
-def _check_enrollment(enrollment: PayerEnrollment) -> None:
+def _check_enrollment(enrollment: PayerEnrollment, from_status: str = "") -> None:
     problem = rules.enrollment_status_ok(
         status=enrollment.status,
         effective_date=enrollment.effective_date,
         termination_date=enrollment.termination_date,
+        from_status=from_status,
     )
     if problem:
         raise DomainError(problem[1], field=problem[0])
@@ -397,7 +401,7 @@ def enrollment_update(
         if not fields and not note:
             return enrollment
         _stamp_step(enrollment, from_status, today)
-        _check_enrollment(enrollment)
+        _check_enrollment(enrollment, from_status)
         enrollment.save()
         _event(
             enrollment, from_status=from_status, fields=fields, user=user, today=today, note=note
@@ -681,8 +685,9 @@ def _credential_specs(today: date) -> list[AlertSpec]:
 def _enrollment_specs(today: date) -> list[AlertSpec]:
     specs = []
     horizon = today + timedelta(days=max(rules.EXPIRY_THRESHOLDS))
+    active = Q(provider__active_until__isnull=True) | Q(provider__active_until__gte=today)
     for enr in PayerEnrollment.objects.select_related("provider", "payer").filter(
-        status=EnrollmentStatus.APPROVED, recredentialing_due_on__lte=horizon
+        active, status=EnrollmentStatus.APPROVED, recredentialing_due_on__lte=horizon
     ):
         due = enr.recredentialing_due_on
         threshold = rules.expiry_threshold(due, today)  # type: ignore[arg-type]
@@ -703,6 +708,7 @@ def _enrollment_specs(today: date) -> list[AlertSpec]:
     days = _pending_alert_days()
     cutoff = today - timedelta(days=days)
     pending = PayerEnrollment.objects.select_related("provider", "payer").filter(
+        active,
         Q(submitted_on__lte=cutoff) | Q(submitted_on__isnull=True, in_process_on__lte=cutoff),
         status__in=[EnrollmentStatus.SUBMITTED, EnrollmentStatus.IN_PROCESS],
     )

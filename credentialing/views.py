@@ -91,7 +91,7 @@ def provider_create(request: HttpRequest) -> HttpResponse:
 
 @require_scope(READ)
 def provider_detail(request: HttpRequest, pk: str) -> HttpResponse:
-    provider = get_object_or_404(Provider, pk=pk)
+    provider = get_object_or_404(selectors.provider_page_queryset(), pk=pk)
     today = org_today(request)
     context = selectors.provider_page_context(provider=provider, today=today)
     check_form = BillabilityForm(request.GET or None, initial={"date_of_service": today})

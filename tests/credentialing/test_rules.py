@@ -380,3 +380,33 @@ def test_termination_cannot_precede_the_effective_date() -> None:
         status="terminated", effective_date=date(2026, 2, 1), termination_date=date(2026, 1, 1)
     )
     assert problem is not None and problem[0] == "termination_date"
+
+
+def test_a_later_clear_oig_check_supersedes_an_exclusion() -> None:
+    excluded = CredentialFacts("oig_check", result="excluded", checked_on=date(2025, 1, 2))
+    cleared = CredentialFacts("oig_check", result="clear", checked_on=date(2026, 1, 2))
+    assert decide(_record(credentials=(LICENCE, excluded, cleared))).billable
+
+
+def test_only_an_approved_enrollment_can_be_terminated() -> None:
+    end = date(2026, 5, 1)
+    problem = rules.enrollment_status_ok(
+        status="terminated", effective_date=None, termination_date=end, from_status="submitted"
+    )
+    assert problem is not None and problem[0] == "status"
+    assert (
+        rules.enrollment_status_ok(
+            status="terminated",
+            effective_date=date(2025, 1, 1),
+            termination_date=end,
+            from_status="approved",
+        )
+        is None
+    )
+
+
+def test_a_terminated_enrollment_needs_its_termination_date() -> None:
+    problem = rules.enrollment_status_ok(
+        status="terminated", effective_date=date(2025, 1, 1), termination_date=None
+    )
+    assert problem is not None and problem[0] == "termination_date"

@@ -373,3 +373,42 @@ def test_organization_settings_take_a_valid_identity_and_a_po_box_pay_to_address
         )
     org.refresh_from_db()
     assert org.pay_to_address_line1 == "PO Box 900"
+
+
+def test_the_demo_roster_seeds_once_and_shows_every_state(org: Any) -> None:
+    from credentialing import demo
+
+    with tenant_context(org):
+        demo.seed(org)
+        demo.seed(org)
+        assert Provider.objects.count() == 6
+        statuses = set(PayerEnrollment.objects.values_list("status", flat=True))
+    assert statuses == {
+        "approved",
+        "in_process",
+        "submitted",
+        "denied",
+        "terminated",
+        "not_started",
+    }
+
+
+def test_a_provider_can_be_linked_only_to_a_member_of_the_organization(
+    org: Any, clinician: Any, outsider: Any
+) -> None:
+    with tenant_context(org):
+        provider = services.provider_create(**_provider_data(user=clinician))
+        assert provider.user == clinician
+        with pytest.raises(DomainError) as exc:
+            services.provider_update(provider=provider, data={"user": outsider})
+        assert exc.value.field == "user"
+
+
+def test_enrollment_history_cannot_be_rewritten(org: Any) -> None:
+    provider, payer = ProviderFactory(organization=org), PayerFactory(organization=org)
+    with tenant_context(org):
+        services.enrollment_create(provider=provider, payer=payer, today=DOS)
+        event = EnrollmentEvent.objects.get()
+        event.note = "rewritten"
+        with pytest.raises(PermissionError):
+            event.save()
