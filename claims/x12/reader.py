@@ -215,6 +215,8 @@ class Transaction:
     st: Segment
     se: Segment | None
     segments: list[Segment]
+    interchange_control_number: str = ""
+    group_control_number: str = ""
 
     @property
     def id(self) -> str:
@@ -376,7 +378,15 @@ def read(data: str | bytes, *, strict: bool = True) -> X12File:
                     isa = Interchange(seg, None, seps)
                     interchanges.append(isa)
                 isa.groups.append(group)
-            txn = Transaction(seg, None, [seg])
+            txn = Transaction(
+                seg,
+                None,
+                [seg],
+                interchange_control_number=(
+                    isa.control_number if isa is not None and isa.isa.id == "ISA" else ""
+                ),
+                group_control_number=group.control_number if group.gs.id == "GS" else "",
+            )
             group.transactions.append(txn)
         elif sid == "SE":
             if txn is None:
