@@ -386,7 +386,7 @@ def _claim_segment(
 ) -> None:
     sid = seg.id
     if sid == "SVC":
-        procedure = seg.components(1) + [""]
+        procedure = [*seg.components(1), ""]
         claim.lines.append(
             ServiceLineAcknowledgment(
                 procedure_qualifier=procedure[0],
