@@ -90,7 +90,7 @@ def test_a_claim_with_service_lines_and_several_statuses_is_rejected_if_any_stat
         "HL*4*3*PT~NM1*QC*1*RIVERA*SAM****MI*CHP778899001~TRN*2*PCN1001~"
         "STC*A1:19*20260303*WQ*150~STC*A7:21:82*20260303*U*150******A6:562:82~"
         "REF*D9*CH7788~DTP*472*RD8*20260224-20260225~"
-        "SVC*HC:90834:95*150****1~STC*A7:454*20260303*U~REF*FJ*L1001-1~DTP*472*D8*20260224~"
+        "SVC*HC:90834:95*150*****1~STC*A7:454*20260303*U~REF*FJ*L1001-1~DTP*472*D8*20260224~"
         "SE*28*0001~GE*1*1~IEA*1*000000001~"
     )
     (claim,) = parse_277ca(text).claims
