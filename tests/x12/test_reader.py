@@ -66,7 +66,7 @@ def test_it_splits_composites_with_the_declared_component_separator():
 
 def test_it_splits_repetitions_with_isa11():
     text = ISA + "GS*HC*A*B*20260302*0930*1*X*005010X222A1~ST*837*0001~HI*ABK:F329^ABF:F411~"
-    hi = [s for s in tokenize(text) if s.id == "HI"][0]
+    hi = next(s for s in tokenize(text) if s.id == "HI")
     assert hi.repetitions(1) == ["ABK:F329", "ABF:F411"]
 
 
@@ -90,13 +90,13 @@ def test_it_refuses_an_isa_cut_short():
 
 
 def test_it_reports_a_file_that_stops_after_the_isa_segment_as_truncated():
-    with pytest.raises(X12Error, match="truncated.*never closed by an IEA"):
+    with pytest.raises(X12Error, match=r"truncated.*never closed by an IEA"):
         read(sample("malformed/badx12_segment_terminator.edi"))
 
 
 def test_it_reports_a_missing_se_ge_and_iea():
     text = ISA + "GS*HP*SENDER*RECEIVER*20260302*0930*7*X*005010X221A1~ST*835*0001~BPR*I*0*C*NON~"
-    with pytest.raises(X12Error, match="transaction set 0001 .* never closed by an SE") as caught:
+    with pytest.raises(X12Error, match=r"transaction set 0001 .* never closed by an SE") as caught:
         read(text)
     assert caught.value.segment_id == "ST" and caught.value.segment_position == 3
     problems = read(text, strict=False).problems
