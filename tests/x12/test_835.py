@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -292,3 +293,20 @@ def test_the_malformed_835_is_refused_when_strict_and_read_when_not():
     result = parse_835(sample("malformed/badx12_error_validation.edi"), strict=False)
     assert len(result.warnings) == 6
     assert [c.patient_control_number for c in result.claims] == ["5554555444", "8765432112"]
+
+
+def test_the_benchmark_835_is_valid_for_pyx12_and_balances_for_us():
+    import importlib.util
+
+    from tests.x12.test_writer_837p import pyx12_errors
+
+    path = Path(__file__).resolve().parents[2] / "bench" / "x12_parse.py"
+    spec = importlib.util.spec_from_file_location("x12_parse_bench", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    text = bench.synthesise_835(20)
+    assert pyx12_errors(text) == (True, [])
+    (remit,) = parse_835(text).remittances
+    assert len(remit.claims) == 20 and sum(len(c.lines) for c in remit.claims) == 60
+    assert check_balance(remit) == []
