@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .reader import Segment, Transaction, transactions_of
+from .reader import Segment, Transaction, collector_paused, transactions_of
 from .values import to_date, to_date_range, to_decimal
 
 ACCEPTED = "accepted"
@@ -433,6 +433,7 @@ def _claim_segment(
         )
 
 
+@collector_paused
 def parse_277ca(text: str | bytes, *, strict: bool = True) -> Ack277CAFile:
     """Read every 277 transaction set of a 277CA file; ``claims`` lists each claim's verdict."""
     transactions, problems = transactions_of(text, "277", strict=strict)

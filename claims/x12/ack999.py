@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .reader import Segment, X12Error, transactions_of
+from .reader import Segment, X12Error, collector_paused, transactions_of
 
 ACCEPTED = "accepted"
 ACCEPTED_WITH_ERRORS = "accepted_with_errors"
@@ -195,6 +195,7 @@ def _ik4(seg: Segment, segment_position: int) -> ElementError:
     )
 
 
+@collector_paused
 def parse_999(text: str | bytes, *, strict: bool = True) -> Ack999File:
     """Read every 999 transaction set of a file.
 

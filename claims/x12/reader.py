@@ -15,12 +15,47 @@ Byte offsets: bytes input is decoded as Latin-1 so that one character is one byt
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 ISA_LENGTH = 106
+ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 # Widths of ISA01..ISA15 (ISA16 is one character, then the segment terminator).
 ISA_WIDTHS = (2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small acyclic objects.
+
+    Reading creates hundreds of thousands of lists and objects without reference cycles; left
+    on, the collector rescans them over and over and a 10,000-claim 835 takes three times as
+    long. Reference counting still frees everything; the collector resumes afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def collector_paused(function: Callable[P, R]) -> Callable[P, R]:
+    @wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _collector_paused():
+            return function(*args, **kwargs)
+
+    return wrapper
 
 
 class X12Error(Exception):
@@ -186,26 +221,50 @@ def read_separators(data: str | bytes) -> tuple[Separators, int]:
 
 def tokenize(data: str | bytes) -> Iterator[Segment]:
     """Yield the segments of an X12 file in order, without checking the envelope."""
+    yield from segments_of(data)
+
+
+def segments_of(data: str | bytes) -> list[Segment]:
+    """Every segment of an X12 file, in order, without checking the envelope."""
     text = _as_text(data)
     seps, start = read_separators(text)
     element, component, repetition = seps.element, seps.component, seps.repetition
+    body = text[start:] if start else text
+    # Most files put the same line break after every terminator: splitting on "~\n" (or
+    # "~\r\n") then leaves nothing to strip. Files that mix styles take the general path.
+    terminator = seps.segment
+    for ending in ("\r\n", "\n"):
+        candidate = terminator + ending
+        if terminator in ending:
+            break
+        missing = body.count(terminator) - body.count(candidate)
+        if missing == 1 and body.endswith(terminator):
+            body += ending  # the last segment often has no line break after it
+            missing = 0
+        if missing == 0:
+            terminator = candidate
+            break
+    step = len(terminator)
+    out: list[Segment] = []
+    append = out.append
     offset = start
     position = 0
-    for piece in text[start:].split(seps.segment):
-        piece_len = len(piece)
+    for piece in body.split(terminator):
         seg_offset = offset
-        offset += piece_len + 1
-        if piece and piece[0] in "\r\n":
-            stripped = piece.lstrip("\r\n")
-            seg_offset += piece_len - len(stripped)
-            piece = stripped
+        offset += len(piece) + step
         if not piece:
             continue
+        if piece[0] in "\r\n":
+            stripped = piece.lstrip("\r\n")
+            seg_offset += len(piece) - len(stripped)
+            piece = stripped
+            if not piece:
+                continue
         if piece[-1] in "\r\n":
             piece = piece.rstrip("\r\n")
         position += 1
-        fields = piece.split(element)
-        yield Segment(fields, position, seg_offset, component, repetition)
+        append(Segment(piece.split(element), position, seg_offset, component, repetition))
+    return out
 
 
 @dataclass
@@ -299,6 +358,7 @@ def _control_numbers_differ(a: str, b: str) -> bool:
     return a != b
 
 
+@collector_paused
 def read(data: str | bytes, *, strict: bool = True) -> X12File:
     """Tokenize and check the envelope: ISA/IEA, GS/GE and ST/SE nesting, counts and control
     numbers. ``strict`` raises the first problem as X12Error; otherwise problems are collected in
@@ -341,10 +401,19 @@ def read(data: str | bytes, *, strict: bool = True) -> X12File:
             )
             group = None
 
-    for seg in tokenize(text):
+    for seg in segments_of(text):
         last = seg
         sid = seg.id
-        if sid == "ISA":
+        if sid not in ENVELOPE_IDS:
+            if txn is None:
+                problem(
+                    f"Segment {sid} at segment {seg.position} is outside a transaction set "
+                    "(not between ST and SE).",
+                    seg,
+                )
+                continue
+            txn.segments.append(seg)
+        elif sid == "ISA":
             close_transaction(seg)
             close_group(seg)
             if isa is not None:
@@ -463,15 +532,6 @@ def read(data: str | bytes, *, strict: bool = True) -> X12File:
                     seg,
                 )
             isa = None
-        else:
-            if txn is None:
-                problem(
-                    f"Segment {sid} at segment {seg.position} is outside a transaction set "
-                    "(not between ST and SE).",
-                    seg,
-                )
-                continue
-            txn.segments.append(seg)
 
     if txn is not None:
         problem(

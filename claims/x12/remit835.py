@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from .reader import Segment, Transaction, X12Error, transactions_of
+from .reader import Segment, Transaction, X12Error, collector_paused, transactions_of
 from .values import ZERO, to_amount, to_date, to_decimal
 
 # CLP02 claim status codes.
@@ -248,34 +248,33 @@ class Discrepancy:
     message: str
 
 
+def _pad(fields: list[str], size: int) -> list[str]:
+    """The fields padded with "" to ``size`` entries, so hot paths can index without checks."""
+    missing = size - len(fields)
+    return fields + [""] * missing if missing > 0 else fields
+
+
 def _adjustments(seg: Segment) -> list[Adjustment]:
-    group = seg.element(1)
-    found = []
+    f = _pad(seg.fields, 21)
+    group = f[1]
+    position = seg.position
     # CAS02-04, 05-07, ... 17-19: up to six reason/amount/quantity triplets.
-    for i in range(2, 20, 3):
-        reason = seg.element(i)
-        if not reason:
-            continue
-        found.append(
-            Adjustment(
-                group_code=group,
-                reason_code=reason,
-                amount=to_amount(seg.element(i + 1)),
-                quantity=to_decimal(seg.element(i + 2)),
-                segment_position=seg.position,
-            )
-        )
-    return found
+    return [
+        Adjustment(group, f[i], to_amount(f[i + 1]), to_decimal(f[i + 2]), position)
+        for i in range(2, 20, 3)
+        if f[i]
+    ]
 
 
 def _party_from_nm1(seg: Segment) -> Party:
+    f = _pad(seg.fields, 10)
     return Party(
-        entity_code=seg.element(1),
-        name=seg.element(3),
-        first_name=seg.element(4),
-        middle_name=seg.element(5),
-        identifier_qualifier=seg.element(8),
-        identifier=seg.element(9),
+        entity_code=f[1],
+        name=f[3],
+        first_name=f[4],
+        middle_name=f[5],
+        identifier_qualifier=f[8],
+        identifier=f[9],
     )
 
 
@@ -285,22 +284,23 @@ def _procedure(parts: list[str]) -> tuple[str, str, list[str]]:
 
 
 def _service_line(seg: Segment) -> ServiceLine:
-    qualifier, code, modifiers = _procedure(seg.components(1))
-    original = seg.components(6)
-    oq, oc, om = _procedure(original) if original else ("", "", [])
+    f = _pad(seg.fields, 8)
+    component = seg.component_separator
+    qualifier, code, modifiers = _procedure(f[1].split(component))
+    oq, oc, om = _procedure(f[6].split(component)) if f[6] else ("", "", [])
     return ServiceLine(
         procedure_qualifier=qualifier,
         procedure_code=code,
         modifiers=modifiers,
-        charge=to_amount(seg.element(2)),
-        paid=to_amount(seg.element(3)),
-        revenue_code=seg.element(4),
+        charge=to_amount(f[2]),
+        paid=to_amount(f[3]),
+        revenue_code=f[4],
         # SVC05 units paid; when absent the TR3 says one unit is implied.
-        units=to_decimal(seg.element(5)),
+        units=to_decimal(f[5]),
         original_procedure_qualifier=oq,
         original_procedure_code=oc,
         original_modifiers=om,
-        original_units=to_decimal(seg.element(7)),
+        original_units=to_decimal(f[7]),
         segment_position=seg.position,
     )
 
@@ -378,18 +378,19 @@ def _remittance(txn: Transaction) -> Remittance:
     for seg in body[1:]:
         sid = seg.id
         if sid == "CLP":
+            f = _pad(seg.fields, 12)
             claim = ClaimPayment(
-                patient_control_number=seg.element(1),
-                status_code=seg.element(2),
-                status_text=CLAIM_STATUS_CODES.get(seg.element(2), f"Status {seg.element(2)}"),
-                charge=to_amount(seg.element(3)),
-                paid=to_amount(seg.element(4)),
-                patient_responsibility=to_amount(seg.element(5)),
-                claim_filing_indicator=seg.element(6),
-                payer_claim_control_number=seg.element(7),
-                facility_code=seg.element(8),
-                frequency_code=seg.element(9),
-                drg_code=seg.element(11),
+                patient_control_number=f[1],
+                status_code=f[2],
+                status_text=CLAIM_STATUS_CODES.get(f[2], f"Status {f[2]}"),
+                charge=to_amount(f[3]),
+                paid=to_amount(f[4]),
+                patient_responsibility=to_amount(f[5]),
+                claim_filing_indicator=f[6],
+                payer_claim_control_number=f[7],
+                facility_code=f[8],
+                frequency_code=f[9],
+                drg_code=f[11],
                 header_number=header_number,
                 segment_position=seg.position,
             )
@@ -451,9 +452,11 @@ def _line_segment(line: ServiceLine, seg: Segment, warnings: list[str]) -> None:
     sid = seg.id
     if sid == "CAS":
         line.adjustments.extend(_adjustments(seg))
-    elif sid == "DTM":
-        qualifier = seg.element(1)
-        value = _date(seg, seg.element(2), warnings)
+        return
+    f = _pad(seg.fields, 3)
+    if sid == "DTM":
+        qualifier = f[1]
+        value = _date(seg, f[2], warnings)
         if qualifier == "472":
             line.service_date = line.service_date_from = line.service_date_to = value
         elif qualifier == "150":
@@ -461,16 +464,16 @@ def _line_segment(line: ServiceLine, seg: Segment, warnings: list[str]) -> None:
         elif qualifier == "151":
             line.service_date_to = value
     elif sid == "REF":
-        line.references[seg.element(1)] = seg.element(2)
-        if seg.element(1) == "6R":
-            line.line_item_control_number = seg.element(2)
+        line.references[f[1]] = f[2]
+        if f[1] == "6R":
+            line.line_item_control_number = f[2]
     elif sid == "AMT":
-        amount = to_amount(seg.element(2))
-        line.amounts[seg.element(1)] = amount
-        if seg.element(1) == "B6":
+        amount = to_amount(f[2])
+        line.amounts[f[1]] = amount
+        if f[1] == "B6":
             line.allowed_amount = amount
-    elif sid == "LQ" and seg.element(1) == "HE":
-        line.remark_codes.append(seg.element(2))
+    elif sid == "LQ" and f[1] == "HE":
+        line.remark_codes.append(f[2])
 
 
 def _claim_segment(claim: ClaimPayment, seg: Segment, warnings: list[str]) -> None:
@@ -493,8 +496,9 @@ def _claim_segment(claim: ClaimPayment, seg: Segment, warnings: list[str]) -> No
         elif code == "PR":
             claim.corrected_payer = party
     elif sid == "DTM":
-        qualifier = seg.element(1)
-        value = _date(seg, seg.element(2), warnings)
+        f = _pad(seg.fields, 3)
+        qualifier = f[1]
+        value = _date(seg, f[2], warnings)
         if qualifier == "232":
             claim.statement_from = value
         elif qualifier == "233":
@@ -513,6 +517,7 @@ def _claim_segment(claim: ClaimPayment, seg: Segment, warnings: list[str]) -> No
         claim.remark_codes.extend(seg.element(i) for i in (5, 20, 21, 22, 23) if seg.element(i))
 
 
+@collector_paused
 def parse_835(text: str | bytes, *, strict: bool = True) -> Remittance835File:
     """Read every 835 transaction set of a file (one per payment).
 

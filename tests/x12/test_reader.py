@@ -195,3 +195,20 @@ def test_it_reads_every_shared_sample_that_has_an_envelope_without_crashing():
         for problem in x12.problems:
             assert problem.message, path
     assert readable >= 45
+
+
+def test_offsets_are_right_whatever_the_line_break_style():
+    segments = ["ST*835*0001", "BPR*I*0*C*NON", "SE*3*0001", "GE*1*7", "IEA*1*000000042"]
+    head = ISA + "GS*HP*SENDER*RECEIVER*20260302*0930*7*X*005010X221A1"
+    styles = {
+        "none": "~".join([head, *segments]) + "~",
+        "lf": "~\n".join([head, *segments]) + "~\n",
+        "crlf without a final break": "~\r\n".join([head, *segments]) + "~",
+        "mixed": head + "~\n" + "~".join(segments[:2]) + "~\r\n" + "~".join(segments[2:]) + "~",
+    }
+    for style, text in styles.items():
+        parsed = list(tokenize(text))
+        assert [s.id for s in parsed] == ["ISA", "GS", "ST", "BPR", "SE", "GE", "IEA"], style
+        for seg in parsed:
+            assert text[seg.offset :].startswith("*".join(seg.fields) + "~"), style
+        assert read(text).problems == [], style
