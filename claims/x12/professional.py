@@ -205,13 +205,13 @@ def check_837p(batch: Batch837P) -> list[Problem]:
         problems.append(
             Problem("billing_provider.tax_id", "The billing provider tax ID must be 9 digits.")
         )
-    for line in (billing.address.line1, billing.address.line2):
-        if PO_BOX.search(line):
+    for address_line in (billing.address.line1, billing.address.line2):
+        if PO_BOX.search(address_line):
             problems.append(
                 Problem(
                     "billing_provider.address",
                     f"The billing provider address must be a street address, not a PO box "
-                    f"({line!r}); send PO boxes as the pay-to address.",
+                    f"({address_line!r}); send PO boxes as the pay-to address.",
                 )
             )
     if not batch.submissions:

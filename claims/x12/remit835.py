@@ -66,7 +66,7 @@ PAYMENT_METHODS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)
 class Adjustment:
     """One CAS triplet: group code + CARC reason + amount (+ quantity)."""
 
@@ -77,7 +77,7 @@ class Adjustment:
     segment_position: int
 
 
-@dataclass
+@dataclass(slots=True)
 class Party:
     """N1 (payer/payee) or NM1 (patient, insured, rendering provider, crossover carrier)."""
 
@@ -94,7 +94,7 @@ class Party:
     references: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class ServiceLine:
     """2110: one SVC with its dates, adjustments, references, allowed amount and remarks."""
 
@@ -125,7 +125,7 @@ class ServiceLine:
         return sum((a.amount for a in self.adjustments), ZERO)
 
 
-@dataclass
+@dataclass(slots=True)
 class ClaimPayment:
     """2100: one CLP, the payer's decision on one of our claims (CLP01 = our CLM01)."""
 
@@ -173,7 +173,7 @@ class ClaimPayment:
         return own + sum((line.adjustment_total for line in self.lines), ZERO)
 
 
-@dataclass
+@dataclass(slots=True)
 class ProviderAdjustmentItem:
     """One PLB pair: reason code (PLB03-1), reference (PLB03-2), amount. Positive reduces pay."""
 
@@ -182,7 +182,7 @@ class ProviderAdjustmentItem:
     amount: Decimal
 
 
-@dataclass
+@dataclass(slots=True)
 class ProviderAdjustment:
     provider_identifier: str
     fiscal_period_date: date | None
@@ -194,7 +194,7 @@ class ProviderAdjustment:
         return sum((item.amount for item in self.items), ZERO)
 
 
-@dataclass
+@dataclass(slots=True)
 class Remittance:
     """One 835 transaction set: one payment (check or EFT) and the claims it pays."""
 
@@ -225,7 +225,7 @@ class Remittance:
         return sum((plb.total for plb in self.provider_adjustments), ZERO)
 
 
-@dataclass
+@dataclass(slots=True)
 class Remittance835File:
     interchange_control_number: str
     remittances: list[Remittance]
@@ -236,7 +236,7 @@ class Remittance835File:
         return [claim for r in self.remittances for claim in r.claims]
 
 
-@dataclass
+@dataclass(slots=True)
 class Discrepancy:
     """A balancing rule that does not hold, with where to look."""
 
