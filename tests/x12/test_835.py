@@ -310,3 +310,38 @@ def test_the_benchmark_835_is_valid_for_pyx12_and_balances_for_us():
     (remit,) = parse_835(text).remittances
     assert len(remit.claims) == 20 and sum(len(c.lines) for c in remit.claims) == 60
     assert check_balance(remit) == []
+
+
+def test_revenue_code_lines_crossover_carrier_and_several_plb_items_are_read():
+    text = (
+        "ISA*00*          *00*          *ZZ*CHP01          *ZZ*RB12345        *260301*0800*^*00501"
+        "*000000009*0*P*:~GS*HP*CHP01*RB12345*20260301*0800*9*X*005010X221A1~ST*835*0001~"
+        "BPR*I*290*C*CHK************20260301~TRN*1*CHK7788*1999999999~"
+        "N1*PR*CASCADE HEALTH PLAN~N1*PE*RIVERBEND*XX*1234567893~LX*1~"
+        "CLP*PCN2001*19*500*300*50*MC*PAYER55*13*1~NM1*QC*1*RIVERA*SAM****MI*M1~"
+        "NM1*TT*2*STATE MEDICAID*****PI*MCD01~DTM*050*20260225~"
+        "SVC*NU:0906*500*300*0906*4~DTM*472*20260224~CAS*CO*45*150~CAS*PR*3*50~"
+        "PLB*1234567893*20261231*WO:PCN1999*15.5*72:ADV1*-5.5~SE*16*0001~GE*1*9~IEA*1*000000009~"
+    )
+    (remit,) = parse_835(text).remittances
+    (claim,) = remit.claims
+    assert claim.status_text == "Processed as primary, forwarded to additional payer(s)"
+    assert claim.crossover_carrier is not None
+    assert (claim.crossover_carrier.name, claim.crossover_carrier.identifier) == (
+        "STATE MEDICAID", "MCD01",
+    )  # fmt: skip
+    assert claim.received_date == date(2026, 2, 25)
+    assert (claim.facility_code, claim.frequency_code) == ("13", "1")
+    (line,) = claim.lines
+    assert (line.procedure_qualifier, line.procedure_code, line.revenue_code) == (
+        "NU", "0906", "0906",
+    )  # fmt: skip
+    assert line.units == D("4")
+    (plb,) = remit.provider_adjustments
+    assert [(i.reason_code, i.reference, i.amount) for i in plb.items] == [
+        ("WO", "PCN1999", D("15.5")),
+        ("72", "ADV1", D("-5.5")),
+    ]
+    # 300 paid - (15.50 - 5.50) withheld = 290.
+    assert remit.provider_adjustment_total == D("10.0")
+    assert check_balance(remit) == []
