@@ -298,7 +298,7 @@ def test_the_malformed_835_is_refused_when_strict_and_read_when_not():
 def test_the_benchmark_835_is_valid_for_pyx12_and_balances_for_us():
     import importlib.util
 
-    from tests.x12.test_writer_837p import pyx12_errors
+    from tests.x12.pyx12_check import pyx12_errors
 
     path = Path(__file__).resolve().parents[2] / "bench" / "x12_parse.py"
     spec = importlib.util.spec_from_file_location("x12_parse_bench", path)

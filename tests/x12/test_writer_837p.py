@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import io
-import json
-import logging
 import os
 from dataclasses import replace
 from datetime import datetime
@@ -21,50 +18,9 @@ from claims.x12.professional import (
 from claims.x12.reader import Separators, X12Error, read
 from claims.x12.writer import Envelope, SegmentWriter, TransactionSet, format_amount
 from tests.x12.claims_837p import BILLING, CASES, ENVELOPE_NUMBERS, envelope, with_claim
+from tests.x12.pyx12_check import pyx12_errors
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-
-
-def pyx12_errors(text: str) -> tuple[bool, list[str]]:
-    """Validate with pyx12 against its 005010X222A1 map; every error message it reports."""
-    import pyx12.params
-    import pyx12.x12n_document
-
-    # Some errors (on ST/SE, for instance) reach only pyx12's log, not its JSON report.
-    logged: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            logged.append(record.getMessage())
-
-    handler = Collect(level=logging.ERROR)
-    logger = logging.getLogger("pyx12")
-    logger.addHandler(handler)
-    report = io.StringIO()
-    try:
-        valid = pyx12.x12n_document.x12n_document(
-            param=pyx12.params.params(),
-            src_file=io.StringIO(text),
-            fd_997=None,
-            fd_html=None,
-            fd_json=report,
-        )
-    finally:
-        logger.removeHandler(handler)
-    errors: list[str] = list(logged)
-
-    def collect(node: object) -> None:
-        if isinstance(node, dict):
-            for error in node.get("errors", []):
-                errors.append(error["err_str"])
-            for value in node.values():
-                collect(value)
-        elif isinstance(node, list):
-            for item in node:
-                collect(item)
-
-    collect(json.loads(report.getvalue()))
-    return valid, errors
 
 
 def render(name: str) -> str:
