@@ -140,7 +140,10 @@ class Segment:
     def repetitions(self, i: int) -> list[str]:
         """The repeats of a repeatable element ``i``."""
         value = self.element(i)
-        return value.split(self.repetition_separator) if value else []
+        if not value:
+            return []
+        # 4010 files have no repetition separator (ISA11 is "U"): one value, no repeats.
+        return value.split(self.repetition_separator) if self.repetition_separator else [value]
 
     def __repr__(self) -> str:
         return f"Segment({'*'.join(self.fields)!r}, position={self.position}, offset={self.offset})"

@@ -212,3 +212,10 @@ def test_offsets_are_right_whatever_the_line_break_style():
         for seg in parsed:
             assert text[seg.offset :].startswith("*".join(seg.fields) + "~"), style
         assert read(text).problems == [], style
+
+
+def test_a_4010_file_without_a_repetition_separator_still_reads():
+    isa_4010 = ISA.replace("*^*00501*", "*U*00401*")
+    hi = next(s for s in tokenize(isa_4010 + "HI*BK:29630~") if s.id == "HI")
+    assert read_separators(isa_4010)[0].repetition == ""
+    assert hi.repetitions(1) == ["BK:29630"]
