@@ -1,0 +1,428 @@
+"""837P (005010X222A1) from plain dataclasses, with our own checks before anything is written.
+
+The claims app will build these dataclasses from its models; nothing here touches the database.
+One file holds one billing provider (HL 20) and any number of claims, each under its own
+subscriber level (HL 22) and, when the patient is not the subscriber, a patient level (HL 23).
+
+Pre-write checks (``check_837p``) catch what payers reject at the front door: an NPI failing
+its Luhn check digit, a claim total that is not the sum of its lines, an ICD-10-CM code that
+does not exist or is not billable, a PO box as the billing provider's address, a corrected or
+void claim without the payer's original claim number, and a diagnosis pointer to nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import simple_icd_10_cm
+
+from .reader import X12Error
+from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
+
+VERSION = "005010X222A1"
+MAX_DIAGNOSES = 12
+FREQUENCY_CODES = {"1": "original", "7": "replacement", "8": "void"}
+PO_BOX = re.compile(r"\b(P\.?\s*O\.?\s*BOX|POST\s+OFFICE\s+BOX|POB)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Address:
+    line1: str
+    city: str
+    state: str
+    postal_code: str
+    line2: str = ""
+
+
+@dataclass(frozen=True)
+class Submitter:
+    name: str
+    identifier: str  # our ETIN / submitter id assigned by the clearinghouse
+    contact_name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    identifier: str
+
+
+@dataclass(frozen=True)
+class BillingProvider:
+    name: str
+    npi: str
+    tax_id: str  # EIN, nine digits
+    address: Address
+    taxonomy: str = ""
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A rendering (2310B) or supervising (2310D) provider: a person with an NPI."""
+
+    last_name: str
+    first_name: str
+    npi: str
+    taxonomy: str = ""
+
+
+@dataclass(frozen=True)
+class Person:
+    last_name: str
+    first_name: str
+    birth_date: date
+    gender: str  # F, M or U
+    address: Address
+    middle_name: str = ""
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    person: Person
+    member_id: str
+    claim_filing_indicator: str = "CI"  # CI commercial, MC Medicaid, MB Medicare Part B, BL BCBS
+    payer_responsibility: str = "P"  # P primary, S secondary, T tertiary
+    group_number: str = ""
+
+
+@dataclass(frozen=True)
+class Patient:
+    """The patient when not the subscriber; relationship is PAT01 (19 child, 01 spouse...)."""
+
+    person: Person
+    relationship: str = "19"
+
+
+@dataclass(frozen=True)
+class Payer:
+    name: str
+    payer_id: str
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    procedure_code: str
+    charge: Decimal
+    units: Decimal
+    service_date: date
+    diagnosis_pointers: Sequence[int] = (1,)
+    modifiers: Sequence[str] = ()
+    place_of_service: str = ""  # only when it differs from the claim's
+    line_control_number: str = ""  # REF*6R, echoed back on the 835 line
+
+
+@dataclass(frozen=True)
+class ProfessionalClaim:
+    patient_control_number: str  # CLM01, echoed back as CLP01 and in the 277CA TRN02
+    total_charge: Decimal
+    place_of_service: str
+    diagnoses: Sequence[str]  # ICD-10-CM, principal first; dots are allowed and removed
+    lines: Sequence[ServiceLine]
+    frequency_code: str = "1"
+    original_claim_number: str = ""  # REF*F8, required for frequency 7 and 8
+    prior_authorization: str = ""  # REF*G1
+    rendering_provider: Provider | None = None
+    supervising_provider: Provider | None = None
+
+
+@dataclass(frozen=True)
+class ClaimSubmission:
+    subscriber: Subscriber
+    payer: Payer
+    claim: ProfessionalClaim
+    patient: Patient | None = None
+
+
+@dataclass(frozen=True)
+class Batch837P:
+    submitter: Submitter
+    receiver: Receiver
+    billing_provider: BillingProvider
+    submissions: Sequence[ClaimSubmission]
+    reference: str  # BHT03, echoed back as the 277CA receiver-level TRN02
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a claim cannot be sent, with the field a biller has to fix."""
+
+    field: str
+    message: str
+
+
+def npi_is_valid(npi: str) -> bool:
+    """NPI check digit: Luhn over "80840" + the first nine digits (CMS NPI standard)."""
+    if len(npi) != 10 or not npi.isdigit():
+        return False
+    digits = "80840" + npi[:9]
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        d = int(char)
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10 == int(npi[9])
+
+
+def diagnosis_problem(code: str) -> str | None:
+    """Why an ICD-10-CM code cannot go on a claim, or None when it can."""
+    plain = code.replace(".", "").strip().upper()
+    if not plain or not simple_icd_10_cm.is_valid_item(plain):
+        return f"{code!r} is not an ICD-10-CM code."
+    if not simple_icd_10_cm.is_leaf(plain):
+        return f"{code!r} is a category, not a billable code: use one of its more specific codes."
+    return None
+
+
+def _provider_problems(provider: Provider | None, name: str) -> list[Problem]:
+    if provider is None or npi_is_valid(provider.npi):
+        return []
+    return [
+        Problem(f"{name}.npi", f"The {name.replace('_', ' ')} NPI {provider.npi!r} is invalid.")
+    ]
+
+
+def check_837p(batch: Batch837P) -> list[Problem]:
+    """Everything we know a payer would reject, before writing a byte."""
+    problems: list[Problem] = []
+    billing = batch.billing_provider
+    if not npi_is_valid(billing.npi):
+        problems.append(
+            Problem(
+                "billing_provider.npi",
+                f"The billing provider NPI {billing.npi!r} fails the NPI check digit.",
+            )
+        )
+    if not (len(billing.tax_id) == 9 and billing.tax_id.isdigit()):
+        problems.append(
+            Problem("billing_provider.tax_id", "The billing provider tax ID must be 9 digits.")
+        )
+    for address_line in (billing.address.line1, billing.address.line2):
+        if PO_BOX.search(address_line):
+            problems.append(
+                Problem(
+                    "billing_provider.address",
+                    f"The billing provider address must be a street address, not a PO box "
+                    f"({address_line!r}); send PO boxes as the pay-to address.",
+                )
+            )
+    if not batch.submissions:
+        problems.append(Problem("submissions", "There is no claim to send."))
+    for sub in batch.submissions:
+        claim = sub.claim
+        pcn = claim.patient_control_number
+        prefix = f"claim {pcn}"
+        if not claim.lines:
+            problems.append(Problem(f"{prefix}.lines", f"Claim {pcn} has no service lines."))
+        line_total = sum((line.charge for line in claim.lines), Decimal("0"))
+        if line_total != claim.total_charge:
+            problems.append(
+                Problem(
+                    f"{prefix}.total_charge",
+                    f"Claim {pcn} total {claim.total_charge} is not the sum of its lines "
+                    f"({line_total}).",
+                )
+            )
+        if not claim.diagnoses:
+            problems.append(Problem(f"{prefix}.diagnoses", f"Claim {pcn} has no diagnosis."))
+        if len(claim.diagnoses) > MAX_DIAGNOSES:
+            problems.append(
+                Problem(
+                    f"{prefix}.diagnoses",
+                    f"Claim {pcn} has {len(claim.diagnoses)} diagnoses; an 837P carries at most "
+                    f"{MAX_DIAGNOSES}.",
+                )
+            )
+        for code in claim.diagnoses:
+            reason = diagnosis_problem(code)
+            if reason:
+                problems.append(Problem(f"{prefix}.diagnoses", f"Claim {pcn}: {reason}"))
+        if claim.frequency_code not in FREQUENCY_CODES:
+            problems.append(
+                Problem(
+                    f"{prefix}.frequency_code",
+                    f"Claim {pcn} frequency must be 1 (original), 7 (replacement) or 8 (void).",
+                )
+            )
+        elif claim.frequency_code in ("7", "8") and not claim.original_claim_number:
+            problems.append(
+                Problem(
+                    f"{prefix}.original_claim_number",
+                    f"Claim {pcn} is a {FREQUENCY_CODES[claim.frequency_code]}: it needs the "
+                    "payer's original claim number (REF*F8).",
+                )
+            )
+        problems += _provider_problems(claim.rendering_provider, "rendering_provider")
+        problems += _provider_problems(claim.supervising_provider, "supervising_provider")
+        for number, line in enumerate(claim.lines, start=1):
+            bad = [p for p in line.diagnosis_pointers if not 1 <= p <= len(claim.diagnoses)]
+            if bad or not line.diagnosis_pointers or len(line.diagnosis_pointers) > 4:
+                problems.append(
+                    Problem(
+                        f"{prefix}.lines[{number}].diagnosis_pointers",
+                        f"Claim {pcn} line {number} must point at one to four of the claim's "
+                        f"{len(claim.diagnoses)} diagnoses, got {list(line.diagnosis_pointers)}.",
+                    )
+                )
+            if len(line.modifiers) > 4:
+                problems.append(
+                    Problem(
+                        f"{prefix}.lines[{number}].modifiers",
+                        f"Claim {pcn} line {number} has more than four modifiers.",
+                    )
+                )
+            if line.charge <= 0 or line.units <= 0:
+                problems.append(
+                    Problem(
+                        f"{prefix}.lines[{number}]",
+                        f"Claim {pcn} line {number} needs a positive charge and units.",
+                    )
+                )
+    return problems
+
+
+def _address(address: Address) -> list[SegmentSpec]:
+    return [
+        ("N3", address.line1, address.line2 or None),
+        ("N4", address.city, address.state, address.postal_code),
+    ]
+
+
+def _demographics(person: Person) -> SegmentSpec:
+    return ("DMG", "D8", person.birth_date.strftime("%Y%m%d"), person.gender)
+
+
+def _claim_segments(claim: ProfessionalClaim) -> list[SegmentSpec]:
+    out: list[SegmentSpec] = [
+        (
+            "CLM",
+            claim.patient_control_number,
+            claim.total_charge,
+            None,
+            None,
+            (claim.place_of_service, "B", claim.frequency_code),
+            "Y",  # provider signature on file
+            "A",  # assignment accepted
+            "Y",  # benefits assigned
+            "Y",  # release of information
+        )
+    ]
+    if claim.original_claim_number:
+        out.append(("REF", "F8", claim.original_claim_number))
+    if claim.prior_authorization:
+        out.append(("REF", "G1", claim.prior_authorization))
+    codes = [c.replace(".", "").strip().upper() for c in claim.diagnoses]
+    out.append(("HI", *[("ABK" if i == 0 else "ABF", code) for i, code in enumerate(codes)]))
+    if claim.rendering_provider:
+        p = claim.rendering_provider
+        out.append(("NM1", "82", "1", p.last_name, p.first_name, None, None, None, "XX", p.npi))
+        if p.taxonomy:
+            out.append(("PRV", "PE", "PXC", p.taxonomy))
+    if claim.supervising_provider:
+        p = claim.supervising_provider
+        out.append(("NM1", "DQ", "1", p.last_name, p.first_name, None, None, None, "XX", p.npi))
+    for number, line in enumerate(claim.lines, start=1):
+        out.append(("LX", number))
+        out.append(
+            (
+                "SV1",
+                ("HC", line.procedure_code, *line.modifiers),
+                line.charge,
+                "UN",
+                line.units,
+                line.place_of_service or None,
+                None,
+                tuple(line.diagnosis_pointers),
+            )
+        )
+        out.append(("DTP", "472", "D8", line.service_date.strftime("%Y%m%d")))
+        if line.line_control_number:
+            out.append(("REF", "6R", line.line_control_number))
+    return out
+
+
+def build_837p(batch: Batch837P) -> TransactionSet:
+    """The 837P transaction set body (BHT through the last service line)."""
+    problems = check_837p(batch)
+    if problems:
+        raise X12Error("The claim file was not written: " + " ".join(p.message for p in problems))
+    billing = batch.billing_provider
+    segs: list[SegmentSpec] = [
+        (
+            "BHT",
+            "0019",
+            "00",
+            batch.reference,
+            batch.created.strftime("%Y%m%d"),
+            batch.created.strftime("%H%M"),
+            "CH",
+        ),
+        ("NM1", "41", "2", batch.submitter.name, None, None, None, None, "46",
+         batch.submitter.identifier),
+        ("PER", "IC", batch.submitter.contact_name, "TE", batch.submitter.phone),
+        ("NM1", "40", "2", batch.receiver.name, None, None, None, None, "46",
+         batch.receiver.identifier),
+        ("HL", 1, None, "20", 1),
+    ]  # fmt: skip
+    if billing.taxonomy:
+        segs.append(("PRV", "BI", "PXC", billing.taxonomy))
+    segs.append(("NM1", "85", "2", billing.name, None, None, None, None, "XX", billing.npi))
+    segs += _address(billing.address)
+    segs.append(("REF", "EI", billing.tax_id))
+    hl = 1
+    for sub in batch.submissions:
+        hl += 1
+        subscriber_hl = hl
+        person = sub.subscriber.person
+        segs.append(("HL", subscriber_hl, 1, "22", 1 if sub.patient else 0))
+        segs.append(
+            (
+                "SBR",
+                sub.subscriber.payer_responsibility,
+                None if sub.patient else "18",
+                sub.subscriber.group_number or None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                sub.subscriber.claim_filing_indicator,
+            )
+        )
+        segs.append(
+            ("NM1", "IL", "1", person.last_name, person.first_name, person.middle_name or None,
+             None, None, "MI", sub.subscriber.member_id)
+        )  # fmt: skip
+        segs += _address(person.address)
+        segs.append(_demographics(person))
+        segs.append(
+            ("NM1", "PR", "2", sub.payer.name, None, None, None, None, "PI", sub.payer.payer_id)
+        )
+        if sub.patient:
+            hl += 1
+            patient = sub.patient.person
+            segs.append(("HL", hl, subscriber_hl, "23", 0))
+            segs.append(("PAT", sub.patient.relationship))
+            segs.append(
+                ("NM1", "QC", "1", patient.last_name, patient.first_name,
+                 patient.middle_name or None)
+            )  # fmt: skip
+            segs += _address(patient.address)
+            segs.append(_demographics(patient))
+        segs += _claim_segments(sub.claim)
+    return TransactionSet("837", segs, VERSION)
+
+
+def render_837p(batch: Batch837P, envelope: Envelope, writer: SegmentWriter | None = None) -> str:
+    """A complete 837P interchange: checks, then ISA ... IEA. Raises X12Error on a problem."""
+    if envelope.version != VERSION or envelope.functional_id != "HC":
+        raise X12Error(f"An 837P envelope must be GS01 HC and GS08 {VERSION}.")
+    return envelope.render([build_837p(batch)], writer)
