@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django import forms
+
+from claims.models import SERVICE_KINDS, TELEHEALTH, ClaimStatus, PayerBillingRuleType
+from credentialing.models import Provider, ServiceFacility
+from patients.levels import LevelOfCare
+from patients.models import EpisodeDiagnosis, EpisodeOfCare, Payer
+
+DATE = forms.DateInput(attrs={"type": "date"})
+TIME = forms.TimeInput(attrs={"type": "time"})
+
+
+def _choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
+    # Empty at import time (no tenant yet); __init__ fills in the organization's rows.
+    return forms.ModelChoiceField(queryset=model.all_tenants.none(), **kwargs)
+
+
+class ChargeForm(forms.Form):
+    episode = _choice(EpisodeOfCare)
+    rendering_provider = _choice(Provider)
+    supervising_provider = _choice(
+        Provider, required=False, help_text="When billed under a supervisor"
+    )
+    service_facility = _choice(ServiceFacility, required=False)
+    date_of_service = forms.DateField(widget=DATE)
+    kind = forms.ChoiceField(choices=SERVICE_KINDS, label="Kind of service")
+    start_time = forms.TimeField(widget=TIME, required=False)
+    end_time = forms.TimeField(widget=TIME, required=False)
+    service_code = forms.CharField(
+        max_length=5,
+        required=False,
+        help_text="Timed services: leave blank to bill the code the minutes support",
+    )
+    units = forms.IntegerField(min_value=1, required=False, help_text="Untimed codes only")
+    telehealth = forms.ChoiceField(choices=TELEHEALTH, required=False)
+    place_of_service = forms.CharField(
+        max_length=2, required=False, help_text="In person; default 11 (office)"
+    )
+    modifiers = forms.CharField(
+        max_length=20, required=False, help_text="Comma-separated, e.g. HF, 59"
+    )
+    diagnoses = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Up to 4, in pointer order; default the primary",
+    )
+    program_minutes = forms.IntegerField(
+        min_value=0, required=False, help_text="Per-diem day: documented programming minutes"
+    )
+    documentation_ref = forms.CharField(
+        max_length=80, required=False, label="Progress note reference"
+    )
+    documentation_signed = forms.BooleanField(required=False, label="Progress note signed")
+
+    def __init__(self, *args: Any, patient: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        episodes = EpisodeOfCare.objects.filter(patient=patient).order_by("-admission_date")
+        self.fields["episode"].queryset = episodes  # type: ignore[attr-defined]
+        providers = Provider.objects.filter(active_until__isnull=True)
+        self.fields["rendering_provider"].queryset = providers  # type: ignore[attr-defined]
+        self.fields["supervising_provider"].queryset = providers  # type: ignore[attr-defined]
+        self.fields["service_facility"].queryset = ServiceFacility.objects.all()  # type: ignore[attr-defined]
+        diagnoses = EpisodeDiagnosis.objects.filter(
+            episode__in=episodes, effective_to__isnull=True
+        ).order_by("-is_primary", "rank")
+        self.fields["diagnoses"].choices = [
+            (str(d.pk), f"{d.code} {d.description}") for d in diagnoses
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start_time"), data.get("end_time")
+        if start and end and end <= start:
+            self.add_error("end_time", "The end time must be after the start time.")
+        if len(data.get("diagnoses") or []) > 4:
+            self.add_error("diagnoses", "Choose at most 4.")
+        return data
+
+    def service_kwargs(self, tz: ZoneInfo) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        day = data["date_of_service"]
+        start, end = data.pop("start_time"), data.pop("end_time")
+        data["start_at"] = datetime.combine(day, start, tzinfo=tz) if start else None
+        data["end_at"] = datetime.combine(day, end, tzinfo=tz) if end else None
+        data["modifiers"] = [
+            m.strip().upper() for m in (data.pop("modifiers") or "").split(",") if m.strip()
+        ]
+        data["diagnosis_ids"] = data.pop("diagnoses") or None
+        return data
+
+
+class ClaimFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False, label="Search", help_text="Claim number, patient name or MRN"
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *ClaimStatus.choices])
+    payer = _choice(Payer, required=False)
+    provider = _choice(Provider, required=False)
+    date_from = forms.DateField(required=False, widget=DATE, label="Service from")
+    date_to = forms.DateField(required=False, widget=DATE, label="Service to")
+    min_age_days = forms.IntegerField(required=False, min_value=0, label="At least N days old")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.all()  # type: ignore[attr-defined]
+        self.fields["provider"].queryset = Provider.objects.all()  # type: ignore[attr-defined]
+
+
+class SavedFilterForm(forms.Form):
+    name = forms.CharField(max_length=60, label="Save these filters as")
+
+
+class ChargeMasterForm(forms.Form):
+    service_code = forms.CharField(max_length=5)
+    modifier = forms.CharField(max_length=2, required=False)
+    description = forms.CharField(max_length=120, required=False)
+    charge = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    effective_from = forms.DateField(widget=DATE)
+    effective_to = forms.DateField(widget=DATE, required=False)
+
+
+class ContractRateForm(forms.Form):
+    payer = _choice(Payer)
+    service_code = forms.CharField(max_length=5)
+    modifier = forms.CharField(max_length=2, required=False)
+    education_level = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Any licensure level"),
+            ("doctoral", "Doctoral"),
+            ("masters", "Master's"),
+            ("bachelors", "Bachelor's"),
+            ("below_bachelors", "Below bachelor's"),
+        ],
+    )
+    allowed = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0)
+    effective_from = forms.DateField(widget=DATE)
+    effective_to = forms.DateField(widget=DATE, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.all()  # type: ignore[attr-defined]
+
+
+class PayerBillingRuleForm(forms.Form):
+    payer = _choice(Payer)
+    rule_type = forms.ChoiceField(choices=PayerBillingRuleType.choices)
+    service_code = forms.CharField(max_length=5, required=False)
+    level = forms.ChoiceField(required=False, choices=[("", "—"), *LevelOfCare.choices])
+    value = forms.CharField(
+        max_length=20, help_text="A modifier (HF), minutes (300), or midpoint / whole_units"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.all()  # type: ignore[attr-defined]

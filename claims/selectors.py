@@ -1,0 +1,158 @@
+"""Reads for the claims screens and API. 42 CFR Part 2 claims and charges are visible only with
+`part2:read`; every list costs a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from authorizations.models import Authorization
+from claims.models import (
+    Claim,
+    ClaimEvent,
+    ClaimFinding,
+    ClaimLine,
+    ClaimStatus,
+    EntryStatus,
+    SavedClaimFilter,
+    ServiceEntry,
+)
+
+
+def _part2(qs: QuerySet[Any], scopes: Any, path: str = "") -> QuerySet[Any]:
+    if "part2:read" in scopes:
+        return qs
+    return qs.exclude(**{f"{path}is_part2" if path else "is_part2": True})
+
+
+def open_charges(*, scopes: Any) -> QuerySet[ServiceEntry]:
+    qs = ServiceEntry.objects.filter(status=EntryStatus.OPEN).select_related(
+        "patient", "rendering_provider", "episode"
+    )
+    if "part2:read" not in scopes:
+        qs = qs.filter(episode__program_type="mental_health")
+    return qs.order_by("-date_of_service", "-created_at")
+
+
+@dataclass
+class ClaimFilters:
+    status: str = ""
+    payer: Any = None
+    provider: Any = None
+    date_from: date | None = None
+    date_to: date | None = None
+    min_age_days: int | None = None
+    q: str = ""
+
+
+def claim_list(*, filters: ClaimFilters, scopes: Any, today: date | None = None) -> QuerySet[Claim]:
+    qs = _part2(Claim.objects.select_related("patient", "payer", "rendering_provider"), scopes)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.payer:
+        qs = qs.filter(payer=filters.payer)
+    if filters.provider:
+        qs = qs.filter(rendering_provider=filters.provider)
+    if filters.date_from:
+        qs = qs.filter(statement_to__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(statement_from__lte=filters.date_to)
+    if filters.min_age_days is not None:
+        qs = qs.filter(
+            statement_from__lte=(today or timezone.localdate())
+            - timedelta(days=filters.min_age_days)
+        )
+    if filters.q:
+        term = filters.q.strip()
+        qs = qs.filter(
+            Q(patient_control_number__iexact=term)
+            | Q(patient__last_name__icontains=term)
+            | Q(patient__mrn__iexact=term)
+        )
+    return qs.order_by("-statement_from", "-created_at")
+
+
+@dataclass
+class FindingGroup:
+    rule: str
+    message: str
+    fix_hint: str
+    claims: list[Claim] = field(default_factory=list)
+
+
+def ready_queue(*, scopes: Any) -> tuple[list[FindingGroup], int, int]:
+    """Draft claims grouped by what blocks them ('12 claims need an authorization'), and the
+    counts of draft and ready claims. Three queries."""
+    findings = _part2(
+        ClaimFinding.objects.filter(
+            severity="error", claim__status=ClaimStatus.DRAFT
+        ).select_related("claim__patient", "claim__payer"),
+        scopes,
+        "claim__",
+    ).order_by("rule", "claim__statement_from")
+    groups: OrderedDict[str, FindingGroup] = OrderedDict()
+    for finding in findings:
+        group = groups.setdefault(
+            finding.rule, FindingGroup(finding.rule, finding.message, finding.fix_hint)
+        )
+        if finding.claim not in group.claims:
+            group.claims.append(finding.claim)
+    counts = (
+        _part2(Claim.objects.filter(status__in=[ClaimStatus.DRAFT, ClaimStatus.READY]), scopes)
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    by_status = {row["status"]: row["n"] for row in counts}
+    ordered = sorted(groups.values(), key=lambda g: -len(g.claims))
+    return ordered, by_status.get(ClaimStatus.DRAFT, 0), by_status.get(ClaimStatus.READY, 0)
+
+
+def claim_detail(*, pk: Any, scopes: Any) -> Claim:
+    return (
+        _part2(
+            Claim.objects.select_related(
+                "patient",
+                "payer",
+                "coverage",
+                "rendering_provider",
+                "supervising_provider",
+                "service_facility",
+                "original_claim",
+                "episode",
+            ),
+            scopes,
+        )
+        .prefetch_related(
+            Prefetch(
+                "lines",
+                queryset=ClaimLine.objects.select_related(
+                    "authorization", "rendering_provider"
+                ).order_by("line_number"),
+            ),
+            Prefetch(
+                "findings",
+                queryset=ClaimFinding.objects.select_related("line").order_by("-severity", "rule"),
+            ),
+            Prefetch(
+                "events", queryset=ClaimEvent.objects.select_related("actor").order_by("created_at")
+            ),
+        )
+        .get(pk=pk)
+    )
+
+
+def claim_authorizations(claim: Claim) -> list[Authorization]:
+    return list(
+        Authorization.objects.filter(episode_id=claim.episode_id, payer_id=claim.payer_id).order_by(
+            "start_date"
+        )
+    )
+
+
+def saved_filters(*, user: Any) -> QuerySet[SavedClaimFilter]:
+    return SavedClaimFilter.objects.filter(user=user).order_by("name")
