@@ -7,6 +7,7 @@ audit trail (field names only)."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -1058,22 +1059,19 @@ def _unauthorized_stays(fallback: uuid.UUID | None) -> list[AlertSpec]:
     ]
     if not needing:
         return []
-    live = set()
-    for a in Authorization.objects.filter(
-        episode_id__in={s["episode_id"] for s in needing}, status__in=LIVE_STATUSES
+    # Live authorizations of episodes with a current stay (one current stay per episode), by
+    # episode, level and payer, so each stay is matched in constant time.
+    live: dict[tuple[Any, str, Any], list[tuple[date, date]]] = defaultdict(list)
+    for episode_id, level, payer_id, start, end in Authorization.objects.filter(
+        **_same_org("episode", "episode__stays"),
+        episode__stays__end_date__isnull=True,
+        status__in=LIVE_STATUSES,
     ).values_list("episode_id", "level", "payer_id", "start_date", "end_date"):
-        live.add(a)
+        live[(episode_id, level, payer_id)].append((start, end))
     specs = []
     for s in needing:
-        payer_id = s["episode__patient__coverages__payer_id"]
-        covered = any(
-            ep == s["episode_id"]
-            and lvl == s["level"]
-            and pay == payer_id
-            and st <= s["start_date"] <= en
-            for ep, lvl, pay, st, en in live
-        )
-        if covered:
+        key = (s["episode_id"], s["level"], s["episode__patient__coverages__payer_id"])
+        if any(start <= s["start_date"] <= end for start, end in live.get(key, [])):
             continue
         specs.append(
             AlertSpec(
