@@ -51,7 +51,7 @@ AREA = Area.AUTHORIZATIONS
 
 def authorization_settings_get() -> AuthorizationSettings:
     """The organization's thresholds, created with the defaults (7/3/1 days, 20%) on first use."""
-    found = AuthorizationSettings.objects.select_related("default_assignee").first()
+    found = AuthorizationSettings.objects.order_by().first()
     if found is not None:
         return found
     try:
