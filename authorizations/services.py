@@ -1000,7 +1000,7 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
         else:
             key = f"auth-lapse-none:{u['episode_id']}:{u['level']}"
             title = f"Services at level {u['level']} recorded with no authorization"
-            link = "authorizations/"
+            link = f"authorizations/new/?episode={u['episode_id']}"
         specs.append(
             AlertSpec(
                 area=AREA,
@@ -1084,7 +1084,7 @@ def _unauthorized_stays(fallback: uuid.UUID | None) -> list[AlertSpec]:
                 subject_type="patients.levelofcarestay",
                 subject_id=s["pk"],
                 patient_id=s["episode__patient_id"],
-                link_path="authorizations/",
+                link_path=f"authorizations/new/?episode={s['episode_id']}",
                 due_on=s["start_date"],
                 assignee_id=fallback,
             )
