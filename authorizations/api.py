@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from celery.result import EagerResult
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -25,6 +26,7 @@ from authorizations.models import (
     UnitType,
     UsageSource,
 )
+from authorizations.tasks import authorization_scan_organization
 from patients.levels import LevelOfCare
 from patients.models import Coverage, EpisodeOfCare, Payer
 from rcm.audit.services import audit_read
@@ -319,6 +321,29 @@ class AuthorizationViewSet(
                 "runs_out_before_end": f.runs_out_before_end,
             }
         )
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: inline_serializer(
+                "ScanStarted",
+                {
+                    "status": serializers.ChoiceField(choices=["done", "queued"]),
+                    "alerts_created": serializers.IntegerField(allow_null=True),
+                },
+            )
+        },
+        description="Run the authorization alert scan for this organization now (the daily scan "
+        "runs anyway). Safe to call twice: the second call creates nothing.",
+    )
+    @action(detail=False, methods=["post"], url_path="scan")
+    def scan(self, request: Request) -> Response:
+        result = authorization_scan_organization.delay(str(request._request.organization.pk))  # type: ignore[attr-defined]
+        if isinstance(result, EagerResult):
+            return Response(
+                {"status": "done", "alerts_created": result.get()["alerts_created"]}, status=202
+            )
+        return Response({"status": "queued", "alerts_created": None}, status=202)
 
     @extend_schema(
         parameters=[CoverageCheckSerializer],

@@ -108,11 +108,21 @@ def episode_diagnoses(*, authorization: Authorization, scopes: frozenset[str]) -
 
 
 @dataclass(frozen=True)
+class CalendarEntry:
+    """A line of the calendar: a concurrent review due, or an approved authorization's end."""
+
+    on: date
+    kind: str  # "review" or "ends"
+    authorization: Authorization
+    review: ConcurrentReview | None = None
+
+
+@dataclass(frozen=True)
 class ReviewCalendar:
-    overdue: list[ConcurrentReview]
-    today: list[ConcurrentReview]
-    tomorrow: list[ConcurrentReview]
-    this_week: list[ConcurrentReview]
+    overdue: list[CalendarEntry]
+    today: list[CalendarEntry]
+    tomorrow: list[CalendarEntry]
+    this_week: list[CalendarEntry]
 
     @property
     def total(self) -> int:
@@ -120,33 +130,38 @@ class ReviewCalendar:
 
 
 def review_calendar(*, today: date, assignee_id: Any = None) -> ReviewCalendar:
-    """Open reviews for utilization reviewers: overdue, today, tomorrow, and the rest of the next
-    seven days (one query)."""
-    qs = (
-        ConcurrentReview.objects.filter(
-            completed_on__isnull=True, scheduled_on__lte=today + timedelta(days=7)
-        )
+    """The utilization reviewer's week: open reviews (overdue, today, tomorrow, the rest of the
+    next seven days) and approved authorizations ending in those days (two queries)."""
+    horizon = today + timedelta(days=7)
+    reviews = (
+        ConcurrentReview.objects.filter(completed_on__isnull=True, scheduled_on__lte=horizon)
         .exclude(authorization__status__in=["cancelled", "denied"])
         .select_related("authorization__episode__patient", "authorization__payer")
-        .order_by("scheduled_on", "pk")
     )
+    ending = Authorization.objects.filter(
+        status__in=APPROVED_STATUSES, end_date__gte=today, end_date__lte=horizon
+    ).select_related("episode__patient", "payer")
     if assignee_id:
-        qs = qs.filter(authorization__assigned_to_id=assignee_id)
-    groups: dict[str, list[ConcurrentReview]] = {
+        reviews = reviews.filter(authorization__assigned_to_id=assignee_id)
+        ending = ending.filter(assigned_to_id=assignee_id)
+    entries = [CalendarEntry(r.scheduled_on, "review", r.authorization, r) for r in reviews]
+    entries += [CalendarEntry(a.end_date, "ends", a) for a in ending]
+    entries.sort(key=lambda e: (e.on, e.kind != "ends", str(e.authorization.pk)))
+    groups: dict[str, list[CalendarEntry]] = {
         "overdue": [],
         "today": [],
         "tomorrow": [],
         "this_week": [],
     }
-    for review in qs:
-        if review.scheduled_on < today:
-            groups["overdue"].append(review)
-        elif review.scheduled_on == today:
-            groups["today"].append(review)
-        elif review.scheduled_on == today + timedelta(days=1):
-            groups["tomorrow"].append(review)
+    for entry in entries:
+        if entry.on < today:
+            groups["overdue"].append(entry)
+        elif entry.on == today:
+            groups["today"].append(entry)
+        elif entry.on == today + timedelta(days=1):
+            groups["tomorrow"].append(entry)
         else:
-            groups["this_week"].append(review)
+            groups["this_week"].append(entry)
     return ReviewCalendar(**groups)
 
 

@@ -7,6 +7,7 @@ audit trail (field names only)."""
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -50,7 +51,7 @@ AREA = Area.AUTHORIZATIONS
 
 def authorization_settings_get() -> AuthorizationSettings:
     """The organization's thresholds, created with the defaults (7/3/1 days, 20%) on first use."""
-    found = AuthorizationSettings.objects.select_related("default_assignee").first()
+    found = AuthorizationSettings.objects.order_by().first()
     if found is not None:
         return found
     try:
@@ -93,6 +94,8 @@ def _display(value: Any) -> Any:
         return str(value)
     if hasattr(value, "pk"):
         return str(value.pk)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
     return value
 
 
@@ -770,63 +773,97 @@ def authorization_expire_ended(*, today: date) -> int:
     return len(ended)
 
 
-def _window_usage(today: date) -> Any:
-    """Units used in the forecast window, per authorization, as a subquery-free aggregate."""
+def _window_usage(today: date) -> dict[Any, int]:
+    """Units used in the forecast window per authorization (one query on the usage index)."""
     start = today - timedelta(days=rules.FORECAST_WINDOW_DAYS - 1)
-    return Sum(
-        "usage__units",
-        filter=Q(usage__date_of_service__gte=start, usage__date_of_service__lte=today),
-    )
-
-
-def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
-    """Every alert condition of the organization in context, found with a fixed number of queries
-    whatever the number of authorizations (domain.md section 7)."""
-    settings = authorization_settings_get()
-    thresholds = settings.thresholds
-    fallback = settings.default_assignee_id
-    specs: list[AlertSpec] = []
-
-    # 1. Approved authorizations still running: ending soon, few units left, forecast.
-    active = (
-        Authorization.objects.filter(status__in=APPROVED_STATUSES, end_date__gte=today)
-        .annotate(window_used=_window_usage(today))
-        .values(
-            "pk",
-            "level",
-            "end_date",
-            "units_approved",
-            "units_used",
-            "auth_number",
-            "assigned_to_id",
-            "window_used",
-            "episode__patient_id",
+    rows = (
+        AuthorizationUsage.objects.filter(
+            authorization__isnull=False, date_of_service__gte=start, date_of_service__lte=today
         )
+        .values("authorization_id")
+        .annotate(total=Sum("units"))
+        .order_by()
     )
-    for a in active:
-        common = {
-            "area": AREA,
-            "subject_type": "authorizations.authorization",
-            "subject_id": a["pk"],
-            "patient_id": a["episode__patient_id"],
-            "link_path": _link(a["pk"]),
-            "assignee_id": a["assigned_to_id"] or fallback,
-        }
-        name = a["auth_number"] or f"level {a['level']}"
+    return {row["authorization_id"]: row["total"] for row in rows}
+
+
+def _same_org(*relations: str) -> dict[str, Any]:
+    """organization_id = <current> on each joined table too: the explicit tenant filter keeps
+    every table of a join on its organization index (and routes to one shard under Citus)."""
+    org_id = require_organization_id()
+    return {f"{rel}__organization_id": org_id for rel in relations}
+
+
+def _auth_common(a: dict[str, Any], fallback: uuid.UUID | None) -> dict[str, Any]:
+    return {
+        "area": AREA,
+        "subject_type": "authorizations.authorization",
+        "subject_id": a["pk"],
+        "patient_id": a["episode__patient_id"],
+        "link_path": _link(a["pk"]),
+        "assignee_id": a["assigned_to_id"] or fallback,
+    }
+
+
+_AUTH_COLUMNS = (
+    "pk",
+    "level",
+    "end_date",
+    "units_approved",
+    "units_used",
+    "auth_number",
+    "assigned_to_id",
+    "episode__patient_id",
+)
+
+
+def authorization_expiry_specs(
+    *, today: date, settings: AuthorizationSettings | None = None
+) -> list[AlertSpec]:
+    """Approved authorizations ending within the organization's widest threshold (one query on
+    the (organization, status, end_date) index), each reported at the tightest threshold it is
+    inside: with 7/3/1, an authorization ending in 2 days raises its 3-day alert."""
+    settings = settings or authorization_settings_get()
+    thresholds = settings.thresholds
+    ending = Authorization.objects.filter(
+        **_same_org("episode"),
+        status__in=APPROVED_STATUSES,
+        end_date__gte=today,
+        end_date__lte=today + timedelta(days=max(thresholds)),
+    ).values(*_AUTH_COLUMNS)
+    specs = []
+    for a in ending:
         days = rules.expiry_threshold(end_date=a["end_date"], today=today, thresholds=thresholds)
-        if days is not None:
-            left = (a["end_date"] - today).days
-            specs.append(
-                AlertSpec(
-                    kind="authorization.ending",
-                    dedupe_key=f"auth-ending:{a['pk']}:{days}",
-                    title=f"Authorization {name} ends {'today' if left == 0 else f'in {left} day' + ('s' if left != 1 else '')} ({a['end_date']})",
-                    message="Schedule the concurrent review or request an extension.",
-                    severity=Severity.CRITICAL if left <= 1 else Severity.WARNING,
-                    due_on=a["end_date"],
-                    **common,
-                )
+        if days is None:
+            continue
+        left = (a["end_date"] - today).days
+        when = "today" if left == 0 else f"in {left} day{'s' if left != 1 else ''}"
+        name = a["auth_number"] or f"level {a['level']}"
+        specs.append(
+            AlertSpec(
+                kind="authorization.ending",
+                dedupe_key=f"auth-ending:{a['pk']}:{days}",
+                title=f"Authorization {name} ends {when} ({a['end_date']})",
+                message="Schedule the concurrent review or request an extension.",
+                severity=Severity.CRITICAL if left <= 1 else Severity.WARNING,
+                due_on=a["end_date"],
+                **_auth_common(a, settings.default_assignee_id),
             )
+        )
+    return specs
+
+
+def _utilization_specs(*, today: date, settings: AuthorizationSettings) -> list[AlertSpec]:
+    """Approved authorizations still running with few units left, or a pace that exhausts them
+    before the end date (one query, usage in the window summed per authorization)."""
+    fallback = settings.default_assignee_id
+    active = Authorization.objects.filter(
+        **_same_org("episode"), status__in=APPROVED_STATUSES, end_date__gte=today
+    ).values(*_AUTH_COLUMNS)
+    window = _window_usage(today)
+    specs = []
+    for a in active:
+        name = a["auth_number"] or f"level {a['level']}"
         if rules.units_low(
             units_approved=a["units_approved"],
             units_used=a["units_used"],
@@ -840,13 +877,13 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
                     title=f"Authorization {name}: {remaining} of {a['units_approved']} units left",
                     message=f"Below {settings.low_units_percent}% of the approved units.",
                     due_on=a["end_date"],
-                    **common,
+                    **_auth_common(a, fallback),
                 )
             )
         forecast = rules.burn_down(
             units_approved=a["units_approved"] or 0,
             units_used=a["units_used"],
-            used_in_window=a["window_used"] or 0,
+            used_in_window=window.get(a["pk"], 0),
             today=today,
             end_date=a["end_date"],
         )
@@ -860,12 +897,23 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
                     message=f"At {forecast.daily_pace} units a day over the last "
                     f"{rules.FORECAST_WINDOW_DAYS} days.",
                     due_on=forecast.exhaustion_date,
-                    **common,
+                    **_auth_common(a, fallback),
                 )
             )
+    return specs
 
-    # 2. Concurrent reviews due tomorrow or overdue.
+
+def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
+    """Every alert condition of the organization in context, found with a fixed number of queries
+    whatever the number of authorizations (domain.md section 7)."""
+    settings = authorization_settings_get()
+    fallback = settings.default_assignee_id
+    specs = authorization_expiry_specs(today=today, settings=settings)
+    specs.extend(_utilization_specs(today=today, settings=settings))
+
+    # Concurrent reviews due tomorrow or overdue.
     reviews = ConcurrentReview.objects.filter(
+        **_same_org("authorization", "authorization__episode"),
         completed_on__isnull=True,
         scheduled_on__lte=today + timedelta(days=1),
         authorization__status__in=LIVE_STATUSES,
@@ -903,17 +951,23 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
             )
         )
 
-    # 3. Lapses: services after the authorization ended, or with no covering authorization.
-    lapses = (
+    # Lapses: services after the authorization ended, or with no covering authorization.
+    unauthorized = (
+        AuthorizationUsage.objects.filter(**_same_org("episode"), authorization__isnull=True)
+        .values("episode_id", "episode__patient_id", "level")
+        .order_by()
+        .distinct()
+    )
+    after_end = (
         AuthorizationUsage.objects.filter(
-            Q(authorization__isnull=True)
-            | Q(date_of_service__gt=F("authorization__end_date"))
+            Q(date_of_service__gt=F("authorization__end_date"))
             | Q(
                 authorization__status__in=[
                     AuthorizationStatus.DENIED,
                     AuthorizationStatus.CANCELLED,
                 ]
-            )
+            ),
+            **_same_org("authorization", "episode"),
         )
         .values(
             "authorization_id",
@@ -927,6 +981,16 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
         .order_by()
         .distinct()
     )
+    lapses = [
+        {
+            **u,
+            "authorization_id": None,
+            "authorization__assigned_to_id": None,
+            "authorization__end_date": None,
+            "authorization__auth_number": "",
+        }
+        for u in unauthorized
+    ] + list(after_end)
     for u in lapses:
         if u["authorization_id"]:
             name = u["authorization__auth_number"] or f"level {u['level']}"
@@ -936,7 +1000,7 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
         else:
             key = f"auth-lapse-none:{u['episode_id']}:{u['level']}"
             title = f"Services at level {u['level']} recorded with no authorization"
-            link = "authorizations/"
+            link = f"authorizations/new/?episode={u['episode_id']}"
         specs.append(
             AlertSpec(
                 area=AREA,
@@ -954,7 +1018,7 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
             )
         )
 
-    # 4. Current levels of care the primary payer authorizes, with no authorization at all.
+    # Current levels of care the primary payer authorizes, with no authorization at all.
     specs.extend(_unauthorized_stays(fallback))
     return specs
 
@@ -967,6 +1031,12 @@ def _unauthorized_stays(fallback: uuid.UUID | None) -> list[AlertSpec]:
         LevelOfCareStay.objects.filter(
             Q(episode__patient__coverages__termination_date__isnull=True)
             | Q(episode__patient__coverages__termination_date__gte=F("start_date")),
+            **_same_org(
+                "episode",
+                "episode__patient",
+                "episode__patient__coverages",
+                "episode__patient__coverages__payer",
+            ),
             end_date__isnull=True,
             episode__status="active",
             episode__patient__coverages__priority=1,
@@ -989,22 +1059,19 @@ def _unauthorized_stays(fallback: uuid.UUID | None) -> list[AlertSpec]:
     ]
     if not needing:
         return []
-    live = set()
-    for a in Authorization.objects.filter(
-        episode_id__in={s["episode_id"] for s in needing}, status__in=LIVE_STATUSES
+    # Live authorizations of episodes with a current stay (one current stay per episode), by
+    # episode, level and payer, so each stay is matched in constant time.
+    live: dict[tuple[Any, str, Any], list[tuple[date, date]]] = defaultdict(list)
+    for episode_id, level, payer_id, start, end in Authorization.objects.filter(
+        **_same_org("episode", "episode__stays"),
+        episode__stays__end_date__isnull=True,
+        status__in=LIVE_STATUSES,
     ).values_list("episode_id", "level", "payer_id", "start_date", "end_date"):
-        live.add(a)
+        live[(episode_id, level, payer_id)].append((start, end))
     specs = []
     for s in needing:
-        payer_id = s["episode__patient__coverages__payer_id"]
-        covered = any(
-            ep == s["episode_id"]
-            and lvl == s["level"]
-            and pay == payer_id
-            and st <= s["start_date"] <= en
-            for ep, lvl, pay, st, en in live
-        )
-        if covered:
+        key = (s["episode_id"], s["level"], s["episode__patient__coverages__payer_id"])
+        if any(start <= s["start_date"] <= end for start, end in live.get(key, [])):
             continue
         specs.append(
             AlertSpec(
@@ -1017,7 +1084,7 @@ def _unauthorized_stays(fallback: uuid.UUID | None) -> list[AlertSpec]:
                 subject_type="patients.levelofcarestay",
                 subject_id=s["pk"],
                 patient_id=s["episode__patient_id"],
-                link_path="authorizations/",
+                link_path=f"authorizations/new/?episode={s['episode_id']}",
                 due_on=s["start_date"],
                 assignee_id=fallback,
             )

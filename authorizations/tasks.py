@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 from celery import shared_task
 from django.utils import timezone
@@ -13,7 +14,7 @@ from rcm.tenancy.models import Organization
 from rcm.tenancy.selectors import active_organization_ids
 
 
-def _scan_one(organization_id: object) -> dict[str, int]:
+def _scan_one(organization_id: Any) -> dict[str, int]:
     org = Organization.objects.get(pk=organization_id)
     today = timezone.now().astimezone(zoneinfo.ZoneInfo(org.time_zone)).date()
     with tenant_context(org.pk):

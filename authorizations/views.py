@@ -3,6 +3,7 @@ bar, reviews and history, and the forms that change them (each through a service
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from celery.result import EagerResult
@@ -43,6 +44,13 @@ def _detail_url(request: HttpRequest, pk: Any) -> str:
 
 def _auth_or_404(pk: Any) -> Authorization:
     return get_object_or_404(Authorization.objects.select_related("episode", "payer"), pk=pk)
+
+
+def _episode_param(raw: str | None) -> EpisodeOfCare | None:
+    try:
+        return EpisodeOfCare.objects.filter(pk=uuid.UUID(raw)).first() if raw else None
+    except ValueError:
+        return None
 
 
 @require_scope(READ)
@@ -97,8 +105,7 @@ def authorization_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def authorization_new(request: HttpRequest) -> HttpResponse:
-    episode_id = request.GET.get("episode") or request.POST.get("episode")
-    episode = EpisodeOfCare.objects.filter(pk=episode_id).first() if episode_id else None
+    episode = _episode_param(request.GET.get("episode") or request.POST.get("episode"))
     form = NewAuthorizationForm(
         request.POST or None,
         initial={"episode": episode, "requested_on": timezone.localdate()},

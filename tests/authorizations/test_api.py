@@ -223,3 +223,21 @@ def test_a_read_only_key_cannot_write(org: Any, api_client_for: Any) -> None:
     assert api.get(f"{API}{auth.pk}/").status_code == 200
     assert api.post(f"{API}{auth.pk}/cancel/", {"reason": "x"}, format="json").status_code == 403
     assert api_client_for(org, ["patients:read"]).get(API).status_code == 403
+
+
+def test_a_biller_key_runs_the_scan_on_demand_and_twice_creates_nothing(
+    org: Any, api_client_for: Any
+) -> None:
+    from rcm.celery import app
+
+    _current(org, 2)
+    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    app.conf.task_always_eager = True
+    try:
+        first = api.post(f"{API}scan/")
+        second = api.post(f"{API}scan/")
+    finally:
+        app.conf.task_always_eager = False
+    assert first.status_code == 202 and first.json() == {"status": "done", "alerts_created": 1}
+    assert second.json()["alerts_created"] == 0
+    assert api_client_for(org, ["authorizations:read"]).post(f"{API}scan/").status_code == 403

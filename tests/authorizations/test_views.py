@@ -269,3 +269,46 @@ def test_alert_settings_are_saved_per_organization(org: Any, biller: Any, client
 
     with tenant_context(org):
         assert AuthorizationSettings.objects.get().thresholds == [10, 2]
+
+
+def test_the_calendar_shows_authorizations_ending_this_week(
+    org: Any, biller: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    ending = _current(org, 2, auth_number="WEEK-2")
+    _current(org, 1, auth_number="TOMORROW-1")
+    client = client_for(biller)
+    client.get(f"{BASE}reviews/")
+    with django_assert_max_num_queries(14):
+        response = client.get(f"{BASE}reviews/")
+    calendar = response.context["calendar"]
+    assert [(e.kind, e.authorization.pk) for e in calendar.this_week] == [("ends", ending.pk)]
+    assert [e.authorization.auth_number for e in calendar.tomorrow] == ["TOMORROW-1"]
+    assert "Authorization ends" in response.content.decode()
+
+
+def test_the_authorization_page_costs_a_fixed_number_of_queries(
+    org: Any, biller: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
+    auth = _current(org, 9, unit_type="sessions", units_requested=40, units_approved=40)
+    today = timezone.localdate()
+    with tenant_context(org):
+        for offset in range(1, 9):
+            authorization_record_usage(
+                episode=auth.episode,
+                payer=auth.payer,
+                level="3.5",
+                unit_type="sessions",
+                date_of_service=today - timedelta(days=offset),
+                units=2,
+                authorization=auth,
+            )
+            review_schedule(
+                authorization=auth,
+                review_type="concurrent",
+                scheduled_on=today + timedelta(days=offset),
+            )
+    client = client_for(biller)
+    client.get(f"{BASE}{auth.pk}/")
+    with django_assert_max_num_queries(22):
+        response = client.get(f"{BASE}{auth.pk}/")
+    assert response.status_code == 200
