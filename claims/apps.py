@@ -3,4 +3,8 @@ from django.apps import AppConfig
 
 class ClaimsConfig(AppConfig):
     name = "claims"
-    navigation: list[tuple[str, str, str]] = []
+    navigation = [
+        ("claims:charges", "Charges", "claims:read"),
+        ("claims:ready_queue", "Ready to bill", "claims:read"),
+        ("claims:list", "Claims", "claims:read"),
+    ]

@@ -222,6 +222,15 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SexEnum": "patients.models.Sex",
         "TelehealthModifierEnum": "patients.models.TelehealthModifier",
+        "ClaimStatusEnum": "claims.models.ClaimStatus",
+        "ChargeStatusEnum": "claims.models.EntryStatus",
+        "ServiceKindEnum": "claims.models.SERVICE_KINDS",
+        "ClaimFormEnum": "patients.models.ClaimForm",
+        "EnrollmentStatusEnum": "credentialing.models.EnrollmentStatus",
+        "CredentialKindEnum": "credentialing.models.CredentialKind",
+        "AuthorizationStatusEnum": "authorizations.models.AuthorizationStatus",
+        "PatientStatusEnum": "patients.models.PatientStatus",
+        "EpisodeStatusEnum": "patients.models.EpisodeStatus",
     },
     "AUTHENTICATION_WHITELIST": ["rcm.api.ApiKeyAuthentication"],
 }

@@ -1,0 +1,281 @@
+"""The claims API: charges (with Idempotency-Key), claims (build, scrub, transition, correct,
+void with the payer), findings, and the fee schedule. Part 2 claims and charges only for keys
+with `part2:read`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from claims import selectors, services
+from claims.models import (
+    SERVICE_KINDS,
+    TELEHEALTH,
+    ChargeMasterItem,
+    Claim,
+    ClaimFinding,
+    ClaimLine,
+    ClaimStatus,
+    ContractRate,
+    ServiceEntry,
+)
+from credentialing.models import Provider, ServiceFacility
+from patients.models import EpisodeOfCare, Patient, Payer
+from rcm.api import ServiceViewSet, has_scope
+
+LIST = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
+
+
+class ServiceEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ServiceEntry
+        exclude = ["organization", "idempotency_key"]
+
+
+class ServiceEntryInputSerializer(serializers.Serializer):
+    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
+    episode = serializers.PrimaryKeyRelatedField(queryset=EpisodeOfCare.objects)
+    rendering_provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects)
+    supervising_provider = serializers.PrimaryKeyRelatedField(
+        queryset=Provider.objects, required=False, allow_null=True
+    )
+    service_facility = serializers.PrimaryKeyRelatedField(
+        queryset=ServiceFacility.objects, required=False, allow_null=True
+    )
+    date_of_service = serializers.DateField()
+    kind = serializers.ChoiceField(choices=SERVICE_KINDS)
+    service_code = serializers.CharField(max_length=5, required=False, allow_blank=True, default="")
+    units = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    modifiers = serializers.ListField(
+        child=serializers.CharField(max_length=2), required=False, default=list
+    )
+    start_at = serializers.DateTimeField(required=False, allow_null=True)
+    end_at = serializers.DateTimeField(required=False, allow_null=True)
+    telehealth = serializers.ChoiceField(choices=TELEHEALTH, required=False, default="")
+    place_of_service = serializers.CharField(
+        max_length=2, required=False, allow_blank=True, default=""
+    )
+    diagnosis_ids = serializers.ListField(
+        child=serializers.UUIDField(), required=False, allow_null=True
+    )
+    group_session_id = serializers.CharField(
+        max_length=40, required=False, allow_blank=True, default=""
+    )
+    program_minutes = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    documentation_ref = serializers.CharField(
+        max_length=80, required=False, allow_blank=True, default=""
+    )
+    documentation_signed = serializers.BooleanField(required=False, default=False)
+
+
+class ServiceEntryViewSet(ServiceViewSet, mixins.CreateModelMixin, *LIST):  # type: ignore[misc]
+    """Charges. Send an `Idempotency-Key` header when creating: a retry with the same key
+    returns the charge already recorded (200) instead of recording it twice."""
+
+    scope_area = "claims"
+    serializer_class = ServiceEntrySerializer
+    input_serializer_class = ServiceEntryInputSerializer
+
+    def get_queryset(self) -> Any:
+        qs = ServiceEntry.objects.all()
+        if not has_scope(self.request, "part2:read"):
+            qs = qs.filter(episode__program_type="mental_health")
+        if status_ := self.request.query_params.get("status"):
+            qs = qs.filter(status=status_)
+        return qs
+
+    @extend_schema(parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = request.headers.get("Idempotency-Key", "")[:120]
+        if key and (existing := ServiceEntry.objects.filter(idempotency_key=key).first()):
+            response = Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        self._key = key
+        return super().create(request, *args, **kwargs)
+
+    def perform_service_create(self, data: dict[str, Any]) -> ServiceEntry:
+        if data["episode"].is_part2 and not has_scope(self.request, "part2:read"):
+            raise PermissionDenied("This episode is protected by 42 CFR Part 2 (needs part2:read).")
+        return services.service_entry_create(idempotency_key=getattr(self, "_key", ""), **data)
+
+
+class LineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ClaimLine
+        exclude = ["organization", "claim"]
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    line_number = serializers.IntegerField(
+        source="line.line_number", allow_null=True, read_only=True
+    )
+
+    class Meta:
+        model = ClaimFinding
+        fields = ["id", "claim", "line_number", "rule", "severity", "field", "message", "fix_hint"]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    lines = LineSerializer(many=True, read_only=True)
+    findings = FindingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Claim
+        exclude = ["organization"]
+
+
+class ClaimTransitionSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ClaimStatus.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BuildSerializer(serializers.Serializer):
+    charges = serializers.ListField(
+        child=serializers.UUIDField(), required=False, help_text="Default: every open charge"
+    )
+
+
+class ClaimViewSet(*LIST):  # type: ignore[misc]
+    """Claims with their lines and scrubber findings. Filters: `status`, `payer`, `provider`,
+    `from`, `to` (service dates)."""
+
+    scope_area = "claims"
+    serializer_class = ClaimSerializer
+
+    def get_queryset(self) -> Any:
+        p = self.request.query_params
+        filters = selectors.ClaimFilters(
+            status=p.get("status", ""),
+            payer=p.get("payer") or None,
+            provider=p.get("provider") or None,
+            date_from=p.get("from") or None,
+            date_to=p.get("to") or None,
+        )
+        return selectors.claim_list(
+            filters=filters, scopes=self.request._request.scopes
+        ).prefetch_related("lines", "findings__line")  # type: ignore[attr-defined]
+
+    @extend_schema(
+        request=BuildSerializer,
+        responses=inline_serializer(
+            "BuildResult",
+            {
+                "claims": serializers.ListField(child=serializers.UUIDField()),
+                "skipped": serializers.DictField(child=serializers.CharField()),
+            },
+        ),
+    )
+    @action(detail=False, methods=["post"])
+    def build(self, request: Request) -> Response:
+        """Build claims from open charges and scrub them."""
+        data = BuildSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.claims_build(entry_ids=data.validated_data.get("charges"))
+        return Response(
+            {"claims": [c.pk for c in report.claims], "skipped": report.skipped}, status=201
+        )
+
+    @extend_schema(request=None, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def scrub(self, request: Request, pk: str) -> Response:
+        claim = self.get_object()
+        services.claims_scrub(claim_ids=[claim.pk])
+        return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
+
+    @extend_schema(request=ClaimTransitionSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def transition(self, request: Request, pk: str) -> Response:
+        claim = self.get_object()
+        data = ClaimTransitionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.claim_transition(
+            claim=claim, to_status=data.validated_data["status"], note=data.validated_data["note"]
+        )
+        return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
+
+    @extend_schema(request=None, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def correct(self, request: Request, pk: str) -> Response:
+        """A replacement claim (frequency 7) citing the payer's claim number."""
+        copy = services.claim_correct(claim=self.get_object())
+        return Response(ClaimSerializer(self.get_queryset().get(pk=copy.pk)).data, status=201)
+
+    @extend_schema(request=None, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], url_path="void-with-payer")
+    def void_with_payer(self, request: Request, pk: str) -> Response:
+        """A void claim (frequency 8) asking the payer to cancel the original."""
+        copy = services.claim_void_with_payer(claim=self.get_object())
+        return Response(ClaimSerializer(self.get_queryset().get(pk=copy.pk)).data, status=201)
+
+
+class FindingViewSet(*LIST):  # type: ignore[misc]
+    """Scrubber findings across claims. `?rule=`, `?severity=`."""
+
+    scope_area = "claims"
+    serializer_class = FindingSerializer
+
+    def get_queryset(self) -> Any:
+        qs = ClaimFinding.objects.select_related("line")
+        if not has_scope(self.request, "part2:read"):
+            qs = qs.exclude(claim__is_part2=True)
+        for param in ("rule", "severity"):
+            if value := self.request.query_params.get(param):
+                qs = qs.filter(**{param: value})
+        return qs
+
+
+class ChargeMasterSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChargeMasterItem
+        exclude = ["organization"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class ChargeMasterViewSet(ServiceViewSet, mixins.CreateModelMixin, *LIST):  # type: ignore[misc]
+    """The charge master: code (+ modifier) -> charge, with effective dates."""
+
+    scope_area = "claims"
+    serializer_class = input_serializer_class = ChargeMasterSerializer
+
+    def get_queryset(self) -> Any:
+        return ChargeMasterItem.objects.all()
+
+    def perform_service_create(self, data: dict[str, Any]) -> ChargeMasterItem:
+        return services.charge_master_set(**data)
+
+
+class ContractRateSerializer(serializers.ModelSerializer):
+    payer = serializers.PrimaryKeyRelatedField(queryset=Payer.objects)
+
+    class Meta:
+        model = ContractRate
+        exclude = ["organization"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class ContractRateViewSet(ServiceViewSet, mixins.CreateModelMixin, *LIST):  # type: ignore[misc]
+    """Contracted allowed amounts per payer, code, modifier and licensure level."""
+
+    scope_area = "claims"
+    serializer_class = input_serializer_class = ContractRateSerializer
+
+    def get_queryset(self) -> Any:
+        return ContractRate.objects.all()
+
+    def perform_service_create(self, data: dict[str, Any]) -> ContractRate:
+        return services.contract_rate_set(**data)
+
+
+def register(router: Any) -> None:
+    router.register("charges", ServiceEntryViewSet, basename="charge")
+    router.register("claims", ClaimViewSet, basename="claim")
+    router.register("claim-findings", FindingViewSet, basename="finding")
+    router.register("fee-schedule/charges", ChargeMasterViewSet, basename="chargemaster")
+    router.register("fee-schedule/contract-rates", ContractRateViewSet, basename="contractrate")

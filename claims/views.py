@@ -1,0 +1,291 @@
+"""Billing staff's claims screens: charge entry with a live code suggestion, the ready-to-bill
+queue grouped by fix, the claims list with saved filters, the claim page, and fee schedules."""
+
+from __future__ import annotations
+
+import zoneinfo
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from claims import selectors, services
+from claims.forms import (
+    ChargeForm,
+    ChargeMasterForm,
+    ClaimFilterForm,
+    ContractRateForm,
+    PayerBillingRuleForm,
+    SavedFilterForm,
+)
+from claims.models import (
+    ChargeMasterItem,
+    Claim,
+    ClaimStatus,
+    ContractRate,
+    PayerBillingRule,
+    SavedClaimFilter,
+)
+from credentialing.services import provider_can_bill
+from patients.models import EpisodeOfCare, Patient
+from rcm.errors import DomainError
+from rcm.forms_flow import handle_form
+from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.templatetags.org_urls import org_reverse
+
+READ, WRITE = "claims:read", "claims:write"
+
+
+def _tz(request: HttpRequest) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(request.organization.time_zone)  # type: ignore[attr-defined]
+
+
+def _scopes(request: HttpRequest) -> Any:
+    return request.scopes  # type: ignore[attr-defined]
+
+
+def _charge_patient(request: HttpRequest) -> Patient:
+    patient = get_object_or_404(
+        Patient, pk=request.GET.get("patient") or request.POST.get("patient")
+    )
+    return patient
+
+
+@require_scope(READ, post=WRITE)
+def charge_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.open_charges(scopes=_scopes(request)), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "claims/charges.html", {"page": page})
+
+
+@require_scope(WRITE)
+def charge_create(request: HttpRequest) -> HttpResponse:
+    patient = _charge_patient(request)
+    form = ChargeForm(
+        request.POST or None,
+        patient=patient,
+        initial={"date_of_service": timezone.localdate(), "kind": "psychotherapy"},
+    )
+
+    def action(data: dict[str, Any]) -> Any:
+        episode: EpisodeOfCare = data["episode"]
+        if episode.is_part2 and "part2:read" not in _scopes(request):
+            raise DomainError(
+                "This episode is protected by 42 CFR Part 2; ask an owner for Part 2 access.",
+                field="episode",
+            )
+        return services.service_entry_create(
+            patient=patient, created_by=request.user, **form.service_kwargs(_tz(request))
+        )
+
+    return handle_form(
+        request,
+        form,
+        action=action,
+        success_url=lambda entry: org_reverse(request, "claims:charges"),
+        success_message=lambda entry: (
+            f"Charge recorded: {entry.service_code} x{entry.units} on {entry.date_of_service}, ${entry.charge}."
+        ),
+        template="claims/charge_form.html",
+        context={"patient": patient},
+    )
+
+
+@require_scope(WRITE)
+def charge_preview(request: HttpRequest) -> HttpResponse:
+    """The live suggestion beside the charge form (htmx, no writes)."""
+    patient = _charge_patient(request)
+    form = ChargeForm(request.GET, patient=patient)
+    form.is_valid()
+    data = form.cleaned_data
+    preview, error = None, ""
+    if data.get("date_of_service") and data.get("kind"):
+        kwargs = form.service_kwargs(_tz(request)) if not form.errors else {}
+        try:
+            preview = services.charge_preview(
+                patient=patient,
+                rendering_provider=data.get("rendering_provider"),
+                date_of_service=data["date_of_service"],
+                kind=data["kind"],
+                service_code=data.get("service_code", ""),
+                start_at=kwargs.get("start_at"),
+                end_at=kwargs.get("end_at"),
+                telehealth=data.get("telehealth", ""),
+                place_of_service=data.get("place_of_service", ""),
+                modifiers=kwargs.get("modifiers", ()),
+            )
+        except DomainError as exc:
+            error = exc.message
+    return render(
+        request, "claims/_preview.html", {"preview": preview, "error": error, "form": form}
+    )
+
+
+@require_POST
+@require_scope(WRITE)
+def claims_build(request: HttpRequest) -> HttpResponse:
+    report = services.claims_build(actor=request.user)
+    ready = sum(
+        1 for c in report.claims if Claim.objects.filter(pk=c.pk, status=ClaimStatus.READY).exists()
+    )
+    messages.success(
+        request,
+        f"Built {len(report.claims)} claim(s): {ready} ready, {len(report.claims) - ready} need fixes.",
+    )
+    for reason in sorted(set(report.skipped.values())):
+        messages.warning(request, f"Not billed: {reason}")
+    return redirect(org_reverse(request, "claims:ready_queue"))
+
+
+@require_scope(READ, post=WRITE)
+def ready_queue(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        ids = list(
+            Claim.objects.filter(status__in=[ClaimStatus.DRAFT, ClaimStatus.READY]).values_list(
+                "pk", flat=True
+            )
+        )
+        services.claims_scrub(claim_ids=ids, actor=request.user)
+        messages.success(request, f"Re-scrubbed {len(ids)} claim(s).")
+        return redirect(org_reverse(request, "claims:ready_queue"))
+    groups, drafts, ready = selectors.ready_queue(scopes=_scopes(request))
+    return render(
+        request, "claims/ready_queue.html", {"groups": groups, "drafts": drafts, "ready": ready}
+    )
+
+
+@require_scope(READ, post=READ)
+def claim_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        save = SavedFilterForm(request.POST)
+        if save.is_valid():
+            SavedClaimFilter.objects.update_or_create(
+                user=request.user,
+                name=save.cleaned_data["name"],
+                defaults={"query": request.POST.get("query", "")[:500]},
+            )
+            messages.success(request, f"Filters saved as “{save.cleaned_data['name']}”.")
+        return redirect(org_reverse(request, "claims:list") + "?" + request.POST.get("query", ""))
+    form = ClaimFilterForm(request.GET or None)
+    filters = selectors.ClaimFilters(**(form.cleaned_data if form.is_valid() else {}))
+    page = Paginator(selectors.claim_list(filters=filters, scopes=_scopes(request)), 50).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "claims/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "saved": selectors.saved_filters(user=request.user),
+            "save_form": SavedFilterForm(),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+@require_scope(READ)
+def claim_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    claim = _claim(request, pk)
+    enrollment = provider_can_bill(claim.rendering_provider, claim.payer, claim.statement_from)
+    legal = sorted(s for s in services.TRANSITIONS[claim.status] if s != ClaimStatus.DRAFT)
+    return render(
+        request,
+        "claims/detail.html",
+        {
+            "claim": claim,
+            "authorizations": selectors.claim_authorizations(claim),
+            "enrollment": enrollment,
+            "transitions": [
+                (s, ClaimStatus(s).label)
+                for s in legal
+                if s != ClaimStatus.SUBMITTED or claim.status == ClaimStatus.READY
+            ],
+        },
+    )
+
+
+def _claim(request: HttpRequest, pk: str) -> Claim:
+    try:
+        return selectors.claim_detail(pk=pk, scopes=_scopes(request))
+    except Claim.DoesNotExist as exc:
+        raise Http404 from exc
+
+
+@require_POST
+@require_scope(WRITE)
+def claim_action(request: HttpRequest, pk: str) -> HttpResponse:
+    claim = _claim(request, pk)
+    action = request.POST.get("action", "")
+    try:
+        if action == "scrub":
+            services.claims_scrub(claim_ids=[claim.pk], actor=request.user)
+            claim.refresh_from_db()
+            messages.success(request, f"Scrubbed: {claim.get_status_display()}.")
+        elif action == "transition":
+            claim = services.claim_transition(
+                claim=claim,
+                to_status=request.POST.get("to_status", ""),
+                actor=request.user,
+                note=request.POST.get("note", ""),
+            )
+            messages.success(request, f"Claim is now {claim.get_status_display().lower()}.")
+        elif action in {"correct", "void_with_payer"}:
+            func = services.claim_correct if action == "correct" else services.claim_void_with_payer
+            copy = func(claim=claim, actor=request.user)
+            messages.success(
+                request,
+                f"Created {copy.get_frequency_display().lower()} claim {copy.patient_control_number}.",
+            )
+            return redirect(org_reverse(request, "claims:detail", pk=copy.pk))
+        else:
+            messages.error(request, "Unknown action.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(org_reverse(request, "claims:detail", pk=claim.pk))
+
+
+@require_scope(READ, post=WRITE)
+def fee_schedule(request: HttpRequest) -> HttpResponse:
+    kind = request.POST.get("form", "")
+    forms = {
+        "charge": ChargeMasterForm(request.POST if kind == "charge" else None, prefix="charge"),
+        "rate": ContractRateForm(request.POST if kind == "rate" else None, prefix="rate"),
+        "rule": PayerBillingRuleForm(request.POST if kind == "rule" else None, prefix="rule"),
+    }
+    actions = {
+        "charge": services.charge_master_set,
+        "rate": services.contract_rate_set,
+        "rule": services.payer_billing_rule_create,
+    }
+    if request.method == "POST" and kind in forms:
+        return handle_form(
+            request,
+            forms[kind],
+            action=lambda data: actions[kind](**data),
+            success_url=org_reverse(request, "claims:fee_schedule"),
+            success_message="Saved.",
+            template="claims/fee_schedule.html",
+            context={"forms": forms, **_fee_lists()},
+        )
+    return render(request, "claims/fee_schedule.html", {"forms": forms, **_fee_lists()})
+
+
+def _fee_lists() -> dict[str, Any]:
+    return {
+        "charges": ChargeMasterItem.objects.order_by("service_code", "modifier", "-effective_from"),
+        "rates": ContractRate.objects.select_related("payer").order_by(
+            "payer__name", "service_code"
+        ),
+        "rules": PayerBillingRule.objects.select_related("payer").order_by(
+            "payer__name", "rule_type"
+        ),
+    }
