@@ -96,6 +96,8 @@ DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="parity_app")
 DATABASE_APP_PASSWORD = env.str("DATABASE_APP_PASSWORD", default="")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The embedded SQLite demo cannot enforce NULLS NOT DISTINCT unique constraints; PostgreSQL does.
+SILENCED_SYSTEM_CHECKS = [] if IS_POSTGRES else ["models.W047"]
 AUTH_USER_MODEL = "tenancy.User"
 
 # --- Sign-in ----------------------------------------------------------------------------------
@@ -177,6 +179,10 @@ CELERY_BEAT_SCHEDULE = {
     "authorization-scan": {
         "task": "authorizations.tasks.authorization_scan_all",
         "schedule": crontab(hour=10, minute=0),
+    },
+    "claims-unbillable-scan": {
+        "task": "claims.tasks.claims_unbillable_scan_all",
+        "schedule": crontab(hour=6, minute=30),
     },
     "credentialing-scan": {
         "task": "credentialing.tasks.credentialing_scan",

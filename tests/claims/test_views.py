@@ -15,14 +15,21 @@ BASE = "/o/riverbend/claims"
 
 def _charge_data(practice: Practice, **overrides: Any) -> dict[str, Any]:
     data = {
-        "patient": str(practice.patient.pk), "episode": str(practice.episode.pk), "rendering_provider": str(practice.provider.pk),
-        "date_of_service": DOS.isoformat(), "kind": "psychotherapy", "start_time": "09:00", "end_time": "09:45",
+        "patient": str(practice.patient.pk),
+        "episode": str(practice.episode.pk),
+        "rendering_provider": str(practice.provider.pk),
+        "date_of_service": DOS.isoformat(),
+        "kind": "psychotherapy",
+        "start_time": "09:00",
+        "end_time": "09:45",
         "documentation_signed": "on",
     }
     return {**data, **overrides}
 
 
-def test_the_charge_form_suggests_90834_for_45_minutes(practice: Practice, biller: Any, client_for: Any) -> None:
+def test_the_charge_form_suggests_90834_for_45_minutes(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
     client = client_for(biller)
     params = _charge_data(practice)
     html = client.get(f"{BASE}/charges/preview/", params, HTTP_HX_REQUEST="true").content.decode()
@@ -31,18 +38,24 @@ def test_the_charge_form_suggests_90834_for_45_minutes(practice: Practice, bille
     assert "under the 16-minute minimum" in short
 
 
-def test_recording_a_charge_and_a_wrong_code_inline(practice: Practice, biller: Any, client_for: Any) -> None:
+def test_recording_a_charge_and_a_wrong_code_inline(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
     client = client_for(biller)
     url = f"{BASE}/charges/new/?patient={practice.patient.pk}"
     wrong = client.post(url, _charge_data(practice, service_code="90837"))
-    assert wrong.context["form"].errors["service_code"] == ["45 documented minutes support 90834, not 90837."]
+    assert wrong.context["form"].errors["service_code"] == [
+        "45 documented minutes support 90834, not 90837."
+    ]
     with tenant_context(practice.org):
         assert not ServiceEntry.objects.exists()
     response = client.post(url, _charge_data(practice), follow=True)
     assert "Charge recorded: 90834 x1" in response.content.decode()
 
 
-def test_building_claims_from_the_charges_page_lands_on_the_ready_queue(practice: Practice, biller: Any, client_for: Any) -> None:
+def test_building_claims_from_the_charges_page_lands_on_the_ready_queue(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
     practice.session(45)
     practice.session(60)  # needs an authorization Blue Plan requires for 90837
     response = client_for(biller).post(f"{BASE}/build/", follow=True)
@@ -51,7 +64,9 @@ def test_building_claims_from_the_charges_page_lands_on_the_ready_queue(practice
     assert "1 claim: No authorization with this payer is on file for the episode." in html
 
 
-def test_the_ready_queue_groups_claims_by_fix_with_a_fixed_number_of_queries(practice: Practice, biller: Any, client_for: Any, django_assert_max_num_queries: Any) -> None:
+def test_the_ready_queue_groups_claims_by_fix_with_a_fixed_number_of_queries(
+    practice: Practice, biller: Any, client_for: Any, django_assert_max_num_queries: Any
+) -> None:
     for day in range(8):
         practice.session(60, day=DOS - timedelta(days=day * 3))
     with tenant_context(practice.org):
@@ -64,7 +79,9 @@ def test_the_ready_queue_groups_claims_by_fix_with_a_fixed_number_of_queries(pra
     assert [(g.rule, len(g.claims)) for g in groups] == [("authorization_none", 1)]
 
 
-def test_claims_list_filters_and_saved_filters(practice: Practice, biller: Any, client_for: Any) -> None:
+def test_claims_list_filters_and_saved_filters(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
     practice.session(45)
     with tenant_context(practice.org):
         services.claims_build(today=DOS)
@@ -77,14 +94,22 @@ def test_claims_list_filters_and_saved_filters(practice: Practice, biller: Any, 
     assert "Ready ones" in client.get(f"{BASE}/").content.decode()
 
 
-def test_the_claim_page_shows_findings_and_moves_the_claim(practice: Practice, biller: Any, client_for: Any) -> None:
+def test_the_claim_page_shows_findings_and_moves_the_claim(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
     practice.session(45, documentation_signed=False)
     with tenant_context(practice.org):
         claim = services.claims_build(today=DOS).claims[0]
     client = client_for(biller)
     html = client.get(f"{BASE}/{claim.pk}/").content.decode()
-    assert "The progress note is not signed." in html and "Ask the clinician to sign the note." in html
-    response = client.post(f"{BASE}/{claim.pk}/action/", {"action": "transition", "to_status": "submitted"}, follow=True)
+    assert (
+        "The progress note is not signed." in html and "Ask the clinician to sign the note." in html
+    )
+    response = client.post(
+        f"{BASE}/{claim.pk}/action/",
+        {"action": "transition", "to_status": "submitted"},
+        follow=True,
+    )
     assert "cannot become submitted" in response.content.decode()
     with tenant_context(practice.org):
         ServiceEntry.objects.update(documentation_signed=True)
@@ -94,14 +119,18 @@ def test_the_claim_page_shows_findings_and_moves_the_claim(practice: Practice, b
         assert Claim.objects.get(pk=claim.pk).status == ClaimStatus.SUBMITTED
 
 
-def test_a_manager_reads_claims_but_cannot_build_or_move_them(practice: Practice, manager: Any, client_for: Any) -> None:
+def test_a_manager_reads_claims_but_cannot_build_or_move_them(
+    practice: Practice, manager: Any, client_for: Any
+) -> None:
     practice.session(45)
     client = client_for(manager)
     assert client.get(f"{BASE}/charges/").status_code == 200
     assert client.post(f"{BASE}/build/").status_code == 403
 
 
-def test_part2_claims_are_hidden_without_part2_access(practice: Practice, manager: Any, biller: Any, client_for: Any) -> None:
+def test_part2_claims_are_hidden_without_part2_access(
+    practice: Practice, manager: Any, biller: Any, client_for: Any
+) -> None:
     with tenant_context(practice.org):
         Claim.objects.all().delete()
     practice.episode.program_type = "substance_use"
@@ -115,6 +144,18 @@ def test_part2_claims_are_hidden_without_part2_access(practice: Practice, manage
     assert client_for(biller).get(f"{BASE}/{claim.pk}/").status_code == 200
 
 
-def test_the_fee_schedule_names_a_bad_value(practice: Practice, biller: Any, client_for: Any) -> None:
-    response = client_for(biller).post(f"{BASE}/fee-schedule/", {"form": "rule", "rule-payer": str(practice.payer.pk), "rule-rule_type": "unit_rounding", "rule-value": "sometimes"})
-    assert response.context["forms"]["rule"].errors["value"] == ["Unit rounding is 'midpoint' or 'whole_units'."]
+def test_the_fee_schedule_names_a_bad_value(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
+    response = client_for(biller).post(
+        f"{BASE}/fee-schedule/",
+        {
+            "form": "rule",
+            "rule-payer": str(practice.payer.pk),
+            "rule-rule_type": "unit_rounding",
+            "rule-value": "sometimes",
+        },
+    )
+    assert response.context["forms"]["rule"].errors["value"] == [
+        "Unit rounding is 'midpoint' or 'whole_units'."
+    ]

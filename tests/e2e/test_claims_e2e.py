@@ -21,17 +21,42 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, org: Any) -> None:
-    MembershipFactory(organization=org, user=UserFactory(email="bill@riverbend.example"), role=Role.BILLER, part2_access=True)
+    MembershipFactory(
+        organization=org,
+        user=UserFactory(email="bill@riverbend.example"),
+        role=Role.BILLER,
+        part2_access=True,
+    )
     with tenant_context(org):
-        payer = patients_services.payer_create(name="Blue Plan", payer_id="BP001", payer_type="commercial", auth_required_codes=["90834"])
-        patient = patients_services.patient_create(mrn="E2E-7", first_name="Aisha", last_name="Brown", date_of_birth=date(1992, 7, 21), sex="F")
-        coverage = patients_services.coverage_create(patient=patient, payer=payer, member_id="BP777", effective_date=date(2026, 1, 1))
-        episode = patients_services.episode_open(patient=patient, program_type="mental_health", admission_date=date(2026, 9, 1), level="1")
+        payer = patients_services.payer_create(
+            name="Blue Plan",
+            payer_id="BP001",
+            payer_type="commercial",
+            auth_required_codes=["90834"],
+        )
+        patient = patients_services.patient_create(
+            mrn="E2E-7",
+            first_name="Aisha",
+            last_name="Brown",
+            date_of_birth=date(1992, 7, 21),
+            sex="F",
+        )
+        coverage = patients_services.coverage_create(
+            patient=patient, payer=payer, member_id="BP777", effective_date=date(2026, 1, 1)
+        )
+        episode = patients_services.episode_open(
+            patient=patient,
+            program_type="mental_health",
+            admission_date=date(2026, 9, 1),
+            level="1",
+        )
         patients_services.diagnosis_add(episode=episode, code="F33.1")
         provider = ProviderFactory(organization=org, first_name="Lena", last_name="Park")
         CredentialFactory(organization=org, provider=provider)
         EnrollmentFactory(organization=org, provider=provider, payer=payer)
-        claims_services.charge_master_set(service_code="90834", charge=150, effective_from=date(2026, 1, 1))
+        claims_services.charge_master_set(
+            service_code="90834", charge=150, effective_from=date(2026, 1, 1)
+        )
 
     sign_in(page, "bill@riverbend.example", PASSWORD)
     page.goto(f"/o/{org.slug}/patients/{patient.pk}/")
@@ -48,7 +73,11 @@ def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, o
     expect(page.get_by_role("status").first).to_contain_text("Charge recorded: 90834 x1")
 
     page.get_by_role("button", name="Build claims from 1 charge").click()
-    expect(page.get_by_role("heading", name="1 claim: No authorization with this payer is on file for the episode.")).to_be_visible()
+    expect(
+        page.get_by_role(
+            "heading", name="1 claim: No authorization with this payer is on file for the episode."
+        )
+    ).to_be_visible()
     page.locator("section.section table a").first.click()
     expect(page.get_by_text("Draft (needs fixes)")).to_be_visible()
     claim_url = page.url
