@@ -1196,3 +1196,16 @@ def claims_unbillable_scan(*, today: date) -> list[Any]:
         if primary is not None:
             queries.append(BillabilityQuery(provider_id, primary.payer_id, day, code, facility_id))
     return unbillable_service_alerts(queries=queries, today=today)
+
+
+def saved_filter_save(*, user: Any, name: str, query: str) -> Any:
+    """Save (or overwrite) a named set of claims-list filters for this user."""
+    from claims.models import SavedClaimFilter
+
+    if not name.strip():
+        raise DomainError("Name the filters.", field="name")
+    with transaction.atomic():
+        saved, _ = SavedClaimFilter.objects.update_or_create(
+            user=user, name=name.strip(), defaults={"query": query[:500]}
+        )
+    return saved

@@ -28,7 +28,6 @@ from claims.models import (
     ClaimStatus,
     ContractRate,
     PayerBillingRule,
-    SavedClaimFilter,
 )
 from credentialing.services import provider_can_bill
 from patients.models import EpisodeOfCare, Patient
@@ -164,10 +163,10 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         save = SavedFilterForm(request.POST)
         if save.is_valid():
-            SavedClaimFilter.objects.update_or_create(
+            services.saved_filter_save(
                 user=request.user,
                 name=save.cleaned_data["name"],
-                defaults={"query": request.POST.get("query", "")[:500]},
+                query=request.POST.get("query", ""),
             )
             messages.success(request, f"Filters saved as “{save.cleaned_data['name']}”.")
         return redirect(org_reverse(request, "claims:list") + "?" + request.POST.get("query", ""))

@@ -14,9 +14,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q
+from django.db.models import Q
 
 from alerts.models import Area, Severity
 from alerts.services import AlertSpec, alerts_raise
@@ -35,32 +34,12 @@ from credentialing.models import (
 )
 from patients.models import Payer
 from rcm.audit.context import current_actor
-from rcm.audit.services import audit_record, changed_fields
+from rcm.audit.services import audit_record
 from rcm.errors import DomainError
+from rcm.service_helpers import apply_fields as _apply
+from rcm.service_helpers import validate_model as _validate
 from rcm.tenancy.context import require_organization_id
 from rcm.tenancy.models import Membership
-
-
-def _validate(instance: Model) -> None:
-    """Model validation as DomainError naming the first field at fault."""
-    try:
-        instance.full_clean(
-            exclude=["organization"], validate_unique=False, validate_constraints=False
-        )
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(messages[0], field=None if field == "__all__" else field) from exc
-
-
-def _apply(instance: Model, data: dict[str, Any], allowed: set[str]) -> list[str]:
-    unknown = set(data) - allowed
-    if unknown:
-        name = sorted(unknown)[0]
-        raise DomainError(f"{name} cannot be set here.", field=name)
-    before = {k: getattr(instance, k, None) for k in data}
-    for key, value in data.items():
-        setattr(instance, key, value)
-    return changed_fields(before, data)
 
 
 def _check(field: str, message: str | None) -> None:

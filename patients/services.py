@@ -27,9 +27,11 @@ from patients.models import (
     PayerType,
 )
 from patients.rules import ConsentDecision, check_icd10, consent_decision
-from rcm.audit.services import audit_record, changed_fields
+from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
+from rcm.service_helpers import apply_fields as _apply
+from rcm.service_helpers import validate_model as _validate
 
 AUTHORIZATION_NEEDED_TOPIC = "patients.authorization_needed"
 
@@ -55,30 +57,6 @@ PAYER_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
     PayerType.TRICARE: {"timely_filing_days": 365, "appeal_window_days": 90},
     PayerType.SELF_PAY: {"timely_filing_days": 365, "appeal_window_days": 0},
 }
-
-
-def _validate(instance: Model) -> None:
-    """Model validation as DomainError naming the first field at fault."""
-    from django.core.exceptions import ValidationError
-
-    try:
-        instance.full_clean(
-            exclude=["organization"], validate_unique=False, validate_constraints=False
-        )
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(messages[0], field=None if field == "__all__" else field) from exc
-
-
-def _apply(instance: Model, data: dict[str, Any], allowed: set[str]) -> list[str]:
-    unknown = set(data) - allowed
-    if unknown:
-        name = sorted(unknown)[0]
-        raise DomainError(f"{name} cannot be set here.", field=name)
-    before = {k: getattr(instance, k, None) for k in data}
-    for key, value in data.items():
-        setattr(instance, key, value)
-    return changed_fields(before, data)
 
 
 # --- Payers -----------------------------------------------------------------------------------

@@ -1,0 +1,35 @@
+"""Small helpers the services of several apps share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+
+from rcm.audit.services import changed_fields
+from rcm.errors import DomainError
+
+
+def validate_model(instance: Model) -> None:
+    """Model field validation as a DomainError naming the first field at fault (constraints and
+    uniqueness are the services' and the database's business)."""
+    try:
+        instance.full_clean(
+            exclude=["organization"], validate_unique=False, validate_constraints=False
+        )
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise DomainError(messages[0], field=None if field == "__all__" else field) from exc
+
+
+def apply_fields(instance: Model, data: dict[str, Any], allowed: set[str]) -> list[str]:
+    """Set the given fields (refusing any the caller may not set); returns the names changed."""
+    unknown = set(data) - allowed
+    if unknown:
+        name = sorted(unknown)[0]
+        raise DomainError(f"{name} cannot be set here.", field=name)
+    before = {k: getattr(instance, k, None) for k in data}
+    for key, value in data.items():
+        setattr(instance, key, value)
+    return changed_fields(before, data)
