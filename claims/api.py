@@ -68,6 +68,7 @@ class ServiceEntryInputSerializer(serializers.Serializer):
         max_length=40, required=False, allow_blank=True, default=""
     )
     program_minutes = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    services_delivered = serializers.CharField(required=False, allow_blank=True, default="")
     documentation_ref = serializers.CharField(
         max_length=80, required=False, allow_blank=True, default=""
     )

@@ -156,3 +156,39 @@ def claim_authorizations(claim: Claim) -> list[Authorization]:
 
 def saved_filters(*, user: Any) -> QuerySet[SavedClaimFilter]:
     return SavedClaimFilter.objects.filter(user=user).order_by("name")
+
+
+def expected_reimbursement(claim: Claim) -> tuple[Any, int]:
+    """The contracted allowed amount for the claim's lines (one query), and how many lines have
+    no contract rate. Most specific rate first: modifier, then licensure level."""
+    from decimal import Decimal
+
+    from claims.models import ContractRate
+    from claims.rules import EDUCATION_BY_PROVIDER_TYPE
+
+    lines = list(claim.lines.all())
+    rates = list(
+        ContractRate.objects.filter(
+            payer_id=claim.payer_id, service_code__in={line.service_code for line in lines}
+        )
+    )
+    total, missing = Decimal("0.00"), 0
+    for line in lines:
+        education = EDUCATION_BY_PROVIDER_TYPE.get(line.rendering_provider.provider_type, "")
+        candidates = [
+            r
+            for r in rates
+            if r.service_code == line.service_code
+            and r.effective_from <= line.date_of_service
+            and (r.effective_to is None or line.date_of_service <= r.effective_to)
+            and (not r.modifier or r.modifier in line.modifiers)
+            and (not r.education_level or r.education_level == education)
+        ]
+        if not candidates:
+            missing += 1
+            continue
+        best = max(
+            candidates, key=lambda r: (bool(r.modifier), bool(r.education_level), r.effective_from)
+        )
+        total += best.allowed * line.units
+    return total.quantize(Decimal("0.01")), missing

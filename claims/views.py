@@ -195,6 +195,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 def claim_detail(request: HttpRequest, pk: str) -> HttpResponse:
     claim = _claim(request, pk)
     enrollment = provider_can_bill(claim.rendering_provider, claim.payer, claim.statement_from)
+    expected, unpriced = selectors.expected_reimbursement(claim)
     legal = sorted(s for s in services.TRANSITIONS[claim.status] if s != ClaimStatus.DRAFT)
     return render(
         request,
@@ -203,6 +204,8 @@ def claim_detail(request: HttpRequest, pk: str) -> HttpResponse:
             "claim": claim,
             "authorizations": selectors.claim_authorizations(claim),
             "enrollment": enrollment,
+            "expected": expected,
+            "unpriced": unpriced,
             "transitions": [
                 (s, ClaimStatus(s).label)
                 for s in legal

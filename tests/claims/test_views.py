@@ -159,3 +159,29 @@ def test_the_fee_schedule_names_a_bad_value(
     assert response.context["forms"]["rule"].errors["value"] == [
         "Unit rounding is 'midpoint' or 'whole_units'."
     ]
+
+
+def test_the_claim_page_shows_expected_reimbursement_from_the_contract(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    practice.session(45)
+    with tenant_context(practice.org):
+        services.contract_rate_set(
+            payer=practice.payer,
+            service_code="90834",
+            allowed=Decimal("98.40"),
+            effective_from=date(2026, 1, 1),
+        )
+        services.contract_rate_set(
+            payer=practice.payer,
+            service_code="90834",
+            education_level="masters",
+            allowed=Decimal("91.00"),
+            effective_from=date(2026, 1, 1),
+        )
+        claim = services.claims_build(today=DOS).claims[0]
+    response = client_for(biller).get(f"{BASE}/{claim.pk}/")
+    assert response.context["expected"] == Decimal("91.00") and response.context["unpriced"] == 0
