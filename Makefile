@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/parity
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TYPED := rcm patients authorizations credentialing claims denials dashboards alerts
 
 .PHONY: run test lint format typecheck migrate demo check-services e2e worker beat clean
 
@@ -37,13 +38,14 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy $(TYPED)
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy rcm patients authorizations credentialing claims denials dashboards
+	$(BIN)/mypy $(TYPED)
 
 worker: $(STAMP)
 	$(BIN)/celery -A rcm worker --loglevel=info

@@ -68,7 +68,7 @@ class ChargeForm(forms.Form):
         diagnoses = EpisodeDiagnosis.objects.filter(
             episode__in=episodes, effective_to__isnull=True
         ).order_by("-is_primary", "rank")
-        self.fields["diagnoses"].choices = [
+        self.fields["diagnoses"].choices = [  # type: ignore[attr-defined]
             (str(d.pk), f"{d.code} {d.description}") for d in diagnoses
         ]
 

@@ -3,6 +3,8 @@ claim lifecycle history. Money is Decimal with 2 places."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -12,7 +14,12 @@ from patients.levels import LevelOfCare
 from patients.models import ClaimForm
 from rcm.tenancy.models import TenantModel
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+
+def money(**kwargs: Any) -> models.DecimalField:
+    """Money: Decimal with 2 places."""
+    return models.DecimalField(max_digits=12, decimal_places=2, **kwargs)
+
+
 SERVICE_KINDS = [(k.value, k.value.replace("_", " ").capitalize()) for k in ServiceKind]
 TELEHEALTH = [
     ("", "In person"),
@@ -80,7 +87,7 @@ class ServiceEntry(TenantModel):
     documentation_ref = models.CharField(max_length=80, blank=True)
     documentation_signed = models.BooleanField(default=False)
     signed_at = models.DateTimeField(null=True, blank=True)
-    charge = models.DecimalField(**MONEY)
+    charge = money()
     status = models.CharField(max_length=8, choices=EntryStatus.choices, default=EntryStatus.OPEN)
     idempotency_key = models.CharField(max_length=120, blank=True)
     created_by = models.ForeignKey(
@@ -123,7 +130,7 @@ class ChargeMasterItem(TenantModel):
     service_code = models.CharField(max_length=5)
     modifier = models.CharField(max_length=2, blank=True)
     description = models.CharField(max_length=120, blank=True, help_text="Our own short wording")
-    charge = models.DecimalField(**MONEY)
+    charge = money()
     effective_from = models.DateField()
     effective_to = models.DateField(null=True, blank=True)
 
@@ -159,7 +166,7 @@ class ContractRate(TenantModel):
         blank=True,
         help_text="doctoral, masters, bachelors, below_bachelors; blank = any",
     )
-    allowed = models.DecimalField(**MONEY)
+    allowed = money()
     effective_from = models.DateField()
     effective_to = models.DateField(null=True, blank=True)
 
@@ -244,7 +251,7 @@ class Claim(TenantModel):
         help_text="The payer's claim control number (REF*F8 on corrections)",
     )
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
-    total_charge = models.DecimalField(**MONEY)
+    total_charge = money()
     statement_from = models.DateField()
     statement_to = models.DateField()
     level = models.CharField(max_length=8, choices=LevelOfCare.choices)
@@ -293,7 +300,7 @@ class ClaimLine(TenantModel):
     service_code = models.CharField(max_length=5)
     modifiers = models.JSONField(default=list)
     units = models.PositiveIntegerField()
-    charge = models.DecimalField(**MONEY)
+    charge = money()
     date_of_service = models.DateField()
     place_of_service = models.CharField(max_length=2)
     revenue_code = models.CharField(max_length=4, blank=True)

@@ -503,11 +503,12 @@ def _record_usage(entry: ServiceEntry, payer: Payer | None, recorded_by: Any) ->
         date_of_service=entry.date_of_service,
         units=0,
     )
+    covering: Any = decision.authorization
     unit_type = (
-        decision.authorization.unit_type
-        if decision.authorization is not None and decision.code in {"covered", "exhausted"}
+        covering.unit_type
+        if covering is not None and decision.code in {"covered", "exhausted"}
         else auth_rules.default_unit_type(entry.level)
-    )  # type: ignore[attr-defined]
+    )
     units = entry.units if unit_type == "units_15min" else 1
     try:
         authorization_record_usage(
@@ -822,7 +823,8 @@ def claims_scrub(
             line.authorization_id = line_auth.get(line.pk)
         ClaimLine.objects.bulk_update(lines_to_update, ["authorization"], batch_size=2000)
         events = []
-        ready, draft = [], []
+        ready: list[Any] = []
+        draft: list[Any] = []
         for claim in claims:
             blocked = any(f.severity == scrubber.ERROR for f in findings[claim.pk])
             new_status = ClaimStatus.DRAFT if blocked else ClaimStatus.READY
@@ -924,7 +926,7 @@ def _facts(
         decision = None
         if payer.requires_authorization(level=entry.level, service_code=line.service_code):
             coverage = auth_rules.coverage_decision(
-                auths,
+                auths,  # type: ignore[arg-type]
                 level=entry.level,
                 service_code=line.service_code,
                 date_of_service=line.date_of_service,
@@ -971,14 +973,14 @@ def _facts(
         )
     part2 = None
     if claim.is_part2:
-        decision = consent_decision(
-            consents[claim.patient_id],
+        consent = consent_decision(
+            consents[claim.patient_id],  # type: ignore[arg-type]
             payer_id=payer.pk,
             purpose="payment",
             on_date=claim.statement_to,
             revoked_before=now,
         )
-        part2 = scrubber.Decision(decision.covered, decision.reason)
+        part2 = scrubber.Decision(consent.covered, consent.reason)
     facts = scrubber.ClaimFacts(
         lines=tuple(line_facts),
         diagnoses=tuple(diagnoses),

@@ -263,7 +263,7 @@ def fee_schedule(request: HttpRequest) -> HttpResponse:
         "rate": ContractRateForm(request.POST if kind == "rate" else None, prefix="rate"),
         "rule": PayerBillingRuleForm(request.POST if kind == "rule" else None, prefix="rule"),
     }
-    actions = {
+    actions: dict[str, Any] = {
         "charge": services.charge_master_set,
         "rate": services.contract_rate_set,
         "rule": services.payer_billing_rule_create,

@@ -471,8 +471,8 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         params = CheckSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        patient = get_object_or_404(Patient.objects, pk=data["patient"])
-        payer = get_object_or_404(Payer.objects, pk=data["payer"])
+        patient: Patient = get_object_or_404(Patient.objects, pk=data["patient"])
+        payer: Payer = get_object_or_404(Payer.objects, pk=data["payer"])
         decision = services.consent_covers(
             patient=patient,
             payer=payer,

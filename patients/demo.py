@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from django.utils import timezone
 
 from patients import services
 from patients.models import Patient
 
-PAYERS = [
+PAYERS: list[dict[str, Any]] = [
     {
         "name": "Medicare Part B",
         "payer_id": "MCRB1",

@@ -7,6 +7,7 @@ fields of the Payer, editable by the organization, never code branches.
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -244,10 +245,10 @@ class Coverage(TenantModel):
     def __str__(self) -> str:
         return f"{self.payer} {self.member_id} ({self.get_priority_display()})"
 
-    def is_active_on(self, day: object) -> bool:
+    def is_active_on(self, day: date) -> bool:
         return self.effective_date <= day and (
             self.termination_date is None or day <= self.termination_date
-        )  # type: ignore[operator]
+        )
 
 
 class VerificationMethod(models.TextChoices):

@@ -183,9 +183,8 @@ class ServiceViewSet:
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()  # type: ignore[attr-defined]
         serializer_class = self.update_serializer_class or self.input_serializer_class
-        data = serializer_class(
-            data=request.data, partial=True, context=self.get_serializer_context()
-        )  # type: ignore[attr-defined]
+        context = self.get_serializer_context()  # type: ignore[attr-defined]
+        data = serializer_class(data=request.data, partial=True, context=context)
         data.is_valid(raise_exception=True)
         obj = self.perform_service_update(obj, data.validated_data)
         return Response(self.get_serializer(obj).data)  # type: ignore[attr-defined]

@@ -9,7 +9,7 @@ from importlib.util import find_spec
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from rcm import views
@@ -33,7 +33,7 @@ DOMAIN_APPS = [
 ]
 
 router = UuidRouter()
-domain_page_patterns = []
+domain_page_patterns: list[URLResolver] = []
 for _app in DOMAIN_APPS:
     if find_spec(f"{_app}.api"):
         _api = importlib.import_module(f"{_app}.api")
@@ -53,7 +53,7 @@ api_patterns = [
     *router.urls,
 ]
 
-organization_patterns = [
+organization_patterns: list[URLPattern | URLResolver] = [
     path("", tenancy_views.org_home, name="org_home"),
     path("settings/", include("rcm.tenancy.urls")),
     path("audit/", include("rcm.audit.urls")),

@@ -17,9 +17,8 @@ class AuditFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         members = membership_list()
-        self.fields["actor"].choices = [("", "Anyone")] + [
-            (str(m.user_id), m.user.email) for m in members
-        ]
+        choices = [("", "Anyone")] + [(str(m.user_id), m.user.email) for m in members]
+        self.fields["actor"].choices = choices  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

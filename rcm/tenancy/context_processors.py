@@ -30,7 +30,7 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated or getattr(user, "pk", None) is None:
         return {}  # Signed out, or a partner system's API key (no memberships to list).
     organization = getattr(request, "organization", None)
-    scopes = getattr(request, "scopes", frozenset())
+    scopes: frozenset[str] = getattr(request, "scopes", frozenset())
 
     def visible(items: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
         return [(name, label) for name, label, scope in items if not scope or scope in scopes]

@@ -35,7 +35,7 @@ class OrganizationSettingsForm(forms.ModelForm):
         return self.cleaned_data["pay_to_state"].strip().upper()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data: dict[str, Any] = super().clean() or {}
         for field, message in billing_identity_errors(data):
             if field in data:
                 self.add_error(field, message)
