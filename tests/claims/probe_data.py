@@ -15,15 +15,35 @@ from tests.credentialing.factories import ProviderFactory
 
 
 def build(org: Organization) -> None:
-    payer = Payer.objects.first() or patients_services.payer_create(name="Probe plan", payer_id="PP", payer_type="commercial")
+    payer = Payer.objects.first() or patients_services.payer_create(
+        name="Probe plan", payer_id="PP", payer_type="commercial"
+    )
     patient = Patient.objects.first()
-    episode = patients_services.episode_open(patient=patient, program_type="mental_health", admission_date=date(2026, 9, 1), level="1")
+    episode = patients_services.episode_open(
+        patient=patient, program_type="mental_health", admission_date=date(2026, 9, 1), level="1"
+    )
     patients_services.diagnosis_add(episode=episode, code="F33.1")
     provider = ProviderFactory(organization=org)
-    services.charge_master_set(service_code="90834", charge=Decimal("150.00"), effective_from=date(2026, 1, 1))
-    services.contract_rate_set(payer=payer, service_code="90834", allowed=Decimal("98.00"), effective_from=date(2026, 1, 1))
-    services.payer_billing_rule_create(payer=payer, rule_type="required_modifier", service_code="H0015", value="HF")
+    services.charge_master_set(
+        service_code="90834", charge=Decimal("150.00"), effective_from=date(2026, 1, 1)
+    )
+    services.contract_rate_set(
+        payer=payer, service_code="90834", allowed=Decimal("98.00"), effective_from=date(2026, 1, 1)
+    )
+    services.payer_billing_rule_create(
+        payer=payer, rule_type="required_modifier", service_code="H0015", value="HF"
+    )
     start = datetime(2026, 10, 5, 9, tzinfo=ZoneInfo("UTC"))
-    services.service_entry_create(patient=patient, episode=episode, rendering_provider=provider, date_of_service=date(2026, 10, 5), kind="psychotherapy", start_at=start, end_at=start + timedelta(minutes=45))
+    services.service_entry_create(
+        patient=patient,
+        episode=episode,
+        rendering_provider=provider,
+        date_of_service=date(2026, 10, 5),
+        kind="psychotherapy",
+        start_at=start,
+        end_at=start + timedelta(minutes=45),
+    )
     services.claims_build(today=date(2026, 10, 6))
-    SavedClaimFilter.objects.create(user=Membership.objects.first().user, name="Probe", query="status=draft")
+    SavedClaimFilter.objects.create(
+        user=Membership.objects.first().user, name="Probe", query="status=draft"
+    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
@@ -20,14 +19,22 @@ from tests.claims.conftest import DOS, Practice, at
 
 def test_a_45_minute_session_is_recorded_as_90834_with_its_charge(practice: Practice) -> None:
     entry = practice.session(45)
-    assert (entry.service_code, entry.units, entry.minutes, entry.charge) == ("90834", 1, 45, Decimal("150.00"))
+    assert (entry.service_code, entry.units, entry.minutes, entry.charge) == (
+        "90834",
+        1,
+        45,
+        Decimal("150.00"),
+    )
     assert entry.place_of_service == "11" and entry.diagnosis_ids == [str(practice.diagnosis.pk)]
 
 
 def test_a_billed_code_that_disagrees_with_the_time_is_refused(practice: Practice) -> None:
     with pytest.raises(DomainError) as err:
         practice.session(45, service_code="90837")
-    assert err.value.field == "service_code" and err.value.message == "45 documented minutes support 90834, not 90837."
+    assert (
+        err.value.field == "service_code"
+        and err.value.message == "45 documented minutes support 90834, not 90837."
+    )
     with tenant_context(practice.org):
         assert not ServiceEntry.objects.exists()
 
@@ -40,7 +47,10 @@ def test_under_16_minutes_is_not_a_charge(practice: Practice) -> None:
 def test_a_long_crisis_session_records_its_90840_add_on(practice: Practice) -> None:
     entry = practice.session(110, kind="crisis")
     with tenant_context(practice.org):
-        assert [(e.service_code, e.units) for e in ServiceEntry.objects.order_by("created_at")] == [("90839", 1), ("90840", 2)]
+        assert [(e.service_code, e.units) for e in ServiceEntry.objects.order_by("created_at")] == [
+            ("90839", 1),
+            ("90840", 2),
+        ]
         assert entry.addons.get().service_code == "90840"
 
 
@@ -51,7 +61,9 @@ def test_telehealth_takes_the_payers_place_of_service_and_modifier(practice: Pra
 
 def test_a_payer_wanting_licensure_modifiers_gets_HO_for_an_lcsw(practice: Practice) -> None:
     with tenant_context(practice.org):
-        patients_services.payer_update(payer=practice.payer, data={"requires_licensure_modifier": True})
+        patients_services.payer_update(
+            payer=practice.payer, data={"requires_licensure_modifier": True}
+        )
     assert practice.session(45).modifiers == ["HO"]
 
 
@@ -77,24 +89,35 @@ def test_building_groups_charges_and_totals_lines(practice: Practice) -> None:
         report = services.claims_build(today=DOS + timedelta(days=10))
         claim = Claim.objects.get()
         assert len(report.claims) == 1 and claim.total_charge == Decimal("245.00")
-        assert [(line.line_number, line.service_code, line.diagnosis_pointers) for line in claim.lines.order_by("line_number")] == [(1, "90834", [1]), (2, "90832", [1])]
+        assert [
+            (line.line_number, line.service_code, line.diagnosis_pointers)
+            for line in claim.lines.order_by("line_number")
+        ] == [(1, "90834", [1]), (2, "90832", [1])]
         assert claim.diagnosis_codes == ["F33.1"] and claim.claim_form == "837P"
-        assert claim.status == ClaimStatus.READY, list(claim.findings.values_list("message", flat=True))
+        assert claim.status == ClaimStatus.READY, list(
+            claim.findings.values_list("message", flat=True)
+        )
         assert set(ServiceEntry.objects.values_list("status", flat=True)) == {EntryStatus.BILLED}
         assert claim.lines.first().line_control_number == f"{claim.patient_control_number}-1"
         assert services.claims_build(today=DOS).claims == []  # building again finds nothing new
 
 
-def test_a_charge_without_coverage_on_its_date_is_skipped_with_the_reason(practice: Practice) -> None:
+def test_a_charge_without_coverage_on_its_date_is_skipped_with_the_reason(
+    practice: Practice,
+) -> None:
     with tenant_context(practice.org):
-        patients_services.coverage_update(coverage=practice.coverage, data={"termination_date": DOS - timedelta(days=1)})
+        patients_services.coverage_update(
+            coverage=practice.coverage, data={"termination_date": DOS - timedelta(days=1)}
+        )
     entry = practice.session(45)
     with tenant_context(practice.org):
         report = services.claims_build(today=DOS)
     assert report.skipped == {str(entry.pk): f"No coverage in force on {DOS} (self-pay)."}
 
 
-def test_a_missing_authorization_keeps_the_claim_in_draft_until_one_is_approved(practice: Practice) -> None:
+def test_a_missing_authorization_keeps_the_claim_in_draft_until_one_is_approved(
+    practice: Practice,
+) -> None:
     practice.session(60)
     with tenant_context(practice.org):
         services.claims_build(today=DOS)
@@ -102,9 +125,17 @@ def test_a_missing_authorization_keeps_the_claim_in_draft_until_one_is_approved(
         assert claim.status == ClaimStatus.DRAFT
         assert [f.rule for f in claim.findings.all()] == ["authorization_none"]
     make_authorization(
-        practice.org, episode=practice.episode, coverage=practice.coverage, level="1", unit_type="sessions",
-        units_requested=10, units_approved=10, start_date=DOS - timedelta(days=5), end_date=DOS + timedelta(days=60),
-        service_codes=["90837"], auth_number="BP-77",
+        practice.org,
+        episode=practice.episode,
+        coverage=practice.coverage,
+        level="1",
+        unit_type="sessions",
+        units_requested=10,
+        units_approved=10,
+        start_date=DOS - timedelta(days=5),
+        end_date=DOS + timedelta(days=60),
+        service_codes=["90837"],
+        auth_number="BP-77",
     )
     with tenant_context(practice.org):
         services.claims_scrub(claim_ids=[claim.pk], today=DOS)
@@ -127,14 +158,37 @@ def test_an_unenrolled_provider_blocks_the_claim_with_the_reason(practice: Pract
 
 def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practice) -> None:
     with tenant_context(practice.org):
-        sud = patients_services.episode_open(patient=practice.patient, program_type="substance_use", admission_date=date(2026, 9, 1), level="1")
+        sud = patients_services.episode_open(
+            patient=practice.patient,
+            program_type="substance_use",
+            admission_date=date(2026, 9, 1),
+            level="1",
+        )
         patients_services.diagnosis_add(episode=sud, code="F10.20")
     with tenant_context(practice.org):
-        services.service_entry_create(patient=practice.patient, episode=sud, rendering_provider=practice.provider, date_of_service=DOS, kind="psychotherapy", start_at=at(DOS, 9), end_at=at(DOS, 9, 45), documentation_signed=True)
+        services.service_entry_create(
+            patient=practice.patient,
+            episode=sud,
+            rendering_provider=practice.provider,
+            date_of_service=DOS,
+            kind="psychotherapy",
+            start_at=at(DOS, 9),
+            end_at=at(DOS, 9, 45),
+            documentation_signed=True,
+        )
         services.claims_build(today=DOS)
         claim = Claim.objects.get(episode=sud)
         assert claim.is_part2 and [f.rule for f in claim.findings.all()] == ["part2_consent"]
-        patients_services.consent_create(patient=practice.patient, disclosing_party="R", recipient_class="named_payer", recipient_payer=practice.payer, purpose="payment", information_scope="claims", signed_on=date(2026, 9, 1), expires_on=date(2027, 9, 1))
+        patients_services.consent_create(
+            patient=practice.patient,
+            disclosing_party="R",
+            recipient_class="named_payer",
+            recipient_payer=practice.payer,
+            purpose="payment",
+            information_scope="claims",
+            signed_on=date(2026, 9, 1),
+            expires_on=date(2027, 9, 1),
+        )
         services.claims_scrub(claim_ids=[claim.pk], today=DOS)
         claim.refresh_from_db()
         assert claim.status == ClaimStatus.READY
@@ -169,7 +223,12 @@ def test_lifecycle_transitions(practice: Practice, path: list[str], legal: bool)
         if legal:
             for status in path:
                 claim = services.claim_transition(claim=claim, to_status=status)
-            assert list(ClaimEvent.objects.filter(claim=claim).values_list("to_status", flat=True))[-len(path) :] == path
+            assert (
+                list(ClaimEvent.objects.filter(claim=claim).values_list("to_status", flat=True))[
+                    -len(path) :
+                ]
+                == path
+            )
         else:
             with pytest.raises(DomainError) as err:
                 for status in path:
@@ -197,7 +256,9 @@ def test_voiding_an_unsent_claim_frees_its_charges(practice: Practice) -> None:
         assert ServiceEntry.objects.get().status == EntryStatus.OPEN
 
 
-def test_a_replacement_claim_cites_the_original_and_gets_new_line_numbers(practice: Practice) -> None:
+def test_a_replacement_claim_cites_the_original_and_gets_new_line_numbers(
+    practice: Practice,
+) -> None:
     practice.session(45)
     with tenant_context(practice.org):
         claim = services.claims_build(today=DOS).claims[0]
@@ -208,9 +269,15 @@ def test_a_replacement_claim_cites_the_original_and_gets_new_line_numbers(practi
         Claim.objects.filter(pk=claim.pk).update(payer_claim_number="PAYER-9")
         claim.refresh_from_db()
         replacement = services.claim_correct(claim=claim)
-        assert (replacement.frequency, replacement.original_claim_id, replacement.payer_claim_number) == ("7", claim.pk, "PAYER-9")
+        assert (
+            replacement.frequency,
+            replacement.original_claim_id,
+            replacement.payer_claim_number,
+        ) == ("7", claim.pk, "PAYER-9")
         assert replacement.patient_control_number != claim.patient_control_number
-        assert replacement.lines.get().line_control_number.startswith(replacement.patient_control_number)
+        assert replacement.lines.get().line_control_number.startswith(
+            replacement.patient_control_number
+        )
         services.claims_scrub(claim_ids=[replacement.pk], today=DOS)
         replacement.refresh_from_db()
         assert replacement.status == ClaimStatus.READY  # not a duplicate of the claim it replaces
