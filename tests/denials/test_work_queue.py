@@ -26,7 +26,7 @@ TODAY = date(2026, 10, 21)
 pytestmark = pytest.mark.django_db
 
 
-def _denied(practice, submitted, carc="197", amount=D("150"), trace="T1"):
+def _denied(practice, submitted, carc="197", amount="150", trace="T1"):
     claim = submitted()
     with tenant_context(practice.org):
         lcn = claim.lines.get().line_control_number
@@ -39,7 +39,7 @@ def _denied(practice, submitted, carc="197", amount=D("150"), trace="T1"):
                     "4",
                     D("150"),
                     D("0"),
-                    lines=[Svc("90834", D("150"), D("0"), lcn=lcn, cas=[("CO", carc, amount)])],
+                    lines=[Svc("90834", D("150"), D("0"), lcn=lcn, cas=[("CO", carc, D(amount))])],
                 )
             ],
             trace=trace,
