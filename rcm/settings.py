@@ -188,6 +188,15 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credentialing.tasks.credentialing_scan",
         "schedule": crontab(hour=6, minute=15),
     },
+    # Denials: due follow-ups, appeal deadline escalations, payer and claim-status follow-ups.
+    "denials-follow-up-scan": {
+        "task": "denials.tasks.follow_up_scan_all",
+        "schedule": crontab(minute=5),
+    },
+    "denials-small-balances": {
+        "task": "denials.tasks.small_balances_write_off_all",
+        "schedule": crontab(hour=9, minute=30),
+    },
 }
 # Enrollment applications pending longer than this raise an alert (credentialing scan).
 CREDENTIALING_PENDING_ALERT_DAYS = env.int("CREDENTIALING_PENDING_ALERT_DAYS", default=90)

@@ -1,0 +1,663 @@
+"""835 posting: match every CLP/SVC to our claims and lines, record payments, adjustments,
+balances, denials and exceptions, and move claim statuses. Set-based: a fixed number of queries
+per file (bulk inserts, grouped updates), one transaction per file.
+
+Called by denials.services (remittance_import_create / remittance_post); not a public surface.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+
+from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus
+from claims.services import TRANSITIONS
+from claims.x12.remit835 import ClaimPayment, Remittance, Remittance835File, ServiceLine
+from denials import rules
+from denials.models import (
+    AdjustmentReason,
+    Denial,
+    ExceptionKind,
+    LineBalance,
+    Payment,
+    ProviderAdjustment,
+    RemarkCode,
+    RemittanceAdjustment,
+    RemittanceClaim,
+    RemittanceException,
+    RemittanceImport,
+    RemittanceLine,
+    SecondaryClaim,
+    SecondaryStatus,
+    WorkItem,
+    WorkKind,
+)
+from patients.models import Coverage, Payer
+
+ZERO = Decimal("0.00")
+BATCH = 2000
+PROGRESS_EVERY = 500
+
+
+def progress_key(import_id: Any) -> str:
+    return f"denials:remit-progress:{import_id}"
+
+
+def progress_set(import_id: Any, done: int) -> None:
+    """Live progress lives in Redis: the posting transaction is not visible until it commits."""
+    url = getattr(settings, "REDIS_URL", "")
+    if not url:
+        return
+    import redis
+
+    redis.Redis.from_url(url).set(progress_key(import_id), done, ex=3600)
+
+
+def progress_get(remittance_import: RemittanceImport) -> int:
+    url = getattr(settings, "REDIS_URL", "")
+    if url and remittance_import.status == "running":
+        import redis
+
+        value = redis.Redis.from_url(url).get(progress_key(remittance_import.pk))
+        if value is not None:
+            return int(value)
+    return remittance_import.processed_claims
+
+
+def reference_codes() -> tuple[dict[str, rules.Reason], dict[str, str]]:
+    reasons = {
+        code: rules.Reason(kind, category)
+        for code, kind, category in AdjustmentReason.objects.values_list("code", "kind", "category")
+    }
+    remarks = {code: cat for code, cat in RemarkCode.objects.values_list("code", "category") if cat}
+    return reasons, remarks
+
+
+@dataclass
+class Summary:
+    payments: int = 0
+    duplicate_payments: int = 0
+    claims: int = 0
+    matched_claims: int = 0
+    lines: int = 0
+    paid: Decimal = ZERO
+    adjusted: Decimal = ZERO
+    patient_responsibility: Decimal = ZERO
+    denied_lines: int = 0
+    denied_amount: Decimal = ZERO
+    unmatched: int = 0
+    reversals: int = 0
+    crossovers: int = 0
+    secondary_claims: int = 0
+    provider_adjustments: Decimal = ZERO
+    status_changes: int = 0
+    status_unchanged: list[str] = field(default_factory=list)
+    rows_posted: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in self.__dict__.items():
+            out[key] = str(value) if isinstance(value, Decimal) else value
+        out["status_unchanged"] = self.status_unchanged[:50]
+        return out
+
+
+@dataclass
+class _Rows:
+    payments: list[Payment] = field(default_factory=list)
+    claims: list[RemittanceClaim] = field(default_factory=list)
+    lines: list[RemittanceLine] = field(default_factory=list)
+    adjustments: list[RemittanceAdjustment] = field(default_factory=list)
+    plbs: list[ProviderAdjustment] = field(default_factory=list)
+    exceptions: list[RemittanceException] = field(default_factory=list)
+    denials: list[Denial] = field(default_factory=list)
+    secondaries: list[SecondaryClaim] = field(default_factory=list)
+    work_items: list[WorkItem] = field(default_factory=list)
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.__dict__.values())
+
+
+class Poster:
+    """Posts one parsed, balanced 835 file for the organization in context."""
+
+    def __init__(
+        self, *, org_id: uuid.UUID, remittance_import: RemittanceImport, today: date
+    ) -> None:
+        self.org_id = org_id
+        self.imp = remittance_import
+        self.today = today
+        self.reasons, self.remarks = reference_codes()
+        self.rows = _Rows()
+        self.summary = Summary()
+        self.balances: dict[uuid.UUID, LineBalance] = {}
+        self.new_balances: list[LineBalance] = []
+        self.claim_targets: dict[uuid.UUID, str] = {}
+        self.payer_claim_numbers: dict[uuid.UUID, str] = {}
+        self.done = 0
+
+    # --- loading -----------------------------------------------------------------------------
+
+    def _load(self, parsed: Remittance835File) -> None:
+        pcns = {c.patient_control_number for c in parsed.claims}
+        self.claims = {
+            c.patient_control_number: c
+            for c in Claim.objects.filter(patient_control_number__in=pcns).select_related("payer")
+        }
+        claim_ids = [c.pk for c in self.claims.values()]
+        self.lines_by_claim: dict[uuid.UUID, list[ClaimLine]] = defaultdict(list)
+        for line in ClaimLine.objects.filter(claim_id__in=claim_ids).order_by("line_number"):
+            self.lines_by_claim[line.claim_id].append(line)
+        self.balances = {
+            b.claim_line_id: b for b in LineBalance.objects.filter(claim_id__in=claim_ids)
+        }
+        traces = [(r.payer_identifier, r.trace_number) for r in parsed.remittances]
+        self.existing_traces = set(
+            Payment.objects.filter(trace_number__in=[t for _, t in traces]).values_list(
+                "payer_identifier", "trace_number"
+            )
+        )
+        payer_ids = set()
+        for r in parsed.remittances:
+            payer_ids.add(r.payer_identifier)
+            if r.payer:
+                payer_ids.update({r.payer.identifier, r.payer.references.get("2U", "")})
+        self.payers_by_id = {
+            p.payer_id: p for p in Payer.objects.filter(payer_id__in=payer_ids - {""})
+        }
+        patient_ids = {c.patient_id for c in self.claims.values()}
+        self.secondary_coverage: dict[uuid.UUID, list[Coverage]] = defaultdict(list)
+        for cov in Coverage.objects.filter(patient_id__in=patient_ids, priority__gte=2).order_by(
+            "priority"
+        ):
+            self.secondary_coverage[cov.patient_id].append(cov)
+
+    # --- posting -----------------------------------------------------------------------------
+
+    def post(self, parsed: Remittance835File) -> Summary:
+        self._load(parsed)
+        for remit in parsed.remittances:
+            self._payment(remit)
+        self._write()
+        return self.summary
+
+    def _payment(self, remit: Remittance) -> None:
+        if (remit.payer_identifier, remit.trace_number) in self.existing_traces:
+            # The same payment trace seen before (another file, or a resend): post nothing.
+            self.summary.duplicate_payments += 1
+            self.done += len(remit.claims)
+            return
+        self.existing_traces.add((remit.payer_identifier, remit.trace_number))
+        payer = next(
+            (
+                self.payers_by_id[k]
+                for k in (
+                    (remit.payer.references.get("2U", "") if remit.payer else ""),
+                    remit.payer_identifier,
+                    remit.payer.identifier if remit.payer else "",
+                )
+                if k and k in self.payers_by_id
+            ),
+            None,
+        )
+        if payer is None:
+            matched = next(
+                (
+                    self.claims[c.patient_control_number]
+                    for c in remit.claims
+                    if c.patient_control_number in self.claims
+                ),
+                None,
+            )
+            payer = matched.payer if matched else None
+        payment = Payment(
+            organization_id=self.org_id,
+            remittance_import=self.imp,
+            payer=payer,
+            payer_name=remit.payer.name if remit.payer else "",
+            payer_identifier=remit.payer_identifier,
+            trace_number=remit.trace_number or remit.control_number,
+            amount=remit.payment_amount,
+            credit_debit=remit.credit_debit,
+            method=remit.payment_method,
+            handling_code=remit.handling_code,
+            payment_date=remit.payment_date,
+            provider_adjustment_total=remit.provider_adjustment_total,
+        )
+        self.rows.payments.append(payment)
+        self.summary.payments += 1
+        remit_date = remit.payment_date or remit.production_date or self.today
+        for clp in remit.claims:
+            self._claim(payment, clp, remit_date)
+            self.done += 1
+            if self.done % PROGRESS_EVERY == 0:
+                progress_set(self.imp.pk, self.done)
+        for plb in remit.provider_adjustments:
+            for item in plb.items:
+                self.rows.plbs.append(
+                    ProviderAdjustment(
+                        organization_id=self.org_id,
+                        payment=payment,
+                        provider_identifier=plb.provider_identifier,
+                        reason_code=item.reason_code,
+                        reference=item.reference,
+                        amount=item.amount,
+                    )
+                )
+                self.summary.provider_adjustments += item.amount
+
+    def _claim(self, payment: Payment, clp: ClaimPayment, remit_date: date) -> None:
+        claim = self.claims.get(clp.patient_control_number)
+        self.summary.claims += 1
+        rc = RemittanceClaim(
+            organization_id=self.org_id,
+            payment=payment,
+            claim=claim,
+            patient_control_number=clp.patient_control_number,
+            status_code=clp.status_code,
+            charge=clp.charge,
+            paid=clp.paid,
+            patient_responsibility=clp.patient_responsibility,
+            payer_claim_number=clp.payer_claim_control_number,
+            crossover_payer_name=clp.crossover_carrier.name if clp.crossover_carrier else "",
+            remark_codes=clp.remark_codes,
+            segment_position=clp.segment_position,
+        )
+        self.rows.claims.append(rc)
+        self.summary.paid += clp.paid
+        if clp.is_reversal:
+            self.summary.reversals += 1
+        if rc.crossover_payer_name:
+            self.summary.crossovers += 1
+        for cas in clp.adjustments:
+            self._adjustment(rc, None, cas)
+        if claim is None:
+            self._exception(
+                rc,
+                None,
+                ExceptionKind.UNMATCHED_CLAIM,
+                f"Claim {clp.patient_control_number} (CLP at segment {clp.segment_position}) is "
+                f"not one of ours: paid {clp.paid}.",
+                clp.paid,
+            )
+            for svc in clp.lines:
+                self._line(rc, None, svc, matched=False)
+            return
+        self.summary.matched_claims += 1
+        if clp.payer_claim_control_number and not claim.payer_claim_number:
+            self.payer_claim_numbers[claim.pk] = clp.payer_claim_control_number
+        available = list(self.lines_by_claim[claim.pk])
+        by_lcn = {line.line_control_number: line for line in available}
+        outcomes: list[tuple[Decimal, Decimal]] = []
+        matched_lines: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]] = []
+        claim_split = rules.split_adjustments(
+            [rules.Cas(a.group_code, a.reason_code, a.amount) for a in clp.adjustments],
+            self.reasons,
+        )
+        for svc in clp.lines:
+            line = (
+                by_lcn.get(svc.line_item_control_number) if svc.line_item_control_number else None
+            )
+            if line is None:
+                line = _fallback_match(available, svc)
+            if line is not None and line in available:
+                available.remove(line)
+            rl = self._line(rc, line, svc, matched=line is not None)
+            if line is None:
+                self._exception(
+                    rc,
+                    rl,
+                    ExceptionKind.UNMATCHED_LINE,
+                    f"Line {svc.procedure_code} ${svc.charge} (SVC at segment "
+                    f"{svc.segment_position}) of claim {clp.patient_control_number} matches none "
+                    "of the claim's lines.",
+                    svc.paid,
+                )
+                continue
+            split = rules.split_adjustments(
+                [rules.Cas(a.group_code, a.reason_code, a.amount) for a in svc.adjustments],
+                self.reasons,
+            )
+            self._balance(claim, line, svc.paid, svc.allowed_amount, split)
+            outcomes.append((svc.paid, split.denied))
+            matched_lines.append((line, rl, split, svc))
+            if split.denied > 0 and not clp.is_reversal:
+                self._denial(claim, line, rc, rl, split, svc, remit_date, svc.paid <= 0)
+        if claim_split.denied or claim_split.contractual or claim_split.patient_responsibility:
+            # Claim-level CAS (no SVC to hang it on): it lands on the claim's first line.
+            first = self.lines_by_claim[claim.pk][0] if self.lines_by_claim[claim.pk] else None
+            if first is not None:
+                self._balance(claim, first, ZERO if clp.lines else clp.paid, None, claim_split)
+                if not clp.lines:
+                    outcomes.append((clp.paid, claim_split.denied))
+                if claim_split.denied > 0 and not clp.is_reversal:
+                    self._denial(
+                        claim, first, rc, None, claim_split, None, remit_date, clp.paid <= 0
+                    )
+        if clp.is_reversal:
+            return
+        self.claim_targets[claim.pk] = rules.claim_outcome(outcomes, status_code=clp.status_code)
+        self._secondary(claim, rc, clp, matched_lines)
+
+    def _line(
+        self, rc: RemittanceClaim, line: ClaimLine | None, svc: ServiceLine, *, matched: bool
+    ) -> RemittanceLine:
+        rl = RemittanceLine(
+            organization_id=self.org_id,
+            remittance_claim=rc,
+            claim_line=line,
+            service_code=svc.procedure_code,
+            line_control_number=svc.line_item_control_number,
+            service_date=svc.service_date or svc.service_date_from,
+            charge=svc.charge,
+            paid=svc.paid,
+            allowed=svc.allowed_amount,
+            units=svc.units,
+            remark_codes=svc.remark_codes,
+        )
+        self.rows.lines.append(rl)
+        self.summary.lines += 1
+        for cas in svc.adjustments:
+            self._adjustment(rc, rl, cas)
+        return rl
+
+    def _adjustment(self, rc: RemittanceClaim, rl: RemittanceLine | None, cas: Any) -> None:
+        self.rows.adjustments.append(
+            RemittanceAdjustment(
+                organization_id=self.org_id,
+                remittance_claim=rc,
+                remittance_line=rl,
+                group_code=cas.group_code,
+                reason_code=cas.reason_code,
+                amount=cas.amount,
+                quantity=cas.quantity,
+            )
+        )
+        if cas.group_code == "PR":
+            self.summary.patient_responsibility += cas.amount
+        else:
+            self.summary.adjusted += cas.amount
+
+    def _exception(
+        self,
+        rc: RemittanceClaim,
+        rl: RemittanceLine | None,
+        kind: str,
+        message: str,
+        amount: Decimal,
+    ) -> None:
+        exc = RemittanceException(
+            organization_id=self.org_id,
+            remittance_import=self.imp,
+            remittance_claim=rc,
+            remittance_line=rl,
+            kind=kind,
+            message=message[:300],
+            amount=amount,
+        )
+        self.rows.exceptions.append(exc)
+        self.summary.unmatched += 1
+        self.rows.work_items.append(
+            WorkItem(
+                organization_id=self.org_id,
+                kind=WorkKind.UNMATCHED_REMITTANCE,
+                source_id=exc.pk,
+                payer=rc.payment.payer,
+                title=message[:200],
+                amount=abs(amount),
+                priority_score=rules.priority_score(
+                    amount=abs(amount), category="other", deadline=None, today=self.today
+                ),
+                status_changed_on=self.today,
+                opened_on=self.today,
+                next_follow_up=self.today,
+                is_due=True,
+            )
+        )
+
+    def _balance(
+        self,
+        claim: Claim,
+        line: ClaimLine,
+        paid: Decimal,
+        allowed: Decimal | None,
+        split: rules.LineSplit,
+    ) -> None:
+        balance = self.balances.get(line.pk)
+        if balance is None:
+            balance = LineBalance(
+                organization_id=self.org_id, claim=claim, claim_line=line, charge=line.charge
+            )
+            self.balances[line.pk] = balance
+            self.new_balances.append(balance)
+        balance.paid += paid
+        if allowed is not None:
+            balance.allowed = allowed
+        balance.contractual += split.contractual
+        balance.denied += split.denied
+        balance.patient_responsibility += split.patient_responsibility
+        balance.other_adjusted += split.other_adjusted
+
+    def _denial(
+        self,
+        claim: Claim,
+        line: ClaimLine,
+        rc: RemittanceClaim,
+        rl: RemittanceLine | None,
+        split: rules.LineSplit,
+        svc: ServiceLine | None,
+        remit_date: date,
+        fully: bool,
+    ) -> None:
+        rarcs = list(svc.remark_codes if svc else []) + list(rc.remark_codes)
+        category = rules.denial_category(split.denial_reason, rarcs, self.reasons, self.remarks)
+        deadline = rules.appeal_deadline(remit_date, claim.payer.appeal_window_days)
+        denial = Denial(
+            organization_id=self.org_id,
+            claim=claim,
+            claim_line=line,
+            remittance_claim=rc,
+            remittance_line=rl,
+            payer=claim.payer,
+            group_code=split.denial_group,
+            carc=split.denial_reason,
+            rarcs=rarcs,
+            category=category,
+            amount=split.denied,
+            fully_denied=fully,
+            remittance_date=remit_date,
+            appeal_deadline=deadline,
+            recoverable=rules.is_recoverable(category),
+        )
+        self.rows.denials.append(denial)
+        self.summary.denied_lines += 1
+        self.summary.denied_amount += split.denied
+        self.rows.work_items.append(
+            WorkItem(
+                organization_id=self.org_id,
+                kind=WorkKind.DENIAL,
+                source_id=denial.pk,
+                claim=claim,
+                payer=claim.payer,
+                title=(
+                    f"{split.denial_group}-{split.denial_reason} {category.replace('_', ' ')}: "
+                    f"{line.service_code} on {line.date_of_service}"
+                ),
+                category=category,
+                amount=split.denied,
+                deadline=deadline,
+                priority_score=rules.priority_score(
+                    amount=split.denied, category=category, deadline=deadline, today=self.today
+                ),
+                status_changed_on=self.today,
+                opened_on=self.today,
+                next_follow_up=self.today,
+                is_due=True,
+            )
+        )
+
+    def _secondary(
+        self,
+        claim: Claim,
+        rc: RemittanceClaim,
+        clp: ClaimPayment,
+        matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]],
+    ) -> None:
+        """After the primary pays, the patient's share moves to the secondary coverage (when the
+        patient has one in force), carrying the primary's adjudication for the COB loops."""
+        secondaries = self.secondary_coverage.get(claim.patient_id, [])
+        if any(c.pk == claim.coverage_id for c in secondaries):
+            return  # this claim already is the secondary (or tertiary) claim
+        remaining = sum((split.patient_responsibility for _, _, split, _ in matched), ZERO)
+        if remaining <= 0 or clp.status_code not in {"1", "19"}:
+            return
+        coverage = next(
+            (c for c in secondaries if c.is_active_on(claim.statement_from)),
+            None,
+        )
+        if coverage is None:
+            return
+        for line, _, split, _svc in matched:
+            self.balances[line.pk].transferred += split.patient_responsibility
+        self.rows.secondaries.append(
+            SecondaryClaim(
+                organization_id=self.org_id,
+                primary_claim=claim,
+                remittance_claim=rc,
+                coverage=coverage,
+                payer_id=coverage.payer_id,
+                amount=remaining,
+                primary_paid=clp.paid,
+                primary_adjudication=_adjudication(clp, matched),
+                status=SecondaryStatus.CROSSED_OVER
+                if rc.crossover_payer_name
+                else SecondaryStatus.TO_BILL,
+            )
+        )
+        self.summary.secondary_claims += 1
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _write(self) -> None:
+        r = self.rows
+        for model, objs in (
+            (Payment, r.payments),
+            (RemittanceClaim, r.claims),
+            (RemittanceLine, r.lines),
+            (RemittanceAdjustment, r.adjustments),
+            (ProviderAdjustment, r.plbs),
+            (RemittanceException, r.exceptions),
+            (Denial, r.denials),
+            (SecondaryClaim, r.secondaries),
+        ):
+            model.objects.bulk_create(objs, batch_size=BATCH)  # type: ignore[attr-defined]
+        WorkItem.objects.bulk_create(r.work_items, batch_size=BATCH, ignore_conflicts=True)
+        LineBalance.objects.bulk_create(self.new_balances, batch_size=BATCH)
+        new_ids = {b.pk for b in self.new_balances}
+        existing = [b for b in self.balances.values() if b.pk not in new_ids]
+        if existing:
+            LineBalance.objects.bulk_update(
+                existing,
+                [
+                    "paid",
+                    "allowed",
+                    "contractual",
+                    "denied",
+                    "patient_responsibility",
+                    "other_adjusted",
+                    "transferred",
+                    "updated_at",
+                ],
+                batch_size=BATCH,
+            )
+        self._move_claims()
+        self.summary.rows_posted = r.count() + len(self.new_balances)
+
+    def _move_claims(self) -> None:
+        """Claim statuses follow the lifecycle of claims.services.TRANSITIONS (a submitted claim
+        passes through accepted first). Grouped by (from, to): one UPDATE per pair plus one bulk
+        insert of ClaimEvent rows, not a round trip per claim."""
+        by_pk = {c.pk: c for c in self.claims.values()}
+        groups: dict[tuple[str, ...], list[uuid.UUID]] = defaultdict(list)
+        for pk, target in self.claim_targets.items():
+            current = by_pk[pk].status
+            if current == target:
+                continue
+            path: tuple[str, ...]
+            if current == ClaimStatus.SUBMITTED and target in TRANSITIONS[ClaimStatus.ACCEPTED]:
+                path = (current, ClaimStatus.ACCEPTED, target)
+            elif target in TRANSITIONS[current]:
+                path = (current, target)
+            else:
+                self.summary.status_unchanged.append(
+                    f"{by_pk[pk].patient_control_number}: {current} cannot become {target}"
+                )
+                continue
+            groups[path].append(pk)
+        events = []
+        for path, ids in groups.items():
+            Claim.objects.filter(pk__in=ids, status=path[0]).update(status=path[-1])
+            for pk in ids:
+                for before, after in itertools.pairwise(path):
+                    events.append(
+                        ClaimEvent(
+                            organization_id=self.org_id,
+                            claim_id=pk,
+                            from_status=before,
+                            to_status=after,
+                            note=f"835 import {self.imp.file_name}"[:300],
+                        )
+                    )
+            self.summary.status_changes += len(ids)
+        ClaimEvent.objects.bulk_create(events, batch_size=BATCH)
+        if self.payer_claim_numbers:
+            claims = [by_pk[pk] for pk in self.payer_claim_numbers]
+            for claim in claims:
+                claim.payer_claim_number = self.payer_claim_numbers[claim.pk]
+            Claim.objects.bulk_update(claims, ["payer_claim_number"], batch_size=BATCH)
+
+
+def _fallback_match(available: list[ClaimLine], svc: ServiceLine) -> ClaimLine | None:
+    """No REF*6R (or an unknown one): the same code, date of service and charge."""
+    day = svc.service_date or svc.service_date_from
+    code = svc.original_procedure_code or svc.procedure_code
+    for line in available:
+        if line.service_code == code and line.date_of_service == day and line.charge == svc.charge:
+            return line
+    return None
+
+
+def _adjudication(
+    clp: ClaimPayment, matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]]
+) -> dict[str, Any]:
+    """What the secondary 837 needs from the primary (2320 claim-level, 2430 per line)."""
+    return {
+        "payer_claim_number": clp.payer_claim_control_number,
+        "paid": str(clp.paid),
+        "patient_responsibility": str(clp.patient_responsibility),
+        "claim_adjustments": [
+            {"group": a.group_code, "reason": a.reason_code, "amount": str(a.amount)}
+            for a in clp.adjustments
+        ],
+        "lines": [
+            {
+                "line_control_number": line.line_control_number,
+                "service_code": rl.service_code,
+                "paid": str(rl.paid),
+                "units": str(rl.units or 1),
+                "date_of_service": line.date_of_service.isoformat(),
+                "adjustments": [
+                    {"group": a.group_code, "reason": a.reason_code, "amount": str(a.amount)}
+                    for a in svc.adjustments
+                ],
+            }
+            for line, rl, _, svc in matched
+        ],
+    }

@@ -1,0 +1,765 @@
+"""Every change in the denials app: 835 import and posting, work items and their queue, the
+follow-up scan, appeals and letters, write-offs."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from alerts.services import AlertSpec, alerts_raise
+from claims.models import Claim, ClaimEvent, ClaimStatus
+from claims.x12.reader import X12Error
+from claims.x12.remit835 import Remittance835File, check_balance, parse_835
+from denials import rules
+from denials.models import (
+    OPEN_WORK_STATUSES,
+    Appeal,
+    AppealLevel,
+    AppealOutcome,
+    Denial,
+    DenialSettings,
+    ImportStatus,
+    LineBalance,
+    RemittanceClaim,
+    RemittanceException,
+    RemittanceImport,
+    WorkItem,
+    WorkItemEvent,
+    WorkKind,
+    WorkStatus,
+    WriteOff,
+    WriteOffStatus,
+)
+from denials.posting import Poster, progress_set
+from rcm.audit.services import audit_record
+from rcm.errors import DomainError
+from rcm.outbox.services import outbox_enqueue
+from rcm.tenancy.context import require_organization_id
+from rcm.tenancy.models import Membership
+from rcm.tenancy.permissions import Role
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+# --- 835 import -------------------------------------------------------------------------------
+
+
+def _decode(content: bytes | str) -> str:
+    if isinstance(content, str):
+        return content
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError:
+        return content.decode("latin-1")
+
+
+def remittance_validate(text: str) -> tuple[Remittance835File | None, str, int | None]:
+    """Parse and balance-check a file: (parsed, "", None) or (None, reason, segment position)."""
+    try:
+        parsed = parse_835(text, strict=True)
+    except X12Error as exc:
+        return None, exc.message, exc.segment_position
+    for remit in parsed.remittances:
+        problems = check_balance(remit)
+        if problems:
+            first = problems[0]
+            more = f" ({len(problems) - 1} more)" if len(problems) > 1 else ""
+            return None, first.message + more, first.segment_position
+    return parsed, "", None
+
+
+def remittance_import_create(
+    *, file_name: str, content: bytes | str, source: str = "ui", uploaded_by: Any = None
+) -> RemittanceImport:
+    """Record an uploaded 835. A file that is not a readable, balanced 835 is kept as rejected
+    with the reason and segment position (nothing is posted); the same bytes as a file already
+    posted are kept as a duplicate; otherwise posting is queued (remittance_post)."""
+    raw = content.encode("utf-8") if isinstance(content, str) else content
+    if not raw.strip():
+        raise DomainError("The file is empty.", field="file")
+    if len(raw) > MAX_FILE_BYTES:
+        raise DomainError("The file is larger than 50 MB; split it.", field="file")
+    text = _decode(raw)
+    sha = hashlib.sha256(raw).hexdigest()
+    parsed, error, position = remittance_validate(text)
+    with transaction.atomic():
+        duplicate = RemittanceImport.objects.filter(
+            sha256=sha, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING, ImportStatus.POSTED]
+        ).exists()
+        if parsed is None:
+            status = ImportStatus.REJECTED
+        elif duplicate:
+            status = ImportStatus.DUPLICATE
+        else:
+            status = ImportStatus.PENDING
+        imp = RemittanceImport.objects.create(
+            file_name=file_name[:200] or "remittance.835",
+            content=text if status == ImportStatus.PENDING else "",
+            sha256=sha,
+            source=source,
+            status=status,
+            total_claims=len(parsed.claims) if parsed else 0,
+            error=error,
+            error_position=position,
+            uploaded_by=uploaded_by,
+            summary={"rows_posted": 0} if status != ImportStatus.PENDING else {},
+            finished_at=None if status == ImportStatus.PENDING else timezone.now(),
+        )
+        audit_record(action="remittance.upload", obj=imp, detail={"status": status})
+        if status == ImportStatus.PENDING:
+            outbox_enqueue(
+                topic="denials.remittance_post",
+                payload={"import_id": str(imp.pk)},
+                idempotency_key=f"remittance-post:{imp.pk}",
+            )
+    return imp
+
+
+def remittance_post(*, import_id: Any, today: date | None = None) -> RemittanceImport:
+    """Post a pending import in one transaction; a second call (a redelivered job) finds it no
+    longer pending and does nothing."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        claimed = RemittanceImport.objects.filter(pk=import_id, status=ImportStatus.PENDING).update(
+            status=ImportStatus.RUNNING
+        )
+        imp = RemittanceImport.objects.get(pk=import_id)
+        if not claimed:
+            return imp
+        parsed, error, position = remittance_validate(imp.content)
+        if parsed is None:
+            imp.status, imp.error, imp.error_position = ImportStatus.REJECTED, error, position
+        else:
+            poster = Poster(org_id=require_organization_id(), remittance_import=imp, today=today)
+            summary = poster.post(parsed)
+            imp.status = ImportStatus.POSTED
+            imp.summary = summary.as_dict()
+            imp.processed_claims = imp.total_claims
+        imp.finished_at = timezone.now()
+        imp.save()
+        audit_record(
+            action="remittance.post",
+            obj=imp,
+            detail={k: v for k, v in imp.summary.items() if k != "status_unchanged"},
+        )
+    progress_set(imp.pk, imp.processed_claims)
+    return imp
+
+
+def remittance_exception_resolve(*, exception: RemittanceException, actor: Any = None) -> None:
+    """A person dealt with an unmatched claim or line (posted it by hand, refunded it)."""
+    with transaction.atomic():
+        RemittanceException.objects.filter(pk=exception.pk).update(resolved=True)
+        WorkItem.objects.filter(kind=WorkKind.UNMATCHED_REMITTANCE, source_id=exception.pk).update(
+            status=WorkStatus.RESOLVED_PAID, is_due=False, status_changed_on=timezone.localdate()
+        )
+        audit_record(action="remittance_exception.resolve", obj=exception)
+
+
+# --- Work items ------------------------------------------------------------------------------
+
+
+def work_item_open(
+    *,
+    kind: str,
+    source_id: uuid.UUID,
+    title: str,
+    today: date,
+    claim: Claim | None = None,
+    amount: Decimal = Decimal("0.00"),
+    category: str = "",
+    deadline: date | None = None,
+) -> WorkItem:
+    """Open a work item for anything another app wants chased (e.g. a 277CA rejection: kind
+    'rejection', source_id the rejection's id). The same kind + source twice is one item."""
+    if kind not in WorkKind.values:
+        raise DomainError(f"Unknown work item kind: {kind}", field="kind")
+    with transaction.atomic():
+        item, created = WorkItem.objects.get_or_create(
+            kind=kind,
+            source_id=source_id,
+            defaults={
+                "title": title[:200],
+                "claim": claim,
+                "payer_id": claim.payer_id if claim else None,
+                "amount": amount,
+                "category": category,
+                "deadline": deadline,
+                "priority_score": rules.priority_score(
+                    amount=amount, category=category or "other", deadline=deadline, today=today
+                ),
+                "status_changed_on": today,
+                "opened_on": today,
+                "next_follow_up": today,
+                "is_due": True,
+            },
+        )
+        if created:
+            audit_record(action="work_item.open", obj=item, detail={"kind": kind})
+    return item
+
+
+def _event(item: WorkItem, actor: Any, before: str, after: str, note: str = "") -> WorkItemEvent:
+    return WorkItemEvent(
+        organization_id=item.organization_id,
+        work_item=item,
+        actor=actor,
+        from_status=before,
+        to_status=after,
+        note=note,
+    )
+
+
+def work_items_assign(*, item_ids: list[Any], assignee: Any, actor: Any = None) -> int:
+    """Bulk assign (or unassign with None); the assignee must be a member here."""
+    if (
+        assignee is not None
+        and not Membership.objects.filter(user=assignee, is_active=True).exists()
+    ):
+        raise DomainError("The assignee is not a member of this organization.", field="assignee")
+    with transaction.atomic():
+        items = list(WorkItem.objects.select_for_update().filter(pk__in=item_ids))
+        WorkItem.objects.filter(pk__in=[i.pk for i in items]).update(assignee=assignee)
+        name = str(assignee) if assignee else "nobody"
+        WorkItemEvent.objects.bulk_create(
+            [_event(i, actor, i.status, i.status, f"Assigned to {name}") for i in items]
+        )
+        audit_record(action="work_item.assign", detail={"count": len(items)})
+    return len(items)
+
+
+def work_item_update(
+    *,
+    item: WorkItem,
+    actor: Any = None,
+    status: str | None = None,
+    next_follow_up: date | None = None,
+    note: str = "",
+    today: date | None = None,
+) -> WorkItem:
+    """Move a work item (status, next follow-up date) and add a note to its history."""
+    today = today or timezone.localdate()
+    if status is not None and status not in WorkStatus.values:
+        raise DomainError(f"Unknown status: {status}", field="status")
+    if next_follow_up is not None and next_follow_up < today:
+        raise DomainError("The next follow-up date is in the past.", field="next_follow_up")
+    with transaction.atomic():
+        item = WorkItem.objects.select_for_update().get(pk=item.pk)
+        before = item.status
+        if status and status != before:
+            item.status = status
+            item.status_changed_on = today
+        if next_follow_up is not None:
+            item.next_follow_up = next_follow_up
+            item.is_due = next_follow_up <= today
+        if not item.is_open:
+            item.is_due = False
+        if note:
+            stamp = f"{today.isoformat()} {actor or 'system'}: {note.strip()}"
+            item.notes = f"{item.notes}\n{stamp}".strip()
+        item.save()
+        WorkItemEvent.objects.create(
+            work_item=item, actor=actor, from_status=before, to_status=item.status, note=note
+        )
+        audit_record(
+            action="work_item.update",
+            obj=item,
+            detail={
+                "fields": [
+                    f
+                    for f, v in (
+                        ("status", status),
+                        ("next_follow_up", next_follow_up),
+                        ("note", note),
+                    )
+                    if v
+                ]
+            },
+        )
+    return item
+
+
+def work_item_claim_next(*, user: Any, today: date | None = None) -> WorkItem | None:
+    """Give `user` the highest-priority due, unassigned item. SKIP LOCKED: two workers asking at
+    once get different items, never the same one."""
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        item = (
+            WorkItem.objects.select_for_update(skip_locked=True)
+            .filter(assignee__isnull=True, is_due=True, status__in=OPEN_WORK_STATUSES)
+            .order_by("-priority_score", "opened_on")
+            .first()
+        )
+        if item is None:
+            return None
+        item.assignee = user
+        if item.status == WorkStatus.NEW:
+            item.status = WorkStatus.IN_PROGRESS
+            item.status_changed_on = today
+        item.save(update_fields=["assignee", "status", "status_changed_on", "updated_at"])
+        WorkItemEvent.objects.create(
+            work_item=item,
+            actor=user,
+            from_status=WorkStatus.NEW,
+            to_status=item.status,
+            note="Taken from the queue",
+        )
+    return item
+
+
+# --- Follow-up scan ----------------------------------------------------------------------------
+
+
+@dataclass
+class ScanResult:
+    became_due: int = 0
+    escalations: int = 0
+    payer_follow_ups: int = 0
+    status_follow_ups: int = 0
+    rescored: int = 0
+
+
+STATUS_FOLLOW_UP_DAYS = 30
+
+
+def follow_up_scan(*, today: date) -> ScanResult:
+    """The hourly scan for the organization in context; set-based and safe to run twice:
+    due follow-ups, appeal deadlines at 14/7/3 days (manager alert), items waiting on the payer
+    past its response time (a follow-up item), and accepted claims with no remittance after 30
+    days (a status follow-up item)."""
+    result = ScanResult()
+    org_id = require_organization_id()
+    with transaction.atomic():
+        result.became_due = WorkItem.objects.filter(
+            status__in=OPEN_WORK_STATUSES, is_due=False, next_follow_up__lte=today
+        ).update(is_due=True)
+        result.escalations = _escalate_deadlines(today)
+        waiting = list(
+            WorkItem.objects.filter(
+                status=WorkStatus.WAITING_ON_PAYER, payer__isnull=False
+            ).select_related("payer")
+        )
+        overdue = [w for w in waiting if (today - w.status_changed_on).days > w.payer.response_days]
+        existing = set(
+            WorkItem.objects.filter(
+                kind=WorkKind.PAYER_FOLLOW_UP, source_id__in=[w.pk for w in overdue]
+            ).values_list("source_id", flat=True)
+        )
+        follow_ups = [
+            WorkItem(
+                organization_id=org_id,
+                kind=WorkKind.PAYER_FOLLOW_UP,
+                source_id=w.pk,
+                claim_id=w.claim_id,
+                payer_id=w.payer_id,
+                title=f"Call {w.payer.name}: no answer in {w.payer.response_days} days ({w.title})"[
+                    :200
+                ],
+                category=w.category,
+                amount=w.amount,
+                deadline=w.deadline,
+                priority_score=rules.priority_score(
+                    amount=w.amount,
+                    category=w.category or "other",
+                    deadline=w.deadline,
+                    today=today,
+                ),
+                status_changed_on=today,
+                opened_on=today,
+                next_follow_up=today,
+                is_due=True,
+            )
+            for w in overdue
+            if w.pk not in existing
+        ]
+        WorkItem.objects.bulk_create(follow_ups, ignore_conflicts=True)
+        result.payer_follow_ups = len(follow_ups)
+        result.status_follow_ups = _status_follow_ups(org_id, today)
+        result.rescored = _rescore(today)
+    return result
+
+
+def _escalate_deadlines(today: date) -> int:
+    denials = list(
+        Denial.objects.filter(
+            appeal_deadline__gte=today,
+            appeal_deadline__lte=today + timedelta(days=max(rules.ESCALATION_DAYS)),
+        )
+        .filter(
+            pk__in=WorkItem.objects.filter(
+                kind=WorkKind.DENIAL,
+                status__in=[WorkStatus.NEW, WorkStatus.IN_PROGRESS, WorkStatus.WAITING_ON_PAYER],
+            ).values("source_id")
+        )
+        .select_related("claim")
+    )
+    manager = (
+        Membership.objects.filter(role__in=[Role.MANAGER, Role.OWNER], is_active=True)
+        .order_by("role")
+        .values_list("user_id", flat=True)
+        .first()
+    )
+    specs = []
+    for d in denials:
+        threshold = rules.escalation_threshold(d.appeal_deadline, today)
+        if threshold is None:
+            continue
+        specs.append(
+            AlertSpec(
+                area="denials",
+                kind="appeal_deadline",
+                dedupe_key=f"denials:appeal-deadline:{d.pk}:{threshold}",
+                title=f"Appeal deadline in {(d.appeal_deadline - today).days} days: "
+                f"{d.group_code}-{d.carc} ${d.amount} on claim {d.claim.patient_control_number}",
+                message=f"The {d.get_category_display().lower()} denial must be appealed by "
+                f"{d.appeal_deadline:%b %d, %Y}.",
+                severity="critical" if threshold <= 3 else "warning",
+                subject_type="denial",
+                subject_id=d.pk,
+                patient_id=d.claim.patient_id,
+                due_on=d.appeal_deadline,
+                assignee_id=manager,
+            )
+        )
+    return len(alerts_raise(specs=specs))
+
+
+def _status_follow_ups(org_id: uuid.UUID, today: date) -> int:
+    cutoff = timezone.now() - timedelta(days=STATUS_FOLLOW_UP_DAYS)
+    accepted_ids = ClaimEvent.objects.filter(
+        to_status=ClaimStatus.ACCEPTED, created_at__lte=cutoff
+    ).values("claim_id")
+    answered = RemittanceClaim.objects.filter(claim__isnull=False).values("claim_id")
+    existing = WorkItem.objects.filter(kind=WorkKind.STATUS_FOLLOW_UP).values("source_id")
+    claims = list(
+        Claim.objects.filter(status=ClaimStatus.ACCEPTED, pk__in=accepted_ids)
+        .exclude(pk__in=answered)
+        .exclude(pk__in=existing)
+        .select_related("payer")
+        .only("pk", "payer_id", "total_charge", "patient_control_number", "payer__name")
+    )
+    items = [
+        WorkItem(
+            organization_id=org_id,
+            kind=WorkKind.STATUS_FOLLOW_UP,
+            source_id=c.pk,
+            claim_id=c.pk,
+            payer_id=c.payer_id,
+            title=f"No answer from {c.payer.name} on claim {c.patient_control_number} "
+            f"{STATUS_FOLLOW_UP_DAYS} days after acceptance: check claim status"[:200],
+            amount=c.total_charge,
+            priority_score=rules.priority_score(
+                amount=c.total_charge, category="other", deadline=None, today=today
+            ),
+            status_changed_on=today,
+            opened_on=today,
+            next_follow_up=today,
+            is_due=True,
+        )
+        for c in claims
+    ]
+    WorkItem.objects.bulk_create(items, ignore_conflicts=True)
+    return len(items)
+
+
+def _rescore(today: date) -> int:
+    """Deadline urgency changes with the date: refresh the score of open items with a deadline
+    (only the ones whose score moved are written)."""
+    items = list(
+        WorkItem.objects.filter(status__in=OPEN_WORK_STATUSES, deadline__isnull=False).only(
+            "pk", "amount", "category", "deadline", "priority_score"
+        )
+    )
+    changed = []
+    for item in items:
+        score = rules.priority_score(
+            amount=item.amount,
+            category=item.category or "other",
+            deadline=item.deadline,
+            today=today,
+        )
+        if score != item.priority_score:
+            item.priority_score = score
+            changed.append(item)
+    WorkItem.objects.bulk_update(changed, ["priority_score"], batch_size=1000)
+    return len(changed)
+
+
+# --- Appeals and letters ------------------------------------------------------------------------
+
+
+def appeal_create(
+    *, denial: Denial, level: str, actor: Any = None, today: date | None = None
+) -> Appeal:
+    """Open an appeal at a level, with its deadline and a first draft of the letter."""
+    from denials.letters import letter_draft
+
+    today = today or timezone.localdate()
+    if level not in AppealLevel.values:
+        raise DomainError(f"Unknown appeal level: {level}", field="level")
+    if Appeal.objects.filter(denial=denial, level=level).exists():
+        raise DomainError("This denial already has an appeal at that level.", field="level")
+    deadline = (
+        denial.appeal_deadline
+        if level == AppealLevel.LEVEL_1
+        else today + timedelta(days=denial.payer.appeal_window_days)
+    )
+    with transaction.atomic():
+        appeal = Appeal.objects.create(denial=denial, level=level, deadline=deadline)
+        appeal.letter_body = letter_draft(appeal)
+        appeal.letter_updated_at = timezone.now()
+        appeal.save(update_fields=["letter_body", "letter_updated_at", "updated_at"])
+        audit_record(
+            action="appeal.create",
+            obj=appeal,
+            patient_id=denial.claim.patient_id,
+            detail={"level": level},
+        )
+    return appeal
+
+
+def appeal_letter_save(*, appeal: Appeal, body: str, actor: Any = None) -> Appeal:
+    if not body.strip():
+        raise DomainError("The letter is empty.", field="letter_body")
+    with transaction.atomic():
+        appeal.letter_body = body
+        appeal.letter_updated_at = timezone.now()
+        appeal.save(update_fields=["letter_body", "letter_updated_at", "updated_at"])
+        audit_record(
+            action="appeal.letter_edit",
+            obj=appeal,
+            patient_id=appeal.denial.claim.patient_id,
+            detail={"fields": ["letter_body"]},
+        )
+    return appeal
+
+
+def appeal_submit(*, appeal: Appeal, submitted_on: date, method: str, actor: Any = None) -> Appeal:
+    """Record that the appeal went out; its work item waits on the payer, the claim is appealed."""
+    from claims.services import claim_transition
+
+    if submitted_on > timezone.localdate():
+        raise DomainError("The submission date is in the future.", field="submitted_on")
+    if submitted_on > appeal.deadline:
+        raise DomainError(
+            f"The appeal deadline was {appeal.deadline}; a late appeal needs the payer's "
+            "good-cause exception, record it in the notes.",
+            field="submitted_on",
+        )
+    if not method.strip():
+        raise DomainError("Say how the appeal was sent (portal, fax, mail).", field="method")
+    with transaction.atomic():
+        appeal.submitted_on, appeal.method = submitted_on, method.strip()[:20]
+        appeal.save(update_fields=["submitted_on", "method", "updated_at"])
+        claim = appeal.denial.claim
+        claim.refresh_from_db(fields=["status"])
+        if claim.status in {ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID}:
+            claim_transition(
+                claim=claim,
+                to_status=ClaimStatus.APPEALED,
+                actor=actor,
+                note=f"{appeal.get_level_display()} appeal sent",
+            )
+        item = WorkItem.objects.filter(kind=WorkKind.DENIAL, source_id=appeal.denial_id).first()
+        if item is not None:
+            work_item_update(
+                item=item,
+                actor=actor,
+                status=WorkStatus.WAITING_ON_PAYER,
+                note=f"{appeal.get_level_display()} appeal sent by {method}",
+                today=submitted_on,
+            )
+        audit_record(
+            action="appeal.submit",
+            obj=appeal,
+            patient_id=claim.patient_id,
+            detail={"fields": ["submitted_on", "method"]},
+        )
+    return appeal
+
+
+def appeal_decide(
+    *, appeal: Appeal, outcome: str, decided_on: date, recovered_amount: Decimal, actor: Any = None
+) -> Appeal:
+    if outcome not in {AppealOutcome.OVERTURNED, AppealOutcome.PARTIAL, AppealOutcome.UPHELD}:
+        raise DomainError("The outcome is overturned, partial or upheld.", field="outcome")
+    if recovered_amount < 0 or recovered_amount > appeal.denial.amount:
+        raise DomainError(
+            "The recovered amount is between 0 and the denied amount.", field="recovered_amount"
+        )
+    if appeal.submitted_on is None:
+        raise DomainError("Record when the appeal was sent first.", field="outcome")
+    with transaction.atomic():
+        appeal.outcome, appeal.decided_on, appeal.recovered_amount = (
+            outcome,
+            decided_on,
+            recovered_amount,
+        )
+        appeal.save(update_fields=["outcome", "decided_on", "recovered_amount", "updated_at"])
+        item = WorkItem.objects.filter(kind=WorkKind.DENIAL, source_id=appeal.denial_id).first()
+        if item is not None and outcome != AppealOutcome.UPHELD:
+            work_item_update(
+                item=item,
+                actor=actor,
+                status=WorkStatus.RESOLVED_PAID,
+                note=f"Appeal {outcome}: ${recovered_amount} recovered",
+            )
+        elif item is not None:
+            work_item_update(
+                item=item,
+                actor=actor,
+                status=WorkStatus.IN_PROGRESS,
+                note="Appeal upheld: next level or write off",
+            )
+        audit_record(
+            action="appeal.decide",
+            obj=appeal,
+            patient_id=appeal.denial.claim.patient_id,
+            detail={"outcome": outcome},
+        )
+    return appeal
+
+
+def denial_correct_claim(*, denial: Denial, actor: Any = None) -> Claim:
+    """A coding denial is fixed by a corrected claim (frequency 7), not an appeal."""
+    from claims.services import claim_correct
+
+    if denial.category not in {"coding", "information_missing", "documentation"}:
+        raise DomainError(
+            "A corrected claim fixes coding or missing-information denials; appeal this one.",
+            field="category",
+        )
+    with transaction.atomic():
+        copy = claim_correct(claim=denial.claim, actor=actor)
+        item = WorkItem.objects.filter(kind=WorkKind.DENIAL, source_id=denial.pk).first()
+        if item is not None:
+            work_item_update(
+                item=item,
+                actor=actor,
+                status=WorkStatus.IN_PROGRESS,
+                note=f"Corrected claim {copy.patient_control_number} started",
+            )
+    return copy
+
+
+# --- Write-offs ---------------------------------------------------------------------------------
+
+
+def denial_settings() -> DenialSettings:
+    found = DenialSettings.objects.first()
+    return found or DenialSettings(organization_id=require_organization_id())
+
+
+def denial_settings_update(
+    *, write_off_approval_threshold: Decimal, small_balance_limit: Decimal
+) -> DenialSettings:
+    if write_off_approval_threshold < 0 or small_balance_limit < 0:
+        raise DomainError("Amounts cannot be negative.", field="write_off_approval_threshold")
+    with transaction.atomic():
+        found, _ = DenialSettings.objects.update_or_create(
+            defaults={
+                "write_off_approval_threshold": write_off_approval_threshold,
+                "small_balance_limit": small_balance_limit,
+            }
+        )
+        audit_record(action="denial_settings.update", obj=found)
+    return found
+
+
+def write_off_request(
+    *, balance: LineBalance, amount: Decimal, reason: str, actor: Any = None
+) -> WriteOff:
+    """Write off part of a line's open balance; above the organization's threshold it waits for
+    a manager's approval before the balance moves."""
+    if not reason.strip():
+        raise DomainError("Give the reason for the write-off.", field="reason")
+    if amount <= 0:
+        raise DomainError("The amount must be positive.", field="amount")
+    with transaction.atomic():
+        balance = LineBalance.objects.select_for_update().get(pk=balance.pk)
+        if amount > balance.open_balance:
+            raise DomainError(
+                f"The open balance is ${balance.open_balance}; write off no more than that.",
+                field="amount",
+            )
+        needs = rules.write_off_needs_approval(
+            amount, denial_settings().write_off_approval_threshold
+        )
+        wo = WriteOff.objects.create(
+            claim_line_id=balance.claim_line_id,
+            claim_id=balance.claim_id,
+            amount=amount,
+            reason=reason.strip()[:200],
+            requested_by=actor,
+            status=WriteOffStatus.PENDING if needs else WriteOffStatus.APPROVED,
+            approved_by=None if needs else actor,
+        )
+        if not needs:
+            LineBalance.objects.filter(pk=balance.pk).update(written_off=F("written_off") + amount)
+        audit_record(action="write_off.request", obj=wo, detail={"needs_approval": needs})
+    return wo
+
+
+def write_off_decide(*, write_off: WriteOff, approve: bool, actor: Any) -> WriteOff:
+    if write_off.status != WriteOffStatus.PENDING:
+        raise DomainError("This write-off was already decided.", field="status")
+    if (
+        write_off.requested_by_id is not None
+        and actor is not None
+        and write_off.requested_by_id == actor.pk
+    ):
+        raise DomainError("Someone else must approve your own write-off.", field="status")
+    with transaction.atomic():
+        write_off.status = WriteOffStatus.APPROVED if approve else WriteOffStatus.REFUSED
+        write_off.approved_by = actor
+        write_off.save(update_fields=["status", "approved_by", "updated_at"])
+        if approve:
+            LineBalance.objects.filter(claim_line_id=write_off.claim_line_id).update(
+                written_off=F("written_off") + write_off.amount
+            )
+        audit_record(action="write_off.decide", obj=write_off, detail={"approved": approve})
+    return write_off
+
+
+def small_balances_write_off() -> int:
+    """The small-balance rule: open balances above 0 and at most the organization's limit are
+    written off automatically (status 'auto'); run twice, the second run finds none left."""
+    limit = denial_settings().small_balance_limit
+    if limit <= 0:
+        return 0
+    with transaction.atomic():
+        balances = list(
+            LineBalance.objects.select_for_update(skip_locked=True).filter(
+                Q(paid__gt=0) | Q(contractual__gt=0)
+            )
+        )
+        picked = [
+            (b, b.open_balance) for b in balances if rules.is_small_balance(b.open_balance, limit)
+        ]
+        WriteOff.objects.bulk_create(
+            [
+                WriteOff(
+                    organization_id=b.organization_id,
+                    claim_line_id=b.claim_line_id,
+                    claim_id=b.claim_id,
+                    amount=amount,
+                    reason="Small balance (automatic rule)",
+                    status=WriteOffStatus.AUTO,
+                )
+                for b, amount in picked
+            ]
+        )
+        for b, amount in picked:
+            b.written_off += amount
+        LineBalance.objects.bulk_update([b for b, _ in picked], ["written_off"], batch_size=1000)
+        if picked:
+            audit_record(action="write_off.small_balances", detail={"count": len(picked)})
+    return len(picked)
