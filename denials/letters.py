@@ -106,7 +106,7 @@ def letter_context(appeal: Appeal) -> dict[str, object]:
         "organization": claim.organization,
         "lines": denied_lines,
         "authorization": _authorization(denied_lines, claim.prior_authorization_number),
-        "argument": ARGUMENTS.get(denial.category, DEFAULT_ARGUMENT),
+        "argument": ARGUMENTS.get(denial.category, DEFAULT_ARGUMENT),  # type: ignore[call-overload]
         "medical_necessity": denial.category
         in {DenialCategory.MEDICAL_NECESSITY, DenialCategory.AUTHORIZATION},
         "placeholder": MEDICAL_NECESSITY_PLACEHOLDER,

@@ -6,13 +6,15 @@ everything else is tenant data. Money is Decimal with 2 places.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from rcm.tenancy.models import TenantModel
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
 class DenialCategory(models.TextChoices):
