@@ -12,6 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from dashboards import views as dashboard_views
 from rcm import views
 from rcm.api_routing import UuidRouter
 from rcm.tenancy import views as tenancy_views
@@ -71,6 +72,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("portfolio/", dashboard_views.portfolio, name="portfolio"),
     path("o/<slug:org_slug>/", include(organization_patterns)),
     path("api/v1/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),

@@ -1,0 +1,458 @@
+"""The manager dashboard's figures. Each figure is one aggregate query (or two), whatever the
+volume, so the dashboard costs a fixed number of queries; drill-down lists use the same filters."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce, TruncMonth
+
+from authorizations.models import Authorization, AuthorizationUsage
+from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus, ServiceEntry
+from credentialing.models import PayerEnrollment, Provider
+from dashboards import rules
+from denials.models import Appeal, Denial, DenialCategory, Payment, RemittanceClaim, WorkItem
+from patients.levels import FACILITY_LEVELS
+from patients.models import LevelOfCareStay, Payer
+
+ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
+IN_AR = [
+    ClaimStatus.SUBMITTED,
+    ClaimStatus.ACCEPTED,
+    ClaimStatus.PAID,
+    ClaimStatus.PARTIALLY_PAID,
+    ClaimStatus.DENIED,
+    ClaimStatus.APPEALED,
+]
+OPEN_WORK = ["new", "in_progress", "waiting_payer", "appealed"]
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    date_from: date
+    date_to: date
+    payer_id: Any = None
+    provider_id: Any = None
+    level: str = ""
+
+    def claims(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.payer_id:
+            q &= Q(**{f"{prefix}payer_id": self.payer_id})
+        if self.provider_id:
+            q &= Q(**{f"{prefix}rendering_provider_id": self.provider_id})
+        if self.level:
+            q &= Q(**{f"{prefix}level": self.level})
+        return q
+
+
+@dataclass
+class Breakdown:
+    label: str
+    key: str
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return rules.rate(self.numerator, self.denominator)
+
+
+@dataclass
+class Dashboard:
+    filters: DashboardFilters
+    today: date
+    clean_claims: tuple[int, int] = (0, 0)
+    denials: tuple[int, int] = (0, 0)
+    denial_by_payer: list[Breakdown] = field(default_factory=list)
+    denial_by_provider: list[Breakdown] = field(default_factory=list)
+    denial_by_level: list[Breakdown] = field(default_factory=list)
+    denial_by_month: list[Breakdown] = field(default_factory=list)
+    denial_by_category: list[Breakdown] = field(default_factory=list)
+    ar_total: Decimal = Decimal("0.00")
+    ar_over_90: Decimal = Decimal("0.00")
+    ar_by_payer: list[dict[str, Any]] = field(default_factory=list)
+    ar_buckets: dict[str, dict[str, Decimal]] = field(default_factory=dict)
+    charges_last_90: Decimal = Decimal("0.00")
+    collections: tuple[Decimal, Decimal, Decimal] = (Decimal(0), Decimal(0), Decimal(0))
+    appeals: tuple[int, int] = (0, 0)
+    cash_by_week: list[tuple[date, Decimal]] = field(default_factory=list)
+    cash_by_month: list[tuple[date, Decimal]] = field(default_factory=list)
+    authorizations_expiring: int = 0
+    authorizations_lapsed: int = 0
+    not_billable: list[tuple[str, int]] = field(default_factory=list)
+    backlog: dict[str, int] = field(default_factory=dict)
+    unbilled_days: int = 0
+
+    @property
+    def clean_claim_rate(self) -> Decimal | None:
+        return rules.rate(*self.clean_claims)
+
+    @property
+    def initial_denial_rate(self) -> Decimal | None:
+        return rules.rate(*self.denials)
+
+    @property
+    def days_in_ar(self) -> Decimal | None:
+        return rules.days_in_ar(self.ar_total, self.charges_last_90)
+
+    @property
+    def ar_over_90_share(self) -> Decimal | None:
+        return rules.rate(self.ar_over_90, self.ar_total)
+
+    @property
+    def net_collection_rate(self) -> Decimal | None:
+        return rules.net_collection_rate(*self.collections)
+
+    @property
+    def denial_overturn_rate(self) -> Decimal | None:
+        return rules.rate(*self.appeals)
+
+    def headline(self) -> dict[str, Any]:
+        return {
+            "clean_claim_rate": self.clean_claim_rate,
+            "initial_denial_rate": self.initial_denial_rate,
+            "days_in_ar": self.days_in_ar,
+            "ar_over_90_share": self.ar_over_90_share,
+            "net_collection_rate": self.net_collection_rate,
+            "denial_overturn_rate": self.denial_overturn_rate,
+            "ar_total": self.ar_total,
+            "cash_posted": sum((amount for _, amount in self.cash_by_week), Decimal("0.00")),
+        }
+
+
+def _clean_claims(f: DashboardFilters) -> tuple[int, int]:
+    rejected = ClaimEvent.objects.filter(claim=OuterRef("pk"), to_status=ClaimStatus.REJECTED)
+    accepted = ClaimEvent.objects.filter(claim=OuterRef("pk"), to_status=ClaimStatus.ACCEPTED)
+    row = (
+        Claim.objects.filter(
+            f.claims(), submitted_at__date__gte=f.date_from, submitted_at__date__lte=f.date_to
+        )
+        .annotate(was_rejected=Exists(rejected), was_accepted=Exists(accepted))
+        .filter(Q(was_rejected=True) | Q(was_accepted=True))
+        .aggregate(answered=Count("pk"), clean=Count("pk", filter=Q(was_rejected=False)))
+    )
+    return row["clean"], row["answered"]
+
+
+def adjudicated_claims(f: DashboardFilters) -> QuerySet[Claim]:
+    """Claims remitted (835) in the period: the denominator of the denial rate."""
+    remitted = RemittanceClaim.objects.filter(
+        claim=OuterRef("pk"),
+        payment__payment_date__gte=f.date_from,
+        payment__payment_date__lte=f.date_to,
+    ).exclude(status_code="22")
+    return Claim.objects.filter(f.claims()).filter(Exists(remitted))
+
+
+def denied_claims(f: DashboardFilters, *, category: str = "") -> QuerySet[Claim]:
+    denials = Denial.objects.filter(claim=OuterRef("pk"))
+    if category:
+        denials = denials.filter(category=category)
+    return adjudicated_claims(f).filter(Exists(denials))
+
+
+def _denials(
+    f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str], providers: dict[Any, str]
+) -> None:
+    rows = (
+        adjudicated_claims(f)
+        .annotate(
+            denied=Exists(Denial.objects.filter(claim=OuterRef("pk"))),
+            month=TruncMonth("statement_from"),
+        )
+        .values("payer_id", "rendering_provider_id", "level", "month")
+        .annotate(claims=Count("pk"), denied_claims=Count("pk", filter=Q(denied=True)))
+    )
+    by: dict[str, dict[Any, list[int]]] = {
+        k: defaultdict(lambda: [0, 0]) for k in ("payer", "provider", "level", "month")
+    }
+    total = [0, 0]
+    for row in rows:
+        for dim, key in (
+            ("payer", row["payer_id"]),
+            ("provider", row["rendering_provider_id"]),
+            ("level", row["level"]),
+            ("month", row["month"]),
+        ):
+            by[dim][key][0] += row["denied_claims"]
+            by[dim][key][1] += row["claims"]
+        total[0] += row["denied_claims"]
+        total[1] += row["claims"]
+    dashboard.denials = (total[0], total[1])
+    dashboard.denial_by_payer = sorted(
+        (Breakdown(payers.get(k, "?"), str(k), *v) for k, v in by["payer"].items()),
+        key=lambda b: -(b.rate or 0),
+    )
+    dashboard.denial_by_provider = sorted(
+        (Breakdown(providers.get(k, "?"), str(k), *v) for k, v in by["provider"].items()),
+        key=lambda b: -(b.rate or 0),
+    )
+    dashboard.denial_by_level = sorted(
+        (Breakdown(k, k, *v) for k, v in by["level"].items()), key=lambda b: b.label
+    )
+    dashboard.denial_by_month = sorted(
+        (
+            Breakdown(k.strftime("%Y-%m") if k else "?", k.strftime("%Y-%m") if k else "", *v)
+            for k, v in by["month"].items()
+        ),
+        key=lambda b: b.key,
+    )
+    categories = (
+        Denial.objects.filter(claim__in=adjudicated_claims(f))
+        .values("category")
+        .annotate(claims=Count("claim_id", distinct=True))
+    )
+    dashboard.denial_by_category = sorted(
+        (
+            Breakdown(
+                dict(DenialCategory.choices).get(r["category"], r["category"]),
+                r["category"],
+                r["claims"],
+                total[1],
+            )
+            for r in categories
+        ),
+        key=lambda b: -b.numerator,
+    )
+
+
+def _open_balance() -> Any:
+    """Open balance of a claim line: its charge until something is posted, then the balance."""
+    return Coalesce(
+        F("balance__charge")
+        - F("balance__paid")
+        - F("balance__contractual")
+        - F("balance__other_adjusted")
+        - F("balance__written_off")
+        - F("balance__transferred"),
+        F("charge"),
+    )
+
+
+def ar_lines(f: DashboardFilters) -> QuerySet[ClaimLine]:
+    return ClaimLine.objects.filter(
+        f.claims("claim__"), claim__status__in=IN_AR, claim__submitted_at__isnull=False
+    )
+
+
+def ar_claims(f: DashboardFilters, *, bucket: str, today: date) -> QuerySet[Claim]:
+    """Claims with an open balance, optionally only those in one aging bucket."""
+    open_claims = ar_lines(f).annotate(open=_open_balance()).filter(open__gt=0).values("claim_id")
+    claims = Claim.objects.filter(pk__in=open_claims)
+    bounds = {
+        "0-30": (0, 30),
+        "31-60": (31, 60),
+        "61-90": (61, 90),
+        "91-120": (91, 120),
+        "120+": (121, 100_000),
+    }
+    if bucket in bounds:
+        low, high = bounds[bucket]
+        claims = claims.filter(
+            submitted_at__date__lte=today - timedelta(days=low),
+            submitted_at__date__gte=today - timedelta(days=high),
+        )
+    return claims
+
+
+def _ar(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str]) -> None:
+    today = dashboard.today
+    rows = (
+        ar_lines(f)
+        .values("claim__payer_id", "claim__submitted_at__date")
+        .annotate(
+            open=Sum(_open_balance()),
+            patient=Sum(Coalesce(F("balance__patient_responsibility"), ZERO)),
+        )
+    )
+    buckets: dict[str, dict[str, Decimal]] = {
+        b: {"insurance": Decimal("0.00"), "patient": Decimal("0.00")} for b in rules.AGING_BUCKETS
+    }
+    per_payer: dict[Any, dict[str, Decimal]] = defaultdict(
+        lambda: dict.fromkeys(rules.AGING_BUCKETS, Decimal("0.00"))
+    )
+    total = over_90 = Decimal("0.00")
+    for row in rows:
+        open_amount = row["open"] or Decimal("0.00")
+        if open_amount <= 0:
+            continue
+        patient = min(row["patient"] or Decimal("0.00"), open_amount)
+        bucket = rules.aging_bucket((today - row["claim__submitted_at__date"]).days)
+        buckets[bucket]["insurance"] += open_amount - patient
+        buckets[bucket]["patient"] += patient
+        per_payer[row["claim__payer_id"]][bucket] += open_amount
+        total += open_amount
+        if bucket in {"91-120", "120+"}:
+            over_90 += open_amount
+    dashboard.ar_total, dashboard.ar_over_90, dashboard.ar_buckets = total, over_90, buckets
+    dashboard.ar_by_payer = sorted(
+        (
+            {
+                "payer": payers.get(k, "?"),
+                "payer_id": str(k),
+                **v,
+                "total": sum(v.values(), Decimal("0.00")),
+            }
+            for k, v in per_payer.items()
+        ),
+        key=lambda r: -r["total"],
+    )
+    start = today - timedelta(days=90)
+    dashboard.charges_last_90 = (
+        Claim.objects.filter(f.claims(), statement_from__gte=start, statement_from__lte=today)
+        .exclude(status__in=[ClaimStatus.VOID])
+        .aggregate(total=Coalesce(Sum("total_charge"), ZERO))["total"]
+    )
+
+
+def _collections(f: DashboardFilters, dashboard: Dashboard) -> None:
+    row = RemittanceClaim.objects.filter(
+        f.claims("claim__"),
+        claim__isnull=False,
+        payment__payment_date__gte=f.date_from,
+        payment__payment_date__lte=f.date_to,
+    ).aggregate(paid=Coalesce(Sum("paid"), ZERO), charge=Coalesce(Sum("charge"), ZERO))
+    contractual = RemittanceClaim.objects.filter(
+        f.claims("claim__"),
+        claim__isnull=False,
+        payment__payment_date__gte=f.date_from,
+        payment__payment_date__lte=f.date_to,
+    ).aggregate(
+        co=Coalesce(Sum("adjustments__amount", filter=Q(adjustments__group_code="CO")), ZERO)
+    )["co"]
+    dashboard.collections = (row["paid"], row["charge"], contractual)
+
+
+def _appeals(f: DashboardFilters, dashboard: Dashboard) -> None:
+    row = (
+        Appeal.objects.filter(
+            f.claims("denial__claim__"), decided_on__gte=f.date_from, decided_on__lte=f.date_to
+        )
+        .exclude(outcome="")
+        .aggregate(
+            decided=Count("pk"),
+            overturned=Count("pk", filter=Q(outcome__in=["overturned", "partial"])),
+        )
+    )
+    dashboard.appeals = (row["overturned"], row["decided"])
+
+
+def _cash(f: DashboardFilters, dashboard: Dashboard) -> None:
+    payments = Payment.objects.filter(payment_date__gte=f.date_from, payment_date__lte=f.date_to)
+    if f.payer_id:
+        payments = payments.filter(payer_id=f.payer_id)
+    by_day = payments.values("payment_date").annotate(total=Sum("amount")).order_by("payment_date")
+    weeks: dict[date, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    months: dict[date, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    for row in by_day:
+        day = row["payment_date"]
+        weeks[day - timedelta(days=day.weekday())] += row["total"]
+        months[day.replace(day=1)] += row["total"]
+    dashboard.cash_by_week = sorted(weeks.items())
+    dashboard.cash_by_month = sorted(months.items())
+
+
+def authorizations_expiring(today: date) -> QuerySet[Authorization]:
+    return Authorization.objects.filter(
+        status__in=["approved", "partial"],
+        end_date__gte=today,
+        end_date__lte=today + timedelta(days=7),
+    )
+
+
+def lapsed_usage() -> QuerySet[AuthorizationUsage]:
+    return AuthorizationUsage.objects.filter(
+        Q(authorization__isnull=True) | Q(date_of_service__gt=F("authorization__end_date"))
+    )
+
+
+def _operations(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str]) -> None:
+    today = dashboard.today
+    dashboard.authorizations_expiring = authorizations_expiring(today).count()
+    dashboard.authorizations_lapsed = lapsed_usage().count()
+    providers = (
+        Provider.objects.filter(active_from__lte=today)
+        .filter(Q(active_until__isnull=True) | Q(active_until__gte=today))
+        .count()
+    )
+    enrolled = (
+        PayerEnrollment.objects.filter(status="approved", effective_date__lte=today)
+        .filter(Q(termination_date__isnull=True) | Q(termination_date__gte=today))
+        .values("payer_id")
+        .annotate(n=Count("provider_id", distinct=True))
+    )
+    enrolled_by_payer = {r["payer_id"]: r["n"] for r in enrolled}
+    dashboard.not_billable = sorted(
+        ((name, max(providers - enrolled_by_payer.get(pk, 0), 0)) for pk, name in payers.items()),
+        key=lambda r: -r[1],
+    )
+    ages = WorkItem.objects.filter(status__in=OPEN_WORK).values("opened_on").annotate(n=Count("pk"))
+    backlog = dict.fromkeys(rules.AGING_BUCKETS, 0)
+    for row in ages:
+        backlog[rules.aging_bucket((today - row["opened_on"]).days)] += row["n"]
+    dashboard.backlog = backlog
+    dashboard.unbilled_days = len(unbilled_per_diem_days(f, today=today))
+
+
+def unbilled_per_diem_days(f: DashboardFilters, *, today: date) -> list[tuple[Any, date]]:
+    """(episode, day) pairs at a per-diem level in the period with no charge that day (2 queries)."""
+    end = min(f.date_to, today - timedelta(days=1))
+    stays = list(
+        LevelOfCareStay.objects.filter(level__in=FACILITY_LEVELS, start_date__lte=end)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=f.date_from))
+        .values_list("episode_id", "start_date", "end_date")
+    )
+    charged = set(
+        ServiceEntry.objects.filter(
+            episode_id__in={s[0] for s in stays},
+            date_of_service__gte=f.date_from,
+            date_of_service__lte=end,
+        )
+        .exclude(status="void")
+        .values_list("episode_id", "date_of_service")
+    )
+    missing = []
+    for episode_id, start, stop in stays:
+        day = max(start, f.date_from)
+        last = min(stop or end, end)
+        while day <= last:
+            if (episode_id, day) not in charged:
+                missing.append((episode_id, day))
+            day += timedelta(days=1)
+    return missing
+
+
+def dashboard_figures(*, filters: DashboardFilters, today: date) -> Dashboard:
+    """Every figure of the manager dashboard for the organization in context."""
+    payers = dict(Payer.objects.values_list("pk", "name"))
+    providers = {
+        p.pk: p.display_name
+        for p in Provider.objects.only("pk", "first_name", "last_name", "credentials_suffix")
+    }
+    dashboard = Dashboard(filters=filters, today=today)
+    dashboard.clean_claims = _clean_claims(filters)
+    _denials(filters, dashboard, payers, providers)
+    _ar(filters, dashboard, payers)
+    _collections(filters, dashboard)
+    _appeals(filters, dashboard)
+    _cash(filters, dashboard)
+    _operations(filters, dashboard, payers)
+    return dashboard
+
+
+def headline_figures(*, date_from: date, date_to: date, today: date) -> dict[str, Any]:
+    """The portfolio page's headline KPIs of the organization in context."""
+    filters = DashboardFilters(date_from=date_from, date_to=date_to)
+    dashboard = Dashboard(filters=filters, today=today)
+    dashboard.clean_claims = _clean_claims(filters)
+    dashboard.denials = (denied_claims(filters).count(), adjudicated_claims(filters).count())
+    _ar(filters, dashboard, {})
+    _collections(filters, dashboard)
+    _cash(filters, dashboard)
+    return dashboard.headline()
