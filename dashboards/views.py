@@ -110,6 +110,13 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         claims = selectors.ar_claims(
             filters, bucket=request.GET.get("bucket", ""), today=timezone.localdate()
         )
+    month = request.GET.get("month", "")
+    if month:
+        try:
+            year, number = (int(part) for part in month.split("-"))
+        except ValueError as exc:
+            raise Http404("Month is YYYY-MM.") from exc
+        claims = claims.filter(statement_from__year=year, statement_from__month=number)
     if "part2:read" not in request.scopes:  # type: ignore[attr-defined]
         claims = claims.exclude(is_part2=True)
     claims = claims.select_related("patient", "payer", "rendering_provider").order_by(
@@ -127,6 +134,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "category": category,
             "bucket": request.GET.get("bucket", ""),
+            "month": month,
         },
     )
 
