@@ -851,11 +851,7 @@ def claims_scrub(
 
 
 def _authorization_number(auths: list[Authorization], approved_ids: list[Any]) -> str:
-    numbers = {
-        a.auth_number
-        for a in auths
-        if a.pk in set(approved_ids) and a.auth_number
-    }
+    numbers = {a.auth_number for a in auths if a.pk in set(approved_ids) and a.auth_number}
     return next(iter(numbers)) if len(numbers) == 1 else ""
 
 

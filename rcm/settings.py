@@ -182,7 +182,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "credentialing.tasks.credentialing_scan",
         "schedule": crontab(hour=6, minute=15),
     },
+    # 999 / 277CA files dropped in the inbound folders (claims/tasks.py).
+    "acknowledgments-pickup": {
+        "task": "claims.tasks.acknowledgments_pickup",
+        "schedule": 300.0,
+    },
 }
+# Claim files (837) are written under X12_OUTBOUND_DIR/<org slug>/<clearinghouse code>/;
+# acknowledgments are picked up from X12_INBOUND_DIR/<org slug>/<clearinghouse code>/.
+X12_OUTBOUND_DIR = env.str("X12_OUTBOUND_DIR", default=str(BASE_DIR / "var" / "x12" / "outbound"))
+X12_INBOUND_DIR = env.str("X12_INBOUND_DIR", default=str(BASE_DIR / "var" / "x12" / "inbound"))
 # Enrollment applications pending longer than this raise an alert (credentialing scan).
 CREDENTIALING_PENDING_ALERT_DAYS = env.int("CREDENTIALING_PENDING_ALERT_DAYS", default=90)
 # Outbox rows still pending this long after creation are re-sent by the relay.

@@ -20,6 +20,7 @@ from .professional import (
     BillingProvider,
     ClaimSubmission,
     Problem,
+    Progress,
     Provider,
     Receiver,
     ServiceFacility,
@@ -246,21 +247,29 @@ def _claim_segments(claim: InstitutionalClaim) -> list[SegmentSpec]:
     return out
 
 
-def build_837i(batch: Batch837I) -> TransactionSet:
+def build_837i(batch: Batch837I, on_progress: Progress | None = None) -> TransactionSet:
     problems = check_837i(batch)
     if problems:
         raise X12Error("The claim file was not written: " + " ".join(p.message for p in problems))
     segs = header_segments(batch)
     hl = 1
-    for sub in batch.submissions:
+    every = max(1, len(batch.submissions) // 10)
+    for done, sub in enumerate(batch.submissions, start=1):
         parties, hl = party_segments(sub, hl)
         segs += parties
         segs += _claim_segments(sub.claim)
+        if on_progress and (done % every == 0 or done == len(batch.submissions)):
+            on_progress(done)
     return TransactionSet("837", segs, VERSION)
 
 
-def render_837i(batch: Batch837I, envelope: Envelope, writer: SegmentWriter | None = None) -> str:
+def render_837i(
+    batch: Batch837I,
+    envelope: Envelope,
+    writer: SegmentWriter | None = None,
+    on_progress: Progress | None = None,
+) -> str:
     """A complete 837I interchange: checks, then ISA ... IEA. Raises X12Error on a problem."""
     if envelope.version != VERSION or envelope.functional_id != "HC":
         raise X12Error(f"An 837I envelope must be GS01 HC and GS08 {VERSION}.")
-    return envelope.render([build_837i(batch)], writer)
+    return envelope.render([build_837i(batch, on_progress)], writer)

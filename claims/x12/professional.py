@@ -13,7 +13,7 @@ void claim without the payer's original claim number, and a diagnosis pointer to
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,6 +27,8 @@ from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
 VERSION = "005010X222A1"
 MAX_DIAGNOSES = 12
 FREQUENCY_CODES = {"1": "original", "7": "replacement", "8": "void"}
+# Called with the number of claims written so far, about ten times per file.
+Progress = Callable[[int], None]
 PO_BOX = re.compile(r"\b(P\.?\s*O\.?\s*BOX|POST\s+OFFICE\s+BOX|POB)\b", re.IGNORECASE)
 
 
@@ -222,7 +224,10 @@ def subscriber_problems(subscriber: Subscriber, payer: Payer, prefix: str) -> li
     problems = []
     if not subscriber.member_id.strip():
         problems.append(
-            Problem(f"{prefix}.subscriber.member_id", "The subscriber member ID is missing.")
+            Problem(
+                f"{prefix}.subscriber.member_id",
+                f"{prefix.capitalize()}: the subscriber member ID is missing.",
+            )
         )
     if not payer.payer_id.strip():
         problems.append(Problem(f"{prefix}.payer.payer_id", f"Payer {payer.name} has no payer ID."))
@@ -498,22 +503,30 @@ def party_segments(sub: ClaimSubmission | Any, hl: int) -> tuple[list[SegmentSpe
     return segs, hl
 
 
-def build_837p(batch: Batch837P) -> TransactionSet:
+def build_837p(batch: Batch837P, on_progress: Progress | None = None) -> TransactionSet:
     """The 837P transaction set body (BHT through the last service line)."""
     problems = check_837p(batch)
     if problems:
         raise X12Error("The claim file was not written: " + " ".join(p.message for p in problems))
     segs = header_segments(batch)
     hl = 1
-    for sub in batch.submissions:
+    every = max(1, len(batch.submissions) // 10)
+    for done, sub in enumerate(batch.submissions, start=1):
         parties, hl = party_segments(sub, hl)
         segs += parties
         segs += _claim_segments(sub.claim)
+        if on_progress and (done % every == 0 or done == len(batch.submissions)):
+            on_progress(done)
     return TransactionSet("837", segs, VERSION)
 
 
-def render_837p(batch: Batch837P, envelope: Envelope, writer: SegmentWriter | None = None) -> str:
+def render_837p(
+    batch: Batch837P,
+    envelope: Envelope,
+    writer: SegmentWriter | None = None,
+    on_progress: Progress | None = None,
+) -> str:
     """A complete 837P interchange: checks, then ISA ... IEA. Raises X12Error on a problem."""
     if envelope.version != VERSION or envelope.functional_id != "HC":
         raise X12Error(f"An 837P envelope must be GS01 HC and GS08 {VERSION}.")
-    return envelope.render([build_837p(batch)], writer)
+    return envelope.render([build_837p(batch, on_progress)], writer)

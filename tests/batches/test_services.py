@@ -1,0 +1,149 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from claims.batch_services import (
+    batch_build,
+    batch_regenerate,
+    batches_create,
+    clearinghouse_save,
+    pyx12_validate,
+)
+from claims.models import (
+    BatchStatus,
+    Claim,
+    ClaimEvent,
+    ClaimStatus,
+    ControlNumberCounter,
+    SubmissionBatch,
+)
+from claims.x12.reader import read
+from rcm.errors import DomainError
+from rcm.tenancy.context import tenant_context
+from tests.batches.conftest import bill_ready
+
+
+def build(practice, **kwargs) -> SubmissionBatch:
+    with tenant_context(practice.org):
+        batch = batches_create(clearinghouse=practice.clearinghouse, **kwargs)[0]
+    return batch_build(organization_id=practice.org.pk, batch_id=batch.pk)
+
+
+def test_a_batch_of_ready_claims_is_written_validated_released_and_dropped_in_the_folder(billing):
+    claims = bill_ready(billing, 45, 30)
+    batch = build(billing)
+    assert batch.status == BatchStatus.RELEASED, batch.error
+    assert batch.interchange_control_number == 1 and batch.progress_done == batch.progress_total
+    assert pyx12_validate(batch.content) == []
+    parsed = read(batch.content)
+    assert parsed.problems == []
+    text = batch.content
+    assert "GS*HC*RB12345*CLHSE01*" in text and "*005010X222A1~" in text
+    assert "NM1*85*2*RIVERBEND RECOVERY CENTER*****XX*1234567893~" in text
+    assert "REF*EI*931234567~" in text and "N4*PORTLAND*OR*972041234~" in text
+    with tenant_context(billing.org):
+        for claim in claims:
+            claim.refresh_from_db()
+            assert claim.status == ClaimStatus.SUBMITTED and claim.submitted_at
+            assert f"CLM*{claim.patient_control_number}*" in text
+            for line in claim.lines.all():
+                assert f"REF*6R*{line.line_control_number}~" in text
+        assert ClaimEvent.objects.filter(to_status=ClaimStatus.SUBMITTED).count() == len(claims)
+    dropped = Path(batch.transport_detail.split("Delivered to ")[1].split(" at ")[0])
+    assert dropped.read_bytes() == text.encode()
+    assert batch.sha256 == hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_building_again_changes_nothing_and_regenerating_gives_the_same_bytes(billing):
+    bill_ready(billing)
+    batch = build(billing)
+    again = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
+    assert again.content == batch.content and again.interchange_control_number == 1
+    with tenant_context(billing.org):
+        assert batch_regenerate(batch=SubmissionBatch.objects.get(pk=batch.pk)) == batch.content
+
+
+def test_control_numbers_increase_per_clearinghouse_and_are_never_reused(billing):
+    bill_ready(billing)
+    first = build(billing)
+    bill_ready(billing, 30)
+    with tenant_context(billing.org):
+        Claim.objects.filter(status=ClaimStatus.SUBMITTED).count()
+    second = build(billing)
+    assert (first.interchange_control_number, second.interchange_control_number) == (1, 2)
+    assert (first.group_control_number, second.group_control_number) == (1, 2)
+    assert "ST*837*0002*005010X222A1~" in second.content
+    with tenant_context(billing.org):
+        assert ControlNumberCounter.objects.get().last_interchange == 2
+
+
+def test_a_missing_billing_npi_fails_the_batch_with_the_field_named_and_sends_nothing(billing):
+    claims = bill_ready(billing)
+    billing.org.group_npi = ""
+    billing.org.save()
+    batch = build(billing)
+    assert batch.status == BatchStatus.FAILED
+    assert "Billing NPI is missing: set it in Organization settings." in batch.error
+    assert batch.content == ""
+    with tenant_context(billing.org):
+        assert Claim.objects.get(pk=claims[0].pk).status == ClaimStatus.READY
+
+
+def test_a_bad_npi_check_digit_is_refused_by_the_writer(billing):
+    bill_ready(billing)
+    billing.org.group_npi = "1234567890"
+    billing.org.save()
+    batch = build(billing)
+    assert batch.status == BatchStatus.FAILED
+    assert "fails the NPI check digit" in batch.error
+
+
+def test_a_claim_total_that_is_not_the_sum_of_its_lines_never_reaches_a_file(billing):
+    (claim,) = bill_ready(billing)
+    with tenant_context(billing.org):
+        Claim.objects.filter(pk=claim.pk).update(total_charge=claim.total_charge + 1)
+    batch = build(billing)
+    assert batch.status == BatchStatus.FAILED and "is not the sum of its lines" in batch.error
+
+
+def test_a_claim_without_a_member_id_or_a_valid_diagnosis_is_refused(billing):
+    (claim,) = bill_ready(billing)
+    with tenant_context(billing.org):
+        Claim.objects.filter(pk=claim.pk).update(diagnosis_codes=["F33"])
+        billing.coverage.member_id = " "
+        billing.coverage.save()
+    batch = build(billing)
+    assert batch.status == BatchStatus.FAILED
+    assert "the subscriber member ID is missing" in batch.error
+    assert "'F33' is a category, not a billable code" in batch.error
+
+
+def test_only_ready_claims_in_no_open_batch_can_be_batched(billing):
+    (claim,) = bill_ready(billing)
+    with tenant_context(billing.org):
+        batches_create(clearinghouse=billing.clearinghouse)
+        with pytest.raises(DomainError, match="no ready claim"):
+            batches_create(clearinghouse=billing.clearinghouse)
+        with pytest.raises(DomainError, match="Only ready claims"):
+            batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])
+
+
+def test_separators_are_configurable_per_clearinghouse(billing):
+    bill_ready(billing)
+    with tenant_context(billing.org):
+        clearinghouse_save(clearinghouse=billing.clearinghouse, element_separator="|",
+                           component_separator=">", segment_terminator="\\",
+                           line_break_after_segment=True)  # fmt: skip
+    batch = build(billing)
+    assert batch.status == BatchStatus.RELEASED, batch.error
+    assert batch.content.startswith("ISA|00|") and "\nGS|HC|RB12345|" in batch.content
+    assert "SV1|HC>90834|150|UN|1|||1\\" in batch.content
+    assert read(batch.content).problems == []
+
+
+def test_a_clearinghouse_with_clashing_separators_is_refused(billing):
+    with tenant_context(billing.org), pytest.raises(DomainError, match="different"):
+        clearinghouse_save(clearinghouse=billing.clearinghouse, component_separator="*")
