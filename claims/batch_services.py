@@ -489,9 +489,29 @@ class RenderedBatch:
     part2_consents: dict[Any, Consent]
 
 
-def batch_render(
-    *, batch: SubmissionBatch, on_progress: Callable[[int], None] | None = None
-) -> RenderedBatch:
+@dataclass
+class PreparedBatch:
+    """Everything the file needs, loaded and checked; rendering needs no database."""
+
+    claim_form: str
+    data: Any
+    envelope: Envelope
+    writer: SegmentWriter
+    claims: list[Claim]
+    part2_consents: dict[Any, Consent]
+
+    def render(self, on_progress: Callable[[int], None] | None = None) -> RenderedBatch:
+        try:
+            if self.claim_form == ClaimForm.INSTITUTIONAL:
+                text = x12i.render_837i(self.data, self.envelope, self.writer, on_progress)
+            else:
+                text = x12p.render_837p(self.data, self.envelope, self.writer, on_progress)
+        except X12Error as error:
+            raise BatchRefused([error.message]) from error
+        return RenderedBatch(text, self.claims, self.part2_consents)
+
+
+def batch_prepare(*, batch: SubmissionBatch) -> PreparedBatch:
     """The batch's X12 file from the database, with its recorded control numbers and time (so
     the same claims render to the same bytes). Six queries however many claims. Raises
     BatchRefused with the reasons when the data cannot make a valid 837."""
@@ -575,26 +595,23 @@ def batch_render(
         usage=batch.usage,
     )
     writer = SegmentWriter(_separators(ch), newline=ch.line_break_after_segment)
-    try:
-        if batch.claim_form == ClaimForm.INSTITUTIONAL:
-            data_i = x12i.Batch837I(
-                submitter, receiver, billing, submissions, batch.reference, created
-            )  # type: ignore[arg-type]
-            refused = problems + [p.message for p in x12i.check_837i(data_i) if keep(p)]
-            if refused:
-                raise BatchRefused(refused)
-            text = x12i.render_837i(data_i, envelope, writer, on_progress)
-        else:
-            data_p = x12p.Batch837P(
-                submitter, receiver, billing, submissions, batch.reference, created
-            )  # type: ignore[arg-type]
-            refused = problems + [p.message for p in x12p.check_837p(data_p) if keep(p)]
-            if refused:
-                raise BatchRefused(refused)
-            text = x12p.render_837p(data_p, envelope, writer, on_progress)
-    except X12Error as error:
-        raise BatchRefused([error.message]) from error
-    return RenderedBatch(text, claims, part2_consents)
+    if batch.claim_form == ClaimForm.INSTITUTIONAL:
+        data: Any = x12i.Batch837I(submitter, receiver, billing, submissions, batch.reference, created)  # fmt: skip
+        found = x12i.check_837i(data)
+    else:
+        data = x12p.Batch837P(submitter, receiver, billing, submissions, batch.reference, created)
+        found = x12p.check_837p(data)
+    refused = problems + [p.message for p in found if keep(p)]
+    if refused:
+        raise BatchRefused(refused)
+    return PreparedBatch(batch.claim_form, data, envelope, writer, claims, part2_consents)
+
+
+def batch_render(
+    *, batch: SubmissionBatch, on_progress: Callable[[int], None] | None = None
+) -> RenderedBatch:
+    """The batch's X12 file from the database (see batch_prepare), rendered at once."""
+    return batch_prepare(batch=batch).render(on_progress)
 
 
 def pyx12_validate(text: str) -> list[str]:
@@ -792,7 +809,8 @@ def batch_build(*, organization_id: Any, batch_id: Any) -> SubmissionBatch:
     try:
         with tenant_context(organization_id):
             batch = SubmissionBatch.objects.select_related("clearinghouse").get(pk=batch_id)
-            rendered = batch_render(batch=batch, on_progress=progress)
+            prepared = batch_prepare(batch=batch)
+        rendered = prepared.render(progress)  # outside the transaction: progress commits
         errors = pyx12_validate(rendered.text)
         if errors:
             raise BatchRefused([f"pyx12: {e}" for e in errors[:20]])
@@ -1005,7 +1023,7 @@ def _apply_277ca(text: str, ack: Acknowledgment, actor: Any) -> tuple[int, int]:
         item = items[claim_ack.patient_control_number]
         claim = item.claim
         ack.batch = item.batch
-        if claim_ack.is_rejected:
+        if claim_ack.rejected:
             codes = [
                 f"{s.category_code}:{s.status_code}"
                 for info in claim_ack.status_information
@@ -1023,7 +1041,7 @@ def _apply_277ca(text: str, ack: Acknowledgment, actor: Any) -> tuple[int, int]:
                 },
                 actor=actor,
             )
-        elif claim_ack.is_accepted:
+        elif claim_ack.accepted:
             if claim.status == ClaimStatus.SUBMITTED:
                 claim_transition(
                     claim=claim, to_status=ClaimStatus.ACCEPTED, actor=actor, note="277CA accepted"
