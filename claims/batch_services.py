@@ -511,7 +511,7 @@ class PreparedBatch:
         return RenderedBatch(text, self.claims, self.part2_consents)
 
 
-def batch_prepare(*, batch: SubmissionBatch) -> PreparedBatch:
+def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> PreparedBatch:
     """The batch's X12 file from the database, with its recorded control numbers and time (so
     the same claims render to the same bytes). Six queries however many claims. Raises
     BatchRefused with the reasons when the data cannot make a valid 837."""
@@ -519,9 +519,14 @@ def batch_prepare(*, batch: SubmissionBatch) -> PreparedBatch:
         raise DomainError("The batch has no control numbers yet.")
     ch = batch.clearinghouse
     org = Organization.objects.get(pk=batch.organization_id)
+    if claim is not None:  # a preview of one claim, in no batch
+        claims_qs = Claim.objects.filter(pk=claim.pk)
+        lines_qs = ClaimLine.objects.filter(claim_id=claim.pk)
+    else:
+        claims_qs = Claim.objects.filter(batch_items__batch=batch).order_by("batch_items__position")
+        lines_qs = ClaimLine.objects.filter(claim__batch_items__batch=batch)
     claims = list(
-        Claim.objects.filter(batch_items__batch=batch)
-        .select_related(
+        claims_qs.select_related(
             "patient",
             "coverage",
             "payer",
@@ -530,14 +535,9 @@ def batch_prepare(*, batch: SubmissionBatch) -> PreparedBatch:
             "supervising_provider",
             "service_facility",
         )
-        .order_by("batch_items__position")
     )
     lines_by_claim: dict[Any, list[ClaimLine]] = defaultdict(list)
-    for line in (
-        ClaimLine.objects.filter(claim__batch_items__batch=batch)
-        .select_related("authorization")
-        .order_by("claim_id", "line_number")
-    ):
+    for line in lines_qs.select_related("authorization").order_by("claim_id", "line_number"):
         lines_by_claim[line.claim_id].append(line)
     part2_patients = {c.patient_id for c in claims if c.is_part2}
     consents: dict[Any, list[Consent]] = defaultdict(list)
@@ -552,7 +552,7 @@ def batch_prepare(*, batch: SubmissionBatch) -> PreparedBatch:
 
     part2_consents: dict[Any, Consent] = {}
     submissions = []
-    released = batch.status not in OPEN_BATCH
+    released = batch.status not in OPEN_BATCH or claim is not None
     for claim in claims:
         lines = lines_by_claim[claim.pk]
         part2_ok = True
@@ -612,6 +612,24 @@ def batch_render(
 ) -> RenderedBatch:
     """The batch's X12 file from the database (see batch_prepare), rendered at once."""
     return batch_prepare(batch=batch).render(on_progress)
+
+
+def claim_x12_preview(*, claim: Claim) -> tuple[str, list[str]]:
+    """The 837 one claim would produce (with placeholder control numbers 1), or the reasons it
+    cannot be written. Uses the first active clearinghouse's ids and separators."""
+    ch = Clearinghouse.objects.filter(is_active=True).order_by("name").first()
+    if ch is None:
+        return "", ["Add a clearinghouse first: the file carries its ids."]
+    now = timezone.now().replace(second=0, microsecond=0)
+    preview = SubmissionBatch(
+        organization_id=claim.organization_id, clearinghouse=ch, claim_form=claim.claim_form,
+        status=BatchStatus.RELEASED, interchange_control_number=1, group_control_number=1,
+        transaction_control_number=1, reference="PREVIEW", envelope_created=now, usage="T",
+    )  # fmt: skip
+    try:
+        return batch_prepare(batch=preview, claim=claim).render().text, []
+    except BatchRefused as refused:
+        return "", refused.reasons
 
 
 def pyx12_validate(text: str) -> list[str]:

@@ -8,8 +8,8 @@ from claims.models import BatchStatus
 from claims.transport import SftpSender
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
-from tests.batches.conftest import bill_ready
-from tests.batches.sftp_server import sftp_server
+from tests.submissions.conftest import bill_ready
+from tests.submissions.sftp_server import sftp_server
 
 
 @pytest.fixture

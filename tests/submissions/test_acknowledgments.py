@@ -21,8 +21,8 @@ from claims.x12.ack277ca import parse_277ca
 from claims.x12.ack999 import parse_999
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
-from tests.batches.acks import ack_277ca, ack_999
-from tests.batches.conftest import bill_ready
+from tests.submissions.acks import ack_277ca, ack_999
+from tests.submissions.conftest import bill_ready
 
 SAMPLES = Path(__file__).resolve().parents[1] / "x12" / "samples"
 

@@ -23,7 +23,7 @@ from claims.models import (
 from claims.x12.reader import read
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
-from tests.batches.conftest import bill_ready
+from tests.submissions.conftest import bill_ready
 
 
 def build(practice, **kwargs) -> SubmissionBatch:

@@ -10,7 +10,7 @@ from claims.batch_services import batch_build, batches_create
 from claims.models import BatchStatus, ClaimStatus, SubmissionBatch
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
-from tests.batches.conftest import bill_ready
+from tests.submissions.conftest import bill_ready
 
 
 def _second_patient(practice) -> None:
