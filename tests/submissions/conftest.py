@@ -54,3 +54,12 @@ def billing(practice: Practice, settings: Any, tmp_path: Any) -> Practice:
             contact_phone="5035550100",
         )  # fmt: skip
     return practice
+
+
+@pytest.fixture
+def eager() -> Any:
+    from rcm.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
