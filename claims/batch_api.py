@@ -35,7 +35,9 @@ class BatchSerializer(serializers.ModelSerializer):
 
 
 class BatchCreateSerializer(serializers.Serializer):
-    clearinghouse = serializers.PrimaryKeyRelatedField(queryset=Clearinghouse.objects.none())
+    clearinghouse = serializers.PrimaryKeyRelatedField(
+        queryset=Clearinghouse.all_tenants.none()
+    )  # set per request in __init__
     claim_ids = serializers.ListField(
         child=serializers.UUIDField(), required=False, allow_empty=False,
         help_text="Ready claims to send; all ready claims when left out",

@@ -21,7 +21,10 @@ class ClearinghouseForm(forms.ModelForm):
 
 
 class BatchCreateForm(forms.Form):
-    clearinghouse = forms.ModelChoiceField(queryset=Clearinghouse.objects.none(), empty_label=None)
+    # The organization's own clearinghouses are set per request in __init__.
+    clearinghouse = forms.ModelChoiceField(
+        queryset=Clearinghouse.all_tenants.none(), empty_label=None
+    )
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
