@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -337,7 +337,7 @@ def _parties(claim: Claim) -> tuple[x12p.Subscriber, x12p.Patient | None, x12p.P
 
 
 def _claim_problems(
-    claim: Claim, lines: list[ClaimLine], part2_ok: bool, *, require_ready: bool
+    claim: Claim, lines: list[LineRow], part2_ok: bool, *, require_ready: bool
 ) -> list[str]:
     pcn = claim.patient_control_number
     problems = []
@@ -365,19 +365,39 @@ def _claim_problems(
     return problems
 
 
-def _line_authorizations(claim: Claim, lines: list[ClaimLine]) -> tuple[str, dict[Any, str]]:
+@dataclass(slots=True)
+class LineRow:
+    """The claim line columns the 837 needs (plain rows: 15,000 model instances cost a second)."""
+
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "id", "claim_id", "line_number", "service_code", "modifiers", "units", "charge",
+        "date_of_service", "place_of_service", "revenue_code", "diagnosis_pointers",
+        "line_control_number", "authorization__auth_number",
+    )  # fmt: skip
+    pk: Any
+    claim_id: Any
+    line_number: int
+    service_code: str
+    modifiers: list[str]
+    units: int
+    charge: Any
+    date_of_service: Any
+    place_of_service: str
+    revenue_code: str
+    diagnosis_pointers: list[int]
+    line_control_number: str
+    auth_number: str | None
+
+
+def _line_authorizations(claim: Claim, lines: list[LineRow]) -> tuple[str, dict[Any, str]]:
     """REF*G1: at claim level, and per line for lines with a different authorization."""
-    numbers = {
-        line.pk: (line.authorization.auth_number if line.authorization else "") for line in lines
-    }
+    numbers = {line.pk: line.auth_number or "" for line in lines}
     claim_level = claim.prior_authorization_number
     per_line = {pk: n for pk, n in numbers.items() if n and n != claim_level}
     return claim_level, per_line
 
 
-def _professional(
-    claim: Claim, lines: list[ClaimLine], org: Organization
-) -> x12p.ProfessionalClaim:
+def _professional(claim: Claim, lines: list[LineRow], org: Organization) -> x12p.ProfessionalClaim:
     claim_pos = lines[0].place_of_service if lines else ""
     claim_auth, line_auths = _line_authorizations(claim, lines)
     rendering = claim.rendering_provider
@@ -440,7 +460,7 @@ def type_of_bill(level: str, frequency: str) -> str:
 
 
 def _institutional(
-    claim: Claim, lines: list[ClaimLine], org: Organization
+    claim: Claim, lines: list[LineRow], org: Organization
 ) -> x12i.InstitutionalClaim:
     base = _professional(claim, lines, org)
     tob = type_of_bill(claim.level, claim.frequency)
@@ -536,8 +556,9 @@ def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> Prep
             "service_facility",
         )
     )
-    lines_by_claim: dict[Any, list[ClaimLine]] = defaultdict(list)
-    for line in lines_qs.select_related("authorization").order_by("claim_id", "line_number"):
+    lines_by_claim: dict[Any, list[LineRow]] = defaultdict(list)
+    for row in lines_qs.order_by("claim_id", "line_number").values_list(*LineRow.FIELDS):
+        line = LineRow(*row)
         lines_by_claim[line.claim_id].append(line)
     part2_patients = {c.patient_id for c in claims if c.is_part2}
     consents: dict[Any, list[Consent]] = defaultdict(list)
