@@ -35,17 +35,13 @@ class BatchSerializer(serializers.ModelSerializer):
 
 
 class BatchCreateSerializer(serializers.Serializer):
-    clearinghouse = serializers.PrimaryKeyRelatedField(
-        queryset=Clearinghouse.all_tenants.none()
-    )  # set per request in __init__
+    clearinghouse = serializers.PrimaryKeyRelatedField(queryset=Clearinghouse.objects)
     claim_ids = serializers.ListField(
-        child=serializers.UUIDField(), required=False, allow_empty=False,
+        child=serializers.UUIDField(),
+        required=False,
+        allow_empty=False,
         help_text="Ready claims to send; all ready claims when left out",
-    )  # fmt: skip
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["clearinghouse"].queryset = Clearinghouse.objects.filter(is_active=True)
+    )
 
 
 class AcknowledgmentSerializer(serializers.ModelSerializer):

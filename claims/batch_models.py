@@ -205,6 +205,9 @@ class AckKind(models.TextChoices):
     ACK_277CA = "277CA", "277CA claim acknowledgment"
 
 
+ACK_SOURCES = [("upload", "Upload"), ("api", "API"), ("folder", "Inbound folder")]
+
+
 class Acknowledgment(TenantModel):
     """An acknowledgment file applied to our batches. The same file twice is found by its hash
     and changes nothing."""
@@ -220,9 +223,7 @@ class Acknowledgment(TenantModel):
     file_name = models.CharField(max_length=200, blank=True)
     sha256 = models.CharField(max_length=64)
     content = models.TextField()
-    source = models.CharField(
-        max_length=8, choices=[("upload", "Upload"), ("api", "API"), ("folder", "Inbound folder")]
-    )
+    source = models.CharField(max_length=8, choices=ACK_SOURCES)
     summary = models.CharField(max_length=300)
     accepted_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)

@@ -583,7 +583,8 @@ def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> Prep
                 payer_id=claim.payer_id,
                 purpose="payment",
                 on_date=batch.envelope_created.date(),
-                revoked_before=batch.envelope_created,
+                # A released batch was disclosed under the consent as it stood at release.
+                revoked_before=(batch.released_at if released else None) or timezone.now(),
             )
             part2_ok = decision.covered
             if decision.consent is not None:

@@ -231,6 +231,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SexEnum": "patients.models.Sex",
         "TelehealthModifierEnum": "patients.models.TelehealthModifier",
+        "ClaimFormEnum": "patients.models.ClaimForm",
+        "BatchStatusEnum": "claims.batch_models.BatchStatus",
+        "AckKindEnum": "claims.batch_models.AckKind",
+        "AckSourceEnum": "claims.batch_models.ACK_SOURCES",
+        "CredentialKindEnum": "credentialing.models.CredentialKind",
     },
     "AUTHENTICATION_WHITELIST": ["rcm.api.ApiKeyAuthentication"],
 }

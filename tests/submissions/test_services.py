@@ -147,3 +147,87 @@ def test_separators_are_configurable_per_clearinghouse(billing):
 def test_a_clearinghouse_with_clashing_separators_is_refused(billing):
     with tenant_context(billing.org), pytest.raises(DomainError, match="different"):
         clearinghouse_save(clearinghouse=billing.clearinghouse, component_separator="*")
+
+
+def test_a_part2_claim_is_released_with_its_disclosure_logged_under_the_covering_consent(billing):
+    from datetime import date
+
+    from claims import services as claims_services
+    from patients import services as patients_services
+    from rcm.audit.models import AuditEvent
+    from tests.claims.conftest import DOS, at
+
+    with tenant_context(billing.org):
+        sud = patients_services.episode_open(patient=billing.patient, program_type="substance_use",
+                                             admission_date=date(2026, 9, 1), level="1")  # fmt: skip
+        patients_services.diagnosis_add(episode=sud, code="F10.20")
+        consent = patients_services.consent_create(
+            patient=billing.patient, disclosing_party="R", recipient_class="named_payer",
+            recipient_payer=billing.payer, purpose="payment", information_scope="claims",
+            signed_on=date(2026, 9, 1), expires_on=date(2027, 9, 1),
+        )  # fmt: skip
+        claims_services.service_entry_create(
+            patient=billing.patient, episode=sud, rendering_provider=billing.provider,
+            date_of_service=DOS, kind="psychotherapy", start_at=at(DOS, 9),
+            end_at=at(DOS, 9, 45), documentation_signed=True,
+        )  # fmt: skip
+        claims_services.claims_build(today=DOS)
+        claim = Claim.objects.get(episode=sud)
+        assert claim.is_part2 and claim.status == ClaimStatus.READY
+    batch = build(billing)
+    assert batch.status == BatchStatus.RELEASED, batch.error
+    with tenant_context(billing.org):
+        event = AuditEvent.objects.get(action="part2.disclosure")
+        assert event.patient_id == billing.patient.pk
+        assert event.detail["consent_id"] == str(consent.pk)
+        assert event.detail["what"] == f"837 batch {batch.pk}"
+
+
+def test_a_part2_claim_whose_consent_was_revoked_never_reaches_a_file(billing):
+    from datetime import date
+
+    from claims import services as claims_services
+    from patients import services as patients_services
+    from tests.claims.conftest import DOS, at
+
+    with tenant_context(billing.org):
+        sud = patients_services.episode_open(patient=billing.patient, program_type="substance_use",
+                                             admission_date=date(2026, 9, 1), level="1")  # fmt: skip
+        patients_services.diagnosis_add(episode=sud, code="F10.20")
+        consent = patients_services.consent_create(
+            patient=billing.patient, disclosing_party="R", recipient_class="named_payer",
+            recipient_payer=billing.payer, purpose="payment", information_scope="claims",
+            signed_on=date(2026, 9, 1), expires_on=date(2027, 9, 1),
+        )  # fmt: skip
+        claims_services.service_entry_create(
+            patient=billing.patient, episode=sud, rendering_provider=billing.provider,
+            date_of_service=DOS, kind="psychotherapy", start_at=at(DOS, 9),
+            end_at=at(DOS, 9, 45), documentation_signed=True,
+        )  # fmt: skip
+        claims_services.claims_build(today=DOS)
+        patients_services.consent_revoke(consent=consent)
+    batch = build(billing)
+    assert batch.status == BatchStatus.FAILED
+    assert "Part 2" in batch.error and "no consent covers" in batch.error
+
+
+def test_a_rejected_claim_sent_again_leaves_the_rejections_queue(billing):
+    from claims import services as claims_services
+    from claims.batch_services import acknowledgment_import
+    from claims.models import ClaimRejection
+    from tests.submissions.acks import ack_277ca
+
+    (claim,) = bill_ready(billing)
+    first = build(billing)
+    with tenant_context(billing.org):
+        acknowledgment_import(content=ack_277ca(first, {claim.patient_control_number: "A7:562:85"}))
+        claim.refresh_from_db()
+        claims_services.claim_transition(claim=claim, to_status=ClaimStatus.DRAFT)
+        claims_services.claims_scrub(claim_ids=[claim.pk])
+        claim.refresh_from_db()
+        assert claim.status == ClaimStatus.READY
+        assert ClaimRejection.objects.get().resolved_at is None
+    second = build(billing)
+    assert second.status == BatchStatus.RELEASED and second.interchange_control_number == 2
+    with tenant_context(billing.org):
+        assert ClaimRejection.objects.get().resolved_at is not None
