@@ -231,3 +231,70 @@ def test_a_rejected_claim_sent_again_leaves_the_rejections_queue(billing):
     assert second.status == BatchStatus.RELEASED and second.interchange_control_number == 2
     with tenant_context(billing.org):
         assert ClaimRejection.objects.get().resolved_at is not None
+
+
+def test_a_residential_claim_goes_out_as_a_valid_837i(billing):
+    (claim,) = bill_ready(billing)
+    with tenant_context(billing.org):
+        Claim.objects.filter(pk=claim.pk).update(claim_form="837I", level="3.5")
+        claim.lines.update(revenue_code="1001", service_code="H0019")
+    batch = build(billing)
+    assert batch.status == BatchStatus.RELEASED, batch.error
+    assert batch.claim_form == "837I" and "*005010X223A2~" in batch.content
+    assert pyx12_validate(batch.content) == []
+    text = batch.content
+    assert f"CLM*{claim.patient_control_number}*150***86:A:1**A*Y*Y~" in text
+    assert "CL1*3*1*30~" in text and "HI*ABJ:F331~" in text and "DTP*435*D8*20260901~" in text
+    assert "SV2*1001*HC:H0019*150*DA*1~" in text and "NM1*71*1*PARK*LENA****XX*" in text
+
+
+def test_a_medicare_php_day_carries_condition_code_41(billing):
+    (claim,) = bill_ready(billing)
+    with tenant_context(billing.org):
+        billing.payer.payer_type = "medicare"
+        billing.payer.save()
+        Claim.objects.filter(pk=claim.pk).update(claim_form="837I", level="2.5")
+        claim.lines.update(revenue_code="0912", service_code="G0410")
+    batch = build(billing)
+    assert batch.status == BatchStatus.RELEASED, batch.error
+    assert "HI*BG:41~" in batch.content and "***13:A:1**A*Y*Y~" in batch.content
+    assert "SBR*P*18*******MB~" in batch.content and pyx12_validate(batch.content) == []
+
+
+def test_pay_to_supervising_provider_facility_and_line_authorizations_come_from_the_database(
+    billing,
+):
+    from datetime import date
+
+    from authorizations.models import Authorization
+    from tests.credentialing.factories import FacilityFactory, ProviderFactory
+
+    (claim,) = bill_ready(billing, 45, 30)
+    org = billing.org
+    org.pay_to_address_line1, org.pay_to_city, org.pay_to_state = "PO Box 44", "Portland", "OR"
+    org.pay_to_postal_code = "97208"
+    org.save()
+    with tenant_context(org):
+        supervisor = ProviderFactory(organization=org, first_name="Jo", last_name="Hale")
+        facility = FacilityFactory(organization=org, name="Day Program")
+        Claim.objects.filter(pk=claim.pk).update(
+            supervising_provider=supervisor, service_facility=facility,
+            prior_authorization_number="PA1",
+        )  # fmt: skip
+        auth = Authorization.objects.create(
+            episode=billing.episode, coverage=billing.coverage, payer=billing.payer, level="1",
+            unit_type="sessions", units_requested=10, requested_on=date(2026, 9, 1),
+            start_date=date(2026, 9, 1), end_date=date(2026, 12, 31),
+            auth_number="PA2",
+        )  # fmt: skip
+        second = claim.lines.get(line_number=2)
+        second.authorization = auth
+        second.save()
+    batch = build(billing)
+    assert batch.status == BatchStatus.RELEASED, batch.error
+    text = batch.content
+    assert "NM1*87*2~N3*PO BOX 44~N4*PORTLAND*OR*97208~" in text
+    assert "NM1*DQ*1*HALE*JO****XX*" in text and "NM1*77*2*DAY PROGRAM*****XX*" in text
+    assert text.count("REF*G1*PA1~") == 1 and text.count("REF*G1*PA2~") == 1
+    assert text.index("REF*G1*PA2~") > text.index(f"REF*6R*{claim.patient_control_number}-1~")
+    assert pyx12_validate(text) == []
