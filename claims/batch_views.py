@@ -80,8 +80,12 @@ def batch_detail(request: HttpRequest, pk: str) -> HttpResponse:
     except SubmissionBatch.DoesNotExist as missing:
         raise Http404("No such batch.") from missing
     context = {"batch": batch, "items": items, "acks": acks}
-    template = "batches/_progress.html" if request.GET.get("part") == "progress" else None
-    return render(request, template or "batches/detail.html", context)
+    if request.GET.get("part") != "progress":
+        return render(request, "batches/detail.html", context)
+    response = render(request, "batches/_progress.html", context)
+    if getattr(request, "htmx", False) and batch.status not in services.OPEN_BATCH:
+        response["HX-Refresh"] = "true"  # done: reload the whole page (numbers, claim statuses)
+    return response
 
 
 @require_scope(READ)

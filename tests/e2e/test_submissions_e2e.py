@@ -45,6 +45,9 @@ def test_a_biller_creates_a_batch_watches_it_build_and_downloads_the_file(
             "1 of 1 claims written", timeout=30_000
         )
         expect(page.locator("#progress")).to_contain_text("Released")
+        # Once done the page reloads itself: the control numbers and claim statuses are current.
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Batch 000000001")
+        expect(page.locator("#batch-claims")).to_contain_text("Submitted")
 
     with tenant_context(billing.org):
         batch = SubmissionBatch.objects.get()

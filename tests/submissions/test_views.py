@@ -31,6 +31,8 @@ def test_a_biller_creates_a_batch_follows_its_progress_and_downloads_the_file(
     assert "1 of 1 claims written" in page and batch.file_name in page
     part = client.get(f"{BASE}{batch.pk}/?part=progress").content.decode()
     assert part.startswith('<div id="progress"') and "hx-trigger" not in part  # done: no polling
+    polled = client.get(f"{BASE}{batch.pk}/?part=progress", HTTP_HX_REQUEST="true")
+    assert polled["HX-Refresh"] == "true"  # the page reloads once the batch is done
     download = client.get(f"{BASE}{batch.pk}/file/")
     assert download["Content-Disposition"] == f'attachment; filename="{batch.file_name}"'
     assert download.content == batch.content.encode()
