@@ -197,7 +197,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "denials.tasks.small_balances_write_off_all",
         "schedule": crontab(hour=9, minute=30),
     },
+    # 999 / 277CA files dropped in the inbound folders (claims/tasks.py).
+    "acknowledgments-pickup": {
+        "task": "claims.tasks.acknowledgments_pickup",
+        "schedule": 300.0,
+    },
 }
+# Claim files (837) are written under X12_OUTBOUND_DIR/<org slug>/<clearinghouse code>/;
+# acknowledgments are picked up from X12_INBOUND_DIR/<org slug>/<clearinghouse code>/.
+X12_OUTBOUND_DIR = env.str("X12_OUTBOUND_DIR", default=str(BASE_DIR / "var" / "x12" / "outbound"))
+X12_INBOUND_DIR = env.str("X12_INBOUND_DIR", default=str(BASE_DIR / "var" / "x12" / "inbound"))
 # Enrollment applications pending longer than this raise an alert (credentialing scan).
 CREDENTIALING_PENDING_ALERT_DAYS = env.int("CREDENTIALING_PENDING_ALERT_DAYS", default=90)
 # Outbox rows still pending this long after creation are re-sent by the relay.
@@ -246,6 +255,9 @@ SPECTACULAR_SETTINGS = {
         "AuthorizationStatusEnum": "authorizations.models.AuthorizationStatus",
         "PatientStatusEnum": "patients.models.PatientStatus",
         "EpisodeStatusEnum": "patients.models.EpisodeStatus",
+        "BatchStatusEnum": "claims.batch_models.BatchStatus",
+        "AckKindEnum": "claims.batch_models.AckKind",
+        "AckSourceEnum": "claims.batch_models.ACK_SOURCES",
     },
     "AUTHENTICATION_WHITELIST": ["rcm.api.ApiKeyAuthentication"],
 }

@@ -42,6 +42,7 @@ for _app in DOMAIN_APPS:
             _api.register(router)
     if find_spec(f"{_app}.urls"):
         domain_page_patterns.append(path(f"{_app}/", include(f"{_app}.urls")))
+importlib.import_module("claims.batch_api").register(router)
 
 api_patterns = [
     path("me", MeView.as_view(), name="me"),
@@ -58,6 +59,7 @@ organization_patterns: list[URLPattern | URLResolver] = [
     path("", tenancy_views.org_home, name="org_home"),
     path("settings/", include("rcm.tenancy.urls")),
     path("audit/", include("rcm.audit.urls")),
+    path("claims/batches/", include("claims.batch_urls")),
     *domain_page_patterns,
 ]
 

@@ -13,10 +13,11 @@ void claim without the payer's original claim number, and a diagnosis pointer to
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import simple_icd_10_cm
 
@@ -26,6 +27,8 @@ from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
 VERSION = "005010X222A1"
 MAX_DIAGNOSES = 12
 FREQUENCY_CODES = {"1": "original", "7": "replacement", "8": "void"}
+# Called with the number of claims written so far, about ten times per file.
+Progress = Callable[[int], None]
 PO_BOX = re.compile(r"\b(P\.?\s*O\.?\s*BOX|POST\s+OFFICE\s+BOX|POB)\b", re.IGNORECASE)
 
 
@@ -59,6 +62,17 @@ class BillingProvider:
     tax_id: str  # EIN, nine digits
     address: Address
     taxonomy: str = ""
+    pay_to: Address | None = None  # 2010AB, only when payments go elsewhere (may be a PO box)
+
+
+@dataclass(frozen=True)
+class ServiceFacility:
+    """2310C (837P) / 2310E (837I): where the service was delivered, when not the billing
+    provider's address."""
+
+    name: str
+    npi: str
+    address: Address
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,7 @@ class Patient:
 class Payer:
     name: str
     payer_id: str
+    address: Address | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,9 @@ class ServiceLine:
     modifiers: Sequence[str] = ()
     place_of_service: str = ""  # only when it differs from the claim's
     line_control_number: str = ""  # REF*6R, echoed back on the 835 line
+    unit_basis: str = "UN"  # SV103: UN units, MJ minutes
+    service_date_to: date | None = None  # a range (DTP*472*RD8) when set and later
+    prior_authorization: str = ""  # REF*G1 on the line, when lines carry different ones
 
 
 @dataclass(frozen=True)
@@ -128,6 +146,7 @@ class ProfessionalClaim:
     prior_authorization: str = ""  # REF*G1
     rendering_provider: Provider | None = None
     supervising_provider: Provider | None = None
+    service_facility: ServiceFacility | None = None
 
 
 @dataclass(frozen=True)
@@ -190,10 +209,34 @@ def _provider_problems(provider: Provider | None, name: str) -> list[Problem]:
     ]
 
 
-def check_837p(batch: Batch837P) -> list[Problem]:
-    """Everything we know a payer would reject, before writing a byte."""
+def facility_problems(facility: ServiceFacility | None, prefix: str) -> list[Problem]:
+    if facility is None or npi_is_valid(facility.npi):
+        return []
+    return [
+        Problem(
+            f"{prefix}.service_facility.npi",
+            f"The service facility NPI {facility.npi!r} ({facility.name}) is invalid.",
+        )
+    ]
+
+
+def subscriber_problems(subscriber: Subscriber, payer: Payer, prefix: str) -> list[Problem]:
+    problems = []
+    if not subscriber.member_id.strip():
+        problems.append(
+            Problem(
+                f"{prefix}.subscriber.member_id",
+                f"{prefix.capitalize()}: the subscriber member ID is missing.",
+            )
+        )
+    if not payer.payer_id.strip():
+        problems.append(Problem(f"{prefix}.payer.payer_id", f"Payer {payer.name} has no payer ID."))
+    return problems
+
+
+def billing_problems(billing: BillingProvider) -> list[Problem]:
+    """The billing provider (2010AA): valid NPI, 9-digit EIN, a street address."""
     problems: list[Problem] = []
-    billing = batch.billing_provider
     if not npi_is_valid(billing.npi):
         problems.append(
             Problem(
@@ -214,6 +257,12 @@ def check_837p(batch: Batch837P) -> list[Problem]:
                     f"({address_line!r}); send PO boxes as the pay-to address.",
                 )
             )
+    return problems
+
+
+def check_837p(batch: Batch837P) -> list[Problem]:
+    """Everything we know a payer would reject, before writing a byte."""
+    problems = billing_problems(batch.billing_provider)
     if not batch.submissions:
         problems.append(Problem("submissions", "There is no claim to send."))
     for sub in batch.submissions:
@@ -262,7 +311,16 @@ def check_837p(batch: Batch837P) -> list[Problem]:
             )
         problems += _provider_problems(claim.rendering_provider, "rendering_provider")
         problems += _provider_problems(claim.supervising_provider, "supervising_provider")
+        problems += facility_problems(claim.service_facility, prefix)
+        problems += subscriber_problems(sub.subscriber, sub.payer, prefix)
         for number, line in enumerate(claim.lines, start=1):
+            if line.unit_basis not in ("UN", "MJ"):
+                problems.append(
+                    Problem(
+                        f"{prefix}.lines[{number}].unit_basis",
+                        f"Claim {pcn} line {number}: units are UN (units) or MJ (minutes).",
+                    )
+                )
             bad = [p for p in line.diagnosis_pointers if not 1 <= p <= len(claim.diagnoses)]
             if bad or not line.diagnosis_pointers or len(line.diagnosis_pointers) > 4:
                 problems.append(
@@ -289,14 +347,14 @@ def check_837p(batch: Batch837P) -> list[Problem]:
     return problems
 
 
-def _address(address: Address) -> list[SegmentSpec]:
+def address_segments(address: Address) -> list[SegmentSpec]:
     return [
         ("N3", address.line1, address.line2 or None),
         ("N4", address.city, address.state, address.postal_code),
     ]
 
 
-def _demographics(person: Person) -> SegmentSpec:
+def demographics(person: Person) -> SegmentSpec:
     return ("DMG", "D8", person.birth_date.strftime("%Y%m%d"), person.gender)
 
 
@@ -326,6 +384,8 @@ def _claim_segments(claim: ProfessionalClaim) -> list[SegmentSpec]:
         out.append(("NM1", "82", "1", p.last_name, p.first_name, None, None, None, "XX", p.npi))
         if p.taxonomy:
             out.append(("PRV", "PE", "PXC", p.taxonomy))
+    if claim.service_facility:
+        out += facility_segments(claim.service_facility)
     if claim.supervising_provider:
         p = claim.supervising_provider
         out.append(("NM1", "DQ", "1", p.last_name, p.first_name, None, None, None, "XX", p.npi))
@@ -336,24 +396,37 @@ def _claim_segments(claim: ProfessionalClaim) -> list[SegmentSpec]:
                 "SV1",
                 ("HC", line.procedure_code, *line.modifiers),
                 line.charge,
-                "UN",
+                line.unit_basis,
                 line.units,
                 line.place_of_service or None,
                 None,
                 tuple(line.diagnosis_pointers),
             )
         )
-        out.append(("DTP", "472", "D8", line.service_date.strftime("%Y%m%d")))
+        out.append(service_date_segment(line.service_date, line.service_date_to))
+        if line.prior_authorization:
+            out.append(("REF", "G1", line.prior_authorization))
         if line.line_control_number:
             out.append(("REF", "6R", line.line_control_number))
     return out
 
 
-def build_837p(batch: Batch837P) -> TransactionSet:
-    """The 837P transaction set body (BHT through the last service line)."""
-    problems = check_837p(batch)
-    if problems:
-        raise X12Error("The claim file was not written: " + " ".join(p.message for p in problems))
+def service_date_segment(start: date, end: date | None) -> SegmentSpec:
+    if end is None or end == start:
+        return ("DTP", "472", "D8", start.strftime("%Y%m%d"))
+    return ("DTP", "472", "RD8", f"{start:%Y%m%d}-{end:%Y%m%d}")
+
+
+def facility_segments(facility: ServiceFacility) -> list[SegmentSpec]:
+    return [
+        ("NM1", "77", "2", facility.name, None, None, None, None, "XX", facility.npi),
+        *address_segments(facility.address),
+    ]
+
+
+def header_segments(batch: Batch837P | Any) -> list[SegmentSpec]:
+    """BHT, submitter (1000A), receiver (1000B), billing provider (2000A/2010AA) and pay-to
+    (2010AB): the same in the 837P and the 837I."""
     billing = batch.billing_provider
     segs: list[SegmentSpec] = [
         (
@@ -375,54 +448,85 @@ def build_837p(batch: Batch837P) -> TransactionSet:
     if billing.taxonomy:
         segs.append(("PRV", "BI", "PXC", billing.taxonomy))
     segs.append(("NM1", "85", "2", billing.name, None, None, None, None, "XX", billing.npi))
-    segs += _address(billing.address)
+    segs += address_segments(billing.address)
     segs.append(("REF", "EI", billing.tax_id))
-    hl = 1
-    for sub in batch.submissions:
+    if billing.pay_to and billing.pay_to != billing.address:
+        segs.append(("NM1", "87", "2"))
+        segs += address_segments(billing.pay_to)
+    return segs
+
+
+def party_segments(sub: ClaimSubmission | Any, hl: int) -> tuple[list[SegmentSpec], int]:
+    """Subscriber (2000B/2010BA), payer (2010BB) and patient (2000C/2010CA) levels; returns the
+    segments and the last HL number used."""
+    segs: list[SegmentSpec] = []
+    hl += 1
+    subscriber_hl = hl
+    person = sub.subscriber.person
+    segs.append(("HL", subscriber_hl, 1, "22", 1 if sub.patient else 0))
+    segs.append(
+        (
+            "SBR",
+            sub.subscriber.payer_responsibility,
+            None if sub.patient else "18",
+            sub.subscriber.group_number or None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            sub.subscriber.claim_filing_indicator,
+        )
+    )
+    segs.append(
+        ("NM1", "IL", "1", person.last_name, person.first_name, person.middle_name or None,
+         None, None, "MI", sub.subscriber.member_id)
+    )  # fmt: skip
+    segs += address_segments(person.address)
+    segs.append(demographics(person))
+    segs.append(
+        ("NM1", "PR", "2", sub.payer.name, None, None, None, None, "PI", sub.payer.payer_id)
+    )
+    if sub.payer.address:
+        segs += address_segments(sub.payer.address)
+    if sub.patient:
         hl += 1
-        subscriber_hl = hl
-        person = sub.subscriber.person
-        segs.append(("HL", subscriber_hl, 1, "22", 1 if sub.patient else 0))
+        patient = sub.patient.person
+        segs.append(("HL", hl, subscriber_hl, "23", 0))
+        segs.append(("PAT", sub.patient.relationship))
         segs.append(
-            (
-                "SBR",
-                sub.subscriber.payer_responsibility,
-                None if sub.patient else "18",
-                sub.subscriber.group_number or None,
-                None,
-                None,
-                None,
-                None,
-                None,
-                sub.subscriber.claim_filing_indicator,
-            )
-        )
-        segs.append(
-            ("NM1", "IL", "1", person.last_name, person.first_name, person.middle_name or None,
-             None, None, "MI", sub.subscriber.member_id)
+            ("NM1", "QC", "1", patient.last_name, patient.first_name,
+             patient.middle_name or None)
         )  # fmt: skip
-        segs += _address(person.address)
-        segs.append(_demographics(person))
-        segs.append(
-            ("NM1", "PR", "2", sub.payer.name, None, None, None, None, "PI", sub.payer.payer_id)
-        )
-        if sub.patient:
-            hl += 1
-            patient = sub.patient.person
-            segs.append(("HL", hl, subscriber_hl, "23", 0))
-            segs.append(("PAT", sub.patient.relationship))
-            segs.append(
-                ("NM1", "QC", "1", patient.last_name, patient.first_name,
-                 patient.middle_name or None)
-            )  # fmt: skip
-            segs += _address(patient.address)
-            segs.append(_demographics(patient))
+        segs += address_segments(patient.address)
+        segs.append(demographics(patient))
+    return segs, hl
+
+
+def build_837p(batch: Batch837P, on_progress: Progress | None = None) -> TransactionSet:
+    """The 837P transaction set body (BHT through the last service line)."""
+    problems = check_837p(batch)
+    if problems:
+        raise X12Error("The claim file was not written: " + " ".join(p.message for p in problems))
+    segs = header_segments(batch)
+    hl = 1
+    every = max(1, len(batch.submissions) // 10)
+    for done, sub in enumerate(batch.submissions, start=1):
+        parties, hl = party_segments(sub, hl)
+        segs += parties
         segs += _claim_segments(sub.claim)
+        if on_progress and (done % every == 0 or done == len(batch.submissions)):
+            on_progress(done)
     return TransactionSet("837", segs, VERSION)
 
 
-def render_837p(batch: Batch837P, envelope: Envelope, writer: SegmentWriter | None = None) -> str:
+def render_837p(
+    batch: Batch837P,
+    envelope: Envelope,
+    writer: SegmentWriter | None = None,
+    on_progress: Progress | None = None,
+) -> str:
     """A complete 837P interchange: checks, then ISA ... IEA. Raises X12Error on a problem."""
     if envelope.version != VERSION or envelope.functional_id != "HC":
         raise X12Error(f"An 837P envelope must be GS01 HC and GS08 {VERSION}.")
-    return envelope.render([build_837p(batch)], writer)
+    return envelope.render([build_837p(batch, on_progress)], writer)

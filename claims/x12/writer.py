@@ -122,6 +122,7 @@ class Envelope:
     application_receiver: str = ""
     usage: str = "P"  # P production, T test (ISA15)
     acknowledgment_requested: str = "0"  # ISA14: 1 asks for a TA1
+    transaction_control_number: int = 1  # ST02 of the first set; the next sets count up
 
     def isa(self, writer: SegmentWriter) -> str:
         seps = writer.separators
@@ -182,7 +183,14 @@ class Envelope:
                 self.version,
             )
         )
-        for number, ts in enumerate(transaction_sets, start=1):
+        if not 0 < self.transaction_control_number <= 999_999_999 - len(transaction_sets):
+            raise X12Error(
+                "The transaction set control number (ST02) must be 1 to 999999999, got "
+                f"{self.transaction_control_number}.",
+                None,
+                "ST",
+            )
+        for number, ts in enumerate(transaction_sets, start=self.transaction_control_number):
             control = f"{number:04d}"
             out.append(
                 writer.segment(

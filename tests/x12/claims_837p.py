@@ -20,6 +20,7 @@ from claims.x12.professional import (
     ProfessionalClaim,
     Provider,
     Receiver,
+    ServiceFacility,
     ServiceLine,
     Submitter,
     Subscriber,
@@ -160,6 +161,32 @@ CASES: dict[str, Batch837P] = {
             frequency_code="7",
             original_claim_number="PAYER20260001",
             prior_authorization="PA77881",
+        ),
+    ),
+    "pay_to_facility_line_authorizations": replace(
+        _batch(
+            "B0010",
+            _claim(
+                "PCN1010",
+                [
+                    replace(_line("H0015", "240.00", ctl="L1010-1"), prior_authorization="IOP1"),
+                    replace(
+                        _line("90837", "200.00", ctl="L1010-2"),
+                        prior_authorization="OP2",
+                        service_date_to=date(2026, 2, 26),
+                    ),
+                    replace(_line("90785", "30.00", units="20", ctl="L1010-3"), unit_basis="MJ"),
+                ],
+                pos="52",
+                service_facility=ServiceFacility(
+                    "RIVERBEND DAY PROGRAM",
+                    "1124356787",
+                    Address("400 HILL RD", "BEAVERTON", "OR", "97005"),
+                ),
+            ),
+        ),
+        billing_provider=replace(
+            BILLING, pay_to=Address("PO BOX 4410", "PORTLAND", "OR", "972084410")
         ),
     ),
     "void_frequency_8": _batch(

@@ -1,0 +1,165 @@
+"""Submission on the API: create batches from ready claims, follow their status, fetch the
+file, upload 999 / 277CA acknowledgments, list the rejections queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from claims import batch_selectors as selectors
+from claims import batch_services as services
+from claims.models import Acknowledgment, ClaimRejection, Clearinghouse, SubmissionBatch
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    clearinghouse = serializers.PrimaryKeyRelatedField(read_only=True)
+    progress_percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = SubmissionBatch
+        fields = [
+            "id", "clearinghouse", "claim_form", "status", "interchange_control_number",
+            "group_control_number", "transaction_control_number", "file_name", "sha256",
+            "claim_count", "total_charge", "progress_done", "progress_total",
+            "progress_percent", "error", "transport_detail", "released_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class BatchCreateSerializer(serializers.Serializer):
+    clearinghouse = serializers.PrimaryKeyRelatedField(queryset=Clearinghouse.objects)
+    claim_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        allow_empty=False,
+        help_text="Ready claims to send; all ready claims when left out",
+    )
+
+
+class AcknowledgmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Acknowledgment
+        fields = ["id", "kind", "batch", "file_name", "source", "summary", "accepted_count",
+                  "rejected_count", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class AcknowledgmentUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="Multipart upload of the X12 file")
+    content = serializers.CharField(required=False, trim_whitespace=False,
+                                    help_text="Or the X12 text itself")  # fmt: skip
+    file_name = serializers.CharField(required=False, default="", allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if bool(attrs.get("file")) == bool(attrs.get("content")):
+            raise serializers.ValidationError("Send either a file or content.")
+        return attrs
+
+
+class RejectionSerializer(serializers.ModelSerializer):
+    patient_control_number = serializers.CharField(source="claim.patient_control_number")
+
+    class Meta:
+        model = ClaimRejection
+        fields = ["id", "claim", "patient_control_number", "batch", "acknowledgment", "source",
+                  "reason", "codes", "resolved_at", "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Submission batches. Creating one queues its build; poll it until `released` (or
+    `failed`, with `error` saying why), then fetch `file/`."""
+
+    serializer_class = BatchSerializer
+    scope_area = "claims"
+    lookup_field = "pk"
+
+    def get_queryset(self) -> Any:
+        return selectors.batch_list(status=self.request.query_params.get("status", ""))
+
+    @extend_schema(request=BatchCreateSerializer, responses={201: BatchSerializer(many=True)})
+    def create(self, request: Request) -> Response:
+        data = BatchCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        from claims.batch_views import start_builds
+
+        with transaction.atomic():
+            batches = services.batches_create(
+                clearinghouse=data.validated_data["clearinghouse"],
+                claim_ids=data.validated_data.get("claim_ids"),
+                actor=request.user if getattr(request.user, "pk", None) else None,
+            )
+            start_builds(request._request.organization.pk, batches)  # type: ignore[attr-defined]
+        return Response(BatchSerializer(batches, many=True).data, status=201)
+
+    @extend_schema(
+        responses={(200, "application/edi-x12"): OpenApiResponse(description="The X12 file")}
+    )
+    @action(detail=True, methods=["get"])
+    def file(self, request: Request, pk: str) -> HttpResponse:
+        from rcm.audit.services import audit_read
+
+        batch = self.get_object()
+        if not batch.content:
+            return Response({"detail": "This batch has no file (it was not released)."}, status=409)  # type: ignore[return-value]
+        audit_read(obj=batch, patient_id=None, what="837 file download")
+        response = HttpResponse(batch.content, content_type="application/edi-x12")
+        response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
+        return response
+
+
+class AcknowledgmentViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """999 and 277CA files applied to our batches. POST a file (multipart) or its text; the same
+    file again answers 200 and changes nothing."""
+
+    serializer_class = AcknowledgmentSerializer
+    scope_area = "claims"
+    lookup_field = "pk"
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self) -> Any:
+        return Acknowledgment.objects.defer("content").order_by("-created_at")
+
+    @extend_schema(
+        request=AcknowledgmentUploadSerializer,
+        responses={201: AcknowledgmentSerializer, 200: AcknowledgmentSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = AcknowledgmentUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data.get("file")
+        content = upload.read() if upload else data.validated_data["content"]
+        name = data.validated_data.get("file_name") or (upload.name if upload else "")
+        ack, applied = services.acknowledgment_import(
+            content=content, file_name=name, source="api",
+            actor=request.user if getattr(request.user, "pk", None) else None,
+        )  # fmt: skip
+        return Response(AcknowledgmentSerializer(ack).data, status=201 if applied else 200)
+
+
+class RejectionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The rejections queue: claims refused at the front door, with the reason in words.
+    `?show=all` includes resolved ones."""
+
+    serializer_class = RejectionSerializer
+    scope_area = "claims"
+
+    def get_queryset(self) -> Any:
+        params = self.request.query_params
+        return selectors.rejection_queue(q=params.get("q", ""), show=params.get("show", "open"))
+
+
+def register(router: Any) -> None:
+    router.register("claim-batches", BatchViewSet, basename="claim-batch")
+    router.register("claim-acknowledgments", AcknowledgmentViewSet, basename="claim-acknowledgment")
+    router.register("claim-rejections", RejectionViewSet, basename="claim-rejection")

@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from django import forms
+
+from claims.models import BatchStatus, Clearinghouse
+
+MAX_ACK_BYTES = 20 * 1024 * 1024
+
+
+class ClearinghouseForm(forms.ModelForm):
+    class Meta:
+        model = Clearinghouse
+        fields = [
+            "name", "code", "receiver_name", "receiver_id", "receiver_qualifier", "submitter_id",
+            "submitter_qualifier", "contact_name", "contact_phone", "usage", "element_separator",
+            "component_separator", "repetition_separator", "segment_terminator",
+            "line_break_after_segment", "transport", "sftp_host", "sftp_port", "sftp_username",
+            "sftp_password_env", "sftp_host_key", "sftp_remote_dir", "is_active",
+        ]  # fmt: skip
+        widgets = {"sftp_host_key": forms.Textarea(attrs={"rows": 2})}
+
+
+class BatchCreateForm(forms.Form):
+    # The organization's own clearinghouses are set per request in __init__.
+    clearinghouse = forms.ModelChoiceField(
+        queryset=Clearinghouse.all_tenants.none(), empty_label=None
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["clearinghouse"].queryset = Clearinghouse.objects.filter(is_active=True)
+
+
+class BatchFilterForm(forms.Form):
+    status = forms.ChoiceField(choices=[("", "Any status"), *BatchStatus.choices], required=False)
+
+
+class AckUploadForm(forms.Form):
+    file = forms.FileField(help_text="A 999 or 277CA file from the clearinghouse")
+
+    def clean_file(self):  # type: ignore[no-untyped-def]
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_ACK_BYTES:
+            raise forms.ValidationError("The file is larger than 20 MB.")
+        return upload
+
+
+class RejectionFilterForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", help_text="Claim number, patient, reason")
+    show = forms.ChoiceField(
+        choices=[("open", "Waiting to be fixed"), ("all", "All")], required=False
+    )

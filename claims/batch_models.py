@@ -1,0 +1,284 @@
+"""Electronic claim submission: clearinghouses, control numbers, submission batches (one X12
+interchange each), the acknowledgments received for them (999, 277CA) and the rejections queue.
+
+Imported at the end of claims/models.py so the models belong to the claims app.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from patients.models import ClaimForm
+from rcm.tenancy.models import TenantModel
+
+
+class Transport(models.TextChoices):
+    FOLDER = "folder", "Outbound folder (download and upload by hand)"
+    SFTP = "sftp", "SFTP to the clearinghouse"
+
+
+class Clearinghouse(TenantModel):
+    """Where claim files go: the receiver ids, our submitter id there, the separators it wants
+    and how files travel (a folder or SFTP)."""
+
+    name = models.CharField(max_length=60)
+    code = models.SlugField(max_length=30, help_text="Short name used in folder and file names")
+    receiver_name = models.CharField(max_length=60, help_text="NM1*40 receiver name")
+    receiver_id = models.CharField(max_length=15, help_text="ISA08 / GS03 / NM1*40 id")
+    receiver_qualifier = models.CharField(max_length=2, default="ZZ")
+    submitter_id = models.CharField(
+        max_length=15, help_text="Our ETIN / submitter id there: ISA06 / GS02 / NM1*41 id"
+    )
+    submitter_qualifier = models.CharField(max_length=2, default="ZZ")
+    contact_name = models.CharField(max_length=60, help_text="PER contact in loop 1000A")
+    contact_phone = models.CharField(max_length=10, help_text="Ten digits")
+    usage = models.CharField(
+        max_length=1, choices=[("P", "Production"), ("T", "Test")], default="T"
+    )
+    element_separator = models.CharField(max_length=1, default="*")
+    component_separator = models.CharField(max_length=1, default=":")
+    repetition_separator = models.CharField(max_length=1, default="^")
+    segment_terminator = models.CharField(max_length=1, default="~")
+    line_break_after_segment = models.BooleanField(default=False)
+    transport = models.CharField(max_length=8, choices=Transport.choices, default=Transport.FOLDER)
+    sftp_host = models.CharField(max_length=255, blank=True)
+    sftp_port = models.PositiveIntegerField(default=22)
+    sftp_username = models.CharField(max_length=80, blank=True)
+    sftp_password_env = models.CharField(
+        max_length=80,
+        blank=True,
+        help_text="Name of the environment variable holding the SFTP password (never stored)",
+    )
+    sftp_host_key = models.TextField(
+        blank=True, help_text="The server's public host key ('ssh-ed25519 AAAA...'), verified"
+    )
+    sftp_remote_dir = models.CharField(max_length=255, blank=True, default="inbound")
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "code"], name="clearinghouse_org_code_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(transport="folder") | ~Q(sftp_host=""),
+                name="clearinghouse_sftp_needs_host",
+                violation_error_message="An SFTP clearinghouse needs a host.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ControlNumberCounter(TenantModel):
+    """The last ISA13 / GS06 / ST02 used for one submitter at one clearinghouse. Locked with
+    SELECT ... FOR UPDATE while a batch takes its numbers, so they never repeat."""
+
+    clearinghouse = models.ForeignKey(Clearinghouse, on_delete=models.CASCADE, related_name="+")
+    submitter_id = models.CharField(max_length=15)
+    last_interchange = models.PositiveIntegerField(default=0)
+    last_group = models.PositiveIntegerField(default=0)
+    last_transaction = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "clearinghouse", "submitter_id"],
+                name="controlcounter_org_ch_submitter_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.submitter_id}: ISA {self.last_interchange}"
+
+
+class BatchStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    BUILDING = "building", "Building"
+    RELEASED = "released", "Released (file ready / sent)"
+    FAILED = "failed", "Failed"
+    ACKNOWLEDGED = "acknowledged", "Accepted by the clearinghouse (999)"
+    PARTIAL = "partial", "Partly accepted (999)"
+    REJECTED = "rejected", "Rejected (999)"
+
+
+class SubmissionBatch(TenantModel):
+    """One X12 interchange of 837 claims sent to one clearinghouse."""
+
+    clearinghouse = models.ForeignKey(
+        Clearinghouse, on_delete=models.PROTECT, related_name="batches"
+    )
+    claim_form = models.CharField(max_length=4, choices=ClaimForm.choices)
+    status = models.CharField(
+        max_length=12, choices=BatchStatus.choices, default=BatchStatus.QUEUED
+    )
+    interchange_control_number = models.PositiveIntegerField(null=True, blank=True)
+    group_control_number = models.PositiveIntegerField(null=True, blank=True)
+    transaction_control_number = models.PositiveIntegerField(null=True, blank=True)
+    reference = models.CharField(max_length=30, blank=True, help_text="BHT03")
+    envelope_created = models.DateTimeField(
+        null=True, blank=True, help_text="The ISA/GS date and time (kept to regenerate the file)"
+    )
+    usage = models.CharField(max_length=1, default="T")
+    file_name = models.CharField(max_length=120, blank=True)
+    content = models.TextField(blank=True, help_text="The released X12 file")
+    sha256 = models.CharField(max_length=64, blank=True)
+    claim_count = models.PositiveIntegerField(default=0)
+    total_charge = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    transport_detail = models.CharField(max_length=300, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "clearinghouse", "interchange_control_number"],
+                condition=Q(interchange_control_number__isnull=False),
+                name="batch_org_ch_isa13_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "clearinghouse", "group_control_number"],
+                condition=Q(group_control_number__isnull=False),
+                name="batch_org_ch_gs06_uniq",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress_done__lte=models.F("progress_total")),
+                name="batch_progress_within_total",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "status", "created_at"], name="batch_org_status_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Batch {self.interchange_control_number or '(unnumbered)'}"
+
+    @property
+    def progress_percent(self) -> int:
+        return round(100 * self.progress_done / self.progress_total) if self.progress_total else 0
+
+
+class AckStatus(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class BatchClaim(TenantModel):
+    """A claim in a batch, in file order, with what the acknowledgments said about it."""
+
+    batch = models.ForeignKey(SubmissionBatch, on_delete=models.CASCADE, related_name="items")
+    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="batch_items")
+    position = models.PositiveIntegerField()
+    ack_status = models.CharField(
+        max_length=8, choices=AckStatus.choices, default=AckStatus.PENDING
+    )
+    ack_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["batch", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "batch", "claim"], name="batchclaim_org_batch_claim_uniq"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "claim"], name="batchclaim_org_claim_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}#{self.position}"
+
+
+class AckKind(models.TextChoices):
+    ACK_999 = "999", "999 implementation acknowledgment"
+    ACK_277CA = "277CA", "277CA claim acknowledgment"
+
+
+ACK_SOURCES = [("upload", "Upload"), ("api", "API"), ("folder", "Inbound folder")]
+
+
+class Acknowledgment(TenantModel):
+    """An acknowledgment file applied to our batches. The same file twice is found by its hash
+    and changes nothing."""
+
+    kind = models.CharField(max_length=5, choices=AckKind.choices)
+    batch = models.ForeignKey(
+        SubmissionBatch,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="acknowledgments",
+    )
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64)
+    content = models.TextField()
+    source = models.CharField(max_length=8, choices=ACK_SOURCES)
+    summary = models.CharField(max_length=300)
+    accepted_count = models.PositiveIntegerField(default=0)
+    rejected_count = models.PositiveIntegerField(default=0)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sha256"], name="ack_org_sha_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name}"
+
+
+class ClaimRejection(TenantModel):
+    """A claim the clearinghouse or payer refused at the front door, waiting to be fixed."""
+
+    claim = models.ForeignKey("claims.Claim", on_delete=models.CASCADE, related_name="rejections")
+    batch = models.ForeignKey(SubmissionBatch, on_delete=models.CASCADE, related_name="rejections")
+    acknowledgment = models.ForeignKey(
+        Acknowledgment, on_delete=models.CASCADE, related_name="rejections"
+    )
+    source = models.CharField(max_length=5, choices=AckKind.choices)
+    reason = models.CharField(max_length=500)
+    codes = models.JSONField(default=list, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "acknowledgment", "claim"],
+                name="rejection_org_ack_claim_uniq",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "resolved_at"], name="rejection_org_open_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_id}: {self.reason[:40]}"
+
+
+__all__ = [
+    "AckKind",
+    "AckStatus",
+    "Acknowledgment",
+    "BatchClaim",
+    "BatchStatus",
+    "ClaimRejection",
+    "Clearinghouse",
+    "ControlNumberCounter",
+    "SubmissionBatch",
+    "Transport",
+]

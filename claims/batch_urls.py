@@ -1,0 +1,18 @@
+from django.urls import path
+
+from claims import batch_views as views
+
+app_name = "batches"
+
+urlpatterns = [
+    path("", views.batch_list, name="list"),
+    path("<uuid:pk>/", views.batch_detail, name="detail"),
+    path("<uuid:pk>/file/", views.batch_file, name="file"),
+    path("<uuid:pk>/send/", views.batch_send, name="send"),
+    path("clearinghouses/", views.clearinghouses, name="clearinghouses"),
+    path("clearinghouses/<uuid:pk>/", views.clearinghouses, name="clearinghouse_edit"),
+    path("acknowledgments/upload/", views.ack_upload, name="ack_upload"),
+    path("rejections/", views.rejections, name="rejections"),
+    path("rejections/<uuid:pk>/resolve/", views.rejection_resolve, name="rejection_resolve"),
+    path("claim/<uuid:pk>/x12/", views.claim_x12_preview, name="claim_x12_preview"),
+]

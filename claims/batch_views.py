@@ -1,0 +1,184 @@
+"""Submission screens: batches (list, create, page with live progress, file download),
+clearinghouses, acknowledgment upload, the rejections queue and an X12 preview of one claim."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch
+from django.views.decorators.http import require_POST
+
+from claims import batch_selectors as selectors
+from claims import batch_services as services
+from claims.batch_forms import (
+    AckUploadForm,
+    BatchCreateForm,
+    BatchFilterForm,
+    ClearinghouseForm,
+    RejectionFilterForm,
+)
+from claims.models import Claim, ClaimRejection, Clearinghouse, SubmissionBatch
+from claims.x12.loops import label_loops
+from rcm.audit.services import audit_read
+from rcm.errors import DomainError, form_add_domain_error
+from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.templatetags.org_urls import org_reverse
+
+READ, WRITE = "claims:read", "claims:write"
+
+
+def _query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def start_builds(organization_id: Any, batches: list[SubmissionBatch]) -> None:
+    """Queue the build task for each batch once the batch rows are committed."""
+    from claims.tasks import batch_build
+
+    for batch in batches:
+        transaction.on_commit(
+            lambda b=batch: batch_build.delay(str(organization_id), str(b.pk))  # type: ignore[misc]
+        )
+
+
+@require_scope(READ, post=WRITE)
+def batch_list(request: HttpRequest) -> HttpResponse:
+    create = BatchCreateForm(request.POST or None)
+    if request.method == "POST" and create.is_valid():
+        try:
+            batches = services.batches_create(
+                clearinghouse=create.cleaned_data["clearinghouse"], actor=request.user
+            )
+        except DomainError as error:
+            form_add_domain_error(create, error)
+        else:
+            start_builds(request.organization.pk, batches)  # type: ignore[attr-defined]
+            messages.success(request, f"{len(batches)} batch(es) queued.")
+            return redirect(org_reverse(request, "batches:detail", pk=batches[0].pk))
+    filters = BatchFilterForm(request.GET or None)
+    status = filters.cleaned_data.get("status", "") if filters.is_valid() else ""
+    page = Paginator(selectors.batch_list(status=status), 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "create": create, "filters": filters, "query": _query(request),
+        "ready": selectors.ready_claim_counts(),
+        "has_clearinghouse": create.fields["clearinghouse"].queryset.exists(),
+    }  # fmt: skip
+    return render(request, "batches/list.html", context)
+
+
+@require_scope(READ)
+def batch_detail(request: HttpRequest, pk: str) -> HttpResponse:
+    try:
+        batch, items, acks = selectors.batch_page(pk=pk)
+    except SubmissionBatch.DoesNotExist as missing:
+        raise Http404("No such batch.") from missing
+    context = {"batch": batch, "items": items, "acks": acks}
+    if request.GET.get("part") != "progress":
+        return render(request, "batches/detail.html", context)
+    response = render(request, "batches/_progress.html", context)
+    if getattr(request, "htmx", False) and batch.status not in services.OPEN_BATCH:
+        response["HX-Refresh"] = "true"  # done: reload the whole page (numbers, claim statuses)
+    return response
+
+
+@require_scope(READ)
+def batch_file(request: HttpRequest, pk: str) -> HttpResponse:
+    batch = get_object_or_404(SubmissionBatch, pk=pk)
+    if not batch.content:
+        raise DomainError("This batch has no file (it was not released).")
+    audit_read(obj=batch, patient_id=None, what="837 file download")
+    response = HttpResponse(batch.content, content_type="application/edi-x12")
+    response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
+    return response
+
+
+@require_POST
+@require_scope(WRITE)
+def batch_send(request: HttpRequest, pk: str) -> HttpResponse:
+    batch = get_object_or_404(SubmissionBatch.objects.select_related("clearinghouse"), pk=pk)
+    batch = services.batch_send(batch=batch)
+    messages.info(request, batch.transport_detail)
+    return redirect(org_reverse(request, "batches:detail", pk=pk))
+
+
+@require_scope(READ, post=WRITE)
+def clearinghouses(request: HttpRequest, pk: str | None = None) -> HttpResponse:
+    instance = get_object_or_404(Clearinghouse, pk=pk) if pk else None
+    form = ClearinghouseForm(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        try:
+            data = {f: form.cleaned_data[f] for f in form.Meta.fields}
+            ch = services.clearinghouse_save(clearinghouse=instance, **data)
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            messages.success(request, f"{ch.name} saved.")
+            return redirect(org_reverse(request, "batches:clearinghouses"))
+    context = {"form": form, "instance": instance, "items": selectors.clearinghouse_list()}
+    return render(request, "batches/clearinghouses.html", context)
+
+
+@require_scope(READ, post=WRITE)
+def ack_upload(request: HttpRequest) -> HttpResponse:
+    form = AckUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            ack, applied = services.acknowledgment_import(
+                content=upload.read(), file_name=upload.name, source="upload", actor=request.user
+            )
+        except DomainError as error:
+            form_add_domain_error(form, error)
+        else:
+            messages.success(
+                request, ack.summary if applied else "Already applied: nothing changed."
+            )
+            target = ack.batch_id and org_reverse(request, "batches:detail", pk=ack.batch_id)
+            return redirect(target or org_reverse(request, "batches:list"))
+    return render(request, "batches/ack_upload.html", {"form": form})
+
+
+def _fix_url(request: HttpRequest, claim_id: Any) -> str:
+    """The claim page (the claims screens own it), else our X12 preview."""
+    try:
+        return org_reverse(request, "claims:detail", pk=claim_id)
+    except NoReverseMatch:
+        return org_reverse(request, "batches:claim_x12_preview", pk=claim_id)
+
+
+@require_scope(READ)
+def rejections(request: HttpRequest) -> HttpResponse:
+    form = RejectionFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.rejection_queue(q=data.get("q", ""), show=data.get("show") or "open")
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    for rejection in page:
+        rejection.fix_url = _fix_url(request, rejection.claim_id)  # type: ignore[attr-defined]
+    context = {"form": form, "page": page, "query": _query(request)}
+    return render(request, "batches/rejections.html", context)
+
+
+@require_POST
+@require_scope(WRITE)
+def rejection_resolve(request: HttpRequest, pk: str) -> HttpResponse:
+    services.rejection_resolve(
+        rejection=get_object_or_404(ClaimRejection, pk=pk), actor=request.user
+    )
+    messages.success(request, "Taken off the rejections queue.")
+    return redirect(org_reverse(request, "batches:rejections"))
+
+
+@require_scope(READ)
+def claim_x12_preview(request: HttpRequest, pk: str) -> HttpResponse:
+    claim = get_object_or_404(Claim.objects.select_related("patient"), pk=pk)
+    text, problems = services.claim_x12_preview(claim=claim)
+    audit_read(obj=claim, patient_id=claim.patient_id, what="837 preview")
+    context = {"claim": claim, "rows": label_loops(text) if text else [], "problems": problems}
+    return render(request, "batches/claim_x12.html", context)

@@ -1,0 +1,58 @@
+"""Main path of electronic submission: a biller creates a batch of ready claims, watches its
+progress while a real Celery worker builds it, and downloads the 837 file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from playwright.sync_api import expect
+
+from claims.models import SubmissionBatch
+from rcm.celery import app
+from rcm.tenancy.context import tenant_context
+from rcm.tenancy.permissions import Role
+from tests.claims.conftest import practice  # noqa: F401
+from tests.e2e.conftest import sign_in
+from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.submissions.conftest import bill_ready, billing  # noqa: F401
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_biller_creates_a_batch_watches_it_build_and_downloads_the_file(
+    page: Any,
+    billing: Any,  # noqa: F811
+) -> None:
+    bill_ready(billing)
+    MembershipFactory(organization=billing.org, role=Role.BILLER,
+                      user=UserFactory(email="bill@riverbend.example"))  # fmt: skip
+    app.control.purge()
+    sign_in(page, "bill@riverbend.example", PASSWORD)
+    page.goto(f"/o/{billing.org.slug}/claims/batches/")
+    expect(page.locator("#ready-counts")).to_contain_text("Ready to send: 1 837P")
+    page.get_by_role("button", name="Create batch").click()
+
+    # No worker yet: the batch waits, and its page polls for progress every second.
+    expect(page.locator("#progress-count")).to_have_text("0 of 1 claims written")
+    expect(page.locator("#progress .badge")).to_have_text("Queued")
+    assert page.locator("#progress[hx-trigger='every 1s']").count() == 1
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=20):
+        expect(page.locator("#progress-count")).to_have_text(
+            "1 of 1 claims written", timeout=30_000
+        )
+        expect(page.locator("#progress")).to_contain_text("Released")
+        # Once done the page reloads itself: the control numbers and claim statuses are current.
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Batch 000000001")
+        expect(page.locator("#batch-claims")).to_contain_text("Submitted")
+
+    with tenant_context(billing.org):
+        batch = SubmissionBatch.objects.get()
+    with page.expect_download() as download:
+        page.locator("#download").click()
+    assert download.value.suggested_filename == batch.file_name
+    assert Path(download.value.path()).read_bytes() == batch.content.encode()
+    assert batch.content.startswith("ISA*00*")

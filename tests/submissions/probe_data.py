@@ -1,0 +1,37 @@
+"""One row of every submission model, for the isolation probe (runs after claims' probe data,
+which made a claim)."""
+
+from __future__ import annotations
+
+from claims.models import (
+    Acknowledgment,
+    BatchClaim,
+    Claim,
+    ClaimRejection,
+    Clearinghouse,
+    ControlNumberCounter,
+    SubmissionBatch,
+)
+from rcm.tenancy.models import Organization
+
+
+def build(org: Organization) -> None:
+    ch = Clearinghouse.objects.create(
+        name="Probe clearinghouse", code="probe", receiver_name="Probe CH", receiver_id="PROBECH",
+        submitter_id=f"SUB{org.slug[:8].upper()}", contact_name="Probe", contact_phone="5035550100",
+    )  # fmt: skip
+    ControlNumberCounter.objects.create(clearinghouse=ch, submitter_id=ch.submitter_id)
+    claim = Claim.objects.first()
+    batch = SubmissionBatch.objects.create(
+        clearinghouse=ch, claim_form="837P", status="released", interchange_control_number=1,
+        group_control_number=1, transaction_control_number=1, claim_count=1, progress_total=1,
+        progress_done=1, file_name="837P_probe_000000001.x12", content="ISA*probe~",
+    )  # fmt: skip
+    BatchClaim.objects.create(batch=batch, claim=claim, position=1)
+    ack = Acknowledgment.objects.create(
+        kind="999", batch=batch, sha256=f"probe-{org.slug}", content="ISA*probe~",
+        source="upload", summary="999: 0 accepted, 1 rejected", rejected_count=1,
+    )  # fmt: skip
+    ClaimRejection.objects.create(
+        claim=claim, batch=batch, acknowledgment=ack, source="999", reason="Probe rejection"
+    )
