@@ -28,7 +28,7 @@ class BatchCreateForm(forms.Form):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.fields["clearinghouse"].queryset = Clearinghouse.objects.filter(is_active=True)
+        self.fields["clearinghouse"].queryset = Clearinghouse.objects.filter(is_active=True)  # type: ignore[attr-defined]
 
 
 class BatchFilterForm(forms.Form):

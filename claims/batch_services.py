@@ -412,7 +412,7 @@ def _professional(claim: Claim, lines: list[LineRow], org: Organization) -> x12p
             x12p.ServiceLine(
                 procedure_code=line.service_code,
                 charge=line.charge,
-                units=line.units,
+                units=line.units,  # type: ignore[arg-type]
                 service_date=line.date_of_service,
                 diagnosis_pointers=tuple(line.diagnosis_pointers),
                 modifiers=tuple(line.modifiers),
@@ -479,7 +479,7 @@ def _institutional(
             x12i.InstitutionalLine(
                 revenue_code=line.revenue_code,
                 charge=line.charge,
-                units=line.units,
+                units=line.units,  # type: ignore[arg-type]
                 service_date=line.date_of_service,
                 procedure_code=line.service_code,
                 modifiers=tuple(line.modifiers),
@@ -579,7 +579,7 @@ def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> Prep
         part2_ok = True
         if claim.is_part2:
             decision = consent_decision(
-                consents[claim.patient_id],
+                consents[claim.patient_id],  # type: ignore[arg-type]
                 payer_id=claim.payer_id,
                 purpose="payment",
                 on_date=batch.envelope_created.date(),
@@ -598,7 +598,7 @@ def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> Prep
             submissions.append(x12i.InstitutionalSubmission(
                 subscriber, payer, _institutional(claim, lines, org), dependent))  # type: ignore[arg-type]  # fmt: skip
         else:
-            submissions.append(x12p.ClaimSubmission(
+            submissions.append(x12p.ClaimSubmission(  # type: ignore[arg-type]
                 subscriber, payer, _professional(claim, lines, org), dependent))  # fmt: skip
     submitter = x12p.Submitter(org.name.upper(), ch.submitter_id, ch.contact_name.upper(),
                                ch.contact_phone)  # fmt: skip
@@ -613,7 +613,7 @@ def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> Prep
         group_control_number=batch.group_control_number,  # type: ignore[arg-type]
         transaction_control_number=batch.transaction_control_number,  # type: ignore[arg-type]
         created=created,
-        version=VERSION[batch.claim_form],
+        version=VERSION[batch.claim_form],  # type: ignore[index]
         usage=batch.usage,
     )
     writer = SegmentWriter(_separators(ch), newline=ch.line_break_after_segment)
@@ -1137,7 +1137,7 @@ def acknowledgments_import_folder(*, folder: Any) -> list[str]:
     from pathlib import Path
 
     folder = Path(folder)
-    results = []
+    results: list[Any] = []
     if not folder.is_dir():
         return results
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):

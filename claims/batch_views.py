@@ -68,7 +68,7 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page, "create": create, "filters": filters, "query": _query(request),
         "ready": selectors.ready_claim_counts(),
-        "has_clearinghouse": create.fields["clearinghouse"].queryset.exists(),
+        "has_clearinghouse": create.fields["clearinghouse"].queryset.exists(),  # type: ignore[attr-defined]
     }  # fmt: skip
     return render(request, "batches/list.html", context)
 

@@ -23,7 +23,9 @@ def claims_unbillable_scan_all() -> int:
     for org_id in active_organization_ids():
         org_tz = Organization.objects.values_list("time_zone", flat=True).get(pk=org_id)
         with tenant_context(org_id):
-            raised += len(claims_unbillable_scan(today=timezone.localdate(timezone=zoneinfo.ZoneInfo(org_tz))))
+            raised += len(
+                claims_unbillable_scan(today=timezone.localdate(timezone=zoneinfo.ZoneInfo(org_tz)))
+            )
     return raised
 
 
@@ -46,7 +48,9 @@ def acknowledgments_pickup() -> int:
     for org_id in active_organization_ids():
         slug = Organization.objects.values_list("slug", flat=True).get(pk=org_id)
         with tenant_context(org_id):
-            codes = list(Clearinghouse.objects.filter(is_active=True).values_list("code", flat=True))
+            codes = list(
+                Clearinghouse.objects.filter(is_active=True).values_list("code", flat=True)
+            )
         for code in codes:
             folder = inbound_folder(slug, code)
             if folder.is_dir():
