@@ -285,6 +285,8 @@ class Claim(TenantModel):
                 fields=["organization", "payer", "statement_from"], name="claim_org_payer_idx"
             ),
             models.Index(fields=["organization", "patient"], name="claim_org_patient_idx"),
+            # Dashboards: claims submitted in a period (clean claim rate, A/R aging).
+            models.Index(fields=["organization", "submitted_at"], name="claim_org_submitted_idx"),
         ]
 
     def __str__(self) -> str:
@@ -375,6 +377,11 @@ class ClaimEvent(TenantModel):
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [
+            models.Index(
+                fields=["organization", "claim", "to_status"], name="claimevent_org_claim_st_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.from_status} -> {self.to_status}"
