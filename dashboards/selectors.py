@@ -5,20 +5,30 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from authorizations.models import Authorization, AuthorizationUsage
 from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus, ServiceEntry
 from credentialing.models import PayerEnrollment, Provider
 from dashboards import rules
-from denials.models import Appeal, Denial, DenialCategory, Payment, RemittanceClaim, WorkItem
+from denials.models import (
+    Appeal,
+    Denial,
+    DenialCategory,
+    LineBalance,
+    Payment,
+    RemittanceClaim,
+    WorkItem,
+)
 from patients.levels import FACILITY_LEVELS
 from patients.models import LevelOfCareStay, Payer
+from rcm.tenancy.context import require_organization_id
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 IN_AR = [
@@ -124,6 +134,16 @@ class Dashboard:
             "ar_total": self.ar_total,
             "cash_posted": sum((amount for _, amount in self.cash_by_week), Decimal("0.00")),
         }
+
+
+def _submitted_between(f: DashboardFilters) -> dict[str, datetime]:
+    """A datetime range (not `__date`), so the (organization, submitted_at) index is used."""
+    tz = timezone.get_current_timezone()
+    start = datetime.combine(f.date_from, time.min, tzinfo=tz)
+    return {
+        "submitted_at__gte": start,
+        "submitted_at__lt": datetime.combine(f.date_to + timedelta(days=1), time.min, tzinfo=tz),
+    }
 
 
 def _clean_claims(f: DashboardFilters) -> tuple[int, int]:
@@ -261,16 +281,41 @@ def ar_claims(f: DashboardFilters, *, bucket: str, today: date) -> QuerySet[Clai
     return claims
 
 
-def _ar(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str]) -> None:
-    today = dashboard.today
-    rows = (
-        ar_lines(f)
+def _ar_rows(f: DashboardFilters) -> list[dict[str, Any]]:
+    """Open balance and patient share by payer and submission date, in two aggregates: lines with
+    postings (from their balance rows) and lines with nothing posted yet (their charge)."""
+    org_id = require_organization_id()
+    claim_filter = {
+        "claim__organization_id": org_id,
+        "claim__status__in": IN_AR,
+        "claim__submitted_at__isnull": False,
+    }
+    posted = (
+        LineBalance.objects.filter(f.claims("claim__"), **claim_filter)
         .values("claim__payer_id", "claim__submitted_at__date")
         .annotate(
-            open=Sum(_open_balance()),
-            patient=Sum(Coalesce(F("balance__patient_responsibility"), ZERO)),
+            open=Sum(
+                F("charge")
+                - F("paid")
+                - F("contractual")
+                - F("other_adjusted")
+                - F("written_off")
+                - F("transferred")
+            ),
+            patient=Sum("patient_responsibility"),
         )
     )
+    unposted = (
+        ClaimLine.objects.filter(f.claims("claim__"), balance__isnull=True, **claim_filter)
+        .values("claim__payer_id", "claim__submitted_at__date")
+        .annotate(open=Sum("charge"), patient=ZERO)
+    )
+    return [*posted, *unposted]
+
+
+def _ar(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str]) -> None:
+    today = dashboard.today
+    rows = _ar_rows(f)
     buckets: dict[str, dict[str, Decimal]] = {
         b: {"insurance": Decimal("0.00"), "patient": Decimal("0.00")} for b in rules.AGING_BUCKETS
     }
