@@ -27,7 +27,7 @@ from denials.models import (
     WorkItem,
 )
 from patients.levels import FACILITY_LEVELS
-from patients.models import LevelOfCareStay, Payer
+from patients.models import EpisodeOfCare, LevelOfCareStay, Payer
 from rcm.tenancy.context import require_organization_id
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -501,3 +501,7 @@ def headline_figures(*, date_from: date, date_to: date, today: date) -> dict[str
     _collections(filters, dashboard)
     _cash(filters, dashboard)
     return dashboard.headline()
+
+
+def episodes_by_id(ids: set[Any]) -> dict[Any, EpisodeOfCare]:
+    return {e.pk: e for e in EpisodeOfCare.objects.select_related("patient").filter(pk__in=ids)}

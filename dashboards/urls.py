@@ -7,4 +7,5 @@ app_name = "dashboards"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("claims/", views.drilldown, name="drilldown"),
+    path("unbilled-days/", views.unbilled_days, name="unbilled_days"),
 ]

@@ -94,6 +94,27 @@ DRILLDOWNS = {
 
 
 @require_scope("dashboards:read")
+def unbilled_days(request: HttpRequest) -> HttpResponse:
+    """The census days behind 'unbilled per-diem days': episode and date with no charge."""
+    filters = DashboardFilterForm(request.GET or None).filters()
+    days = selectors.unbilled_per_diem_days(filters, today=timezone.localdate())
+    episodes = selectors.episodes_by_id({episode_id for episode_id, _ in days})
+    if "part2:read" not in request.scopes:  # type: ignore[attr-defined]
+        days = [(e, d) for e, d in days if not episodes[e].is_part2]
+    page = Paginator(sorted(days, key=lambda pair: (pair[1], str(pair[0]))), 100).get_page(
+        request.GET.get("page")
+    )
+    rows = [(episodes[e], d) for e, d in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "dashboards/unbilled.html",
+        {"page": page, "rows": rows, "query": query.urlencode()},
+    )
+
+
+@require_scope("dashboards:read")
 def drilldown(request: HttpRequest) -> HttpResponse:
     """The claims behind a number (same selectors, same filters)."""
     kind = request.GET.get("kind", "")

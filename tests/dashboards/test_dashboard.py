@@ -317,3 +317,21 @@ def test_a_month_of_the_trend_drills_down_to_its_denied_claims(
     assert f"month={month}" in html
     response = client.get(f"{URL}claims/", {"kind": "denied", "month": month})
     assert [c.pk for c in response.context["page"]] == [book.claims[2].pk]
+
+
+def test_unbilled_per_diem_days_list_the_census_days_without_a_charge(
+    org: Any, manager: Any, client_for: Any
+) -> None:
+    with tenant_context(org):
+        patient = patients_services.patient_create(
+            mrn="IOP1", first_name="I", last_name="Op", date_of_birth=date(1990, 1, 1), sex="U"
+        )
+        patients_services.episode_open(
+            patient=patient,
+            program_type="mental_health",
+            admission_date=TODAY - timedelta(days=4),
+            level="2.1",
+        )
+    assert _figures(org).unbilled_days == 4  # four past days at IOP, none charged (today excluded)
+    response = client_for(manager).get(f"{URL}unbilled-days/")
+    assert response.context["page"].paginator.count == 4
