@@ -35,12 +35,12 @@ from rcm.tenancy.context import tenant_context  # noqa: E402
 from rcm.tenancy.models import Membership, Organization, User  # noqa: E402
 
 BASELINE = [
-    # Clean claim rate: submitted in the period, answered at the front door, never rejected.
-    """SELECT count(*) FILTER (WHERE NOT rej), count(*) FROM (
-         SELECT c.id, EXISTS (SELECT 1 FROM claims_claimevent e WHERE e.claim_id = c.id AND e.to_status = 'rejected') rej,
-                EXISTS (SELECT 1 FROM claims_claimevent e WHERE e.claim_id = c.id AND e.to_status = 'accepted') acc
-         FROM claims_claim c WHERE c.organization_id = %(org)s AND c.submitted_at::date BETWEEN %(f)s AND %(t)s) x
-       WHERE rej OR acc""",
+    # Clean claim rate: claims submitted in the period, answered at the front door, never rejected.
+    """SELECT count(DISTINCT e.claim_id) - count(DISTINCT e.claim_id) FILTER (WHERE e.to_status = 'rejected'),
+              count(DISTINCT e.claim_id)
+       FROM claims_claimevent e JOIN claims_claim c ON c.id = e.claim_id
+       WHERE c.organization_id = %(org)s AND e.to_status IN ('accepted', 'rejected')
+         AND c.submitted_at >= %(f)s::date AND c.submitted_at < %(t)s::date + 1""",
     # Initial denial rate by payer, provider, level and month of service.
     """SELECT c.payer_id, c.rendering_provider_id, c.level, date_trunc('month', c.statement_from), count(*),
               count(*) FILTER (WHERE EXISTS (SELECT 1 FROM denials_denial d WHERE d.claim_id = c.id))
@@ -50,12 +50,19 @@ BASELINE = [
        GROUP BY 1, 2, 3, 4""",
     """SELECT d.category, count(DISTINCT d.claim_id) FROM denials_denial d JOIN denials_remittanceclaim r ON r.id = d.remittance_claim_id
        JOIN denials_payment p ON p.id = r.payment_id WHERE d.organization_id = %(org)s AND p.payment_date BETWEEN %(f)s AND %(t)s GROUP BY 1""",
-    # A/R by payer and submission date.
+    # A/R by payer and submission date: posted lines from their balances, unposted at charge.
     """SELECT c.payer_id, c.submitted_at::date,
-              sum(COALESCE(b.charge - b.paid - b.contractual - b.other_adjusted - b.written_off - b.transferred, l.charge)),
-              sum(COALESCE(b.patient_responsibility, 0))
-       FROM claims_claimline l JOIN claims_claim c ON c.id = l.claim_id LEFT JOIN denials_linebalance b ON b.claim_line_id = l.id
-       WHERE l.organization_id = %(org)s AND c.status IN ('submitted','accepted','paid','partially_paid','denied','appealed')
+              sum(b.charge - b.paid - b.contractual - b.other_adjusted - b.written_off - b.transferred),
+              sum(b.patient_responsibility)
+       FROM denials_linebalance b JOIN claims_claim c ON c.id = b.claim_id
+       WHERE b.organization_id = %(org)s AND c.organization_id = %(org)s AND c.submitted_at IS NOT NULL
+         AND c.status IN ('submitted','accepted','paid','partially_paid','denied','appealed')
+       GROUP BY 1, 2""",
+    """SELECT c.payer_id, c.submitted_at::date, sum(l.charge)
+       FROM claims_claimline l JOIN claims_claim c ON c.id = l.claim_id
+       WHERE l.organization_id = %(org)s AND c.organization_id = %(org)s AND c.submitted_at IS NOT NULL
+         AND c.status IN ('submitted','accepted','paid','partially_paid','denied','appealed')
+         AND NOT EXISTS (SELECT 1 FROM denials_linebalance b WHERE b.claim_line_id = l.id)
        GROUP BY 1, 2""",
     """SELECT sum(total_charge) FROM claims_claim WHERE organization_id = %(org)s AND status <> 'void'
        AND statement_from BETWEEN %(t)s::date - 90 AND %(t)s""",

@@ -147,17 +147,19 @@ def _submitted_between(f: DashboardFilters) -> dict[str, datetime]:
 
 
 def _clean_claims(f: DashboardFilters) -> tuple[int, int]:
-    rejected = ClaimEvent.objects.filter(claim=OuterRef("pk"), to_status=ClaimStatus.REJECTED)
-    accepted = ClaimEvent.objects.filter(claim=OuterRef("pk"), to_status=ClaimStatus.ACCEPTED)
-    row = (
-        Claim.objects.filter(
-            f.claims(), submitted_at__date__gte=f.date_from, submitted_at__date__lte=f.date_to
-        )
-        .annotate(was_rejected=Exists(rejected), was_accepted=Exists(accepted))
-        .filter(Q(was_rejected=True) | Q(was_accepted=True))
-        .aggregate(answered=Count("pk"), clean=Count("pk", filter=Q(was_rejected=False)))
+    """(first-pass clean, answered at the front door) for claims submitted in the period: one
+    aggregate over their accepted/rejected events."""
+    window = {f"claim__{k}": v for k, v in _submitted_between(f).items()}
+    row = ClaimEvent.objects.filter(
+        f.claims("claim__"),
+        claim__organization_id=require_organization_id(),
+        to_status__in=[ClaimStatus.ACCEPTED, ClaimStatus.REJECTED],
+        **window,
+    ).aggregate(
+        answered=Count("claim_id", distinct=True),
+        rejected=Count("claim_id", distinct=True, filter=Q(to_status=ClaimStatus.REJECTED)),
     )
-    return row["clean"], row["answered"]
+    return row["answered"] - row["rejected"], row["answered"]
 
 
 def adjudicated_claims(f: DashboardFilters) -> QuerySet[Claim]:
