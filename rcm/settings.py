@@ -231,6 +231,17 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SexEnum": "patients.models.Sex",
         "TelehealthModifierEnum": "patients.models.TelehealthModifier",
+        "AppealLevelEnum": "denials.models.AppealLevel",
+        "AppealOutcomeEnum": "denials.models.AppealOutcome",
+        "WorkStatusEnum": "denials.models.WorkStatus",
+        "WorkKindEnum": "denials.models.WorkKind",
+        "RemittanceImportStatusEnum": "denials.models.ImportStatus",
+        "DenialCategoryEnum": "denials.models.DenialCategory",
+        # Named so the denials enums (level, outcome, kind) do not collide with these.
+        "LevelOfCareEnum": "patients.levels.LevelOfCare",
+        "ReviewOutcomeEnum": "authorizations.models.ReviewOutcome",
+        "CredentialKindEnum": "credentialing.models.CredentialKind",
+        "EnrollmentStatusEnum": "credentialing.models.EnrollmentStatus",
     },
     "AUTHENTICATION_WHITELIST": ["rcm.api.ApiKeyAuthentication"],
 }
