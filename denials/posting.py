@@ -16,6 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db import connection, models
+from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus
 from claims.services import TRANSITIONS
@@ -125,6 +128,57 @@ class _Rows:
         return sum(len(v) for v in self.__dict__.values())
 
 
+def fast_insert(model: type[models.Model], objs: list[Any], *, chunk: int = 20_000) -> None:
+    """INSERT ... SELECT FROM unnest(arrays): one statement per chunk with one array parameter
+    per column. Several times faster than bulk_create for tens of thousands of rows (no
+    per-value Django preparation), and, unlike COPY FROM, it works under row-level security.
+    The objects must be complete: keys, organization and defaults already set."""
+    if not objs:
+        return
+    now = timezone.now()
+    fields = list(model._meta.concrete_fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
+    # Identifiers come from the model's metadata; every value is a bound parameter.
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({casts})"  # noqa: S608
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), chunk):
+            part = objs[start : start + chunk]
+            columns = []
+            for f in fields:
+                values = [getattr(o, f.attname) for o in part]
+                if isinstance(f, models.JSONField):
+                    values = [None if v is None else Jsonb(v) for v in values]
+                elif f.attname == "updated_at":
+                    values = [v or now for v in values]
+                columns.append(values)
+            cursor.execute(sql, columns)
+
+
+def fast_update(model: type[models.Model], objs: list[Any], field_names: list[str]) -> None:
+    """UPDATE ... FROM unnest(arrays) for many rows of the organization in context."""
+    if not objs:
+        return
+    meta = model._meta
+    fields = [meta.get_field(n) for n in field_names]
+    table = connection.ops.quote_name(meta.db_table)
+    sets = ", ".join(
+        f"{connection.ops.quote_name(f.column)} = v.c{i}" for i, f in enumerate(fields)
+    )
+    casts = ", ".join(["%s::uuid[]"] + [f"%s::{f.db_type(connection)}[]" for f in fields])
+    aliases = ", ".join(["id"] + [f"c{i}" for i in range(len(fields))])
+    # Identifiers come from the model's metadata; every value is a bound parameter.
+    head = f"UPDATE {table} AS t SET {sets}, updated_at = now() "
+    tail = f"FROM unnest({casts}) AS v({aliases}) WHERE t.id = v.id AND t.organization_id = %s"
+    sql = head + tail
+    params: list[Any] = [[o.pk for o in objs]]
+    params += [[getattr(o, f.attname) for o in objs] for f in fields]
+    params.append(objs[0].organization_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 class Poster:
     """Posts one parsed, balanced 835 file for the organization in context."""
 
@@ -149,11 +203,37 @@ class Poster:
         pcns = {c.patient_control_number for c in parsed.claims}
         self.claims = {
             c.patient_control_number: c
-            for c in Claim.objects.filter(patient_control_number__in=pcns).select_related("payer")
+            for c in Claim.objects.filter(patient_control_number__in=pcns)
+            .select_related("payer")
+            .only(
+                "id",
+                "organization_id",
+                "patient_id",
+                "coverage_id",
+                "status",
+                "statement_from",
+                "patient_control_number",
+                "payer_claim_number",
+                "payer__id",
+                "payer__name",
+                "payer__appeal_window_days",
+            )
         }
         claim_ids = [c.pk for c in self.claims.values()]
         self.lines_by_claim: dict[uuid.UUID, list[ClaimLine]] = defaultdict(list)
-        for line in ClaimLine.objects.filter(claim_id__in=claim_ids).order_by("line_number"):
+        for line in (
+            ClaimLine.objects.filter(claim_id__in=claim_ids)
+            .only(
+                "id",
+                "claim_id",
+                "line_control_number",
+                "service_code",
+                "date_of_service",
+                "charge",
+                "line_number",
+            )
+            .order_by("line_number")
+        ):
             self.lines_by_claim[line.claim_id].append(line)
         self.balances = {
             b.claim_line_id: b for b in LineBalance.objects.filter(claim_id__in=claim_ids)
@@ -556,14 +636,15 @@ class Poster:
             (RemittanceException, r.exceptions),
             (Denial, r.denials),
             (SecondaryClaim, r.secondaries),
+            (WorkItem, r.work_items),
+            (LineBalance, self.new_balances),
         ):
-            model.objects.bulk_create(objs, batch_size=BATCH)  # type: ignore[attr-defined]
-        WorkItem.objects.bulk_create(r.work_items, batch_size=BATCH, ignore_conflicts=True)
-        LineBalance.objects.bulk_create(self.new_balances, batch_size=BATCH)
+            fast_insert(model, objs)
         new_ids = {b.pk for b in self.new_balances}
         existing = [b for b in self.balances.values() if b.pk not in new_ids]
         if existing:
-            LineBalance.objects.bulk_update(
+            fast_update(
+                LineBalance,
                 existing,
                 [
                     "paid",
@@ -573,9 +654,7 @@ class Poster:
                     "patient_responsibility",
                     "other_adjusted",
                     "transferred",
-                    "updated_at",
                 ],
-                batch_size=BATCH,
             )
         self._move_claims()
         self.summary.rows_posted = r.count() + len(self.new_balances)
@@ -616,12 +695,12 @@ class Poster:
                         )
                     )
             self.summary.status_changes += len(ids)
-        ClaimEvent.objects.bulk_create(events, batch_size=BATCH)
+        fast_insert(ClaimEvent, events)
         if self.payer_claim_numbers:
             claims = [by_pk[pk] for pk in self.payer_claim_numbers]
             for claim in claims:
                 claim.payer_claim_number = self.payer_claim_numbers[claim.pk]
-            Claim.objects.bulk_update(claims, ["payer_claim_number"], batch_size=BATCH)
+            fast_update(Claim, claims, ["payer_claim_number"])
 
 
 def _fallback_match(available: list[ClaimLine], svc: ServiceLine) -> ClaimLine | None:
