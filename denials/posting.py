@@ -169,7 +169,7 @@ def fast_update(model: type[models.Model], objs: list[Any], field_names: list[st
     casts = ", ".join(["%s::uuid[]"] + [f"%s::{f.db_type(connection)}[]" for f in fields])
     aliases = ", ".join(["id"] + [f"c{i}" for i in range(len(fields))])
     # Identifiers come from the model's metadata; every value is a bound parameter.
-    head = f"UPDATE {table} AS t SET {sets}, updated_at = now() "
+    head = f"UPDATE {table} AS t SET {sets}, updated_at = now() "  # noqa: S608
     tail = f"FROM unnest({casts}) AS v({aliases}) WHERE t.id = v.id AND t.organization_id = %s"
     sql = head + tail
     params: list[Any] = [[o.pk for o in objs]]
