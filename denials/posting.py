@@ -424,7 +424,7 @@ class Poster:
         if clp.is_reversal:
             return
         self.claim_targets[claim.pk] = rules.claim_outcome(outcomes, status_code=clp.status_code)
-        self._secondary(claim, rc, clp, matched_lines)
+        self._secondary(claim, rc, clp, matched_lines, remit_date)
 
     def _line(
         self, rc: RemittanceClaim, line: ClaimLine | None, svc: ServiceLine, *, matched: bool
@@ -589,6 +589,7 @@ class Poster:
         rc: RemittanceClaim,
         clp: ClaimPayment,
         matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]],
+        remit_date: date,
     ) -> None:
         """After the primary pays, the patient's share moves to the secondary coverage (when the
         patient has one in force), carrying the primary's adjudication for the COB loops."""
@@ -615,7 +616,7 @@ class Poster:
                 payer_id=coverage.payer_id,
                 amount=remaining,
                 primary_paid=clp.paid,
-                primary_adjudication=_adjudication(clp, matched),
+                primary_adjudication=_adjudication(clp, matched, remit_date),
                 status=SecondaryStatus.CROSSED_OVER
                 if rc.crossover_payer_name
                 else SecondaryStatus.TO_BILL,
@@ -714,11 +715,14 @@ def _fallback_match(available: list[ClaimLine], svc: ServiceLine) -> ClaimLine |
 
 
 def _adjudication(
-    clp: ClaimPayment, matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]]
+    clp: ClaimPayment,
+    matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]],
+    remit_date: date,
 ) -> dict[str, Any]:
     """What the secondary 837 needs from the primary (2320 claim-level, 2430 per line)."""
     return {
         "payer_claim_number": clp.payer_claim_control_number,
+        "adjudication_date": remit_date.isoformat(),
         "paid": str(clp.paid),
         "patient_responsibility": str(clp.patient_responsibility),
         "claim_adjustments": [

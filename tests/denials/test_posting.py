@@ -523,3 +523,59 @@ def test_posting_a_pending_import_twice_posts_once(practice, submitted):
         services.remittance_post(import_id=imp.pk)
         services.remittance_post(import_id=imp.pk)
         assert Payment.objects.count() == 1
+
+
+def test_the_secondary_claim_carries_the_cob_loops_of_the_primary(practice, submitted):
+    from claims.x12.writer import SegmentWriter
+    from denials.cob import cob_loops
+
+    with tenant_context(practice.org):
+        medicaid = patients_services.payer_create(
+            name="State Medicaid", payer_id="MCD", payer_type="medicaid"
+        )
+        patients_services.coverage_create(
+            patient=practice.patient,
+            payer=medicaid,
+            member_id="M9",
+            effective_date=date(2026, 1, 1),
+            priority=2,
+        )
+    claim = submitted()
+    with tenant_context(practice.org):
+        line = line_of(claim)
+    post(
+        practice.org,
+        build_835(
+            [
+                Clp(
+                    claim.patient_control_number,
+                    "1",
+                    D("150"),
+                    D("80"),
+                    D("30"),
+                    lines=[
+                        Svc(
+                            "90834",
+                            D("150"),
+                            D("80"),
+                            lcn=line.line_control_number,
+                            cas=[("CO", "45", D("40")), ("PR", "2", D("30"))],
+                        ),
+                    ],
+                ),
+            ]
+        ),
+    )
+    with tenant_context(practice.org):
+        secondary = SecondaryClaim.objects.select_related(
+            "primary_claim__coverage", "primary_claim__payer", "primary_claim__patient"
+        ).get()
+        assert secondary.status == "to_bill"
+        claim_loop, lines = cob_loops(secondary)
+    writer = SegmentWriter()
+    text = writer.segments(claim_loop)
+    assert "SBR*P*18*******CI~" in text and "AMT*D*80~" in text and "AMT*EAF*30~" in text
+    assert "NM1*PR*2*Blue Plan*****PI*BP001~" in text and "REF*F8*PCN-PAYER-1~" in text
+    line_text = writer.segments(lines[line.line_control_number])
+    assert line_text.startswith("SVD*BP001*80*HC:90834**1~")
+    assert "CAS*CO*45*40~CAS*PR*2*30~" in line_text and "DTP*573*D8*20261020~" in line_text
