@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from denials import services
 from denials.models import RemittanceImport
 from rcm.tenancy.context import tenant_context
-from tests.denials.conftest import practice, submitted  # noqa: F401  (fixtures)
+from tests.denials.conftest import practice, reference_codes, submitted  # noqa: F401  (fixtures)
 from tests.denials.x835 import Clp, Svc, build_835
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD
@@ -25,6 +25,7 @@ def test_an_imported_denial_reaches_the_queue_and_gets_an_appeal_letter(
     page: Any,
     practice: Any,  # noqa: F811
     submitted: Any,  # noqa: F811
+    reference_codes: None,  # noqa: F811
     biller: Any,
     tmp_path: Any,
 ) -> None:
