@@ -79,3 +79,34 @@ def test_residential_denials_are_not_outpatient_parity_flags(practice, submitted
     _post_claim(practice, claim, denied=True, trace="B1", carc="50")
     with tenant_context(practice.org):
         assert selectors.parity_flags(today=TODAY) == []
+
+
+def test_a_payer_reviewing_stays_far_more_often_than_the_others_is_flagged(org):
+    from datetime import timedelta
+
+    from authorizations.models import ConcurrentReview
+    from tests.authorizations.factories import make_authorization
+    from tests.patients.factories import CoverageFactory, EpisodeFactory, PayerFactory
+
+    with tenant_context(org):
+        strict, lenient = (
+            PayerFactory(organization=org, name="Strict Plan"),
+            PayerFactory(organization=org, name="Easy Plan"),
+        )
+    for payer, reviews in ((strict, 4), (strict, 4), (lenient, 1), (lenient, 1)):
+        with tenant_context(org):
+            episode = EpisodeFactory(organization=org)
+            coverage = CoverageFactory(organization=org, patient=episode.patient, payer=payer)
+        auth = make_authorization(org, episode=episode, coverage=coverage)
+        with tenant_context(org):
+            for i in range(reviews):
+                ConcurrentReview.objects.create(
+                    authorization=auth,
+                    review_type="concurrent",
+                    scheduled_on=date(2026, 3, 2) + timedelta(days=3 * i),
+                )
+    with tenant_context(org):
+        flags = [f for f in selectors.parity_flags(today=TODAY) if f.kind == "review_frequency"]
+    assert [f.payer_name for f in flags] == ["Strict Plan"]
+    assert "8 concurrent reviews on 2 authorizations (4.0 each)" in flags[0].evidence
+    assert "average 1.0" in flags[0].evidence
