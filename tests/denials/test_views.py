@@ -168,3 +168,24 @@ def test_a_manager_reads_but_cannot_change_the_queue(denial, manager, client_for
 def test_another_organizations_denial_is_not_found(denial, outsider, client_for):
     client = client_for(outsider)
     assert client.get(f"/o/harborview/denials/denials/{denial.pk}/").status_code == 404
+
+
+def test_a_pending_import_polls_its_progress_with_htmx(practice, submitted, biller, client_for):
+    from denials.posting import progress_get, progress_set
+
+    claim = submitted()
+    with tenant_context(practice.org):
+        lcn = claim.lines.get().line_control_number
+        imp = services.remittance_import_create(
+            file_name="big.835", content=_denial_file(claim, lcn)
+        )
+    partial = client_for(biller).get(
+        f"/o/riverbend/denials/remittances/{imp.pk}/", HTTP_HX_REQUEST="true"
+    )
+    assert b'hx-trigger="every 2s"' in partial.content and b"<h1>" not in partial.content
+    assert b"0 of 1 claims" in partial.content
+    with tenant_context(practice.org):
+        RemittanceImport.objects.filter(pk=imp.pk).update(status="running")
+        imp.refresh_from_db()
+        progress_set(imp.pk, 1)
+        assert progress_get(imp) == 1
