@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -31,6 +32,12 @@ from denials.posting import progress_get
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.tenancy.models import Membership
+
+
+def _part2_guard(request: Request, appeal: Appeal) -> None:
+    """42 CFR Part 2: a Part 2 claim's letter needs the part2:read scope."""
+    if appeal.denial.claim.is_part2 and "part2:read" not in request._request.scopes:  # type: ignore[attr-defined]
+        raise PermissionDenied("This is a 42 CFR Part 2 claim; it needs the part2:read scope.")
 
 
 def _actor(request: Request) -> Any:
@@ -298,6 +305,16 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 class AppealSerializer(serializers.ModelSerializer):
+    letter_body = serializers.SerializerMethodField()
+
+    def get_letter_body(self, obj: Appeal) -> str:
+        """Withheld (empty) for a Part 2 claim unless the caller has part2:read."""
+        request = self.context.get("request")
+        scopes = getattr(getattr(request, "_request", None), "scopes", frozenset())
+        if obj.denial.claim.is_part2 and "part2:read" not in scopes:
+            return ""
+        return obj.letter_body
+
     class Meta:
         model = Appeal
         fields = [
@@ -357,18 +374,22 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         appeal = services.appeal_create(
             denial=denial, level=data.validated_data["level"], actor=_actor(request)
         )
-        return Response(AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
+        return Response(
+            AppealSerializer(appeal, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(request=LetterSerializer, responses=AppealSerializer)
     @action(detail=True, methods=["post"])
     def letter(self, request: Request, pk: str) -> Response:
         appeal = self.get_object()
+        _part2_guard(request, appeal)
         data = LetterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = services.appeal_letter_save(
             appeal=appeal, body=data.validated_data["letter_body"], actor=_actor(request)
         )
-        return Response(AppealSerializer(appeal).data)
+        return Response(AppealSerializer(appeal, context={"request": request}).data)
 
     @extend_schema(
         request=None, responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}
@@ -376,6 +397,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"], url_path="letter.pdf")
     def letter_pdf(self, request: Request, pk: str) -> HttpResponse:
         appeal = self.get_object()
+        _part2_guard(request, appeal)
         audit_read(
             obj=appeal,
             patient_id=appeal.denial.claim.patient_id,
@@ -391,7 +413,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = AppealSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = services.appeal_submit(appeal=appeal, actor=_actor(request), **data.validated_data)
-        return Response(AppealSerializer(appeal).data)
+        return Response(AppealSerializer(appeal, context={"request": request}).data)
 
     @extend_schema(request=AppealDecideSerializer, responses=AppealSerializer)
     @action(detail=True, methods=["post"])
@@ -400,7 +422,7 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = AppealDecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = services.appeal_decide(appeal=appeal, actor=_actor(request), **data.validated_data)
-        return Response(AppealSerializer(appeal).data)
+        return Response(AppealSerializer(appeal, context={"request": request}).data)
 
 
 class ParityFlagSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ import csv
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +34,12 @@ from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ = "denials:read"
 WRITE = "denials:write"
+
+
+def _part2_guard(request: HttpRequest, claim: Any) -> None:
+    """42 CFR Part 2: only members with the Part 2 grant see a Part 2 claim's letter."""
+    if claim.is_part2 and "part2:read" not in request.scopes:  # type: ignore[attr-defined]
+        raise PermissionDenied("This is a 42 CFR Part 2 claim; it needs the Part 2 grant.")
 
 
 def _denial_url(request: HttpRequest, pk: Any) -> str:
@@ -187,6 +194,9 @@ def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     except Denial.DoesNotExist:
         raise Http404 from None
     item = context["work_item"]
+    denial = context["denial"]
+    audit_read(obj=denial, patient_id=denial.claim.patient_id, part2=denial.claim.is_part2)
+    context["part2_hidden"] = denial.claim.is_part2 and "part2:read" not in request.scopes  # type: ignore[attr-defined]
     form = forms.WorkItemUpdateForm(
         request.POST or None,
         initial={
@@ -241,6 +251,7 @@ def appeal_new(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_scope(READ, post=WRITE)
 def letter_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     appeal = get_object_or_404(Appeal.objects.select_related("denial__claim"), pk=pk)
+    _part2_guard(request, appeal.denial.claim)
     form = forms.LetterForm(request.POST or None, initial={"letter_body": appeal.letter_body})
     if request.method == "POST" and form.is_valid():
         try:
@@ -259,6 +270,7 @@ def letter_download(request: HttpRequest, pk: Any) -> HttpResponse:
     appeal = get_object_or_404(
         Appeal.objects.select_related("denial__claim", "denial__payer"), pk=pk
     )
+    _part2_guard(request, appeal.denial.claim)
     pdf = letter_pdf(appeal)
     # A letter for a Part 2 claim is a disclosure: the export is logged like any other.
     audit_read(

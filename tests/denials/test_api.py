@@ -129,3 +129,28 @@ def test_read_scope_cannot_write_and_other_tenants_ids_are_not_found(
         ).status_code
         == 404
     )
+
+
+def test_a_part2_letter_is_withheld_from_keys_without_part2_read(
+    practice, submitted, api_client_for
+):
+    from claims.models import Claim
+
+    claim = submitted()
+    with tenant_context(practice.org):
+        Claim.objects.filter(pk=claim.pk).update(is_part2=True)
+        lcn = claim.lines.get().line_control_number
+    post(practice.org, _denial_file(claim, lcn))
+    with tenant_context(practice.org):
+        denial = Denial.objects.get()
+    plain = api_client_for(practice.org, ["denials:read", "denials:write"])
+    created = plain.post(
+        "/api/v1/appeals/", {"denial": str(denial.pk), "level": "level_1"}, format="json"
+    )
+    assert created.status_code == 201 and created.json()["letter_body"] == ""
+    assert plain.get(f"/api/v1/appeals/{created.json()['id']}/letter.pdf/").status_code == 403
+    granted = api_client_for(practice.org, ["denials:read", "part2:read"])
+    assert (
+        "42 CFR 2.32"
+        in granted.get(f"/api/v1/appeals/{created.json()['id']}/").json()["letter_body"]
+    )

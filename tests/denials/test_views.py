@@ -189,3 +189,27 @@ def test_a_pending_import_polls_its_progress_with_htmx(practice, submitted, bill
         imp.refresh_from_db()
         progress_set(imp.pk, 1)
         assert progress_get(imp) == 1
+
+
+def test_a_part2_claims_letter_needs_the_part2_grant(
+    practice, submitted, biller, manager, client_for
+):
+    from claims.models import Claim
+
+    claim = submitted()
+    with tenant_context(practice.org):
+        Claim.objects.filter(pk=claim.pk).update(is_part2=True)
+        lcn = claim.lines.get().line_control_number
+    post(practice.org, _denial_file(claim, lcn))
+    with tenant_context(practice.org):
+        appeal = services.appeal_create(denial=Denial.objects.get(), level="level_1")
+    # Bill has the Part 2 grant; Mona (manager) does not.
+    assert (
+        client_for(biller).get(f"/o/riverbend/denials/appeals/{appeal.pk}/letter/").status_code
+        == 200
+    )
+    mona = client_for(manager)
+    assert mona.get(f"/o/riverbend/denials/appeals/{appeal.pk}/letter/").status_code == 403
+    assert mona.get(f"/o/riverbend/denials/appeals/{appeal.pk}/letter.pdf").status_code == 403
+    page = mona.get(f"/o/riverbend/denials/denials/{appeal.denial_id}/")
+    assert b"Jane Doe" not in page.content and b"needs the Part 2 grant" in page.content
