@@ -213,3 +213,30 @@ def test_a_part2_claims_letter_needs_the_part2_grant(
     assert mona.get(f"/o/riverbend/denials/appeals/{appeal.pk}/letter.pdf").status_code == 403
     page = mona.get(f"/o/riverbend/denials/denials/{appeal.denial_id}/")
     assert b"Jane Doe" not in page.content and b"needs the Part 2 grant" in page.content
+
+
+def test_the_payment_page_costs_a_fixed_number_of_queries(
+    practice, submitted, biller, client_for, django_assert_max_num_queries
+):
+    claims = [submitted(start=date(2026, 10, 5 + i)) for i in range(3)]
+    clps = []
+    for claim in claims:
+        with tenant_context(practice.org):
+            lcn = claim.lines.get().line_control_number
+        clps.append(
+            Clp(
+                claim.patient_control_number,
+                "1",
+                D("150"),
+                D("100"),
+                lines=[Svc("90834", D("150"), D("100"), lcn=lcn, cas=[("CO", "45", D("50"))])],
+            )
+        )
+    post(practice.org, build_835(clps))
+    with tenant_context(practice.org):
+        payment = Payment.objects.get()
+    client = client_for(biller)
+    client.get(f"/o/riverbend/denials/payments/{payment.pk}/")
+    with django_assert_max_num_queries(20):
+        page = client.get(f"/o/riverbend/denials/payments/{payment.pk}/")
+    assert page.content.count(b"CO-45") == 3
