@@ -102,3 +102,18 @@ class AppealDecideForm(forms.Form):
 class WriteOffForm(forms.Form):
     amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=0.01)  # type: ignore[arg-type]
     reason = forms.CharField(max_length=200)
+
+
+class SettingsForm(forms.Form):
+    write_off_approval_threshold = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        help_text="Write-offs above this amount wait for someone else's approval.",
+    )
+    small_balance_limit = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        help_text="Open balances up to this amount are written off automatically (0 turns it off).",
+    )

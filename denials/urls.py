@@ -23,6 +23,7 @@ urlpatterns = [
     path("appeals/<uuid:pk>/letter.pdf", views.letter_download, name="letter_pdf"),
     path("appeals/<uuid:pk>/submit/", views.appeal_submit, name="appeal_submit"),
     path("appeals/<uuid:pk>/decide/", views.appeal_decide, name="appeal_decide"),
+    path("settings/", views.denial_settings, name="settings"),
     path("parity/", views.parity, name="parity"),
     path("parity/packet.<str:fmt>", views.parity_export, name="parity_export"),
 ]

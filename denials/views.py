@@ -393,3 +393,21 @@ def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="parity-packet.pdf"'
     return response
+
+
+@require_scope(READ, post=WRITE)
+def denial_settings(request: HttpRequest) -> HttpResponse:
+    current = services.denial_settings()
+    initial = {
+        "write_off_approval_threshold": current.write_off_approval_threshold,
+        "small_balance_limit": current.small_balance_limit,
+    }
+    form = forms.SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.denial_settings_update(**form.cleaned_data)
+            messages.success(request, "Settings saved.")
+            return redirect(org_reverse(request, "denials:settings"))
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+    return render(request, "denials/settings.html", {"form": form})

@@ -240,3 +240,28 @@ def test_the_payment_page_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(20):
         page = client.get(f"/o/riverbend/denials/payments/{payment.pk}/")
     assert page.content.count(b"CO-45") == 3
+
+
+def test_the_write_off_settings_are_saved_per_organization(practice, biller, client_for):
+    from denials.models import DenialSettings
+
+    client = client_for(biller)
+    assert client.get("/o/riverbend/denials/settings/").status_code == 200
+    response = client.post(
+        "/o/riverbend/denials/settings/",
+        {"write_off_approval_threshold": "250.00", "small_balance_limit": "2.50"},
+    )
+    assert response.status_code == 302
+    with tenant_context(practice.org):
+        saved = DenialSettings.objects.get()
+    assert (saved.write_off_approval_threshold, saved.small_balance_limit) == (
+        D("250.00"),
+        D("2.50"),
+    )
+    assert (
+        client.post(
+            "/o/riverbend/denials/settings/",
+            {"write_off_approval_threshold": "-1", "small_balance_limit": "1"},
+        ).status_code
+        == 200
+    )
