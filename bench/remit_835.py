@@ -222,8 +222,10 @@ def main() -> None:
     with tenant_context(org):
         posted = rows(org.pk)
         paid = Claim.objects.filter(status="paid").count()
+    statements = len(queries) + imp.summary["insert_statements"]
     print(
-        f"(b) full import (upload check + parse + match + post): {elapsed:.2f} s, {len(queries):,} queries, "
+        f"(b) full import (upload check + parse + match + post): {elapsed:.2f} s, "
+        f"{statements:,} SQL statements, "
         f"{posted:,} rows, {paid:,} claims now paid, status {imp.status}"
     )
 

@@ -579,3 +579,35 @@ def test_the_secondary_claim_carries_the_cob_loops_of_the_primary(practice, subm
     line_text = writer.segments(lines[line.line_control_number])
     assert line_text.startswith("SVD*BP001*80*HC:90834**1~")
     assert "CAS*CO*45*40~CAS*PR*2*30~" in line_text and "DTP*573*D8*20261020~" in line_text
+
+
+def test_posting_works_as_the_application_role_under_row_level_security(
+    practice, submitted, requires_postgres
+):
+    from tests.conftest import app_role
+
+    claim = submitted()
+    with tenant_context(practice.org):
+        lcn = line_of(claim).line_control_number
+        imp = services.remittance_import_create(
+            file_name="rls.835",
+            content=build_835(
+                [
+                    Clp(
+                        claim.patient_control_number,
+                        "1",
+                        D("150"),
+                        D("100"),
+                        lines=[
+                            Svc("90834", D("150"), D("100"), lcn=lcn, cas=[("CO", "45", D("50"))])
+                        ],
+                    )
+                ]
+            ),
+        )
+        with app_role(practice.org) as cursor:
+            services.remittance_post(import_id=imp.pk)
+            cursor.execute("SELECT current_user, count(*) FROM denials_remittanceline")
+            user, count = cursor.fetchone()
+        assert user != "postgres" and count == 1
+        assert LineBalance.objects.get().paid == D("100")
