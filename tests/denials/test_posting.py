@@ -611,3 +611,29 @@ def test_posting_works_as_the_application_role_under_row_level_security(
             user, count = cursor.fetchone()
         assert user != "postgres" and count == 1
         assert LineBalance.objects.get().paid == D("100")
+
+
+def test_the_cob_loops_spliced_into_an_837p_pass_pyx12_validation():
+    from claims.x12.professional import build_837p
+    from claims.x12.writer import SegmentWriter
+    from denials.cob import cob_loops_from, splice_cob
+    from tests.x12.claims_837p import CASES, envelope
+    from tests.x12.pyx12_check import pyx12_errors
+
+    batch = CASES["psychotherapy_90834"]
+    adjudication = {
+        "payer_claim_number": "PRI-555", "paid": "80", "patient_responsibility": "30",
+        "adjudication_date": "2026-03-20", "claim_adjustments": [],
+        "lines": [{"line_control_number": "L1001-1", "service_code": "90834", "paid": "80", "units": "1",
+                   "adjustments": [{"group": "CO", "reason": "45", "amount": "40"},
+                                   {"group": "PR", "reason": "2", "amount": "30"}]}],
+    }  # fmt: skip
+    claim_loop, lines = cob_loops_from(
+        adjudication, relationship="18", group_number="G1", subscriber_last_name="RIVERA",
+        subscriber_first_name="SAM", member_id="PRIM123", payer_name="FIRST PLAN", payer_id="FP01",
+    )  # fmt: skip
+    ts = splice_cob(build_837p(batch), claim_loop, lines)
+    text = envelope(501).render([ts], SegmentWriter(newline=True))
+    valid, errors = pyx12_errors(text)
+    assert valid, errors
+    assert text.index("AMT*D*80~") < text.index("LX*1~") < text.index("SVD*FP01*80*HC:90834**1~")
