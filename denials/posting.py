@@ -13,9 +13,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
+import psycopg
 from django.conf import settings
+from django.db import connection, models
+from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus
 from claims.services import TRANSITIONS
@@ -100,6 +105,7 @@ class Summary:
     status_changes: int = 0
     status_unchanged: list[str] = field(default_factory=list)
     rows_posted: int = 0
+    insert_statements: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -125,6 +131,91 @@ class _Rows:
         return sum(len(v) for v in self.__dict__.values())
 
 
+def fast_insert(model: type[models.Model], objs: list[Any], *, chunk: int = 20_000) -> int:
+    """INSERT ... SELECT FROM unnest(arrays): one statement per chunk with one array parameter
+    per column. Several times faster than bulk_create for tens of thousands of rows (no
+    per-value Django preparation), and, unlike COPY FROM, it works under row-level security.
+    The objects must be complete: keys, organization and defaults already set. Returns the
+    number of statements sent (they bypass Django's query log)."""
+    if not objs:
+        return 0
+    now = timezone.now()
+    fields = list(model._meta.concrete_fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # %b: binary parameters on a server-side-binding cursor. Django's client-side cursor would
+    # inline every array as an escaped literal (a regex search per string: seconds per file).
+    casts = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
+    # Identifiers come from the model's metadata; every value is a bound parameter.
+    sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({casts})"  # noqa: S608
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        for start in range(0, len(objs), chunk):
+            part = objs[start : start + chunk]
+            columns = []
+            for f in fields:
+                values = [getattr(o, f.attname) for o in part]
+                if isinstance(f, models.JSONField):
+                    values = [None if v is None else Jsonb(v) for v in values]
+                elif f.attname == "updated_at":
+                    values = [v or now for v in values]
+                columns.append(values)
+            cursor.execute(sql, columns)
+    return -(-len(objs) // chunk)
+
+
+def fast_update(model: type[models.Model], objs: list[Any], field_names: list[str]) -> None:
+    """UPDATE ... FROM unnest(arrays) for many rows of the organization in context."""
+    if not objs:
+        return
+    meta = model._meta
+    fields = [meta.get_field(n) for n in field_names]
+    table = connection.ops.quote_name(meta.db_table)
+    sets = ", ".join(
+        f"{connection.ops.quote_name(f.column)} = v.c{i}" for i, f in enumerate(fields)
+    )
+    casts = ", ".join(["%s::uuid[]"] + [f"%s::{f.db_type(connection)}[]" for f in fields])
+    aliases = ", ".join(["id"] + [f"c{i}" for i in range(len(fields))])
+    # Identifiers come from the model's metadata; every value is a bound parameter.
+    head = f"UPDATE {table} AS t SET {sets}, updated_at = now() "  # noqa: S608
+    tail = f"FROM unnest({casts}) AS v({aliases}) WHERE t.id = v.id AND t.organization_id = %s"
+    sql = head + tail
+    params: list[Any] = [[o.pk for o in objs]]
+    params += [[getattr(o, f.attname) for o in objs] for f in fields]
+    params.append(objs[0].organization_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+_ROW_DEFAULTS: dict[type[models.Model], list[tuple[str, Any, bool]]] = {}
+
+
+def light_row(model: type[models.Model], now: Any, **values: Any) -> Any:
+    """A plain object with every column of `model` (defaults filled, a fresh UUID key), for
+    fast_insert: building ~200,000 Django model instances costs seconds that posting a large
+    835 should not spend. Pass foreign keys by attname (`claim_id=`)."""
+    spec = _ROW_DEFAULTS.get(model)
+    if spec is None:
+        spec = []
+        for f in model._meta.concrete_fields:
+            if f.attname in {"id", "created_at", "updated_at"}:
+                continue
+            if f.has_default():
+                spec.append((f.attname, f.default, callable(f.default)))
+            else:
+                spec.append((f.attname, None if f.null else f.get_default(), False))
+        _ROW_DEFAULTS[model] = spec
+    row = SimpleNamespace()
+    data = row.__dict__
+    for name, default, is_callable in spec:
+        data[name] = default() if is_callable else default
+    data["id"] = uuid.uuid4()
+    data["created_at"] = data["updated_at"] = now
+    data.update(values)
+    row.pk = data["id"]
+    return row
+
+
 class Poster:
     """Posts one parsed, balanced 835 file for the organization in context."""
 
@@ -142,6 +233,7 @@ class Poster:
         self.claim_targets: dict[uuid.UUID, str] = {}
         self.payer_claim_numbers: dict[uuid.UUID, str] = {}
         self.done = 0
+        self.now = timezone.now()
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -149,12 +241,39 @@ class Poster:
         pcns = {c.patient_control_number for c in parsed.claims}
         self.claims = {
             c.patient_control_number: c
-            for c in Claim.objects.filter(patient_control_number__in=pcns).select_related("payer")
+            for c in Claim.objects.filter(patient_control_number__in=pcns)
+            .select_related("payer")
+            .only(
+                "id",
+                "organization_id",
+                "patient_id",
+                "coverage_id",
+                "status",
+                "statement_from",
+                "patient_control_number",
+                "payer_claim_number",
+                "payer__id",
+                "payer__name",
+                "payer__appeal_window_days",
+            )
         }
         claim_ids = [c.pk for c in self.claims.values()]
         self.lines_by_claim: dict[uuid.UUID, list[ClaimLine]] = defaultdict(list)
-        for line in ClaimLine.objects.filter(claim_id__in=claim_ids).order_by("line_number"):
-            self.lines_by_claim[line.claim_id].append(line)
+        # Plain rows, not model instances: a 10,000-claim file has 30,000 lines to look up.
+        for row in (
+            ClaimLine.objects.filter(claim_id__in=claim_ids)
+            .order_by("line_number")
+            .values(
+                "id",
+                "claim_id",
+                "line_control_number",
+                "service_code",
+                "date_of_service",
+                "charge",
+                "line_number",
+            )
+        ):
+            self.lines_by_claim[row["claim_id"]].append(SimpleNamespace(pk=row["id"], **row))
         self.balances = {
             b.claim_line_id: b for b in LineBalance.objects.filter(claim_id__in=claim_ids)
         }
@@ -344,15 +463,17 @@ class Poster:
         if clp.is_reversal:
             return
         self.claim_targets[claim.pk] = rules.claim_outcome(outcomes, status_code=clp.status_code)
-        self._secondary(claim, rc, clp, matched_lines)
+        self._secondary(claim, rc, clp, matched_lines, remit_date)
 
     def _line(
         self, rc: RemittanceClaim, line: ClaimLine | None, svc: ServiceLine, *, matched: bool
     ) -> RemittanceLine:
-        rl = RemittanceLine(
+        rl = light_row(
+            RemittanceLine,
+            self.now,
             organization_id=self.org_id,
-            remittance_claim=rc,
-            claim_line=line,
+            remittance_claim_id=rc.pk,
+            claim_line_id=line.pk if line else None,
             service_code=svc.procedure_code,
             line_control_number=svc.line_item_control_number,
             service_date=svc.service_date or svc.service_date_from,
@@ -370,10 +491,12 @@ class Poster:
 
     def _adjustment(self, rc: RemittanceClaim, rl: RemittanceLine | None, cas: Any) -> None:
         self.rows.adjustments.append(
-            RemittanceAdjustment(
+            light_row(
+                RemittanceAdjustment,
+                self.now,
                 organization_id=self.org_id,
-                remittance_claim=rc,
-                remittance_line=rl,
+                remittance_claim_id=rc.pk,
+                remittance_line_id=rl.pk if rl else None,
                 group_code=cas.group_code,
                 reason_code=cas.reason_code,
                 amount=cas.amount,
@@ -397,7 +520,7 @@ class Poster:
             organization_id=self.org_id,
             remittance_import=self.imp,
             remittance_claim=rc,
-            remittance_line=rl,
+            remittance_line_id=rl.pk if rl else None,
             kind=kind,
             message=message[:300],
             amount=amount,
@@ -432,8 +555,13 @@ class Poster:
     ) -> None:
         balance = self.balances.get(line.pk)
         if balance is None:
-            balance = LineBalance(
-                organization_id=self.org_id, claim=claim, claim_line=line, charge=line.charge
+            balance = light_row(
+                LineBalance,
+                self.now,
+                organization_id=self.org_id,
+                claim_id=claim.pk,
+                claim_line_id=line.pk,
+                charge=line.charge,
             )
             self.balances[line.pk] = balance
             self.new_balances.append(balance)
@@ -462,9 +590,9 @@ class Poster:
         denial = Denial(
             organization_id=self.org_id,
             claim=claim,
-            claim_line=line,
+            claim_line_id=line.pk,
             remittance_claim=rc,
-            remittance_line=rl,
+            remittance_line_id=rl.pk if rl else None,
             payer=claim.payer,
             group_code=split.denial_group,
             carc=split.denial_reason,
@@ -509,6 +637,7 @@ class Poster:
         rc: RemittanceClaim,
         clp: ClaimPayment,
         matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]],
+        remit_date: date,
     ) -> None:
         """After the primary pays, the patient's share moves to the secondary coverage (when the
         patient has one in force), carrying the primary's adjudication for the COB loops."""
@@ -535,7 +664,7 @@ class Poster:
                 payer_id=coverage.payer_id,
                 amount=remaining,
                 primary_paid=clp.paid,
-                primary_adjudication=_adjudication(clp, matched),
+                primary_adjudication=_adjudication(clp, matched, remit_date),
                 status=SecondaryStatus.CROSSED_OVER
                 if rc.crossover_payer_name
                 else SecondaryStatus.TO_BILL,
@@ -556,14 +685,15 @@ class Poster:
             (RemittanceException, r.exceptions),
             (Denial, r.denials),
             (SecondaryClaim, r.secondaries),
+            (WorkItem, r.work_items),
+            (LineBalance, self.new_balances),
         ):
-            model.objects.bulk_create(objs, batch_size=BATCH)  # type: ignore[attr-defined]
-        WorkItem.objects.bulk_create(r.work_items, batch_size=BATCH, ignore_conflicts=True)
-        LineBalance.objects.bulk_create(self.new_balances, batch_size=BATCH)
+            self.summary.insert_statements += fast_insert(model, objs)
         new_ids = {b.pk for b in self.new_balances}
         existing = [b for b in self.balances.values() if b.pk not in new_ids]
         if existing:
-            LineBalance.objects.bulk_update(
+            fast_update(
+                LineBalance,
                 existing,
                 [
                     "paid",
@@ -573,9 +703,7 @@ class Poster:
                     "patient_responsibility",
                     "other_adjusted",
                     "transferred",
-                    "updated_at",
                 ],
-                batch_size=BATCH,
             )
         self._move_claims()
         self.summary.rows_posted = r.count() + len(self.new_balances)
@@ -607,7 +735,9 @@ class Poster:
             for pk in ids:
                 for before, after in itertools.pairwise(path):
                     events.append(
-                        ClaimEvent(
+                        light_row(
+                            ClaimEvent,
+                            self.now,
                             organization_id=self.org_id,
                             claim_id=pk,
                             from_status=before,
@@ -616,12 +746,12 @@ class Poster:
                         )
                     )
             self.summary.status_changes += len(ids)
-        ClaimEvent.objects.bulk_create(events, batch_size=BATCH)
+        self.summary.insert_statements += fast_insert(ClaimEvent, events)
         if self.payer_claim_numbers:
             claims = [by_pk[pk] for pk in self.payer_claim_numbers]
             for claim in claims:
                 claim.payer_claim_number = self.payer_claim_numbers[claim.pk]
-            Claim.objects.bulk_update(claims, ["payer_claim_number"], batch_size=BATCH)
+            fast_update(Claim, claims, ["payer_claim_number"])
 
 
 def _fallback_match(available: list[ClaimLine], svc: ServiceLine) -> ClaimLine | None:
@@ -635,11 +765,14 @@ def _fallback_match(available: list[ClaimLine], svc: ServiceLine) -> ClaimLine |
 
 
 def _adjudication(
-    clp: ClaimPayment, matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]]
+    clp: ClaimPayment,
+    matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]],
+    remit_date: date,
 ) -> dict[str, Any]:
     """What the secondary 837 needs from the primary (2320 claim-level, 2430 per line)."""
     return {
         "payer_claim_number": clp.payer_claim_control_number,
+        "adjudication_date": remit_date.isoformat(),
         "paid": str(clp.paid),
         "patient_responsibility": str(clp.patient_responsibility),
         "claim_adjustments": [

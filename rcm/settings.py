@@ -258,6 +258,15 @@ SPECTACULAR_SETTINGS = {
         "BatchStatusEnum": "claims.batch_models.BatchStatus",
         "AckKindEnum": "claims.batch_models.AckKind",
         "AckSourceEnum": "claims.batch_models.ACK_SOURCES",
+        "AppealLevelEnum": "denials.models.AppealLevel",
+        "AppealOutcomeEnum": "denials.models.AppealOutcome",
+        "WorkStatusEnum": "denials.models.WorkStatus",
+        "WorkKindEnum": "denials.models.WorkKind",
+        "RemittanceImportStatusEnum": "denials.models.ImportStatus",
+        "DenialCategoryEnum": "denials.models.DenialCategory",
+        # Named so the denials enums (level, outcome, kind) do not collide with these.
+        "LevelOfCareEnum": "patients.levels.LevelOfCare",
+        "ReviewOutcomeEnum": "authorizations.models.ReviewOutcome",
     },
     "AUTHENTICATION_WHITELIST": ["rcm.api.ApiKeyAuthentication"],
 }

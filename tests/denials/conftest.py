@@ -1,15 +1,27 @@
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from django.apps import apps
 
 from claims import services as claims_services
 from claims.models import Claim
 from rcm.tenancy.context import tenant_context
 from tests.claims.conftest import DOS, Practice, practice  # noqa: F401  (fixture re-export)
+
+
+@pytest.fixture(autouse=True)
+def reference_codes(db: Any) -> None:
+    """The CARC/RARC tables come from a data migration; a transactional test (live server,
+    SKIP LOCKED) flushes every table when it ends, so reload them when they are gone."""
+    from denials.models import AdjustmentReason
+
+    if not AdjustmentReason.objects.exists():
+        importlib.import_module("denials.migrations.0003_load_carc_rarc_codes").load(apps, None)
 
 
 @pytest.fixture

@@ -26,8 +26,8 @@ TODAY = date(2026, 10, 21)
 pytestmark = pytest.mark.django_db
 
 
-def _denied(practice, submitted, carc="197", amount="150", trace="T1"):
-    claim = submitted()
+def _denied(practice, submitted, carc="197", amount="150", trace="T1", start=None):
+    claim = submitted(start=start) if start else submitted()
     with tenant_context(practice.org):
         lcn = claim.lines.get().line_control_number
     post(
@@ -258,3 +258,20 @@ def test_small_balances_are_written_off_only_by_rule_and_only_once(practice, sub
         assert services.small_balances_write_off() == 0
         assert WriteOff.objects.get().status == "auto"
         assert LineBalance.objects.get().open_balance == D("0")
+
+
+def test_the_follow_up_scan_costs_a_fixed_number_of_queries(
+    practice, submitted, manager, django_assert_max_num_queries
+):
+    denials = [
+        _denied(practice, submitted, trace=f"T{i}", start=date(2026, 10, 5 + i)) for i in range(3)
+    ]
+    with tenant_context(practice.org):
+        for d in denials:
+            item = WorkItem.objects.get(source_id=d.pk)
+            services.work_item_update(item=item, status="waiting_on_payer", today=TODAY)
+        day = denials[0].appeal_deadline - timedelta(days=3)
+        # 21 with one item or three: the count does not grow with the items.
+        with django_assert_max_num_queries(21):
+            result = services.follow_up_scan(today=day)
+        assert result.escalations == 3 and result.payer_follow_ups == 3

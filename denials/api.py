@@ -1,0 +1,459 @@
+"""Denials on the API: upload an 835 and poll its job, payments, adjustments, denials, work
+items (assign, update status), appeals with their letters (PDF), parity flags."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from denials import selectors, services
+from denials.letters import letter_pdf
+from denials.models import (
+    Appeal,
+    AppealLevel,
+    Denial,
+    Payment,
+    RemittanceAdjustment,
+    RemittanceImport,
+    WorkItem,
+    WorkStatus,
+)
+from denials.posting import progress_get
+from rcm.audit.services import audit_read
+from rcm.errors import DomainError
+from rcm.tenancy.models import Membership
+
+
+def _part2_guard(request: Request, appeal: Appeal) -> None:
+    """42 CFR Part 2: a Part 2 claim's letter needs the part2:read scope."""
+    if appeal.denial.claim.is_part2 and "part2:read" not in request._request.scopes:  # type: ignore[attr-defined]
+        raise PermissionDenied("This is a 42 CFR Part 2 claim; it needs the part2:read scope.")
+
+
+def _actor(request: Request) -> Any:
+    user = request.user
+    return user if getattr(user, "is_authenticated", False) and getattr(user, "pk", None) else None
+
+
+class RemittanceImportSerializer(serializers.ModelSerializer):
+    processed_claims = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RemittanceImport
+        fields = [
+            "id",
+            "file_name",
+            "source",
+            "status",
+            "total_claims",
+            "processed_claims",
+            "summary",
+            "error",
+            "error_position",
+            "created_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+    def get_processed_claims(self, obj: RemittanceImport) -> int:
+        return progress_get(obj)
+
+
+class RemittanceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(required=False, help_text="The 835 file (multipart)")
+    file_name = serializers.CharField(required=False, max_length=200)
+    content = serializers.CharField(
+        required=False, trim_whitespace=False, help_text="Or the 835 text (JSON)"
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("file") and not attrs.get("content"):
+            raise serializers.ValidationError("Send the 835 as `file` or as `content`.")
+        return attrs
+
+
+class RemittanceImportViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """835 imports. POST a file to import it; GET one to poll its progress and summary. A file
+    that is not a balanced 835 answers 400 naming the segment position; nothing is posted."""
+
+    serializer_class = RemittanceImportSerializer
+    scope_area = "denials"
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    def get_queryset(self) -> Any:
+        return selectors.imports_list()
+
+    @extend_schema(request=RemittanceUploadSerializer, responses={201: RemittanceImportSerializer})
+    def create(self, request: Request) -> Response:
+        data = RemittanceUploadSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        upload = data.validated_data.get("file")
+        imp = services.remittance_import_create(
+            file_name=upload.name if upload else data.validated_data.get("file_name", "api.835"),
+            content=upload.read() if upload else data.validated_data["content"],
+            source="api",
+            uploaded_by=_actor(request),
+        )
+        if imp.status == "rejected":
+            where = f" (segment {imp.error_position})" if imp.error_position else ""
+            raise DomainError(f"{imp.error}{where}", field="file", code="rejected_835")
+        return Response(RemittanceImportSerializer(imp).data, status=status.HTTP_201_CREATED)
+
+
+class PaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = [
+            "id",
+            "remittance_import",
+            "payer",
+            "payer_name",
+            "payer_identifier",
+            "trace_number",
+            "amount",
+            "credit_debit",
+            "method",
+            "payment_date",
+            "provider_adjustment_total",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = PaymentSerializer
+    scope_area = "denials"
+
+    def get_queryset(self) -> Any:
+        return Payment.objects.select_related("payer").order_by("-created_at")
+
+
+class AdjustmentSerializer(serializers.ModelSerializer):
+    payment = serializers.UUIDField(source="remittance_claim.payment_id", read_only=True)
+    claim = serializers.UUIDField(source="remittance_claim.claim_id", read_only=True)
+    claim_line = serializers.UUIDField(
+        source="remittance_line.claim_line_id", read_only=True, allow_null=True
+    )
+
+    class Meta:
+        model = RemittanceAdjustment
+        fields = [
+            "id",
+            "payment",
+            "claim",
+            "claim_line",
+            "group_code",
+            "reason_code",
+            "amount",
+            "quantity",
+        ]
+        read_only_fields = fields
+
+
+class AdjustmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """CAS adjustments; `?payment=<id>` for one payment's."""
+
+    serializer_class = AdjustmentSerializer
+    scope_area = "denials"
+
+    def get_queryset(self) -> Any:
+        qs = RemittanceAdjustment.objects.select_related(
+            "remittance_claim", "remittance_line"
+        ).order_by("-created_at")
+        if self.request.query_params.get("payment"):
+            qs = qs.filter(remittance_claim__payment_id=self.request.query_params["payment"])
+        return qs
+
+
+class DenialSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Denial
+        fields = [
+            "id",
+            "claim",
+            "claim_line",
+            "payer",
+            "group_code",
+            "carc",
+            "rarcs",
+            "category",
+            "amount",
+            "fully_denied",
+            "remittance_date",
+            "appeal_deadline",
+            "recoverable",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class DenialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Denials; `?category=`, `?payer=`."""
+
+    serializer_class = DenialSerializer
+    scope_area = "denials"
+
+    def get_queryset(self) -> Any:
+        qs = Denial.objects.order_by("appeal_deadline", "pk")
+        params = self.request.query_params
+        if params.get("category"):
+            qs = qs.filter(category=params["category"])
+        if params.get("payer"):
+            qs = qs.filter(payer_id=params["payer"])
+        return qs
+
+
+class WorkItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WorkItem
+        fields = [
+            "id",
+            "kind",
+            "source_id",
+            "claim",
+            "payer",
+            "title",
+            "category",
+            "amount",
+            "deadline",
+            "priority_score",
+            "status",
+            "assignee",
+            "next_follow_up",
+            "is_due",
+            "notes",
+            "opened_on",
+        ]
+        read_only_fields = fields
+
+
+class AssignSerializer(serializers.Serializer):
+    items = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500)
+    assignee = serializers.UUIDField(allow_null=True, help_text="A member's user id, or null")
+
+
+class WorkItemUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=WorkStatus.choices, required=False)
+    next_follow_up = serializers.DateField(required=False)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The work queue, highest priority first. Filters: `?category=`, `?payer=`, `?assignee=`
+    (a user id or `none`), `?age=` (days open at least), `?status=` (`all` or one status)."""
+
+    serializer_class = WorkItemSerializer
+    scope_area = "denials"
+
+    def get_queryset(self) -> Any:
+        p = self.request.query_params
+        assignee = p.get("assignee", "")
+        age = p.get("age", "")
+        filters = selectors.QueueFilter(
+            category=p.get("category", ""),
+            payer_id=p.get("payer") or None,
+            assignee_id=None if assignee in ("", "none") else assignee,
+            unassigned=assignee == "none",
+            min_age_days=int(age) if age.isdigit() else None,
+            status=p.get("status", ""),
+            kind=p.get("kind", ""),
+        )
+        return selectors.work_queue(filters=filters, today=timezone.localdate())
+
+    @extend_schema(request=AssignSerializer, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["post"])
+    def assign(self, request: Request) -> Response:
+        data = AssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignee = None
+        if data.validated_data["assignee"]:
+            member = (
+                Membership.objects.filter(user_id=data.validated_data["assignee"], is_active=True)
+                .select_related("user")
+                .first()
+            )
+            if member is None:
+                raise DomainError(
+                    "The assignee is not a member of this organization.", field="assignee"
+                )
+            assignee = member.user
+        count = services.work_items_assign(
+            item_ids=data.validated_data["items"], assignee=assignee, actor=_actor(request)
+        )
+        return Response({"assigned": count})
+
+    @extend_schema(request=WorkItemUpdateSerializer, responses=WorkItemSerializer)
+    @action(detail=True, methods=["post"])
+    def update_status(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        data = WorkItemUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = services.work_item_update(item=item, actor=_actor(request), **data.validated_data)
+        return Response(WorkItemSerializer(item).data)
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    letter_body = serializers.SerializerMethodField()
+
+    def get_letter_body(self, obj: Appeal) -> str:
+        """Withheld (empty) for a Part 2 claim unless the caller has part2:read."""
+        request = self.context.get("request")
+        scopes = getattr(getattr(request, "_request", None), "scopes", frozenset())
+        if obj.denial.claim.is_part2 and "part2:read" not in scopes:
+            return ""
+        return obj.letter_body
+
+    class Meta:
+        model = Appeal
+        fields = [
+            "id",
+            "denial",
+            "level",
+            "deadline",
+            "submitted_on",
+            "method",
+            "outcome",
+            "decided_on",
+            "recovered_amount",
+            "letter_body",
+            "letter_updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AppealCreateSerializer(serializers.Serializer):
+    denial = serializers.UUIDField()
+    level = serializers.ChoiceField(choices=AppealLevel.choices)
+
+
+class LetterSerializer(serializers.Serializer):
+    letter_body = serializers.CharField(trim_whitespace=False)
+
+
+class AppealSubmitSerializer(serializers.Serializer):
+    submitted_on = serializers.DateField()
+    method = serializers.CharField(max_length=20)
+
+
+class AppealDecideSerializer(serializers.Serializer):
+    outcome = serializers.CharField(help_text="overturned, partial or upheld")
+    decided_on = serializers.DateField()
+    recovered_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
+class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = AppealSerializer
+    scope_area = "denials"
+
+    def get_queryset(self) -> Any:
+        return Appeal.objects.select_related("denial__claim").order_by("-created_at")
+
+    @extend_schema(request=AppealCreateSerializer, responses={201: AppealSerializer})
+    def create(self, request: Request) -> Response:
+        data = AppealCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        denial = (
+            Denial.objects.select_related("claim", "payer")
+            .filter(pk=data.validated_data["denial"])
+            .first()
+        )
+        if denial is None:
+            raise serializers.ValidationError({"denial": ["Not found in this organization."]})
+        appeal = services.appeal_create(
+            denial=denial, level=data.validated_data["level"], actor=_actor(request)
+        )
+        return Response(
+            AppealSerializer(appeal, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=LetterSerializer, responses=AppealSerializer)
+    @action(detail=True, methods=["post"])
+    def letter(self, request: Request, pk: str) -> Response:
+        appeal = self.get_object()
+        _part2_guard(request, appeal)
+        data = LetterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeal = services.appeal_letter_save(
+            appeal=appeal, body=data.validated_data["letter_body"], actor=_actor(request)
+        )
+        return Response(AppealSerializer(appeal, context={"request": request}).data)
+
+    @extend_schema(
+        request=None, responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}
+    )
+    @action(detail=True, methods=["get"], url_path="letter.pdf")
+    def letter_pdf(self, request: Request, pk: str) -> HttpResponse:
+        appeal = self.get_object()
+        _part2_guard(request, appeal)
+        audit_read(
+            obj=appeal,
+            patient_id=appeal.denial.claim.patient_id,
+            export="appeal_letter_pdf",
+            part2=appeal.denial.claim.is_part2,
+        )
+        return HttpResponse(letter_pdf(appeal), content_type="application/pdf")
+
+    @extend_schema(request=AppealSubmitSerializer, responses=AppealSerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        appeal = self.get_object()
+        data = AppealSubmitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeal = services.appeal_submit(appeal=appeal, actor=_actor(request), **data.validated_data)
+        return Response(AppealSerializer(appeal, context={"request": request}).data)
+
+    @extend_schema(request=AppealDecideSerializer, responses=AppealSerializer)
+    @action(detail=True, methods=["post"])
+    def decide(self, request: Request, pk: str) -> Response:
+        appeal = self.get_object()
+        data = AppealDecideSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        appeal = services.appeal_decide(appeal=appeal, actor=_actor(request), **data.validated_data)
+        return Response(AppealSerializer(appeal, context={"request": request}).data)
+
+
+class ParityFlagSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    payer_id = serializers.UUIDField()
+    payer_name = serializers.CharField()
+    evidence = serializers.CharField()
+    denial_id = serializers.UUIDField(allow_null=True)
+
+
+class ParityFlagViewSet(viewsets.GenericViewSet):
+    """Parity review flags over the last 12 months, with the evidence in words."""
+
+    serializer_class = ParityFlagSerializer
+    scope_area = "denials"
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return Denial.objects.none()
+
+    @extend_schema(responses=ParityFlagSerializer(many=True))
+    def list(self, request: Request) -> Response:
+        flags = selectors.parity_flags(today=timezone.localdate())
+        return Response(ParityFlagSerializer([f.__dict__ for f in flags], many=True).data)
+
+
+def register(router: Any) -> None:
+    router.register("remittances", RemittanceImportViewSet, basename="remittance")
+    router.register("payments", PaymentViewSet, basename="payment")
+    router.register("adjustments", AdjustmentViewSet, basename="adjustment")
+    router.register("denials", DenialViewSet, basename="denial")
+    router.register("work-items", WorkItemViewSet, basename="work-item")
+    router.register("appeals", AppealViewSet, basename="appeal")
+    router.register("parity-flags", ParityFlagViewSet, basename="parity-flag")

@@ -1,0 +1,279 @@
+"""Reads shaped for one screen or endpoint each (a fixed number of queries per page)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from authorizations.models import ConcurrentReview
+from denials import rules
+from denials.models import (
+    OPEN_WORK_STATUSES,
+    Appeal,
+    Denial,
+    Payment,
+    RemittanceAdjustment,
+    RemittanceClaim,
+    RemittanceException,
+    RemittanceImport,
+    RemittanceLine,
+    WorkItem,
+    WorkItemEvent,
+)
+from patients.models import Payer
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    category: str = ""
+    payer_id: Any = None
+    assignee_id: Any = None
+    unassigned: bool = False
+    min_age_days: int | None = None
+    status: str = ""  # "" = open items, "all", or one status
+    kind: str = ""
+    due_only: bool = False
+
+
+def work_queue(*, filters: QueueFilter, today: date) -> QuerySet[WorkItem]:
+    qs = WorkItem.objects.select_related("payer", "assignee", "claim")
+    if filters.status == "all":
+        pass
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    else:
+        qs = qs.filter(status__in=OPEN_WORK_STATUSES)
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.payer_id:
+        qs = qs.filter(payer_id=filters.payer_id)
+    if filters.unassigned:
+        qs = qs.filter(assignee__isnull=True)
+    elif filters.assignee_id:
+        qs = qs.filter(assignee_id=filters.assignee_id)
+    if filters.min_age_days is not None:
+        qs = qs.filter(opened_on__lte=today - timedelta(days=filters.min_age_days))
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.due_only:
+        qs = qs.filter(is_due=True)
+    return qs.order_by("-priority_score", "opened_on", "pk")
+
+
+def payer_choices() -> list[tuple[str, str]]:
+    return [(str(p.pk), p.name) for p in Payer.objects.order_by("name")]
+
+
+def imports_list() -> QuerySet[RemittanceImport]:
+    return RemittanceImport.objects.defer("content").select_related("uploaded_by")
+
+
+def payments_for_import(imp: RemittanceImport) -> QuerySet[Payment]:
+    return Payment.objects.filter(remittance_import=imp).select_related("payer")
+
+
+def payment_detail(pk: Any) -> tuple[Payment, list[RemittanceClaim]]:
+    payment = Payment.objects.select_related("payer", "remittance_import").get(pk=pk)
+    claims = list(
+        RemittanceClaim.objects.filter(payment=payment)
+        .select_related("claim", "claim__patient")
+        .prefetch_related("lines__adjustments", "adjustments")
+    )
+    return payment, claims
+
+
+def exceptions_open() -> QuerySet[RemittanceException]:
+    return RemittanceException.objects.select_related(
+        "remittance_claim", "remittance_line", "remittance_import", "remittance_claim__payment"
+    ).order_by("resolved", "-created_at")
+
+
+def denial_detail(pk: Any) -> dict[str, Any]:
+    denial = Denial.objects.select_related(
+        "claim", "claim__patient", "claim_line", "payer", "remittance_claim__payment"
+    ).get(pk=pk)
+    item = (
+        WorkItem.objects.filter(kind="denial", source_id=denial.pk)
+        .select_related("assignee")
+        .first()
+    )
+    return {
+        "denial": denial,
+        "work_item": item,
+        "events": list(
+            WorkItemEvent.objects.filter(work_item=item).select_related("actor") if item else []
+        ),
+        "appeals": list(Appeal.objects.filter(denial=denial)),
+        "adjustments": list(
+            RemittanceAdjustment.objects.filter(remittance_line_id=denial.remittance_line_id)
+            if denial.remittance_line_id
+            else RemittanceAdjustment.objects.filter(
+                remittance_claim=denial.remittance_claim, remittance_line__isnull=True
+            )
+        ),
+    }
+
+
+def work_item_source(item: WorkItem) -> Denial | None:
+    if item.kind == "denial":
+        return Denial.objects.filter(pk=item.source_id).first()
+    return None
+
+
+def remittance_lines_for(payment: Payment) -> QuerySet[RemittanceLine]:
+    return RemittanceLine.objects.filter(remittance_claim__payment=payment)
+
+
+# --- Parity review -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParityFlag:
+    kind: str  # "nqtl_denial", "denial_rate", "review_frequency"
+    payer_id: Any
+    payer_name: str
+    evidence: str
+    denial_id: Any = None
+
+
+def parity_flags(*, today: date, since_days: int = 365) -> list[ParityFlag]:
+    """Denials that may breach parity rules, with the evidence in words:
+
+    - authorization or medical-necessity denials of outpatient behavioral health services;
+    - a payer whose line denial rate is far above the organization's rate across all payers
+      (every claim here is behavioral health, so the organization's own book is the baseline);
+    - a payer whose concurrent reviews come more often than the organization's norm across
+      payers (reviews per authorization)."""
+    since = today - timedelta(days=since_days)
+    flags: list[ParityFlag] = []
+    denials = Denial.objects.filter(remittance_date__gte=since).select_related(
+        "claim", "payer", "claim_line"
+    )
+    for d in denials:
+        if rules.is_parity_sensitive_denial(d.category, d.claim.level):
+            flags.append(
+                ParityFlag(
+                    kind="nqtl_denial",
+                    payer_id=d.payer_id,
+                    payer_name=d.payer.name,
+                    denial_id=d.pk,
+                    evidence=(
+                        f"{d.payer.name} denied {d.claim_line.service_code if d.claim_line else 'the claim'} "
+                        f"(level of care {d.claim.level}, outpatient) on "
+                        f"{d.remittance_date:%Y-%m-%d} for {d.get_category_display().lower()} "
+                        f"(CARC {d.carc}{', ' + ', '.join(d.rarcs) if d.rarcs else ''}), "
+                        f"${d.amount}. Prior authorization and medical-necessity limits on "
+                        "outpatient mental health/SUD care must be comparable to, and applied no "
+                        "more stringently than, those for medical/surgical care."
+                    ),
+                )
+            )
+    lines = (
+        RemittanceLine.objects.filter(
+            claim_line__isnull=False, remittance_claim__payment__payment_date__gte=since
+        )
+        .exclude(remittance_claim__status_code="22")
+        .values("remittance_claim__claim__payer_id")
+        .annotate(total=Count("pk"), denied=Count("denial"))
+    )
+    rates = {
+        row["remittance_claim__claim__payer_id"]: (row["denied"], row["total"]) for row in lines
+    }
+    all_denied = sum(d for d, _ in rates.values())
+    all_total = sum(t for _, t in rates.values())
+    names = dict(Payer.objects.filter(pk__in=list(rates)).values_list("pk", "name"))
+    for payer_id, (denied, total) in rates.items():
+        others_denied, others_total = all_denied - denied, all_total - total
+        baseline = (others_denied, others_total) if others_total else (all_denied, all_total)
+        if rules.rate_far_above(
+            denied=denied, total=total, baseline_denied=baseline[0], baseline_total=baseline[1]
+        ):
+            flags.append(
+                ParityFlag(
+                    kind="denial_rate",
+                    payer_id=payer_id,
+                    payer_name=names.get(payer_id, ""),
+                    evidence=(
+                        f"{names.get(payer_id, '')} denied {denied} of {total} behavioral health "
+                        f"lines ({100 * denied / total:.0f}%) since {since:%Y-%m-%d}, against "
+                        f"{100 * baseline[0] / baseline[1]:.0f}% ({baseline[0]} of {baseline[1]}) "
+                        "for the organization's other payers."
+                    ),
+                )
+            )
+    reviews = (
+        ConcurrentReview.objects.filter(scheduled_on__gte=since)
+        .values("authorization__payer_id")
+        .annotate(reviews=Count("pk"), auths=Count("authorization", distinct=True))
+    )
+    per_payer = {r["authorization__payer_id"]: (r["reviews"], r["auths"]) for r in reviews}
+    total_reviews = sum(r for r, _ in per_payer.values())
+    total_auths = sum(a for _, a in per_payer.values())
+    review_names = dict(Payer.objects.filter(pk__in=list(per_payer)).values_list("pk", "name"))
+    for payer_id, (count, auths) in per_payer.items():
+        other_reviews, other_auths = total_reviews - count, total_auths - auths
+        if not other_auths or auths < 2:
+            continue
+        mine, norm = count / auths, other_reviews / other_auths
+        if mine >= norm * 1.5 and mine - norm >= 1:
+            flags.append(
+                ParityFlag(
+                    kind="review_frequency",
+                    payer_id=payer_id,
+                    payer_name=review_names.get(payer_id, ""),
+                    evidence=(
+                        f"{review_names.get(payer_id, '')} held {count} concurrent reviews on "
+                        f"{auths} authorizations ({mine:.1f} each) since {since:%Y-%m-%d}; the "
+                        f"organization's other payers average {norm:.1f}. More frequent "
+                        "concurrent review of behavioral health stays is a non-quantitative "
+                        "treatment limitation."
+                    ),
+                )
+            )
+    return flags
+
+
+def parity_packet_rows(*, today: date) -> list[dict[str, str]]:
+    """One row per flag with the denial facts, for the complaint packet (CSV and PDF)."""
+    flags = parity_flags(today=today)
+    denial_ids = [f.denial_id for f in flags if f.denial_id]
+    denials = {
+        d.pk: d
+        for d in Denial.objects.filter(pk__in=denial_ids).select_related("claim", "claim_line")
+    }
+    rows = []
+    for f in flags:
+        d = denials.get(f.denial_id)
+        rows.append(
+            {
+                "flag": f.kind,
+                "payer": f.payer_name,
+                "claim": d.claim.patient_control_number if d else "",
+                "service": d.claim_line.service_code if d and d.claim_line else "",
+                "date_of_service": d.claim_line.date_of_service.isoformat()
+                if d and d.claim_line
+                else "",
+                "denied_on": d.remittance_date.isoformat() if d else "",
+                "reason": f"{d.group_code}-{d.carc} {' '.join(d.rarcs)}".strip() if d else "",
+                "category": d.category if d else "",
+                "amount": str(d.amount) if d else "",
+                "evidence": f.evidence,
+            }
+        )
+    return rows
+
+
+def denial_counts_by_category() -> dict[str, int]:
+    return dict(
+        WorkItem.objects.filter(kind="denial", status__in=OPEN_WORK_STATUSES)
+        .values_list("category")
+        .annotate(n=Count("pk"))
+        .values_list("category", "n")
+    )
+
+
+def unresolved_exception_count() -> int:
+    return RemittanceException.objects.filter(Q(resolved=False)).count()

@@ -1,0 +1,413 @@
+"""Denials pages: the work queue, 835 imports with progress and summary, payments, exceptions,
+one denial with its history, appeals, letter editor and PDF, and the parity review."""
+
+from __future__ import annotations
+
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from denials import forms, selectors, services
+from denials.letters import letter_pdf
+from denials.models import (
+    Appeal,
+    Denial,
+    LineBalance,
+    Payment,
+    RemittanceException,
+    WorkItem,
+    WriteOff,
+)
+from denials.posting import progress_get
+from rcm.audit.services import audit_read
+from rcm.errors import DomainError, form_add_domain_error
+from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.templatetags.org_urls import org_reverse
+
+READ = "denials:read"
+WRITE = "denials:write"
+
+
+def _part2_guard(request: HttpRequest, claim: Any) -> None:
+    """42 CFR Part 2: only members with the Part 2 grant see a Part 2 claim's letter."""
+    if claim.is_part2 and "part2:read" not in request.scopes:  # type: ignore[attr-defined]
+        raise PermissionDenied("This is a 42 CFR Part 2 claim; it needs the Part 2 grant.")
+
+
+def _denial_url(request: HttpRequest, pk: Any) -> str:
+    return org_reverse(request, "denials:denial", pk=pk)
+
+
+def _queue_filters(data: dict[str, Any]) -> selectors.QueueFilter:
+    assignee = data.get("assignee") or ""
+    return selectors.QueueFilter(
+        category=data.get("category") or "",
+        payer_id=data.get("payer") or None,
+        assignee_id=None if assignee in ("", "none") else assignee,
+        unassigned=assignee == "none",
+        min_age_days=data.get("age"),
+        status=data.get("status") or "",
+        kind=data.get("kind") or "",
+        due_only=bool(data.get("due")),
+    )
+
+
+@require_scope(READ, post=WRITE)
+def queue(request: HttpRequest) -> HttpResponse:
+    form = forms.QueueFilterForm(request.GET or None, payers=selectors.payer_choices())
+    data = form.cleaned_data if form.is_valid() else {}
+    today = timezone.localdate()
+    qs = selectors.work_queue(filters=_queue_filters(data), today=today)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "today": today,
+        "assign_form": forms.BulkAssignForm(),
+    }
+    return render(request, "denials/queue.html", context)
+
+
+@require_POST
+@require_scope(WRITE)
+def queue_assign(request: HttpRequest) -> HttpResponse:
+    form = forms.BulkAssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Select at least one item.")
+        return redirect(org_reverse(request, "denials:queue"))
+    try:
+        count = services.work_items_assign(
+            item_ids=[i.pk for i in form.cleaned_data["items"]],
+            assignee=form.cleaned_data["assignee"],
+            actor=request.user,
+        )
+        messages.success(request, f"{count} item(s) assigned.")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(org_reverse(request, "denials:queue") + "?" + request.POST.get("query", ""))
+
+
+@require_POST
+@require_scope(WRITE)
+def queue_take_next(request: HttpRequest) -> HttpResponse:
+    item = services.work_item_claim_next(user=request.user)
+    if item is None:
+        messages.info(request, "Nothing is due: the queue is clear.")
+        return redirect(org_reverse(request, "denials:queue"))
+    return redirect(org_reverse(request, "denials:item", pk=item.pk))
+
+
+@require_scope(READ, post=WRITE)
+def item_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    item = get_object_or_404(WorkItem.objects.select_related("payer", "assignee", "claim"), pk=pk)
+    denial = selectors.work_item_source(item)
+    if denial is not None and request.method == "GET":
+        return redirect(_denial_url(request, denial.pk))
+    form = forms.WorkItemUpdateForm(
+        request.POST or None, initial={"status": item.status, "next_follow_up": item.next_follow_up}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.work_item_update(item=item, actor=request.user, **form.cleaned_data)
+            return redirect(
+                request.POST.get("next") or org_reverse(request, "denials:item", pk=item.pk)
+            )
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+    events = item.events.select_related("actor")
+    return render(request, "denials/item.html", {"item": item, "form": form, "events": events})
+
+
+@require_scope(READ, post=WRITE)
+def remittances(request: HttpRequest) -> HttpResponse:
+    form = forms.UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            imp = services.remittance_import_create(
+                file_name=upload.name, content=upload.read(), source="ui", uploaded_by=request.user
+            )
+            return redirect(org_reverse(request, "denials:import", pk=imp.pk))
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+    page = Paginator(selectors.imports_list(), 25).get_page(request.GET.get("page"))
+    exceptions = selectors.unresolved_exception_count()
+    return render(
+        request,
+        "denials/remittances.html",
+        {"form": form, "page": page, "exceptions": exceptions, "query": ""},
+    )
+
+
+@require_scope(READ)
+def import_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    imp = get_object_or_404(selectors.imports_list(), pk=pk)
+    template = "denials/_import_progress.html" if request.htmx else "denials/import.html"  # type: ignore[attr-defined]
+    context = {
+        "imp": imp,
+        "done": progress_get(imp),
+        "payments": selectors.payments_for_import(imp),
+    }
+    return render(request, template, context)
+
+
+@require_scope(READ)
+def payment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    try:
+        payment, claims = selectors.payment_detail(pk)
+    except Payment.DoesNotExist:
+        raise Http404 from None
+    audit_read(obj=payment, patient_id=None, claims=len(claims))
+    return render(request, "denials/payment.html", {"payment": payment, "claims": claims})
+
+
+@require_scope(READ)
+def exceptions(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.exceptions_open(), 50).get_page(request.GET.get("page"))
+    return render(request, "denials/exceptions.html", {"page": page, "query": ""})
+
+
+@require_POST
+@require_scope(WRITE)
+def exception_resolve(request: HttpRequest, pk: Any) -> HttpResponse:
+    exc = get_object_or_404(RemittanceException, pk=pk)
+    services.remittance_exception_resolve(exception=exc, actor=request.user)
+    messages.success(request, "Marked resolved.")
+    return redirect(org_reverse(request, "denials:exceptions"))
+
+
+@require_scope(READ, post=WRITE)
+def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    try:
+        context = selectors.denial_detail(pk)
+    except Denial.DoesNotExist:
+        raise Http404 from None
+    item = context["work_item"]
+    denial = context["denial"]
+    audit_read(obj=denial, patient_id=denial.claim.patient_id, part2=denial.claim.is_part2)
+    context["part2_hidden"] = denial.claim.is_part2 and "part2:read" not in request.scopes  # type: ignore[attr-defined]
+    form = forms.WorkItemUpdateForm(
+        request.POST or None,
+        initial={
+            "status": item.status if item else "new",
+            "next_follow_up": item.next_follow_up if item else None,
+        },
+    )
+    if request.method == "POST" and item is not None and form.is_valid():
+        try:
+            services.work_item_update(item=item, actor=request.user, **form.cleaned_data)
+            return redirect(_denial_url(request, pk))
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+    balance = LineBalance.objects.filter(claim_line_id=context["denial"].claim_line_id).first()
+    context.update(
+        form=form,
+        appeal_form=forms.AppealForm(),
+        balance=balance,
+        write_off_form=forms.WriteOffForm(),
+        submit_form=forms.AppealSubmitForm(initial={"submitted_on": timezone.localdate()}),
+        decide_form=forms.AppealDecideForm(),
+        write_offs=WriteOff.objects.filter(claim_line_id=context["denial"].claim_line_id),
+    )
+    return render(request, "denials/denial.html", context)
+
+
+def _appeal_action(request: HttpRequest, pk: Any, run: Any) -> HttpResponse:
+    try:
+        run()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(_denial_url(request, pk))
+
+
+@require_POST
+@require_scope(WRITE)
+def appeal_new(request: HttpRequest, pk: Any) -> HttpResponse:
+    denial = get_object_or_404(Denial.objects.select_related("claim", "payer"), pk=pk)
+    form = forms.AppealForm(request.POST)
+    if not form.is_valid():
+        return redirect(_denial_url(request, pk))
+    try:
+        appeal = services.appeal_create(
+            denial=denial, level=form.cleaned_data["level"], actor=request.user
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_denial_url(request, pk))
+    return redirect(org_reverse(request, "denials:letter", pk=appeal.pk))
+
+
+@require_scope(READ, post=WRITE)
+def letter_edit(request: HttpRequest, pk: Any) -> HttpResponse:
+    appeal = get_object_or_404(Appeal.objects.select_related("denial__claim"), pk=pk)
+    _part2_guard(request, appeal.denial.claim)
+    form = forms.LetterForm(request.POST or None, initial={"letter_body": appeal.letter_body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appeal_letter_save(
+                appeal=appeal, body=form.cleaned_data["letter_body"], actor=request.user
+            )
+            messages.success(request, "Letter saved.")
+            return redirect(org_reverse(request, "denials:letter", pk=appeal.pk))
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+    return render(request, "denials/letter.html", {"appeal": appeal, "form": form})
+
+
+@require_scope(READ)
+def letter_download(request: HttpRequest, pk: Any) -> HttpResponse:
+    appeal = get_object_or_404(
+        Appeal.objects.select_related("denial__claim", "denial__payer"), pk=pk
+    )
+    _part2_guard(request, appeal.denial.claim)
+    pdf = letter_pdf(appeal)
+    # A letter for a Part 2 claim is a disclosure: the export is logged like any other.
+    audit_read(
+        obj=appeal,
+        patient_id=appeal.denial.claim.patient_id,
+        export="appeal_letter_pdf",
+        part2=appeal.denial.claim.is_part2,
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="appeal-{appeal.denial.claim.patient_control_number}.pdf"'
+    )
+    return response
+
+
+@require_POST
+@require_scope(WRITE)
+def appeal_submit(request: HttpRequest, pk: Any) -> HttpResponse:
+    appeal = get_object_or_404(Appeal.objects.select_related("denial__claim"), pk=pk)
+    form = forms.AppealSubmitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the date and the method.")
+        return redirect(_denial_url(request, appeal.denial_id))
+    return _appeal_action(
+        request,
+        appeal.denial_id,
+        lambda: services.appeal_submit(appeal=appeal, actor=request.user, **form.cleaned_data),
+    )
+
+
+@require_POST
+@require_scope(WRITE)
+def appeal_decide(request: HttpRequest, pk: Any) -> HttpResponse:
+    appeal = get_object_or_404(Appeal.objects.select_related("denial__claim"), pk=pk)
+    form = forms.AppealDecideForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the outcome, the date and the amount recovered.")
+        return redirect(_denial_url(request, appeal.denial_id))
+    return _appeal_action(
+        request,
+        appeal.denial_id,
+        lambda: services.appeal_decide(appeal=appeal, actor=request.user, **form.cleaned_data),
+    )
+
+
+@require_POST
+@require_scope(WRITE)
+def denial_correct(request: HttpRequest, pk: Any) -> HttpResponse:
+    denial = get_object_or_404(Denial.objects.select_related("claim"), pk=pk)
+    try:
+        copy = services.denial_correct_claim(denial=denial, actor=request.user)
+        messages.success(
+            request,
+            f"Corrected claim {copy.patient_control_number} created: fix its lines, then scrub and submit.",
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(_denial_url(request, pk))
+
+
+@require_POST
+@require_scope(WRITE)
+def write_off_new(request: HttpRequest, pk: Any) -> HttpResponse:
+    denial = get_object_or_404(Denial, pk=pk)
+    balance = get_object_or_404(LineBalance, claim_line_id=denial.claim_line_id)
+    form = forms.WriteOffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give an amount and a reason.")
+        return redirect(_denial_url(request, pk))
+    return _appeal_action(
+        request,
+        pk,
+        lambda: services.write_off_request(
+            balance=balance, actor=request.user, **form.cleaned_data
+        ),
+    )
+
+
+@require_POST
+@require_scope(WRITE)
+def write_off_decide(request: HttpRequest, pk: Any) -> HttpResponse:
+    write_off = get_object_or_404(WriteOff, pk=pk)
+    denial = Denial.objects.filter(claim_line_id=write_off.claim_line_id).first()
+    approve = request.POST.get("decision") == "approve"
+    try:
+        services.write_off_decide(write_off=write_off, approve=approve, actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(
+        _denial_url(request, denial.pk) if denial else org_reverse(request, "denials:queue")
+    )
+
+
+@require_scope(READ)
+def parity(request: HttpRequest) -> HttpResponse:
+    flags = selectors.parity_flags(today=timezone.localdate())
+    return render(request, "denials/parity.html", {"flags": flags})
+
+
+@require_scope(READ)
+def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    rows = selectors.parity_packet_rows(today=timezone.localdate())
+    if fmt == "csv":
+        response = HttpResponse(content_type="text/csv")
+        response["Content-Disposition"] = 'attachment; filename="parity-packet.csv"'
+        writer = csv.DictWriter(
+            response, fieldnames=list(rows[0]) if rows else ["flag", "payer", "evidence"]
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+        return response
+    if fmt != "pdf":
+        raise Http404
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "denials/parity_packet.html",
+        {"rows": rows, "organization": request.organization, "today": timezone.localdate()},
+    )  # type: ignore[attr-defined]
+    response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
+    response["Content-Disposition"] = 'attachment; filename="parity-packet.pdf"'
+    return response
+
+
+@require_scope(READ, post=WRITE)
+def denial_settings(request: HttpRequest) -> HttpResponse:
+    current = services.denial_settings()
+    initial = {
+        "write_off_approval_threshold": current.write_off_approval_threshold,
+        "small_balance_limit": current.small_balance_limit,
+    }
+    form = forms.SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.denial_settings_update(**form.cleaned_data)
+            messages.success(request, "Settings saved.")
+            return redirect(org_reverse(request, "denials:settings"))
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+    return render(request, "denials/settings.html", {"form": form})

@@ -1,0 +1,156 @@
+"""The denials API: upload and poll, payments, adjustments, denials, work items, appeals and
+letters, parity flags; bad files are problem+json with the segment; another tenant's ids 404."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from denials import services
+from denials.models import Denial, Payment, RemittanceImport, WorkItem
+from rcm.tenancy.context import tenant_context
+from tests.denials.test_posting import post
+from tests.denials.test_views import _denial_file
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def denial(practice, submitted):
+    claim = submitted()
+    with tenant_context(practice.org):
+        lcn = claim.lines.get().line_control_number
+    post(practice.org, _denial_file(claim, lcn))
+    with tenant_context(practice.org):
+        return Denial.objects.get()
+
+
+def test_a_partner_uploads_an_835_and_polls_the_job(practice, submitted, api_client_for):
+    claim = submitted()
+    with tenant_context(practice.org):
+        lcn = claim.lines.get().line_control_number
+    api = api_client_for(practice.org, ["denials:read", "denials:write"])
+    response = api.post(
+        "/api/v1/remittances/",
+        {"file_name": "era.835", "content": _denial_file(claim, lcn)},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "pending"
+    with tenant_context(practice.org):
+        services.remittance_post(import_id=response.json()["id"])
+    job = api.get(f"/api/v1/remittances/{response.json()['id']}/").json()
+    assert (
+        job["status"] == "posted"
+        and job["processed_claims"] == 1
+        and job["summary"]["denied_lines"] == 1
+    )
+    payments = api.get("/api/v1/payments/").json()["results"]
+    assert payments[0]["trace_number"] == "T1"
+    adjustments = api.get(f"/api/v1/adjustments/?payment={payments[0]['id']}").json()["results"]
+    assert [(a["group_code"], a["reason_code"]) for a in adjustments] == [("CO", "197")]
+
+
+def test_a_bad_file_is_problem_json_with_the_reason_and_posts_nothing(org, api_client_for):
+    api = api_client_for(org, ["denials:read", "denials:write"])
+    response = api.post("/api/v1/remittances/", {"content": "ISA*00*broken~"}, format="json")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/problem+json")
+    with tenant_context(org):
+        assert RemittanceImport.objects.get().status == "rejected"
+        assert not Payment.objects.exists()
+
+
+def test_work_items_are_listed_assigned_and_moved(denial, biller, api_client_for):
+    api = api_client_for(denial.organization, ["denials:read", "denials:write"])
+    items = api.get("/api/v1/work-items/?category=authorization").json()["results"]
+    assert len(items) == 1 and items[0]["kind"] == "denial"
+    assert api.post(
+        "/api/v1/work-items/assign/",
+        {"items": [items[0]["id"]], "assignee": str(biller.pk)},
+        format="json",
+    ).json() == {"assigned": 1}
+    moved = api.post(
+        f"/api/v1/work-items/{items[0]['id']}/update_status/",
+        {"status": "waiting_on_payer", "note": "Called"},
+        format="json",
+    )
+    assert moved.status_code == 200 and moved.json()["status"] == "waiting_on_payer"
+    assert api.get("/api/v1/work-items/?category=coding").json()["results"] == []
+
+
+def test_appeals_and_the_letter_pdf(denial, api_client_for):
+    api = api_client_for(denial.organization, ["denials:read", "denials:write"])
+    created = api.post(
+        "/api/v1/appeals/", {"denial": str(denial.pk), "level": "level_1"}, format="json"
+    )
+    assert created.status_code == 201 and "CO-197" in created.json()["letter_body"]
+    pk = created.json()["id"]
+    assert (
+        api.post(f"/api/v1/appeals/{pk}/letter/", {"letter_body": "Edited."}, format="json").json()[
+            "letter_body"
+        ]
+        == "Edited."
+    )
+    pdf = api.get(f"/api/v1/appeals/{pk}/letter.pdf/")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    sent = api.post(
+        f"/api/v1/appeals/{pk}/submit/",
+        {"submitted_on": str(date(2026, 11, 1)), "method": "fax"},
+        format="json",
+    )
+    assert sent.status_code == 200 and sent.json()["method"] == "fax"
+
+
+def test_denials_and_parity_flags(denial, api_client_for):
+    api = api_client_for(denial.organization, ["denials:read"])
+    assert api.get("/api/v1/denials/").json()["results"][0]["category"] == "authorization"
+    flags = api.get("/api/v1/parity-flags/").json()
+    assert flags[0]["kind"] == "nqtl_denial" and flags[0]["denial_id"] == str(denial.pk)
+
+
+def test_read_scope_cannot_write_and_other_tenants_ids_are_not_found(
+    denial, other_org, api_client_for
+):
+    reader = api_client_for(denial.organization, ["denials:read"])
+    assert reader.post("/api/v1/remittances/", {"content": "x"}, format="json").status_code == 403
+    stranger = api_client_for(other_org)
+    with tenant_context(denial.organization):
+        item = WorkItem.objects.get()
+    assert stranger.get(f"/api/v1/denials/{denial.pk}/").status_code == 404
+    assert (
+        stranger.post(
+            f"/api/v1/work-items/{item.pk}/update_status/",
+            {"status": "resolved_paid"},
+            format="json",
+        ).status_code
+        == 404
+    )
+
+
+def test_a_part2_letter_is_withheld_from_keys_without_part2_read(
+    practice, submitted, api_client_for
+):
+    from claims.models import Claim
+
+    claim = submitted()
+    with tenant_context(practice.org):
+        Claim.objects.filter(pk=claim.pk).update(is_part2=True)
+        lcn = claim.lines.get().line_control_number
+    post(practice.org, _denial_file(claim, lcn))
+    with tenant_context(practice.org):
+        denial = Denial.objects.get()
+    plain = api_client_for(practice.org, ["denials:read", "denials:write"])
+    created = plain.post(
+        "/api/v1/appeals/", {"denial": str(denial.pk), "level": "level_1"}, format="json"
+    )
+    assert created.status_code == 201 and created.json()["letter_body"] == ""
+    assert plain.get(f"/api/v1/appeals/{created.json()['id']}/letter.pdf/").status_code == 403
+    granted = api_client_for(practice.org, ["denials:read", "part2:read"])
+    assert (
+        "42 CFR 2.32"
+        in granted.get(f"/api/v1/appeals/{created.json()['id']}/").json()["letter_body"]
+    )

@@ -1,0 +1,88 @@
+"""Main path of denials: import an 835 with a denial, see it in the work queue, open it and
+generate the appeal letter."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from denials import services
+from denials.models import RemittanceImport
+from rcm.tenancy.context import tenant_context
+from tests.denials.conftest import practice, reference_codes, submitted  # noqa: F401  (fixtures)
+from tests.denials.x835 import Clp, Svc, build_835
+from tests.e2e.conftest import sign_in
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.e2e
+D = Decimal
+
+
+def test_an_imported_denial_reaches_the_queue_and_gets_an_appeal_letter(
+    page: Any,
+    practice: Any,  # noqa: F811
+    submitted: Any,  # noqa: F811
+    reference_codes: None,  # noqa: F811
+    biller: Any,
+    tmp_path: Any,
+) -> None:
+    claim = submitted()
+    with tenant_context(practice.org):
+        lcn = claim.lines.get().line_control_number
+    era = tmp_path / "blue-plan-era.835"
+    era.write_text(
+        build_835(
+            [
+                Clp(
+                    claim.patient_control_number,
+                    "4",
+                    D("150"),
+                    D("0"),
+                    lines=[
+                        Svc(
+                            "90834",
+                            D("150"),
+                            D("0"),
+                            lcn=lcn,
+                            cas=[("CO", "50", D("150"))],
+                            rarcs=["N115"],
+                        )
+                    ],
+                )
+            ]
+        )
+    )
+
+    sign_in(page, biller.email, PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Remittance").click()
+    page.get_by_label("835 file").set_input_files(str(era))
+    page.get_by_role("button", name="Upload and post").click()
+    expect(page.get_by_role("heading", name="blue-plan-era.835")).to_be_visible()
+    # The Celery worker's part: post the queued file.
+    with tenant_context(practice.org):
+        services.remittance_post(import_id=RemittanceImport.objects.get().pk)
+    page.reload()
+    expect(page.locator("#summary")).to_contain_text("1 line(s), $150.00")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Work queue").click()
+    row = page.locator("#work-queue").get_by_role("row").filter(has_text="CO-50")
+    expect(row).to_contain_text("Medical necessity")
+    row.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Denial CO-50: Medical necessity")).to_be_visible()
+
+    page.get_by_role("button", name="Start appeal and draft the letter").click()
+    expect(page.get_by_role("heading", name="Level 1 appeal letter")).to_be_visible()
+    letter = page.get_by_label("Letter")
+    expect(letter).to_contain_text(claim.patient_control_number)
+    expect(letter).to_contain_text("BILLER TO COMPLETE")
+    letter.fill(
+        letter.input_value().replace("[BILLER TO COMPLETE", "Jane's PHQ-9 rose to 19. [done")
+    )
+    page.get_by_role("button", name="Save letter").click()
+    expect(page.get_by_text("Letter saved.")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download PDF").click()
+    assert download.value.suggested_filename.endswith(".pdf")
