@@ -310,7 +310,7 @@ class AppealSerializer(serializers.ModelSerializer):
     def get_letter_body(self, obj: Appeal) -> str:
         """Withheld (empty) for a Part 2 claim unless the caller has part2:read."""
         request = self.context.get("request")
-        scopes = getattr(getattr(request, "_request", None), "scopes", frozenset())
+        scopes: frozenset[str] = getattr(getattr(request, "_request", None), "scopes", frozenset())
         if obj.denial.claim.is_part2 and "part2:read" not in scopes:
             return ""
         return obj.letter_body

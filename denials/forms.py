@@ -55,7 +55,7 @@ class QueueFilterForm(forms.Form):
 
 
 class BulkAssignForm(forms.Form):
-    items = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput)  # type: ignore[arg-type]
+    items = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput)  # type: ignore[arg-type,var-annotated]
     assignee = _UserField(queryset=None, required=False, empty_label="Unassign")  # type: ignore[arg-type]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -142,7 +142,7 @@ def fast_insert(model: type[models.Model], objs: list[Any], *, chunk: int = 20_0
     now = timezone.now()
     fields = list(model._meta.concrete_fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[arg-type]
     # %b: binary parameters on a server-side-binding cursor. Django's client-side cursor would
     # inline every array as an escaped literal (a regex search per string: seconds per file).
     casts = ", ".join(f"%b::{f.db_type(connection)}[]" for f in fields)
@@ -172,7 +172,8 @@ def fast_update(model: type[models.Model], objs: list[Any], field_names: list[st
     fields = [meta.get_field(n) for n in field_names]
     table = connection.ops.quote_name(meta.db_table)
     sets = ", ".join(
-        f"{connection.ops.quote_name(f.column)} = v.c{i}" for i, f in enumerate(fields)
+        f"{connection.ops.quote_name(f.column)} = v.c{i}"  # type: ignore[arg-type,union-attr]
+        for i, f in enumerate(fields)
     )
     casts = ", ".join(["%s::uuid[]"] + [f"%s::{f.db_type(connection)}[]" for f in fields])
     aliases = ", ".join(["id"] + [f"c{i}" for i in range(len(fields))])
@@ -181,7 +182,7 @@ def fast_update(model: type[models.Model], objs: list[Any], field_names: list[st
     tail = f"FROM unnest({casts}) AS v({aliases}) WHERE t.id = v.id AND t.organization_id = %s"
     sql = head + tail
     params: list[Any] = [[o.pk for o in objs]]
-    params += [[getattr(o, f.attname) for o in objs] for f in fields]
+    params += [[getattr(o, f.attname) for o in objs] for f in fields]  # type: ignore[union-attr]
     params.append(objs[0].organization_id)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -273,7 +274,7 @@ class Poster:
                 "line_number",
             )
         ):
-            self.lines_by_claim[row["claim_id"]].append(SimpleNamespace(pk=row["id"], **row))
+            self.lines_by_claim[row["claim_id"]].append(SimpleNamespace(pk=row["id"], **row))  # type: ignore[arg-type]
         self.balances = {
             b.claim_line_id: b for b in LineBalance.objects.filter(claim_id__in=claim_ids)
         }

@@ -386,10 +386,11 @@ def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404
     from weasyprint import HTML
 
+    organization = request.organization  # type: ignore[attr-defined]
     html = render_to_string(
         "denials/parity_packet.html",
-        {"rows": rows, "organization": request.organization, "today": timezone.localdate()},
-    )  # type: ignore[attr-defined]
+        {"rows": rows, "organization": organization, "today": timezone.localdate()},
+    )
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="parity-packet.pdf"'
     return response
