@@ -25,6 +25,7 @@ from denials.models import (
     Payment,
     RemittanceClaim,
     WorkItem,
+    WorkStatus,
 )
 from patients.levels import FACILITY_LEVELS
 from patients.models import EpisodeOfCare, LevelOfCareStay, Payer
@@ -39,7 +40,12 @@ IN_AR = [
     ClaimStatus.DENIED,
     ClaimStatus.APPEALED,
 ]
-OPEN_WORK = ["new", "in_progress", "waiting_payer", "appealed"]
+OPEN_WORK = [
+    WorkStatus.NEW,
+    WorkStatus.IN_PROGRESS,
+    WorkStatus.WAITING_ON_PAYER,
+    WorkStatus.APPEALED,
+]
 
 
 @dataclass(frozen=True)

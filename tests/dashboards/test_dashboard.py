@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -335,3 +336,25 @@ def test_unbilled_per_diem_days_list_the_census_days_without_a_charge(
     assert _figures(org).unbilled_days == 4  # four past days at IOP, none charged (today excluded)
     response = client_for(manager).get(f"{URL}unbilled-days/")
     assert response.context["page"].paginator.count == 4
+
+
+def test_the_work_backlog_counts_open_items_by_age(org: Any, manager: Any) -> None:
+    from denials.models import WorkItem
+
+    with tenant_context(org):
+        for status, opened in (
+            ("new", 3),
+            ("waiting_on_payer", 45),
+            ("resolved_paid", 5),
+            ("in_progress", 200),
+        ):
+            WorkItem.objects.create(
+                kind="denial",
+                source_id=uuid4(),
+                title="x",
+                status=status,
+                status_changed_on=TODAY,
+                opened_on=TODAY - timedelta(days=opened),
+            )
+    backlog = _figures(org).backlog
+    assert backlog == {"0-30": 1, "31-60": 1, "61-90": 0, "91-120": 0, "120+": 1}
