@@ -21,6 +21,8 @@ from typing import Any
 
 import simple_icd_10_cm
 
+from credentialing.rules import npi_error
+
 from .reader import X12Error
 from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
 
@@ -176,19 +178,8 @@ class Problem:
 
 
 def npi_is_valid(npi: str) -> bool:
-    """NPI check digit: Luhn over "80840" + the first nine digits (CMS NPI standard)."""
-    if len(npi) != 10 or not npi.isdigit():
-        return False
-    digits = "80840" + npi[:9]
-    total = 0
-    for i, char in enumerate(reversed(digits)):
-        d = int(char)
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return (10 - total % 10) % 10 == int(npi[9])
+    """NPI check digit: Luhn over "80840" + the first nine digits (credentialing's rule)."""
+    return npi_error(npi) is None
 
 
 def diagnosis_problem(code: str) -> str | None:
