@@ -27,14 +27,13 @@ from .professional import (
     Submitter,
     _provider_problems,
     billing_problems,
+    build_transaction,
     diagnosis_problem,
     facility_problems,
-    header_segments,
-    party_segments,
+    render_interchange,
     service_date_segment,
     subscriber_problems,
 )
-from .reader import X12Error
 from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
 
 VERSION = "005010X223A2"
@@ -248,19 +247,13 @@ def _claim_segments(claim: InstitutionalClaim) -> list[SegmentSpec]:
 
 
 def build_837i(batch: Batch837I, on_progress: Progress | None = None) -> TransactionSet:
-    problems = check_837i(batch)
-    if problems:
-        raise X12Error("The claim file was not written: " + " ".join(p.message for p in problems))
-    segs = header_segments(batch)
-    hl = 1
-    every = max(1, len(batch.submissions) // 10)
-    for done, sub in enumerate(batch.submissions, start=1):
-        parties, hl = party_segments(sub, hl)
-        segs += parties
-        segs += _claim_segments(sub.claim)
-        if on_progress and (done % every == 0 or done == len(batch.submissions)):
-            on_progress(done)
-    return TransactionSet("837", segs, VERSION)
+    return build_transaction(
+        batch,
+        problems=check_837i(batch),
+        claim_segments=_claim_segments,
+        version=VERSION,
+        on_progress=on_progress,
+    )
 
 
 def render_837i(
@@ -270,6 +263,6 @@ def render_837i(
     on_progress: Progress | None = None,
 ) -> str:
     """A complete 837I interchange: checks, then ISA ... IEA. Raises X12Error on a problem."""
-    if envelope.version != VERSION or envelope.functional_id != "HC":
-        raise X12Error(f"An 837I envelope must be GS01 HC and GS08 {VERSION}.")
-    return envelope.render([build_837i(batch, on_progress)], writer)
+    return render_interchange(
+        build_837i(batch, on_progress), envelope, writer, version=VERSION, label="837I"
+    )

@@ -494,9 +494,16 @@ def party_segments(sub: ClaimSubmission | Any, hl: int) -> tuple[list[SegmentSpe
     return segs, hl
 
 
-def build_837p(batch: Batch837P, on_progress: Progress | None = None) -> TransactionSet:
-    """The 837P transaction set body (BHT through the last service line)."""
-    problems = check_837p(batch)
+def build_transaction(
+    batch: Any,
+    *,
+    problems: Sequence[Problem],
+    claim_segments: Callable[[Any], list[SegmentSpec]],
+    version: str,
+    on_progress: Progress | None = None,
+) -> TransactionSet:
+    """An 837 transaction set (BHT through the last service line) for either claim form: refuses
+    to write when the pre-write checks found problems, reports progress every tenth of the way."""
     if problems:
         raise X12Error("The claim file was not written: " + " ".join(p.message for p in problems))
     segs = header_segments(batch)
@@ -505,10 +512,35 @@ def build_837p(batch: Batch837P, on_progress: Progress | None = None) -> Transac
     for done, sub in enumerate(batch.submissions, start=1):
         parties, hl = party_segments(sub, hl)
         segs += parties
-        segs += _claim_segments(sub.claim)
+        segs += claim_segments(sub.claim)
         if on_progress and (done % every == 0 or done == len(batch.submissions)):
             on_progress(done)
-    return TransactionSet("837", segs, VERSION)
+    return TransactionSet("837", segs, version)
+
+
+def render_interchange(
+    transaction: TransactionSet,
+    envelope: Envelope,
+    writer: SegmentWriter | None,
+    *,
+    version: str,
+    label: str,
+) -> str:
+    """ISA ... IEA around one 837 transaction set, after checking the envelope fits the form."""
+    if envelope.version != version or envelope.functional_id != "HC":
+        raise X12Error(f"An {label} envelope must be GS01 HC and GS08 {version}.")
+    return envelope.render([transaction], writer)
+
+
+def build_837p(batch: Batch837P, on_progress: Progress | None = None) -> TransactionSet:
+    """The 837P transaction set body (BHT through the last service line)."""
+    return build_transaction(
+        batch,
+        problems=check_837p(batch),
+        claim_segments=_claim_segments,
+        version=VERSION,
+        on_progress=on_progress,
+    )
 
 
 def render_837p(
@@ -518,6 +550,6 @@ def render_837p(
     on_progress: Progress | None = None,
 ) -> str:
     """A complete 837P interchange: checks, then ISA ... IEA. Raises X12Error on a problem."""
-    if envelope.version != VERSION or envelope.functional_id != "HC":
-        raise X12Error(f"An 837P envelope must be GS01 HC and GS08 {VERSION}.")
-    return envelope.render([build_837p(batch, on_progress)], writer)
+    return render_interchange(
+        build_837p(batch, on_progress), envelope, writer, version=VERSION, label="837P"
+    )
