@@ -45,6 +45,7 @@ from denials.models import (
     WorkKind,
 )
 from patients.models import Coverage, Payer
+from rcm.tenancy.context import require_organization_id
 
 ZERO = Decimal("0.00")
 BATCH = 2000
@@ -139,6 +140,10 @@ def fast_insert(model: type[models.Model], objs: list[Any], *, chunk: int = 20_0
     number of statements sent (they bypass Django's query log)."""
     if not objs:
         return 0
+    org_id = require_organization_id()
+    if any(o.organization_id != org_id for o in objs):
+        # Row-level security would refuse it too; say it before anything is sent.
+        raise PermissionError("Refusing to insert rows of another organization.")
     now = timezone.now()
     fields = list(model._meta.concrete_fields)
     table = connection.ops.quote_name(model._meta.db_table)
@@ -183,7 +188,7 @@ def fast_update(model: type[models.Model], objs: list[Any], field_names: list[st
     sql = head + tail
     params: list[Any] = [[o.pk for o in objs]]
     params += [[getattr(o, f.attname) for o in objs] for f in fields]  # type: ignore[union-attr]
-    params.append(objs[0].organization_id)
+    params.append(require_organization_id())
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
