@@ -25,26 +25,7 @@ def _date_widgets(*names: str) -> dict[str, Any]:
 class PatientForm(forms.ModelForm):
     class Meta:
         model = Patient
-        fields = sorted(
-            PATIENT_FIELDS,
-            key=[
-                "mrn",
-                "first_name",
-                "middle_name",
-                "last_name",
-                "preferred_name",
-                "date_of_birth",
-                "sex",
-                "address_line1",
-                "address_line2",
-                "city",
-                "state",
-                "postal_code",
-                "phone",
-                "email",
-                "status",
-            ].index,
-        )
+        fields = list(PATIENT_FIELDS)
         widgets = _date_widgets("date_of_birth")
 
 
@@ -141,31 +122,7 @@ class CoverageForm(forms.ModelForm):
 
     class Meta:
         model = Coverage
-        fields = sorted(
-            COVERAGE_FIELDS,
-            key=[
-                "payer",
-                "priority",
-                "member_id",
-                "group_number",
-                "plan_name",
-                "effective_date",
-                "termination_date",
-                "relationship",
-                "subscriber_first_name",
-                "subscriber_last_name",
-                "subscriber_date_of_birth",
-                "subscriber_sex",
-                "copay",
-                "coinsurance_percent",
-                "deductible",
-                "deductible_met",
-                "visit_limit",
-                "day_limit",
-                "auth_required",
-                "benefits_notes",
-            ].index,
-        )
+        fields = list(COVERAGE_FIELDS)
         widgets = _date_widgets("effective_date", "termination_date", "subscriber_date_of_birth")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -260,22 +217,7 @@ class ConsentForm(forms.ModelForm):
 
     class Meta:
         model = Consent
-        fields = sorted(
-            CONSENT_FIELDS,
-            key=[
-                "disclosing_party",
-                "recipient_class",
-                "recipient_payer",
-                "recipient_name",
-                "purpose",
-                "purpose_detail",
-                "information_scope",
-                "includes_counseling_notes",
-                "signed_on",
-                "expires_on",
-                "expiry_event",
-            ].index,
-        )
+        fields = list(CONSENT_FIELDS)
         widgets = {
             **_date_widgets("signed_on", "expires_on"),
             "information_scope": forms.Textarea(attrs={"rows": 3}),

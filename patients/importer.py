@@ -15,25 +15,11 @@ from django.db import transaction
 
 from patients import services
 from patients.models import Coverage, Patient, Payer, Sex, SubscriberRelationship
+from patients.services import PATIENT_FIELDS
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 
-PATIENT_COLUMNS = [
-    "mrn",
-    "first_name",
-    "middle_name",
-    "last_name",
-    "preferred_name",
-    "date_of_birth",
-    "sex",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
-    "phone",
-    "email",
-]
+PATIENT_COLUMNS = [name for name in PATIENT_FIELDS if name != "status"]
 COVERAGE_COLUMNS = [
     "payer_id",
     "member_id",

@@ -61,7 +61,8 @@ PAYER_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
 
 # --- Payers -----------------------------------------------------------------------------------
 
-PAYER_FIELDS = {
+# In the order forms show them.
+PAYER_FIELDS = (
     "name",
     "payer_id",
     "payer_type",
@@ -84,7 +85,7 @@ PAYER_FIELDS = {
     "audio_only_modifier",
     "requires_licensure_modifier",
     "is_active",
-}
+)
 
 
 def _check_payer_rules(payer: Payer) -> None:
@@ -129,7 +130,8 @@ def payer_update(*, payer: Payer, data: dict[str, Any]) -> Payer:
 
 # --- Patients ---------------------------------------------------------------------------------
 
-PATIENT_FIELDS = {
+# In the order forms show them.
+PATIENT_FIELDS = (
     "mrn",
     "first_name",
     "middle_name",
@@ -145,7 +147,7 @@ PATIENT_FIELDS = {
     "phone",
     "email",
     "status",
-}
+)
 
 
 def _check_patient(patient: Patient, *, today: date) -> None:
@@ -184,19 +186,20 @@ def patient_update(*, patient: Patient, data: dict[str, Any], today: date | None
 
 # --- Coverage ---------------------------------------------------------------------------------
 
-COVERAGE_FIELDS = {
+# In the order forms show them.
+COVERAGE_FIELDS = (
     "payer",
+    "priority",
     "member_id",
     "group_number",
     "plan_name",
-    "priority",
+    "effective_date",
+    "termination_date",
     "relationship",
     "subscriber_first_name",
     "subscriber_last_name",
     "subscriber_date_of_birth",
     "subscriber_sex",
-    "effective_date",
-    "termination_date",
     "copay",
     "coinsurance_percent",
     "deductible",
@@ -205,7 +208,7 @@ COVERAGE_FIELDS = {
     "day_limit",
     "auth_required",
     "benefits_notes",
-}
+)
 
 
 def _ranges_overlap(a_start: date, a_end: date | None, b_start: date, b_end: date | None) -> bool:
@@ -558,7 +561,8 @@ def episode_transition_level(
 
 # --- 42 CFR Part 2 consent --------------------------------------------------------------------
 
-CONSENT_FIELDS = {
+# In the order forms show them.
+CONSENT_FIELDS = (
     "disclosing_party",
     "recipient_class",
     "recipient_payer",
@@ -570,7 +574,7 @@ CONSENT_FIELDS = {
     "signed_on",
     "expires_on",
     "expiry_event",
-}
+)
 
 
 def consent_create(*, patient: Patient, **data: Any) -> Consent:

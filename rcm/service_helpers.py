@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,9 +24,9 @@ def validate_model(instance: Model) -> None:
         raise DomainError(messages[0], field=None if field == "__all__" else field) from exc
 
 
-def apply_fields(instance: Model, data: dict[str, Any], allowed: set[str]) -> list[str]:
+def apply_fields(instance: Model, data: dict[str, Any], allowed: Collection[str]) -> list[str]:
     """Set the given fields (refusing any the caller may not set); returns the names changed."""
-    unknown = set(data) - allowed
+    unknown = set(data) - set(allowed)
     if unknown:
         name = sorted(unknown)[0]
         raise DomainError(f"{name} cannot be set here.", field=name)
