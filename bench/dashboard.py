@@ -52,7 +52,7 @@ BASELINE = [
        JOIN denials_payment p ON p.id = r.payment_id WHERE d.organization_id = %(org)s AND p.payment_date BETWEEN %(f)s AND %(t)s GROUP BY 1""",
     # A/R by payer and submission date: posted lines from their balances, unposted at charge.
     """SELECT c.payer_id, c.submitted_at::date,
-              sum(b.charge - b.paid - b.contractual - b.other_adjusted - b.written_off - b.transferred),
+              sum(b.charge - b.paid - b.contractual - b.other_adjusted - b.written_off - b.transferred - b.prior_payer),
               sum(b.patient_responsibility)
        FROM denials_linebalance b JOIN claims_claim c ON c.id = b.claim_id
        WHERE b.organization_id = %(org)s AND c.organization_id = %(org)s AND c.submitted_at IS NOT NULL

@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from claims import cob
 from claims.models import (
     AckKind,
     Acknowledgment,
@@ -43,16 +44,15 @@ from claims.x12 import institutional as x12i
 from claims.x12 import professional as x12p
 from claims.x12.ack277ca import parse_277ca
 from claims.x12.ack999 import parse_999
+from claims.x12.cob import OtherPayer
 from claims.x12.reader import Separators, X12Error, read
 from claims.x12.writer import Envelope, SegmentWriter
 from patients.models import ClaimForm, Consent
 from patients.rules import consent_decision
 from patients.services import part2_disclosure_record
-from rcm.audit.context import current_actor
-from rcm.audit.models import AuditEvent
-from rcm.audit.services import audit_record
+from rcm.audit.services import audit_record, audit_record_many
 from rcm.errors import DomainError
-from rcm.tenancy.context import require_organization_id, tenant_context
+from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Organization
 
 log = logging.getLogger(__name__)
@@ -372,7 +372,7 @@ class LineRow:
     FIELDS: ClassVar[tuple[str, ...]] = (
         "id", "claim_id", "line_number", "service_code", "modifiers", "units", "charge",
         "date_of_service", "place_of_service", "revenue_code", "diagnosis_pointers",
-        "line_control_number", "authorization__auth_number",
+        "line_control_number", "authorization__auth_number", "service_entry_id",
     )  # fmt: skip
     pk: Any
     claim_id: Any
@@ -387,6 +387,7 @@ class LineRow:
     diagnosis_pointers: list[int]
     line_control_number: str
     auth_number: str | None
+    service_entry_id: Any
 
 
 def _line_authorizations(claim: Claim, lines: list[LineRow]) -> tuple[str, dict[Any, str]]:
@@ -395,6 +396,15 @@ def _line_authorizations(claim: Claim, lines: list[LineRow]) -> tuple[str, dict[
     claim_level = claim.prior_authorization_number
     per_line = {pk: n for pk, n in numbers.items() if n and n != claim_level}
     return claim_level, per_line
+
+
+def _other_payers(claim: Claim, lines: list[LineRow]) -> tuple[OtherPayer, ...]:
+    """A secondary claim's 2320/2330/2430 from the primary's adjudication snapshot."""
+    other = cob.other_payer(
+        claim.other_payer_adjudication,
+        [(line.line_control_number, line.service_entry_id) for line in lines],
+    )
+    return (other,) if other else ()
 
 
 def _professional(claim: Claim, lines: list[LineRow], org: Organization) -> x12p.ProfessionalClaim:
@@ -427,6 +437,7 @@ def _professional(claim: Claim, lines: list[LineRow], org: Organization) -> x12p
         frequency_code=claim.frequency,
         original_claim_number=claim.payer_claim_number if claim.frequency != "1" else "",
         prior_authorization=claim_auth,
+        other_payers=_other_payers(claim, lines),
         rendering_provider=_provider(rendering) if rendering.npi != org.group_npi else None,
         supervising_provider=(
             _provider(supervising) if supervising and supervising.npi != rendering.npi else None
@@ -499,6 +510,7 @@ def _institutional(
         original_claim_number=base.original_claim_number,
         prior_authorization=base.prior_authorization,
         service_facility=base.service_facility,
+        other_payers=base.other_payers,
     )
 
 
@@ -702,29 +714,6 @@ def pyx12_validate(text: str) -> list[str]:
 # --- Release -----------------------------------------------------------------------------------
 
 
-def _audit_many(action: str, rows: Sequence[tuple[Claim, dict[str, Any]]]) -> None:
-    """One audit event per claim in one INSERT (audit_record would be one query per claim)."""
-    template = current_actor()
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            organization_id=require_organization_id(),
-            actor_id=template.user_id,
-            actor_label=template.label,
-            api_key_id=template.api_key_id,
-            role=template.role,
-            action=action,
-            object_type="claims.claim",
-            object_id=str(claim.pk),
-            patient_id=claim.patient_id,
-            request_id=template.request_id,
-            ip_address=template.ip_address,
-            user_agent=template.user_agent[:300],
-            detail=detail,
-        )
-        for claim, detail in rows
-    )
-
-
 def batch_release(*, batch_id: Any, rendered: RenderedBatch) -> SubmissionBatch:
     """Record the validated file and move its claims to submitted, in one transaction; Part 2
     claims get their disclosure logged with the consent that covered them."""
@@ -756,7 +745,7 @@ def batch_release(*, batch_id: Any, rendered: RenderedBatch) -> SubmissionBatch:
                        to_status=ClaimStatus.SUBMITTED, actor=batch.created_by, note=note)
             for c in rendered.claims
         )  # fmt: skip
-        _audit_many(
+        audit_record_many(
             "claim.transition",
             [
                 (c, {"from": ClaimStatus.READY, "to": ClaimStatus.SUBMITTED})

@@ -250,6 +250,19 @@ class Claim(TenantModel):
         blank=True,
         help_text="The payer's claim control number (REF*F8 on corrections)",
     )
+    primary_claim = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="secondary_claims",
+        help_text="On a secondary claim: the primary's claim it follows",
+    )
+    other_payer_adjudication = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="On a secondary claim: the primary's adjudication (837 loops 2320/2330/2430)",
+    )
     status = models.CharField(max_length=16, choices=ClaimStatus.choices, default=ClaimStatus.DRAFT)
     total_charge = money()
     statement_from = models.DateField()

@@ -7,6 +7,7 @@ minimums) come in as arguments taken from the payer's data, never as branches on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -221,6 +222,39 @@ LICENSURE_MODIFIER = {"doctoral": "HP", "masters": "HO", "bachelors": "HN", "bel
 
 def licensure_modifier(education_level: str, *, payer_requires: bool) -> str | None:
     return LICENSURE_MODIFIER.get(education_level) if payer_requires else None
+
+
+TELEHEALTH_MODIFIERS = frozenset({"95", "93", "GT", "GQ", "FQ"})
+
+
+def recode_for_payer(
+    modifiers: Sequence[str],
+    place_of_service: str,
+    *,
+    telehealth: str,
+    payer_pos: str,
+    payer_modifier: str,
+    payer_audio_only_modifier: str,
+    licensure: str | None,
+) -> PlaceAndModifiers:
+    """The same service billed to another payer (a secondary claim): the first payer's
+    telehealth place of service and modifier and its practitioner-level modifier give way to
+    this payer's conventions; every other modifier (59, 25, group HQ...) stays, in order."""
+    dropped = set(LICENSURE_MODIFIER.values())
+    if telehealth:
+        dropped |= TELEHEALTH_MODIFIERS
+    kept = [m for m in modifiers if m not in dropped]
+    coding = telehealth_coding(
+        telehealth,
+        in_person_pos=place_of_service,
+        payer_pos=payer_pos,
+        payer_modifier=payer_modifier,
+        payer_audio_only_modifier=payer_audio_only_modifier,
+    )
+    kept += [m for m in coding.modifiers if m not in kept]
+    if licensure and licensure not in kept:
+        kept.append(licensure)
+    return PlaceAndModifiers(coding.place_of_service, tuple(kept))
 
 
 # --- Per-diem days ------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ from patients.models import (
 )
 from patients.rules import consent_decision
 from patients.services import coverage_in_force
-from rcm.audit.services import audit_record
+from rcm.audit.services import audit_record, audit_record_many
 from rcm.errors import DomainError
 
 MAX_LINES_837P = 50
@@ -720,6 +720,135 @@ def claims_build(
     return report
 
 
+@dataclass(frozen=True)
+class SecondarySource:
+    """What a secondary claim is built from: the primary's claim, the coverage next in line, and
+    the primary's adjudication snapshot (claims.cob describes its shape)."""
+
+    primary: Claim
+    coverage: Coverage
+    adjudication: dict[str, Any]
+
+
+def secondary_claims_create(
+    *, sources: Sequence[SecondarySource], today: date | None = None, actor: Any = None
+) -> list[Claim]:
+    """Claims to the next payer in line, one per source: the primary's services, diagnoses and
+    providers at their full charges, sent to the secondary coverage with the primary's
+    adjudication for the 837 COB loops; then scrubbed like any claim (the secondary payer's own
+    authorization, credentialing and timely filing rules apply). A fixed number of queries."""
+    if not sources:
+        return []
+    with transaction.atomic():
+        primaries = [s.primary for s in sources]
+        for source in sources:
+            if source.coverage.patient_id != source.primary.patient_id:
+                raise DomainError(
+                    f"Claim {source.primary.patient_control_number}: the secondary coverage is "
+                    "another patient's.",
+                    field="coverage",
+                )
+            if source.coverage.pk == source.primary.coverage_id:
+                raise DomainError(
+                    f"Claim {source.primary.patient_control_number} already went to this coverage.",
+                    field="coverage",
+                )
+        lines_by_claim: dict[Any, list[ClaimLine]] = defaultdict(list)
+        for line in (
+            ClaimLine.objects.filter(claim_id__in=[c.pk for c in primaries])
+            .select_related("service_entry", "rendering_provider")
+            .order_by("line_number")
+        ):
+            lines_by_claim[line.claim_id].append(line)
+        payers = {
+            p.pk: p for p in Payer.objects.filter(pk__in={s.coverage.payer_id for s in sources})
+        }
+        claims: list[Claim] = []
+        lines: list[ClaimLine] = []
+        now = timezone.now()
+        for source in sources:
+            primary = source.primary
+            claim = Claim(
+                organization_id=primary.organization_id,
+                patient_id=primary.patient_id,
+                episode_id=primary.episode_id,
+                coverage=source.coverage,
+                payer_id=source.coverage.payer_id,
+                claim_form=primary.claim_form,
+                rendering_provider_id=primary.rendering_provider_id,
+                supervising_provider_id=primary.supervising_provider_id,
+                service_facility_id=primary.service_facility_id,
+                patient_control_number=_new_pcn(),
+                primary_claim=primary,
+                other_payer_adjudication=source.adjudication,
+                total_charge=primary.total_charge,
+                statement_from=primary.statement_from,
+                statement_to=primary.statement_to,
+                level=primary.level,
+                diagnosis_codes=list(primary.diagnosis_codes),
+                is_part2=primary.is_part2,
+                created_at=now,
+            )
+            claims.append(claim)
+            payer = payers[source.coverage.payer_id]
+            for line in lines_by_claim[primary.pk]:
+                education = rules.EDUCATION_BY_PROVIDER_TYPE.get(
+                    line.rendering_provider.provider_type, ""
+                )
+                coded = rules.recode_for_payer(
+                    line.modifiers,
+                    line.place_of_service,
+                    telehealth=line.service_entry.telehealth,
+                    payer_pos=payer.telehealth_pos,
+                    payer_modifier=payer.telehealth_modifier,
+                    payer_audio_only_modifier=payer.audio_only_modifier,
+                    licensure=rules.licensure_modifier(
+                        education, payer_requires=payer.requires_licensure_modifier
+                    ),
+                )
+                lines.append(
+                    ClaimLine(
+                        organization_id=primary.organization_id,
+                        claim=claim,
+                        service_entry_id=line.service_entry_id,
+                        line_number=line.line_number,
+                        service_code=line.service_code,
+                        modifiers=list(coded.modifiers),
+                        units=line.units,
+                        charge=line.charge,
+                        date_of_service=line.date_of_service,
+                        place_of_service=coded.place_of_service,
+                        revenue_code=line.revenue_code,
+                        diagnosis_pointers=list(line.diagnosis_pointers),
+                        line_control_number=f"{claim.patient_control_number}-{line.line_number}",
+                        rendering_provider_id=line.rendering_provider_id,
+                    )
+                )
+        Claim.objects.bulk_create(claims, batch_size=1000)
+        ClaimLine.objects.bulk_create(lines, batch_size=2000)
+        ClaimEvent.objects.bulk_create(
+            [
+                ClaimEvent(
+                    claim=c,
+                    organization_id=c.organization_id,
+                    from_status="",
+                    to_status=ClaimStatus.DRAFT,
+                    actor=actor,
+                    note=f"Secondary of {s.primary.patient_control_number} after "
+                    f"{s.adjudication.get('payer_name', 'the primary')} paid "
+                    f"${s.adjudication.get('paid', '0')}"[:300],
+                )
+                for c, s in zip(claims, sources, strict=True)
+            ],
+            batch_size=1000,
+        )
+        audit_record_many(
+            "claim.secondary_build", [(c, {"primary": str(c.primary_claim_id)}) for c in claims]
+        )
+        claims_scrub(claim_ids=[c.pk for c in claims], today=today, actor=actor)
+    return claims
+
+
 # --- Scrubbing -----------------------------------------------------------------------------------
 
 
@@ -858,7 +987,8 @@ def _authorization_number(auths: list[Authorization], approved_ids: list[Any]) -
 
 
 def _duplicates(claims: list[Claim], lines_by_claim: dict[Any, list[ClaimLine]]) -> dict[Any, str]:
-    """Lines already billed on another live claim (same patient, code, date, modifiers)."""
+    """Lines already billed to the same payer on another live claim (same patient, code, date,
+    modifiers); the same service on the secondary payer's claim is not a duplicate."""
     patient_ids = {c.patient_id for c in claims}
     claim_ids = {c.pk for c in claims}
     originals = {c.original_claim_id for c in claims if c.original_claim_id}
@@ -874,6 +1004,7 @@ def _duplicates(claims: list[Claim], lines_by_claim: dict[Any, list[ClaimLine]])
             "modifiers",
             "claim__patient_control_number",
             "claim_id",
+            "claim__payer_id",
         )
     )
     corrected = set(
@@ -882,8 +1013,8 @@ def _duplicates(claims: list[Claim], lines_by_claim: dict[Any, list[ClaimLine]])
         ).values_list("original_claim_id", flat=True)
     )
     seen = {
-        (p, code, dos, tuple(sorted(mods))): pcn
-        for p, code, dos, mods, pcn, cid in others
+        (p, payer, code, dos, tuple(sorted(mods))): pcn
+        for p, code, dos, mods, pcn, cid, payer in others
         if cid not in corrected
     }
     found = {}
@@ -891,6 +1022,7 @@ def _duplicates(claims: list[Claim], lines_by_claim: dict[Any, list[ClaimLine]])
         for line in lines_by_claim[claim.pk]:
             key = (
                 claim.patient_id,
+                claim.payer_id,
                 line.service_code,
                 line.date_of_service,
                 tuple(sorted(line.modifiers)),

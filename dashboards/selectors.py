@@ -258,7 +258,8 @@ def _open_balance() -> Any:
         - F("balance__contractual")
         - F("balance__other_adjusted")
         - F("balance__written_off")
-        - F("balance__transferred"),
+        - F("balance__transferred")
+        - F("balance__prior_payer"),
         F("charge"),
     )
 
@@ -309,6 +310,7 @@ def _ar_rows(f: DashboardFilters) -> list[dict[str, Any]]:
                 - F("other_adjusted")
                 - F("written_off")
                 - F("transferred")
+                - F("prior_payer")
             ),
             patient=Sum("patient_responsibility"),
         )

@@ -1,8 +1,9 @@
-"""Outbox consumer: post an uploaded 835 (the job row shows its progress)."""
+"""Outbox consumers: post an uploaded 835 (the job row shows its progress), then build the
+secondary claims its postings moved balances to."""
 
 from __future__ import annotations
 
-from denials.services import remittance_post
+from denials.services import remittance_post, secondary_claims_build
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
 
@@ -10,3 +11,8 @@ from rcm.outbox.registry import outbox_handler
 @outbox_handler("denials.remittance_post")
 def post_remittance(message: OutboxMessage) -> None:
     remittance_post(import_id=message.payload["import_id"])
+
+
+@outbox_handler("denials.secondary_claims_build")
+def build_secondary_claims(message: OutboxMessage) -> None:
+    secondary_claims_build(import_id=message.payload["import_id"])

@@ -296,6 +296,11 @@ class LineBalance(TenantModel):
     transferred = models.DecimalField(
         **MONEY, default=0, help_text="Moved to the secondary coverage"
     )
+    prior_payer = models.DecimalField(
+        **MONEY,
+        default=0,
+        help_text="On a secondary claim's line: what the primary settled (paid and adjusted)",
+    )
 
     class Meta:
         ordering = ["claim", "created_at"]
@@ -307,7 +312,8 @@ class LineBalance(TenantModel):
     @property
     def open_balance(self):  # type: ignore[no-untyped-def]
         """What is still owed to us on the line: charge less payments, contractual and other
-        adjustments, write-offs and what moved to the secondary payer."""
+        adjustments, write-offs, what moved to the secondary payer and, on a secondary claim's
+        line, what the primary already settled."""
         return (
             self.charge
             - self.paid
@@ -315,13 +321,14 @@ class LineBalance(TenantModel):
             - self.other_adjusted
             - self.written_off
             - self.transferred
+            - self.prior_payer
         )
 
 
 class SecondaryStatus(models.TextChoices):
     TO_BILL = "to_bill", "To bill"
     CROSSED_OVER = "crossed_over", "Crossed over by the primary"
-    BILLED = "billed", "Billed"
+    BILLED = "billed", "Claim built"
 
 
 class SecondaryClaim(TenantModel):
@@ -331,6 +338,14 @@ class SecondaryClaim(TenantModel):
     primary_claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="+")
     remittance_claim = models.OneToOneField(
         RemittanceClaim, on_delete=models.PROTECT, related_name="secondary"
+    )
+    claim = models.OneToOneField(
+        "claims.Claim",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The secondary claim built from it",
     )
     coverage = models.ForeignKey("patients.Coverage", on_delete=models.PROTECT, related_name="+")
     payer = models.ForeignKey("patients.Payer", on_delete=models.PROTECT, related_name="+")

@@ -146,6 +146,10 @@ def fast_insert(model: type[models.Model], objs: list[Any], *, chunk: int = 20_0
         raise PermissionError("Refusing to insert rows of another organization.")
     now = timezone.now()
     fields = list(model._meta.concrete_fields)
+    if connection.vendor != "postgresql":  # the embedded SQLite of `make run`: plain ORM inserts
+        rows = [_instance(model, fields, o, now) for o in objs]
+        model._default_manager.bulk_create(rows, batch_size=chunk)  # type: ignore[attr-defined]
+        return -(-len(objs) // chunk)
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[arg-type]
     # %b: binary parameters on a server-side-binding cursor. Django's client-side cursor would
@@ -169,12 +173,27 @@ def fast_insert(model: type[models.Model], objs: list[Any], *, chunk: int = 20_0
     return -(-len(objs) // chunk)
 
 
+def _instance(model: type[models.Model], fields: Any, obj: Any, now: Any) -> models.Model:
+    values = {f.attname: getattr(obj, f.attname) for f in fields}
+    if "updated_at" in values:
+        values["updated_at"] = now
+    return model(**values)
+
+
 def fast_update(model: type[models.Model], objs: list[Any], field_names: list[str]) -> None:
     """UPDATE ... FROM unnest(arrays) for many rows of the organization in context."""
     if not objs:
         return
     meta = model._meta
     fields = [meta.get_field(n) for n in field_names]
+    if connection.vendor != "postgresql":  # the embedded SQLite of `make run`
+        org_id = require_organization_id()
+        if any(o.organization_id != org_id for o in objs):
+            raise PermissionError("Refusing to update rows of another organization.")
+        now = timezone.now()
+        rows = [_instance(model, meta.concrete_fields, o, now) for o in objs]
+        model._default_manager.bulk_update(rows, [*field_names, "updated_at"])  # type: ignore[attr-defined]
+        return
     table = connection.ops.quote_name(meta.db_table)
     sets = ", ".join(
         f"{connection.ops.quote_name(f.column)} = v.c{i}"  # type: ignore[arg-type,union-attr]
@@ -277,6 +296,9 @@ class Poster:
                 "date_of_service",
                 "charge",
                 "line_number",
+                "service_entry_id",
+                "modifiers",
+                "revenue_code",
             )
         ):
             self.lines_by_claim[row["claim_id"]].append(SimpleNamespace(pk=row["id"], **row))  # type: ignore[arg-type]
@@ -455,7 +477,12 @@ class Poster:
             matched_lines.append((line, rl, split, svc))
             if split.denied > 0 and not clp.is_reversal:
                 self._denial(claim, line, rc, rl, split, svc, remit_date, svc.paid <= 0)
-        if claim_split.denied or claim_split.contractual or claim_split.patient_responsibility:
+        if (
+            claim_split.denied
+            or claim_split.contractual
+            or claim_split.patient_responsibility
+            or claim_split.prior_payer
+        ):
             # Claim-level CAS (no SVC to hang it on): it lands on the claim's first line.
             first = self.lines_by_claim[claim.pk][0] if self.lines_by_claim[claim.pk] else None
             if first is not None:
@@ -571,6 +598,16 @@ class Poster:
             )
             self.balances[line.pk] = balance
             self.new_balances.append(balance)
+        fresh = balance.allowed is None and not any(
+            (balance.paid, balance.contractual, balance.denied, balance.patient_responsibility,
+             balance.other_adjusted)
+        )  # fmt: skip
+        if fresh:
+            # A secondary claim's line opens with our estimate of what the primary settled; the
+            # payer's own account (CAS 23, or whatever it reports) replaces it.
+            balance.prior_payer = split.prior_payer
+        else:
+            balance.prior_payer += split.prior_payer
         balance.paid += paid
         if allowed is not None:
             balance.allowed = allowed
@@ -709,6 +746,7 @@ class Poster:
                     "patient_responsibility",
                     "other_adjusted",
                     "transferred",
+                    "prior_payer",
                 ],
             )
         self._move_claims()
@@ -788,6 +826,9 @@ def _adjudication(
         "lines": [
             {
                 "line_control_number": line.line_control_number,
+                "service_entry_id": str(line.service_entry_id),
+                "modifiers": list(line.modifiers),
+                "revenue_code": line.revenue_code,
                 "service_code": rl.service_code,
                 "paid": str(rl.paid),
                 "units": str(rl.units or 1),

@@ -17,6 +17,7 @@ CENT = Decimal("0.01")
 # Group codes whose adjustments the provider absorbs unless they are appealed; PR is the
 # patient's share, CR a correction/reversal.
 PAYER_GROUPS = frozenset({"CO", "PI", "OA"})
+PRIOR_PAYER_CARC = "23"
 
 # How likely a denial in this category is to be overturned on appeal or corrected-claim
 # resubmission (0..1). Coding and missing-information denials are usually fixed by a corrected
@@ -67,18 +68,22 @@ class LineSplit:
     other_adjusted: Decimal
     denial_reason: str  # the CARC carrying the largest denied amount, "" when none
     denial_group: str
+    prior_payer: Decimal = ZERO  # CARC 23: what an earlier payer's adjudication settled
 
 
 def split_adjustments(adjustments: Iterable[Cas], reasons: Mapping[str, Reason]) -> LineSplit:
     """Sort CAS amounts into posting buckets. PR is always the patient's share; in CO/PI/OA a
     CARC whose kind is 'denial' is denied money (and unknown codes count as denials, so a person
     looks at them rather than the money vanishing into 'contractual'); other CO/PI/OA codes are
-    contractual; CR (corrections) are other adjustments."""
-    contractual = denied = patient = other = ZERO
+    contractual; CARC 23 (the impact of a prior payer's adjudication, on a secondary claim) is
+    the prior payer's; CR (corrections) are other adjustments."""
+    contractual = denied = patient = other = prior = ZERO
     by_reason: dict[tuple[str, str], Decimal] = {}
     for cas in adjustments:
         if cas.group_code == "PR":
             patient += cas.amount
+        elif cas.reason_code == PRIOR_PAYER_CARC:
+            prior += cas.amount
         elif cas.group_code in PAYER_GROUPS:
             reason = reasons.get(cas.reason_code)
             if reason is None or reason.kind == "denial":
@@ -92,7 +97,7 @@ def split_adjustments(adjustments: Iterable[Cas], reasons: Mapping[str, Reason])
         else:
             other += cas.amount
     top = max(by_reason.items(), key=lambda kv: kv[1])[0] if by_reason else ("", "")
-    return LineSplit(contractual, denied, patient, other, top[1], top[0])
+    return LineSplit(contractual, denied, patient, other, top[1], top[0], prior)
 
 
 def denial_category(

@@ -15,7 +15,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from alerts.services import AlertSpec, alerts_raise
-from claims.models import Claim, ClaimEvent, ClaimStatus
+from claims import services as claims_services
+from claims.batch_services import FILING_INDICATOR, RESPONSIBILITY
+from claims.cob import prior_payer_settled
+from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus
 from claims.x12.reader import X12Error
 from claims.x12.remit835 import Remittance835File, check_balance, parse_835
 from denials import rules
@@ -31,6 +34,8 @@ from denials.models import (
     RemittanceClaim,
     RemittanceException,
     RemittanceImport,
+    SecondaryClaim,
+    SecondaryStatus,
     WorkItem,
     WorkItemEvent,
     WorkKind,
@@ -143,6 +148,13 @@ def remittance_post(*, import_id: Any, today: date | None = None) -> RemittanceI
             imp.status = ImportStatus.POSTED
             imp.summary = summary.as_dict()
             imp.processed_claims = imp.total_claims
+            if summary.secondary_claims:
+                # The balance moves to the secondary payer: its claims are built after this commits.
+                outbox_enqueue(
+                    topic="denials.secondary_claims_build",
+                    payload={"import_id": str(imp.pk)},
+                    idempotency_key=f"secondary-build:{imp.pk}",
+                )
         imp.finished_at = timezone.now()
         imp.save()
         audit_record(
@@ -152,6 +164,89 @@ def remittance_post(*, import_id: Any, today: date | None = None) -> RemittanceI
         )
     progress_set(imp.pk, imp.processed_claims)
     return imp
+
+
+def _primary_snapshot(secondary: SecondaryClaim) -> dict[str, Any]:
+    """The primary's adjudication (recorded at posting) with the primary payer and subscriber as
+    they were billed: everything the secondary's 837 COB loops need (claims.cob)."""
+    primary = secondary.primary_claim
+    coverage, payer, patient = primary.coverage, primary.payer, primary.patient
+    dependent = coverage.relationship != "18"
+    return {
+        **secondary.primary_adjudication,
+        "payer_name": payer.name,
+        "payer_id": payer.payer_id,
+        "filing_indicator": FILING_INDICATOR.get(payer.payer_type, "ZZ"),
+        "responsibility": RESPONSIBILITY.get(coverage.priority, "P"),
+        "relationship": coverage.relationship,
+        "group_number": coverage.group_number,
+        "member_id": coverage.member_id,
+        "subscriber_last_name": coverage.subscriber_last_name if dependent else patient.last_name,
+        "subscriber_first_name": (
+            coverage.subscriber_first_name if dependent else patient.first_name
+        ),
+    }
+
+
+def secondary_claims_build(
+    *,
+    secondary_ids: list[Any] | None = None,
+    import_id: Any = None,
+    today: date | None = None,
+    actor: Any = None,
+) -> list[Claim]:
+    """Build the claims for balances that moved to a secondary coverage and are still to bill
+    (the given ones, those of one 835 import, or all): each claim carries the primary's
+    adjudication, its lines open at what the primary left (the patient's share), and is scrubbed.
+    Safe to run twice (a secondary with a claim is skipped; rows another worker holds are
+    skipped too). A fixed number of queries however many."""
+    with transaction.atomic():
+        qs = SecondaryClaim.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            status=SecondaryStatus.TO_BILL, claim__isnull=True
+        )
+        if secondary_ids is not None:
+            qs = qs.filter(pk__in=secondary_ids)
+        if import_id is not None:
+            qs = qs.filter(remittance_claim__payment__remittance_import_id=import_id)
+        rows = list(
+            qs.select_related(
+                "coverage",
+                "primary_claim__coverage",
+                "primary_claim__payer",
+                "primary_claim__patient",
+            ).order_by("created_at")
+        )
+        if not rows:
+            return []
+        claims = claims_services.secondary_claims_create(
+            sources=[
+                claims_services.SecondarySource(
+                    row.primary_claim, row.coverage, _primary_snapshot(row)
+                )
+                for row in rows
+            ],
+            today=today,
+            actor=actor,
+        )
+        settled = {c.pk: prior_payer_settled(c.other_payer_adjudication) for c in claims}
+        LineBalance.objects.bulk_create(
+            [
+                LineBalance(
+                    organization_id=line.organization_id,
+                    claim_id=line.claim_id,
+                    claim_line=line,
+                    charge=line.charge,
+                    prior_payer=settled[line.claim_id].get(str(line.service_entry_id), rules.ZERO),
+                )
+                for line in ClaimLine.objects.filter(claim_id__in=list(settled))
+            ],
+            batch_size=2000,
+        )
+        for row, claim in zip(rows, claims, strict=True):
+            row.claim, row.status = claim, SecondaryStatus.BILLED
+        SecondaryClaim.objects.bulk_update(rows, ["claim", "status"], batch_size=1000)
+        audit_record(action="secondary_claims.build", detail={"claims": len(claims)})
+    return claims
 
 
 def remittance_exception_resolve(*, exception: RemittanceException, actor: Any = None) -> None:

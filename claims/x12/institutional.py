@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from .cob import OtherPayer, line_adjudication_segments, other_payer_segments
 from .professional import (
     FREQUENCY_CODES,
     MAX_DIAGNOSES,
@@ -30,6 +31,7 @@ from .professional import (
     build_transaction,
     diagnosis_problem,
     facility_problems,
+    other_payer_problems,
     render_interchange,
     service_date_segment,
     subscriber_problems,
@@ -75,6 +77,7 @@ class InstitutionalClaim:
     prior_authorization: str = ""  # REF*G1
     rendering_provider: Provider | None = None  # 2310D, only when not the attending
     service_facility: ServiceFacility | None = None  # 2310E
+    other_payers: Sequence[OtherPayer] = ()  # 2320/2330/2430: earlier payers' adjudication
 
     @property
     def facility_code(self) -> str:
@@ -157,6 +160,7 @@ def _claim_problems(sub: InstitutionalSubmission) -> list[Problem]:
     problems += _provider_problems(claim.rendering_provider, "rendering_provider")
     problems += facility_problems(claim.service_facility, prefix)
     problems += subscriber_problems(sub.subscriber, sub.payer, prefix)
+    problems += other_payer_problems(sub)
     for number, line in enumerate(claim.lines, start=1):
         where = f"lines[{number}]"
         if not (len(line.revenue_code) == 4 and line.revenue_code.isdigit()):
@@ -234,6 +238,7 @@ def _claim_segments(claim: InstitutionalClaim) -> list[SegmentSpec]:
         out.append(("NM1", "77", "2", f.name, None, None, None, None, "XX", f.npi))
         out.append(("N3", f.address.line1, f.address.line2 or None))
         out.append(("N4", f.address.city, f.address.state, f.address.postal_code))
+    out += other_payer_segments(claim.other_payers)
     for number, line in enumerate(claim.lines, start=1):
         out.append(("LX", number))
         procedure = ("HC", line.procedure_code, *line.modifiers) if line.procedure_code else None
@@ -243,6 +248,9 @@ def _claim_segments(claim: InstitutionalClaim) -> list[SegmentSpec]:
             out.append(("REF", "G1", line.prior_authorization))
         if line.line_control_number:
             out.append(("REF", "6R", line.line_control_number))
+        out += line_adjudication_segments(
+            claim.other_payers, line.line_control_number, institutional=True
+        )
     return out
 
 

@@ -23,6 +23,7 @@ import simple_icd_10_cm
 
 from credentialing.rules import npi_error
 
+from .cob import OtherPayer, cob_problems, line_adjudication_segments, other_payer_segments
 from .reader import X12Error
 from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
 
@@ -149,6 +150,7 @@ class ProfessionalClaim:
     rendering_provider: Provider | None = None
     supervising_provider: Provider | None = None
     service_facility: ServiceFacility | None = None
+    other_payers: Sequence[OtherPayer] = ()  # 2320/2330/2430: earlier payers' adjudication
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,21 @@ def subscriber_problems(subscriber: Subscriber, payer: Payer, prefix: str) -> li
     if not payer.payer_id.strip():
         problems.append(Problem(f"{prefix}.payer.payer_id", f"Payer {payer.name} has no payer ID."))
     return problems
+
+
+def other_payer_problems(sub: ClaimSubmission | Any) -> list[Problem]:
+    """The COB loops' checks (claims.x12.cob.cob_problems) for either claim form."""
+    claim = sub.claim
+    return [
+        Problem(field, message)
+        for field, message in cob_problems(
+            pcn=claim.patient_control_number,
+            responsibility=sub.subscriber.payer_responsibility,
+            total_charge=claim.total_charge,
+            line_charges=[(line.line_control_number, line.charge) for line in claim.lines],
+            payers=claim.other_payers,
+        )
+    ]
 
 
 def billing_problems(billing: BillingProvider) -> list[Problem]:
@@ -304,6 +321,7 @@ def check_837p(batch: Batch837P) -> list[Problem]:
         problems += _provider_problems(claim.supervising_provider, "supervising_provider")
         problems += facility_problems(claim.service_facility, prefix)
         problems += subscriber_problems(sub.subscriber, sub.payer, prefix)
+        problems += other_payer_problems(sub)
         for number, line in enumerate(claim.lines, start=1):
             if line.unit_basis not in ("UN", "MJ"):
                 problems.append(
@@ -380,6 +398,7 @@ def _claim_segments(claim: ProfessionalClaim) -> list[SegmentSpec]:
     if claim.supervising_provider:
         p = claim.supervising_provider
         out.append(("NM1", "DQ", "1", p.last_name, p.first_name, None, None, None, "XX", p.npi))
+    out += other_payer_segments(claim.other_payers)
     for number, line in enumerate(claim.lines, start=1):
         out.append(("LX", number))
         out.append(
@@ -399,6 +418,9 @@ def _claim_segments(claim: ProfessionalClaim) -> list[SegmentSpec]:
             out.append(("REF", "G1", line.prior_authorization))
         if line.line_control_number:
             out.append(("REF", "6R", line.line_control_number))
+        out += line_adjudication_segments(
+            claim.other_payers, line.line_control_number, institutional=False
+        )
     return out
 
 

@@ -4,6 +4,7 @@ patient's data call `audit_read`. Both take the organization from the tenant con
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -17,6 +18,31 @@ def _object_ref(obj: models.Model | None) -> tuple[str, str]:
     if obj is None:
         return "", ""
     return obj._meta.label_lower, str(obj.pk)
+
+
+def audit_record_many(action: str, rows: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+    """One event per object in one INSERT (audit_record is a query each), for set-based
+    services. Each object is a patient's row (it has patient_id) and `detail` names no PHI."""
+    actor = current_actor()
+    org_id = require_organization_id()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            organization_id=org_id,
+            actor_id=actor.user_id,
+            actor_label=actor.label,
+            api_key_id=actor.api_key_id,
+            role=actor.role,
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            patient_id=obj.patient_id,
+            request_id=actor.request_id,
+            ip_address=actor.ip_address,
+            user_agent=actor.user_agent[:300],
+            detail=detail,
+        )
+        for obj, detail in rows
+    )
 
 
 def audit_record(

@@ -114,11 +114,12 @@ def test_every_cas_group_lands_in_its_bucket(practice, submitted):
     with tenant_context(practice.org):
         b = LineBalance.objects.get(claim_line=line)
         assert (b.contractual, b.patient_responsibility, b.denied, b.other_adjusted) == (
-            D("15"),
+            D("10"),
             D("25"),
             D("30"),
             D("0"),
         )
+        assert b.prior_payer == D("5")  # OA-23: a prior payer's adjudication, not ours to adjust
         groups = set(RemittanceAdjustment.objects.values_list("group_code", flat=True))
         assert groups == {"CO", "PR", "OA", "PI", "CR"}
         denial = Denial.objects.get()
@@ -525,62 +526,6 @@ def test_posting_a_pending_import_twice_posts_once(practice, submitted):
         assert Payment.objects.count() == 1
 
 
-def test_the_secondary_claim_carries_the_cob_loops_of_the_primary(practice, submitted):
-    from claims.x12.writer import SegmentWriter
-    from denials.cob import cob_loops
-
-    with tenant_context(practice.org):
-        medicaid = patients_services.payer_create(
-            name="State Medicaid", payer_id="MCD", payer_type="medicaid"
-        )
-        patients_services.coverage_create(
-            patient=practice.patient,
-            payer=medicaid,
-            member_id="M9",
-            effective_date=date(2026, 1, 1),
-            priority=2,
-        )
-    claim = submitted()
-    with tenant_context(practice.org):
-        line = line_of(claim)
-    post(
-        practice.org,
-        build_835(
-            [
-                Clp(
-                    claim.patient_control_number,
-                    "1",
-                    D("150"),
-                    D("80"),
-                    D("30"),
-                    lines=[
-                        Svc(
-                            "90834",
-                            D("150"),
-                            D("80"),
-                            lcn=line.line_control_number,
-                            cas=[("CO", "45", D("40")), ("PR", "2", D("30"))],
-                        ),
-                    ],
-                ),
-            ]
-        ),
-    )
-    with tenant_context(practice.org):
-        secondary = SecondaryClaim.objects.select_related(
-            "primary_claim__coverage", "primary_claim__payer", "primary_claim__patient"
-        ).get()
-        assert secondary.status == "to_bill"
-        claim_loop, lines = cob_loops(secondary)
-    writer = SegmentWriter()
-    text = writer.segments(claim_loop)
-    assert "SBR*P*18*******CI~" in text and "AMT*D*80~" in text and "AMT*EAF*30~" in text
-    assert "NM1*PR*2*Blue Plan*****PI*BP001~" in text and "REF*F8*PCN-PAYER-1~" in text
-    line_text = writer.segments(lines[line.line_control_number])
-    assert line_text.startswith("SVD*BP001*80*HC:90834**1~")
-    assert "CAS*CO*45*40~CAS*PR*2*30~" in line_text and "DTP*573*D8*20261020~" in line_text
-
-
 def test_posting_works_as_the_application_role_under_row_level_security(
     practice, submitted, requires_postgres
 ):
@@ -611,29 +556,3 @@ def test_posting_works_as_the_application_role_under_row_level_security(
             user, count = cursor.fetchone()
         assert user != "postgres" and count == 1
         assert LineBalance.objects.get().paid == D("100")
-
-
-def test_the_cob_loops_spliced_into_an_837p_pass_pyx12_validation():
-    from claims.x12.professional import build_837p
-    from claims.x12.writer import SegmentWriter
-    from denials.cob import cob_loops_from, splice_cob
-    from tests.x12.claims_837p import CASES, envelope
-    from tests.x12.pyx12_check import pyx12_errors
-
-    batch = CASES["psychotherapy_90834"]
-    adjudication = {
-        "payer_claim_number": "PRI-555", "paid": "80", "patient_responsibility": "30",
-        "adjudication_date": "2026-03-20", "claim_adjustments": [],
-        "lines": [{"line_control_number": "L1001-1", "service_code": "90834", "paid": "80", "units": "1",
-                   "adjustments": [{"group": "CO", "reason": "45", "amount": "40"},
-                                   {"group": "PR", "reason": "2", "amount": "30"}]}],
-    }  # fmt: skip
-    claim_loop, lines = cob_loops_from(
-        adjudication, relationship="18", group_number="G1", subscriber_last_name="RIVERA",
-        subscriber_first_name="SAM", member_id="PRIM123", payer_name="FIRST PLAN", payer_id="FP01",
-    )  # fmt: skip
-    ts = splice_cob(build_837p(batch), claim_loop, lines)
-    text = envelope(501).render([ts], SegmentWriter(newline=True))
-    valid, errors = pyx12_errors(text)
-    assert valid, errors
-    assert text.index("AMT*D*80~") < text.index("LX*1~") < text.index("SVD*FP01*80*HC:90834**1~")

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from claims.x12.cob import Adjustment, LineAdjudication, OtherPayer
 from claims.x12.institutional import (
     Batch837I,
     InstitutionalClaim,
@@ -23,6 +24,7 @@ from tests.x12.claims_837p import (
     PAYER,
     PSYCHIATRIST,
     RECEIVER,
+    SECONDARY_PAYER,
     SUBMITTER,
     SUBSCRIBER,
     THERAPIST,
@@ -37,10 +39,16 @@ def _day(n: int) -> date:
     return date(2026, 2, n)
 
 
-def _batch(reference: str, claim: InstitutionalClaim, *, child: bool = False) -> Batch837I:
+def _batch(
+    reference: str, claim: InstitutionalClaim, *, child: bool = False, secondary: bool = False
+) -> Batch837I:
+    subscriber = PARENT if child else SUBSCRIBER
+    if secondary:
+        subscriber = replace(subscriber, member_id="MCD0077", payer_responsibility="S",
+                             claim_filing_indicator="MC")  # fmt: skip
     submission = InstitutionalSubmission(
-        subscriber=PARENT if child else SUBSCRIBER,
-        payer=PAYER,
+        subscriber=subscriber,
+        payer=SECONDARY_PAYER if secondary else PAYER,
         claim=claim,
         patient=CHILD if child else None,
     )
@@ -111,6 +119,60 @@ CASES: dict[str, Batch837I] = {
             rendering_provider=THERAPIST,
         ),
         child=True,
+    ),
+    "secondary_residential_cob": _batch(
+        "I0003",
+        _claim(
+            "PCN2003",
+            [
+                InstitutionalLine(
+                    "1001",
+                    Decimal("5600.00"),
+                    Decimal("7"),
+                    _day(1),
+                    procedure_code="H0019",
+                    unit_basis="DA",
+                    service_date_to=_day(7),
+                    line_control_number="L2003-1",
+                ),
+            ],
+            type_of_bill="0861",
+            statement_from=_day(1),
+            statement_to=_day(7),
+            diagnoses=("F10.20",),
+            admission_date=date(2026, 1, 20),
+            admission_type="3",
+            admission_source="1",
+            admitting_diagnosis="F10.20",
+            other_payers=(
+                OtherPayer(
+                    payer_name="CASCADE HEALTH PLAN",
+                    payer_id="CHP01",
+                    subscriber_last_name="RIVERA",
+                    subscriber_first_name="SAM",
+                    member_id="CHP778899001",
+                    paid=Decimal("3200.00"),
+                    adjudication_date=date(2026, 3, 12),
+                    patient_responsibility=Decimal("800.00"),
+                    payer_claim_number="CHP2026031200005",
+                    lines={
+                        "L2003-1": LineAdjudication(
+                            "CHP01",
+                            Decimal("3200.00"),
+                            "H0019",
+                            Decimal("7"),
+                            date(2026, 3, 12),
+                            revenue_code="1001",
+                            adjustments=(
+                                Adjustment("CO", "45", Decimal("1600.00")),
+                                Adjustment("PR", "1", Decimal("800.00")),
+                            ),
+                        )
+                    },
+                ),
+            ),
+        ),
+        secondary=True,
     ),
 }
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from claims.x12.cob import Adjustment, LineAdjudication, OtherPayer
 from claims.x12.professional import (
     Address,
     Batch837P,
@@ -49,6 +50,46 @@ PARENT = Subscriber(
     Person("PARK", "MINA", date(1979, 11, 20), "F", HOME), "CHP554433002", group_number="GRP100"
 )
 CHILD = Patient(Person("PARK", "JUN", date(2012, 4, 9), "M", HOME), relationship="19")
+SECONDARY_PAYER = Payer("STATE MEDICAID", "SMCD1")
+# What the primary (Cascade) did with PCN1011: allowed 150 + 25, paid 120 + 20 after a 30 + 5
+# coinsurance the patient owes, 50 + 5 contractual.
+PRIMARY_ADJUDICATION = OtherPayer(
+    payer_name="CASCADE HEALTH PLAN",
+    payer_id="CHP01",
+    subscriber_last_name="PARK",
+    subscriber_first_name="MINA",
+    member_id="CHP554433002",
+    paid=Decimal("140.00"),
+    adjudication_date=date(2026, 3, 20),
+    relationship="19",
+    group_number="GRP100",
+    patient_responsibility=Decimal("35.00"),
+    payer_claim_number="CHP2026031900017",
+    lines={
+        "L1011-1": LineAdjudication(
+            "CHP01",
+            Decimal("120.00"),
+            "90837",
+            Decimal("1"),
+            date(2026, 3, 20),
+            adjustments=(
+                Adjustment("CO", "45", Decimal("50.00")),
+                Adjustment("PR", "2", Decimal("30.00")),
+            ),
+        ),
+        "L1011-2": LineAdjudication(
+            "CHP01",
+            Decimal("20.00"),
+            "90785",
+            Decimal("1"),
+            date(2026, 3, 20),
+            adjustments=(
+                Adjustment("CO", "45", Decimal("5.00")),
+                Adjustment("PR", "2", Decimal("5.00")),
+            ),
+        ),
+    },
+)
 
 
 def _line(code: str, charge: str, *, units: str = "1", pointers=(1,), modifiers=(), ctl=""):
@@ -76,10 +117,16 @@ def _claim(pcn: str, lines, *, diagnoses=("F32.1",), pos="11", **kwargs) -> Prof
     )
 
 
-def _batch(reference: str, claim: ProfessionalClaim, *, child: bool = False) -> Batch837P:
+def _batch(
+    reference: str, claim: ProfessionalClaim, *, child: bool = False, secondary: bool = False
+) -> Batch837P:
+    subscriber = PARENT if child else SUBSCRIBER
+    if secondary:
+        subscriber = replace(subscriber, member_id="MCD0042", payer_responsibility="S",
+                             claim_filing_indicator="MC", group_number="")  # fmt: skip
     submission = ClaimSubmission(
-        subscriber=PARENT if child else SUBSCRIBER,
-        payer=PAYER,
+        subscriber=subscriber,
+        payer=SECONDARY_PAYER if secondary else PAYER,
         claim=claim,
         patient=CHILD if child else None,
     )
@@ -198,6 +245,19 @@ CASES: dict[str, Batch837P] = {
             frequency_code="8",
             original_claim_number="PAYER20260002",
         ),
+    ),
+    "secondary_cob_2320_2430": _batch(
+        "B0011",
+        _claim(
+            "PCN1011",
+            [
+                _line("90837", "200.00", ctl="L1011-1"),
+                _line("90785", "30.00", ctl="L1011-2"),
+            ],
+            other_payers=(PRIMARY_ADJUDICATION,),
+        ),
+        child=True,
+        secondary=True,
     ),
 }
 
