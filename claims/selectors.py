@@ -123,11 +123,16 @@ def claim_detail(*, pk: Any, scopes: Any) -> Claim:
                 "supervising_provider",
                 "service_facility",
                 "original_claim",
+                "primary_claim",
                 "episode",
             ),
             scopes,
         )
         .prefetch_related(
+            Prefetch(
+                "secondary_claims",
+                queryset=Claim.objects.select_related("payer").order_by("created_at"),
+            ),
             Prefetch(
                 "lines",
                 queryset=ClaimLine.objects.select_related(

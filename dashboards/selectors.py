@@ -360,7 +360,13 @@ def _ar(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str]) -> No
     )
     start = today - timedelta(days=90)
     dashboard.charges_last_90 = (
-        Claim.objects.filter(f.claims(), statement_from__gte=start, statement_from__lte=today)
+        Claim.objects.filter(
+            f.claims(),
+            statement_from__gte=start,
+            statement_from__lte=today,
+            # A secondary claim re-bills the primary's charges: count each service once.
+            primary_claim__isnull=True,
+        )
         .exclude(status__in=[ClaimStatus.VOID])
         .aggregate(total=Coalesce(Sum("total_charge"), ZERO))["total"]
     )

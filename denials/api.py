@@ -25,6 +25,8 @@ from denials.models import (
     Payment,
     RemittanceAdjustment,
     RemittanceImport,
+    SecondaryClaim,
+    SecondaryStatus,
     WorkItem,
     WorkStatus,
 )
@@ -425,6 +427,54 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(AppealSerializer(appeal, context={"request": request}).data)
 
 
+class SecondaryClaimSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SecondaryClaim
+        fields = [
+            "id",
+            "primary_claim",
+            "coverage",
+            "payer",
+            "amount",
+            "primary_paid",
+            "status",
+            "claim",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class SecondaryClaimViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Balances moved to a secondary coverage after the primary paid; `?status=to_bill`,
+    `crossed_over` or `billed` (its claim built). `build` builds the claim now (it is also built
+    automatically after the 835 posts)."""
+
+    serializer_class = SecondaryClaimSerializer
+    scope_area = "claims"
+
+    def get_queryset(self) -> Any:
+        qs = SecondaryClaim.objects.order_by("-created_at", "pk")
+        status_ = self.request.query_params.get("status")
+        if status_:
+            qs = qs.filter(status=status_)
+        return qs
+
+    @extend_schema(request=None, responses=SecondaryClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def build(self, request: Request, pk: str) -> Response:
+        secondary = self.get_object()
+        if secondary.status != SecondaryStatus.TO_BILL:
+            raise DomainError(
+                f"This balance is {secondary.get_status_display().lower()}: nothing to build.",
+                field="status",
+            )
+        services.secondary_claims_build(secondary_ids=[secondary.pk], actor=_actor(request))
+        secondary.refresh_from_db()
+        return Response(SecondaryClaimSerializer(secondary, context={"request": request}).data)
+
+
 class ParityFlagSerializer(serializers.Serializer):
     kind = serializers.CharField()
     payer_id = serializers.UUIDField()
@@ -457,3 +507,4 @@ def register(router: Any) -> None:
     router.register("work-items", WorkItemViewSet, basename="work-item")
     router.register("appeals", AppealViewSet, basename="appeal")
     router.register("parity-flags", ParityFlagViewSet, basename="parity-flag")
+    router.register("secondary-claims", SecondaryClaimViewSet, basename="secondary-claim")

@@ -20,6 +20,7 @@ from denials.models import (
     RemittanceException,
     RemittanceImport,
     RemittanceLine,
+    SecondaryClaim,
     WorkItem,
     WorkItemEvent,
 )
@@ -277,3 +278,16 @@ def denial_counts_by_category() -> dict[str, int]:
 
 def unresolved_exception_count() -> int:
     return RemittanceException.objects.filter(Q(resolved=False)).count()
+
+
+def secondaries_list(*, status: str, scopes: Any) -> QuerySet[SecondaryClaim]:
+    """Balances moved to a secondary coverage, newest first, for one screen (one query). Part 2
+    claims only for members with the Part 2 grant."""
+    qs = SecondaryClaim.objects.select_related(
+        "primary_claim__patient", "primary_claim__payer", "payer", "claim"
+    ).order_by("-created_at", "pk")
+    if status:
+        qs = qs.filter(status=status)
+    if "part2:read" not in scopes:
+        qs = qs.exclude(primary_claim__is_part2=True)
+    return qs

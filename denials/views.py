@@ -23,6 +23,7 @@ from denials.models import (
     LineBalance,
     Payment,
     RemittanceException,
+    SecondaryStatus,
     WorkItem,
     WriteOff,
 )
@@ -170,6 +171,26 @@ def payment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         raise Http404 from None
     audit_read(obj=payment, patient_id=None, claims=len(claims))
     return render(request, "denials/payment.html", {"payment": payment, "claims": claims})
+
+
+@require_scope(READ, post="claims:write")
+def secondaries(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        ids = None if request.POST.get("all") else request.POST.getlist("secondary")
+        if ids == []:
+            messages.error(request, "Select the balances to build claims for, or build every one.")
+            return redirect(org_reverse(request, "denials:secondaries"))
+        built = services.secondary_claims_build(secondary_ids=ids, actor=request.user)
+        if built:
+            messages.success(request, f"Built {len(built)} secondary claim(s); each was scrubbed.")
+        else:
+            messages.info(request, "Nothing to build: every balance already has its claim.")
+        return redirect(org_reverse(request, "denials:secondaries") + "?status=billed")
+    status = request.GET.get("status", "to_bill")
+    rows = selectors.secondaries_list(status=status, scopes=request.scopes)  # type: ignore[attr-defined]
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "statuses": SecondaryStatus.choices}
+    return render(request, "denials/secondaries.html", context)
 
 
 @require_scope(READ)

@@ -4,11 +4,12 @@ loops (2320/2330/2430, validated by pyx12), and the secondary's own 835 settles 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 
+from claims import services as claims_services
 from claims.batch_services import batch_build, batches_create
 from claims.models import Claim, ClaimLine
 from denials import services
@@ -16,10 +17,10 @@ from denials.models import LineBalance, SecondaryClaim
 from patients import services as patients_services
 from rcm.outbox.models import OutboxMessage
 from rcm.tenancy.context import tenant_context
+from tests.claims.conftest import DOS
 from tests.credentialing.factories import EnrollmentFactory
 from tests.denials.x835 import Clp, Svc, build_835
-from tests.submissions.conftest import billing as billing  # noqa: F401  (fixture)
-from tests.submissions.conftest import bill_ready
+from tests.submissions.conftest import billing as billing
 from tests.x12.pyx12_check import pyx12_errors
 
 D = Decimal
@@ -44,8 +45,12 @@ def add_medicaid(practice, *, enrolled: bool = True):
     return medicaid
 
 
-def submit_primary(practice) -> Claim:
-    (claim,) = bill_ready(practice, 45)
+def submit_primary(practice, day: date = DOS) -> Claim:
+    entry = practice.session(45, day=day)
+    with tenant_context(practice.org):
+        (claim,) = claims_services.claims_build(entry_ids=[entry.pk], today=TODAY).claims
+        claim.refresh_from_db()
+        assert claim.status == "ready", list(claim.findings.values_list("message", flat=True))
     with tenant_context(practice.org):
         batch = batches_create(clearinghouse=practice.clearinghouse, claim_ids=[claim.pk])[0]
     batch_build(organization_id=practice.org.pk, batch_id=batch.pk)
@@ -61,7 +66,7 @@ def post(practice, text, name="remit.835"):
         return services.remittance_post(import_id=imp.pk, today=date(2026, 10, 21))
 
 
-def primary_pays(practice, claim: Claim, **kwargs):
+def primary_pays(practice, claim: Claim, trace: str = "TRACE1", **kwargs):
     """Blue Plan allows 110 of 150, pays 80, the patient owes 30 coinsurance."""
     with tenant_context(practice.org):
         line = claim.lines.get()
@@ -87,8 +92,10 @@ def primary_pays(practice, claim: Claim, **kwargs):
                     ],
                     **kwargs,
                 )
-            ]
+            ],
+            trace=trace,
         ),
+        name=f"{trace}.835",
     )
 
 
@@ -253,3 +260,94 @@ def test_another_organizations_secondaries_are_never_built(billing, other_org):
         assert services.secondary_claims_build(secondary_ids=ids, today=TODAY) == []
     with tenant_context(billing.org):
         assert SecondaryClaim.objects.get().status == "to_bill"
+
+
+def test_the_secondaries_page_lists_builds_and_links_the_claims(
+    billing, biller, manager, client_for, django_assert_max_num_queries
+):
+    add_medicaid(billing)
+    primary = submit_primary(billing)
+    primary_pays(billing, primary)
+    client = client_for(biller)
+    page = client.get("/o/riverbend/denials/secondaries/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert primary.patient_control_number in html and "State Medicaid" in html
+    assert "$30.00" in html and "To bill" in html
+    # A manager reads the page but cannot build.
+    assert (
+        client_for(manager).post("/o/riverbend/denials/secondaries/", {"all": "1"}).status_code
+        == 403
+    )
+    # Nothing selected: refused, nothing built.
+    client.post("/o/riverbend/denials/secondaries/", {})
+    with tenant_context(billing.org):
+        assert not Claim.objects.filter(primary_claim=primary).exists()
+        secondary = SecondaryClaim.objects.get()
+    response = client.post("/o/riverbend/denials/secondaries/", {"secondary": [str(secondary.pk)]})
+    assert response.status_code == 302
+    with tenant_context(billing.org):
+        claim = Claim.objects.get(primary_claim=primary)
+    built = client.get("/o/riverbend/denials/secondaries/?status=billed").content.decode()
+    assert claim.patient_control_number in built
+    assert "Nothing waiting" in client.get("/o/riverbend/denials/secondaries/").content.decode()
+    detail = client.get(f"/o/riverbend/claims/{claim.pk}/").content.decode()
+    assert "Secondary of" in detail and primary.patient_control_number in detail
+    assert "Blue Plan paid $80" in detail
+    assert (
+        claim.patient_control_number
+        in client.get(f"/o/riverbend/claims/{primary.pk}/").content.decode()
+    )
+    with django_assert_max_num_queries(12):
+        assert client.get("/o/riverbend/denials/secondaries/?status=").status_code == 200
+
+
+def test_the_secondaries_page_costs_the_same_for_one_or_many(billing, biller, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    add_medicaid(billing)
+    client = client_for(biller)
+    primary_pays(billing, submit_primary(billing))
+    client.get("/o/riverbend/denials/secondaries/")
+    with CaptureQueriesContext(connection) as one:
+        client.get("/o/riverbend/denials/secondaries/")
+    claim = submit_primary(billing, day=DOS + timedelta(days=7))  # next week's session
+    primary_pays(billing, claim, trace="TRACE2")
+    with CaptureQueriesContext(connection) as two:
+        html = client.get("/o/riverbend/denials/secondaries/").content.decode()
+    assert html.count('name="secondary"') == 2
+    assert len(two) == len(one)
+
+
+def test_a_partner_lists_and_builds_secondaries_on_the_api(billing, api_client_for, other_org):
+    add_medicaid(billing)
+    primary_pays(billing, submit_primary(billing))
+    api = api_client_for(billing.org, ["claims:read", "claims:write"])
+    (row,) = api.get("/api/v1/secondary-claims/?status=to_bill").json()["results"]
+    assert row["status"] == "to_bill" and row["amount"] == "30.00" and row["claim"] is None
+    stranger = api_client_for(other_org)
+    assert stranger.post(f"/api/v1/secondary-claims/{row['id']}/build/").status_code == 404
+    reader = api_client_for(billing.org, ["claims:read"])
+    assert reader.post(f"/api/v1/secondary-claims/{row['id']}/build/").status_code == 403
+    built = api.post(f"/api/v1/secondary-claims/{row['id']}/build/")
+    assert built.status_code == 200 and built.json()["status"] == "billed"
+    claim = api.get(f"/api/v1/claims/{built.json()['claim']}/").json()
+    assert claim["primary_claim"] == row["primary_claim"] and claim["status"] == "ready"
+    again = api.post(f"/api/v1/secondary-claims/{row['id']}/build/")
+    assert again.status_code == 400 and "nothing to build" in again.json()["detail"]
+
+
+def test_the_dashboard_counts_a_service_once_and_ar_only_what_the_secondary_owes(billing):
+    from dashboards.selectors import DashboardFilters, dashboard_figures
+
+    add_medicaid(billing)
+    imp = primary_pays(billing, submit_primary(billing))
+    with tenant_context(billing.org):
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=TODAY)
+        batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
+    batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
+    with tenant_context(billing.org):
+        figures = dashboard_figures(filters=DashboardFilters(date(2026, 9, 1), TODAY), today=TODAY)
+    assert figures.charges_last_90 == D("150.00")  # not 300: the secondary re-bills it
+    assert figures.ar_total == D("30.00")  # the primary is settled; Medicaid owes the 30

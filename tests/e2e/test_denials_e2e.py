@@ -86,3 +86,75 @@ def test_an_imported_denial_reaches_the_queue_and_gets_an_appeal_letter(
     with page.expect_download() as download:
         page.get_by_role("link", name="Download PDF").click()
     assert download.value.suggested_filename.endswith(".pdf")
+
+
+def test_a_paid_primary_moves_the_patients_share_to_a_secondary_claim(
+    page: Any,
+    practice: Any,  # noqa: F811
+    submitted: Any,  # noqa: F811
+    reference_codes: None,  # noqa: F811
+    biller: Any,
+) -> None:
+    from datetime import date
+
+    from patients import services as patients_services
+    from tests.credentialing.factories import EnrollmentFactory
+
+    with tenant_context(practice.org):
+        medicaid = patients_services.payer_create(
+            name="State Medicaid", payer_id="SMCD1", payer_type="medicaid"
+        )
+        patients_services.coverage_create(
+            patient=practice.patient,
+            payer=medicaid,
+            member_id="MCD0042",
+            effective_date=date(2026, 1, 1),
+            priority=2,
+        )
+        EnrollmentFactory(organization=practice.org, provider=practice.provider, payer=medicaid)
+    claim = submitted()
+    with tenant_context(practice.org):
+        lcn = claim.lines.get().line_control_number
+        imp = services.remittance_import_create(
+            file_name="blue-plan-paid.835",
+            content=build_835(
+                [
+                    Clp(
+                        claim.patient_control_number,
+                        "1",
+                        D("150"),
+                        D("80"),
+                        D("30"),
+                        lines=[
+                            Svc(
+                                "90834",
+                                D("150"),
+                                D("80"),
+                                lcn=lcn,
+                                cas=[("CO", "45", D("40")), ("PR", "2", D("30"))],
+                            )
+                        ],
+                    )
+                ]
+            ),
+        )
+        services.remittance_post(import_id=imp.pk)
+
+    sign_in(page, biller.email, PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Remittance").click()
+    page.get_by_role("link", name="Secondary claims").click()
+    row = (
+        page.locator("#secondaries")
+        .get_by_role("row")
+        .filter(has_text=claim.patient_control_number)
+    )
+    expect(row).to_contain_text("State Medicaid")
+    expect(row).to_contain_text("$30.00")
+    row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Build the selected claims").click()
+    expect(page.get_by_text("Built 1 secondary claim(s)")).to_be_visible()
+    built = page.locator("#secondaries").get_by_role("row").filter(has_text="Claim built")
+    built.get_by_role("link").last.click()
+    expect(page.get_by_text("Coordination of benefits")).to_be_visible()
+    expect(page.get_by_text(f"Secondary of {claim.patient_control_number}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ready")

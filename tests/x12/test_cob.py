@@ -18,7 +18,10 @@ D = Decimal
 LINES = [("L1011-1", D("200.00")), ("L1011-2", D("30.00"))]
 
 
-def problems(payers=(PRIMARY_ADJUDICATION,), responsibility="S", total=D("230.00"), lines=LINES):
+TOTAL = D("230.00")
+
+
+def problems(payers=(PRIMARY_ADJUDICATION,), responsibility="S", total=TOTAL, lines=LINES):
     return cob_problems(
         pcn="PCN1011",
         responsibility=responsibility,
@@ -44,9 +47,10 @@ def test_a_line_whose_paid_and_adjustments_miss_its_charge_is_named():
     short = replace(line, adjustments=(Adjustment("CO", "45", D("5.00")),))  # PR 5 missing
     other = replace(PRIMARY_ADJUDICATION, lines={**PRIMARY_ADJUDICATION.lines, "L1011-2": short})
     found = dict(problems(payers=(other,)))
-    assert "do not add up to the claim's charge (230.00)" in found[
-        "claim PCN1011.other_payers[CHP01].balance"
-    ]
+    assert (
+        "do not add up to the claim's charge (230.00)"
+        in found["claim PCN1011.other_payers[CHP01].balance"]
+    )
     assert found["claim PCN1011.lines[2].adjudication"] == (
         "Claim PCN1011 line 2: CASCADE HEALTH PLAN paid 20.00 and adjusted 5.00, which is not "
         "the line charge 30.00."
@@ -63,9 +67,7 @@ def test_every_line_needs_its_adjudication_when_the_payer_adjudicated_lines():
 
 
 def test_claim_level_adjustments_balance_the_claim_not_each_line():
-    lines = {
-        lcn: replace(adj, adjustments=()) for lcn, adj in PRIMARY_ADJUDICATION.lines.items()
-    }
+    lines = {lcn: replace(adj, adjustments=()) for lcn, adj in PRIMARY_ADJUDICATION.lines.items()}
     claim_level = replace(
         PRIMARY_ADJUDICATION,
         lines=lines,
