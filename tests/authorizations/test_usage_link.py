@@ -18,8 +18,11 @@ from authorizations.models import Authorization, AuthorizationEvent, Authorizati
 from authorizations.selectors import authorization_forecast
 from authorizations.services import UsageLinkResult
 from claims import services as claims_services
+from claims.models import Claim, ClaimStatus
 from patients import services as patients_services
 from rcm.audit.models import AuditEvent
+from rcm.outbox.models import OutboxMessage
+from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
 from tests.authorizations.factories import make_authorization
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
@@ -395,3 +398,39 @@ def test_the_queries_do_not_grow_with_the_number_of_services(org: Any, other_org
 
     assert (one_auth.units_used, fifty_auth.units_used) == (1, 50)
     assert fifty_queries == one_queries
+
+
+# --- Claims not yet submitted --------------------------------------------------------------------
+
+
+def _deliver(org: Any) -> int:
+    with tenant_context(org):
+        messages = list(OutboxMessage.objects.filter(topic=services.COVERAGE_CHANGED_TOPIC))
+        for message in messages:
+            outbox_process(message_id=message.pk)
+    return len(messages)
+
+
+def test_a_draft_claim_takes_the_authorization_without_re_entry(clinic: Clinic) -> None:
+    clinic.session(date(2026, 9, 2))
+    with tenant_context(clinic.org):
+        claims_services.claims_build(today=date(2026, 9, 3))
+        claim = Claim.objects.get()
+        assert claim.status == ClaimStatus.DRAFT
+        assert [f.rule for f in claim.findings.all()] == ["authorization_none"]
+
+    auth = clinic.authorize()
+
+    assert _deliver(clinic.org) == 1
+    with tenant_context(clinic.org):
+        claim.refresh_from_db()
+        assert claim.status == ClaimStatus.READY and claim.prior_authorization_number == "BP-77"
+        assert claim.lines.get().authorization_id == auth.pk
+        assert not claim.findings.filter(rule__startswith="authorization").exists()
+
+
+def test_a_request_not_yet_approved_sends_no_claim_for_scrubbing(clinic: Clinic) -> None:
+    auth = clinic.authorize(status="requested", units_approved=None, decided_on=None)
+    with tenant_context(clinic.org):
+        services.authorization_update(authorization=auth, data={"end_date": date(2026, 11, 30)})
+    assert _deliver(clinic.org) == 0
