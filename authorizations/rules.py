@@ -224,6 +224,31 @@ def coverage_decision(
     return CoverageDecision("none", f"No authorization for level {level} covers {date_of_service}.")
 
 
+# Usage counts against an approval that covers the service even when its units are used up: the
+# ledger refuses nothing, and the units-low and forecast alerts then report the over-use.
+USAGE_COUNTS_ON = frozenset({"covered", "exhausted"})
+
+
+def usage_authorization(
+    authorizations: Iterable[AuthorizationLike],
+    *,
+    level: str,
+    service_code: str,
+    date_of_service: date,
+    units: int,
+) -> AuthorizationLike | None:
+    """The authorization a service's usage counts against: the one `coverage_decision` finds for
+    it, covering or exhausted; None when nothing approved covers it (a lapse)."""
+    decision = coverage_decision(
+        authorizations,
+        level=level,
+        service_code=service_code,
+        date_of_service=date_of_service,
+        units=units,
+    )
+    return decision.authorization if decision.code in USAGE_COUNTS_ON else None
+
+
 # --- Defaults for drafts ----------------------------------------------------------------------
 
 DRAFT_DAYS = 7

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Case, F, PositiveIntegerField, Q, Sum, Value, When
 from django.utils import timezone
 
 from alerts.models import Area, Severity
@@ -36,11 +36,13 @@ from authorizations.models import (
     UnitType,
     UsageSource,
 )
+from claims.models import EntryStatus, ServiceEntry
 from patients.levels import LevelOfCare
 from patients.models import Coverage, EpisodeOfCare, LevelOfCareStay, Payer
 from rcm.audit.context import current_actor
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
+from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.context import require_organization_id
 
 AREA = Area.AUTHORIZATIONS
@@ -292,12 +294,15 @@ def authorization_create(
     with transaction.atomic():
         _check_authorization(auth)
         auth.save()
-        _event(auth, "created", {k: [None, _display(v)] for k, v in _snapshot(auth).items() if v})
+        event = _event(
+            auth, "created", {k: [None, _display(v)] for k, v in _snapshot(auth).items() if v}
+        )
         if next_review_on:
             review_schedule(
                 authorization=auth, review_type=ReviewType.CONCURRENT, scheduled_on=next_review_on
             )
         _audit("authorization.create", auth, status=auth.status, level=auth.level)
+        _coverage_changed(auth, event, was_approved=False)
     return auth
 
 
@@ -335,8 +340,10 @@ def authorization_update(*, authorization: Authorization, data: dict[str, Any]) 
         changes = _diff(before, auth)
         if changes:
             auth.save()
-            _event(auth, "updated", changes)
+            event = _event(auth, "updated", changes)
             _audit("authorization.update", auth, fields=sorted(changes))
+            if COVERAGE_FIELDS & set(changes):
+                _coverage_changed(auth, event, was_approved=before["status"] in APPROVED_STATUSES)
     return auth
 
 
@@ -383,8 +390,9 @@ def authorization_decide(
             raise DomainError("Give the payer's authorization number.", field="auth_number")
         _check_authorization(auth)
         auth.save()
-        _event(auth, "decided", _diff(before, auth))
+        event = _event(auth, "decided", _diff(before, auth))
         _audit("authorization.decide", auth, status=status)
+        _coverage_changed(auth, event, was_approved=before["status"] in APPROVED_STATUSES)
     return auth
 
 
@@ -497,8 +505,11 @@ def review_complete(
         review.completed_by = completed_by
         review.save()
         changes = _diff(before, auth)
+        coverage_changed = bool((COVERAGE_FIELDS | {"status"}) & set(changes))
         changes["review"] = [review.get_review_type_display(), review.get_outcome_display()]
-        _event(auth, "review_completed", changes, note=summary[:300])
+        event = _event(auth, "review_completed", changes, note=summary[:300])
+        if coverage_changed:
+            _coverage_changed(auth, event, was_approved=before["status"] in APPROVED_STATUSES)
         if next_review_on:
             if next_review_on <= completed_on:
                 raise DomainError(
@@ -606,7 +617,7 @@ def authorization_record_usage(
                 date_of_service=date_of_service,
                 units=units,
             )
-            if decision.code in {"covered", "exhausted"}:
+            if decision.code in rules.USAGE_COUNTS_ON:
                 authorization = decision.authorization  # type: ignore[assignment]
         auth = _locked(authorization) if authorization is not None else None
         if auth is not None:
@@ -665,6 +676,241 @@ def authorization_record_usage(
             detail={"authorization_id": str(auth.pk) if auth else None, "units": units},
         )
     return usage
+
+
+# --- Usage recorded before its authorization ----------------------------------------------------
+
+# Consumed by the claims app: claims not yet submitted are scrubbed again (claims/handlers.py).
+COVERAGE_CHANGED_TOPIC = "authorizations.coverage_changed"
+# A change to one of these can change which services the authorization covers.
+COVERAGE_FIELDS = frozenset(
+    {"coverage", "level", "service_codes", "unit_type", "units_approved", "start_date", "end_date"}
+)
+
+
+@dataclass(frozen=True)
+class UsageLinkResult:
+    linked: int = 0  # ledger rows now counted against an authorization
+    units: int = 0  # the units they count
+    same_day_removed: int = 0  # second services of a day a day-based authorization counts once
+    authorizations: int = 0  # authorizations whose used count grew
+
+
+def authorization_link_usage(*, authorization: Authorization) -> UsageLinkResult:
+    """Count against an approved authorization the services recorded before it covered them.
+    The services that create, update, decide and review an authorization already do this; running
+    it again changes nothing."""
+    with transaction.atomic():
+        auth = _locked(authorization)
+        result = _link_usage(auth)
+    authorization.units_used = auth.units_used
+    return result
+
+
+def _coverage_changed(
+    auth: Authorization, event: AuthorizationEvent, *, was_approved: bool
+) -> None:
+    """After a change that can alter what an authorization covers (same transaction): count the
+    services recorded before it, and have the claims app scrub again the episode's claims not yet
+    submitted to the payer, so their lines take the authorization and its number without
+    re-entry. One message per change: the key is the change's history event."""
+    _link_usage(auth)
+    if auth.status in APPROVED_STATUSES or was_approved:
+        outbox_enqueue(
+            topic=COVERAGE_CHANGED_TOPIC,
+            payload={
+                "authorization_id": str(auth.pk),
+                "episode_id": str(auth.episode_id),
+                "payer_id": str(auth.payer_id),
+            },
+            idempotency_key=f"authorization-coverage:{event.pk}",
+        )
+
+
+def _link_usage(auth: Authorization) -> UsageLinkResult:
+    """Link the ledger rows recorded with no authorization in the approval's episode, payer, level
+    and dates (the payer's number often arrives days after admission, or the approval after the
+    services). Each row is matched again, in the order the rows were recorded, with the rule that
+    matched it then (rules.usage_authorization over the episode's authorizations with that payer),
+    so it counts exactly as it would have had the authorization been on file: possibly against an
+    overlapping approval, beyond the approved units too (the alerts then report the over-use).
+    Rows counted against an authorization are never moved, and rows of voided charges stay out.
+    A fixed number of queries however many rows; a second run finds nothing and writes nothing."""
+    if auth.status not in APPROVED_STATUSES:
+        return UsageLinkResult()
+    rows = list(
+        # Locked, so two changes linking at once cannot both count a row: the second waits, then
+        # no longer finds it without an authorization.
+        AuthorizationUsage.objects.select_for_update(of=("self",))
+        .filter(
+            authorization__isnull=True,
+            episode_id=auth.episode_id,
+            payer_id=auth.payer_id,
+            level=auth.level,
+            date_of_service__gte=auth.start_date,
+            date_of_service__lte=auth.end_date,
+        )
+        .order_by("created_at", "pk")
+    )
+    if not rows:
+        return UsageLinkResult()
+    charge_units = _live_charge_units(rows)
+    candidates = list(
+        Authorization.objects.filter(episode_id=auth.episode_id, payer_id=auth.payer_id).order_by(
+            "start_date"
+        )
+    )
+    by_pk = {a.pk: a for a in candidates}
+    days_counted = _days_counted(candidates, start=auth.start_date, end=auth.end_date)
+    added: dict[uuid.UUID, int] = defaultdict(int)
+    rows_added: dict[uuid.UUID, int] = defaultdict(int)
+    linked: list[AuthorizationUsage] = []
+    same_day: list[uuid.UUID] = []
+    now = timezone.now()
+    for row in rows:
+        from_claim = row.source == UsageSource.CLAIM
+        if from_claim and row.source_id not in charge_units:
+            continue  # The charge was voided: it uses nothing.
+        found = _usage_authorization(by_pk, row, charge_units.get(row.source_id))
+        if found is None:
+            continue
+        chosen, units = found
+        if chosen.unit_type in DAY_UNIT_TYPES:
+            if units > 1 or (chosen.pk, row.date_of_service) in days_counted:
+                # A day counts once: the claims app records nothing for a second service on a day
+                # already counted (claims.services._record_usage), so that row goes. A row
+                # recorded by hand that does not fit stays unlinked for a person to correct.
+                if from_claim:
+                    same_day.append(row.pk)
+                continue
+            days_counted.add((chosen.pk, row.date_of_service))
+        row.authorization_id = chosen.pk
+        row.units = units
+        row.updated_at = now
+        linked.append(row)
+        added[chosen.pk] += units
+        rows_added[chosen.pk] += 1
+        # The rule sees the units used so far, as it did when the services came one by one.
+        chosen.units_used += units
+    if not linked and not same_day:
+        return UsageLinkResult()
+    if linked:
+        AuthorizationUsage.objects.bulk_update(linked, ["authorization", "units", "updated_at"])
+    if same_day:
+        AuthorizationUsage.objects.filter(pk__in=same_day).delete()
+    if added:
+        increments = [When(pk=pk, then=Value(units)) for pk, units in added.items()]
+        Authorization.objects.filter(pk__in=list(added)).update(
+            units_used=F("units_used")
+            + Case(*increments, default=Value(0), output_field=PositiveIntegerField()),
+            updated_at=now,
+        )
+        used = dict(
+            Authorization.objects.filter(pk__in=list(added)).values_list("pk", "units_used")
+        )
+        actor = current_actor()
+        AuthorizationEvent.objects.bulk_create(
+            [
+                AuthorizationEvent(
+                    organization_id=auth.organization_id,
+                    authorization_id=pk,
+                    action="usage_linked",
+                    actor_id=actor.user_id,
+                    actor_label=actor.label or "system",
+                    changes={"units_used": [used[pk] - units, used[pk]]},
+                    note="Services recorded before the authorization covered them: "
+                    f"{rows_added[pk]}",
+                )
+                for pk, units in added.items()
+            ]
+        )
+        if auth.pk in used:
+            auth.units_used = used[auth.pk]
+    result = UsageLinkResult(
+        linked=len(linked),
+        units=sum(added.values()),
+        same_day_removed=len(same_day),
+        authorizations=len(added),
+    )
+    _audit(
+        "authorization.usage_link",
+        auth,
+        linked=result.linked,
+        units=result.units,
+        same_day_removed=result.same_day_removed,
+        authorizations=result.authorizations,
+    )
+    return result
+
+
+def _live_charge_units(rows: list[AuthorizationUsage]) -> dict[str, int]:
+    """Units of the charges behind the rows the claims app recorded, voided charges left out (one
+    query). The ledger keeps one unit for a service nothing covered; a 15-minute authorization
+    counts the charge's units."""
+    ids = []
+    for row in rows:
+        if row.source == UsageSource.CLAIM:
+            try:
+                ids.append(uuid.UUID(row.source_id))
+            except ValueError:
+                continue
+    if not ids:
+        return {}
+    return {
+        str(pk): units
+        for pk, units in ServiceEntry.objects.filter(pk__in=ids)
+        .exclude(status=EntryStatus.VOID)
+        .values_list("pk", "units")
+    }
+
+
+def _days_counted(
+    candidates: list[Authorization], *, start: date, end: date
+) -> set[tuple[uuid.UUID, date]]:
+    """(authorization, day) pairs a day-based approval already counts between the dates."""
+    day_based = [
+        a.pk for a in candidates if a.unit_type in DAY_UNIT_TYPES and a.status in APPROVED_STATUSES
+    ]
+    if not day_based:
+        return set()
+    return set(
+        AuthorizationUsage.objects.filter(
+            authorization_id__in=day_based, date_of_service__gte=start, date_of_service__lte=end
+        )
+        .order_by()
+        .values_list("authorization_id", "date_of_service")
+        .distinct()
+    )
+
+
+def _usage_authorization(
+    by_pk: dict[uuid.UUID, Authorization], row: AuthorizationUsage, charge_units: int | None
+) -> tuple[Authorization, int] | None:
+    """The authorization a row counts against, and its units there, found among the episode's
+    authorizations with the payer (in start order) as when the service was recorded: a charge
+    counts its units against a 15-minute authorization and one unit (a day, a session) otherwise
+    (claims.services._record_usage); a row recorded by hand keeps its units."""
+
+    def match(units: int) -> Authorization | None:
+        found = rules.usage_authorization(
+            by_pk.values(),  # type: ignore[arg-type]
+            level=row.level,
+            service_code=row.service_code,
+            date_of_service=row.date_of_service,
+            units=units,
+        )
+        return by_pk[found.pk] if found is not None else None  # type: ignore[index]
+
+    if charge_units is None:
+        chosen = match(row.units)
+        return (chosen, row.units) if chosen is not None else None
+    first = match(0)  # as the claims app asks first, to learn the unit type
+    if first is None:
+        return None
+    chosen = match(charge_units if first.unit_type == UnitType.UNITS_15 else 1)
+    if chosen is None:
+        return None
+    return chosen, charge_units if chosen.unit_type == UnitType.UNITS_15 else 1
 
 
 # --- The "authorization needed" event from level transitions ----------------------------------

@@ -10,3 +10,6 @@ class ClaimsConfig(AppConfig):
         ("batches:list", "Batches", "claims:read"),
         ("batches:rejections", "Rejections", "claims:read"),
     ]
+
+    def ready(self) -> None:
+        from claims import handlers  # noqa: F401  (authorizations.coverage_changed)

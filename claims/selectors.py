@@ -159,6 +159,18 @@ def claim_authorizations(claim: Claim) -> list[Authorization]:
     )
 
 
+def unsubmitted_claim_ids(*, episode_id: Any, payer_id: Any) -> list[Any]:
+    """The episode's claims to the payer still in draft or ready: the ones a change of
+    authorization should be scrubbed again for."""
+    return list(
+        Claim.objects.filter(
+            episode_id=episode_id,
+            payer_id=payer_id,
+            status__in=[ClaimStatus.DRAFT, ClaimStatus.READY],
+        ).values_list("pk", flat=True)
+    )
+
+
 def saved_filters(*, user: Any) -> QuerySet[SavedClaimFilter]:
     return SavedClaimFilter.objects.filter(user=user).order_by("name")
 

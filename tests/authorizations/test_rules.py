@@ -14,6 +14,7 @@ from authorizations.rules import (
     default_unit_type,
     expiry_threshold,
     units_low,
+    usage_authorization,
 )
 
 TODAY = date(2026, 3, 10)
@@ -280,3 +281,18 @@ def test_the_second_of_two_approvals_covers_when_the_first_is_used_up() -> None:
         units=1,
     )
     assert decision.covered and decision.authorization is second
+
+
+def test_usage_counts_against_a_covering_or_exhausted_approval_and_nothing_else() -> None:
+    def counted_on(auth: Auth, **kwargs: object) -> object:
+        args = {"level": "3.5", "service_code": "H0018", "date_of_service": date(2026, 3, 5)}
+        args.update(kwargs)
+        return usage_authorization([auth], units=1, **args)  # type: ignore[arg-type]
+
+    covering, used_up = Auth(), Auth(units_used=14)
+    assert counted_on(covering) is covering
+    assert counted_on(used_up) is used_up  # over-use is counted, and the alerts report it
+    assert counted_on(Auth(status="pending")) is None
+    assert counted_on(Auth(), date_of_service=date(2026, 3, 15)) is None
+    assert counted_on(Auth(), service_code="H0019") is None
+    assert counted_on(Auth(level="2.5")) is None

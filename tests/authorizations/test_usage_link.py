@@ -1,0 +1,436 @@
+"""Services recorded before their authorization existed (or was approved, or covered their date)
+count against it once it does: the payer's number often arrives days after admission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from authorizations import services
+from authorizations.models import Authorization, AuthorizationEvent, AuthorizationUsage
+from authorizations.selectors import authorization_forecast
+from authorizations.services import UsageLinkResult
+from claims import services as claims_services
+from claims.models import Claim, ClaimStatus
+from patients import services as patients_services
+from rcm.audit.models import AuditEvent
+from rcm.outbox.models import OutboxMessage
+from rcm.outbox.services import outbox_process
+from rcm.tenancy.context import tenant_context
+from tests.authorizations.factories import make_authorization
+from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
+
+CHICAGO = ZoneInfo("America/Chicago")
+ADMITTED = date(2026, 9, 1)
+
+
+@dataclass
+class Clinic:
+    """One patient in care since 2026-09-01 whose payer, Blue Plan, authorizes levels 1 and 2.1;
+    Lena, an LCSW enrolled with Blue Plan, sees her."""
+
+    org: Any
+    payer: Any
+    coverage: Any
+    patient: Any
+    episode: Any
+    provider: Any
+
+    def session(self, day: date, minutes: int = 60, **kwargs: Any) -> Any:
+        """A psychotherapy session (60 minutes: 90837)."""
+        start = datetime(day.year, day.month, day.day, 9, tzinfo=CHICAGO)
+        with tenant_context(self.org):
+            return claims_services.service_entry_create(
+                patient=self.patient,
+                episode=self.episode,
+                rendering_provider=self.provider,
+                date_of_service=day,
+                kind=kwargs.pop("kind", "psychotherapy"),
+                start_at=start,
+                end_at=start + timedelta(minutes=minutes),
+                documentation_signed=True,
+                **kwargs,
+            )
+
+    def authorize(self, **overrides: Any) -> Any:
+        """Approved for 20 sessions of 90837 at level 1 in September and October, unless
+        overridden."""
+        data: dict[str, Any] = {
+            "level": "1",
+            "unit_type": "sessions",
+            "units_requested": 20,
+            "units_approved": 20,
+            "start_date": date(2026, 9, 1),
+            "end_date": date(2026, 10, 31),
+            "service_codes": ["90837"],
+            "auth_number": "BP-77",
+            "requested_on": date(2026, 9, 1),
+            "decided_on": date(2026, 9, 1),
+        }
+        data.update(overrides)
+        return make_authorization(self.org, episode=self.episode, coverage=self.coverage, **data)
+
+    def usage(self) -> list[tuple[date, str | None, int]]:
+        """The ledger: (date, authorization number or None, units), by date."""
+        with tenant_context(self.org):
+            return [
+                (
+                    u.date_of_service,
+                    u.authorization.auth_number if u.authorization else None,
+                    u.units,
+                )
+                for u in AuthorizationUsage.objects.select_related("authorization").order_by(
+                    "date_of_service", "created_at"
+                )
+            ]
+
+
+def make_clinic(org: Any, *, level: str = "1") -> Clinic:
+    with tenant_context(org):
+        payer = patients_services.payer_create(
+            name="Blue Plan",
+            payer_id="BP001",
+            payer_type="commercial",
+            auth_required_levels=["1", "2.1"],
+        )
+        patient = patients_services.patient_create(
+            mrn="C-1", first_name="Jane", last_name="Doe", date_of_birth=date(1980, 5, 1), sex="F"
+        )
+        coverage = patients_services.coverage_create(
+            patient=patient, payer=payer, member_id="W1", effective_date=date(2026, 1, 1)
+        )
+        episode = patients_services.episode_open(
+            patient=patient, program_type="mental_health", admission_date=ADMITTED, level=level
+        )
+        patients_services.diagnosis_add(episode=episode, code="F33.1")
+        provider = ProviderFactory(
+            organization=org, first_name="Lena", last_name="Park", provider_type="lcsw"
+        )
+        CredentialFactory(organization=org, provider=provider)
+        EnrollmentFactory(organization=org, provider=provider, payer=payer)
+        for code, price in (("90834", "150.00"), ("90837", "190.00"), ("H0015", "240.00")):
+            claims_services.charge_master_set(
+                service_code=code, charge=Decimal(price), effective_from=date(2026, 1, 1)
+            )
+    return Clinic(org, payer, coverage, patient, episode, provider)
+
+
+@pytest.fixture
+def clinic(org: Any) -> Clinic:
+    return make_clinic(org)
+
+
+SEPTEMBER = [date(2026, 9, 2), date(2026, 9, 9), date(2026, 9, 16)]
+
+
+def test_services_recorded_first_count_once_the_authorization_is_added(clinic: Clinic) -> None:
+    for day in SEPTEMBER:
+        clinic.session(day)
+    assert clinic.usage() == [(day, None, 1) for day in SEPTEMBER]
+
+    auth = clinic.authorize()
+
+    assert auth.units_used == 3
+    assert clinic.usage() == [(day, "BP-77", 1) for day in SEPTEMBER]
+    with tenant_context(clinic.org):
+        assert Authorization.objects.get(pk=auth.pk).units_used == 3
+        # The burn-down sees the units and their pace: 2 in the 14 days up to 2026-09-20.
+        today = date(2026, 9, 20)
+        forecast = authorization_forecast(authorization=auth, today=today)
+        assert (forecast.units_used, forecast.units_remaining, forecast.daily_pace) == (
+            3,
+            17,
+            Decimal("0.14"),
+        )
+        assert forecast.exhaustion_date == today + timedelta(days=17 * 14 // 2)
+        event = AuthorizationEvent.objects.get(authorization=auth, action="usage_linked")
+        assert event.changes == {"units_used": [0, 3]}
+        audit = AuditEvent.objects.get(action="authorization.usage_link")
+        # Counts only: no dates, codes or other PHI in the audit detail.
+        assert audit.detail == {
+            "linked": 3,
+            "units": 3,
+            "same_day_removed": 0,
+            "authorizations": 1,
+        }
+        assert audit.patient_id == clinic.patient.pk
+
+
+def test_linking_again_changes_nothing(clinic: Clinic) -> None:
+    for day in SEPTEMBER:
+        clinic.session(day)
+    auth = clinic.authorize()
+    with tenant_context(clinic.org):
+        events = AuthorizationEvent.objects.count()
+        audits = AuditEvent.objects.count()
+        assert services.authorization_link_usage(authorization=auth) == UsageLinkResult()
+        assert Authorization.objects.get(pk=auth.pk).units_used == 3
+        assert (AuthorizationEvent.objects.count(), AuditEvent.objects.count()) == (events, audits)
+    assert clinic.usage() == [(day, "BP-77", 1) for day in SEPTEMBER]
+
+
+def test_a_request_approved_after_the_services_counts_them(clinic: Clinic) -> None:
+    auth = clinic.authorize(status="requested", units_approved=None, decided_on=None)
+    for day in SEPTEMBER:
+        clinic.session(day)
+    assert auth.units_used == 0 and clinic.usage() == [(day, None, 1) for day in SEPTEMBER]
+    with tenant_context(clinic.org):
+        auth = services.authorization_decide(
+            authorization=auth,
+            status="approved",
+            decided_on=date(2026, 9, 17),
+            units_approved=20,
+            auth_number="BP-77",
+        )
+    assert auth.units_used == 3 and clinic.usage() == [(d, "BP-77", 1) for d in SEPTEMBER]
+
+
+def test_wider_dates_count_the_services_they_now_cover(clinic: Clinic) -> None:
+    auth = clinic.authorize(start_date=date(2026, 9, 10))
+    for day in SEPTEMBER:
+        clinic.session(day)
+    assert clinic.usage() == [
+        (SEPTEMBER[0], None, 1),
+        (SEPTEMBER[1], None, 1),
+        (SEPTEMBER[2], "BP-77", 1),
+    ]
+    with tenant_context(clinic.org):
+        auth = services.authorization_update(
+            authorization=auth, data={"start_date": date(2026, 9, 1)}
+        )
+    assert auth.units_used == 3 and clinic.usage() == [(d, "BP-77", 1) for d in SEPTEMBER]
+
+
+def test_an_extension_counts_the_services_after_the_old_end_date(clinic: Clinic) -> None:
+    auth = clinic.authorize(end_date=date(2026, 9, 10), units_requested=5, units_approved=5)
+    with tenant_context(clinic.org):
+        review = services.review_schedule(
+            authorization=auth, review_type="concurrent", scheduled_on=date(2026, 9, 10)
+        )
+    for day in SEPTEMBER:
+        clinic.session(day)
+    assert clinic.usage()[-1] == (date(2026, 9, 16), None, 1)
+    with tenant_context(clinic.org):
+        services.review_complete(
+            review=review,
+            outcome="extended",
+            completed_on=date(2026, 9, 10),
+            new_end_date=date(2026, 9, 30),
+            added_units=5,
+        )
+        assert Authorization.objects.get(pk=auth.pk).units_used == 3
+    assert clinic.usage() == [(d, "BP-77", 1) for d in SEPTEMBER]
+
+
+def test_services_outside_the_dates_or_codes_and_voided_charges_are_not_counted(
+    clinic: Clinic,
+) -> None:
+    clinic.session(date(2026, 9, 2))  # before the start
+    inside = clinic.session(date(2026, 9, 9))
+    clinic.session(date(2026, 9, 10), minutes=45)  # 90834: not a code the payer approved
+    voided = clinic.session(date(2026, 9, 11))
+    clinic.session(date(2026, 9, 30))  # after the end
+    with tenant_context(clinic.org):
+        claims_services.service_entry_void(entry=voided, reason="Entered on the wrong patient")
+
+    auth = clinic.authorize(start_date=date(2026, 9, 5), end_date=date(2026, 9, 20))
+
+    assert auth.units_used == 1
+    with tenant_context(clinic.org):
+        linked = AuthorizationUsage.objects.get(authorization=auth)
+        assert linked.source_id == str(inside.pk)
+        assert AuthorizationUsage.objects.filter(authorization__isnull=True).count() == 4
+
+
+def test_services_at_another_level_are_not_counted(clinic: Clinic) -> None:
+    clinic.session(date(2026, 9, 2))
+    with tenant_context(clinic.org):
+        patients_services.episode_transition_level(
+            episode=clinic.episode,
+            level="2.1",
+            on_date=date(2026, 9, 8),
+            clinical_justification="Needs more structure",
+        )
+    clinic.session(date(2026, 9, 9))  # at level 2.1
+
+    auth = clinic.authorize()
+
+    assert auth.units_used == 1
+    assert clinic.usage() == [(date(2026, 9, 2), "BP-77", 1), (date(2026, 9, 9), None, 1)]
+
+
+def test_services_billed_to_another_payer_are_not_counted(clinic: Clinic) -> None:
+    clinic.session(date(2026, 9, 2))
+    with tenant_context(clinic.org):
+        patients_services.coverage_update(
+            coverage=clinic.coverage, data={"termination_date": date(2026, 9, 5)}
+        )
+        green = patients_services.payer_create(
+            name="Green Health",
+            payer_id="GH001",
+            payer_type="commercial",
+            auth_required_levels=["1"],
+        )
+        patients_services.coverage_create(
+            patient=clinic.patient, payer=green, member_id="G1", effective_date=date(2026, 9, 6)
+        )
+    clinic.session(date(2026, 9, 9))  # Green Health's service
+
+    auth = clinic.authorize()  # Blue Plan's authorization
+
+    assert auth.units_used == 1
+    with tenant_context(clinic.org):
+        left = AuthorizationUsage.objects.get(authorization__isnull=True)
+        assert (left.payer_id, left.date_of_service) == (green.pk, date(2026, 9, 9))
+
+
+def test_services_of_another_organization_are_not_counted(clinic: Clinic, other_org: Any) -> None:
+    """Harborview has the same kind of patient, payer and services; Riverbend's authorization
+    must not touch them."""
+    harborview = make_clinic(other_org)
+    for day in SEPTEMBER:
+        harborview.session(day)
+        clinic.session(day)
+
+    auth = clinic.authorize()
+
+    assert auth.units_used == 3
+    assert harborview.usage() == [(day, None, 1) for day in SEPTEMBER]
+
+
+def test_a_service_counted_against_another_authorization_is_not_moved(clinic: Clinic) -> None:
+    first = clinic.authorize(end_date=date(2026, 9, 30), auth_number="BP-1")
+    for day in SEPTEMBER:
+        clinic.session(day)
+    assert clinic.usage() == [(day, "BP-1", 1) for day in SEPTEMBER]
+
+    second = clinic.authorize(
+        start_date=date(2026, 9, 5), auth_number="BP-2", overlap_reason="Payer sent a second letter"
+    )
+
+    assert second.units_used == 0
+    assert clinic.usage() == [(day, "BP-1", 1) for day in SEPTEMBER]
+    with tenant_context(clinic.org):
+        assert Authorization.objects.get(pk=first.pk).units_used == 3
+
+
+def test_usage_beyond_the_approved_units_is_counted_and_the_alert_fires(clinic: Clinic) -> None:
+    for day in SEPTEMBER:
+        clinic.session(day)
+
+    auth = clinic.authorize(units_requested=2, units_approved=2)
+
+    assert auth.units_used == 3
+    with tenant_context(clinic.org):
+        specs = services.authorization_scan_specs(today=date(2026, 9, 20))
+    assert f"auth-units-low:{auth.pk}:20" in {s.dedupe_key for s in specs}
+
+
+def test_a_day_based_authorization_counts_each_day_once(org: Any) -> None:
+    """Intensive outpatient (2.1) per diem: a therapy session on a program day is part of the
+    day, as it would have been had the authorization been on file."""
+    clinic = make_clinic(org, level="2.1")
+    program_day, next_day = date(2026, 9, 2), date(2026, 9, 3)
+    with tenant_context(org):
+        for day in (program_day, next_day):
+            claims_services.service_entry_create(
+                patient=clinic.patient,
+                episode=clinic.episode,
+                rendering_provider=clinic.provider,
+                date_of_service=day,
+                kind="untimed",
+                service_code="H0015",
+                documentation_signed=True,
+            )
+    clinic.session(program_day)
+    assert len(clinic.usage()) == 3
+
+    auth = clinic.authorize(level="2.1", unit_type="per_diem", service_codes=[])
+
+    assert auth.units_used == 2
+    assert clinic.usage() == [(program_day, "BP-77", 1), (next_day, "BP-77", 1)]
+    with tenant_context(org):
+        detail = AuditEvent.objects.get(action="authorization.usage_link").detail
+    assert (detail["linked"], detail["same_day_removed"]) == (2, 1)
+
+
+def test_a_15_minute_authorization_counts_the_units_of_each_charge(clinic: Clinic) -> None:
+    with tenant_context(clinic.org):
+        claims_services.service_entry_create(
+            patient=clinic.patient,
+            episode=clinic.episode,
+            rendering_provider=clinic.provider,
+            date_of_service=date(2026, 9, 2),
+            kind="untimed",
+            service_code="H2019",
+            units=4,
+            documentation_signed=True,
+        )
+    assert clinic.usage() == [(date(2026, 9, 2), None, 1)]  # nothing covered it: one service
+
+    auth = clinic.authorize(
+        unit_type="units_15min", units_requested=40, units_approved=40, service_codes=["H2019"]
+    )
+
+    assert auth.units_used == 4 and clinic.usage() == [(date(2026, 9, 2), "BP-77", 4)]
+
+
+def test_the_queries_do_not_grow_with_the_number_of_services(org: Any, other_org: Any) -> None:
+    one, fifty = make_clinic(org), make_clinic(other_org)
+    one.session(ADMITTED)
+    for n in range(50):
+        fifty.session(ADMITTED + timedelta(days=n))
+
+    def create(clinic: Clinic) -> tuple[Any, int]:
+        with tenant_context(clinic.org), CaptureQueriesContext(connection) as queries:
+            auth = clinic.authorize(units_requested=60, units_approved=60)
+        return auth, len(queries)
+
+    one_auth, one_queries = create(one)
+    fifty_auth, fifty_queries = create(fifty)
+
+    assert (one_auth.units_used, fifty_auth.units_used) == (1, 50)
+    assert fifty_queries == one_queries
+
+
+# --- Claims not yet submitted --------------------------------------------------------------------
+
+
+def _deliver(org: Any) -> int:
+    with tenant_context(org):
+        messages = list(OutboxMessage.objects.filter(topic=services.COVERAGE_CHANGED_TOPIC))
+        for message in messages:
+            outbox_process(message_id=message.pk)
+    return len(messages)
+
+
+def test_a_draft_claim_takes_the_authorization_without_re_entry(clinic: Clinic) -> None:
+    clinic.session(date(2026, 9, 2))
+    with tenant_context(clinic.org):
+        claims_services.claims_build(today=date(2026, 9, 3))
+        claim = Claim.objects.get()
+        assert claim.status == ClaimStatus.DRAFT
+        assert [f.rule for f in claim.findings.all()] == ["authorization_none"]
+
+    auth = clinic.authorize()
+
+    assert _deliver(clinic.org) == 1
+    with tenant_context(clinic.org):
+        claim.refresh_from_db()
+        assert claim.status == ClaimStatus.READY and claim.prior_authorization_number == "BP-77"
+        assert claim.lines.get().authorization_id == auth.pk
+        assert not claim.findings.filter(rule__startswith="authorization").exists()
+
+
+def test_a_request_not_yet_approved_sends_no_claim_for_scrubbing(clinic: Clinic) -> None:
+    auth = clinic.authorize(status="requested", units_approved=None, decided_on=None)
+    with tenant_context(clinic.org):
+        services.authorization_update(authorization=auth, data={"end_date": date(2026, 11, 30)})
+    assert _deliver(clinic.org) == 0
