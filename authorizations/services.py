@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -841,6 +841,37 @@ def _link_usage(auth: Authorization) -> UsageLinkResult:
         authorizations=result.authorizations,
     )
     return result
+
+
+def authorization_release_usage(*, source_ids: Sequence[str]) -> int:
+    """A voided charge uses nothing: its usage rows go and the authorizations they counted
+    against give the units back (history and audit say so). Returns the units released; a
+    second call releases nothing."""
+    with transaction.atomic():
+        rows = list(
+            AuthorizationUsage.objects.select_for_update()
+            .filter(source=UsageSource.CLAIM, source_id__in=[str(i) for i in source_ids])
+            .order_by("pk")
+        )
+        if not rows:
+            return 0
+        released: dict[uuid.UUID, int] = defaultdict(int)
+        for row in rows:
+            if row.authorization_id:
+                released[row.authorization_id] += row.units
+        AuthorizationUsage.objects.filter(pk__in=[r.pk for r in rows]).delete()
+        for auth in Authorization.objects.select_for_update().filter(pk__in=list(released)):
+            before = auth.units_used
+            auth.units_used = max(before - released[auth.pk], 0)
+            auth.save(update_fields=["units_used", "updated_at"])
+            _event(
+                auth,
+                "usage_released",
+                {"units_used": [before, auth.units_used]},
+                note="A charge was voided: its units are no longer used.",
+            )
+            _audit("authorization.usage_release", auth, units=released[auth.pk])
+    return sum(released.values())
 
 
 def _live_charge_units(rows: list[AuthorizationUsage]) -> dict[str, int]:

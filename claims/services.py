@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from authorizations import rules as auth_rules
 from authorizations.models import Authorization
-from authorizations.services import authorization_record_usage
+from authorizations.services import authorization_record_usage, authorization_release_usage
 from claims import rules, scrubber
 from claims.models import (
     ChargeMasterItem,
@@ -541,9 +541,13 @@ def service_entry_void(*, entry: ServiceEntry, reason: str) -> ServiceEntry:
             )
         if entry.status == EntryStatus.VOID:
             return entry
-        ServiceEntry.objects.filter(Q(pk=entry.pk) | Q(addon_of=entry)).update(
-            status=EntryStatus.VOID
+        voided = list(
+            ServiceEntry.objects.filter(Q(pk=entry.pk) | Q(addon_of=entry)).values_list(
+                "pk", flat=True
+            )
         )
+        ServiceEntry.objects.filter(pk__in=voided).update(status=EntryStatus.VOID)
+        authorization_release_usage(source_ids=[str(pk) for pk in voided])
         entry.refresh_from_db()
         audit_record(
             action="charge.void",

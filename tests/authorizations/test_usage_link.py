@@ -246,7 +246,9 @@ def test_services_outside_the_dates_or_codes_and_voided_charges_are_not_counted(
     with tenant_context(clinic.org):
         linked = AuthorizationUsage.objects.get(authorization=auth)
         assert linked.source_id == str(inside.pk)
-        assert AuthorizationUsage.objects.filter(authorization__isnull=True).count() == 4
+        # The voided charge left the ledger when it was voided; three lapses remain.
+        assert AuthorizationUsage.objects.filter(authorization__isnull=True).count() == 3
+        assert not AuthorizationUsage.objects.filter(source_id=str(voided.pk)).exists()
 
 
 def test_services_at_another_level_are_not_counted(clinic: Clinic) -> None:
@@ -434,3 +436,29 @@ def test_a_request_not_yet_approved_sends_no_claim_for_scrubbing(clinic: Clinic)
     with tenant_context(clinic.org):
         services.authorization_update(authorization=auth, data={"end_date": date(2026, 11, 30)})
     assert _deliver(clinic.org) == 0
+
+
+def test_a_voided_charge_gives_its_units_back_to_the_authorization(clinic: Clinic) -> None:
+    auth = clinic.authorize()
+    entries = [clinic.session(day) for day in SEPTEMBER]
+    with tenant_context(clinic.org):
+        auth.refresh_from_db()
+        assert auth.units_used == 3
+        claims_services.service_entry_void(entry=entries[0], reason="Entered twice")
+        claims_services.service_entry_void(entry=entries[0], reason="Entered twice")  # no harm
+        auth.refresh_from_db()
+        assert auth.units_used == 2
+        event = AuthorizationEvent.objects.filter(authorization=auth).latest("created_at")
+        assert event.action == "usage_released" and event.changes == {"units_used": [3, 2]}
+        assert AuditEvent.objects.filter(action="authorization.usage_release").count() == 1
+    assert clinic.usage() == [(day, "BP-77", 1) for day in SEPTEMBER[1:]]
+
+
+def test_a_voided_charge_nothing_covered_leaves_no_lapse_behind(clinic: Clinic) -> None:
+    entry = clinic.session(SEPTEMBER[0])
+    assert clinic.usage() == [(SEPTEMBER[0], None, 1)]
+    with tenant_context(clinic.org):
+        claims_services.service_entry_void(entry=entry, reason="Wrong patient")
+    assert clinic.usage() == []
+    # The authorization added later finds nothing to count.
+    assert clinic.authorize().units_used == 0
