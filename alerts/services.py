@@ -1,13 +1,17 @@
-"""Raising, acknowledging and snoozing alerts."""
+"""Raising, acknowledging, snoozing and emailing alerts."""
 
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import Alert, Severity
@@ -103,3 +107,44 @@ def alert_snooze(*, alert: Alert, until: datetime) -> Alert:
         alert.refresh_from_db()
         audit_record(action="alert.snooze", obj=alert, detail={"until": until.isoformat()})
     return alert
+
+
+def alerts_email(*, alert_ids: Iterable[object]) -> int:
+    """Email each assignee one message listing their new alerts, then stamp them emailed, in one
+    transaction; alerts already emailed (a redelivered message) are skipped. Returns the number
+    of emails sent. The email names no patient: the link opens the inbox, where access is
+    checked."""
+    with transaction.atomic():
+        alerts = list(
+            Alert.objects.select_for_update(of=("self",))
+            .select_related("assignee", "organization")
+            .filter(pk__in=list(alert_ids), emailed_at__isnull=True, assignee__isnull=False)
+        )
+        by_assignee: dict[object, list[Alert]] = defaultdict(list)
+        for alert in alerts:
+            by_assignee[alert.assignee].append(alert)
+        for assignee, items in by_assignee.items():
+            org = items[0].organization
+            inbox = settings.SITE_URL.rstrip("/") + reverse(
+                "alerts:inbox", kwargs={"org_slug": org.slug}
+            )
+            lines = [
+                f"- [{a.get_severity_display()}] {a.kind}"
+                + (f" (due {a.due_on})" if a.due_on else "")
+                for a in items
+            ]
+            send_mail(
+                subject=f"Parity: {len(items)} new alert{'s' if len(items) != 1 else ''} "
+                f"at {org.name}",
+                message="New alerts need your attention:\n"
+                + "\n".join(lines)
+                + f"\n\nOpen your inbox: {inbox}\n",
+                from_email=None,
+                recipient_list=[assignee.email],  # type: ignore[attr-defined]
+            )
+        Alert.objects.filter(pk__in=[a.pk for a in alerts]).update(emailed_at=timezone.now())
+        if alerts:
+            audit_record(
+                action="alerts.email", detail={"alerts": len(alerts), "emails": len(by_assignee)}
+            )
+    return len(by_assignee)

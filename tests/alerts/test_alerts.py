@@ -10,7 +10,8 @@ from django.core import mail
 from django.utils import timezone
 
 from alerts.models import Alert, Area, Severity
-from alerts.services import AlertSpec, alert_snooze, alerts_raise
+from alerts.services import AlertSpec, alert_snooze, alerts_email, alerts_raise
+from rcm.audit.models import AuditEvent
 from rcm.errors import DomainError
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
@@ -50,6 +51,9 @@ def test_assignees_get_one_email_without_patient_details(org: Any, biller: Any) 
         message = OutboxMessage.objects.get(topic="alerts.email")
         assert outbox_process(message_id=message.pk)
         assert Alert.objects.filter(emailed_at__isnull=False).count() == 2
+        # A redelivered message sends nothing twice.
+        assert alerts_email(alert_ids=list(Alert.objects.values_list("pk", flat=True))) == 0
+        assert AuditEvent.objects.filter(action="alerts.email").count() == 1
     assert len(mail.outbox) == 1
     assert "2 new alerts" in mail.outbox[0].subject
     assert "Jane Doe" not in mail.outbox[0].body
