@@ -42,3 +42,25 @@ def submitted(practice: Practice) -> Callable[..., Any]:  # noqa: F811
             return claims_services.claim_transition(claim=claim, to_status="submitted")
 
     return make
+
+
+def add_medicaid(practice: Practice, *, enrolled: bool = True) -> Any:  # noqa: F811
+    """State Medicaid as Jane Doe's secondary coverage (priority 2) from 2026-01-01, with Lena
+    enrolled unless `enrolled` is False."""
+    from patients import services as patients_services
+    from tests.credentialing.factories import EnrollmentFactory
+
+    with tenant_context(practice.org):
+        medicaid = patients_services.payer_create(
+            name="State Medicaid", payer_id="SMCD1", payer_type="medicaid"
+        )
+        patients_services.coverage_create(
+            patient=practice.patient,
+            payer=medicaid,
+            member_id="MCD0042",
+            effective_date=date(2026, 1, 1),
+            priority=2,
+        )
+        if enrolled:
+            EnrollmentFactory(organization=practice.org, provider=practice.provider, payer=medicaid)
+    return medicaid

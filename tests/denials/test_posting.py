@@ -21,8 +21,8 @@ from denials.models import (
     SecondaryClaim,
     WorkItem,
 )
-from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
+from tests.denials.conftest import add_medicaid
 from tests.denials.x835 import Clp, Svc, build_835
 
 D = Decimal
@@ -298,17 +298,7 @@ def test_provider_level_adjustments_are_recorded_and_balance_the_payment(practic
 
 
 def test_a_crossover_moves_the_patient_share_to_the_secondary_coverage(practice, submitted):
-    with tenant_context(practice.org):
-        medicaid = patients_services.payer_create(
-            name="State Medicaid", payer_id="MCD", payer_type="medicaid"
-        )
-        patients_services.coverage_create(
-            patient=practice.patient,
-            payer=medicaid,
-            member_id="M9",
-            effective_date=date(2026, 1, 1),
-            priority=2,
-        )
+    medicaid = add_medicaid(practice)
     claim = submitted()
     with tenant_context(practice.org):
         line = line_of(claim)

@@ -14,11 +14,10 @@ from claims.batch_services import batch_build, batches_create
 from claims.models import Claim, ClaimLine
 from denials import services
 from denials.models import LineBalance, SecondaryClaim
-from patients import services as patients_services
 from rcm.outbox.models import OutboxMessage
 from rcm.tenancy.context import tenant_context
 from tests.claims.conftest import DOS
-from tests.credentialing.factories import EnrollmentFactory
+from tests.denials.conftest import add_medicaid
 from tests.denials.x835 import Clp, Svc, build_835
 from tests.submissions.conftest import billing as billing
 from tests.x12.pyx12_check import pyx12_errors
@@ -26,23 +25,6 @@ from tests.x12.pyx12_check import pyx12_errors
 D = Decimal
 TODAY = date(2026, 10, 30)
 pytestmark = pytest.mark.django_db
-
-
-def add_medicaid(practice, *, enrolled: bool = True):
-    with tenant_context(practice.org):
-        medicaid = patients_services.payer_create(
-            name="State Medicaid", payer_id="SMCD1", payer_type="medicaid"
-        )
-        patients_services.coverage_create(
-            patient=practice.patient,
-            payer=medicaid,
-            member_id="MCD0042",
-            effective_date=date(2026, 1, 1),
-            priority=2,
-        )
-        if enrolled:
-            EnrollmentFactory(organization=practice.org, provider=practice.provider, payer=medicaid)
-    return medicaid
 
 
 def submit_primary(practice, day: date = DOS) -> Claim:

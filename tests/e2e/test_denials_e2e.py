@@ -12,7 +12,12 @@ from playwright.sync_api import expect
 from denials import services
 from denials.models import RemittanceImport
 from rcm.tenancy.context import tenant_context
-from tests.denials.conftest import practice, reference_codes, submitted  # noqa: F401  (fixtures)
+from tests.denials.conftest import (  # noqa: F401  (fixtures)
+    add_medicaid,
+    practice,
+    reference_codes,
+    submitted,
+)
 from tests.denials.x835 import Clp, Svc, build_835
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD
@@ -95,23 +100,7 @@ def test_a_paid_primary_moves_the_patients_share_to_a_secondary_claim(
     reference_codes: None,  # noqa: F811
     biller: Any,
 ) -> None:
-    from datetime import date
-
-    from patients import services as patients_services
-    from tests.credentialing.factories import EnrollmentFactory
-
-    with tenant_context(practice.org):
-        medicaid = patients_services.payer_create(
-            name="State Medicaid", payer_id="SMCD1", payer_type="medicaid"
-        )
-        patients_services.coverage_create(
-            patient=practice.patient,
-            payer=medicaid,
-            member_id="MCD0042",
-            effective_date=date(2026, 1, 1),
-            priority=2,
-        )
-        EnrollmentFactory(organization=practice.org, provider=practice.provider, payer=medicaid)
+    add_medicaid(practice)
     claim = submitted()
     with tenant_context(practice.org):
         lcn = claim.lines.get().line_control_number
