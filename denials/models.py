@@ -192,6 +192,11 @@ class RemittanceLine(TenantModel):
         "claims.ClaimLine", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     service_code = models.CharField(max_length=10)
+    original_service_code = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="SVC06: the code we billed when the payer adjudicated another one",
+    )
     line_control_number = models.CharField(max_length=30, blank=True)
     service_date = models.DateField(null=True, blank=True)
     charge = models.DecimalField(**MONEY)
@@ -199,9 +204,10 @@ class RemittanceLine(TenantModel):
     allowed = models.DecimalField(**MONEY, null=True, blank=True)
     units = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     remark_codes = models.JSONField(default=list, blank=True)
+    segment_position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["remittance_claim", "created_at"]
+        ordering = ["remittance_claim", "segment_position", "created_at"]
 
     def __str__(self) -> str:
         return f"SVC {self.service_code} paid ${self.paid}"

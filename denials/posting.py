@@ -509,6 +509,7 @@ class Poster:
             remittance_claim_id=rc.pk,
             claim_line_id=line.pk if line else None,
             service_code=svc.procedure_code,
+            original_service_code=svc.original_procedure_code[:10],
             line_control_number=svc.line_item_control_number,
             service_date=svc.service_date or svc.service_date_from,
             charge=svc.charge,
@@ -516,6 +517,7 @@ class Poster:
             allowed=svc.allowed_amount,
             units=svc.units,
             remark_codes=svc.remark_codes,
+            segment_position=svc.segment_position,
         )
         self.rows.lines.append(rl)
         self.summary.lines += 1
