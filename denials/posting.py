@@ -472,7 +472,9 @@ class Poster:
                     self._denial(
                         claim, first, rc, None, claim_split, None, remit_date, clp.paid <= 0
                     )
-        if clp.is_reversal:
+        if clp.is_reversal or (clp.lines and not matched_lines):
+            # Nothing was posted to the claim (every SVC went to the exceptions queue): its
+            # status moves when a person matches the lines, not before.
             return
         self.claim_targets[claim.pk] = rules.claim_outcome(outcomes, status_code=clp.status_code)
         self._secondary(claim, rc, clp, matched_lines, remit_date)
