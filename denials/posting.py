@@ -492,10 +492,7 @@ class Poster:
     ) -> rules.LineSplit:
         """Post one SVC to the claim line it matched: the line's balance, and a denial (with its
         work item) when money was denied, except on a reversal."""
-        split = rules.split_adjustments(
-            [rules.Cas(a.group_code, a.reason_code, a.amount) for a in svc.adjustments],
-            self.reasons,
-        )
+        split = line_split(svc, self.reasons)
         self._balance(claim, line, svc.paid, svc.allowed_amount, split)
         if split.denied > 0 and not reversal:
             self._denial(claim, line, rc, rl, split, svc, remit_date, svc.paid <= 0)
@@ -790,6 +787,13 @@ class Poster:
             for claim in claims:
                 claim.payer_claim_number = self.payer_claim_numbers[claim.pk]
             fast_update(Claim, claims, ["payer_claim_number"])
+
+
+def line_split(svc: ServiceLine, reasons: dict[str, rules.Reason]) -> rules.LineSplit:
+    """The posting buckets of one SVC's CAS adjustments."""
+    return rules.split_adjustments(
+        [rules.Cas(a.group_code, a.reason_code, a.amount) for a in svc.adjustments], reasons
+    )
 
 
 def _fallback_match(available: list[ClaimLine], svc: ServiceLine) -> ClaimLine | None:
