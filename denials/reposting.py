@@ -46,7 +46,11 @@ def stored_claim_payment(
 ) -> tuple[ClaimPayment, list[tuple[RemittanceLine, ServiceLine]]]:
     """The CLP as the parser would have given it, rebuilt from the stored rows (2 queries), with
     each stored line beside its SVC."""
-    lines = list(RemittanceLine.objects.filter(remittance_claim=rc).order_by("created_at", "pk"))
+    lines = list(
+        RemittanceLine.objects.filter(remittance_claim=rc).order_by(
+            "segment_position", "created_at", "pk"
+        )
+    )
     cas: dict[uuid.UUID | None, list[RemittanceAdjustment]] = defaultdict(list)
     for a in RemittanceAdjustment.objects.filter(remittance_claim=rc).order_by("created_at", "pk"):
         cas[a.remittance_line_id].append(a)
@@ -70,6 +74,7 @@ def stored_claim_payment(
                 line_item_control_number=rl.line_control_number,
                 allowed_amount=rl.allowed,
                 remark_codes=list(rl.remark_codes),
+                segment_position=rl.segment_position,
             ),
         )
         for rl in lines

@@ -127,7 +127,7 @@ def exception_detail(exception: RemittanceException, *, scopes: Any) -> dict[str
         RemittanceLine.objects.filter(remittance_claim=rc)
         .select_related("claim_line")
         .prefetch_related("adjustments")
-        .order_by("created_at", "pk")
+        .order_by("segment_position", "created_at", "pk")
     )
     claim_cas = list(
         RemittanceAdjustment.objects.filter(remittance_claim=rc, remittance_line__isnull=True)

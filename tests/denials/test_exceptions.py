@@ -305,8 +305,9 @@ def test_an_unmatched_claim_matched_to_our_claim_posts_its_lines_as_the_import_d
         assert (b.paid, b.contractual, b.patient_responsibility) == (D("90"), D("50"), D("10"))
         assert b.open_balance == D("10")
         assert RemittanceClaim.objects.get(pk=exception.remittance_claim_id).claim == claim
-        linked = set(RemittanceLine.objects.values_list("claim_line_id", flat=True))
-        assert linked == {first.pk, second.pk}
+        # SVCs keep their file order (segment position): line 1's SVC came first.
+        linked = list(RemittanceLine.objects.values_list("claim_line_id", flat=True))
+        assert linked == [first.pk, second.pk]
         claim.refresh_from_db()
         assert claim.status == "paid" and claim.payer_claim_number == "PCN-PAYER-1"
         exception.refresh_from_db()
@@ -421,3 +422,32 @@ def test_not_ours_needs_a_note_and_records_it(practice, submitted, biller, unmat
         assert not LineBalance.objects.exists()
         with pytest.raises(DomainError):
             services.remittance_exception_match(exception=exception, claim=claim)
+
+
+def test_a_matched_claim_moves_the_patient_share_to_the_secondary_coverage(
+    practice, submitted, unmatched_claim
+):
+    from denials.models import SecondaryClaim
+    from patients import services as patients_services
+
+    with tenant_context(practice.org):
+        medicaid = patients_services.payer_create(
+            name="State Medicaid", payer_id="MCD", payer_type="medicaid"
+        )
+        patients_services.coverage_create(
+            patient=practice.patient,
+            payer=medicaid,
+            member_id="M9",
+            effective_date=date(2026, 1, 1),
+            priority=2,
+        )
+    claim = submitted(days=2)
+    _, second = lines_of(practice.org, claim)
+    exception = unmatched_claim(claim)
+    match(practice.org, exception, claim=claim)
+    with tenant_context(practice.org):
+        secondary = SecondaryClaim.objects.get()
+        assert secondary.primary_claim == claim and secondary.payer == medicaid
+        assert secondary.amount == D("10") and secondary.status == "to_bill"
+        assert secondary.remittance_claim_id == exception.remittance_claim_id
+        assert LineBalance.objects.get(claim_line=second).transferred == D("10")
