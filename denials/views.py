@@ -199,15 +199,15 @@ def _exception_page(
 ) -> HttpResponse:
     """The exception page, or (htmx) only the claim search results."""
     scopes = request.scopes  # type: ignore[attr-defined]
-    context = selectors.exception_detail(exc, scopes=scopes)
     query = request.GET.get("q", "")
-    context["q"] = query
-    if exc.kind == ExceptionKind.UNMATCHED_CLAIM:
-        context["candidates"] = selectors.claim_candidates(
+    search = {"q": query, "rc": exc.remittance_claim, "candidates": []}
+    if exc.kind == ExceptionKind.UNMATCHED_CLAIM and not exc.resolved:
+        search["candidates"] = selectors.claim_candidates(
             query=query, rc=exc.remittance_claim, scopes=scopes
         )
     if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
-        return render(request, "denials/_exception_claims.html", context)
+        return render(request, "denials/_exception_claims.html", search)
+    context = {**selectors.exception_detail(exc, scopes=scopes), **search}
     claim = context["claim"]
     audit_read(obj=exc, patient_id=claim.patient_id if claim else None)
     context["match_form"] = match_form or forms.match_form(

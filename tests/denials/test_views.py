@@ -332,6 +332,10 @@ def test_posting_a_line_from_its_page_resolves_it(practice, half_matched, biller
         assert exception.resolved
     page = client.get(url).content.decode()
     assert "Matched" in page and "Posted to line 2" in page and 'id="match-line"' not in page
+    again = client.post(url, {"claim_line": second.pk})
+    assert again.status_code == 200 and "already resolved" in again.content.decode()
+    with tenant_context(practice.org):
+        assert LineBalance.objects.get(claim_line=second).paid == D("80")
 
 
 def test_the_line_form_shows_refusals_inline_and_posts_nothing(
