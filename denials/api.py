@@ -1,5 +1,6 @@
-"""Denials on the API: upload an 835 and poll its job, payments, adjustments, denials, work
-items (assign, update status), appeals with their letters (PDF), parity flags."""
+"""Denials on the API: upload an 835 and poll its job, payments, adjustments, remittance
+exceptions (match, resolve), denials, work items (assign, update status), appeals with their
+letters (PDF), parity flags."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -16,15 +22,20 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from claims.models import Claim, ClaimLine
 from denials import selectors, services
 from denials.letters import letter_pdf
 from denials.models import (
     Appeal,
     AppealLevel,
     Denial,
+    ExceptionKind,
     Payment,
     RemittanceAdjustment,
+    RemittanceClaim,
+    RemittanceException,
     RemittanceImport,
+    RemittanceLine,
     SecondaryClaim,
     SecondaryStatus,
     WorkItem,
@@ -427,6 +438,174 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return Response(AppealSerializer(appeal, context={"request": request}).data)
 
 
+class ExceptionPaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Payment
+        fields = ["id", "payer", "payer_name", "trace_number", "payment_date", "amount"]
+        read_only_fields = fields
+
+
+class ExceptionClaimSerializer(serializers.ModelSerializer):
+    """The CLP; `claim` is our claim once matched."""
+
+    class Meta:
+        model = RemittanceClaim
+        fields = [
+            "id",
+            "claim",
+            "patient_control_number",
+            "status_code",
+            "charge",
+            "paid",
+            "patient_responsibility",
+            "payer_claim_number",
+            "remark_codes",
+        ]
+        read_only_fields = fields
+
+
+class ExceptionAdjustmentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RemittanceAdjustment
+        fields = ["group_code", "reason_code", "amount", "quantity"]
+        read_only_fields = fields
+
+
+class ExceptionLineSerializer(serializers.ModelSerializer):
+    """The SVC; `claim_line` is our claim line once matched."""
+
+    adjustments = ExceptionAdjustmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = RemittanceLine
+        fields = [
+            "id",
+            "claim_line",
+            "service_code",
+            "original_service_code",
+            "line_control_number",
+            "service_date",
+            "charge",
+            "paid",
+            "allowed",
+            "units",
+            "remark_codes",
+            "adjustments",
+        ]
+        read_only_fields = fields
+
+
+class RemittanceExceptionSerializer(serializers.ModelSerializer):
+    payment = ExceptionPaymentSerializer(source="remittance_claim.payment", read_only=True)
+    remittance_claim = ExceptionClaimSerializer(read_only=True)
+    remittance_line = ExceptionLineSerializer(read_only=True, allow_null=True)
+    is_matched = serializers.BooleanField(
+        read_only=True, help_text="Resolved by posting it to our claim (not dismissed)"
+    )
+
+    class Meta:
+        model = RemittanceException
+        fields = [
+            "id",
+            "kind",
+            "message",
+            "amount",
+            "resolved",
+            "is_matched",
+            "resolution_note",
+            "resolved_at",
+            "remittance_import",
+            "payment",
+            "remittance_claim",
+            "remittance_line",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ExceptionMatchSerializer(serializers.Serializer):
+    claim_line = serializers.UUIDField(
+        required=False, help_text="For an unmatched line: a line of the claim the CLP matched"
+    )
+    claim = serializers.UUIDField(
+        required=False, help_text="For an unmatched claim: the claim it is for"
+    )
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Post to a line that already has a payment from this same remittance claim",
+    )
+
+    def validate_claim_line(self, value: Any) -> ClaimLine:
+        line = ClaimLine.objects.filter(pk=value).first()
+        if line is None:
+            raise serializers.ValidationError("Not found in this organization.")
+        return line
+
+    def validate_claim(self, value: Any) -> Claim:
+        scopes: frozenset[str] = getattr(self.context["request"]._request, "scopes", frozenset())
+        claim = selectors.matchable_claims(scopes=scopes).filter(pk=value).first()
+        if claim is None:
+            raise serializers.ValidationError("Not found in this organization.")
+        return claim
+
+
+class ExceptionResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=1000, help_text="Why it is not ours")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["open", "resolved", "all"], default="open"),
+            OpenApiParameter("kind", str, enum=ExceptionKind.values),
+        ]
+    )
+)
+class RemittanceExceptionViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """CLPs and SVCs of 835s that matched none of our claims or lines. `?status=` (`open`, the
+    default; `resolved`, `all`), `?kind=` (`unmatched_claim`, `unmatched_line`). `match` posts
+    one to our claim line or claim exactly as the import would have; `resolve` closes one that
+    is not ours."""
+
+    serializer_class = RemittanceExceptionSerializer
+    scope_area = "denials"
+
+    def get_queryset(self) -> Any:
+        p = self.request.query_params
+        filters = selectors.ExceptionFilter(
+            status=p.get("status", "") if self.action == "list" else "all", kind=p.get("kind", "")
+        )
+        return selectors.exceptions_list(filters).prefetch_related("remittance_line__adjustments")
+
+    def _answer(self, pk: Any) -> Response:
+        return Response(RemittanceExceptionSerializer(self.get_queryset().get(pk=pk)).data)
+
+    @extend_schema(request=ExceptionMatchSerializer, responses=RemittanceExceptionSerializer)
+    @action(detail=True, methods=["post"])
+    def match(self, request: Request, pk: str) -> Response:
+        exception = self.get_object()
+        data = ExceptionMatchSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        services.remittance_exception_match(
+            exception=exception, actor=_actor(request), **data.validated_data
+        )
+        return self._answer(exception.pk)
+
+    @extend_schema(request=ExceptionResolveSerializer, responses=RemittanceExceptionSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str) -> Response:
+        exception = self.get_object()
+        data = ExceptionResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.remittance_exception_resolve(
+            exception=exception, note=data.validated_data["note"], actor=_actor(request)
+        )
+        return self._answer(exception.pk)
+
+
 class SecondaryClaimSerializer(serializers.ModelSerializer):
     class Meta:
         model = SecondaryClaim
@@ -503,6 +682,9 @@ def register(router: Any) -> None:
     router.register("remittances", RemittanceImportViewSet, basename="remittance")
     router.register("payments", PaymentViewSet, basename="payment")
     router.register("adjustments", AdjustmentViewSet, basename="adjustment")
+    router.register(
+        "remittance-exceptions", RemittanceExceptionViewSet, basename="remittance-exception"
+    )
     router.register("denials", DenialViewSet, basename="denial")
     router.register("work-items", WorkItemViewSet, basename="work-item")
     router.register("appeals", AppealViewSet, basename="appeal")

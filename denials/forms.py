@@ -6,7 +6,15 @@ from typing import Any
 
 from django import forms
 
-from denials.models import AppealLevel, AppealOutcome, DenialCategory, WorkKind, WorkStatus
+from denials.models import (
+    AppealLevel,
+    AppealOutcome,
+    DenialCategory,
+    ExceptionKind,
+    RemittanceException,
+    WorkKind,
+    WorkStatus,
+)
 from rcm.tenancy.models import Membership, User
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -116,4 +124,80 @@ class SettingsForm(forms.Form):
         decimal_places=2,
         min_value=0,
         help_text="Open balances up to this amount are written off automatically (0 turns it off).",
+    )
+
+
+class ExceptionFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Open"), ("resolved", "Resolved"), ("all", "All")]
+    )
+    kind = forms.ChoiceField(required=False, choices=[("", "Any kind"), *ExceptionKind.choices])
+
+
+class _ClaimLineField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        label = f"{obj.line_number}: {obj.service_code} on {obj.date_of_service:%Y-%m-%d}, ${obj.charge}"
+        balance = getattr(obj, "balance_or_none", None)
+        if getattr(obj, "posted_here", False):
+            label += " (already paid by this remittance claim)"
+        elif balance is not None:
+            label += f" (posted: paid ${balance.paid}, open ${balance.open_balance})"
+        else:
+            label += " (nothing posted yet)"
+        return label
+
+
+class MatchLineForm(forms.Form):
+    """Which line of the matched claim an unmatched SVC belongs to."""
+
+    claim_line = _ClaimLineField(
+        queryset=None,  # type: ignore[arg-type]
+        label="Post it to line",
+        empty_label="Choose the claim line",
+    )
+    confirm = forms.BooleanField(
+        required=False,
+        label="Post it even if this line already has a payment from this same remittance claim",
+    )
+
+    def __init__(self, *args: Any, lines: list[Any], **kwargs: Any) -> None:
+        from claims.models import ClaimLine
+
+        super().__init__(*args, **kwargs)
+        field = self.fields["claim_line"]
+        # The claim's own lines only; labels come from the annotated rows the page already read.
+        field.queryset = ClaimLine.objects.filter(pk__in=[x.pk for x in lines])  # type: ignore[attr-defined]
+        field.choices = [("", field.empty_label)] + [  # type: ignore[attr-defined]
+            (str(x.pk), field.label_from_instance(x))  # type: ignore[attr-defined]
+            for x in lines
+        ]
+
+
+class MatchClaimForm(forms.Form):
+    """Which of our claims an unmatched CLP is for (the page's search lists the choices)."""
+
+    claim = forms.ModelChoiceField(  # type: ignore[var-annotated]
+        queryset=None,  # type: ignore[arg-type]
+        error_messages={"invalid_choice": "That claim is not one of this organization's."},
+    )
+
+    def __init__(self, *args: Any, claims: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["claim"].queryset = claims  # type: ignore[attr-defined]
+
+
+def match_form(
+    exception: RemittanceException, data: Any, *, lines: list[Any], claims: Any
+) -> forms.Form:
+    if exception.kind == ExceptionKind.UNMATCHED_LINE:
+        return MatchLineForm(data, lines=lines)
+    return MatchClaimForm(data, claims=claims)
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        label="Why it is not ours",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="E.g. another provider's patient, payer error: refund requested.",
     )

@@ -153,6 +153,21 @@ class Payment(TenantModel):
         return f"Payment {self.trace_number} ${self.amount}"
 
 
+# CLP02, the payer's claim status code (835 TR3), in our own words.
+CLP_STATUS_WORDING = {
+    "1": "Processed as primary",
+    "2": "Processed as secondary",
+    "3": "Processed as tertiary",
+    "4": "Denied",
+    "19": "Processed as primary, forwarded to another payer",
+    "20": "Processed as secondary, forwarded to another payer",
+    "21": "Processed as tertiary, forwarded to another payer",
+    "22": "Reversal of a previous payment",
+    "23": "Not our claim, forwarded to another payer",
+    "25": "Predetermination pricing only, no payment",
+}
+
+
 class RemittanceClaim(TenantModel):
     """CLP: the payer's decision on one of our claims (or on a claim we could not match)."""
 
@@ -181,6 +196,10 @@ class RemittanceClaim(TenantModel):
     def is_reversal(self) -> bool:
         return self.status_code == "22"
 
+    @property
+    def status_wording(self) -> str:
+        return CLP_STATUS_WORDING.get(self.status_code, "")
+
 
 class RemittanceLine(TenantModel):
     """SVC: paid and allowed for one of our claim lines."""
@@ -192,6 +211,11 @@ class RemittanceLine(TenantModel):
         "claims.ClaimLine", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     service_code = models.CharField(max_length=10)
+    original_service_code = models.CharField(
+        max_length=10,
+        blank=True,
+        help_text="SVC06: the code we billed when the payer adjudicated another one",
+    )
     line_control_number = models.CharField(max_length=30, blank=True)
     service_date = models.DateField(null=True, blank=True)
     charge = models.DecimalField(**MONEY)
@@ -199,9 +223,10 @@ class RemittanceLine(TenantModel):
     allowed = models.DecimalField(**MONEY, null=True, blank=True)
     units = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     remark_codes = models.JSONField(default=list, blank=True)
+    segment_position = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["remittance_claim", "created_at"]
+        ordering = ["remittance_claim", "segment_position", "created_at"]
 
     def __str__(self) -> str:
         return f"SVC {self.service_code} paid ${self.paid}"
@@ -270,12 +295,26 @@ class RemittanceException(TenantModel):
     message = models.CharField(max_length=300)
     amount = models.DecimalField(**MONEY, default=0)
     resolved = models.BooleanField(default=False)
+    resolution_note = models.TextField(
+        blank=True, help_text="How it was resolved: the match made, or why it is not ours"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["resolved", "-created_at"]
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def is_matched(self) -> bool:
+        """Resolved by posting it to one of our claims (not dismissed as not ours)."""
+        if self.kind == ExceptionKind.UNMATCHED_CLAIM:
+            return self.remittance_claim.claim_id is not None
+        return self.remittance_line is not None and self.remittance_line.claim_line_id is not None
 
 
 class LineBalance(TenantModel):

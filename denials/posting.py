@@ -259,11 +259,30 @@ class Poster:
         self.payer_claim_numbers: dict[uuid.UUID, str] = {}
         self.done = 0
         self.now = timezone.now()
+        self.event_note = f"835 import {remittance_import.file_name}"[:300]
 
     # --- loading -----------------------------------------------------------------------------
 
     def _load(self, parsed: Remittance835File) -> None:
-        pcns = {c.patient_control_number for c in parsed.claims}
+        self._load_claims({c.patient_control_number for c in parsed.claims})
+        traces = [(r.payer_identifier, r.trace_number) for r in parsed.remittances]
+        self.existing_traces = set(
+            Payment.objects.filter(trace_number__in=[t for _, t in traces]).values_list(
+                "payer_identifier", "trace_number"
+            )
+        )
+        payer_ids = set()
+        for r in parsed.remittances:
+            payer_ids.add(r.payer_identifier)
+            if r.payer:
+                payer_ids.update({r.payer.identifier, r.payer.references.get("2U", "")})
+        self.payers_by_id = {
+            p.payer_id: p for p in Payer.objects.filter(payer_id__in=payer_ids - {""})
+        }
+
+    def _load_claims(self, pcns: set[str]) -> None:
+        """Our claims with these patient control numbers, their lines and balances, and the
+        patients' secondary coverages (also what matching an exception by hand needs)."""
         self.claims = {
             c.patient_control_number: c
             for c in Claim.objects.filter(patient_control_number__in=pcns)
@@ -304,20 +323,6 @@ class Poster:
             self.lines_by_claim[row["claim_id"]].append(SimpleNamespace(pk=row["id"], **row))  # type: ignore[arg-type]
         self.balances = {
             b.claim_line_id: b for b in LineBalance.objects.filter(claim_id__in=claim_ids)
-        }
-        traces = [(r.payer_identifier, r.trace_number) for r in parsed.remittances]
-        self.existing_traces = set(
-            Payment.objects.filter(trace_number__in=[t for _, t in traces]).values_list(
-                "payer_identifier", "trace_number"
-            )
-        )
-        payer_ids = set()
-        for r in parsed.remittances:
-            payer_ids.add(r.payer_identifier)
-            if r.payer:
-                payer_ids.update({r.payer.identifier, r.payer.references.get("2U", "")})
-        self.payers_by_id = {
-            p.payer_id: p for p in Payer.objects.filter(payer_id__in=payer_ids - {""})
         }
         patient_ids = {c.patient_id for c in self.claims.values()}
         self.secondary_coverage: dict[uuid.UUID, list[Coverage]] = defaultdict(list)
@@ -437,6 +442,13 @@ class Poster:
             for svc in clp.lines:
                 self._line(rc, None, svc, matched=False)
             return
+        self._post_claim(claim, rc, clp, remit_date)
+
+    def _post_claim(
+        self, claim: Claim, rc: RemittanceClaim, clp: ClaimPayment, remit_date: date
+    ) -> None:
+        """Post a CLP matched to one of our claims: its SVCs to the claim's lines (REF*6R, then
+        the fallback), balances, denials, the claim's next status and the secondary claim."""
         self.summary.matched_claims += 1
         if clp.payer_claim_control_number and not claim.payer_claim_number:
             self.payer_claim_numbers[claim.pk] = clp.payer_claim_control_number
@@ -468,15 +480,9 @@ class Poster:
                     svc.paid,
                 )
                 continue
-            split = rules.split_adjustments(
-                [rules.Cas(a.group_code, a.reason_code, a.amount) for a in svc.adjustments],
-                self.reasons,
-            )
-            self._balance(claim, line, svc.paid, svc.allowed_amount, split)
+            split = self._post_line(claim, line, rc, rl, svc, remit_date, reversal=clp.is_reversal)
             outcomes.append((svc.paid, split.denied))
             matched_lines.append((line, rl, split, svc))
-            if split.denied > 0 and not clp.is_reversal:
-                self._denial(claim, line, rc, rl, split, svc, remit_date, svc.paid <= 0)
         if (
             claim_split.denied
             or claim_split.contractual
@@ -493,10 +499,31 @@ class Poster:
                     self._denial(
                         claim, first, rc, None, claim_split, None, remit_date, clp.paid <= 0
                     )
-        if clp.is_reversal:
+        if clp.is_reversal or (clp.lines and not matched_lines):
+            # Nothing was posted to the claim (every SVC went to the exceptions queue): its
+            # status moves when a person matches the lines, not before.
             return
         self.claim_targets[claim.pk] = rules.claim_outcome(outcomes, status_code=clp.status_code)
         self._secondary(claim, rc, clp, matched_lines, remit_date)
+
+    def _post_line(
+        self,
+        claim: Claim,
+        line: ClaimLine,
+        rc: RemittanceClaim,
+        rl: RemittanceLine,
+        svc: ServiceLine,
+        remit_date: date,
+        *,
+        reversal: bool,
+    ) -> rules.LineSplit:
+        """Post one SVC to the claim line it matched: the line's balance, and a denial (with its
+        work item) when money was denied, except on a reversal."""
+        split = line_split(svc, self.reasons)
+        self._balance(claim, line, svc.paid, svc.allowed_amount, split)
+        if split.denied > 0 and not reversal:
+            self._denial(claim, line, rc, rl, split, svc, remit_date, svc.paid <= 0)
+        return split
 
     def _line(
         self, rc: RemittanceClaim, line: ClaimLine | None, svc: ServiceLine, *, matched: bool
@@ -508,6 +535,7 @@ class Poster:
             remittance_claim_id=rc.pk,
             claim_line_id=line.pk if line else None,
             service_code=svc.procedure_code,
+            original_service_code=svc.original_procedure_code[:10],
             line_control_number=svc.line_item_control_number,
             service_date=svc.service_date or svc.service_date_from,
             charge=svc.charge,
@@ -515,6 +543,7 @@ class Poster:
             allowed=svc.allowed_amount,
             units=svc.units,
             remark_codes=svc.remark_codes,
+            segment_position=svc.segment_position,
         )
         self.rows.lines.append(rl)
         self.summary.lines += 1
@@ -786,7 +815,7 @@ class Poster:
                             claim_id=pk,
                             from_status=before,
                             to_status=after,
-                            note=f"835 import {self.imp.file_name}"[:300],
+                            note=self.event_note,
                         )
                     )
             self.summary.status_changes += len(ids)
@@ -796,6 +825,13 @@ class Poster:
             for claim in claims:
                 claim.payer_claim_number = self.payer_claim_numbers[claim.pk]
             fast_update(Claim, claims, ["payer_claim_number"])
+
+
+def line_split(svc: ServiceLine, reasons: dict[str, rules.Reason]) -> rules.LineSplit:
+    """The posting buckets of one SVC's CAS adjustments."""
+    return rules.split_adjustments(
+        [rules.Cas(a.group_code, a.reason_code, a.amount) for a in svc.adjustments], reasons
+    )
 
 
 def _fallback_match(available: list[ClaimLine], svc: ServiceLine) -> ClaimLine | None:

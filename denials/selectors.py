@@ -9,12 +9,17 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from authorizations.models import ConcurrentReview
+from claims.models import Claim, ClaimLine
 from denials import rules
 from denials.models import (
     OPEN_WORK_STATUSES,
+    AdjustmentReason,
     Appeal,
     Denial,
+    ExceptionKind,
+    LineBalance,
     Payment,
+    RemarkCode,
     RemittanceAdjustment,
     RemittanceClaim,
     RemittanceException,
@@ -81,15 +86,128 @@ def payment_detail(pk: Any) -> tuple[Payment, list[RemittanceClaim]]:
     claims = list(
         RemittanceClaim.objects.filter(payment=payment)
         .select_related("claim", "claim__patient")
-        .prefetch_related("lines__adjustments", "adjustments")
+        .prefetch_related("lines__adjustments", "adjustments", "exceptions")
     )
     return payment, claims
 
 
-def exceptions_open() -> QuerySet[RemittanceException]:
-    return RemittanceException.objects.select_related(
-        "remittance_claim", "remittance_line", "remittance_import", "remittance_claim__payment"
-    ).order_by("resolved", "-created_at")
+@dataclass(frozen=True)
+class ExceptionFilter:
+    status: str = ""  # "" or "open", "resolved", "all"
+    kind: str = ""
+
+
+def exceptions_list(filters: ExceptionFilter | None = None) -> QuerySet[RemittanceException]:
+    """Exceptions for the list and the API, open first; one query for any page size."""
+    filters = filters or ExceptionFilter()
+    qs = RemittanceException.objects.select_related(
+        "remittance_claim__payment__payer",
+        "remittance_line",
+        "remittance_import",
+        "resolved_by",
+    )
+    if filters.status == "resolved":
+        qs = qs.filter(resolved=True)
+    elif filters.status != "all":
+        qs = qs.filter(resolved=False)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    return qs.order_by("resolved", "-created_at", "pk")
+
+
+def exception_detail(exception: RemittanceException, *, scopes: Any) -> dict[str, Any]:
+    """What came in (payment, CLP, SVCs with CAS in our CARC wording, RARCs) and what it could
+    be posted to: the matched claim's lines, each with what is already posted to it."""
+    rc = exception.remittance_claim
+    claim = (
+        Claim.objects.select_related("patient", "payer").filter(pk=rc.claim_id).first()
+        if rc.claim_id
+        else None
+    )
+    lines = list(
+        RemittanceLine.objects.filter(remittance_claim=rc)
+        .select_related("claim_line")
+        .prefetch_related("adjustments")
+        .order_by("segment_position", "created_at", "pk")
+    )
+    claim_cas = list(
+        RemittanceAdjustment.objects.filter(remittance_claim=rc, remittance_line__isnull=True)
+    )
+    shown = [x for x in lines if x.pk == exception.remittance_line_id] or lines
+    carcs = {a.reason_code for x in shown for a in x.adjustments.all()}
+    carcs |= {a.reason_code for a in claim_cas}
+    rarcs = {r for x in shown for r in x.remark_codes} | set(rc.remark_codes)
+    claim_lines = (
+        claim_lines_for_matching(rc) if exception.kind == ExceptionKind.UNMATCHED_LINE else []
+    )
+    carc_words = dict(
+        AdjustmentReason.objects.filter(code__in=carcs).values_list("code", "description")
+    )
+    rarc_words = dict(RemarkCode.objects.filter(code__in=rarcs).values_list("code", "description"))
+    # Our wording beside each code, for the template.
+    for a in [*claim_cas, *(a for x in shown for a in x.adjustments.all())]:
+        a.wording = carc_words.get(a.reason_code, "")  # type: ignore[attr-defined]
+    for x in shown:
+        x.remarks = [(r, rarc_words.get(r, "")) for r in x.remark_codes]  # type: ignore[attr-defined]
+    return {
+        "exception": exception,
+        "payment": rc.payment,
+        "rc": rc,
+        "rc_remarks": [(r, rarc_words.get(r, "")) for r in rc.remark_codes],
+        "claim": claim,
+        "lines": shown,
+        "claim_adjustments": claim_cas,
+        "claim_lines": claim_lines,
+        "part2_hidden": bool(claim and claim.is_part2 and "part2:read" not in scopes),
+    }
+
+
+def claim_lines_for_matching(rc: RemittanceClaim) -> list[ClaimLine]:
+    """The lines of the claim `rc` matched, with their balance (`balance_or_none`) and whether
+    this same remittance claim already posted to them (`posted_here`)."""
+    if rc.claim_id is None:
+        return []
+    here = set(
+        RemittanceLine.objects.filter(remittance_claim=rc, claim_line__isnull=False).values_list(
+            "claim_line_id", flat=True
+        )
+    )
+    balances = {b.claim_line_id: b for b in LineBalance.objects.filter(claim_id=rc.claim_id)}
+    lines = list(ClaimLine.objects.filter(claim_id=rc.claim_id).order_by("line_number"))
+    for line in lines:
+        line.balance_or_none = balances.get(line.pk)  # type: ignore[attr-defined]
+        line.posted_here = line.pk in here  # type: ignore[attr-defined]
+    return lines
+
+
+MATCH_SEARCH_LIMIT = 20
+
+
+def matchable_claims(*, scopes: Any) -> QuerySet[Claim]:
+    """Claims an unmatched CLP may be posted to: this organization's (the tenant manager), Part 2
+    claims only with `part2:read`, as everywhere else."""
+    qs = Claim.objects.all()
+    if "part2:read" not in scopes:
+        qs = qs.exclude(is_part2=True)
+    return qs
+
+
+def claim_candidates(*, query: str, rc: RemittanceClaim, scopes: Any) -> list[Claim]:
+    """Claims for an unmatched CLP: by patient control number (part of it: a typo is the usual
+    reason it did not match) or the patient's name; with no query, claims of the same total
+    charge not yet answered by a remittance. Void claims are listed (marked) but refused."""
+    qs = matchable_claims(scopes=scopes).select_related("patient", "payer")
+    query = query.strip()
+    if query:
+        terms = query.replace(",", " ").split()
+        name_q = Q()
+        for term in terms:
+            name_q &= Q(patient__first_name__icontains=term) | Q(patient__last_name__icontains=term)
+        qs = qs.filter(Q(patient_control_number__icontains=query) | name_q)
+    else:
+        answered = RemittanceClaim.objects.filter(claim__isnull=False).values("claim_id")
+        qs = qs.filter(total_charge=rc.charge).exclude(pk__in=answered)
+    return list(qs.order_by("-statement_from", "patient_control_number")[:MATCH_SEARCH_LIMIT])
 
 
 def denial_detail(pk: Any) -> dict[str, Any]:

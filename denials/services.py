@@ -29,11 +29,13 @@ from denials.models import (
     AppealOutcome,
     Denial,
     DenialSettings,
+    ExceptionKind,
     ImportStatus,
     LineBalance,
     RemittanceClaim,
     RemittanceException,
     RemittanceImport,
+    RemittanceLine,
     SecondaryClaim,
     SecondaryStatus,
     WorkItem,
@@ -43,7 +45,8 @@ from denials.models import (
     WriteOff,
     WriteOffStatus,
 )
-from denials.posting import Poster, progress_set
+from denials.posting import Poster, Summary, progress_set
+from denials.reposting import StoredPoster
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
@@ -166,6 +169,45 @@ def remittance_post(*, import_id: Any, today: date | None = None) -> RemittanceI
     return imp
 
 
+def _exception_for_update(exception: RemittanceException, field: str) -> RemittanceException:
+    """Lock the exception (two people matching it at once post it once) and refuse a resolved
+    one."""
+    locked = (
+        RemittanceException.objects.select_for_update(of=("self",))
+        .select_related(
+            "remittance_import",
+            "remittance_line",
+            "remittance_claim__payment__payer",
+            "remittance_claim__claim",
+        )
+        .get(pk=exception.pk)
+    )
+    if locked.resolved:
+        raise DomainError("This exception is already resolved; nothing was posted.", field=field)
+    return locked
+
+
+def _exception_close(
+    exception: RemittanceException, *, note: str, actor: Any, today: date
+) -> RemittanceException:
+    """Mark the exception resolved with how, and close its work item with the same note."""
+    exception.resolved = True
+    exception.resolution_note = note
+    exception.resolved_by = actor if getattr(actor, "pk", None) else None
+    exception.resolved_at = timezone.now()
+    exception.save(
+        update_fields=["resolved", "resolution_note", "resolved_by", "resolved_at", "updated_at"]
+    )
+    item = WorkItem.objects.filter(
+        kind=WorkKind.UNMATCHED_REMITTANCE, source_id=exception.pk
+    ).first()
+    if item is not None and item.is_open:
+        work_item_update(
+            item=item, actor=actor, status=WorkStatus.RESOLVED_PAID, note=note, today=today
+        )
+    return exception
+
+
 def _primary_snapshot(secondary: SecondaryClaim) -> dict[str, Any]:
     """The primary's adjudication (recorded at posting) with the primary payer and subscriber as
     they were billed: everything the secondary's 837 COB loops need (claims.cob)."""
@@ -249,14 +291,160 @@ def secondary_claims_build(
     return claims
 
 
-def remittance_exception_resolve(*, exception: RemittanceException, actor: Any = None) -> None:
-    """A person dealt with an unmatched claim or line (posted it by hand, refunded it)."""
+def remittance_exception_resolve(
+    *,
+    exception: RemittanceException,
+    note: str,
+    actor: Any = None,
+    today: date | None = None,
+) -> RemittanceException:
+    """Close an exception that is not ours to post (another provider's claim, a payer error to
+    refund): nothing is posted, and the note saying why is required."""
+    today = today or timezone.localdate()
+    if not note.strip():
+        raise DomainError("Say why this is not ours (refund, other provider...).", field="note")
     with transaction.atomic():
-        RemittanceException.objects.filter(pk=exception.pk).update(resolved=True)
-        WorkItem.objects.filter(kind=WorkKind.UNMATCHED_REMITTANCE, source_id=exception.pk).update(
-            status=WorkStatus.RESOLVED_PAID, is_due=False, status_changed_on=timezone.localdate()
+        exception = _exception_for_update(exception, "note")
+        _exception_close(exception, note=note.strip(), actor=actor, today=today)
+        audit_record(
+            action="remittance_exception.resolve",
+            obj=exception,
+            detail={"kind": exception.kind, "fields": ["resolution_note"]},
         )
-        audit_record(action="remittance_exception.resolve", obj=exception)
+    return exception
+
+
+def remittance_exception_match(
+    *,
+    exception: RemittanceException,
+    claim_line: ClaimLine | None = None,
+    claim: Claim | None = None,
+    confirm: bool = False,
+    actor: Any = None,
+    today: date | None = None,
+) -> RemittanceException:
+    """Post an exception to what a person says it belongs to, exactly as the import would have:
+    an unmatched line to a line of the claim its CLP matched (`claim_line`), an unmatched claim
+    to one of our claims (`claim`, its SVCs matched by REF*6R or the fallback; those still
+    unmatched become line exceptions). Resolves the exception and its work item."""
+    today = today or timezone.localdate()
+    field = "claim_line" if exception.kind == ExceptionKind.UNMATCHED_LINE else "claim"
+    with transaction.atomic():
+        exception = _exception_for_update(exception, field)
+        if exception.kind == ExceptionKind.UNMATCHED_LINE:
+            target, note, summary = _match_line(exception, claim_line, claim, confirm, today)
+        else:
+            target, note, summary = _match_claim(exception, claim, claim_line, today)
+        _exception_close(exception, note=note, actor=actor, today=today)
+        audit_record(
+            action="remittance_exception.match",
+            obj=exception,
+            patient_id=target.patient_id,
+            detail={
+                "kind": exception.kind,
+                "fields": [field],
+                "denials": summary.denied_lines,
+                "status_changes": summary.status_changes,
+                "new_exceptions": summary.unmatched,
+            },
+        )
+    return exception
+
+
+def _lock_claim(claim_id: Any, field: str) -> Claim:
+    """The claim (of this organization: the tenant manager filters) and its balances, locked:
+    two hand matches on one claim add up, never overwrite each other's balance totals."""
+    claim = Claim.objects.select_for_update().filter(pk=claim_id).first()
+    if claim is None:
+        raise DomainError("That claim is not one of this organization's.", field=field)
+    list(LineBalance.objects.select_for_update().filter(claim=claim).values_list("pk"))
+    return claim
+
+
+def _status_words(poster: StoredPoster, claim: Claim) -> str:
+    """What happened to the claim's status, for the resolution note."""
+    if poster.summary.status_unchanged:
+        return f" Status left alone ({'; '.join(poster.summary.status_unchanged)})."
+    if poster.summary.status_changes:
+        return f" The claim is now {ClaimStatus(poster.claim_targets[claim.pk]).label.lower()}."
+    return ""
+
+
+def _match_line(
+    exception: RemittanceException,
+    claim_line: ClaimLine | None,
+    claim: Claim | None,
+    confirm: bool,
+    today: date,
+) -> tuple[Claim, str, Summary]:
+    rc = exception.remittance_claim
+    if claim is not None or claim_line is None:
+        raise DomainError(
+            "A line exception is posted to a line of the claim this payment is for: choose "
+            "the claim line.",
+            field="claim_line",
+        )
+    if rc.claim_id is None or exception.remittance_line is None:
+        raise DomainError("This exception has no matched claim to post to.", field="claim_line")
+    if claim_line.claim_id != rc.claim_id:
+        raise DomainError(
+            f"That line belongs to another claim, not to claim {rc.claim.patient_control_number}"  # type: ignore[union-attr]
+            " this payment is for.",
+            field="claim_line",
+        )
+    ours = _lock_claim(rc.claim_id, "claim_line")
+    if ours.status == ClaimStatus.VOID:
+        raise DomainError(
+            f"Claim {ours.patient_control_number} is void: nothing can be posted to it.",
+            field="claim_line",
+        )
+    if exception.remittance_line.claim_line_id is not None:
+        raise DomainError("This remittance line is already posted.", field="claim_line")
+    twice = RemittanceLine.objects.filter(remittance_claim=rc, claim_line=claim_line).first()
+    if twice is not None and not confirm:
+        raise DomainError(
+            f"Line {claim_line.line_number} already carries SVC {twice.service_code} "
+            f"${twice.charge} (paid ${twice.paid}) of this same remittance claim. Confirm to "
+            "post a second payment to it.",
+            field="confirm",
+        )
+    poster = StoredPoster(org_id=require_organization_id(), exception=exception, today=today)
+    summary = poster.match_line(claim_line)
+    note = (
+        f"Posted to line {claim_line.line_number} ({claim_line.service_code} on "
+        f"{claim_line.date_of_service:%Y-%m-%d}) of claim {ours.patient_control_number}."
+        + _status_words(poster, ours)
+    )
+    return ours, note, summary
+
+
+def _match_claim(
+    exception: RemittanceException,
+    claim: Claim | None,
+    claim_line: ClaimLine | None,
+    today: date,
+) -> tuple[Claim, str, Summary]:
+    if claim_line is not None or claim is None:
+        raise DomainError(
+            "A claim exception is posted to one of our claims: choose the claim.", field="claim"
+        )
+    if exception.remittance_claim.claim_id is not None:
+        raise DomainError("This remittance claim is already matched to a claim.", field="claim")
+    ours = _lock_claim(claim.pk, "claim")
+    if ours.status == ClaimStatus.VOID:
+        raise DomainError(
+            f"Claim {ours.patient_control_number} is void: nothing can be posted to it.",
+            field="claim",
+        )
+    poster = StoredPoster(org_id=require_organization_id(), exception=exception, today=today)
+    summary = poster.match_claim(ours)
+    posted = len(poster.relinked)
+    note = f"Matched to claim {ours.patient_control_number}: {posted} line(s) posted" + (
+        f", {summary.unmatched} line(s) matched none of its lines (new exceptions)."
+        if summary.unmatched
+        else "."
+    )
+    return ours, note + _status_words(poster, ours), summary
 
 
 # --- Work items ------------------------------------------------------------------------------

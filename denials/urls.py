@@ -14,6 +14,7 @@ urlpatterns = [
     path("payments/<uuid:pk>/", views.payment_detail, name="payment"),
     path("exceptions/", views.exceptions, name="exceptions"),
     path("secondaries/", views.secondaries, name="secondaries"),
+    path("exceptions/<uuid:pk>/", views.exception_detail, name="exception"),
     path("exceptions/<uuid:pk>/resolve/", views.exception_resolve, name="exception_resolve"),
     path("denials/<uuid:pk>/", views.denial_detail, name="denial"),
     path("denials/<uuid:pk>/appeal/", views.appeal_new, name="appeal_new"),

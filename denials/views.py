@@ -20,6 +20,7 @@ from denials.letters import letter_pdf
 from denials.models import (
     Appeal,
     Denial,
+    ExceptionKind,
     LineBalance,
     Payment,
     RemittanceException,
@@ -195,17 +196,86 @@ def secondaries(request: HttpRequest) -> HttpResponse:
 
 @require_scope(READ)
 def exceptions(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.exceptions_open(), 50).get_page(request.GET.get("page"))
-    return render(request, "denials/exceptions.html", {"page": page, "query": ""})
+    form = forms.ExceptionFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = selectors.exceptions_list(selectors.ExceptionFilter(**data))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "denials/exceptions.html", context)
+
+
+def _exception(pk: Any) -> RemittanceException:
+    qs = selectors.exceptions_list(selectors.ExceptionFilter(status="all"))
+    return get_object_or_404(qs, pk=pk)
+
+
+def _exception_page(
+    request: HttpRequest,
+    exc: RemittanceException,
+    *,
+    match_form: Any = None,
+    resolve_form: Any = None,
+) -> HttpResponse:
+    """The exception page, or (htmx) only the claim search results."""
+    scopes = request.scopes  # type: ignore[attr-defined]
+    query = request.GET.get("q", "")
+    search = {"q": query, "rc": exc.remittance_claim, "candidates": []}
+    if exc.kind == ExceptionKind.UNMATCHED_CLAIM and not exc.resolved:
+        search["candidates"] = selectors.claim_candidates(
+            query=query, rc=exc.remittance_claim, scopes=scopes
+        )
+    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+        return render(request, "denials/_exception_claims.html", search)
+    context = {**selectors.exception_detail(exc, scopes=scopes), **search}
+    claim = context["claim"]
+    audit_read(obj=exc, patient_id=claim.patient_id if claim else None)
+    context["match_form"] = match_form or forms.match_form(
+        exc, None, lines=context["claim_lines"], claims=selectors.matchable_claims(scopes=scopes)
+    )
+    context["resolve_form"] = resolve_form or forms.ResolveForm()
+    return render(request, "denials/exception.html", context)
+
+
+@require_scope(READ, post=WRITE)
+def exception_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    exc = _exception(pk)
+    if request.method != "POST":
+        return _exception_page(request, exc)
+    form = forms.match_form(
+        exc,
+        request.POST,
+        lines=selectors.claim_lines_for_matching(exc.remittance_claim),
+        claims=selectors.matchable_claims(scopes=request.scopes),  # type: ignore[attr-defined]
+    )
+    if form.is_valid():
+        try:
+            exc = services.remittance_exception_match(
+                exception=exc, actor=request.user, **form.cleaned_data
+            )
+            messages.success(request, exc.resolution_note)
+            return redirect(org_reverse(request, "denials:exception", pk=exc.pk))
+        except DomainError as error:
+            form_add_domain_error(form, error)
+    return _exception_page(request, exc, match_form=form)
 
 
 @require_POST
 @require_scope(WRITE)
 def exception_resolve(request: HttpRequest, pk: Any) -> HttpResponse:
-    exc = get_object_or_404(RemittanceException, pk=pk)
-    services.remittance_exception_resolve(exception=exc, actor=request.user)
-    messages.success(request, "Marked resolved.")
-    return redirect(org_reverse(request, "denials:exceptions"))
+    exc = _exception(pk)
+    form = forms.ResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.remittance_exception_resolve(
+                exception=exc, note=form.cleaned_data["note"], actor=request.user
+            )
+            messages.success(request, "Marked resolved: nothing was posted.")
+            return redirect(org_reverse(request, "denials:exceptions"))
+        except DomainError as error:
+            form_add_domain_error(form, error)
+    return _exception_page(request, exc, resolve_form=form)
 
 
 @require_scope(READ, post=WRITE)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -64,3 +65,82 @@ def add_medicaid(practice: Practice, *, enrolled: bool = True) -> Any:  # noqa: 
         if enrolled:
             EnrollmentFactory(organization=practice.org, provider=practice.provider, payer=medicaid)
     return medicaid
+
+
+LOST = date(2026, 1, 1)  # a date of service none of our claim lines has
+HUNDRED = Decimal("100")
+
+
+@pytest.fixture
+def half_matched(practice: Practice, submitted: Callable[..., Any]) -> Callable[..., Any]:  # noqa: F811
+    """A two-line claim whose 835 pays line 1 (REF*6R) and sends `second` for line 2; give it an
+    unknown REF*6R and a wrong date and line 2 is an exception. `second` may be a function of
+    claim line 2."""
+    from tests.denials.test_posting import post
+    from tests.denials.x835 import Clp, Svc, build_835
+
+    def make(
+        second: Any, paid_first: Decimal = HUNDRED, start: date = DOS, trace: str = "TRACE1"
+    ) -> Claim:
+        claim = submitted(days=2, start=start)
+        with tenant_context(practice.org):
+            first, line_two = claim.lines.order_by("line_number")
+        second = second(line_two) if callable(second) else second
+        svcs = [
+            Svc(
+                "90834",
+                Decimal("150"),
+                paid_first,
+                lcn=first.line_control_number,
+                cas=[("CO", "45", Decimal("150") - paid_first)],
+            ),
+            second,
+        ]
+        clp = Clp(
+            claim.patient_control_number, "1", Decimal("300"), paid_first + second.paid, lines=svcs
+        )
+        post(practice.org, build_835([clp], trace=trace))
+        return claim
+
+    return make
+
+
+@pytest.fixture
+def unmatched_claim(practice: Practice) -> Callable[..., Any]:  # noqa: F811
+    """Post an 835 whose CLP01 is a typo of `claim`'s control number (so the CLP is a claim
+    exception) and whose SVCs would match its lines: line 1 by REF*6R, line 2 by code, date and
+    charge; `extra` SVCs are added. Returns the exception."""
+    from denials.models import RemittanceException
+    from tests.denials.test_posting import post
+    from tests.denials.x835 import Clp, Svc, build_835
+
+    def make(claim: Claim, extra: list[Any] | None = None, trace: str = "TRACE1") -> Any:
+        with tenant_context(practice.org):
+            first, second = claim.lines.order_by("line_number")
+        svcs = [
+            Svc(
+                "90834",
+                Decimal("150"),
+                Decimal("100"),
+                lcn=first.line_control_number,
+                cas=[("CO", "45", Decimal("50"))],
+            ),
+            Svc(
+                "90834",
+                Decimal("150"),
+                Decimal("90"),
+                dos=second.date_of_service,
+                cas=[("CO", "45", Decimal("50")), ("PR", "2", Decimal("10"))],
+            ),
+            *(extra or []),
+        ]
+        paid = sum((s.paid for s in svcs), Decimal("0"))
+        charge = sum((s.charge for s in svcs), Decimal("0"))
+        pcn = "TYPO-" + claim.patient_control_number
+        post(practice.org, build_835([Clp(pcn, "1", charge, paid, lines=svcs)], trace=trace))
+        with tenant_context(practice.org):
+            return RemittanceException.objects.select_related("remittance_claim").get(
+                kind="unmatched_claim", remittance_claim__patient_control_number=pcn
+            )
+
+    return make

@@ -154,3 +154,150 @@ def test_a_part2_letter_is_withheld_from_keys_without_part2_read(
         "42 CFR 2.32"
         in granted.get(f"/api/v1/appeals/{created.json()['id']}/").json()["letter_body"]
     )
+
+
+# --- Remittance exceptions --------------------------------------------------------------------
+
+
+@pytest.fixture
+def line_exception(practice, half_matched):
+    from denials.models import RemittanceException
+    from tests.denials.conftest import LOST
+    from tests.denials.x835 import Svc
+
+    claim = half_matched(
+        Svc(
+            "90834",
+            D("150"),
+            D("0"),
+            lcn="NOPE",
+            dos=LOST,
+            cas=[("CO", "197", D("150"))],
+            rarcs=["N54"],
+        )
+    )
+    with tenant_context(practice.org):
+        return claim, RemittanceException.objects.get(), list(claim.lines.order_by("line_number"))
+
+
+def test_exceptions_are_listed_read_and_filtered(practice, line_exception, api_client_for):
+    _, exception, _ = line_exception
+    api = api_client_for(practice.org, ["denials:read"])
+    (row,) = api.get("/api/v1/remittance-exceptions/").json()["results"]
+    assert row["id"] == str(exception.pk) and row["kind"] == "unmatched_line"
+    assert row["payment"]["trace_number"] == "TRACE1"
+    assert row["remittance_line"]["adjustments"] == [
+        {"group_code": "CO", "reason_code": "197", "amount": "150.00", "quantity": None}
+    ]
+    assert row["remittance_line"]["remark_codes"] == ["N54"]
+    assert api.get("/api/v1/remittance-exceptions/?kind=unmatched_claim").json()["results"] == []
+    assert api.get("/api/v1/remittance-exceptions/?status=resolved").json()["results"] == []
+    one = api.get(f"/api/v1/remittance-exceptions/{exception.pk}/").json()
+    assert one["remittance_claim"]["payer_claim_number"] == "PCN-PAYER-1"
+
+
+def test_a_line_exception_is_matched_through_the_api(practice, line_exception, api_client_for):
+    _claim, exception, (_, second) = line_exception
+    api = api_client_for(practice.org, ["denials:read", "denials:write"])
+    response = api.post(
+        f"/api/v1/remittance-exceptions/{exception.pk}/match/",
+        {"claim_line": str(second.pk)},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["resolved"] and body["is_matched"]
+    assert body["remittance_line"]["claim_line"] == str(second.pk)
+    assert "line 2" in body["resolution_note"]
+    with tenant_context(practice.org):
+        assert Denial.objects.get().claim_line_id == second.pk
+    again = api.post(
+        f"/api/v1/remittance-exceptions/{exception.pk}/match/",
+        {"claim_line": str(second.pk)},
+        format="json",
+    )
+    assert again.status_code == 400
+    assert again["Content-Type"].startswith("application/problem+json")
+    assert again.json()["errors"][0]["field"] == "claim_line"
+    with tenant_context(practice.org):
+        assert Denial.objects.count() == 1
+
+
+def test_match_refusals_are_problem_json_naming_the_field(
+    practice, line_exception, api_client_for, other_org
+):
+    from claims.models import ClaimLine
+    from tests.tenant_data import build_tenant_data
+
+    _, exception, (first, _) = line_exception
+    api = api_client_for(practice.org, ["denials:read", "denials:write"])
+    url = f"/api/v1/remittance-exceptions/{exception.pk}/match/"
+    twice = api.post(url, {"claim_line": str(first.pk)}, format="json")
+    assert twice.status_code == 400 and twice.json()["errors"][0]["field"] == "confirm"
+    build_tenant_data(other_org)
+    foreign = ClaimLine.all_tenants.filter(organization=other_org).first()
+    refused = api.post(url, {"claim_line": str(foreign.pk)}, format="json")
+    assert refused.status_code == 400
+    assert refused["Content-Type"].startswith("application/problem+json")
+    assert refused.json()["errors"][0]["field"] == "claim_line"
+    nothing = api.post(url, {}, format="json")
+    assert nothing.status_code == 400 and nothing.json()["errors"][0]["field"] == "claim_line"
+    with tenant_context(practice.org):
+        exception.refresh_from_db()
+        assert not exception.resolved and not Denial.objects.exists()
+
+
+def test_an_unmatched_claim_is_matched_or_resolved_through_the_api(
+    practice, submitted, unmatched_claim, api_client_for, other_org
+):
+    from claims.models import Claim
+    from tests.tenant_data import build_tenant_data
+
+    claim = submitted(days=2)
+    exception = unmatched_claim(claim)
+    api = api_client_for(practice.org, ["denials:read", "denials:write"])
+    url = f"/api/v1/remittance-exceptions/{exception.pk}/"
+    build_tenant_data(other_org)
+    foreign = Claim.all_tenants.filter(organization=other_org).first()
+    refused = api.post(url + "match/", {"claim": str(foreign.pk)}, format="json")
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "claim"
+    matched = api.post(url + "match/", {"claim": str(claim.pk)}, format="json")
+    assert matched.status_code == 200, matched.content
+    assert matched.json()["remittance_claim"]["claim"] == str(claim.pk)
+    with tenant_context(practice.org):
+        claim.refresh_from_db()
+        assert claim.status == "paid"
+    other = unmatched_claim(submitted(days=2, start=date(2026, 10, 26)), trace="T2")
+    no_note = api.post(f"/api/v1/remittance-exceptions/{other.pk}/resolve/", {}, format="json")
+    assert no_note.status_code == 400 and no_note.json()["errors"][0]["field"] == "note"
+    closed = api.post(
+        f"/api/v1/remittance-exceptions/{other.pk}/resolve/",
+        {"note": "Not our patient."},
+        format="json",
+    )
+    assert closed.status_code == 200
+    assert closed.json()["resolved"] and not closed.json()["is_matched"]
+
+
+def test_exceptions_of_another_organization_are_not_found(
+    practice, line_exception, api_client_for, other_org
+):
+    _, exception, (_, second) = line_exception
+    stranger = api_client_for(other_org, ["denials:read", "denials:write"])
+    assert stranger.get(f"/api/v1/remittance-exceptions/{exception.pk}/").status_code == 404
+    assert stranger.get("/api/v1/remittance-exceptions/").json()["results"] == []
+    response = stranger.post(
+        f"/api/v1/remittance-exceptions/{exception.pk}/match/",
+        {"claim_line": str(second.pk)},
+        format="json",
+    )
+    assert response.status_code == 404
+    reader = api_client_for(practice.org, ["denials:read"])
+    assert (
+        reader.post(
+            f"/api/v1/remittance-exceptions/{exception.pk}/match/",
+            {"claim_line": str(second.pk)},
+            format="json",
+        ).status_code
+        == 403
+    )

@@ -374,6 +374,27 @@ def test_unknown_claims_and_lines_go_to_the_exceptions_queue(practice, submitted
         assert RemittanceLine.objects.count() == 2  # recorded, never dropped
 
 
+def test_a_claim_none_of_whose_lines_matched_keeps_its_status(practice, submitted):
+    claim = submitted()
+    text = build_835(
+        [
+            Clp(
+                claim.patient_control_number,
+                "1",
+                D("95"),
+                D("60"),
+                lines=[Svc("90832", D("95"), D("60"), lcn="NOPE", cas=[("CO", "45", D("35"))])],
+            )
+        ]
+    )
+    imp = post(practice.org, text)
+    assert imp.summary["matched_claims"] == 1 and imp.summary["unmatched"] == 1
+    with tenant_context(practice.org):
+        claim.refresh_from_db()
+        assert claim.status == "submitted"
+        assert not LineBalance.objects.exists()
+
+
 def test_the_same_file_twice_posts_nothing_the_second_time(practice, submitted):
     claim = submitted()
     with tenant_context(practice.org):

@@ -10,7 +10,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from denials import services
-from denials.models import Appeal, Denial, Payment, RemittanceImport, WorkItem
+from denials.models import (
+    Appeal,
+    Denial,
+    LineBalance,
+    Payment,
+    RemittanceException,
+    RemittanceImport,
+    WorkItem,
+)
 from rcm.tenancy.context import tenant_context
 from tests.denials.test_posting import post
 from tests.denials.x835 import Clp, Svc, build_835
@@ -265,3 +273,211 @@ def test_the_write_off_settings_are_saved_per_organization(practice, biller, cli
         ).status_code
         == 200
     )
+
+
+# --- Remittance exceptions --------------------------------------------------------------------
+
+
+def _line_exception(practice, half_matched):
+    from tests.denials.conftest import LOST
+
+    claim = half_matched(
+        Svc(
+            "90834",
+            D("150"),
+            D("80"),
+            lcn="NOPE",
+            dos=LOST,
+            allowed=D("100"),
+            cas=[("CO", "45", D("50")), ("PR", "3", D("20"))],
+            rarcs=["N54"],
+        )
+    )
+    with tenant_context(practice.org):
+        exception = RemittanceException.objects.get(kind="unmatched_line")
+        lines = list(claim.lines.order_by("line_number"))
+    return claim, exception, lines
+
+
+def test_an_exception_page_shows_the_payment_the_clp_and_the_svc_with_its_cas(
+    practice, half_matched, biller, client_for
+):
+    from denials.models import AdjustmentReason, RemarkCode
+
+    claim, exception, _lines = _line_exception(practice, half_matched)
+    page = client_for(biller).get(f"/o/riverbend/denials/exceptions/{exception.pk}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Blue Plan" in html and "TRACE1" in html and "2026-10-20" in html
+    assert claim.patient_control_number in html and "PCN-PAYER-1" in html
+    assert "Processed as primary" in html and "$80.00" in html and "$100.00" in html
+    assert AdjustmentReason.objects.get(code="45").description in html
+    assert AdjustmentReason.objects.get(code="3").description in html
+    assert RemarkCode.objects.get(code="N54").description in html
+    assert 'id="match-line"' in html and 'id="resolve"' in html
+    # The select lists the claim's lines and says what is posted to them already.
+    assert "1: 90834 on 2026-10-05, $150.00 (already paid by this remittance claim)" in html
+    assert "2: 90834 on 2026-10-12, $150.00 (nothing posted yet)" in html
+
+
+def test_posting_a_line_from_its_page_resolves_it(practice, half_matched, biller, client_for):
+    _, exception, (_first, second) = _line_exception(practice, half_matched)
+    client = client_for(biller)
+    url = f"/o/riverbend/denials/exceptions/{exception.pk}/"
+    response = client.post(url, {"claim_line": second.pk})
+    assert response.status_code == 302 and response.url == url
+    with tenant_context(practice.org):
+        assert LineBalance.objects.get(claim_line=second).paid == D("80")
+        exception.refresh_from_db()
+        assert exception.resolved
+    page = client.get(url).content.decode()
+    assert "Matched" in page and "Posted to line 2" in page and 'id="match-line"' not in page
+    again = client.post(url, {"claim_line": second.pk})
+    assert again.status_code == 200 and "already resolved" in again.content.decode()
+    with tenant_context(practice.org):
+        assert LineBalance.objects.get(claim_line=second).paid == D("80")
+
+
+def test_the_line_form_shows_refusals_inline_and_posts_nothing(
+    practice, half_matched, biller, client_for, other_org
+):
+    from claims.models import ClaimLine
+    from tests.tenant_data import build_tenant_data
+
+    _, exception, (first, _) = _line_exception(practice, half_matched)
+    client = client_for(biller)
+    url = f"/o/riverbend/denials/exceptions/{exception.pk}/"
+    twice = client.post(url, {"claim_line": first.pk})
+    assert twice.status_code == 200
+    assert 'id="id_confirm_error"' in twice.content.decode()
+    assert "Line 1 already carries" in twice.content.decode()
+    build_tenant_data(other_org)
+    foreign = ClaimLine.all_tenants.filter(organization=other_org).first()
+    refused = client.post(url, {"claim_line": foreign.pk})
+    assert refused.status_code == 200 and 'id="id_claim_line_error"' in refused.content.decode()
+    with tenant_context(practice.org):
+        assert LineBalance.objects.get(claim_line=first).paid == D("100")
+        exception.refresh_from_db()
+        assert not exception.resolved
+
+
+def test_a_claim_is_found_by_its_control_number_with_htmx_and_matched(
+    practice, submitted, unmatched_claim, biller, client_for
+):
+    claim = submitted(days=2)
+    exception = unmatched_claim(claim)
+    client = client_for(biller)
+    url = f"/o/riverbend/denials/exceptions/{exception.pk}/"
+    page = client.get(url).content.decode()
+    assert 'id="match-claim"' in page and 'hx-get="' in page
+    partial = client.get(
+        url, {"q": claim.patient_control_number[-4:]}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<h1>" not in partial and f'value="{claim.pk}"' in partial and "Jane Doe" in partial
+    by_name = client.get(url, {"q": "doe"}, HTTP_HX_REQUEST="true").content.decode()
+    assert f'value="{claim.pk}"' in by_name
+    assert "No claim matches" in client.get(url, {"q": "nobody-here"}).content.decode()
+    response = client.post(url, {"claim": claim.pk})
+    assert response.status_code == 302
+    with tenant_context(practice.org):
+        assert LineBalance.objects.filter(claim=claim).count() == 2
+        exception.refresh_from_db()
+        assert exception.resolved and exception.remittance_claim.claim_id == claim.pk
+
+
+def test_another_organizations_claim_is_an_inline_error_on_the_claim_form(
+    practice, submitted, unmatched_claim, biller, client_for, other_org
+):
+    from claims.models import Claim
+    from tests.tenant_data import build_tenant_data
+
+    exception = unmatched_claim(submitted(days=2))
+    build_tenant_data(other_org)
+    foreign = Claim.all_tenants.filter(organization=other_org).first()
+    response = client_for(biller).post(
+        f"/o/riverbend/denials/exceptions/{exception.pk}/", {"claim": foreign.pk}
+    )
+    assert response.status_code == 200
+    assert "not one of this organization" in response.content.decode()
+    assert Claim.all_tenants.get(pk=foreign.pk).status == foreign.status
+    with tenant_context(practice.org):
+        exception.refresh_from_db()
+        assert not exception.resolved and exception.remittance_claim.claim_id is None
+
+
+def test_mark_resolved_needs_a_note(practice, submitted, unmatched_claim, biller, client_for):
+    exception = unmatched_claim(submitted(days=2))
+    client = client_for(biller)
+    url = f"/o/riverbend/denials/exceptions/{exception.pk}/resolve/"
+    missing = client.post(url, {"note": ""})
+    assert missing.status_code == 200 and 'id="id_note_error"' in missing.content.decode()
+    done = client.post(url, {"note": "Not our patient: refund requested."})
+    assert done.status_code == 302
+    with tenant_context(practice.org):
+        exception.refresh_from_db()
+        assert exception.resolved and exception.resolution_note.startswith("Not our patient")
+        assert exception.resolved_by == biller
+
+
+def test_a_manager_reads_an_exception_but_cannot_match_it(
+    practice, half_matched, manager, client_for
+):
+    _, exception, (_, second) = _line_exception(practice, half_matched)
+    client = client_for(manager)
+    url = f"/o/riverbend/denials/exceptions/{exception.pk}/"
+    page = client.get(url)
+    assert page.status_code == 200 and b'id="match-line"' not in page.content
+    assert client.post(url, {"claim_line": second.pk}).status_code == 403
+    assert client.post(url + "resolve/", {"note": "x"}).status_code == 403
+
+
+def test_another_organizations_exception_is_not_found(practice, half_matched, outsider, client_for):
+    _, exception, _ = _line_exception(practice, half_matched)
+    client = client_for(outsider)
+    assert client.get(f"/o/harborview/denials/exceptions/{exception.pk}/").status_code == 404
+
+
+def test_the_exceptions_list_links_filters_and_costs_a_fixed_number_of_queries(
+    practice,
+    submitted,
+    unmatched_claim,
+    half_matched,
+    biller,
+    client_for,
+    django_assert_max_num_queries,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.denials.conftest import LOST
+
+    client = client_for(biller)
+    unmatched_claim(submitted(days=2, start=date(2026, 9, 7)), trace="T-CLAIM")
+    client.get("/o/riverbend/denials/exceptions/")
+    with CaptureQueriesContext(connection) as one:
+        first = client.get("/o/riverbend/denials/exceptions/")
+    for i in range(4):
+        half_matched(
+            Svc("90834", D("150"), D("80"), lcn="NOPE", dos=LOST, cas=[("CO", "45", D("70"))]),
+            start=date(2026, 10, 5 + i),
+            trace=f"T-LINE-{i}",
+        )
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        listing = client.get("/o/riverbend/denials/exceptions/")
+    html = listing.content.decode()
+    with tenant_context(practice.org):
+        ids = list(RemittanceException.objects.values_list("pk", flat=True))
+    assert len(ids) == 5 and b"Claim not found" in first.content
+    assert all(f"/o/riverbend/denials/exceptions/{pk}/" in html for pk in ids)
+    lines_only = client.get("/o/riverbend/denials/exceptions/?kind=unmatched_line").content
+    assert lines_only.count(b"Service line not found</a>") == 4
+    assert b"Claim not found</a>" not in lines_only
+    with tenant_context(practice.org):
+        services.remittance_exception_resolve(
+            exception=RemittanceException.objects.get(kind="unmatched_claim"), note="Refund"
+        )
+    assert b"Claim not found</a>" not in client.get("/o/riverbend/denials/exceptions/").content
+    resolved = client.get("/o/riverbend/denials/exceptions/?status=resolved").content
+    assert resolved.count(b"Claim not found</a>") == 1 and b"Not ours" in resolved
+    paged = client.get("/o/riverbend/denials/exceptions/?status=all&page=1").content
+    assert paged.count(b"not found</a>") == 5

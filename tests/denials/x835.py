@@ -22,6 +22,7 @@ class Svc:
     cas: list[tuple[str, str, Decimal]] = field(default_factory=list)
     rarcs: list[str] = field(default_factory=list)
     allowed: Decimal | None = None
+    original_code: str = ""  # SVC06: what we billed, when the payer adjudicated `code`
 
 
 @dataclass
@@ -102,7 +103,8 @@ def build_835(
         if c.crossover:
             segments.append(["NM1", "TT", "2", c.crossover, None, None, None, None, "PI", "SEC1"])
         for s in c.lines:
-            segments.append(["SVC", ("HC", s.code), s.charge, s.paid, None, 1])
+            original = [("HC", s.original_code)] if s.original_code else []
+            segments.append(["SVC", ("HC", s.code), s.charge, s.paid, None, 1, *original])
             if s.dos:
                 segments.append(["DTM", "472", s.dos.strftime("%Y%m%d")])
             _cas(segments, s.cas)

@@ -1,5 +1,5 @@
-"""Main path of denials: import an 835 with a denial, see it in the work queue, open it and
-generate the appeal letter."""
+"""Main paths of denials: import an 835 with a denial, see it in the work queue, open it and
+generate the appeal letter; match a remittance exception to our claim."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.denials.conftest import (  # noqa: F401  (fixtures)
     practice,
     reference_codes,
     submitted,
+    unmatched_claim,
 )
 from tests.denials.x835 import Clp, Svc, build_835
 from tests.e2e.conftest import sign_in
@@ -147,3 +148,33 @@ def test_a_paid_primary_moves_the_patients_share_to_a_secondary_claim(
     cob = page.locator("dd").filter(has_text=f"Secondary of {claim.patient_control_number}")
     expect(cob).to_contain_text("Blue Plan paid $80")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Ready")
+
+
+def test_an_unmatched_claim_is_found_and_posted_from_the_exceptions_queue(
+    page: Any,
+    practice: Any,  # noqa: F811
+    submitted: Any,  # noqa: F811
+    unmatched_claim: Any,  # noqa: F811
+    reference_codes: None,  # noqa: F811
+    biller: Any,
+) -> None:
+    claim = submitted(days=2)
+    unmatched_claim(claim)
+
+    sign_in(page, biller.email, PASSWORD)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Remittance").click()
+    page.get_by_role("link", name="Exceptions queue").click()
+    page.locator("#exceptions").get_by_role("link", name="Claim not found").click()
+    expect(page.locator("#clp-facts")).to_contain_text("TYPO-" + claim.patient_control_number)
+    expect(page.locator("#svc-1")).to_contain_text("contracted amount")
+    # htmx live search: part of the control number finds the claim without a page load.
+    page.get_by_label("Claim number or patient name").fill(claim.patient_control_number[-5:])
+    choice = page.get_by_label(f"Claim {claim.patient_control_number}")
+    expect(choice).to_be_visible()
+    choice.check()
+    page.get_by_role("button", name="Post to the chosen claim").click()
+    expect(page.locator(".messages")).to_contain_text(
+        f"Matched to claim {claim.patient_control_number}: 2 line(s) posted."
+    )
+    expect(page.locator("#resolution")).to_contain_text("Matched")
+    expect(page.locator("#svc-2")).to_contain_text("line 2")

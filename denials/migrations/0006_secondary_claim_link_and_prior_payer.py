@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("claims", "0006_claim_secondary_of_primary"),
-        ("denials", "0003_load_carc_rarc_codes"),
+        ("denials", "0005_remittance_exception_resolution_note_and_resolver"),
     ]
 
     operations = [
