@@ -336,6 +336,18 @@ def remittance_exception_match(
         else:
             target, note, summary = _match_claim(exception, claim, claim_line, today)
         _exception_close(exception, note=note, actor=actor, today=today)
+        if summary.secondary_claims:
+            # The matched claim's patient share moved to a secondary coverage: bill it, as an
+            # import does once it commits.
+            secondary_claims_build(
+                secondary_ids=list(
+                    SecondaryClaim.objects.filter(
+                        remittance_claim_id=exception.remittance_claim_id
+                    ).values_list("pk", flat=True)
+                ),
+                today=today,
+                actor=actor,
+            )
         audit_record(
             action="remittance_exception.match",
             obj=exception,

@@ -428,19 +428,9 @@ def test_a_matched_claim_moves_the_patient_share_to_the_secondary_coverage(
     practice, submitted, unmatched_claim
 ):
     from denials.models import SecondaryClaim
-    from patients import services as patients_services
+    from tests.denials.conftest import add_medicaid
 
-    with tenant_context(practice.org):
-        medicaid = patients_services.payer_create(
-            name="State Medicaid", payer_id="MCD", payer_type="medicaid"
-        )
-        patients_services.coverage_create(
-            patient=practice.patient,
-            payer=medicaid,
-            member_id="M9",
-            effective_date=date(2026, 1, 1),
-            priority=2,
-        )
+    medicaid = add_medicaid(practice)
     claim = submitted(days=2)
     _, second = lines_of(practice.org, claim)
     exception = unmatched_claim(claim)
@@ -448,6 +438,10 @@ def test_a_matched_claim_moves_the_patient_share_to_the_secondary_coverage(
     with tenant_context(practice.org):
         secondary = SecondaryClaim.objects.get()
         assert secondary.primary_claim == claim and secondary.payer == medicaid
-        assert secondary.amount == D("10") and secondary.status == "to_bill"
-        assert secondary.remittance_claim_id == exception.remittance_claim_id
+        assert (
+            secondary.amount == D("10")
+            and secondary.remittance_claim_id == exception.remittance_claim_id
+        )
+        # Its claim is built at once, as after an import.
+        assert secondary.status == "billed" and secondary.claim.primary_claim == claim
         assert LineBalance.objects.get(claim_line=second).transferred == D("10")
