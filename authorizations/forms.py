@@ -15,9 +15,9 @@ from authorizations.models import (
 )
 from patients.levels import LevelOfCare
 from patients.models import Coverage, EpisodeOfCare
+from rcm.form_fields import DATE
 from rcm.tenancy.models import Membership
 
-DATE = forms.DateInput(attrs={"type": "date"})
 EXPIRING_CHOICES = [
     ("", "Any end date"),
     ("1", "Ending within 1 day"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from claims.models import BatchStatus, Clearinghouse
+from rcm.form_fields import tenant_choice
 
 MAX_ACK_BYTES = 20 * 1024 * 1024
 
@@ -22,9 +23,7 @@ class ClearinghouseForm(forms.ModelForm):
 
 class BatchCreateForm(forms.Form):
     # The organization's own clearinghouses are set per request in __init__.
-    clearinghouse = forms.ModelChoiceField(
-        queryset=Clearinghouse.all_tenants.none(), empty_label=None
-    )
+    clearinghouse = tenant_choice(Clearinghouse, empty_label=None)
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

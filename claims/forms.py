@@ -10,23 +10,16 @@ from claims.models import SERVICE_KINDS, TELEHEALTH, ClaimStatus, PayerBillingRu
 from credentialing.models import Provider, ServiceFacility
 from patients.levels import LevelOfCare
 from patients.models import EpisodeDiagnosis, EpisodeOfCare, Payer
-
-DATE = forms.DateInput(attrs={"type": "date"})
-TIME = forms.TimeInput(attrs={"type": "time"})
-
-
-def _choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
-    # Empty at import time (no tenant yet); __init__ fills in the organization's rows.
-    return forms.ModelChoiceField(queryset=model.all_tenants.none(), **kwargs)
+from rcm.form_fields import DATE, TIME, tenant_choice
 
 
 class ChargeForm(forms.Form):
-    episode = _choice(EpisodeOfCare)
-    rendering_provider = _choice(Provider)
-    supervising_provider = _choice(
+    episode = tenant_choice(EpisodeOfCare)
+    rendering_provider = tenant_choice(Provider)
+    supervising_provider = tenant_choice(
         Provider, required=False, help_text="When billed under a supervisor"
     )
-    service_facility = _choice(ServiceFacility, required=False)
+    service_facility = tenant_choice(ServiceFacility, required=False)
     date_of_service = forms.DateField(widget=DATE)
     kind = forms.ChoiceField(choices=SERVICE_KINDS, label="Kind of service")
     start_time = forms.TimeField(widget=TIME, required=False)
@@ -99,8 +92,8 @@ class ClaimFilterForm(forms.Form):
         required=False, label="Search", help_text="Claim number, patient name or MRN"
     )
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *ClaimStatus.choices])
-    payer = _choice(Payer, required=False)
-    provider = _choice(Provider, required=False)
+    payer = tenant_choice(Payer, required=False)
+    provider = tenant_choice(Provider, required=False)
     date_from = forms.DateField(required=False, widget=DATE, label="Service from")
     date_to = forms.DateField(required=False, widget=DATE, label="Service to")
     min_age_days = forms.IntegerField(required=False, min_value=0, label="At least N days old")
@@ -125,7 +118,7 @@ class ChargeMasterForm(forms.Form):
 
 
 class ContractRateForm(forms.Form):
-    payer = _choice(Payer)
+    payer = tenant_choice(Payer)
     service_code = forms.CharField(max_length=5)
     modifier = forms.CharField(max_length=2, required=False)
     education_level = forms.ChoiceField(
@@ -148,7 +141,7 @@ class ContractRateForm(forms.Form):
 
 
 class PayerBillingRuleForm(forms.Form):
-    payer = _choice(Payer)
+    payer = tenant_choice(Payer)
     rule_type = forms.ChoiceField(choices=PayerBillingRuleType.choices)
     service_code = forms.CharField(max_length=5, required=False)
     level = forms.ChoiceField(required=False, choices=[("", "—"), *LevelOfCare.choices])

@@ -15,15 +15,8 @@ from credentialing.models import (
 )
 from credentialing.selectors import MATRIX_FILTERS
 from patients.models import Payer
+from rcm.form_fields import DATE, tenant_choice
 from rcm.tenancy.models import Membership, User
-
-DATE = forms.DateInput(attrs={"type": "date"})
-
-
-def tenant_choice(model: Any, **kwargs: Any) -> forms.ModelChoiceField:
-    """A choice of a tenant row; the real queryset is set in the form's __init__, inside the
-    request's tenant context (the fail-closed manager cannot be queried at import time)."""
-    return forms.ModelChoiceField(queryset=model.all_tenants.none(), **kwargs)
 
 
 class ProviderForm(forms.ModelForm):
@@ -196,9 +189,7 @@ class PipelineFilterForm(forms.Form):
     status = forms.ChoiceField(
         required=False, choices=[("", "Every status"), *EnrollmentStatus.choices]
     )
-    payer = forms.ModelChoiceField(
-        required=False, queryset=Payer.all_tenants.none(), empty_label="Every payer"
-    )
+    payer = tenant_choice(Payer, required=False, empty_label="Every payer")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -206,7 +197,7 @@ class PipelineFilterForm(forms.Form):
 
 
 class BillabilityForm(forms.Form):
-    payer = forms.ModelChoiceField(queryset=Payer.all_tenants.none())
+    payer = tenant_choice(Payer)
     date_of_service = forms.DateField(widget=DATE)
     service_code = forms.CharField(required=False, max_length=10, help_text="CPT/HCPCS, e.g. 90837")
 

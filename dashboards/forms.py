@@ -10,19 +10,14 @@ from credentialing.models import Provider
 from dashboards.selectors import DashboardFilters
 from patients.levels import LevelOfCare
 from patients.models import Payer
-
-DATE = forms.DateInput(attrs={"type": "date"})
+from rcm.form_fields import DATE, tenant_choice
 
 
 class DashboardFilterForm(forms.Form):
     date_from = forms.DateField(required=False, widget=DATE, label="From")
     date_to = forms.DateField(required=False, widget=DATE, label="To")
-    payer = forms.ModelChoiceField(
-        queryset=Payer.all_tenants.none(), required=False, empty_label="All payers"
-    )
-    provider = forms.ModelChoiceField(
-        queryset=Provider.all_tenants.none(), required=False, empty_label="All providers"
-    )
+    payer = tenant_choice(Payer, required=False, empty_label="All payers")
+    provider = tenant_choice(Provider, required=False, empty_label="All providers")
     level = forms.ChoiceField(
         required=False, choices=[("", "All levels"), *LevelOfCare.choices], label="Level of care"
     )

@@ -15,9 +15,8 @@ from denials.models import (
     WorkKind,
     WorkStatus,
 )
+from rcm.form_fields import DATE
 from rcm.tenancy.models import Membership, User
-
-DATE = forms.DateInput(attrs={"type": "date"})
 
 
 def _members() -> Any:

@@ -14,8 +14,7 @@ from patients.models import (
     VerificationMethod,
 )
 from patients.services import CONSENT_FIELDS, COVERAGE_FIELDS, PATIENT_FIELDS
-
-DATE = forms.DateInput(attrs={"type": "date"})
+from rcm.form_fields import DATE, tenant_choice
 
 
 def _date_widgets(*names: str) -> dict[str, Any]:
@@ -112,13 +111,8 @@ class PayerForm(forms.ModelForm):
         return data
 
 
-def _payer_choice(**kwargs: Any) -> forms.ModelChoiceField:
-    # An empty placeholder at import time (no tenant yet); __init__ sets the tenant's payers.
-    return forms.ModelChoiceField(queryset=Payer.all_tenants.none(), **kwargs)
-
-
 class CoverageForm(forms.ModelForm):
-    payer = _payer_choice()
+    payer = tenant_choice(Payer)
 
     class Meta:
         model = Coverage
@@ -213,7 +207,7 @@ class DiagnosisForm(forms.Form):
 
 
 class ConsentForm(forms.ModelForm):
-    recipient_payer = _payer_choice(required=False, help_text="For 'a named payer'")
+    recipient_payer = tenant_choice(Payer, required=False, help_text="For 'a named payer'")
 
     class Meta:
         model = Consent

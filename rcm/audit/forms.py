@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from rcm.form_fields import DATE
 from rcm.tenancy.selectors import membership_list
 
 
@@ -11,8 +12,8 @@ class AuditFilterForm(forms.Form):
     actor = forms.ChoiceField(required=False, label="User")
     patient = forms.UUIDField(required=False, label="Patient id")
     action = forms.CharField(required=False, max_length=80, help_text="e.g. auth. or patient.view")
-    date_from = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(required=False, widget=DATE)
+    date_to = forms.DateField(required=False, widget=DATE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
