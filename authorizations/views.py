@@ -30,7 +30,8 @@ from authorizations.models import Authorization, ConcurrentReview
 from authorizations.tasks import authorization_scan_organization
 from patients.models import EpisodeOfCare
 from rcm.audit.services import audit_read
-from rcm.errors import DomainError, form_add_domain_error
+from rcm.errors import DomainError
+from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
@@ -111,16 +112,15 @@ def authorization_new(request: HttpRequest) -> HttpResponse:
         initial={"episode": episode, "requested_on": timezone.localdate()},
         patient_id=episode.patient_id if episode else None,
     )
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            auth = services.authorization_create(**data)
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Authorization recorded.")
-            return redirect(_detail_url(request, auth.pk))
-    return render(request, "authorizations/form.html", {"form": form, "auth": None})
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.authorization_create(**data),
+        success_url=lambda auth: _detail_url(request, auth.pk),
+        success_message="Authorization recorded.",
+        template="authorizations/form.html",
+        context={"auth": None},
+    )
 
 
 @require_scope(READ, post=WRITE)
@@ -129,15 +129,15 @@ def authorization_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     form = AuthorizationForm(
         request.POST or None, instance=auth, patient_id=auth.episode.patient_id
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.authorization_update(authorization=auth, data=dict(form.cleaned_data))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Authorization saved.")
-            return redirect(_detail_url(request, auth.pk))
-    return render(request, "authorizations/form.html", {"form": form, "auth": auth})
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.authorization_update(authorization=auth, data=dict(data)),
+        success_url=_detail_url(request, auth.pk),
+        success_message="Authorization saved.",
+        template="authorizations/form.html",
+        context={"auth": auth},
+    )
 
 
 @require_scope(READ, post=WRITE)
@@ -147,19 +147,14 @@ def authorization_decide(request: HttpRequest, pk: Any) -> HttpResponse:
         request.POST or None,
         initial={"decided_on": timezone.localdate(), "units_approved": auth.units_requested},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.authorization_decide(authorization=auth, **form.cleaned_data)
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Payer decision recorded.")
-            return redirect(_detail_url(request, auth.pk))
-    return render(
+    return handle_form(
         request,
-        "authorizations/action.html",
-        {
-            "form": form,
+        form,
+        action=lambda data: services.authorization_decide(authorization=auth, **data),
+        success_url=_detail_url(request, auth.pk),
+        success_message="Payer decision recorded.",
+        template="authorizations/action.html",
+        context={
             "auth": auth,
             "title": "Record the payer's decision",
             "button": "Save decision",
@@ -171,19 +166,14 @@ def authorization_decide(request: HttpRequest, pk: Any) -> HttpResponse:
 def authorization_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(pk)
     form = CancelForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.authorization_cancel(authorization=auth, **form.cleaned_data)
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Authorization cancelled.")
-            return redirect(_detail_url(request, auth.pk))
-    return render(
+    return handle_form(
         request,
-        "authorizations/action.html",
-        {
-            "form": form,
+        form,
+        action=lambda data: services.authorization_cancel(authorization=auth, **data),
+        success_url=_detail_url(request, auth.pk),
+        success_message="Authorization cancelled.",
+        template="authorizations/action.html",
+        context={
             "auth": auth,
             "title": "Cancel the authorization",
             "button": "Cancel authorization",
@@ -214,19 +204,16 @@ def review_complete(request: HttpRequest, pk: Any) -> HttpResponse:
         request.POST or None,
         initial={"completed_on": timezone.localdate(), "reviewer": review.reviewer},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.review_complete(review=review, completed_by=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Review completed; the authorization is updated.")
-            return redirect(_detail_url(request, review.authorization_id))
-    return render(
+    return handle_form(
         request,
-        "authorizations/action.html",
-        {
-            "form": form,
+        form,
+        action=lambda data: services.review_complete(
+            review=review, completed_by=request.user, **data
+        ),
+        success_url=_detail_url(request, review.authorization_id),
+        success_message="Review completed; the authorization is updated.",
+        template="authorizations/action.html",
+        context={
             "auth": review.authorization,
             "review": review,
             "title": f"Complete the {review.get_review_type_display().lower()} review of {review.scheduled_on}",
@@ -282,12 +269,11 @@ def authorization_settings(request: HttpRequest) -> HttpResponse:
             "default_assignee": current.default_assignee,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.authorization_settings_update(**form.cleaned_data)
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Alert settings saved.")
-            return redirect(org_reverse(request, "authorizations:settings"))
-    return render(request, "authorizations/settings.html", {"form": form})
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.authorization_settings_update(**data),
+        success_url=org_reverse(request, "authorizations:settings"),
+        success_message="Alert settings saved.",
+        template="authorizations/settings.html",
+    )

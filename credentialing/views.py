@@ -34,7 +34,7 @@ from credentialing.models import (
     Provider,
     ServiceFacility,
 )
-from rcm.errors import DomainError, form_add_domain_error
+from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
@@ -78,15 +78,15 @@ def roster(request: HttpRequest) -> HttpResponse:
 @require_scope(READ, post=WRITE)
 def provider_create(request: HttpRequest) -> HttpResponse:
     form = ProviderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            provider = services.provider_create(**_data(form))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, f"{provider} added.")
-            return redirect(_provider_url(request, provider.pk))
-    return render(request, "credentialing/form.html", {"form": form, "title": "New provider"})
+    return handle_form(
+        request,
+        form,
+        action=lambda _: services.provider_create(**_data(form)),
+        success_url=lambda provider: _provider_url(request, provider.pk),
+        success_message=lambda provider: f"{provider} added.",
+        template="credentialing/form.html",
+        context={"title": "New provider"},
+    )
 
 
 @require_scope(READ)
@@ -107,18 +107,14 @@ def provider_detail(request: HttpRequest, pk: str) -> HttpResponse:
 def provider_edit(request: HttpRequest, pk: str) -> HttpResponse:
     provider = get_object_or_404(Provider, pk=pk)
     form = ProviderForm(request.POST or None, instance=provider)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.provider_update(provider=provider, data=_data(form))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Provider saved.")
-            return redirect(_provider_url(request, pk))
-    return render(
+    return handle_form(
         request,
-        "credentialing/form.html",
-        {"form": form, "title": f"Edit {provider}", "provider": provider},
+        form,
+        action=lambda _: services.provider_update(provider=provider, data=_data(form)),
+        success_url=_provider_url(request, pk),
+        success_message="Provider saved.",
+        template="credentialing/form.html",
+        context={"title": f"Edit {provider}", "provider": provider},
     )
 
 
@@ -126,18 +122,14 @@ def provider_edit(request: HttpRequest, pk: str) -> HttpResponse:
 def credential_create(request: HttpRequest, pk: str) -> HttpResponse:
     provider = get_object_or_404(Provider, pk=pk)
     form = CredentialForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.credential_create(provider=provider, **_data(form))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Credential recorded.")
-            return redirect(_provider_url(request, pk))
-    return render(
+    return handle_form(
         request,
-        "credentialing/form.html",
-        {"form": form, "title": f"New credential for {provider}", "provider": provider},
+        form,
+        action=lambda _: services.credential_create(provider=provider, **_data(form)),
+        success_url=_provider_url(request, pk),
+        success_message="Credential recorded.",
+        template="credentialing/form.html",
+        context={"title": f"New credential for {provider}", "provider": provider},
     )
 
 
@@ -145,19 +137,15 @@ def credential_create(request: HttpRequest, pk: str) -> HttpResponse:
 def credential_edit(request: HttpRequest, pk: str) -> HttpResponse:
     credential = get_object_or_404(Credential.objects.select_related("provider"), pk=pk)
     form = CredentialForm(request.POST or None, instance=credential)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.credential_update(credential=credential, data=_data(form))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Credential saved.")
-            return redirect(_provider_url(request, credential.provider_id))
     title = f"{credential.get_kind_display()} of {credential.provider}"
-    return render(
+    return handle_form(
         request,
-        "credentialing/form.html",
-        {"form": form, "title": title, "provider": credential.provider},
+        form,
+        action=lambda _: services.credential_update(credential=credential, data=_data(form)),
+        success_url=_provider_url(request, credential.provider_id),
+        success_message="Credential saved.",
+        template="credentialing/form.html",
+        context={"title": title, "provider": credential.provider},
     )
 
 
@@ -165,25 +153,16 @@ def credential_edit(request: HttpRequest, pk: str) -> HttpResponse:
 def enrollment_create(request: HttpRequest, pk: str) -> HttpResponse:
     provider = get_object_or_404(Provider, pk=pk)
     form = EnrollmentForm(request.POST or None, initial={"payer": request.GET.get("payer")})
-    if request.method == "POST" and form.is_valid():
-        data = _data(form)
-        try:
-            services.enrollment_create(
-                provider=provider,
-                payer=data.pop("payer"),
-                user=request.user,
-                today=org_today(request),
-                **data,
-            )
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Enrollment recorded.")
-            return redirect(_provider_url(request, pk))
-    return render(
+    return handle_form(
         request,
-        "credentialing/form.html",
-        {"form": form, "title": f"New enrollment for {provider}", "provider": provider},
+        form,
+        action=lambda _: services.enrollment_create(
+            provider=provider, user=request.user, today=org_today(request), **_data(form)
+        ),
+        success_url=_provider_url(request, pk),
+        success_message="Enrollment recorded.",
+        template="credentialing/form.html",
+        context={"title": f"New enrollment for {provider}", "provider": provider},
     )
 
 
@@ -193,25 +172,21 @@ def enrollment_edit(request: HttpRequest, pk: str) -> HttpResponse:
         PayerEnrollment.objects.select_related("provider", "payer", "service_facility"), pk=pk
     )
     form = EnrollmentEditForm(request.POST or None, instance=enrollment)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.enrollment_update(
-                enrollment=enrollment,
-                data=_data(form),
-                user=request.user,
-                today=org_today(request),
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Enrollment saved.")
-            return redirect(_provider_url(request, enrollment.provider_id))
     history = selectors.enrollment_history(enrollment=enrollment)
-    return render(
+    return handle_form(
         request,
-        "credentialing/enrollment.html",
-        {"form": form, "enrollment": enrollment, "history": history},
+        form,
+        action=lambda _: services.enrollment_update(
+            enrollment=enrollment,
+            data=_data(form),
+            user=request.user,
+            today=org_today(request),
+            note=form.cleaned_data["note"],
+        ),
+        success_url=_provider_url(request, enrollment.provider_id),
+        success_message="Enrollment saved.",
+        template="credentialing/enrollment.html",
+        context={"enrollment": enrollment, "history": history},
     )
 
 
@@ -252,18 +227,14 @@ def pipeline(request: HttpRequest) -> HttpResponse:
 @require_scope(READ, post=WRITE)
 def facility_list(request: HttpRequest) -> HttpResponse:
     form = FacilityForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            facility = services.facility_create(**_data(form))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, f"{facility} added.")
-            return redirect(org_reverse(request, "credentialing:facilities"))
-    return render(
+    return handle_form(
         request,
-        "credentialing/facilities.html",
-        {"form": form, "facilities": selectors.facility_list()},
+        form,
+        action=lambda _: services.facility_create(**_data(form)),
+        success_url=org_reverse(request, "credentialing:facilities"),
+        success_message=lambda facility: f"{facility} added.",
+        template="credentialing/facilities.html",
+        context={"facilities": selectors.facility_list()},
     )
 
 
@@ -271,32 +242,28 @@ def facility_list(request: HttpRequest) -> HttpResponse:
 def facility_edit(request: HttpRequest, pk: str) -> HttpResponse:
     facility = get_object_or_404(ServiceFacility, pk=pk)
     form = FacilityForm(request.POST or None, instance=facility)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.facility_update(facility=facility, data=_data(form))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Facility saved.")
-            return redirect(org_reverse(request, "credentialing:facilities"))
-    return render(request, "credentialing/form.html", {"form": form, "title": f"Edit {facility}"})
+    return handle_form(
+        request,
+        form,
+        action=lambda _: services.facility_update(facility=facility, data=_data(form)),
+        success_url=org_reverse(request, "credentialing:facilities"),
+        success_message="Facility saved.",
+        template="credentialing/form.html",
+        context={"title": f"Edit {facility}"},
+    )
 
 
 @require_scope(READ, post=WRITE)
 def payer_rules(request: HttpRequest) -> HttpResponse:
     form = PayerRuleForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.payer_rule_create(**_data(form))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-        else:
-            messages.success(request, "Payer rule added.")
-            return redirect(org_reverse(request, "credentialing:payer_rules"))
-    return render(
+    return handle_form(
         request,
-        "credentialing/payer_rules.html",
-        {"form": form, "rules": selectors.payer_rule_list()},
+        form,
+        action=lambda _: services.payer_rule_create(**_data(form)),
+        success_url=org_reverse(request, "credentialing:payer_rules"),
+        success_message="Payer rule added.",
+        template="credentialing/payer_rules.html",
+        context={"rules": selectors.payer_rule_list()},
     )
 
 

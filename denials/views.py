@@ -31,6 +31,7 @@ from denials.models import (
 from denials.posting import progress_get
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
+from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
@@ -344,16 +345,17 @@ def letter_edit(request: HttpRequest, pk: Any) -> HttpResponse:
     appeal = get_object_or_404(Appeal.objects.select_related("denial__claim"), pk=pk)
     _part2_guard(request, appeal.denial.claim)
     form = forms.LetterForm(request.POST or None, initial={"letter_body": appeal.letter_body})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.appeal_letter_save(
-                appeal=appeal, body=form.cleaned_data["letter_body"], actor=request.user
-            )
-            messages.success(request, "Letter saved.")
-            return redirect(org_reverse(request, "denials:letter", pk=appeal.pk))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-    return render(request, "denials/letter.html", {"appeal": appeal, "form": form})
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.appeal_letter_save(
+            appeal=appeal, body=data["letter_body"], actor=request.user
+        ),
+        success_url=org_reverse(request, "denials:letter", pk=appeal.pk),
+        success_message="Letter saved.",
+        template="denials/letter.html",
+        context={"appeal": appeal},
+    )
 
 
 @require_scope(READ)
@@ -495,11 +497,11 @@ def denial_settings(request: HttpRequest) -> HttpResponse:
         "small_balance_limit": current.small_balance_limit,
     }
     form = forms.SettingsForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.denial_settings_update(**form.cleaned_data)
-            messages.success(request, "Settings saved.")
-            return redirect(org_reverse(request, "denials:settings"))
-        except DomainError as exc:
-            form_add_domain_error(form, exc)
-    return render(request, "denials/settings.html", {"form": form})
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.denial_settings_update(**data),
+        success_url=org_reverse(request, "denials:settings"),
+        success_message="Settings saved.",
+        template="denials/settings.html",
+    )
