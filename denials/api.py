@@ -37,7 +37,6 @@ from denials.models import (
     RemittanceImport,
     RemittanceLine,
     SecondaryClaim,
-    SecondaryStatus,
     WorkItem,
     WorkStatus,
 )
@@ -634,23 +633,17 @@ class SecondaryClaimViewSet(
     scope_area = "claims"
 
     def get_queryset(self) -> Any:
-        qs = SecondaryClaim.objects.order_by("-created_at", "pk")
-        status_ = self.request.query_params.get("status")
-        if status_:
-            qs = qs.filter(status=status_)
-        return qs
+        return selectors.secondaries_list(
+            status=self.request.query_params.get("status", ""),
+            scopes=self.request._request.scopes,  # type: ignore[attr-defined]
+        )
 
     @extend_schema(request=None, responses=SecondaryClaimSerializer)
     @action(detail=True, methods=["post"])
     def build(self, request: Request, pk: str) -> Response:
-        secondary = self.get_object()
-        if secondary.status != SecondaryStatus.TO_BILL:
-            raise DomainError(
-                f"This balance is {secondary.get_status_display().lower()}: nothing to build.",
-                field="status",
-            )
-        services.secondary_claims_build(secondary_ids=[secondary.pk], actor=_actor(request))
-        secondary.refresh_from_db()
+        secondary = services.secondary_claim_build(
+            secondary=self.get_object(), actor=_actor(request)
+        )
         return Response(SecondaryClaimSerializer(secondary, context={"request": request}).data)
 
 

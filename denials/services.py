@@ -291,6 +291,20 @@ def secondary_claims_build(
     return claims
 
 
+def secondary_claim_build(*, secondary: SecondaryClaim, actor: Any = None) -> SecondaryClaim:
+    """Build one secondary claim now; refused (nothing changed) unless it is still to bill."""
+    with transaction.atomic():
+        secondary = SecondaryClaim.objects.select_for_update().get(pk=secondary.pk)
+        if secondary.status != SecondaryStatus.TO_BILL:
+            raise DomainError(
+                f"This balance is {secondary.get_status_display().lower()}: nothing to build.",
+                field="status",
+            )
+        secondary_claims_build(secondary_ids=[secondary.pk], actor=actor)
+        secondary.refresh_from_db()
+    return secondary
+
+
 def remittance_exception_resolve(
     *,
     exception: RemittanceException,

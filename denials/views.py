@@ -172,7 +172,12 @@ def payment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     except Payment.DoesNotExist:
         raise Http404 from None
     audit_read(obj=payment, patient_id=None, claims=len(claims))
-    return render(request, "denials/payment.html", {"payment": payment, "claims": claims})
+    part2_ok = "part2:read" in request.scopes  # type: ignore[attr-defined]
+    return render(
+        request,
+        "denials/payment.html",
+        {"payment": payment, "claims": claims, "part2_ok": part2_ok},
+    )
 
 
 @require_scope(READ, post="claims:write")

@@ -347,6 +347,15 @@ def _remittance(txn: Transaction) -> Remittance:
             position,
             body[0].id if body else "ST",
         )
+    if len(body) < 2 or body[1].id != "TRN":
+        where = body[1] if len(body) > 1 else body[0]
+        raise X12Error(
+            f"835 transaction set {txn.control_number} has no TRN (reassociation trace number) "
+            "after its BPR: the TR3 requires it, and without it the payment cannot be matched to "
+            "the deposit or recognised when sent again.",
+            where.position,
+            where.id,
+        )
     bpr = body[0]
     remit = Remittance(
         control_number=txn.control_number,
