@@ -49,7 +49,7 @@ def _after_action(request: HttpRequest, alert: Alert, note: str) -> HttpResponse
     if getattr(request, "htmx", False):
         return render(request, "alerts/_row.html", {"alert": alert, "note": note})
     messages.success(request, note)
-    return redirect(request.POST.get("next") or org_reverse(request, "alerts:inbox"))
+    return redirect(org_reverse(request, "alerts:inbox"))
 
 
 @require_POST

@@ -29,6 +29,7 @@ from authorizations.models import (
 from authorizations.tasks import authorization_scan_organization
 from patients.levels import LevelOfCare
 from patients.models import Coverage, EpisodeOfCare, Payer
+from rcm.api import uuid_query_param
 from rcm.audit.services import audit_read
 from rcm.tenancy.models import Membership, User
 
@@ -212,13 +213,13 @@ class AuthorizationViewSet(
         qs = selectors.authorization_list(
             filters=selectors.AuthorizationFilter(
                 expiring_within=int(expiring) if expiring else None,
-                payer_id=_uuid_param(params, "payer"),
+                payer_id=uuid_query_param(self.request, "payer"),
                 level=params.get("level", ""),
                 status=params.get("status", ""),
             ),
             today=timezone.localdate(),
         )
-        episode = _uuid_param(params, "episode")
+        episode = uuid_query_param(self.request, "episode")
         return qs.filter(episode_id=episode) if episode else qs
 
     @extend_schema(
@@ -381,16 +382,6 @@ class AuthorizationViewSet(
         )
 
 
-def _uuid_param(params: Any, name: str) -> Any:
-    value = params.get(name)
-    if not value:
-        return None
-    try:
-        return serializers.UUIDField().to_internal_value(value)
-    except serializers.ValidationError as exc:
-        raise serializers.ValidationError({name: ["Not a valid id."]}) from exc
-
-
 class ReviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConcurrentReview
@@ -442,7 +433,7 @@ class ReviewViewSet(
     def get_queryset(self) -> Any:
         params = self.request.query_params
         qs = selectors.review_list()
-        auth = _uuid_param(params, "authorization")
+        auth = uuid_query_param(self.request, "authorization")
         if auth:
             qs = qs.filter(authorization_id=auth)
         if params.get("open") == "1":

@@ -27,7 +27,7 @@ from claims.models import (
 )
 from credentialing.models import Provider, ServiceFacility
 from patients.models import EpisodeOfCare, Patient, Payer
-from rcm.api import ServiceViewSet, has_scope
+from rcm.api import ServiceViewSet, has_scope, uuid_query_param
 
 LIST = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
 
@@ -154,8 +154,8 @@ class ClaimViewSet(*LIST):  # type: ignore[misc]
         p = self.request.query_params
         filters = selectors.ClaimFilters(
             status=p.get("status", ""),
-            payer=p.get("payer") or None,
-            provider=p.get("provider") or None,
+            payer=uuid_query_param(self.request, "payer"),
+            provider=uuid_query_param(self.request, "provider"),
             date_from=p.get("from") or None,
             date_to=p.get("to") or None,
         )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
+from claims.batch_services import CLEARINGHOUSE_FIELDS
 from claims.models import BatchStatus, Clearinghouse
 from rcm.form_fields import tenant_choice
 
@@ -11,13 +12,7 @@ MAX_ACK_BYTES = 20 * 1024 * 1024
 class ClearinghouseForm(forms.ModelForm):
     class Meta:
         model = Clearinghouse
-        fields = [
-            "name", "code", "receiver_name", "receiver_id", "receiver_qualifier", "submitter_id",
-            "submitter_qualifier", "contact_name", "contact_phone", "usage", "element_separator",
-            "component_separator", "repetition_separator", "segment_terminator",
-            "line_break_after_segment", "transport", "sftp_host", "sftp_port", "sftp_username",
-            "sftp_password_env", "sftp_host_key", "sftp_remote_dir", "is_active",
-        ]  # fmt: skip
+        fields = CLEARINGHOUSE_FIELDS
         widgets = {"sftp_host_key": forms.Textarea(attrs={"rows": 2})}
 
 

@@ -219,12 +219,22 @@ def batch_number(*, batch_id: Any) -> SubmissionBatch:
         if batch.interchange_control_number:
             return batch
         ch = batch.clearinghouse
+        # A new submitter id (a new counter row) carries on from the numbers this clearinghouse
+        # has already used: ISA13/GS06 stay unique per clearinghouse.
+        used = SubmissionBatch.objects.filter(clearinghouse=ch).aggregate(
+            interchange=Max("interchange_control_number"),
+            group=Max("group_control_number"),
+            transaction=Max("transaction_control_number"),
+        )
         ControlNumberCounter.objects.bulk_create(
             [
                 ControlNumberCounter(
                     organization_id=ch.organization_id,
                     clearinghouse=ch,
                     submitter_id=ch.submitter_id,
+                    last_interchange=used["interchange"] or 0,
+                    last_group=used["group"] or 0,
+                    last_transaction=used["transaction"] or 0,
                 )
             ],
             ignore_conflicts=True,
@@ -1154,11 +1164,3 @@ def rejection_resolve(*, rejection: ClaimRejection, actor: Any = None) -> ClaimR
             rejection.save(update_fields=["resolved_at", "updated_at"])
             audit_record(action="rejection.resolve", obj=rejection, patient_id=None)
     return rejection
-
-
-def next_interchange_number(clearinghouse: Clearinghouse) -> int:
-    """For display: the number the next batch will get."""
-    last = SubmissionBatch.objects.filter(clearinghouse=clearinghouse).aggregate(
-        m=Max("interchange_control_number")
-    )["m"]
-    return (last or 0) + 1

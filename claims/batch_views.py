@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from claims import batch_selectors as selectors
 from claims import batch_services as services
+from claims import selectors as claim_selectors
 from claims.batch_forms import (
     AckUploadForm,
     BatchCreateForm,
@@ -177,7 +178,10 @@ def rejection_resolve(request: HttpRequest, pk: str) -> HttpResponse:
 
 @require_scope(READ)
 def claim_x12_preview(request: HttpRequest, pk: str) -> HttpResponse:
-    claim = get_object_or_404(Claim.objects.select_related("patient"), pk=pk)
+    try:  # a Part 2 claim is not found without the Part 2 grant, as on the claim page
+        claim = claim_selectors.claim_detail(pk=pk, scopes=request.scopes)  # type: ignore[attr-defined]
+    except Claim.DoesNotExist:
+        raise Http404 from None
     text, problems = services.claim_x12_preview(claim=claim)
     audit_read(obj=claim, patient_id=claim.patient_id, what="837 preview")
     context = {"claim": claim, "rows": label_loops(text) if text else [], "problems": problems}

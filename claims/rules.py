@@ -342,4 +342,3 @@ ADDON_PRIMARIES: dict[str, frozenset[str]] = {
     "90785": PSYCHOTHERAPY_AND_EVALUATION,
 }
 TELEHEALTH_POS = frozenset({"02", "10"})
-TELEHEALTH_MODIFIERS = frozenset({"95", "93", "GT"})

@@ -131,36 +131,6 @@ def charge_for(
     return (item.charge * units).quantize(Decimal("0.01")) if item else Decimal("0.00")
 
 
-def expected_allowed(
-    *,
-    payer: Payer,
-    service_code: str,
-    modifiers: Sequence[str],
-    education_level: str,
-    date_of_service: date,
-    units: int,
-) -> Decimal | None:
-    """The contracted allowed amount for a line, most specific rate first (modifier and licensure
-    level), or None when no contract rate applies."""
-    rates = _in_effect(
-        ContractRate.objects.filter(payer=payer, service_code=service_code), date_of_service
-    )
-
-    def score(rate: ContractRate) -> tuple[int, int]:
-        return (rate.modifier in modifiers, rate.education_level == education_level)
-
-    candidates = [
-        r
-        for r in rates
-        if (not r.modifier or r.modifier in modifiers)
-        and (not r.education_level or r.education_level == education_level)
-    ]
-    if not candidates:
-        return None
-    best = max(candidates, key=score)
-    return (best.allowed * units).quantize(Decimal("0.01"))
-
-
 # --- Payer billing rules (edits as data) ---------------------------------------------------------
 
 
@@ -632,6 +602,9 @@ def claims_build(
                 entry.service_facility_id,
                 form,
                 month,
+                # An 837I's type of bill and condition codes follow one level of care: a step
+                # down within the month starts a new claim.
+                entry.level if form == "837I" else None,
             )
             groups[key].append(entry)
             group_coverage[key] = coverage
@@ -1179,9 +1152,11 @@ def claim_transition(*, claim: Claim, to_status: str, actor: Any = None, note: s
         if (
             to_status == ClaimStatus.VOID
             and claim.frequency == Frequency.ORIGINAL
+            and claim.primary_claim_id is None
             and previous in {ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.REJECTED}
         ):
-            # Never sent (or refused at the front door): its charges may be billed again.
+            # Never sent (or refused at the front door): its charges may be billed again. Not a
+            # secondary claim's: its charges stay billed on the primary's claim.
             ServiceEntry.objects.filter(claim_lines__claim=claim).update(status=EntryStatus.OPEN)
         ClaimEvent.objects.create(
             claim=claim, from_status=previous, to_status=to_status, actor=actor, note=note[:300]
@@ -1264,47 +1239,6 @@ def claim_void_with_payer(*, claim: Claim, actor: Any = None) -> Claim:
             detail={"original": str(claim.pk)},
         )
     return copy
-
-
-def claim_line_update(*, line: ClaimLine, data: dict[str, Any]) -> ClaimLine:
-    """Fix a line of a draft claim (code, modifiers, units, charge, pointers); the total follows."""
-    allowed = {
-        "service_code",
-        "modifiers",
-        "units",
-        "charge",
-        "diagnosis_pointers",
-        "place_of_service",
-    }
-    unknown = set(data) - allowed
-    if unknown:
-        raise DomainError(f"{sorted(unknown)[0]} cannot be changed here.", field=sorted(unknown)[0])
-    with transaction.atomic():
-        claim = Claim.objects.select_for_update().get(pk=line.claim_id)
-        if claim.status not in {ClaimStatus.DRAFT, ClaimStatus.READY}:
-            raise DomainError(
-                "Only a draft or ready claim can be changed; correct a submitted claim with a replacement.",
-                field="status",
-            )
-        for key, value in data.items():
-            setattr(line, key, value)
-        if line.units <= 0:
-            raise DomainError("Units must be at least 1.", field="units")
-        if line.charge < 0:
-            raise DomainError("A charge cannot be negative.", field="charge")
-        line.save()
-        total = sum(
-            (lc for lc in ClaimLine.objects.filter(claim=claim).values_list("charge", flat=True)),
-            Decimal("0.00"),
-        )
-        Claim.objects.filter(pk=claim.pk).update(total_charge=total, status=ClaimStatus.DRAFT)
-        audit_record(
-            action="claim.line_update",
-            obj=line,
-            patient_id=claim.patient_id,
-            detail={"fields": sorted(data)},
-        )
-    return line
 
 
 # --- Daily scan: charges a provider cannot bill ----------------------------------------------------

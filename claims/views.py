@@ -129,9 +129,9 @@ def charge_preview(request: HttpRequest) -> HttpResponse:
 @require_scope(WRITE)
 def claims_build(request: HttpRequest) -> HttpResponse:
     report = services.claims_build(actor=request.user)
-    ready = sum(
-        1 for c in report.claims if Claim.objects.filter(pk=c.pk, status=ClaimStatus.READY).exists()
-    )
+    ready = Claim.objects.filter(
+        pk__in=[c.pk for c in report.claims], status=ClaimStatus.READY
+    ).count()
     messages.success(
         request,
         f"Built {len(report.claims)} claim(s): {ready} ready, {len(report.claims) - ready} need fixes.",

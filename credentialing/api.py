@@ -4,7 +4,6 @@ the same services as the pages."""
 
 from __future__ import annotations
 
-import uuid
 import zoneinfo
 from datetime import date
 from typing import Any
@@ -31,6 +30,7 @@ from credentialing.models import (
     ServiceFacility,
 )
 from patients.models import Payer
+from rcm.api import uuid_query_param
 from rcm.tenancy.models import User
 
 
@@ -44,17 +44,6 @@ class TenantPK(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self) -> Any:
         return self.model.objects.all()
-
-
-def _uuid_param(request: Request, name: str) -> str | None:
-    """An id filter from the query string; a malformed one is a 400 naming the parameter."""
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    try:
-        return str(uuid.UUID(value))
-    except ValueError as exc:
-        raise serializers.ValidationError({name: ["Not a valid id."]}) from exc
 
 
 def _today(request: Request) -> date:
@@ -192,7 +181,7 @@ class CredentialViewSet(
 
     def get_queryset(self) -> Any:
         qs = Credential.objects.all()
-        provider = _uuid_param(self.request, "provider")
+        provider = uuid_query_param(self.request, "provider")
         return qs.filter(provider_id=provider) if provider else qs
 
     @extend_schema(request=CredentialInputSerializer, responses={201: CredentialSerializer})
@@ -346,7 +335,7 @@ class EnrollmentViewSet(
     def get_queryset(self) -> Any:
         qs = PayerEnrollment.objects.all()
         for param in ("provider", "payer"):
-            if value := _uuid_param(self.request, param):
+            if value := uuid_query_param(self.request, param):
                 qs = qs.filter(**{f"{param}_id": value})
         if status := self.request.query_params.get("status"):
             qs = qs.filter(status=status)

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-AGING_BUCKETS = ("0-30", "31-60", "61-90", "91-120", "120+")
+# Age in days since submission, inclusive; None: no upper bound.
+AGING_BOUNDS: dict[str, tuple[int, int | None]] = {
+    "0-30": (0, 30),
+    "31-60": (31, 60),
+    "61-90": (61, 90),
+    "91-120": (91, 120),
+    "120+": (121, None),
+}
+AGING_BUCKETS = tuple(AGING_BOUNDS)
 
 FORMULAS: dict[str, str] = {
     "clean_claim_rate": "Claims accepted at the front door on their first submission, divided by submitted claims that have a front-door answer (accepted or rejected), for claims submitted in the period.",
@@ -50,15 +58,9 @@ def net_collection_rate(
 
 
 def aging_bucket(age_days: int) -> str:
-    if age_days <= 30:
-        return "0-30"
-    if age_days <= 60:
-        return "31-60"
-    if age_days <= 90:
-        return "61-90"
-    if age_days <= 120:
-        return "91-120"
-    return "120+"
+    return next(
+        name for name, (_, high) in AGING_BOUNDS.items() if high is None or age_days <= high
+    )
 
 
 def bar_heights(values: list[Decimal | int | None], *, height: int = 120) -> list[int]:

@@ -13,19 +13,21 @@ from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QueryS
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from authorizations.models import Authorization, AuthorizationUsage
+from authorizations.models import APPROVED_STATUSES, Authorization, AuthorizationUsage
 from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus, ServiceEntry
 from credentialing.models import PayerEnrollment, Provider
 from dashboards import rules
 from denials.models import (
+    OPEN_WORK_STATUSES,
+    AdjustmentReason,
     Appeal,
     Denial,
     DenialCategory,
     LineBalance,
     Payment,
+    ReasonKind,
     RemittanceClaim,
     WorkItem,
-    WorkStatus,
 )
 from patients.levels import FACILITY_LEVELS
 from patients.models import EpisodeOfCare, LevelOfCareStay, Payer
@@ -39,12 +41,6 @@ IN_AR = [
     ClaimStatus.PARTIALLY_PAID,
     ClaimStatus.DENIED,
     ClaimStatus.APPEALED,
-]
-OPEN_WORK = [
-    WorkStatus.NEW,
-    WorkStatus.IN_PROGRESS,
-    WorkStatus.WAITING_ON_PAYER,
-    WorkStatus.APPEALED,
 ]
 
 
@@ -270,23 +266,19 @@ def ar_lines(f: DashboardFilters) -> QuerySet[ClaimLine]:
     )
 
 
+OVER_90 = "91+"  # the A/R-over-90-days figure's drill-down
+
+
 def ar_claims(f: DashboardFilters, *, bucket: str, today: date) -> QuerySet[Claim]:
     """Claims with an open balance, optionally only those in one aging bucket."""
     open_claims = ar_lines(f).annotate(open=_open_balance()).filter(open__gt=0).values("claim_id")
     claims = Claim.objects.filter(pk__in=open_claims)
-    bounds = {
-        "0-30": (0, 30),
-        "31-60": (31, 60),
-        "61-90": (61, 90),
-        "91-120": (91, 120),
-        "120+": (121, 100_000),
-    }
+    bounds = {**rules.AGING_BOUNDS, OVER_90: (91, None)}
     if bucket in bounds:
         low, high = bounds[bucket]
-        claims = claims.filter(
-            submitted_at__date__lte=today - timedelta(days=low),
-            submitted_at__date__gte=today - timedelta(days=high),
-        )
+        claims = claims.filter(submitted_at__date__lte=today - timedelta(days=low))
+        if high is not None:
+            claims = claims.filter(submitted_at__date__gte=today - timedelta(days=high))
     return claims
 
 
@@ -385,7 +377,19 @@ def _collections(f: DashboardFilters, dashboard: Dashboard) -> None:
         payment__payment_date__gte=f.date_from,
         payment__payment_date__lte=f.date_to,
     ).aggregate(
-        co=Coalesce(Sum("adjustments__amount", filter=Q(adjustments__group_code="CO")), ZERO)
+        co=Coalesce(
+            Sum(
+                "adjustments__amount",
+                # Contractual write-downs only: a CO denial (197, 50...) is money still owed.
+                filter=Q(
+                    adjustments__group_code="CO",
+                    adjustments__reason_code__in=AdjustmentReason.objects.filter(
+                        kind=ReasonKind.CONTRACTUAL
+                    ).values("code"),
+                ),
+            ),
+            ZERO,
+        )
     )["co"]
     dashboard.collections = (row["paid"], row["charge"], contractual)
 
@@ -421,7 +425,7 @@ def _cash(f: DashboardFilters, dashboard: Dashboard) -> None:
 
 def authorizations_expiring(today: date) -> QuerySet[Authorization]:
     return Authorization.objects.filter(
-        status__in=["approved", "partial"],
+        status__in=APPROVED_STATUSES,
         end_date__gte=today,
         end_date__lte=today + timedelta(days=7),
     )
@@ -453,7 +457,11 @@ def _operations(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str
         ((name, max(providers - enrolled_by_payer.get(pk, 0), 0)) for pk, name in payers.items()),
         key=lambda r: -r[1],
     )
-    ages = WorkItem.objects.filter(status__in=OPEN_WORK).values("opened_on").annotate(n=Count("pk"))
+    ages = (
+        WorkItem.objects.filter(status__in=OPEN_WORK_STATUSES)
+        .values("opened_on")
+        .annotate(n=Count("pk"))
+    )
     backlog = dict.fromkeys(rules.AGING_BUCKETS, 0)
     for row in ages:
         backlog[rules.aging_bucket((today - row["opened_on"]).days)] += row["n"]

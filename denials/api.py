@@ -41,6 +41,7 @@ from denials.models import (
     WorkStatus,
 )
 from denials.posting import progress_get
+from rcm.api import uuid_query_param
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.tenancy.models import Membership
@@ -184,8 +185,8 @@ class AdjustmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         qs = RemittanceAdjustment.objects.select_related(
             "remittance_claim", "remittance_line"
         ).order_by("-created_at")
-        if self.request.query_params.get("payment"):
-            qs = qs.filter(remittance_claim__payment_id=self.request.query_params["payment"])
+        if payment := uuid_query_param(self.request, "payment"):
+            qs = qs.filter(remittance_claim__payment_id=payment)
         return qs
 
 
@@ -222,8 +223,8 @@ class DenialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         params = self.request.query_params
         if params.get("category"):
             qs = qs.filter(category=params["category"])
-        if params.get("payer"):
-            qs = qs.filter(payer_id=params["payer"])
+        if payer := uuid_query_param(self.request, "payer"):
+            qs = qs.filter(payer_id=payer)
         return qs
 
 
@@ -275,8 +276,10 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         age = p.get("age", "")
         filters = selectors.QueueFilter(
             category=p.get("category", ""),
-            payer_id=p.get("payer") or None,
-            assignee_id=None if assignee in ("", "none") else assignee,
+            payer_id=uuid_query_param(self.request, "payer"),
+            assignee_id=None
+            if assignee in ("", "none")
+            else uuid_query_param(self.request, "assignee"),
             unassigned=assignee == "none",
             min_age_days=int(age) if age.isdigit() else None,
             status=p.get("status", ""),

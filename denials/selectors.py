@@ -242,10 +242,6 @@ def work_item_source(item: WorkItem) -> Denial | None:
     return None
 
 
-def remittance_lines_for(payment: Payment) -> QuerySet[RemittanceLine]:
-    return RemittanceLine.objects.filter(remittance_claim__payment=payment)
-
-
 # --- Parity review -----------------------------------------------------------------------------
 
 
@@ -383,15 +379,6 @@ def parity_packet_rows(*, today: date) -> list[dict[str, str]]:
             }
         )
     return rows
-
-
-def denial_counts_by_category() -> dict[str, int]:
-    return dict(
-        WorkItem.objects.filter(kind="denial", status__in=OPEN_WORK_STATUSES)
-        .values_list("category")
-        .annotate(n=Count("pk"))
-        .values_list("category", "n")
-    )
 
 
 def unresolved_exception_count() -> int:

@@ -610,6 +610,7 @@ def work_item_claim_next(*, user: Any, today: date | None = None) -> WorkItem | 
         if item is None:
             return None
         item.assignee = user
+        before = item.status
         if item.status == WorkStatus.NEW:
             item.status = WorkStatus.IN_PROGRESS
             item.status_changed_on = today
@@ -617,7 +618,7 @@ def work_item_claim_next(*, user: Any, today: date | None = None) -> WorkItem | 
         WorkItemEvent.objects.create(
             work_item=item,
             actor=user,
-            from_status=WorkStatus.NEW,
+            from_status=before,
             to_status=item.status,
             note="Taken from the queue",
         )
@@ -1018,22 +1019,36 @@ def write_off_request(
 
 
 def write_off_decide(*, write_off: WriteOff, approve: bool, actor: Any) -> WriteOff:
-    if write_off.status != WriteOffStatus.PENDING:
-        raise DomainError("This write-off was already decided.", field="status")
-    if (
-        write_off.requested_by_id is not None
-        and actor is not None
-        and write_off.requested_by_id == actor.pk
-    ):
-        raise DomainError("Someone else must approve your own write-off.", field="status")
+    """Approve or refuse a pending write-off, once: two people deciding at the same moment do
+    not both apply it, and an approval larger than what is still open on the line is refused."""
     with transaction.atomic():
+        write_off = WriteOff.objects.select_for_update().get(pk=write_off.pk)
+        if write_off.status != WriteOffStatus.PENDING:
+            raise DomainError("This write-off was already decided.", field="status")
+        if (
+            write_off.requested_by_id is not None
+            and actor is not None
+            and write_off.requested_by_id == actor.pk
+        ):
+            raise DomainError("Someone else must approve your own write-off.", field="status")
+        if approve:
+            balance = (
+                LineBalance.objects.select_for_update()
+                .filter(claim_line_id=write_off.claim_line_id)
+                .first()
+            )
+            if balance is not None and write_off.amount > balance.open_balance:
+                raise DomainError(
+                    f"Only ${balance.open_balance} is still open on this line; the write-off of "
+                    f"${write_off.amount} would take it below zero.",
+                    field="amount",
+                )
+            if balance is not None:
+                balance.written_off += write_off.amount
+                balance.save(update_fields=["written_off", "updated_at"])
         write_off.status = WriteOffStatus.APPROVED if approve else WriteOffStatus.REFUSED
         write_off.approved_by = actor
         write_off.save(update_fields=["status", "approved_by", "updated_at"])
-        if approve:
-            LineBalance.objects.filter(claim_line_id=write_off.claim_line_id).update(
-                written_off=F("written_off") + write_off.amount
-            )
         audit_record(action="write_off.decide", obj=write_off, detail={"approved": approve})
     return write_off
 

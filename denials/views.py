@@ -123,9 +123,7 @@ def item_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.work_item_update(item=item, actor=request.user, **form.cleaned_data)
-            return redirect(
-                request.POST.get("next") or org_reverse(request, "denials:item", pk=item.pk)
-            )
+            return redirect(org_reverse(request, "denials:item", pk=item.pk))
         except DomainError as exc:
             form_add_domain_error(form, exc)
     events = item.events.select_related("actor")

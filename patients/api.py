@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from patients import selectors, services
 from patients.levels import LevelOfCare
 from patients.models import (
+    PART2_PROGRAMS,
     BenefitVerification,
     Consent,
     ConsentPurpose,
@@ -29,7 +30,7 @@ from patients.models import (
     Payer,
     ProgramType,
 )
-from rcm.api import ServiceViewSet, has_scope
+from rcm.api import ServiceViewSet, has_scope, uuid_query_param
 from rcm.audit.services import audit_read, audit_record
 
 CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
@@ -128,7 +129,7 @@ class CoverageViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateMode
 
     def get_queryset(self) -> Any:
         qs = Coverage.objects.select_related("payer")
-        if patient := self.request.query_params.get("patient"):
+        if patient := uuid_query_param(self.request, "patient"):
             qs = qs.filter(patient_id=patient)
         return qs
 
@@ -162,7 +163,7 @@ class VerificationViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # ty
 
     def get_queryset(self) -> Any:
         qs = BenefitVerification.objects.all()
-        if coverage := self.request.query_params.get("coverage"):
+        if coverage := uuid_query_param(self.request, "coverage"):
             qs = qs.filter(coverage_id=coverage)
         return qs
 
@@ -275,7 +276,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
 
     def get_queryset(self) -> Any:
         qs = EpisodeOfCare.objects.prefetch_related("stays", "diagnoses")
-        if patient := self.request.query_params.get("patient"):
+        if patient := uuid_query_param(self.request, "patient"):
             qs = qs.filter(patient_id=patient)
         return qs
 
@@ -304,9 +305,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         return episode
 
     def perform_service_create(self, data: dict[str, Any]) -> EpisodeOfCare:
-        if data["program_type"] in {"substance_use", "co_occurring"} and not has_scope(
-            self.request, "part2:read"
-        ):
+        if data["program_type"] in PART2_PROGRAMS and not has_scope(self.request, "part2:read"):
             raise PermissionDenied("Opening a substance use episode needs the part2:read scope.")
         return services.episode_open(**data)
 
@@ -347,7 +346,7 @@ class StayViewSet(*CRUD):  # type: ignore[misc]
 
     def get_queryset(self) -> Any:
         qs = LevelOfCareStay.objects.filter(**_visible_episode_filter(self.request))
-        if episode := self.request.query_params.get("episode"):
+        if episode := uuid_query_param(self.request, "episode"):
             qs = qs.filter(episode_id=episode)
         return qs
 
@@ -372,7 +371,7 @@ class DiagnosisViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type:
 
     def get_queryset(self) -> Any:
         qs = EpisodeDiagnosis.objects.filter(**_visible_episode_filter(self.request))
-        if episode := self.request.query_params.get("episode"):
+        if episode := uuid_query_param(self.request, "episode"):
             qs = qs.filter(episode_id=episode)
         return qs
 
@@ -431,7 +430,7 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
 
     def get_queryset(self) -> Any:
         qs = Consent.objects.select_related("recipient_payer")
-        if patient := self.request.query_params.get("patient"):
+        if patient := uuid_query_param(self.request, "patient"):
             qs = qs.filter(patient_id=patient)
         return qs
 

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from patients.levels import LevelOfCare, transition_kind
 from patients.models import (
-    PART2_PROGRAMS,
     BenefitVerification,
     Consent,
     Coverage,
@@ -636,7 +635,3 @@ def part2_disclosure_record(
             "what": what,
         },
     )
-
-
-def is_part2_program(program_type: str) -> bool:
-    return program_type in PART2_PROGRAMS

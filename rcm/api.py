@@ -3,9 +3,11 @@ RFC 9457 problem+json errors. Tenant resolution itself happens once, in TenantMi
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, permissions
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
@@ -93,6 +95,17 @@ class DefaultCursorPagination(CursorPagination):
     max_page_size = 200
 
 
+def uuid_query_param(request: Request, name: str) -> uuid.UUID | None:
+    """An id filter from the query string; a malformed one is a 400 naming the parameter."""
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError as exc:
+        raise exceptions.ValidationError({name: ["Not a valid id."]}) from exc
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every API error as application/problem+json (RFC 9457), naming the field when there is one."""
     # Imported here: rest_framework.views reads these settings, which name this module.
@@ -106,6 +119,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, DjangoValidationError):
+        # A filter value the database field refuses (a malformed id or date): the client's error.
+        exc = exceptions.ValidationError({"query": exc.messages})
     response = exception_handler(exc, context)
     if response is None:
         return None

@@ -36,7 +36,3 @@ def audit_event_list(*, filters: AuditFilter, tz: tzinfo | None = None) -> Query
     if filters.date_to:
         qs = qs.filter(occurred_at__lte=datetime.combine(filters.date_to, time.max, tzinfo=tz))
     return qs.order_by("-occurred_at", "-id")
-
-
-def audit_action_names() -> list[str]:
-    return list(AuditEvent.objects.order_by("action").values_list("action", flat=True).distinct())

@@ -195,8 +195,8 @@ def test_net_collection_rate_subtracts_contractual_adjustments(book: Book) -> No
     d = _figures(book.org)
     paid, charges, contractual = d.collections
     assert (paid, charges) == (Decimal("100.00"), Decimal("300.00"))
-    assert contractual == Decimal("200.00")  # CO-45 $50 + CO-197 $150
-    assert d.net_collection_rate == Decimal("100.0")
+    assert contractual == Decimal("50.00")  # CO-45; the CO-197 denial is still owed
+    assert d.net_collection_rate == Decimal("40.0")  # 100 / (300 - 50)
 
 
 def test_empty_data_shows_no_data_and_never_divides_by_zero(
