@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from authorizations.services import authorization_draft_for_stay
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
@@ -15,5 +17,7 @@ def authorization_needed(message: OutboxMessage) -> None:
     authorization_draft_for_stay(
         stay_id=payload["stay_id"],
         coverage_id=payload["coverage_id"],
-        today=message.created_at.date(),
+        today=date.fromisoformat(payload["recorded_on"])
+        if "recorded_on" in payload  # messages queued before the field existed
+        else message.created_at.date(),
     )

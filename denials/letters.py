@@ -119,16 +119,20 @@ def letter_draft(appeal: Appeal) -> str:
     return render_to_string("denials/letters/appeal.txt", letter_context(appeal)).strip() + "\n"
 
 
-def letter_pdf(appeal: Appeal) -> bytes:
-    """The letter as edited, rendered to PDF. The Part 2 notice is added again if the biller
-    deleted it from a Part 2 claim's letter: the disclosure must carry it."""
-    from weasyprint import HTML
-
+def letter_html(appeal: Appeal) -> str:
+    """The letter as edited, as the HTML the PDF is printed from. The Part 2 notice is added
+    again if the biller deleted it from a Part 2 claim's letter: the disclosure must carry it."""
     body = appeal.letter_body or letter_draft(appeal)
     if appeal.denial.claim.is_part2 and "42 CFR 2.32" not in body:
         body = f"{body}\n\n{PART2_NOTICE}"
     paragraphs = [escape(p).replace("\n", "<br>") for p in body.split("\n\n")]
-    html = render_to_string(
+    return render_to_string(
         "denials/letters/appeal_pdf.html", {"paragraphs": paragraphs, "appeal": appeal}
     )
-    return HTML(string=html).write_pdf()
+
+
+def letter_pdf(appeal: Appeal) -> bytes:
+    """The letter rendered to PDF (WeasyPrint)."""
+    from weasyprint import HTML
+
+    return HTML(string=letter_html(appeal)).write_pdf()

@@ -338,8 +338,10 @@ def episode_open(
     reason: str = "Admission",
     clinical_justification: str = "",
     recorded_by: Any = None,
+    diagnosis: str = "",
 ) -> EpisodeOfCare:
-    """Admit a patient: the episode and its first level-of-care stay."""
+    """Admit a patient: the episode and its first level-of-care stay, and the primary diagnosis
+    when given (a code that is refused leaves nothing behind)."""
     if level not in LevelOfCare.values:
         raise DomainError(f"Unknown level of care: {level}", field="level")
     with transaction.atomic():
@@ -367,6 +369,8 @@ def episode_open(
             detail={"program_type": program_type, "level": level},
         )
         _authorization_needed(episode, stay)
+        if diagnosis:
+            diagnosis_add(episode=episode, code=diagnosis, is_primary=True)
     return episode
 
 
@@ -469,6 +473,8 @@ def _authorization_needed(episode: EpisodeOfCare, stay: LevelOfCareStay) -> None
             "payer_id": str(primary.payer_id),
             "start_date": stay.start_date.isoformat(),
             "transition": stay.transition,
+            # The organization's date (its time zone is active here); a relay runs in UTC.
+            "recorded_on": timezone.localdate().isoformat(),
         },
         idempotency_key=f"authorization-needed:{stay.pk}",
     )

@@ -183,17 +183,12 @@ def coverage_verify(request: HttpRequest, pk: str) -> HttpResponse:
 def episode_open(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
 
-    def action(data: dict) -> EpisodeOfCare:  # type: ignore[type-arg]
-        code = data.pop("diagnosis")
-        episode = services.episode_open(patient=patient, recorded_by=request.user, **data)
-        if code:
-            services.diagnosis_add(episode=episode, code=code, is_primary=True)
-        return episode
-
     return handle_form(
         request,
         EpisodeOpenForm(request.POST or None, initial={"admission_date": timezone.localdate()}),
-        action=action,
+        action=lambda data: services.episode_open(
+            patient=patient, recorded_by=request.user, **data
+        ),
         success_url=_patient_url(request, patient.pk),
         success_message="Episode opened.",
         template="patients/form.html",

@@ -281,3 +281,24 @@ def test_a_replacement_claim_cites_the_original_and_gets_new_line_numbers(
         services.claims_scrub(claim_ids=[replacement.pk], today=DOS)
         replacement.refresh_from_db()
         assert replacement.status == ClaimStatus.READY  # not a duplicate of the claim it replaces
+
+
+def test_a_step_down_within_the_month_starts_a_new_837i_claim(practice: Practice) -> None:
+    from patients.models import Payer
+
+    with tenant_context(practice.org):
+        Payer.objects.filter(pk=practice.payer.pk).update(
+            claim_form_by_level={"1": "837I", "2.1": "837I"}
+        )
+        patients_services.episode_transition_level(
+            episode=practice.episode,
+            level="2.1",
+            on_date=DOS + timedelta(days=7),
+            clinical_justification="Needs more structure",
+            allow_overlap=True,
+        )
+    practice.session(45, day=DOS)
+    practice.session(45, day=DOS + timedelta(days=8))
+    with tenant_context(practice.org):
+        claims = services.claims_build(today=DOS + timedelta(days=20)).claims
+        assert sorted((c.claim_form, c.level) for c in claims) == [("837I", "1"), ("837I", "2.1")]

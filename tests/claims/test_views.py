@@ -131,8 +131,6 @@ def test_a_manager_reads_claims_but_cannot_build_or_move_them(
 def test_part2_claims_are_hidden_without_part2_access(
     practice: Practice, manager: Any, biller: Any, client_for: Any
 ) -> None:
-    with tenant_context(practice.org):
-        Claim.objects.all().delete()
     practice.episode.program_type = "substance_use"
     with tenant_context(practice.org):
         practice.episode.save()

@@ -193,11 +193,14 @@ def test_a_duplicate_enrollment_is_refused_on_the_form(
     assert "already has an enrollment" in response.content.decode()
 
 
-def _grid(org: Any, providers: int, payers: int) -> tuple[list[Provider], list[Payer]]:
-    """Bulk rows for the matrix: every provider has an enrollment with most payers."""
+def _grid(
+    org: Any, providers: int, payers: int, *, first: int = 0, payer_rows: Any = None
+) -> tuple[list[Provider], list[Payer]]:
+    """Bulk rows for the matrix: every provider has an enrollment with most payers. `first`
+    numbers more providers after an earlier grid whose `payer_rows` they reuse."""
     rng = random.Random(7)
     with tenant_context(org):
-        payer_rows = Payer.objects.bulk_create(
+        payer_rows = payer_rows or Payer.objects.bulk_create(
             [
                 Payer(
                     organization=org,
@@ -219,7 +222,7 @@ def _grid(org: Any, providers: int, payers: int) -> tuple[list[Provider], list[P
                     provider_type="lcsw",
                     active_from=date(2024, 1, 1),
                 )
-                for i in range(providers)
+                for i in range(first, first + providers)
             ]
         )
         statuses = [
@@ -271,12 +274,18 @@ def test_the_matrix_costs_three_queries_with_200_providers_and_30_payers(
 def test_the_matrix_page_costs_the_same_queries_at_20_and_200_providers(
     org: Any, manager: Any, client_for: Any, django_assert_max_num_queries: Any
 ) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     client = client_for(manager)
     client.get(f"{BASE}matrix/")  # warm the session
-    _grid(org, 200, 30)
-    with django_assert_max_num_queries(12):
+    _, payers = _grid(org, 20, 30)
+    with CaptureQueriesContext(connection) as at_20:
+        assert client.get(f"{BASE}matrix/", {"status": "gaps"}).status_code == 200
+    _grid(org, 180, 30, first=20, payer_rows=payers)
+    with django_assert_max_num_queries(12), CaptureQueriesContext(connection) as at_200:
         response = client.get(f"{BASE}matrix/", {"status": "gaps"})
-    assert response.status_code == 200
+    assert response.status_code == 200 and len(at_200) == len(at_20)
     assert response.content.decode().count('class="cell ') == 50 * 30  # one page of providers
 
 

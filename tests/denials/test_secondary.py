@@ -333,3 +333,32 @@ def test_the_dashboard_counts_a_service_once_and_ar_only_what_the_secondary_owes
         figures = dashboard_figures(filters=DashboardFilters(date(2026, 9, 1), TODAY), today=TODAY)
     assert figures.charges_last_90 == D("150.00")  # not 300: the secondary re-bills it
     assert figures.ar_total == D("30.00")  # the primary is settled; Medicaid owes the 30
+
+
+def test_voiding_a_secondary_draft_leaves_the_charges_billed_on_the_primary(billing):
+    from claims.models import ServiceEntry
+
+    add_medicaid(billing, enrolled=False)  # the secondary stays a draft
+    imp = primary_pays(billing, submit_primary(billing))
+    with tenant_context(billing.org):
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=TODAY)
+        claim.refresh_from_db()
+        assert claim.status == "draft"
+        claims_services.claim_transition(claim=claim, to_status="void")
+        assert set(ServiceEntry.objects.values_list("status", flat=True)) == {"billed"}
+        assert claims_services.claims_build(today=TODAY).claims == []
+
+
+def test_a_malformed_id_filter_is_a_400_naming_the_parameter(billing, api_client_for):
+    api = api_client_for(billing.org)
+    for url in (
+        "/api/v1/claims/?payer=nope",
+        "/api/v1/denials/?payer=nope",
+        "/api/v1/adjustments/?payment=nope",
+        "/api/v1/work-items/?assignee=nope",
+        "/api/v1/coverages/?patient=nope",
+    ):
+        response = api.get(url)
+        assert response.status_code == 400, url
+        assert "Not a valid id" in response.json()["detail"], url
+    assert api.get("/api/v1/claims/?from=not-a-date").status_code == 400

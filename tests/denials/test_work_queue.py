@@ -275,3 +275,35 @@ def test_the_follow_up_scan_costs_a_fixed_number_of_queries(
         with django_assert_max_num_queries(21):
             result = services.follow_up_scan(today=day)
         assert result.escalations == 3 and result.payer_follow_ups == 3
+
+
+def test_taking_an_item_waiting_on_the_payer_records_where_it_came_from(org, biller):
+    item = _item(org)
+    with tenant_context(org):
+        WorkItem.objects.filter(pk=item.pk).update(status="waiting_on_payer")
+        taken = services.work_item_claim_next(user=biller, today=TODAY)
+        assert taken.pk == item.pk and taken.status == "waiting_on_payer"
+        event = WorkItemEvent.objects.filter(work_item=item).latest("created_at")
+        assert (event.from_status, event.to_status) == ("waiting_on_payer", "waiting_on_payer")
+
+
+def test_an_approval_larger_than_the_open_balance_is_refused(practice, submitted, biller, manager):
+    _denied(practice, submitted)
+    with tenant_context(practice.org):
+        balance = LineBalance.objects.get()
+        first = services.write_off_request(
+            balance=balance, amount=D("120"), reason="Timely filing lost", actor=biller
+        )
+        second = services.write_off_request(
+            balance=balance, amount=D("120"), reason="Asked twice", actor=biller
+        )
+        assert (first.status, second.status) == ("pending", "pending")
+        services.write_off_decide(write_off=first, approve=True, actor=manager)
+        with pytest.raises(DomainError, match=r"Only \$30\.00 is still open"):
+            services.write_off_decide(write_off=second, approve=True, actor=manager)
+        with pytest.raises(DomainError, match="already decided"):
+            services.write_off_decide(write_off=first, approve=True, actor=manager)
+        balance.refresh_from_db()
+        assert balance.written_off == D("120") and balance.open_balance == D("30")
+        second.refresh_from_db()
+        assert second.status == "pending"

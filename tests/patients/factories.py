@@ -6,7 +6,7 @@ from datetime import date
 
 import factory
 
-from patients.models import Consent, Coverage, EpisodeOfCare, LevelOfCareStay, Patient, Payer
+from patients.models import Consent, Coverage, EpisodeOfCare, Patient, Payer
 from tests.factories import TenantFactory
 
 
@@ -52,17 +52,6 @@ class EpisodeFactory(TenantFactory):
     )
     program_type = "substance_use"
     admission_date = date(2026, 3, 1)
-
-
-class StayFactory(TenantFactory):
-    class Meta:
-        model = LevelOfCareStay
-
-    episode = factory.SubFactory(
-        EpisodeFactory, organization=factory.SelfAttribute("..organization")
-    )
-    level = "3.5"
-    start_date = date(2026, 3, 1)
 
 
 class ConsentFactory(TenantFactory):

@@ -233,3 +233,25 @@ def test_recording_a_consent_needs_both_part2_access_and_write_access(
         Membership.objects.filter(user=biller).update(part2_access=False)
     assert client_for(manager).post(url, {}).status_code == 403  # Part 2 access, but read-only role
     assert client_for(biller).post(url, {}).status_code == 403  # write role, but no Part 2 access
+
+
+def test_an_admission_with_a_refused_diagnosis_saves_nothing(
+    biller: Any, chart: Any, client_for: Any, org: Any
+) -> None:
+    from patients.models import EpisodeOfCare
+
+    patient = chart["john"]
+    with tenant_context(org):
+        before = EpisodeOfCare.objects.filter(patient=patient).count()
+    response = client_for(biller).post(
+        f"{LIST}{patient.pk}/episodes/new/",
+        {
+            "program_type": "mental_health",
+            "admission_date": "2026-04-01",
+            "level": "1",
+            "diagnosis": "ZZZ99",
+        },
+    )
+    assert response.status_code == 200 and "ZZZ99" in response.content.decode()
+    with tenant_context(org):
+        assert EpisodeOfCare.objects.filter(patient=patient).count() == before

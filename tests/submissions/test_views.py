@@ -145,3 +145,15 @@ def test_the_batch_list_costs_a_fixed_number_of_queries(
     _create(client, billing, django_capture_on_commit_callbacks)
     with django_assert_max_num_queries(20):
         assert client.get(BASE).status_code == 200
+
+
+def test_the_preview_of_a_part2_claim_needs_the_part2_grant(billing, biller, client_for):
+    from rcm.tenancy.models import Membership
+
+    (claim,) = bill_ready(billing)
+    with tenant_context(billing.org):
+        Claim.objects.filter(pk=claim.pk).update(is_part2=True)
+    assert client_for(biller).get(f"{BASE}claim/{claim.pk}/x12/").status_code == 200
+    with tenant_context(billing.org):
+        Membership.objects.filter(user=biller).update(part2_access=False)
+    assert client_for(biller).get(f"{BASE}claim/{claim.pk}/x12/").status_code == 404

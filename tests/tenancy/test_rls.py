@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from rcm.audit.models import AuditEvent
@@ -129,11 +130,12 @@ def test_the_application_role_is_not_privileged(db: Any) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s",
-            [connection.settings_dict.get("APP_ROLE") or "parity_app"],
+            [settings.DATABASE_APP_ROLE],
         )
         assert cursor.fetchone() == (False, False)
         cursor.execute(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = 'parity_app'"
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = %s",
+            [settings.DATABASE_APP_ROLE],
         )
         assert cursor.fetchone()[0] == 0
 
@@ -147,7 +149,7 @@ def test_sign_in_events_are_written_under_rls_as_the_application_role(
     from tests.factories import PASSWORD
 
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL ROLE parity_app")
+        cursor.execute(f"SET LOCAL ROLE {settings.DATABASE_APP_ROLE}")
     client = Client()
     client.post("/accounts/login/", {"username": "nobody@example.com", "password": "x" * 12})
     client.post("/accounts/login/", {"username": biller.email, "password": PASSWORD})

@@ -268,6 +268,14 @@ def test_an_835_must_begin_with_bpr():
         parse_835(text)
 
 
+def test_an_835_without_its_trn_trace_is_refused_with_the_position():
+    text = _text("835/badx12_X221-dollars-and-data-sent-separate.edi")
+    text = text.replace("TRN*1*71700666555*1935665544~", "").replace("SE*27*", "SE*26*")
+    with pytest.raises(X12Error, match="has no TRN \\(reassociation trace number\\)") as caught:
+        parse_835(text)
+    assert caught.value.segment_position is not None
+
+
 def test_every_835_sample_parses_and_balances():
     names = [
         "835/badx12_X221-dollars-and-data-sent-separate.edi",
