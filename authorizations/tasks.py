@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from celery import shared_task
-from django.utils import timezone
 
 from authorizations.services import authorization_scan
 from rcm.tenancy.context import tenant_context
-from rcm.tenancy.models import Organization
-from rcm.tenancy.selectors import active_organization_ids
+from rcm.tenancy.selectors import active_organization_ids, organization_today
 
 
 def _scan_one(organization_id: Any) -> dict[str, int]:
-    org = Organization.objects.get(pk=organization_id)
-    today = timezone.now().astimezone(zoneinfo.ZoneInfo(org.time_zone)).date()
-    with tenant_context(org.pk):
+    today = organization_today(organization_id)
+    with tenant_context(organization_id):
         result = authorization_scan(today=today)
     return {"expired": result.expired, "alerts_created": result.alerts_created}
 

@@ -9,7 +9,7 @@ from django import forms
 from claims.models import SERVICE_KINDS, TELEHEALTH, ClaimStatus, PayerBillingRuleType
 from credentialing.models import Provider, ServiceFacility
 from patients.levels import LevelOfCare
-from patients.models import EpisodeDiagnosis, EpisodeOfCare, Payer
+from patients.models import PART2_PROGRAMS, EpisodeDiagnosis, EpisodeOfCare, Payer
 from rcm.form_fields import DATE, TIME, tenant_choice
 
 
@@ -50,9 +50,13 @@ class ChargeForm(forms.Form):
     )
     documentation_signed = forms.BooleanField(required=False, label="Progress note signed")
 
-    def __init__(self, *args: Any, patient: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, patient: Any, part2: bool, **kwargs: Any) -> None:
+        """`part2`: the member holds the Part 2 grant; without it the patient's substance use
+        episodes and their diagnoses are neither listed nor accepted (42 CFR Part 2)."""
         super().__init__(*args, **kwargs)
         episodes = EpisodeOfCare.objects.filter(patient=patient).order_by("-admission_date")
+        if not part2:
+            episodes = episodes.exclude(program_type__in=PART2_PROGRAMS)
         self.fields["episode"].queryset = episodes  # type: ignore[attr-defined]
         providers = Provider.objects.filter(active_until__isnull=True)
         self.fields["rendering_provider"].queryset = providers  # type: ignore[attr-defined]

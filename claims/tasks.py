@@ -3,17 +3,14 @@ batch, and picking up acknowledgments from the inbound folders."""
 
 from __future__ import annotations
 
-import zoneinfo
-
 from celery import shared_task
-from django.utils import timezone
 
 from claims.models import Clearinghouse
 from claims.services import claims_unbillable_scan
 from claims.transport import inbound_folder
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Organization
-from rcm.tenancy.selectors import active_organization_ids
+from rcm.tenancy.selectors import active_organization_ids, organization_today
 
 
 @shared_task(name="claims.tasks.claims_unbillable_scan_all")
@@ -21,11 +18,9 @@ def claims_unbillable_scan_all() -> int:
     """Daily: alert on recorded charges a provider cannot bill, organization by organization."""
     raised = 0
     for org_id in active_organization_ids():
-        org_tz = Organization.objects.values_list("time_zone", flat=True).get(pk=org_id)
+        today = organization_today(org_id)
         with tenant_context(org_id):
-            raised += len(
-                claims_unbillable_scan(today=timezone.localdate(timezone=zoneinfo.ZoneInfo(org_tz)))
-            )
+            raised += len(claims_unbillable_scan(today=today))
     return raised
 
 

@@ -30,7 +30,7 @@ from claims.models import (
     PayerBillingRule,
 )
 from credentialing.services import provider_can_bill
-from patients.models import EpisodeOfCare, Patient
+from patients.models import Patient
 from rcm.errors import DomainError
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
@@ -68,24 +68,15 @@ def charge_create(request: HttpRequest) -> HttpResponse:
     form = ChargeForm(
         request.POST or None,
         patient=patient,
+        part2="part2:read" in _scopes(request),
         initial={"date_of_service": timezone.localdate(), "kind": "psychotherapy"},
     )
-
-    def action(data: dict[str, Any]) -> Any:
-        episode: EpisodeOfCare = data["episode"]
-        if episode.is_part2 and "part2:read" not in _scopes(request):
-            raise DomainError(
-                "This episode is protected by 42 CFR Part 2; ask an owner for Part 2 access.",
-                field="episode",
-            )
-        return services.service_entry_create(
-            patient=patient, created_by=request.user, **form.service_kwargs(_tz(request))
-        )
-
     return handle_form(
         request,
         form,
-        action=action,
+        action=lambda _: services.service_entry_create(
+            patient=patient, created_by=request.user, **form.service_kwargs(_tz(request))
+        ),
         success_url=lambda entry: org_reverse(request, "claims:charges"),
         success_message=lambda entry: (
             f"Charge recorded: {entry.service_code} x{entry.units} on {entry.date_of_service}, ${entry.charge}."
@@ -99,7 +90,7 @@ def charge_create(request: HttpRequest) -> HttpResponse:
 def charge_preview(request: HttpRequest) -> HttpResponse:
     """The live suggestion beside the charge form (htmx, no writes)."""
     patient = _charge_patient(request)
-    form = ChargeForm(request.GET, patient=patient)
+    form = ChargeForm(request.GET, patient=patient, part2="part2:read" in _scopes(request))
     form.is_valid()
     data = form.cleaned_data
     preview, error = None, ""

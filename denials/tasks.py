@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from dataclasses import asdict
 
 from celery import shared_task
-from django.utils import timezone
 
 from denials.services import follow_up_scan, small_balances_write_off
 from rcm.tenancy.context import tenant_context
-from rcm.tenancy.models import Organization
-from rcm.tenancy.selectors import active_organization_ids
+from rcm.tenancy.selectors import active_organization_ids, organization_today
 
 
 @shared_task(name="denials.tasks.follow_up_scan_all")
@@ -19,9 +16,8 @@ def follow_up_scan_all() -> dict[str, int]:
     """Every active organization in its own tenant context; safe to run twice."""
     totals: dict[str, int] = {"organizations": 0}
     for org_id in active_organization_ids():
-        org = Organization.objects.get(pk=org_id)
-        today = timezone.now().astimezone(zoneinfo.ZoneInfo(org.time_zone)).date()
-        with tenant_context(org.pk):
+        today = organization_today(org_id)
+        with tenant_context(org_id):
             result = follow_up_scan(today=today)
         totals["organizations"] += 1
         for key, value in asdict(result).items():

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import zoneinfo
+from datetime import date
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from rcm.tenancy.models import ApiKey, Membership
 
@@ -44,3 +47,12 @@ def active_organization_ids() -> list[Any]:
     return list(
         Organization.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
     )
+
+
+def organization_today(organization_id: Any) -> date:
+    """Today in the organization's time zone: what scans, tasks and outbox consumers (which run
+    outside a request, in UTC) date their work with."""
+    from rcm.tenancy.models import Organization
+
+    zone = Organization.objects.values_list("time_zone", flat=True).get(pk=organization_id)
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(zone))

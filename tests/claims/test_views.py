@@ -7,6 +7,7 @@ from typing import Any
 
 from claims import services
 from claims.models import Claim, ClaimStatus, SavedClaimFilter, ServiceEntry
+from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
 from tests.claims.conftest import DOS, Practice
 
@@ -183,3 +184,29 @@ def test_the_claim_page_shows_expected_reimbursement_from_the_contract(
         claim = services.claims_build(today=DOS).claims[0]
     response = client_for(biller).get(f"{BASE}/{claim.pk}/")
     assert response.context["expected"] == Decimal("91.00") and response.context["unpriced"] == 0
+
+
+def test_the_charge_form_offers_no_part2_episode_without_the_grant(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
+    from rcm.tenancy.models import Membership
+
+    with tenant_context(practice.org):
+        sud = patients_services.episode_open(
+            patient=practice.patient,
+            program_type="substance_use",
+            admission_date=DOS,
+            level="2.1",
+            diagnosis="F10.20",
+        )
+    url = f"{BASE}/charges/new/?patient={practice.patient.pk}"
+    client = client_for(biller)
+    assert "F10.20" in client.get(url).content.decode()  # Part 2 grant: listed
+    with tenant_context(practice.org):
+        Membership.objects.filter(user=biller).update(part2_access=False)
+    page = client.get(url).content.decode()
+    assert "F10.20" not in page and "F33.1" in page
+    refused = client.post(url, {**_charge_data(practice), "episode": str(sud.pk)})
+    assert "episode" in refused.context["form"].errors
+    with tenant_context(practice.org):
+        assert not ServiceEntry.objects.exists()
