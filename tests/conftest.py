@@ -20,7 +20,32 @@ from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Organization
 from rcm.tenancy.permissions import API_KEY_SCOPES, Role
 from rcm.tenancy.services import api_key_create
+from tests.clock import ClockError, suite_now
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
+
+_SUITE_CLOCK: Any = None
+
+
+def pytest_configure(config: Any) -> None:
+    """Freeze the clock for the whole run (tests/clock.py says at which instant and why)."""
+    import time_machine
+
+    global _SUITE_CLOCK
+    try:
+        instant = suite_now()
+    except ClockError as error:
+        raise pytest.UsageError(str(error)) from None
+    _SUITE_CLOCK = time_machine.travel(instant, tick=False)
+    _SUITE_CLOCK.start()
+
+
+def pytest_unconfigure(config: Any) -> None:
+    if _SUITE_CLOCK is not None:
+        _SUITE_CLOCK.stop()
+
+
+def pytest_report_header(config: Any) -> str:
+    return f"frozen clock: {suite_now().isoformat()} (PARITY_TEST_TODAY moves it)"
 
 
 @pytest.fixture(scope="session")

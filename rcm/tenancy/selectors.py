@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
@@ -49,10 +49,26 @@ def active_organization_ids() -> list[Any]:
     )
 
 
-def organization_today(organization_id: Any) -> date:
-    """Today in the organization's time zone: what scans, tasks and outbox consumers (which run
-    outside a request, in UTC) date their work with."""
+def _organization_zone(organization: Any) -> zoneinfo.ZoneInfo:
     from rcm.tenancy.models import Organization
 
-    zone = Organization.objects.values_list("time_zone", flat=True).get(pk=organization_id)
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(zone))
+    if isinstance(organization, Organization):
+        return zoneinfo.ZoneInfo(organization.time_zone)
+    zone = Organization.objects.values_list("time_zone", flat=True).get(pk=organization)
+    return zoneinfo.ZoneInfo(zone)
+
+
+def organization_now(organization: Any) -> datetime:
+    """Now, as an aware datetime in the organization's time zone.
+
+    This and `organization_today` are Parity's one clock: only the edges (views, API views,
+    Celery tasks, outbox consumers, management commands) call them, once per request or run, and
+    pass the result down; rules, services and selectors take `today`/`now` as arguments.
+    `organization` is an Organization (no query) or its id (one query).
+    """
+    return timezone.now().astimezone(_organization_zone(organization))
+
+
+def organization_today(organization: Any) -> date:
+    """Today in the organization's time zone (see `organization_now`)."""
+    return organization_now(organization).date()
