@@ -1,45 +1,28 @@
-"""Finding the X12 sample files: the copies in tests/x12/samples first, then shared/.
+"""The public X12 sample files the tests read, copied into tests/x12/samples/.
 
-shared/ sits beside the repository (CI clones the repo with shared/ next to it), so it is found
-by walking up from the repository root; PARITY_SHARED_DIR overrides that. A test whose file is
-in neither place is skipped with the reason.
+SOURCES.md there names the repository, path, commit and licence of each file; LICENSES.md holds
+the licence notices. Tests never read anything outside the repository, so a missing sample is an
+error of ours, not a reason to skip.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-
-HERE = Path(__file__).resolve().parent
-LOCAL = HERE / "samples"
-REPO = HERE.parents[1]
-
-
-def shared_samples_dir() -> Path | None:
-    candidates = []
-    if os.environ.get("PARITY_SHARED_DIR"):
-        candidates.append(Path(os.environ["PARITY_SHARED_DIR"]) / "x12-samples")
-    candidates += [parent / "shared" / "x12-samples" for parent in (REPO, *REPO.parents)]
-    return next((c for c in candidates if c.is_dir()), None)
+SAMPLES = Path(__file__).resolve().parent / "samples"
 
 
 def sample_path(relative: str) -> Path:
-    local = LOCAL / relative
-    if local.is_file():
-        return local
-    shared = shared_samples_dir()
-    if shared is None:
-        pytest.skip(
-            f"X12 sample {relative} is not copied into tests/x12/samples and shared/x12-samples "
-            "was not found (set PARITY_SHARED_DIR to the shared/ folder)"
-        )
-    path = shared / relative
+    path = SAMPLES / relative
     if not path.is_file():
-        pytest.skip(f"X12 sample {relative} is missing from {shared}")
+        raise FileNotFoundError(f"X12 sample {relative} is not in {SAMPLES} (see SOURCES.md)")
     return path
 
 
 def sample(relative: str) -> bytes:
     return sample_path(relative).read_bytes()
+
+
+def all_samples() -> list[Path]:
+    """Every sample file (not the notes beside them), in a stable order."""
+    return [p for p in sorted(SAMPLES.rglob("*")) if p.is_file() and p.suffix != ".md"]

@@ -175,13 +175,10 @@ def test_it_reads_several_groups_and_transactions():
     assert interchange.control_number == "308082146"
 
 
-def test_it_reads_every_shared_sample_that_has_an_envelope_without_crashing():
-    from tests.x12.samples import shared_samples_dir
+def test_it_reads_every_sample_that_has_an_envelope_without_crashing():
+    from tests.x12.samples import all_samples
 
-    shared = shared_samples_dir()
-    if shared is None:
-        pytest.skip("shared/x12-samples not found (set PARITY_SHARED_DIR)")
-    files = [p for p in sorted(shared.rglob("*")) if p.is_file() and p.suffix != ".md"]
+    files = all_samples()
     assert len(files) >= 50
     readable = 0
     for path in files:
