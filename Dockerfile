@@ -3,6 +3,13 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 WORKDIR /app
 
+# WeasyPrint (appeal letters, parity packets, the dashboard PDF) needs Pango with its FreeType
+# backend; fontconfig brings a font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    && rm -rf /var/lib/apt/lists/*
+
+# Every package of [tool.setuptools.packages.find] in pyproject.toml.
 COPY pyproject.toml README.md ./
 COPY rcm ./rcm
 COPY patients ./patients
@@ -11,11 +18,16 @@ COPY credentialing ./credentialing
 COPY claims ./claims
 COPY denials ./denials
 COPY dashboards ./dashboards
+COPY alerts ./alerts
+COPY x12 ./x12
 RUN pip install .
 
 COPY . .
-RUN SECRET_KEY=build-only python manage.py collectstatic --noinput \
-    && useradd --create-home --uid 10001 parity
+# STATIC_MANIFEST as at run time (docker-compose.yml): the hashed names and staticfiles.json
+# that CompressedManifestStaticFilesStorage serves are written here.
+RUN SECRET_KEY=build-only STATIC_MANIFEST=true python manage.py collectstatic --noinput \
+    && useradd --create-home --uid 10001 parity \
+    && mkdir -p /app/var && chown parity /app/var
 USER parity
 
 EXPOSE 8000

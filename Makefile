@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/parity
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
-TYPED := rcm patients authorizations credentialing claims denials dashboards alerts
+TYPED := rcm patients authorizations credentialing claims denials dashboards alerts x12
 
 .PHONY: run test lint format typecheck migrate demo check-services e2e worker beat clean
 
@@ -38,6 +38,7 @@ test: $(STAMP) lint
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy $(TYPED)
 
 format: $(STAMP)

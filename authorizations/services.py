@@ -36,7 +36,7 @@ from authorizations.models import (
     UnitType,
     UsageSource,
 )
-from claims.models import EntryStatus, ServiceEntry
+from authorizations.usage_sources import source_units
 from patients.levels import LevelOfCare
 from patients.models import Coverage, EpisodeOfCare, LevelOfCareStay, Payer
 from rcm.audit.context import current_actor
@@ -887,12 +887,7 @@ def _live_charge_units(rows: list[AuthorizationUsage]) -> dict[str, int]:
                 continue
     if not ids:
         return {}
-    return {
-        str(pk): units
-        for pk, units in ServiceEntry.objects.filter(pk__in=ids)
-        .exclude(status=EntryStatus.VOID)
-        .values_list("pk", "units")
-    }
+    return source_units(UsageSource.CLAIM, ids)  # registered by the claims app
 
 
 def _days_counted(

@@ -36,13 +36,13 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from x12_parse import synthesise_835, time_ours, time_pyx12_context  # noqa: E402
 
 from claims.models import Claim, ClaimEvent, ClaimLine, ServiceEntry  # noqa: E402
-from claims.x12.remit835 import parse_835  # noqa: E402
 from credentialing.models import Provider  # noqa: E402
 from denials import models as dm  # noqa: E402
 from denials import services  # noqa: E402
 from patients.models import Coverage, EpisodeOfCare, Patient, Payer  # noqa: E402
 from rcm.tenancy.context import tenant_context  # noqa: E402
 from rcm.tenancy.models import Organization  # noqa: E402
+from x12.remit835 import parse_835  # noqa: E402
 
 DOS = date(2026, 2, 24)
 

@@ -47,12 +47,12 @@ from claims.models import (  # noqa: E402
     ServiceEntry,
     SubmissionBatch,
 )
-from claims.x12.writer import format_amount  # noqa: E402
 from credentialing.models import Provider  # noqa: E402
 from credentialing.rules import npi_with_check_digit  # noqa: E402
 from patients.models import Coverage, EpisodeOfCare, Patient, Payer  # noqa: E402
 from rcm.tenancy.context import tenant_context  # noqa: E402
 from rcm.tenancy.models import Organization  # noqa: E402
+from x12.writer import format_amount  # noqa: E402
 
 BIG, SMALL, LINES = 5000, 500, 3
 CODES = [("90834", Decimal("150.00")), ("90832", Decimal("95.00")), ("90837", Decimal("200.00"))]

@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from claims.x12.remit835 import check_balance, parse_835
-from claims.x12.writer import Envelope, SegmentWriter, TransactionSet
+from x12.remit835 import check_balance, parse_835
+from x12.writer import Envelope, SegmentWriter, TransactionSet
 
 CODES = ["90834", "90837", "90832", "90853", "99214", "90833", "90791", "90839"]
 

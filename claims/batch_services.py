@@ -40,13 +40,6 @@ from claims.models import (
 )
 from claims.services import TRANSITIONS, claim_transition
 from claims.transport import sender_for
-from claims.x12 import institutional as x12i
-from claims.x12 import professional as x12p
-from claims.x12.ack277ca import parse_277ca
-from claims.x12.ack999 import parse_999
-from claims.x12.cob import OtherPayer
-from claims.x12.reader import Separators, X12Error, read
-from claims.x12.writer import Envelope, SegmentWriter
 from patients.models import ClaimForm, Consent
 from patients.rules import consent_decision
 from patients.services import part2_disclosure_record
@@ -54,6 +47,13 @@ from rcm.audit.services import audit_record, audit_record_many
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Organization
+from x12 import institutional as x12i
+from x12 import professional as x12p
+from x12.ack277ca import parse_277ca
+from x12.ack999 import parse_999
+from x12.cob import OtherPayer
+from x12.reader import Separators, X12Error, read
+from x12.writer import Envelope, SegmentWriter
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ from claims.batch_forms import (
     RejectionFilterForm,
 )
 from claims.models import Claim, ClaimRejection, Clearinghouse, SubmissionBatch
-from claims.x12.loops import label_loops
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.templatetags.org_urls import org_reverse
+from x12.loops import label_loops
 
 READ, WRITE = "claims:read", "claims:write"
 

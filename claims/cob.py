@@ -5,7 +5,7 @@ snapshot (Claim.other_payer_adjudication): the primary payer and subscriber as t
 the claim number, paid amount, the patient's remaining share, claim-level adjustments and, per
 service (keyed by the charge, ServiceEntry id, so the snapshot survives corrected claims that
 renumber lines), what was paid and adjusted. The 837 writer turns it into the 2320/2330/2430
-loops (claims.x12.cob). Pure: no database.
+loops (x12.cob). Pure: no database.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from claims.x12.cob import Adjustment, LineAdjudication, OtherPayer
+from x12.cob import Adjustment, LineAdjudication, OtherPayer
 
 
 def _adjustments(rows: Iterable[Mapping[str, str]]) -> tuple[Adjustment, ...]:

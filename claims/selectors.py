@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -169,6 +171,18 @@ def unsubmitted_claim_ids(*, episode_id: Any, payer_id: Any) -> list[Any]:
             status__in=[ClaimStatus.DRAFT, ClaimStatus.READY],
         ).values_list("pk", flat=True)
     )
+
+
+def live_charge_units(ids: Sequence[uuid.UUID]) -> dict[str, int]:
+    """{str(charge id): units} of the charges among `ids` that are not voided (one query): what
+    the authorizations app counts for the usage rows this app recorded (registered in
+    ClaimsConfig.ready())."""
+    return {
+        str(pk): units
+        for pk, units in ServiceEntry.objects.filter(pk__in=ids)
+        .exclude(status=EntryStatus.VOID)
+        .values_list("pk", "units")
+    }
 
 
 def saved_filters(*, user: Any) -> QuerySet[SavedClaimFilter]:

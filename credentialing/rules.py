@@ -1,5 +1,9 @@
 """Pure rules of credentialing: identifier checks and the billability decision.
 
+The identifier checks are the X12 library's (x12.identifiers: one implementation for the 837,
+the organization's billing identity and credentialing); they are named here too, so that
+credentialing's services, demo data and tests reach every rule of theirs from one module.
+
 No ORM and no clock here: services load plain facts and pass `date_of_service` / `today`. The
 claims scrubber reaches these rules through `credentialing.services.provider_can_bill` and
 `billability_for_pairs`.
@@ -7,89 +11,16 @@ claims scrubber reaches these rules through `credentialing.services.provider_can
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-# --- Identifiers ----------------------------------------------------------------------------
-
-# The NPI check digit is the Luhn digit over the card-issuer prefix 80840 followed by the first
-# nine digits of the NPI (CMS, "Requirements for NPI check digit").
-NPI_PREFIX = "80840"
-TAXONOMY_RE = re.compile(r"^\d{3}[A-Z0-9]{6}X$")
-EIN_RE = re.compile(r"^\d{2}-?\d{7}$")
-# "PO Box", "P.O. Box", "Post Office Box", "POB 12", "Box 12" at the start of a line.
-PO_BOX_RE = re.compile(
-    r"^\s*(p\.?\s*o\.?\s*b(ox)?\b|post\s+office\s+box\b|box\s+\d)|\bp\.?\s*o\.?\s*box\b",
-    re.IGNORECASE,
-)
-
-
-def luhn_check_digit(digits: str) -> int:
-    """The digit that makes `digits + check` pass the Luhn test."""
-    total = 0
-    # Walk from the right; the digit next to the (missing) check digit is doubled.
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 0:
-            value *= 2
-            if value > 9:
-                value -= 9
-        total += value
-    return (10 - total % 10) % 10
-
-
-def npi_with_check_digit(first_nine: str) -> str:
-    """A valid NPI from its first nine digits (for tests and demo data)."""
-    return first_nine + str(luhn_check_digit(NPI_PREFIX + first_nine))
-
-
-def npi_error(value: str) -> str | None:
-    """Why `value` is not a valid NPI, or None when it is."""
-    if len(value) != 10 or not value.isdigit():
-        return "An NPI is exactly 10 digits."
-    if value[0] not in "12":
-        return "An NPI starts with 1 or 2."
-    expected = luhn_check_digit(NPI_PREFIX + value[:9])
-    if int(value[9]) != expected:
-        return (
-            f"{value} fails the NPI check digit (Luhn over 80840 + the first nine digits): "
-            f"the last digit should be {expected}. Check for a typo."
-        )
-    return None
-
-
-def ein_error(value: str) -> str | None:
-    if not EIN_RE.match(value):
-        return "An EIN is 9 digits, written 12-3456789."
-    if value.replace("-", "")[:2] in {"00", "07", "08", "09", "17", "18", "19", "28", "29"}:
-        return f"{value[:2]} is not a prefix the IRS assigns to EINs."
-    return None
-
-
-def normalize_ein(value: str) -> str:
-    """'12-3456789' -> '123456789' (stored as digits, as the 837 REF*EI wants it); anything
-    malformed is returned stripped, for `ein_error` to name."""
-    digits = value.strip().replace("-", "")
-    return digits if len(digits) == 9 and digits.isdigit() else value.strip()
-
-
-def taxonomy_error(value: str) -> str | None:
-    if not TAXONOMY_RE.match(value):
-        return (
-            "A taxonomy code is 10 characters: three digits, six letters or digits, then X "
-            "(e.g. 2084P0800X)."
-        )
-    return None
-
-
-def po_box_error(value: str) -> str | None:
-    if value and PO_BOX_RE.search(value):
-        return "A billing or service address must be a street address: the 837 refuses a PO box."
-    return None
-
+from x12.identifiers import ein_error as ein_error
+from x12.identifiers import npi_error as npi_error
+from x12.identifiers import npi_with_check_digit as npi_with_check_digit
+from x12.identifiers import po_box_error as po_box_error
+from x12.identifiers import taxonomy_error as taxonomy_error
 
 # --- Billability ----------------------------------------------------------------------------
 
@@ -383,28 +314,3 @@ def enrollment_status_ok(
     if status == "terminated" and termination_date is None:
         return "termination_date", "A terminated enrollment needs its termination date."
     return None
-
-
-# --- Organization billing identity ----------------------------------------------------------
-
-
-def billing_identity_errors(data: dict[str, str]) -> list[tuple[str, str]]:
-    """(field, message) for each billing identity value of an organization that the 837 would
-    refuse. Only the fields present in `data` are checked; blank values are allowed (the
-    organization may not have filled them in yet)."""
-    errors: list[tuple[str, str]] = []
-    npi = (data.get("group_npi") or "").strip()
-    # The NPI is "intelligence-free": nothing in the number says type 1 or type 2, so only the
-    # format and check digit can be verified here.
-    if npi and (message := npi_error(npi)):
-        errors.append(("group_npi", message))
-    tax_id = (data.get("tax_id") or "").strip()
-    if tax_id and (message := ein_error(tax_id)):
-        errors.append(("tax_id", message))
-    taxonomy = (data.get("taxonomy_code") or "").strip()
-    if taxonomy and (message := taxonomy_error(taxonomy)):
-        errors.append(("taxonomy_code", message))
-    for field in ("address_line1", "address_line2"):
-        if message := po_box_error(data.get(field) or ""):
-            errors.append((field, message))
-    return errors

@@ -24,7 +24,6 @@ from psycopg.types.json import Jsonb
 
 from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus
 from claims.services import TRANSITIONS
-from claims.x12.remit835 import ClaimPayment, Remittance, Remittance835File, ServiceLine
 from denials import rules
 from denials.models import (
     AdjustmentReason,
@@ -46,6 +45,7 @@ from denials.models import (
 )
 from patients.models import Coverage, Payer
 from rcm.tenancy.context import require_organization_id
+from x12.remit835 import ClaimPayment, Remittance, Remittance835File, ServiceLine
 
 ZERO = Decimal("0.00")
 BATCH = 2000

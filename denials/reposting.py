@@ -17,7 +17,6 @@ from collections import defaultdict
 from datetime import date
 
 from claims.models import Claim, ClaimLine
-from claims.x12.remit835 import Adjustment, ClaimPayment, Party, ServiceLine
 from denials import rules
 from denials.models import (
     RemittanceAdjustment,
@@ -26,6 +25,7 @@ from denials.models import (
     RemittanceLine,
 )
 from denials.posting import Poster, Summary, fast_update, line_split
+from x12.remit835 import Adjustment, ClaimPayment, Party, ServiceLine
 
 
 def _adjustments(rows: list[RemittanceAdjustment]) -> list[Adjustment]:

@@ -19,8 +19,6 @@ from claims import services as claims_services
 from claims.batch_services import FILING_INDICATOR, RESPONSIBILITY
 from claims.cob import prior_payer_settled
 from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus
-from claims.x12.reader import X12Error
-from claims.x12.remit835 import Remittance835File, check_balance, parse_835
 from denials import rules
 from denials.models import (
     OPEN_WORK_STATUSES,
@@ -53,6 +51,8 @@ from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.context import require_organization_id
 from rcm.tenancy.models import Membership
 from rcm.tenancy.permissions import Role
+from x12.reader import X12Error
+from x12.remit835 import Remittance835File, check_balance, parse_835
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 

@@ -7,7 +7,8 @@ import os
 import sys
 
 HINT = (
-    "Start it on this machine, or run `docker compose up -d db redis`, or point DATABASE_URL / "
+    "Start it on this machine, or run `docker compose up -d db redis` (then DATABASE_URL="
+    "postgres://parity:parity-owner-dev@127.0.0.1:5432/parity), or point DATABASE_URL / "
     "REDIS_URL at a running server."
 )
 

@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "rcm.tenancy.context_processors.tenancy",
+                "alerts.context_processors.open_alerts",
             ],
             "builtins": ["rcm.tenancy.templatetags.org_urls"],
         },

@@ -2,6 +2,8 @@
 
 Each domain app plugs in without editing this file: `<app>/urls.py` (with `app_name`) is mounted
 at `/o/<org-slug>/<app>/`, and `<app>/api.py` may define `register(router)` for its viewsets.
+`<app>/urls.py` may also define `mounts` ({sub-path: URL module with its own `app_name`},
+mounted under the app's path) and `site_urlpatterns` (pages outside any organization).
 """
 
 import importlib
@@ -12,7 +14,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from dashboards import views as dashboard_views
 from rcm import views
 from rcm.api_routing import UuidRouter
 from rcm.tenancy import views as tenancy_views
@@ -35,14 +36,18 @@ DOMAIN_APPS = [
 
 router = UuidRouter()
 domain_page_patterns: list[URLResolver] = []
+site_patterns: list[URLPattern | URLResolver] = []
 for _app in DOMAIN_APPS:
     if find_spec(f"{_app}.api"):
         _api = importlib.import_module(f"{_app}.api")
         if hasattr(_api, "register"):
             _api.register(router)
     if find_spec(f"{_app}.urls"):
+        _urls = importlib.import_module(f"{_app}.urls")
+        for _sub_path, _module in getattr(_urls, "mounts", {}).items():
+            domain_page_patterns.append(path(f"{_app}/{_sub_path}", include(_module)))
         domain_page_patterns.append(path(f"{_app}/", include(f"{_app}.urls")))
-importlib.import_module("claims.batch_api").register(router)
+        site_patterns.extend(getattr(_urls, "site_urlpatterns", []))
 
 api_patterns = [
     path("me", MeView.as_view(), name="me"),
@@ -59,7 +64,6 @@ organization_patterns: list[URLPattern | URLResolver] = [
     path("", tenancy_views.org_home, name="org_home"),
     path("settings/", include("rcm.tenancy.urls")),
     path("audit/", include("rcm.audit.urls")),
-    path("claims/batches/", include("claims.batch_urls")),
     *domain_page_patterns,
 ]
 
@@ -74,7 +78,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
-    path("portfolio/", dashboard_views.portfolio, name="portfolio"),
+    *site_patterns,
     path("o/<slug:org_slug>/", include(organization_patterns)),
     path("api/v1/", include((api_patterns, "api"))),
     path("admin/", admin.site.urls),

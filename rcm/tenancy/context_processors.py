@@ -35,13 +35,7 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
     def visible(items: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
         return [(name, label) for name, label, scope in items if not scope or scope in scopes]
 
-    open_alerts = 0
-    if organization is not None:
-        from alerts.selectors import alert_open_count
-
-        open_alerts = alert_open_count(scopes=scopes)
     return {
-        "open_alert_count": open_alerts,
         "my_memberships": memberships_of_user(user=user),
         "current_organization": organization,
         "current_membership": getattr(request, "membership", None),

@@ -5,10 +5,11 @@ from typing import Any
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
-from credentialing.rules import billing_identity_errors, normalize_ein
 from rcm.tenancy.models import Organization
 from rcm.tenancy.permissions import API_KEY_SCOPES, SCOPES, Role
+from rcm.tenancy.rules import billing_identity_errors
 from rcm.tenancy.services import ORGANIZATION_SETTINGS_FIELDS
+from x12.identifiers import normalize_ein
 
 
 class SignInForm(AuthenticationForm):

@@ -20,6 +20,7 @@ from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.models import ApiKey, Membership, Organization
 from rcm.tenancy.permissions import API_KEY_SCOPES, Role
+from rcm.tenancy.rules import billing_identity_errors
 
 KEY_PREFIX = "prt"
 
@@ -48,10 +49,6 @@ def organization_update(*, organization: Organization, data: dict[str, Any]) -> 
     unknown = set(data) - set(ORGANIZATION_SETTINGS_FIELDS)
     if unknown:
         raise DomainError(f"Unknown setting: {sorted(unknown)[0]}", field=sorted(unknown)[0])
-    # The billing identity checks (NPI check digit, EIN, taxonomy format, no PO box) belong to
-    # credentialing, which owns provider and facility identifiers too.
-    from credentialing.rules import billing_identity_errors
-
     for field, message in billing_identity_errors(data):
         raise DomainError(message, field=field)
     with transaction.atomic():

@@ -124,22 +124,6 @@ def test_street_addresses_pass_the_po_box_check(line: str) -> None:
     assert rules.po_box_error(line) is None
 
 
-def test_billing_identity_errors_name_each_bad_field() -> None:
-    errors = dict(
-        rules.billing_identity_errors(
-            {
-                "group_npi": "1234567890",
-                "tax_id": "12-34",
-                "taxonomy_code": "261QM0801",
-                "address_line1": "PO Box 5",
-                "address_line2": "",
-            }
-        )
-    )
-    assert set(errors) == {"group_npi", "tax_id", "taxonomy_code", "address_line1"}
-    assert rules.billing_identity_errors({"group_npi": "", "tax_id": ""}) == []
-
-
 # --- Expiry thresholds ------------------------------------------------------------------------
 
 

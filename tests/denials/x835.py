@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from claims.x12.writer import Envelope, SegmentWriter, TransactionSet
+from x12.writer import Envelope, SegmentWriter, TransactionSet
 
 D = Decimal
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from claims.models import SubmissionBatch
-from claims.x12.writer import Envelope, SegmentWriter, TransactionSet
+from x12.writer import Envelope, SegmentWriter, TransactionSet
 
 CREATED = datetime(2026, 10, 20, 8, 0)  # noqa: DTZ001 - X12 dates carry no zone
 

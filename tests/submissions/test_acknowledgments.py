@@ -17,12 +17,12 @@ from claims.models import (
     SubmissionBatch,
 )
 from claims.tasks import acknowledgments_pickup
-from claims.x12.ack277ca import parse_277ca
-from claims.x12.ack999 import parse_999
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from tests.submissions.acks import ack_277ca, ack_999
 from tests.submissions.conftest import bill_ready
+from x12.ack277ca import parse_277ca
+from x12.ack999 import parse_999
 
 SAMPLES = Path(__file__).resolve().parents[1] / "x12" / "samples"
 

@@ -20,10 +20,10 @@ from claims.models import (
     ControlNumberCounter,
     SubmissionBatch,
 )
-from claims.x12.reader import read
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from tests.submissions.conftest import bill_ready
+from x12.reader import read
 
 
 def build(practice, **kwargs) -> SubmissionBatch:

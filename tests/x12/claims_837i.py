@@ -7,15 +7,6 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
-from claims.x12.cob import Adjustment, LineAdjudication, OtherPayer
-from claims.x12.institutional import (
-    Batch837I,
-    InstitutionalClaim,
-    InstitutionalLine,
-    InstitutionalSubmission,
-)
-from claims.x12.professional import Address, ServiceFacility
-from claims.x12.writer import Envelope
 from tests.x12.claims_837p import (
     BILLING,
     CHILD,
@@ -29,6 +20,15 @@ from tests.x12.claims_837p import (
     SUBSCRIBER,
     THERAPIST,
 )
+from x12.cob import Adjustment, LineAdjudication, OtherPayer
+from x12.institutional import (
+    Batch837I,
+    InstitutionalClaim,
+    InstitutionalLine,
+    InstitutionalSubmission,
+)
+from x12.professional import Address, ServiceFacility
+from x12.writer import Envelope
 
 FACILITY = ServiceFacility(
     "RIVERBEND RESIDENTIAL", "1124356787", Address("400 HILL RD", "BEAVERTON", "OR", "97005")

@@ -9,8 +9,8 @@ from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from claims.x12.cob import Adjustment, LineAdjudication, OtherPayer
-from claims.x12.professional import (
+from x12.cob import Adjustment, LineAdjudication, OtherPayer
+from x12.professional import (
     Address,
     Batch837P,
     BillingProvider,
@@ -26,7 +26,7 @@ from claims.x12.professional import (
     Submitter,
     Subscriber,
 )
-from claims.x12.writer import Envelope
+from x12.writer import Envelope
 
 CREATED = datetime(2026, 3, 2, 9, 30)  # noqa: DTZ001 - X12 dates carry no zone
 DAY = date(2026, 2, 24)

@@ -5,15 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from claims.x12.ack277ca import (
+from tests.x12.samples import sample
+from x12.ack277ca import (
     ACCEPTED,
     REJECTED,
     STATUS_CATEGORIES,
     explain_status,
     parse_277ca,
 )
-from claims.x12.reader import X12Error
-from tests.x12.samples import sample
+from x12.reader import X12Error
 
 
 def test_an_accepted_claim_carries_our_patient_control_number_and_the_payer_claim_number():

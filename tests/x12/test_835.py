@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from claims.x12.reader import X12Error
-from claims.x12.remit835 import CLAIM_STATUS_CODES, check_balance, parse_835
 from tests.x12.samples import sample
+from x12.reader import X12Error
+from x12.remit835 import CLAIM_STATUS_CODES, check_balance, parse_835
 
 D = Decimal
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from claims.x12.ack999 import parse_999
-from claims.x12.reader import X12Error
 from tests.x12.samples import sample
+from x12.ack999 import parse_999
+from x12.reader import X12Error
 
 ISA = (
     "ISA*00*          *00*          *ZZ*CLHSE01        *ZZ*RB12345        *260303*1000*^*00501"

@@ -8,11 +8,11 @@ from datetime import date
 from decimal import Decimal
 
 from claims import cob, rules
-from claims.x12.cob import Adjustment, cob_problems
-from claims.x12.professional import check_837p, render_837p
-from claims.x12.writer import SegmentWriter
 from tests.x12.claims_837p import CASES, PRIMARY_ADJUDICATION, envelope, with_claim
 from tests.x12.pyx12_check import pyx12_errors
+from x12.cob import Adjustment, cob_problems
+from x12.professional import check_837p, render_837p
+from x12.writer import SegmentWriter
 
 D = Decimal
 LINES = [("L1011-1", D("200.00")), ("L1011-2", D("30.00"))]

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from claims.x12.reader import X12Error, read, read_separators, tokenize
 from tests.x12.samples import sample
+from x12.reader import X12Error, read, read_separators, tokenize
 
 ISA = (
     "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *260302*0930*^*00501"

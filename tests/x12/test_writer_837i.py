@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from claims.x12.institutional import check_837i, render_837i
-from claims.x12.reader import X12Error, read
-from claims.x12.writer import SegmentWriter
 from tests.x12.claims_837i import CASES, ENVELOPE_NUMBERS, envelope, with_claim
 from tests.x12.pyx12_check import pyx12_errors
+from x12.institutional import check_837i, render_837i
+from x12.reader import X12Error, read
+from x12.writer import SegmentWriter
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from claims.x12.professional import (
+from tests.x12.claims_837p import BILLING, CASES, ENVELOPE_NUMBERS, envelope, with_claim
+from tests.x12.pyx12_check import pyx12_errors
+from x12.professional import (
     Address,
     check_837p,
     diagnosis_problem,
     npi_is_valid,
     render_837p,
 )
-from claims.x12.reader import Separators, X12Error, read
-from claims.x12.writer import Envelope, SegmentWriter, TransactionSet, format_amount
-from tests.x12.claims_837p import BILLING, CASES, ENVELOPE_NUMBERS, envelope, with_claim
-from tests.x12.pyx12_check import pyx12_errors
+from x12.reader import Separators, X12Error, read
+from x12.writer import Envelope, SegmentWriter, TransactionSet, format_amount
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 

@@ -21,9 +21,8 @@ from typing import Any
 
 import simple_icd_10_cm
 
-from credentialing.rules import npi_error
-
 from .cob import OtherPayer, cob_problems, line_adjudication_segments, other_payer_segments
+from .identifiers import npi_error
 from .reader import X12Error
 from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
 
@@ -180,7 +179,7 @@ class Problem:
 
 
 def npi_is_valid(npi: str) -> bool:
-    """NPI check digit: Luhn over "80840" + the first nine digits (credentialing's rule)."""
+    """NPI check digit: Luhn over "80840" + the first nine digits (identifiers.npi_error)."""
     return npi_error(npi) is None
 
 
@@ -228,7 +227,7 @@ def subscriber_problems(subscriber: Subscriber, payer: Payer, prefix: str) -> li
 
 
 def other_payer_problems(sub: ClaimSubmission | Any) -> list[Problem]:
-    """The COB loops' checks (claims.x12.cob.cob_problems) for either claim form."""
+    """The COB loops' checks (x12.cob.cob_problems) for either claim form."""
     claim = sub.claim
     return [
         Problem(field, message)

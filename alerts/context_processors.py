@@ -1,0 +1,18 @@
+"""The open-alert count beside "Alerts" in the navigation (listed in settings.TEMPLATES)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from alerts.selectors import alert_open_count
+
+
+def open_alerts(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or getattr(user, "pk", None) is None:
+        return {}  # Signed out, or a partner system's API key.
+    if getattr(request, "organization", None) is None:
+        return {"open_alert_count": 0}
+    return {"open_alert_count": alert_open_count(scopes=getattr(request, "scopes", frozenset()))}

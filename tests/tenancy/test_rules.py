@@ -1,0 +1,21 @@
+"""The organization's pure rules: its billing identity as the 837 will carry it."""
+
+from __future__ import annotations
+
+from rcm.tenancy.rules import billing_identity_errors
+
+
+def test_billing_identity_errors_name_each_bad_field() -> None:
+    errors = dict(
+        billing_identity_errors(
+            {
+                "group_npi": "1234567890",
+                "tax_id": "12-34",
+                "taxonomy_code": "261QM0801",
+                "address_line1": "PO Box 5",
+                "address_line2": "",
+            }
+        )
+    )
+    assert set(errors) == {"group_npi", "tax_id", "taxonomy_code", "address_line1"}
+    assert billing_identity_errors({"group_npi": "", "tax_id": ""}) == []

@@ -1,0 +1,84 @@
+"""Checks of the identifiers an 837 carries: NPI (with its check digit), EIN, taxonomy code, and
+street addresses (no PO box). One implementation for the 837 pre-write checks, the
+organization's billing identity (rcm.tenancy.rules) and credentialing's providers and
+facilities. Pure: strings in, a reason (or None) out.
+"""
+
+from __future__ import annotations
+
+import re
+
+# The NPI check digit is the Luhn digit over the card-issuer prefix 80840 followed by the first
+# nine digits of the NPI (CMS, "Requirements for NPI check digit").
+NPI_PREFIX = "80840"
+TAXONOMY_RE = re.compile(r"^\d{3}[A-Z0-9]{6}X$")
+EIN_RE = re.compile(r"^\d{2}-?\d{7}$")
+# "PO Box", "P.O. Box", "Post Office Box", "POB 12", "Box 12" at the start of a line.
+PO_BOX_RE = re.compile(
+    r"^\s*(p\.?\s*o\.?\s*b(ox)?\b|post\s+office\s+box\b|box\s+\d)|\bp\.?\s*o\.?\s*box\b",
+    re.IGNORECASE,
+)
+
+
+def luhn_check_digit(digits: str) -> int:
+    """The digit that makes `digits + check` pass the Luhn test."""
+    total = 0
+    # Walk from the right; the digit next to the (missing) check digit is doubled.
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return (10 - total % 10) % 10
+
+
+def npi_with_check_digit(first_nine: str) -> str:
+    """A valid NPI from its first nine digits (for tests and demo data)."""
+    return first_nine + str(luhn_check_digit(NPI_PREFIX + first_nine))
+
+
+def npi_error(value: str) -> str | None:
+    """Why `value` is not a valid NPI, or None when it is."""
+    if len(value) != 10 or not value.isdigit():
+        return "An NPI is exactly 10 digits."
+    if value[0] not in "12":
+        return "An NPI starts with 1 or 2."
+    expected = luhn_check_digit(NPI_PREFIX + value[:9])
+    if int(value[9]) != expected:
+        return (
+            f"{value} fails the NPI check digit (Luhn over 80840 + the first nine digits): "
+            f"the last digit should be {expected}. Check for a typo."
+        )
+    return None
+
+
+def ein_error(value: str) -> str | None:
+    if not EIN_RE.match(value):
+        return "An EIN is 9 digits, written 12-3456789."
+    if value.replace("-", "")[:2] in {"00", "07", "08", "09", "17", "18", "19", "28", "29"}:
+        return f"{value[:2]} is not a prefix the IRS assigns to EINs."
+    return None
+
+
+def normalize_ein(value: str) -> str:
+    """'12-3456789' -> '123456789' (stored as digits, as the 837 REF*EI wants it); anything
+    malformed is returned stripped, for `ein_error` to name."""
+    digits = value.strip().replace("-", "")
+    return digits if len(digits) == 9 and digits.isdigit() else value.strip()
+
+
+def taxonomy_error(value: str) -> str | None:
+    if not TAXONOMY_RE.match(value):
+        return (
+            "A taxonomy code is 10 characters: three digits, six letters or digits, then X "
+            "(e.g. 2084P0800X)."
+        )
+    return None
+
+
+def po_box_error(value: str) -> str | None:
+    if value and PO_BOX_RE.search(value):
+        return "A billing or service address must be a street address: the 837 refuses a PO box."
+    return None
