@@ -4,11 +4,10 @@ covered on this date?"). Alerts list/acknowledge live in the alerts app's API.""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from celery.result import EagerResult
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -32,6 +31,13 @@ from patients.models import Coverage, EpisodeOfCare, Payer
 from rcm.api import uuid_query_param
 from rcm.audit.services import audit_read
 from rcm.tenancy.models import Membership, User
+from rcm.tenancy.selectors import organization_today
+
+
+def _today(request: Request) -> date:
+    """The organization's day, read once per request (Parity's one clock); the tenant middleware
+    set the organization from the API key or the member's session."""
+    return organization_today(request._request.organization)  # type: ignore[attr-defined]
 
 
 def _tenant_object(model: Any, pk: Any, field: str) -> Any:
@@ -217,7 +223,7 @@ class AuthorizationViewSet(
                 level=params.get("level", ""),
                 status=params.get("status", ""),
             ),
-            today=timezone.localdate(),
+            today=_today(self.request),
         )
         episode = uuid_query_param(self.request, "episode")
         return qs.filter(episode_id=episode) if episode else qs
@@ -247,7 +253,7 @@ class AuthorizationViewSet(
         data.is_valid(raise_exception=True)
         values = data.resolve(data.validated_data)
         values["episode"] = _tenant_object(EpisodeOfCare, values["episode"], "episode")
-        auth = services.authorization_create(**values)
+        auth = services.authorization_create(**values, today=_today(request))
         return Response(AuthorizationSerializer(auth).data, status=201)
 
     @extend_schema(request=AuthorizationUpdateSerializer, responses=AuthorizationSerializer)
@@ -309,7 +315,7 @@ class AuthorizationViewSet(
     @action(detail=True, methods=["get"])
     def utilization(self, request: Request, pk: str) -> Response:
         auth = self.get_object()
-        f = selectors.authorization_forecast(authorization=auth, today=timezone.localdate())
+        f = selectors.authorization_forecast(authorization=auth, today=_today(request))
         return Response(
             {
                 "units_approved": f.units_approved,
@@ -440,7 +446,7 @@ class ReviewViewSet(
             qs = qs.filter(completed_on__isnull=True)
         due = params.get("due_within")
         if due and due.isdigit():
-            qs = qs.filter(scheduled_on__lte=timezone.localdate() + timedelta(days=int(due)))
+            qs = qs.filter(scheduled_on__lte=_today(self.request) + timedelta(days=int(due)))
         return qs
 
     @extend_schema(request=ReviewCreateSerializer, responses={201: ReviewSerializer})

@@ -268,10 +268,11 @@ def authorization_create(
     status: str = AuthorizationStatus.REQUESTED,
     next_review_on: date | None = None,
     stay: LevelOfCareStay | None = None,
-    today: date | None = None,
+    today: date,
     **data: Any,
 ) -> Authorization:
-    """Record a request (or an authorization already decided by the payer)."""
+    """Record a request (or an authorization already decided by the payer). Without a request
+    date it is `today`, the organization's day the caller read from the clock."""
     unknown = set(data) - AUTH_FIELDS
     if unknown:
         name = sorted(unknown)[0]
@@ -288,7 +289,7 @@ def authorization_create(
         end_date=end_date,
         status=status,
         stay=stay,
-        requested_on=data.pop("requested_on", None) or today or timezone.localdate(),
+        requested_on=data.pop("requested_on", None) or today,
         **{k: ("" if v is None and k in _TEXT_FIELDS else v) for k, v in data.items()},
     )
     with transaction.atomic():
@@ -943,10 +944,10 @@ def _usage_authorization(
 
 
 def authorization_draft_for_stay(
-    *, stay_id: uuid.UUID | str, coverage_id: uuid.UUID | str, today: date | None = None
+    *, stay_id: uuid.UUID | str, coverage_id: uuid.UUID | str, today: date
 ) -> Authorization | None:
-    """A requested draft for the stay's level, and an alert, so no transition goes unauthorized
-    silently. Idempotent: a stay gets one draft (unique constraint), the alert one row."""
+    """A requested draft for the stay's level (requested `today`), and an alert, so no transition
+    goes unauthorized silently. Idempotent: a stay gets one draft (unique constraint), the alert one row."""
     with transaction.atomic():
         stay = LevelOfCareStay.objects.select_related("episode").get(pk=stay_id)
         coverage = Coverage.objects.get(pk=coverage_id)
@@ -963,7 +964,7 @@ def authorization_draft_for_stay(
                 units_requested=rules.DRAFT_DAYS,
                 start_date=stay.start_date,
                 end_date=end,
-                requested_on=today or timezone.localdate(),
+                requested_on=today,
                 stay=stay,
                 assigned_to_id=settings.default_assignee_id,
                 reference_notes=f"Draft created for the {stay.get_transition_display().lower()} "

@@ -4,6 +4,7 @@ bar, reviews and history, and the forms that change them (each through a service
 from __future__ import annotations
 
 import uuid
+from datetime import date
 from typing import Any
 
 from celery.result import EagerResult
@@ -11,7 +12,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from authorizations import selectors, services
@@ -33,6 +33,7 @@ from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.selectors import organization_today
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ = "authorizations:read"
@@ -45,6 +46,11 @@ def _detail_url(request: HttpRequest, pk: Any) -> str:
 
 def _auth_or_404(pk: Any) -> Authorization:
     return get_object_or_404(Authorization.objects.select_related("episode", "payer"), pk=pk)
+
+
+def _today(request: HttpRequest) -> date:
+    """The organization's day, read once per request (Parity's one clock)."""
+    return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
 def _episode_param(raw: str | None) -> EpisodeOfCare | None:
@@ -65,14 +71,15 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
         status=data.get("status") or "",
         search=data.get("q") or "",
     )
-    qs = selectors.authorization_list(filters=filters, today=timezone.localdate())
+    today = _today(request)
+    qs = selectors.authorization_list(filters=filters, today=today)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "authorizations/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "today": timezone.localdate()},
+        {"form": form, "page": page, "query": query.urlencode(), "today": today},
     )
 
 
@@ -80,7 +87,7 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
 def review_calendar(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
     calendar = selectors.review_calendar(
-        today=timezone.localdate(), assignee_id=request.user.pk if mine else None
+        today=_today(request), assignee_id=request.user.pk if mine else None
     )
     return render(request, "authorizations/calendar.html", {"calendar": calendar, "mine": mine})
 
@@ -91,7 +98,7 @@ def authorization_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         auth = selectors.authorization_detail(pk=pk)
     except Authorization.DoesNotExist as exc:
         raise Http404 from exc
-    today = timezone.localdate()
+    today = _today(request)
     audit_read(obj=auth, patient_id=auth.episode.patient_id)
     context = {
         "auth": auth,
@@ -107,15 +114,16 @@ def authorization_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_scope(READ, post=WRITE)
 def authorization_new(request: HttpRequest) -> HttpResponse:
     episode = _episode_param(request.GET.get("episode") or request.POST.get("episode"))
+    today = _today(request)
     form = NewAuthorizationForm(
         request.POST or None,
-        initial={"episode": episode, "requested_on": timezone.localdate()},
+        initial={"episode": episode, "requested_on": today},
         patient_id=episode.patient_id if episode else None,
     )
     return handle_form(
         request,
         form,
-        action=lambda data: services.authorization_create(**data),
+        action=lambda data: services.authorization_create(**data, today=today),
         success_url=lambda auth: _detail_url(request, auth.pk),
         success_message="Authorization recorded.",
         template="authorizations/form.html",
@@ -145,7 +153,7 @@ def authorization_decide(request: HttpRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(pk)
     form = DecideForm(
         request.POST or None,
-        initial={"decided_on": timezone.localdate(), "units_approved": auth.units_requested},
+        initial={"decided_on": _today(request), "units_approved": auth.units_requested},
     )
     return handle_form(
         request,
@@ -202,7 +210,7 @@ def review_complete(request: HttpRequest, pk: Any) -> HttpResponse:
     review = get_object_or_404(ConcurrentReview.objects.select_related("authorization"), pk=pk)
     form = ReviewCompleteForm(
         request.POST or None,
-        initial={"completed_on": timezone.localdate(), "reviewer": review.reviewer},
+        initial={"completed_on": _today(request), "reviewer": review.reviewer},
     )
     return handle_form(
         request,

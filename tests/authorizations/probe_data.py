@@ -7,6 +7,7 @@ from datetime import date
 from authorizations import services
 from patients import services as patient_services
 from rcm.tenancy.models import Organization
+from tests.clock import days_ago, today
 
 
 def build(org: Organization) -> None:
@@ -21,10 +22,10 @@ def build(org: Organization) -> None:
         sex="U",
     )
     coverage = patient_services.coverage_create(
-        patient=patient, payer=payer, member_id="AM1", effective_date=date(2026, 1, 1)
+        patient=patient, payer=payer, member_id="AM1", effective_date=days_ago(400)
     )
     episode = patient_services.episode_open(
-        patient=patient, program_type="mental_health", admission_date=date(2026, 3, 1), level="2.1"
+        patient=patient, program_type="mental_health", admission_date=days_ago(40), level="2.1"
     )
     auth = services.authorization_create(
         episode=episode,
@@ -33,20 +34,21 @@ def build(org: Organization) -> None:
         unit_type="per_diem",
         units_requested=10,
         units_approved=10,
-        start_date=date(2026, 3, 1),
-        end_date=date(2026, 3, 31),
+        start_date=days_ago(40),
+        end_date=days_ago(10),
         status="approved",
         auth_number=f"PROBE-{org.slug}",
-        requested_on=date(2026, 2, 27),
-        decided_on=date(2026, 2, 28),
-        next_review_on=date(2026, 3, 15),
+        requested_on=days_ago(42),
+        decided_on=days_ago(41),
+        next_review_on=days_ago(26),
+        today=today(),
     )
     services.authorization_record_usage(
         episode=episode,
         payer=payer,
         level="2.1",
         unit_type="per_diem",
-        date_of_service=date(2026, 3, 2),
+        date_of_service=days_ago(39),
         units=1,
         authorization=auth,
     )

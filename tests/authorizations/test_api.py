@@ -3,14 +3,13 @@ the coverage check for partners, problem+json for bad input, and another tenant'
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
-
-from django.utils import timezone
 
 from authorizations.models import Authorization
 from rcm.tenancy.context import tenant_context
-from tests.authorizations.factories import make_authorization
+from tests.authorizations.factories import day, make_authorization
+from tests.clock import days_ago, today
 from tests.patients.factories import CoverageFactory, EpisodeFactory
 
 API = "/api/v1/authorizations/"
@@ -18,14 +17,13 @@ REVIEWS = "/api/v1/authorization-reviews/"
 
 
 def _current(org: Any, days_left: int, **overrides: Any) -> Authorization:
-    today = timezone.localdate()
     data = {
-        "start_date": today - timedelta(days=3),
-        "end_date": today + timedelta(days=days_left),
+        "start_date": today() - timedelta(days=3),
+        "end_date": today() + timedelta(days=days_left),
         "units_requested": days_left + 4,
         "units_approved": days_left + 4,
-        "requested_on": today - timedelta(days=4),
-        "decided_on": today - timedelta(days=4),
+        "requested_on": today() - timedelta(days=4),
+        "decided_on": today() - timedelta(days=4),
     }
     data.update(overrides)
     return make_authorization(org, **data)
@@ -60,10 +58,10 @@ def test_a_partner_creates_decides_and_extends_an_authorization(
             "level": "2.1",
             "unit_type": "per_diem",
             "units_requested": 10,
-            "start_date": "2026-03-01",
-            "end_date": "2026-03-20",
+            "start_date": str(day(1)),
+            "end_date": str(day(20)),
             "service_codes": ["h0015"],
-            "requested_on": "2026-02-27",
+            "requested_on": str(day(-1)),
         },
         format="json",
     )
@@ -74,7 +72,7 @@ def test_a_partner_creates_decides_and_extends_an_authorization(
         f"{API}{auth_id}/decide/",
         {
             "status": "partial",
-            "decided_on": "2026-02-28",
+            "decided_on": str(day(0)),
             "units_approved": 8,
             "auth_number": "Z-1",
         },
@@ -83,7 +81,7 @@ def test_a_partner_creates_decides_and_extends_an_authorization(
     assert decided.status_code == 200 and decided.json()["units_approved"] == 8
     review = api.post(
         REVIEWS,
-        {"authorization": auth_id, "review_type": "concurrent", "scheduled_on": "2026-03-15"},
+        {"authorization": auth_id, "review_type": "concurrent", "scheduled_on": str(day(15))},
         format="json",
     )
     assert review.status_code == 201
@@ -91,17 +89,46 @@ def test_a_partner_creates_decides_and_extends_an_authorization(
         f"{REVIEWS}{review.json()['id']}/complete/",
         {
             "outcome": "extended",
-            "completed_on": "2026-03-15",
-            "new_end_date": "2026-03-27",
+            "completed_on": str(day(15)),
+            "new_end_date": str(day(27)),
             "added_units": 5,
         },
         format="json",
     )
     assert done.status_code == 200, done.json()
     auth = api.get(f"{API}{auth_id}/").json()
-    assert (auth["end_date"], auth["units_approved"]) == ("2026-03-27", 13)
+    assert (auth["end_date"], auth["units_approved"]) == (str(day(27)), 13)
     patched = api.patch(f"{API}{auth_id}/", {"payer_contact": "Lee at UM"}, format="json")
     assert patched.json()["payer_contact"] == "Lee at UM"
+
+
+def test_a_request_sent_without_its_date_is_dated_in_the_clinics_day(
+    org: Any, api_client_for: Any, time_machine: Any
+) -> None:
+    """At 03:00 UTC it is still yesterday evening in Chicago, Riverbend's time zone."""
+    with tenant_context(org):
+        episode = EpisodeFactory(organization=org, admission_date=days_ago(10))
+        coverage = CoverageFactory(
+            organization=org, patient=episode.patient, effective_date=days_ago(400)
+        )
+    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    time_machine.move_to(datetime.combine(today(), time(3), tzinfo=UTC), tick=False)
+    clinic_day = days_ago(1)
+    created = api.post(
+        API,
+        {
+            "episode": str(episode.pk),
+            "coverage": str(coverage.pk),
+            "level": "2.1",
+            "unit_type": "per_diem",
+            "units_requested": 5,
+            "start_date": str(clinic_day),
+            "end_date": str(clinic_day + timedelta(days=4)),
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["requested_on"] == str(clinic_day)
 
 
 def test_bad_input_is_problem_json_naming_the_field_and_changes_nothing(
@@ -109,29 +136,28 @@ def test_bad_input_is_problem_json_naming_the_field_and_changes_nothing(
 ) -> None:
     auth = make_authorization(org)
     api = api_client_for(org, ["authorizations:read", "authorizations:write"])
-    response = api.patch(f"{API}{auth.pk}/", {"end_date": "2026-02-01"}, format="json")
+    response = api.patch(f"{API}{auth.pk}/", {"end_date": str(day(-27))}, format="json")
     assert response.status_code == 400
     body = response.json()
     assert body["errors"][0]["field"] == "end_date"
     assert "before the start date" in body["detail"]
     usage = api.post(
         f"{API}{auth.pk}/usage/",
-        {"date_of_service": "2026-03-03", "units": 4, "unit_type": "units_15min"},
+        {"date_of_service": str(day(3)), "units": 4, "unit_type": "units_15min"},
         format="json",
     )
     assert usage.status_code == 400 and usage.json()["errors"][0]["field"] == "unit_type"
-    assert api.get(f"{API}{auth.pk}/").json()["end_date"] == "2026-03-14"
+    assert api.get(f"{API}{auth.pk}/").json()["end_date"] == str(day(14))
 
 
 def test_usage_and_utilization(org: Any, api_client_for: Any) -> None:
     auth = _current(org, 10, unit_type="sessions")
     api = api_client_for(org, ["authorizations:read", "authorizations:write"])
-    today = timezone.localdate()
     for offset in range(2):
         response = api.post(
             f"{API}{auth.pk}/usage/",
             {
-                "date_of_service": str(today - timedelta(days=offset)),
+                "date_of_service": str(today() - timedelta(days=offset)),
                 "units": 7,
                 "unit_type": "sessions",
                 "source": "claim",
@@ -143,7 +169,7 @@ def test_usage_and_utilization(org: Any, api_client_for: Any) -> None:
     again = api.post(
         f"{API}{auth.pk}/usage/",
         {
-            "date_of_service": str(today),
+            "date_of_service": str(today()),
             "units": 7,
             "unit_type": "sessions",
             "source": "claim",
@@ -168,7 +194,7 @@ def test_the_coverage_check_answers_partners_with_a_reason(org: Any, api_client_
             "service_code": "H0018",
         }
     url = f"{API}coverage-check/"
-    covered = api.get(url, {**params, "date_of_service": "2026-03-05"}).json()
+    covered = api.get(url, {**params, "date_of_service": str(day(5))}).json()
     assert covered == {
         "covered": True,
         "reason": "covered",
@@ -177,9 +203,9 @@ def test_the_coverage_check_answers_partners_with_a_reason(org: Any, api_client_
         "auth_number": "A-100",
         "units_remaining": 14,
     }
-    expired = api.get(url, {**params, "date_of_service": "2026-03-20"}).json()
+    expired = api.get(url, {**params, "date_of_service": str(day(20))}).json()
     assert (expired["covered"], expired["reason"]) == (False, "expired")
-    assert expired["message"] == "The authorization expired on 2026-03-14."
+    assert expired["message"] == f"The authorization expired on {day(14)}."
     missing = api.get(url, {"level": "3.5"})
     assert missing.status_code == 400 and missing["Content-Type"] == "application/problem+json"
 
@@ -189,9 +215,7 @@ def test_another_tenants_ids_are_404_or_refused(
 ) -> None:
     theirs = make_authorization(other_org)
     with tenant_context(other_org):
-        review_id = theirs.reviews.create(
-            review_type="concurrent", scheduled_on=date(2026, 3, 10)
-        ).pk
+        review_id = theirs.reviews.create(review_type="concurrent", scheduled_on=day(10)).pk
     api = api_client_for(org, ["authorizations:read", "authorizations:write"])
     assert api.get(f"{API}{theirs.pk}/").status_code == 404
     assert api.patch(f"{API}{theirs.pk}/", {"payer_contact": "x"}, format="json").status_code == 404
@@ -202,7 +226,7 @@ def test_another_tenants_ids_are_404_or_refused(
         params = {"episode": str(theirs.episode_id), "payer": str(theirs.payer_id)}
     check = api.get(
         f"{API}coverage-check/",
-        {**params, "level": "3.5", "service_code": "H0018", "date_of_service": "2026-03-05"},
+        {**params, "level": "3.5", "service_code": "H0018", "date_of_service": str(day(5))},
     )
     assert check.status_code == 400 and "Not found in this organization" in check.json()["detail"]
     created = api.post(
@@ -210,7 +234,7 @@ def test_another_tenants_ids_are_404_or_refused(
         {
             "authorization": str(theirs.pk),
             "review_type": "concurrent",
-            "scheduled_on": "2026-03-10",
+            "scheduled_on": str(day(10)),
         },
         format="json",
     )

@@ -10,7 +10,6 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from alerts.models import Alert
 from authorizations.models import Authorization, AuthorizationEvent
@@ -25,15 +24,16 @@ from patients import services as patient_services
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
-from tests.authorizations.factories import make_authorization
+from tests.authorizations.factories import day, make_authorization
+from tests.clock import days_ago, days_from_now, today
 from tests.patients.factories import CoverageFactory
 
-TODAY = date(2026, 3, 12)  # the factory's authorization ends 2026-03-14: two days left
 
-
-def _scan(org: Any, today: date = TODAY) -> list[str]:
+def _scan(org: Any, on: date | None = None) -> list[str]:
+    """The scan as of `on`; by default today, day(12): the factory's authorization has two days
+    left."""
     with tenant_context(org):
-        authorization_scan(today=today)
+        authorization_scan(today=on or today())
         return sorted(Alert.objects.values_list("dedupe_key", flat=True))
 
 
@@ -44,12 +44,10 @@ def test_an_authorization_ending_in_two_days_raises_the_three_day_alert_once(org
     assert _scan(org) == keys  # twice: nothing new
     with tenant_context(org):
         alert = Alert.objects.get()
-        assert alert.title == "Authorization A-100 ends in 2 days (2026-03-14)"
-        assert alert.due_on == date(2026, 3, 14) and alert.patient_id == auth.episode.patient_id
+        assert alert.title == f"Authorization A-100 ends in 2 days ({day(14)})"
+        assert alert.due_on == day(14) and alert.patient_id == auth.episode.patient_id
     # The next day crosses the 1-day threshold: a new alert, the old one stays.
-    assert _scan(org, TODAY + timedelta(days=1)) == sorted(
-        [f"auth-ending:{auth.pk}:3", f"auth-ending:{auth.pk}:1"]
-    )
+    assert _scan(org, day(13)) == sorted([f"auth-ending:{auth.pk}:3", f"auth-ending:{auth.pk}:1"])
 
 
 def test_thresholds_come_from_the_organization_setting(org: Any) -> None:
@@ -65,44 +63,38 @@ def test_units_below_twenty_percent_and_a_fast_burn_raise_their_alerts(org: Any)
         unit_type="sessions",
         units_requested=20,
         units_approved=20,
-        end_date=date(2026, 3, 31),
+        end_date=day(31),
     )
     with tenant_context(org):
-        for day in range(1, 13):
-            for _ in range(1 if day > 10 else 2):
+        for n in range(1, 13):
+            for _ in range(1 if n > 10 else 2):
                 authorization_record_usage(
                     episode=auth.episode,
                     payer=auth.payer,
                     level="3.5",
                     unit_type="sessions",
                     service_code="H0018",
-                    date_of_service=date(2026, 3, day),
+                    date_of_service=day(n),
                     units=1,
                 )
     keys = _scan(org)
-    # 22 sessions used of 20 -> none remain; at 22/14 a day they ran out today, before 03-31.
+    # 22 sessions used of 20 -> none remain; at 22/14 a day they ran out today, before day 31.
     assert f"auth-units-low:{auth.pk}:20" in keys
-    assert f"auth-forecast:{auth.pk}:2026-03-31:20" in keys
+    assert f"auth-forecast:{auth.pk}:{day(31)}:20" in keys
     assert _scan(org) == keys
 
 
 def test_reviews_due_tomorrow_and_overdue_are_raised(org: Any) -> None:
-    auth = make_authorization(
-        org, end_date=date(2026, 3, 31), units_requested=31, units_approved=31
-    )
+    auth = make_authorization(org, end_date=day(31), units_requested=31, units_approved=31)
     with tenant_context(org):
         tomorrow = review_schedule(
-            authorization=auth, review_type="concurrent", scheduled_on=TODAY + timedelta(days=1)
+            authorization=auth, review_type="concurrent", scheduled_on=day(13)
         )
-        late = review_schedule(
-            authorization=auth, review_type="peer_to_peer", scheduled_on=TODAY - timedelta(days=2)
-        )
-        later = review_schedule(
-            authorization=auth, review_type="concurrent", scheduled_on=TODAY + timedelta(days=5)
-        )
+        late = review_schedule(authorization=auth, review_type="peer_to_peer", scheduled_on=day(10))
+        later = review_schedule(authorization=auth, review_type="concurrent", scheduled_on=day(17))
     keys = _scan(org)
-    assert f"review-due:{tomorrow.pk}:2026-03-13" in keys
-    assert f"review-overdue:{late.pk}:2026-03-10" in keys
+    assert f"review-due:{tomorrow.pk}:{day(13)}" in keys
+    assert f"review-overdue:{late.pk}:{day(10)}" in keys
     assert not [k for k in keys if str(later.pk) in k]
 
 
@@ -114,17 +106,17 @@ def test_services_after_expiry_are_a_lapse_and_the_authorization_expires(org: An
             payer=auth.payer,
             level="3.5",
             unit_type="days",
-            date_of_service=date(2026, 3, 16),
+            date_of_service=day(16),
             units=1,
             authorization=auth,
         )
-    keys = _scan(org, date(2026, 3, 17))
+    keys = _scan(org, day(17))
     assert keys == [f"auth-lapse:{auth.pk}"]
     with tenant_context(org):
         auth.refresh_from_db()
         assert auth.status == "expired"
         assert AuthorizationEvent.objects.filter(authorization=auth, action="expired").count() == 1
-    assert _scan(org, date(2026, 3, 18)) == keys
+    assert _scan(org, day(18)) == keys
     with tenant_context(org):
         assert AuthorizationEvent.objects.filter(action="expired").count() == 1
 
@@ -137,10 +129,10 @@ def test_services_no_authorization_covers_are_a_lapse(org: Any) -> None:
             payer=auth.payer,
             level="2.5",
             unit_type="per_diem",
-            date_of_service=date(2026, 3, 5),
+            date_of_service=day(5),
             units=1,
         )
-    assert f"auth-lapse-none:{auth.episode_id}:2.5" in _scan(org, date(2026, 3, 6))
+    assert f"auth-lapse-none:{auth.episode_id}:2.5" in _scan(org, day(6))
 
 
 def test_a_level_the_payer_authorizes_with_no_authorization_is_raised(org: Any) -> None:
@@ -151,12 +143,12 @@ def test_a_level_the_payer_authorizes_with_no_authorization_is_raised(org: Any) 
             payer_type="commercial",
             auth_required_levels=["3.5"],
         )
-        coverage = CoverageFactory(organization=org, payer=payer)
+        coverage = CoverageFactory(organization=org, payer=payer, effective_date=days_ago(400))
         # The outbox event is not delivered here, as if the consumer were down: the scan still sees it.
         episode = patient_services.episode_open(
             patient=coverage.patient,
             program_type="mental_health",
-            admission_date=date(2026, 3, 1),
+            admission_date=day(1),
             level="3.5",
         )
         stay = episode.stays.get()
@@ -177,22 +169,22 @@ def test_a_level_the_payer_authorizes_with_no_authorization_is_raised(org: Any) 
 
 def _bulk_authorizations(org: Any, count: int) -> None:
     with tenant_context(org):
-        coverage = CoverageFactory(organization=org)
+        coverage = CoverageFactory(organization=org, effective_date=days_ago(400))
         episode = patient_services.episode_open(
             patient=coverage.patient,
             program_type="mental_health",
-            admission_date=date(2026, 1, 1),
+            admission_date=days_ago(70),
             level="3.5",
         )
     for i in range(count):
-        start = date(2026, 1, 1) + timedelta(days=i)
+        start = days_ago(70) + timedelta(days=i)
         auth = make_authorization(
             org,
             episode=episode,
             coverage=coverage,
             unit_type="sessions",
             start_date=start,
-            end_date=TODAY + timedelta(days=i % 9),
+            end_date=today() + timedelta(days=i % 9),
             units_requested=10,
             units_approved=10,
             auth_number=f"N{i}",
@@ -202,7 +194,7 @@ def _bulk_authorizations(org: Any, count: int) -> None:
             review_schedule(
                 authorization=auth,
                 review_type="concurrent",
-                scheduled_on=TODAY - timedelta(days=i % 3),
+                scheduled_on=days_ago(i % 3),
             )
             authorization_record_usage(
                 episode=episode,
@@ -210,7 +202,7 @@ def _bulk_authorizations(org: Any, count: int) -> None:
                 level="3.5",
                 unit_type="sessions",
                 service_code="H0018",
-                date_of_service=TODAY - timedelta(days=1),
+                date_of_service=days_ago(1),
                 units=9,
                 authorization=auth,
             )
@@ -218,7 +210,7 @@ def _bulk_authorizations(org: Any, count: int) -> None:
 
 def _scan_queries(org: Any) -> tuple[int, int]:
     with tenant_context(org), CaptureQueriesContext(connection) as ctx:
-        result = authorization_scan(today=TODAY)
+        result = authorization_scan(today=today())
     return len(ctx.captured_queries), result.alerts_created
 
 
@@ -232,22 +224,21 @@ def test_the_scan_costs_the_same_queries_for_3_or_30_authorizations(
     assert large_alerts > small_alerts > 0
     assert small == large
     with tenant_context(org), django_assert_max_num_queries(16):
-        authorization_scan(today=TODAY)
+        authorization_scan(today=today())
 
 
 def test_the_daily_task_visits_every_organization_and_is_idempotent(
     org: Any, other_org: Any, biller: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
-    today = timezone.localdate()
     for tenant in (org, other_org):
         make_authorization(
             tenant,
-            start_date=today - timedelta(days=5),
-            end_date=today + timedelta(days=2),
+            start_date=days_ago(5),
+            end_date=days_from_now(2),
             units_requested=8,
             units_approved=8,
-            requested_on=today - timedelta(days=6),
-            decided_on=today - timedelta(days=6),
+            requested_on=days_ago(6),
+            decided_on=days_ago(6),
             assigned_to=biller if tenant == org else None,
         )
     first = authorization_scan_all()
@@ -265,7 +256,7 @@ def test_the_daily_task_visits_every_organization_and_is_idempotent(
 @pytest.mark.parametrize("count", [0, 1])
 def test_a_scan_with_no_authorizations_raises_nothing(org: Any, count: int) -> None:
     if count:
-        make_authorization(org, end_date=date(2026, 4, 30), units_requested=40, units_approved=40)
+        make_authorization(org, end_date=day(61), units_requested=40, units_approved=40)
     assert _scan(org) == []
     with tenant_context(org):
         assert Authorization.objects.count() == count

@@ -3,11 +3,10 @@ utilization bar and history, forms with inline errors, Part 2, and who may chang
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from alerts.models import Alert
 from authorizations.models import Authorization, ConcurrentReview
@@ -15,6 +14,7 @@ from authorizations.services import authorization_record_usage, review_schedule
 from patients import services as patient_services
 from rcm.tenancy.context import tenant_context
 from tests.authorizations.factories import make_authorization
+from tests.clock import days_ago, today
 from tests.patients.factories import CoverageFactory, EpisodeFactory
 
 BASE = "/o/riverbend/authorizations/"
@@ -22,14 +22,13 @@ BASE = "/o/riverbend/authorizations/"
 
 def _current(org: Any, days_left: int = 2, **overrides: Any) -> Authorization:
     """An approved authorization running now, ending in `days_left` days."""
-    today = timezone.localdate()
     data = {
-        "start_date": today - timedelta(days=5),
-        "end_date": today + timedelta(days=days_left),
+        "start_date": today() - timedelta(days=5),
+        "end_date": today() + timedelta(days=days_left),
         "units_requested": 5 + days_left + 1,
         "units_approved": 5 + days_left + 1,
-        "requested_on": today - timedelta(days=6),
-        "decided_on": today - timedelta(days=6),
+        "requested_on": today() - timedelta(days=6),
+        "decided_on": today() - timedelta(days=6),
     }
     data.update(overrides)
     return make_authorization(org, **data)
@@ -63,7 +62,6 @@ def test_the_authorization_page_shows_utilization_reviews_and_history(
     org: Any, biller: Any, client_for: Any
 ) -> None:
     auth = _current(org, 5, unit_type="sessions", units_requested=20, units_approved=20)
-    today = timezone.localdate()
     with tenant_context(org):
         for offset in range(1, 5):
             authorization_record_usage(
@@ -72,17 +70,17 @@ def test_the_authorization_page_shows_utilization_reviews_and_history(
                 level="3.5",
                 unit_type="sessions",
                 service_code="H0018",
-                date_of_service=today - timedelta(days=offset),
+                date_of_service=today() - timedelta(days=offset),
                 units=3,
             )
         review_schedule(
-            authorization=auth, review_type="concurrent", scheduled_on=today + timedelta(days=1)
+            authorization=auth, review_type="concurrent", scheduled_on=today() + timedelta(days=1)
         )
     html = client_for(biller).get(f"{BASE}{auth.pk}/").content.decode()
     assert "<strong>12</strong> used of <strong>20</strong> approved sessions (8 remaining)" in html
     # 12 units in 14 days = 0.86 a day; 8 remaining last 8 * 14 / 12 = 9 days, after the end.
     assert "0.86 a day" in html
-    assert (today + timedelta(days=9)).isoformat() in html
+    assert (today() + timedelta(days=9)).isoformat() in html
     assert "Concurrent" in html and "usage_recorded" in html and "review_scheduled" in html
 
 
@@ -107,7 +105,6 @@ def test_a_new_authorization_with_bad_dates_shows_the_error_inline(
     with tenant_context(org):
         episode = EpisodeFactory(organization=org)
         coverage = CoverageFactory(organization=org, patient=episode.patient)
-    today = timezone.localdate()
     data = {
         "episode": episode.pk,
         "coverage": coverage.pk,
@@ -115,9 +112,9 @@ def test_a_new_authorization_with_bad_dates_shows_the_error_inline(
         "level": "2.1",
         "unit_type": "per_diem",
         "units_requested": 5,
-        "start_date": today,
-        "end_date": today - timedelta(days=1),
-        "requested_on": today,
+        "start_date": today(),
+        "end_date": today() - timedelta(days=1),
+        "requested_on": today(),
         "service_codes": "h0015, s9480",
     }
     client = client_for(biller)
@@ -126,12 +123,46 @@ def test_a_new_authorization_with_bad_dates_shows_the_error_inline(
     assert "is before the start date" in response.content.decode()
     with tenant_context(org):
         assert not Authorization.objects.exists()
-    data["end_date"] = today + timedelta(days=6)
+    data["end_date"] = today() + timedelta(days=6)
     response = client.post(f"{BASE}new/", data)
     assert response.status_code == 302
     with tenant_context(org):
         auth = Authorization.objects.get()
     assert auth.service_codes == ["H0015", "S9480"] and auth.payer_id == coverage.payer_id
+
+
+def test_the_pages_date_their_defaults_in_the_clinics_day(
+    org: Any, biller: Any, client_for: Any, time_machine: Any
+) -> None:
+    """At 03:00 UTC it is still yesterday evening in Chicago, Riverbend's time zone: a request
+    saved without its date, and the decision form's default, are dated in the clinic's day."""
+    with tenant_context(org):
+        episode = EpisodeFactory(organization=org, admission_date=days_ago(10))
+        coverage = CoverageFactory(
+            organization=org, patient=episode.patient, effective_date=days_ago(400)
+        )
+    time_machine.move_to(datetime.combine(today(), time(3), tzinfo=UTC), tick=False)
+    clinic_day = days_ago(1)
+    client = client_for(biller)
+    response = client.post(
+        f"{BASE}new/",
+        {
+            "episode": episode.pk,
+            "coverage": coverage.pk,
+            "status": "requested",
+            "level": "2.1",
+            "unit_type": "per_diem",
+            "units_requested": 5,
+            "start_date": clinic_day,
+            "end_date": clinic_day + timedelta(days=4),
+        },
+    )
+    assert response.status_code == 302
+    with tenant_context(org):
+        auth = Authorization.objects.get()
+    assert auth.requested_on == clinic_day
+    form = client.get(f"{BASE}{auth.pk}/decide/").context["form"]
+    assert form.initial["decided_on"] == clinic_day
 
 
 def test_a_biller_records_the_decision_and_completes_a_review(
@@ -141,25 +172,24 @@ def test_a_biller_records_the_decision_and_completes_a_review(
         org, 3, status="requested", units_approved=None, decided_on=None, auth_number=""
     )
     client = client_for(biller)
-    today = timezone.localdate()
     response = client.post(
         f"{BASE}{auth.pk}/decide/",
         {
             "status": "approved",
-            "decided_on": today,
+            "decided_on": today(),
             "units_approved": auth.units_requested,
             "auth_number": "NEW-9",
         },
     )
     assert response.status_code == 302
-    client.post(f"{BASE}{auth.pk}/reviews/", {"review_type": "concurrent", "scheduled_on": today})
+    client.post(f"{BASE}{auth.pk}/reviews/", {"review_type": "concurrent", "scheduled_on": today()})
     with tenant_context(org):
         review = ConcurrentReview.objects.get()
     response = client.post(
         f"{BASE}reviews/{review.pk}/complete/",
         {
             "outcome": "extended",
-            "completed_on": today,
+            "completed_on": today(),
             "new_end_date": auth.end_date + timedelta(days=7),
             "added_units": 7,
         },
@@ -172,22 +202,21 @@ def test_a_biller_records_the_decision_and_completes_a_review(
         "NEW-9",
         auth.units_requested,
     )
-    assert auth.end_date == today + timedelta(days=10)
+    assert auth.end_date == today() + timedelta(days=10)
 
 
 def test_an_extension_of_a_denied_authorization_is_refused_on_the_page(
     org: Any, biller: Any, client_for: Any
 ) -> None:
     auth = _current(org, status="denied", units_approved=None)
-    today = timezone.localdate()
     with tenant_context(org):
-        review = review_schedule(authorization=auth, review_type="appeal", scheduled_on=today)
+        review = review_schedule(authorization=auth, review_type="appeal", scheduled_on=today())
     response = client_for(biller).post(
         f"{BASE}reviews/{review.pk}/complete/",
         {
             "outcome": "extended",
-            "completed_on": today,
-            "new_end_date": today + timedelta(days=9),
+            "completed_on": today(),
+            "new_end_date": today() + timedelta(days=9),
             "added_units": 3,
         },
     )
@@ -197,13 +226,12 @@ def test_an_extension_of_a_denied_authorization_is_refused_on_the_page(
 
 def test_the_calendar_groups_open_reviews(org: Any, biller: Any, client_for: Any) -> None:
     auth = _current(org, 20)
-    today = timezone.localdate()
     with tenant_context(org):
         for offset in (-2, 0, 1, 4, 12):
             review_schedule(
                 authorization=auth,
                 review_type="concurrent",
-                scheduled_on=today + timedelta(days=offset),
+                scheduled_on=today() + timedelta(days=offset),
             )
     calendar = client_for(biller).get(f"{BASE}reviews/").context["calendar"]
     assert [
@@ -290,7 +318,6 @@ def test_the_authorization_page_costs_a_fixed_number_of_queries(
     org: Any, biller: Any, client_for: Any, django_assert_max_num_queries: Any
 ) -> None:
     auth = _current(org, 9, unit_type="sessions", units_requested=40, units_approved=40)
-    today = timezone.localdate()
     with tenant_context(org):
         for offset in range(1, 9):
             authorization_record_usage(
@@ -298,14 +325,14 @@ def test_the_authorization_page_costs_a_fixed_number_of_queries(
                 payer=auth.payer,
                 level="3.5",
                 unit_type="sessions",
-                date_of_service=today - timedelta(days=offset),
+                date_of_service=today() - timedelta(days=offset),
                 units=2,
                 authorization=auth,
             )
             review_schedule(
                 authorization=auth,
                 review_type="concurrent",
-                scheduled_on=today + timedelta(days=offset),
+                scheduled_on=today() + timedelta(days=offset),
             )
     client = client_for(biller)
     client.get(f"{BASE}{auth.pk}/")

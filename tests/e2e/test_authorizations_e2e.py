@@ -5,15 +5,14 @@ reviewer opens it and acknowledges the alert."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from rcm.tenancy.permissions import Role
 from tests.authorizations.factories import make_authorization
+from tests.clock import days_ago, days_from_now
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
@@ -35,15 +34,14 @@ def test_an_authorization_expiring_in_two_days_shows_in_the_inbox_and_the_calend
 ) -> None:
     reviewer = UserFactory(email="uma@riverbend.example")
     MembershipFactory(organization=org, user=reviewer, role=Role.BILLER)
-    today = timezone.localdate()
     auth = make_authorization(
         org,
-        start_date=today - timedelta(days=10),
-        end_date=today + timedelta(days=2),
+        start_date=days_ago(10),
+        end_date=days_from_now(2),
         units_requested=13,
         units_approved=13,
-        requested_on=today - timedelta(days=11),
-        decided_on=today - timedelta(days=11),
+        requested_on=days_ago(11),
+        decided_on=days_ago(11),
         auth_number="BX-2044",
         assigned_to=reviewer,
     )
