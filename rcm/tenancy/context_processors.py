@@ -5,7 +5,7 @@ from typing import Any
 from django.apps import apps
 from django.http import HttpRequest
 
-from rcm.tenancy.selectors import memberships_of_user
+from rcm.tenancy.selectors import memberships_of_user, organization_now
 
 
 def _navigation() -> list[tuple[str, str, str]]:
@@ -39,7 +39,7 @@ def tenancy(request: HttpRequest) -> dict[str, Any]:
     if organization is not None:
         from alerts.selectors import alert_open_count
 
-        open_alerts = alert_open_count(scopes=scopes)
+        open_alerts = alert_open_count(scopes=scopes, now=organization_now(organization))
     return {
         "open_alert_count": open_alerts,
         "my_memberships": memberships_of_user(user=user),
