@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from alerts import selectors, services
 from alerts.models import Alert
+from rcm.tenancy.selectors import organization_now
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -53,6 +54,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         params = self.request.query_params
         return selectors.alert_inbox(
             scopes=self.request._request.scopes,  # type: ignore[attr-defined]
+            now=organization_now(self.request.organization),  # type: ignore[attr-defined]
             show=params.get("show", "open"),
             area=params.get("area", ""),
             severity=params.get("severity", ""),
@@ -79,7 +81,11 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         alert = self._writable(pk)
         data = SnoozeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        alert = services.alert_snooze(alert=alert, until=data.validated_data["until"])
+        alert = services.alert_snooze(
+            alert=alert,
+            until=data.validated_data["until"],
+            now=organization_now(request.organization),  # type: ignore[attr-defined]
+        )
         return Response(AlertSerializer(alert).data)
 
 

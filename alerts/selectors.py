@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.db.models import Case, F, Q, QuerySet, Value, When
-from django.utils import timezone
 
 from alerts.models import Alert, Area
 
@@ -17,14 +17,14 @@ def readable_areas(scopes: Iterable[str]) -> list[str]:
 def alert_inbox(
     *,
     scopes: Iterable[str],
+    now: datetime,
     show: str = "open",
     area: str = "",
     severity: str = "",
     assignee_id: object | None = None,
 ) -> QuerySet[Alert]:
     """Alerts the member may read. `show`: open (not acknowledged, not snoozed), snoozed,
-    acknowledged, or all."""
-    now = timezone.now()
+    acknowledged, or all; a snooze ends at `until` <= `now`."""
     qs = Alert.objects.filter(area__in=readable_areas(scopes)).select_related("assignee")
     if show == "open":
         qs = qs.filter(acknowledged_at__isnull=True).filter(
@@ -50,5 +50,5 @@ def alert_inbox(
     )
 
 
-def alert_open_count(*, scopes: Iterable[str]) -> int:
-    return alert_inbox(scopes=scopes).count()
+def alert_open_count(*, scopes: Iterable[str], now: datetime) -> int:
+    return alert_inbox(scopes=scopes, now=now).count()

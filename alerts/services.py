@@ -98,9 +98,9 @@ def alert_acknowledge(*, alert: Alert, user: object) -> Alert:
     return alert
 
 
-def alert_snooze(*, alert: Alert, until: datetime) -> Alert:
-    """Hide the alert from the inbox until a later time."""
-    if until <= timezone.now():
+def alert_snooze(*, alert: Alert, until: datetime, now: datetime) -> Alert:
+    """Hide the alert from the inbox until a time after `now`."""
+    if until <= now:
         raise DomainError("Snooze until a time in the future.", field="until")
     with transaction.atomic():
         Alert.objects.filter(pk=alert.pk).update(snoozed_until=until)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from alerts import selectors, services
 from alerts.forms import AlertFilterForm
 from alerts.models import Alert
+from rcm.tenancy.selectors import organization_now
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 SNOOZE_CHOICES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7)}
@@ -25,6 +26,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     alerts = selectors.alert_inbox(
         scopes=request.scopes,  # type: ignore[attr-defined]
+        now=organization_now(request.organization),  # type: ignore[attr-defined]
         show=data.get("show") or "open",
         area=data.get("area") or "",
         severity=data.get("severity") or "",
@@ -62,7 +64,8 @@ def acknowledge(request: HttpRequest, pk: str) -> HttpResponse:
 def snooze(request: HttpRequest, pk: str) -> HttpResponse:
     alert = _writable(request, pk)
     delta = SNOOZE_CHOICES.get(request.POST.get("for", ""), SNOOZE_CHOICES["1d"])
-    alert = services.alert_snooze(alert=alert, until=timezone.now() + delta)
+    now = organization_now(request.organization)  # type: ignore[attr-defined]
+    alert = services.alert_snooze(alert=alert, until=now + delta, now=now)
     return _after_action(
         request,
         alert,

@@ -4,11 +4,9 @@ the same services as the pages."""
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
@@ -32,6 +30,7 @@ from credentialing.models import (
 from patients.models import Payer
 from rcm.api import uuid_query_param
 from rcm.tenancy.models import User
+from rcm.tenancy.selectors import organization_today
 
 
 @extend_schema_field(OpenApiTypes.UUID)
@@ -47,8 +46,7 @@ class TenantPK(serializers.PrimaryKeyRelatedField):
 
 
 def _today(request: Request) -> date:
-    org = request._request.organization  # type: ignore[attr-defined]
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(org.time_zone))
+    return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
 # --- Providers --------------------------------------------------------------------------------

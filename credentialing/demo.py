@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.utils import timezone
-
 from credentialing import services
 from credentialing.models import Provider
 from credentialing.rules import npi_with_check_digit
 from patients.models import Payer
 from patients.services import payer_create
 from rcm.tenancy.models import Organization
+from rcm.tenancy.selectors import organization_today
 
 DEMO_PAYERS = [
     ("State Medicaid", "SKMD0", "medicaid"),
@@ -27,7 +26,7 @@ DEMO_PAYERS = [
 def seed(org: Organization) -> None:
     if Provider.objects.exists():
         return
-    today = timezone.localdate()
+    today = organization_today(org)
     payers = list(Payer.objects.filter(is_active=True).order_by("name")[:4])
     if len(payers) < 4:
         payers = [

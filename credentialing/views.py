@@ -3,7 +3,6 @@ matrix, the enrollment pipeline, service facilities and payer rules."""
 
 from __future__ import annotations
 
-import zoneinfo
 from datetime import date
 from typing import Any
 
@@ -11,7 +10,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from credentialing import selectors, services
@@ -36,13 +34,14 @@ from credentialing.models import (
 )
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.selectors import organization_today
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ, WRITE = "credentialing:read", "credentialing:write"
 
 
 def org_today(request: HttpRequest) -> date:
-    return timezone.localdate(timezone=zoneinfo.ZoneInfo(request.organization.time_zone))  # type: ignore[attr-defined]
+    return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
 def _query(request: HttpRequest) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 from dashboards.forms import DashboardFilterForm
 from dashboards.rules import FORMULAS
 from dashboards.selectors import dashboard_figures
+from rcm.tenancy.selectors import organization_today
 
 
 def _number(value: Any) -> Any:
@@ -57,7 +57,8 @@ class KpiViewSet(viewsets.ViewSet):
                     for k, v in form.errors.items()
                 }
             )
-        d = dashboard_figures(filters=form.filters(), today=timezone.localdate())
+        today = organization_today(request.organization)  # type: ignore[attr-defined]
+        d = dashboard_figures(filters=form.filters(today=today), today=today)
         figures = {
             name: {"value": _number(value), "formula": name} for name, value in d.headline().items()
         }

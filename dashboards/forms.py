@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
-from django.utils import timezone
 
 from credentialing.models import Provider
 from dashboards.selectors import DashboardFilters
@@ -34,8 +33,8 @@ class DashboardFilterForm(forms.Form):
             self.add_error("date_to", "The end date is before the start date.")
         return data
 
-    def filters(self, *, today: date | None = None) -> DashboardFilters:
-        today = today or timezone.localdate()
+    def filters(self, *, today: date) -> DashboardFilters:
+        """The filters as entered; an empty period is the 90 days ending `today`."""
         data = self.cleaned_data if self.is_valid() else {}
         return DashboardFilters(
             date_from=data.get("date_from") or today - timedelta(days=89),

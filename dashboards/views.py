@@ -4,7 +4,7 @@ billing-company portfolio page."""
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -13,7 +13,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.utils import timezone
 
 from dashboards import selectors
 from dashboards.charts import bars
@@ -24,13 +23,17 @@ from rcm.audit.services import audit_record
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.permissions import scopes_for_role
-from rcm.tenancy.selectors import memberships_of_user
+from rcm.tenancy.selectors import memberships_of_user, organization_today
 
 
-def _context(request: HttpRequest) -> dict[str, Any]:
+def _today(request: HttpRequest) -> date:
+    return organization_today(request.organization)  # type: ignore[attr-defined]
+
+
+def _context(request: HttpRequest, today: date) -> dict[str, Any]:
     form = DashboardFilterForm(request.GET or None)
-    filters = form.filters()
-    figures = selectors.dashboard_figures(filters=filters, today=timezone.localdate())
+    filters = form.filters(today=today)
+    figures = selectors.dashboard_figures(filters=filters, today=today)
     query = request.GET.copy()
     for key in ("export", "format"):
         query.pop(key, None)
@@ -58,7 +61,8 @@ def _context(request: HttpRequest) -> dict[str, Any]:
 
 @require_scope("dashboards:read")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    context = _context(request)
+    today = _today(request)
+    context = _context(request, today)
     export = request.GET.get("export", "")
     if export:
         if export not in TABLES:
@@ -78,9 +82,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         )
         pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
         response = HttpResponse(pdf, content_type="application/pdf")
-        response["Content-Disposition"] = (
-            f'attachment; filename="dashboard-{timezone.localdate()}.pdf"'
-        )
+        response["Content-Disposition"] = f'attachment; filename="dashboard-{today}.pdf"'
         audit_record(action="dashboard.export", detail={"format": "pdf"})
         return response
     return render(request, "dashboards/dashboard.html", context)
@@ -96,8 +98,9 @@ DRILLDOWNS = {
 @require_scope("dashboards:read")
 def unbilled_days(request: HttpRequest) -> HttpResponse:
     """The census days behind 'unbilled per-diem days': episode and date with no charge."""
-    filters = DashboardFilterForm(request.GET or None).filters()
-    days = selectors.unbilled_per_diem_days(filters, today=timezone.localdate())
+    today = _today(request)
+    filters = DashboardFilterForm(request.GET or None).filters(today=today)
+    days = selectors.unbilled_per_diem_days(filters, today=today)
     episodes = selectors.episodes_by_id({episode_id for episode_id, _ in days})
     if "part2:read" not in request.scopes:  # type: ignore[attr-defined]
         days = [(e, d) for e, d in days if not episodes[e].is_part2]
@@ -120,17 +123,16 @@ def drilldown(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind not in DRILLDOWNS:
         raise Http404("No such list.")
+    today = _today(request)
     form = DashboardFilterForm(request.GET or None)
-    filters = form.filters()
+    filters = form.filters(today=today)
     category = request.GET.get("category", "")
     if kind == "denied":
         claims = selectors.denied_claims(filters, category=category)
     elif kind == "adjudicated":
         claims = selectors.adjudicated_claims(filters)
     else:
-        claims = selectors.ar_claims(
-            filters, bucket=request.GET.get("bucket", ""), today=timezone.localdate()
-        )
+        claims = selectors.ar_claims(filters, bucket=request.GET.get("bucket", ""), today=today)
     month = request.GET.get("month", "")
     if month:
         try:
@@ -164,19 +166,22 @@ def drilldown(request: HttpRequest) -> HttpResponse:
 def portfolio(request: HttpRequest) -> HttpResponse:
     """A billing company's view: headline KPIs of each organization the user belongs to, each
     computed inside that organization's own tenant context."""
-    today = timezone.localdate()
-    date_from = today - timedelta(days=89)
     rows = []
+    starts: list[date] = []
     for membership in memberships_of_user(user=request.user):
         if "dashboards:read" not in scopes_for_role(membership.role):
             continue
+        # Each organization's own day (clinics may sit in different time zones).
+        today = organization_today(membership.organization)
+        date_from = today - timedelta(days=89)
         with tenant_context(membership.organization_id):
             figures = selectors.headline_figures(date_from=date_from, date_to=today, today=today)
         rows.append({"organization": membership.organization, "figures": figures})
+        starts.append(date_from)
     if not rows:
         raise PermissionDenied("None of your organizations lets you read dashboards.")
     return render(
         request,
         "dashboards/portfolio.html",
-        {"rows": rows, "formulas": FORMULAS, "date_from": date_from},
+        {"rows": rows, "formulas": FORMULAS, "date_from": min(starts)},
     )

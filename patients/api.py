@@ -4,10 +4,10 @@ transitions), diagnoses and Part 2 consents. 42 CFR Part 2 detail only for calle
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -32,8 +32,14 @@ from patients.models import (
 )
 from rcm.api import ServiceViewSet, has_scope, uuid_query_param
 from rcm.audit.services import audit_read, audit_record
+from rcm.tenancy.selectors import organization_now, organization_today
 
 CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
+
+
+def _today(request: Request) -> date:
+    """The organization's date (the API key's or the session's organization)."""
+    return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
 # --- Payers -----------------------------------------------------------------------------------
@@ -95,10 +101,10 @@ class PatientViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModel
         return Response(self.get_serializer(patient).data)
 
     def perform_service_create(self, data: dict[str, Any]) -> Patient:
-        return services.patient_create(**data)
+        return services.patient_create(today=_today(self.request), **data)
 
     def perform_service_update(self, obj: Patient, data: dict[str, Any]) -> Patient:
-        return services.patient_update(patient=obj, data=data)
+        return services.patient_update(patient=obj, data=data, today=_today(self.request))
 
 
 # --- Coverage and verifications ---------------------------------------------------------------
@@ -409,7 +415,8 @@ class ConsentSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at", "revoked_at", "revocation_note"]
 
     def get_status(self, obj: Consent) -> str:
-        return selectors.consent_status(obj).label
+        # The view puts the organization's date in the context once per request.
+        return selectors.consent_status(obj, today=self.context["today"]).label
 
 
 class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
@@ -427,6 +434,9 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         if not has_scope(request, "part2:read"):
             raise PermissionDenied("Part 2 consents need the part2:read scope.")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "today": _today(self.request)}  # type: ignore[misc]
 
     def get_queryset(self) -> Any:
         qs = Consent.objects.select_related("recipient_payer")
@@ -446,7 +456,7 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         consent = services.consent_revoke(
             consent=self.get_object(), note=str(request.data.get("note", ""))
         )
-        return Response(ConsentSerializer(consent).data)
+        return Response(ConsentSerializer(consent, context=self.get_serializer_context()).data)
 
     @extend_schema(
         parameters=[
@@ -476,7 +486,8 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
             patient=patient,
             payer=payer,
             purpose=data["purpose"],
-            on_date=data.get("date") or timezone.localdate(),
+            on_date=data.get("date") or _today(request),
+            now=organization_now(request.organization),  # type: ignore[attr-defined]
         )
         return Response(
             {

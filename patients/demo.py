@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django.utils import timezone
-
 from patients import services
 from patients.models import Patient
+from rcm.tenancy.selectors import organization_today
 
 PAYERS: list[dict[str, Any]] = [
     {
@@ -44,10 +43,11 @@ def seed(organization: object) -> None:
     if Patient.objects.exists():
         return  # Already seeded: running twice changes nothing.
     payers = {spec["payer_id"]: services.payer_create(**spec) for spec in PAYERS}
-    today = timezone.localdate()
+    today = organization_today(organization)
     admitted = today - timedelta(days=20)
     for mrn, first, last, dob, sex, program, level, code, payer_id in PATIENTS:
         patient = services.patient_create(
+            today=today,
             mrn=mrn,
             first_name=first,
             last_name=last,
@@ -60,7 +60,8 @@ def seed(organization: object) -> None:
             patient=patient,
             payer=payers[payer_id],
             member_id=f"{payer_id[:2]}{mrn[-4:]}77",
-            effective_date=today.replace(month=1, day=1),
+            # Since 1 January of last year: in force on the admission 20 days ago even in January.
+            effective_date=date(today.year - 1, 1, 1),
         )
         episode = services.episode_open(
             patient=patient,

@@ -7,7 +7,6 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from patients.levels import STAGE_OF, Stage
 from patients.models import (
@@ -97,9 +96,9 @@ class TimelineSegment:
     is_current: bool
 
 
-def episode_timeline(episode: EpisodeOfCare, *, today: date | None = None) -> list[TimelineSegment]:
-    """The level-of-care stays as proportional segments (detox -> ... -> outpatient)."""
-    today = today or timezone.localdate()
+def episode_timeline(episode: EpisodeOfCare, *, today: date) -> list[TimelineSegment]:
+    """The level-of-care stays as proportional segments (detox -> ... -> outpatient); an open
+    stay runs to `today`."""
     stays = list(episode.stays.all())
     spans = [((s.end_date or max(today, s.start_date)) - s.start_date).days + 1 for s in stays]
     total = sum(spans) or 1
@@ -122,8 +121,7 @@ class ConsentStatus:
     badge: str
 
 
-def consent_status(consent: Consent, *, today: date | None = None) -> ConsentStatus:
-    today = today or timezone.localdate()
+def consent_status(consent: Consent, *, today: date) -> ConsentStatus:
     if consent.revoked_at:
         return ConsentStatus("Revoked", "danger")
     if consent.expires_on and consent.expires_on < today:
@@ -133,9 +131,8 @@ def consent_status(consent: Consent, *, today: date | None = None) -> ConsentSta
     return ConsentStatus("Valid", "ok")
 
 
-def cob_order(coverages: list[Coverage], *, today: date | None = None) -> list[Coverage]:
-    """Coverages in force today first (by priority), then the rest (newest first)."""
-    today = today or timezone.localdate()
+def cob_order(coverages: list[Coverage], *, today: date) -> list[Coverage]:
+    """Coverages in force on `today` first (by priority), then the rest (newest first)."""
     active = sorted((c for c in coverages if c.is_active_on(today)), key=lambda c: c.priority)
     rest = sorted(
         (c for c in coverages if not c.is_active_on(today)),

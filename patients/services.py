@@ -5,7 +5,7 @@ fix, and writes the audit trail (field names only; values are PHI)."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -161,21 +161,22 @@ def _check_patient(patient: Patient, *, today: date) -> None:
         raise DomainError(f"MRN {patient.mrn} belongs to another patient.", field="mrn")
 
 
-def patient_create(*, today: date | None = None, **data: Any) -> Patient:
+def patient_create(*, today: date, **data: Any) -> Patient:
+    """`today` is the organization's date: a date of birth after it is refused."""
     patient = Patient()
     _apply(patient, data, PATIENT_FIELDS)
     with transaction.atomic():
-        _check_patient(patient, today=today or timezone.localdate())
+        _check_patient(patient, today=today)
         patient.save()
         audit_record(action="patient.create", obj=patient, patient_id=patient.pk)
     return patient
 
 
-def patient_update(*, patient: Patient, data: dict[str, Any], today: date | None = None) -> Patient:
+def patient_update(*, patient: Patient, data: dict[str, Any], today: date) -> Patient:
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=patient.pk)
         fields = _apply(patient, data, PATIENT_FIELDS)
-        _check_patient(patient, today=today or timezone.localdate())
+        _check_patient(patient, today=today)
         patient.save()
         audit_record(
             action="patient.update", obj=patient, patient_id=patient.pk, detail={"fields": fields}
@@ -618,12 +619,13 @@ def consent_revoke(*, consent: Consent, note: str = "") -> Consent:
 
 
 def consent_covers(
-    *, patient: Patient, payer: Payer, purpose: str, on_date: date
+    *, patient: Patient, payer: Payer, purpose: str, on_date: date, now: datetime
 ) -> ConsentDecision:
-    """Yes with the consent, or the reason why not (revoked, expired, wrong payer, ...)."""
+    """Yes with the consent, or the reason why not (revoked, expired, wrong payer, ...).
+    `now` is the moment of the question: a revocation at or before it counts."""
     consents = list(Consent.objects.filter(patient=patient))
     return consent_decision(
-        consents, payer_id=payer.pk, purpose=purpose, on_date=on_date, revoked_before=timezone.now()
+        consents, payer_id=payer.pk, purpose=purpose, on_date=on_date, revoked_before=now
     )
 
 

@@ -3,11 +3,12 @@ verifications, episodes on a level-of-care timeline, diagnoses, consents) and ev
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
 
 from patients import selectors, services
 from patients.forms import (
@@ -29,9 +30,15 @@ from patients.models import Consent, Coverage, EpisodeDiagnosis, EpisodeOfCare, 
 from rcm.audit.services import audit_read
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.selectors import organization_today
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ, WRITE = "patients:read", "patients:write"
+
+
+def _today(request: HttpRequest) -> date:
+    """The organization's date: this screen's one reading of the clock."""
+    return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
 def _part2_ok(request: HttpRequest) -> bool:
@@ -70,7 +77,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
     return handle_form(
         request,
         PatientForm(request.POST or None),
-        action=lambda data: services.patient_create(**data),
+        action=lambda data: services.patient_create(today=_today(request), **data),
         success_url=lambda p: _patient_url(request, p.pk),
         success_message=lambda p: f"Patient {p.display_name} ({p.mrn}) created.",
         template="patients/form.html",
@@ -82,6 +89,7 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     patient = selectors.patient_detail(pk=patient.pk)
+    today = _today(request)
     part2_ok = _part2_ok(request)
     needs = selectors.pending_authorization_needs(
         episode_ids=[e.pk for e in patient.episodes.all()]
@@ -90,7 +98,7 @@ def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
         {
             "episode": e,
             "restricted": e.is_part2 and not part2_ok,
-            "timeline": selectors.episode_timeline(e),
+            "timeline": selectors.episode_timeline(e, today=today),
             "authorization_needs": needs.get(str(e.pk), []),
         }
         for e in patient.episodes.all()
@@ -105,13 +113,15 @@ def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
         "patients/detail.html",
         {
             "patient": patient,
-            "coverages": selectors.cob_order(list(patient.coverages.all())),
+            "coverages": selectors.cob_order(list(patient.coverages.all()), today=today),
             "episodes": episodes,
-            "consents": [(c, selectors.consent_status(c)) for c in patient.consents.all()]
+            "consents": [
+                (c, selectors.consent_status(c, today=today)) for c in patient.consents.all()
+            ]
             if part2_ok
             else None,
             "part2_ok": part2_ok,
-            "today": timezone.localdate(),
+            "today": today,
         },
     )
 
@@ -123,7 +133,9 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
     return handle_form(
         request,
         form,
-        action=lambda data: services.patient_update(patient=patient, data=data),
+        action=lambda data: services.patient_update(
+            patient=patient, data=data, today=_today(request)
+        ),
         success_url=_patient_url(request, patient.pk),
         success_message="Patient saved.",
         template="patients/form.html",
@@ -185,7 +197,7 @@ def episode_open(request: HttpRequest, pk: str) -> HttpResponse:
 
     return handle_form(
         request,
-        EpisodeOpenForm(request.POST or None, initial={"admission_date": timezone.localdate()}),
+        EpisodeOpenForm(request.POST or None, initial={"admission_date": _today(request)}),
         action=lambda data: services.episode_open(
             patient=patient, recorded_by=request.user, **data
         ),
@@ -208,7 +220,7 @@ def episode_transition(request: HttpRequest, pk: str) -> HttpResponse:
     current = episode.stays.filter(end_date__isnull=True).first()
     return handle_form(
         request,
-        TransitionForm(request.POST or None, initial={"on_date": timezone.localdate()}),
+        TransitionForm(request.POST or None, initial={"on_date": _today(request)}),
         action=lambda data: services.episode_transition_level(
             episode=episode, recorded_by=request.user, **data
         ),
@@ -231,7 +243,7 @@ def episode_discharge(request: HttpRequest, pk: str) -> HttpResponse:
     episode = _episode(request, pk)
     return handle_form(
         request,
-        DischargeForm(request.POST or None, initial={"discharge_date": timezone.localdate()}),
+        DischargeForm(request.POST or None, initial={"discharge_date": _today(request)}),
         action=lambda data: services.episode_discharge(episode=episode, **data),
         success_url=_patient_url(request, episode.patient_id),
         success_message="Episode discharged.",
@@ -260,7 +272,7 @@ def diagnosis_end(request: HttpRequest, pk: str) -> HttpResponse:
         EpisodeDiagnosis.objects.select_related("episode__patient"), pk=pk
     )
     _require_part2(request, diagnosis.episode)
-    form = DischargeForm(request.POST or None, initial={"discharge_date": timezone.localdate()})
+    form = DischargeForm(request.POST or None, initial={"discharge_date": _today(request)})
     form.fields["discharge_date"].label = "Last day the diagnosis applies"
     return handle_form(
         request,
@@ -279,7 +291,7 @@ def diagnosis_end(request: HttpRequest, pk: str) -> HttpResponse:
 @require_scope(READ, post=WRITE)
 def consent_create(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
-    initial = {"disclosing_party": request.organization.name, "signed_on": timezone.localdate()}  # type: ignore[attr-defined]
+    initial = {"disclosing_party": request.organization.name, "signed_on": _today(request)}  # type: ignore[attr-defined]
     return handle_form(
         request,
         ConsentForm(request.POST or None, initial=initial),
@@ -351,7 +363,7 @@ def patient_import(request: HttpRequest) -> HttpResponse:
         except UnicodeDecodeError:
             form.add_error("file", "The file is not UTF-8 text; save it as CSV UTF-8.")
         else:
-            report = patients_import_csv(text=text, today=timezone.localdate())
+            report = patients_import_csv(text=text, today=_today(request))
     return render(
         request, "patients/import.html", {"form": form, "report": report, "columns": COLUMNS}
     )

@@ -20,6 +20,7 @@ from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Organization
 from rcm.tenancy.permissions import API_KEY_SCOPES, Role
 from rcm.tenancy.services import api_key_create
+from tests import clock
 from tests.clock import ClockError, suite_now
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
@@ -141,7 +142,7 @@ def api_client_for() -> Callable[..., APIClient]:
     def make(org: Organization, scopes: list[str] | None = None) -> APIClient:
         with tenant_context(org):
             _, raw = api_key_create(
-                name="test key", scopes=scopes or API_KEY_SCOPES, created_by=None
+                name="test key", scopes=scopes or API_KEY_SCOPES, created_by=None, now=clock.now()
             )
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")

@@ -19,6 +19,7 @@ from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Organization
 from rcm.tenancy.permissions import Role
 from rcm.tenancy.services import api_key_create
+from tests import clock
 from tests.factories import MembershipFactory, UserFactory
 
 
@@ -26,7 +27,9 @@ def _tenancy(org: Organization) -> None:
     MembershipFactory(
         organization=org, role=Role.BILLER, user=UserFactory(email=f"probe@{org.slug}.example")
     )
-    api_key_create(name=f"{org.name} probe key", scopes=["patients:read"], created_by=None)
+    api_key_create(
+        name=f"{org.name} probe key", scopes=["patients:read"], created_by=None, now=clock.now()
+    )
 
 
 def _audit_and_outbox(org: Organization) -> None:

@@ -9,12 +9,12 @@ import zoneinfo
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from rcm.audit.forms import AuditFilterForm
 from rcm.audit.selectors import AuditFilter, audit_event_list
 from rcm.audit.services import audit_record
 from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.selectors import organization_now
 
 CSV_COLUMNS = [
     "occurred_at",
@@ -68,7 +68,7 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     tz = zoneinfo.ZoneInfo(request.organization.time_zone)  # type: ignore[attr-defined]
     events = audit_event_list(filters=filters, tz=tz)
     response = HttpResponse(content_type="text/csv")
-    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    stamp = organization_now(request.organization).strftime("%Y%m%d-%H%M%S")  # type: ignore[attr-defined]
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
-from django.utils import timezone
 
 from rcm.outbox.models import OutboxMessage, OutboxStatus
 from rcm.outbox.registry import handler_for
@@ -46,13 +45,13 @@ def outbox_enqueue(*, topic: str, payload: dict[str, Any], idempotency_key: str)
     return message
 
 
-def outbox_process(*, message_id: uuid.UUID | str) -> bool:
-    """Run the handler of one pending message, once. True when this call did the work.
+def outbox_process(*, message_id: uuid.UUID | str, now: datetime) -> bool:
+    """Run the handler of one pending message that is due at `now`, once. True when this call
+    did the work. A failure is retried after a back-off counted from `now`.
 
     The conditional UPDATE claims the row: a second delivery (a relay re-send, a redelivered
     Celery message) waits for the first transaction, then finds the row no longer pending.
     """
-    now = timezone.now()
     topic = OutboxMessage.objects.filter(pk=message_id).values_list("topic", flat=True).first()
     if topic is None or handler_for(topic) is None:
         # No consumer yet (an app still to come): the message waits, pending and visible.
@@ -81,11 +80,12 @@ def outbox_process(*, message_id: uuid.UUID | str) -> bool:
     return True
 
 
-def outbox_pending_ids() -> list[uuid.UUID]:
-    """Pending messages of the organization in context that the relay should send again."""
-    cutoff = timezone.now() - timedelta(seconds=settings.OUTBOX_RELAY_AFTER_SECONDS)
+def outbox_pending_ids(*, now: datetime) -> list[uuid.UUID]:
+    """Pending messages of the organization in context, due at `now` and older than the relay
+    delay, that the relay should send again."""
+    cutoff = now - timedelta(seconds=settings.OUTBOX_RELAY_AFTER_SECONDS)
     return list(
-        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, available_at__lte=timezone.now())
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING, available_at__lte=now)
         .filter(created_at__lte=cutoff)
         .values_list("pk", flat=True)[:1000]
     )

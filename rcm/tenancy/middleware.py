@@ -71,7 +71,9 @@ class TenantMiddleware:
         if path.startswith(API_PREFIX):
             raw = _raw_api_key(request)
             if raw:
-                key = api_key_authenticate(raw=raw)
+                # The instant of the request: no organization is known before its key is, and
+                # an instant is the same in every organization's zone.
+                key = api_key_authenticate(raw=raw, now=timezone.now())
                 if key is None:
                     return _problem(
                         401, "Unauthorized", "The API key is unknown, revoked or expired."

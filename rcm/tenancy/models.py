@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 import zoneinfo
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
@@ -164,7 +165,6 @@ class ApiKey(TenantModel):
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
-    @property
-    def is_usable(self) -> bool:
-        now = timezone.now()
+    def is_usable_at(self, now: datetime) -> bool:
+        """Not revoked, and not expired at `now`."""
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

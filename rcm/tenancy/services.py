@@ -159,9 +159,15 @@ def _hash_key(secret: str) -> str:
 
 
 def api_key_create(
-    *, name: str, scopes: Iterable[str], created_by: Any, expires_at: datetime | None = None
+    *,
+    name: str,
+    scopes: Iterable[str],
+    created_by: Any,
+    now: datetime,
+    expires_at: datetime | None = None,
 ) -> tuple[ApiKey, str]:
-    """Make a key for the organization in context. The full key is returned once, never stored."""
+    """Make a key for the organization in context. The full key is returned once, never stored.
+    An expiry must come after `now`."""
     scopes = sorted(set(scopes))
     if not name.strip():
         raise DomainError("Give the key a name that says which system uses it.", field="name")
@@ -170,7 +176,7 @@ def api_key_create(
     bad = [s for s in scopes if s not in API_KEY_SCOPES]
     if bad:
         raise DomainError(f"Scope not allowed for an API key: {bad[0]}", field="scopes")
-    if expires_at is not None and expires_at <= timezone.now():
+    if expires_at is not None and expires_at <= now:
         raise DomainError("The expiry must be in the future.", field="expires_at")
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
@@ -200,8 +206,9 @@ def api_key_revoke(*, key: ApiKey) -> ApiKey:
     return key
 
 
-def api_key_authenticate(*, raw: str) -> ApiKey | None:
-    """The usable key this raw value belongs to, or None. Records when it was last used."""
+def api_key_authenticate(*, raw: str, now: datetime) -> ApiKey | None:
+    """The key this raw value belongs to if usable at `now`, or None. Records when it was last
+    used (`now`)."""
     parts = raw.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_PREFIX:
         return None
@@ -209,9 +216,8 @@ def api_key_authenticate(*, raw: str) -> ApiKey | None:
     key = ApiKey.all_tenants.select_related("organization").filter(prefix=parts[1]).first()
     if key is None or not hmac.compare_digest(key.key_hash, _hash_key(raw)):
         return None
-    if not key.is_usable or not key.organization.is_active:
+    if not key.is_usable_at(now) or not key.organization.is_active:
         return None
-    now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):
         # Bypass, as above; one write a minute at most per key.
         ApiKey.all_tenants.filter(pk=key.pk).update(last_used_at=now)

@@ -89,9 +89,12 @@ def member_edit(request: HttpRequest, pk: str) -> HttpResponse:
 def api_key_list(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     new_key = None
+    now = selectors.organization_now(request.organization)  # type: ignore[attr-defined]
     if request.method == "POST" and form.is_valid():
         try:
-            _, new_key = services.api_key_create(created_by=request.user, **form.cleaned_data)
+            _, new_key = services.api_key_create(
+                created_by=request.user, now=now, **form.cleaned_data
+            )
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
@@ -99,7 +102,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "tenancy/api_keys.html",
-        {"form": form, "keys": selectors.api_key_list(), "new_key": new_key},
+        {"form": form, "keys": selectors.api_key_list(), "new_key": new_key, "now": now},
     )
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.utils import timezone
 
 from alerts.models import Alert, Area, Severity
 from alerts.services import AlertSpec, alert_snooze, alerts_email, alerts_raise
@@ -16,6 +15,7 @@ from rcm.errors import DomainError
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
+from tests.clock import now
 
 INBOX = "/o/riverbend/alerts/"
 
@@ -49,7 +49,7 @@ def test_assignees_get_one_email_without_patient_details(org: Any, biller: Any) 
             ]
         )
         message = OutboxMessage.objects.get(topic="alerts.email")
-        assert outbox_process(message_id=message.pk)
+        assert outbox_process(message_id=message.pk, now=now())
         assert Alert.objects.filter(emailed_at__isnull=False).count() == 2
         # A redelivered message sends nothing twice.
         assert alerts_email(alert_ids=list(Alert.objects.values_list("pk", flat=True))) == 0
@@ -72,26 +72,55 @@ def test_a_biller_acknowledges_an_alert_and_it_leaves_the_open_inbox(
     assert [a.pk for a in client.get(INBOX, {"show": "acknowledged"}).context["page"]] == [alert.pk]
 
 
-def test_snoozed_alerts_come_back_later(org: Any, biller: Any, client_for: Any) -> None:
+def test_snoozed_alerts_come_back_later(
+    org: Any, biller: Any, client_for: Any, time_machine: Any
+) -> None:
     with tenant_context(org):
         alert = alerts_raise(specs=[_spec("a")])[0]
     client = client_for(biller)
+    snoozed_at = now()
     response = client.post(f"{INBOX}{alert.pk}/snooze/", {"for": "3d"}, follow=True)
     assert "Snoozed until" in response.content.decode()
+    with tenant_context(org):
+        alert.refresh_from_db()
+    assert alert.snoozed_until == snoozed_at + timedelta(days=3)
     assert list(client.get(INBOX).context["page"]) == []
     assert [a.pk for a in client.get(INBOX, {"show": "snoozed"}).context["page"]] == [alert.pk]
-    with tenant_context(org):
-        Alert.objects.filter(pk=alert.pk).update(
-            snoozed_until=timezone.now() - timedelta(minutes=1)
-        )
-    assert [a.pk for a in client.get(INBOX).context["page"]] == [alert.pk]
+    # Three days later (signed in afresh: a session does not last that long).
+    time_machine.move_to(snoozed_at + timedelta(days=3, minutes=-1), tick=False)
+    assert list(client_for(biller).get(INBOX).context["page"]) == []  # a minute before: hidden
+    time_machine.move_to(snoozed_at + timedelta(days=3, minutes=1), tick=False)
+    assert [a.pk for a in client_for(biller).get(INBOX).context["page"]] == [alert.pk]
 
 
 def test_snoozing_into_the_past_is_refused(org: Any) -> None:
     with tenant_context(org):
         alert = alerts_raise(specs=[_spec("a")])[0]
         with pytest.raises(DomainError, match="future"):
-            alert_snooze(alert=alert, until=timezone.now() - timedelta(hours=1))
+            alert_snooze(alert=alert, until=now() - timedelta(hours=1), now=now())
+        # The moment given is the one compared with, not the clock.
+        with pytest.raises(DomainError, match="future"):
+            alert_snooze(
+                alert=alert, until=now() + timedelta(hours=1), now=now() + timedelta(hours=2)
+            )
+        with pytest.raises(TypeError):
+            alert_snooze(alert=alert, until=now() + timedelta(hours=1))  # type: ignore[call-arg]
+        assert Alert.objects.get(pk=alert.pk).snoozed_until is None
+
+
+def test_the_api_snoozes_only_into_the_future(org: Any, api_client_for: Any) -> None:
+    with tenant_context(org):
+        alert = alerts_raise(specs=[_spec("a")])[0]
+    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    url = f"/api/v1/alerts/{alert.pk}/snooze/"
+    past = api.post(url, {"until": (now() - timedelta(hours=1)).isoformat()}, format="json")
+    assert past.status_code == 400
+    until = now() + timedelta(hours=1)
+    response = api.post(url, {"until": until.isoformat()}, format="json")
+    assert response.status_code == 200
+    assert [a["id"] for a in api.get("/api/v1/alerts/", {"show": "snoozed"}).json()["results"]] == [
+        str(alert.pk)
+    ]
 
 
 def test_read_only_roles_see_alerts_but_cannot_acknowledge(

@@ -5,16 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, time
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from rcm.audit.context import Actor, acting_as
 from rcm.audit.models import AuditEvent
 from rcm.audit.services import audit_record
 from rcm.tenancy.context import tenant_context
+from tests.clock import days_ago, days_from_now, today
 
 URL = "/o/riverbend/audit/"
 
@@ -56,12 +56,24 @@ def test_an_auditor_filters_by_user_patient_and_action(
 
 
 def test_the_date_filter_uses_the_organizations_day(
-    auditor: Any, trail: Any, client_for: Any
+    auditor: Any, trail: Any, client_for: Any, org: Any, time_machine: Any
 ) -> None:
+    # 03:00 UTC today is still yesterday evening in Chicago, Riverbend's zone.
+    time_machine.move_to(datetime.combine(today(), time(3), tzinfo=UTC), tick=False)
+    with tenant_context(org):
+        audit_record(action="claim.late_evening", object_type="claims.claim", object_id="c9")
+    time_machine.move_to(datetime.combine(today(), time(12), tzinfo=UTC), tick=False)
     client = client_for(auditor)
-    tomorrow = (timezone.now() + timedelta(days=2)).date().isoformat()
-    assert len(client.get(URL, {"date_from": tomorrow}).context["page"]) == 0
-    response = client.get(URL, {"date_from": tomorrow, "date_to": "2020-01-01"})
+
+    def actions(**params: Any) -> set[str]:
+        return {e.action for e in client.get(URL, params).context["page"]}
+
+    # The trail was written at noon UTC, the same day in Chicago.
+    assert {"patient.view", "claim.submit"} <= actions(date_from=today(), date_to=today())
+    assert "claim.late_evening" not in actions(date_from=today())
+    assert "claim.late_evening" in actions(date_from=days_ago(1), date_to=days_ago(1))
+    assert actions(date_from=days_from_now(1)) == set()
+    response = client.get(URL, {"date_from": days_from_now(1), "date_to": today()})
     assert "before the start date" in response.content.decode()
 
 

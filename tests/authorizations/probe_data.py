@@ -7,6 +7,7 @@ from datetime import date
 from authorizations import services
 from patients import services as patient_services
 from rcm.tenancy.models import Organization
+from tests import clock
 from tests.clock import days_ago, today
 
 
@@ -15,6 +16,7 @@ def build(org: Organization) -> None:
         name=f"{org.slug} auth plan", payer_id="AP1", payer_type="commercial"
     )
     patient = patient_services.patient_create(
+        today=clock.today(),
         mrn=f"AUTH-PROBE-{org.slug}",
         first_name="Auth",
         last_name=org.slug.title(),

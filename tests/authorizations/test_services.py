@@ -25,6 +25,7 @@ from rcm.errors import DomainError
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.authorizations.factories import day, make_authorization
 from tests.clock import days_ago, today
 from tests.patients.factories import CoverageFactory, EpisodeFactory
@@ -406,7 +407,7 @@ def admitted(org: Any) -> Any:
 def _deliver_all(org: Any) -> None:
     with tenant_context(org):
         for message in OutboxMessage.objects.filter(topic="patients.authorization_needed"):
-            outbox_process(message_id=message.pk)
+            outbox_process(message_id=message.pk, now=clock.now())
 
 
 def test_a_step_down_creates_a_requested_draft_and_an_alert(org: Any, admitted: Any) -> None:

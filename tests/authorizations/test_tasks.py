@@ -24,6 +24,7 @@ from patients import services as patient_services
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.authorizations.factories import day, make_authorization
 from tests.clock import days_ago, days_from_now, today
 from tests.patients.factories import CoverageFactory
@@ -249,7 +250,7 @@ def test_the_daily_task_visits_every_organization_and_is_idempotent(
     # The assignee gets an email through the outbox.
     with tenant_context(org):
         message = OutboxMessage.objects.get(topic="alerts.email")
-        assert outbox_process(message_id=message.pk)
+        assert outbox_process(message_id=message.pk, now=clock.now())
     assert [m.to for m in mail.outbox] == [[biller.email]]
 
 

@@ -24,6 +24,7 @@ from rcm.audit.models import AuditEvent
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.authorizations.factories import make_authorization
 from tests.clock import days_ago, days_from_now, years_ago
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
@@ -110,7 +111,12 @@ def make_clinic(org: Any, *, level: str = "1") -> Clinic:
             auth_required_levels=["1", "2.1"],
         )
         patient = patients_services.patient_create(
-            mrn="C-1", first_name="Jane", last_name="Doe", date_of_birth=date(1980, 5, 1), sex="F"
+            today=clock.today(),
+            mrn="C-1",
+            first_name="Jane",
+            last_name="Doe",
+            date_of_birth=date(1980, 5, 1),
+            sex="F",
         )
         coverage = patients_services.coverage_create(
             patient=patient, payer=payer, member_id="W1", effective_date=long_before
@@ -434,7 +440,7 @@ def _deliver(org: Any) -> int:
     with tenant_context(org):
         messages = list(OutboxMessage.objects.filter(topic=services.COVERAGE_CHANGED_TOPIC))
         for message in messages:
-            outbox_process(message_id=message.pk)
+            outbox_process(message_id=message.pk, now=clock.now())
     return len(messages)
 
 

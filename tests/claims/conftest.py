@@ -11,6 +11,7 @@ import pytest
 from claims import services as claims_services
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 
 CHICAGO = ZoneInfo("America/Chicago")
@@ -58,7 +59,12 @@ def practice(org: Any) -> Practice:
             auth_required_codes=["90837"],
         )
         patient = patients_services.patient_create(
-            mrn="C-1", first_name="Jane", last_name="Doe", date_of_birth=date(1980, 5, 1), sex="F"
+            today=clock.today(),
+            mrn="C-1",
+            first_name="Jane",
+            last_name="Doe",
+            date_of_birth=date(1980, 5, 1),
+            sex="F",
         )
         coverage = patients_services.coverage_create(
             patient=patient, payer=payer, member_id="W1", effective_date=date(2026, 1, 1)

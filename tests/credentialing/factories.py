@@ -1,8 +1,11 @@
-"""Factories for the credentialing app. NPIs are generated with the real check digit."""
+"""Factories for the credentialing app. NPIs are generated with the real check digit.
+
+Dates are relative to the frozen clock (tests/clock.py): by default a provider active for three
+years, a licence issued six years ago and valid for four more, an enrollment approved and
+effective 460 days ago, so a service any time in the last year is billable. A test that depends
+on one of these dates passes its own."""
 
 from __future__ import annotations
-
-from datetime import date
 
 import factory
 
@@ -14,6 +17,7 @@ from credentialing.models import (
     ServiceFacility,
 )
 from credentialing.rules import npi_with_check_digit
+from tests.clock import days_ago, days_from_now, years_ago
 from tests.factories import TenantFactory
 from tests.patients.factories import PayerFactory
 
@@ -28,7 +32,7 @@ class ProviderFactory(TenantFactory):
     npi = factory.Sequence(lambda n: npi_with_check_digit(f"1{n:08d}"))
     taxonomy_code = "1041C0700X"
     provider_type = "lcsw"
-    active_from = date(2024, 1, 1)
+    active_from = factory.LazyFunction(lambda: years_ago(3))
 
 
 class FacilityFactory(TenantFactory):
@@ -54,8 +58,8 @@ class CredentialFactory(TenantFactory):
     kind = "state_licence"
     number = factory.Sequence(lambda n: f"LIC{n:05d}")
     state = "IL"
-    issued_on = date(2020, 1, 1)
-    expires_on = date(2030, 12, 31)
+    issued_on = factory.LazyFunction(lambda: years_ago(6))
+    expires_on = factory.LazyFunction(lambda: days_from_now(4 * 365))
 
 
 class EnrollmentFactory(TenantFactory):
@@ -67,9 +71,9 @@ class EnrollmentFactory(TenantFactory):
     )
     payer = factory.SubFactory(PayerFactory, organization=factory.SelfAttribute("..organization"))
     status = "approved"
-    submitted_on = date(2025, 6, 1)
-    approved_on = date(2025, 9, 1)
-    effective_date = date(2025, 9, 1)
+    submitted_on = factory.LazyFunction(lambda: days_ago(550))
+    approved_on = factory.LazyFunction(lambda: days_ago(460))
+    effective_date = factory.LazyFunction(lambda: days_ago(460))
 
 
 class PayerRuleFactory(TenantFactory):

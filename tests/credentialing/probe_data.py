@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from credentialing import services
 from credentialing.rules import npi_with_check_digit
 from patients.services import payer_create
 from rcm.tenancy.models import Organization
+from tests.clock import days_ago, days_from_now, today, years_ago
 
 
 def build(org: Organization) -> None:
@@ -21,7 +20,7 @@ def build(org: Organization) -> None:
         npi=npi_with_check_digit(f"100{salt}"),
         taxonomy_code="1041C0700X",
         provider_type="lcsw",
-        active_from=date(2024, 1, 1),
+        active_from=years_ago(3),
     )
     facility = services.facility_create(
         name=f"{org.name} main site",
@@ -37,15 +36,15 @@ def build(org: Organization) -> None:
         kind="state_licence",
         number="LCSW-1",
         state="IL",
-        issued_on=date(2020, 1, 1),
-        expires_on=date(2030, 1, 1),
+        issued_on=years_ago(6),
+        expires_on=days_from_now(3 * 365),
     )
     services.enrollment_create(
         provider=supervisor,
         payer=payer,
         service_facility=facility,
         status="submitted",
-        submitted_on=date(2026, 1, 5),
-        today=date(2026, 1, 5),
+        submitted_on=days_ago(30),
+        today=today(),
     )
     services.payer_rule_create(payer=payer, provider_type="lmsw", requires_supervision=True)

@@ -3,11 +3,11 @@ billability check, the matrix as JSON; problem+json for bad input; 404 for anoth
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from credentialing.models import PayerEnrollment, Provider
 from rcm.tenancy.context import tenant_context
+from tests.clock import days_ago, days_from_now, years_ago
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 from tests.patients.factories import PayerFactory
 
@@ -24,7 +24,7 @@ def test_a_provider_is_created_and_listed(org: Any, api_client_for: Any) -> None
             "npi": "1679576722",
             "taxonomy_code": "1041C0700X",
             "provider_type": "lcsw",
-            "active_from": "2025-01-01",
+            "active_from": years_ago(2).isoformat(),
         },
         format="json",
     )
@@ -44,7 +44,7 @@ def test_a_bad_npi_is_a_problem_naming_the_field_and_nothing_is_created(
             "npi": "1234567890",
             "taxonomy_code": "1041C0700X",
             "provider_type": "lcsw",
-            "active_from": "2025-01-01",
+            "active_from": years_ago(2).isoformat(),
         },
         format="json",
     )
@@ -64,11 +64,11 @@ def test_a_credential_is_added_and_a_bad_one_refused(org: Any, api_client_for: A
         "kind": "state_licence",
         "number": "L1",
         "state": "IL",
-        "issued_on": "2024-01-01",
-        "expires_on": "2026-12-31",
+        "issued_on": years_ago(3).isoformat(),
+        "expires_on": days_from_now(365).isoformat(),
     }
     assert api.post(f"{API}credentials/", good, format="json").status_code == 201
-    bad = {**good, "expires_on": "2023-01-01"}
+    bad = {**good, "expires_on": years_ago(4).isoformat()}  # before it was issued
     response = api.post(f"{API}credentials/", bad, format="json")
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "expires_on"
     assert len(api.get(f"{API}credentials/", {"provider": str(provider.pk)}).json()["results"]) == 1
@@ -83,7 +83,7 @@ def test_an_enrollment_is_created_moved_and_its_history_read(org: Any, api_clien
             "provider": str(provider.pk),
             "payer": str(payer.pk),
             "status": "submitted",
-            "submitted_on": "2026-01-02",
+            "submitted_on": days_ago(60).isoformat(),
         },
         format="json",
     )
@@ -93,7 +93,7 @@ def test_an_enrollment_is_created_moved_and_its_history_read(org: Any, api_clien
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "effective_date"
     response = api.patch(
         f"{API}enrollments/{pk}/",
-        {"status": "approved", "effective_date": "2026-03-01", "note": "ok"},
+        {"status": "approved", "effective_date": days_ago(5).isoformat(), "note": "ok"},
         format="json",
     )
     assert response.status_code == 200 and response.json()["status"] == "approved"
@@ -114,7 +114,7 @@ def test_an_enrollment_is_created_moved_and_its_history_read(org: Any, api_clien
 
 def test_the_billability_endpoint_answers_with_the_reason(org: Any, api_client_for: Any) -> None:
     enrollment = EnrollmentFactory(
-        organization=org, status="approved", effective_date=date(2026, 7, 1)
+        organization=org, status="approved", effective_date=days_from_now(10)
     )
     CredentialFactory(organization=org, provider=enrollment.provider)
     response = api_client_for(org).get(
@@ -122,7 +122,7 @@ def test_the_billability_endpoint_answers_with_the_reason(org: Any, api_client_f
         {
             "provider": str(enrollment.provider_id),
             "payer": str(enrollment.payer_id),
-            "date_of_service": "2026-06-15",
+            "date_of_service": days_ago(5).isoformat(),
             "service_code": "90837",
         },
     )
@@ -130,7 +130,8 @@ def test_the_billability_endpoint_answers_with_the_reason(org: Any, api_client_f
     assert response.json() == {
         "billable": False,
         "code": "not_yet_effective",
-        "reason": f"Enrollment with {enrollment.payer.name} is effective only from 2026-07-01.",
+        "reason": f"Enrollment with {enrollment.payer.name} is effective only from "
+        f"{days_from_now(10)}.",
         "under_supervisor": None,
     }
 
@@ -142,7 +143,11 @@ def test_the_billability_endpoint_does_not_know_another_tenants_provider(
     payer = PayerFactory(organization=org)
     response = api_client_for(org).get(
         f"{API}billability/",
-        {"provider": str(foreign.pk), "payer": str(payer.pk), "date_of_service": "2026-06-15"},
+        {
+            "provider": str(foreign.pk),
+            "payer": str(payer.pk),
+            "date_of_service": days_ago(5).isoformat(),
+        },
     )
     assert response.status_code == 400 and response.json()["errors"][0]["field"] == "provider"
 

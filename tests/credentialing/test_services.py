@@ -15,6 +15,7 @@ from rcm.audit.models import AuditEvent
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.services import organization_update
+from tests.clock import days_ago, days_from_now, years_ago
 from tests.credentialing.factories import (
     CredentialFactory,
     EnrollmentFactory,
@@ -24,7 +25,10 @@ from tests.credentialing.factories import (
 )
 from tests.patients.factories import PayerFactory
 
-DOS = date(2026, 6, 15)
+
+def dos() -> date:
+    """A service two weeks ago: inside the factories' licence and enrollment by default."""
+    return days_ago(14)
 
 
 def _provider_data(**overrides: Any) -> dict[str, Any]:
@@ -35,7 +39,7 @@ def _provider_data(**overrides: Any) -> dict[str, Any]:
         "npi": "1245319599",
         "taxonomy_code": "1041c0700x",
         "provider_type": "lcsw",
-        "active_from": date(2025, 1, 1),
+        "active_from": years_ago(2),
         **overrides,
     }
 
@@ -126,8 +130,8 @@ def test_a_credential_expiring_before_it_was_issued_is_refused(org: Any) -> None
                 kind="state_licence",
                 number="L1",
                 state="IL",
-                issued_on=date(2026, 1, 1),
-                expires_on=date(2025, 1, 1),
+                issued_on=days_ago(30),
+                expires_on=days_ago(395),
             )
         assert exc.value.field == "expires_on" and "before the issue date" in exc.value.message
         assert not Credential.objects.exists()
@@ -141,10 +145,10 @@ def test_a_dea_registration_is_for_prescribers_only(org: Any) -> None:
     with tenant_context(org):
         with pytest.raises(DomainError, match="prescribers"):
             services.credential_create(
-                provider=therapist, kind="dea", number="AB1234563", expires_on=date(2027, 1, 1)
+                provider=therapist, kind="dea", number="AB1234563", expires_on=days_from_now(365)
             )
         services.credential_create(
-            provider=psychiatrist, kind="dea", number="AB1234563", expires_on=date(2027, 1, 1)
+            provider=psychiatrist, kind="dea", number="AB1234563", expires_on=days_from_now(365)
         )
 
 
@@ -162,7 +166,9 @@ def test_an_approved_enrollment_without_an_effective_date_is_refused(org: Any) -
     provider, payer = ProviderFactory(organization=org), PayerFactory(organization=org)
     with tenant_context(org):
         with pytest.raises(DomainError) as exc:
-            services.enrollment_create(provider=provider, payer=payer, status="approved", today=DOS)
+            services.enrollment_create(
+                provider=provider, payer=payer, status="approved", today=dos()
+            )
         assert exc.value.field == "effective_date"
         assert not PayerEnrollment.objects.exists() and not EnrollmentEvent.objects.exists()
 
@@ -173,15 +179,15 @@ def test_a_duplicate_enrollment_for_the_same_provider_payer_and_location_is_refu
     provider, payer = ProviderFactory(organization=org), PayerFactory(organization=org)
     facility = FacilityFactory(organization=org)
     with tenant_context(org):
-        services.enrollment_create(provider=provider, payer=payer, today=DOS)
+        services.enrollment_create(provider=provider, payer=payer, today=dos())
         with pytest.raises(DomainError, match="already has an enrollment"):
-            services.enrollment_create(provider=provider, payer=payer, today=DOS)
+            services.enrollment_create(provider=provider, payer=payer, today=dos())
         services.enrollment_create(
-            provider=provider, payer=payer, service_facility=facility, today=DOS
+            provider=provider, payer=payer, service_facility=facility, today=dos()
         )
         with pytest.raises(DomainError, match="already has an enrollment"):
             services.enrollment_create(
-                provider=provider, payer=payer, service_facility=facility, today=DOS
+                provider=provider, payer=payer, service_facility=facility, today=dos()
             )
         assert PayerEnrollment.objects.count() == 2
 
@@ -190,34 +196,34 @@ def test_each_status_step_is_stamped_and_kept_in_the_history(org: Any, credentia
     provider, payer = ProviderFactory(organization=org), PayerFactory(organization=org)
     with tenant_context(org):
         enrollment = services.enrollment_create(
-            provider=provider, payer=payer, user=credentialer, today=date(2026, 1, 2)
+            provider=provider, payer=payer, user=credentialer, today=days_ago(100)
         )
         enrollment = services.enrollment_update(
             enrollment=enrollment,
             data={"status": "submitted"},
             user=credentialer,
-            today=date(2026, 1, 5),
+            today=days_ago(97),
         )
-        assert enrollment.submitted_on == date(2026, 1, 5)
+        assert enrollment.submitted_on == days_ago(97)
         enrollment = services.enrollment_update(
             enrollment=enrollment,
             data={
                 "status": "approved",
-                "effective_date": date(2026, 3, 1),
+                "effective_date": days_ago(40),
                 "payer_provider_id": "X77",
             },
             user=credentialer,
-            today=date(2026, 3, 4),
+            today=days_ago(37),
             note="Welcome letter received",
         )
-        assert enrollment.approved_on == date(2026, 3, 4)
+        assert enrollment.approved_on == days_ago(37)
         events = list(EnrollmentEvent.objects.filter(enrollment=enrollment).order_by("created_at"))
     assert [(e.from_status, e.to_status) for e in events] == [
         ("", "not_started"),
         ("not_started", "submitted"),
         ("submitted", "approved"),
     ]
-    assert events[1].occurred_on == date(2026, 1, 5)
+    assert events[1].occurred_on == days_ago(97)
     assert events[2].note == "Welcome letter received"
     assert set(events[2].fields_changed) == {"status", "effective_date", "payer_provider_id"}
     assert events[2].changed_by == credentialer
@@ -226,7 +232,7 @@ def test_each_status_step_is_stamped_and_kept_in_the_history(org: Any, credentia
 def test_an_update_that_changes_nothing_adds_no_history(org: Any) -> None:
     enrollment = EnrollmentFactory(organization=org)
     with tenant_context(org):
-        services.enrollment_update(enrollment=enrollment, data={"status": "approved"}, today=DOS)
+        services.enrollment_update(enrollment=enrollment, data={"status": "approved"}, today=dos())
         assert not EnrollmentEvent.objects.exists()
 
 
@@ -237,7 +243,7 @@ def test_a_refused_transition_changes_nothing(org: Any) -> None:
     with tenant_context(org):
         with pytest.raises(DomainError):
             services.enrollment_update(
-                enrollment=enrollment, data={"status": "approved"}, today=DOS
+                enrollment=enrollment, data={"status": "approved"}, today=dos()
             )
         enrollment.refresh_from_db()
         assert enrollment.status == "submitted" and not EnrollmentEvent.objects.exists()
@@ -246,7 +252,7 @@ def test_a_refused_transition_changes_nothing(org: Any) -> None:
 def test_a_payer_of_another_organization_cannot_be_enrolled(org: Any, other_org: Any) -> None:
     provider, foreign = ProviderFactory(organization=org), PayerFactory(organization=other_org)
     with tenant_context(org), pytest.raises(DomainError):
-        services.enrollment_create(provider=provider, payer=foreign, today=DOS)
+        services.enrollment_create(provider=provider, payer=foreign, today=dos())
 
 
 def test_a_duplicate_payer_rule_is_refused(org: Any) -> None:
@@ -262,10 +268,10 @@ def test_provider_can_bill_answers_from_the_stored_enrollment_and_licence(org: A
     enrollment = EnrollmentFactory(organization=org)
     CredentialFactory(organization=org, provider=enrollment.provider)
     with tenant_context(org):
-        result = services.provider_can_bill(enrollment.provider, enrollment.payer, DOS, "90837")
+        result = services.provider_can_bill(enrollment.provider, enrollment.payer, dos(), "90837")
         assert (result.billable, result.code, result.under_supervisor) == (True, "enrolled", None)
         other_payer = PayerFactory(organization=org, name="Zeta Health")
-        result = services.provider_can_bill(enrollment.provider, other_payer, DOS)
+        result = services.provider_can_bill(enrollment.provider, other_payer, dos())
         assert (result.billable, result.reason) == (False, "Not enrolled with Zeta Health.")
 
 
@@ -281,11 +287,11 @@ def test_a_pre_licensure_clinician_bills_under_the_supervisor_through_the_databa
     CredentialFactory(organization=org, provider=lmsw)
     payer = supervisor_enrollment.payer
     with tenant_context(org):
-        assert services.provider_can_bill(lmsw, payer, DOS).code == "supervision_not_allowed"
+        assert services.provider_can_bill(lmsw, payer, dos()).code == "supervision_not_allowed"
         PayerRuleFactory(
             organization=org, payer=payer, provider_type="lmsw", requires_supervision=True
         )
-        result = services.provider_can_bill(lmsw, payer, DOS)
+        result = services.provider_can_bill(lmsw, payer, dos())
     assert (result.billable, result.code) == (True, "under_supervisor")
     assert result.under_supervisor == supervisor
 
@@ -305,11 +311,11 @@ def test_a_payer_rule_refusing_the_type_for_a_code_is_read_from_the_database(org
     )
     with tenant_context(org):
         assert (
-            services.provider_can_bill(enrollment.provider, enrollment.payer, DOS, "90792").code
+            services.provider_can_bill(enrollment.provider, enrollment.payer, dos(), "90792").code
             == "type_not_accepted"
         )
         assert services.provider_can_bill(
-            enrollment.provider, enrollment.payer, DOS, "90837"
+            enrollment.provider, enrollment.payer, dos(), "90837"
         ).billable
 
 
@@ -325,7 +331,7 @@ def test_many_billability_questions_cost_a_fixed_number_of_queries(
         CredentialFactory(organization=org, provider=p)
         EnrollmentFactory(organization=org, provider=p, payer=payers[0])
     queries = [
-        services.BillabilityQuery(p.pk, payer.pk, DOS, "90837")
+        services.BillabilityQuery(p.pk, payer.pk, dos(), "90837")
         for p in providers
         for payer in payers
     ]
@@ -407,7 +413,7 @@ def test_a_provider_can_be_linked_only_to_a_member_of_the_organization(
 def test_enrollment_history_cannot_be_rewritten(org: Any) -> None:
     provider, payer = ProviderFactory(organization=org), PayerFactory(organization=org)
     with tenant_context(org):
-        services.enrollment_create(provider=provider, payer=payer, today=DOS)
+        services.enrollment_create(provider=provider, payer=payer, today=dos())
         event = EnrollmentEvent.objects.get()
         event.note = "rewritten"
         with pytest.raises(PermissionError):

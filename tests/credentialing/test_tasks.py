@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.test import override_settings
-from django.utils import timezone
 
 from alerts.models import Alert
 from credentialing import services
 from credentialing.tasks import credentialing_scan
 from rcm.tenancy.context import tenant_context
+from tests.clock import days_ago, today
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 from tests.patients.factories import PayerFactory
-
-TODAY = date(2026, 6, 1)
 
 
 def _keys(org: Any) -> set[str]:
@@ -28,27 +26,27 @@ def test_licences_dea_and_malpractice_alert_at_60_30_and_7_days(org: Any) -> Non
         organization=org, provider_type="psychiatrist", taxonomy_code="2084P0800X"
     )
     licence = CredentialFactory(
-        organization=org, provider=provider, expires_on=TODAY + timedelta(days=45)
+        organization=org, provider=provider, expires_on=today() + timedelta(days=45)
     )
     dea = CredentialFactory(
         organization=org,
         provider=provider,
         kind="dea",
         state="",
-        expires_on=TODAY + timedelta(days=20),
+        expires_on=today() + timedelta(days=20),
     )
     malpractice = CredentialFactory(
         organization=org,
         provider=provider,
         kind="malpractice",
         state="",
-        expires_on=TODAY + timedelta(days=3),
+        expires_on=today() + timedelta(days=3),
     )
     far = CredentialFactory(
-        organization=org, provider=provider, expires_on=TODAY + timedelta(days=200)
+        organization=org, provider=provider, expires_on=today() + timedelta(days=200)
     )
     with tenant_context(org):
-        services.credentialing_alerts_scan(today=TODAY)
+        services.credentialing_alerts_scan(today=today())
     keys = _keys(org)
     assert f"credential-expiring:{licence.pk}:{licence.expires_on}:60" in keys
     assert f"credential-expiring:{dea.pk}:{dea.expires_on}:30" in keys
@@ -63,11 +61,11 @@ def test_licences_dea_and_malpractice_alert_at_60_30_and_7_days(org: Any) -> Non
 
 
 def test_crossing_the_next_threshold_raises_a_new_alert_and_keeps_the_old(org: Any) -> None:
-    licence = CredentialFactory(organization=org, expires_on=TODAY + timedelta(days=31))
+    licence = CredentialFactory(organization=org, expires_on=today() + timedelta(days=31))
     with tenant_context(org):
-        assert len(services.credentialing_alerts_scan(today=TODAY)) == 1
-        assert len(services.credentialing_alerts_scan(today=TODAY + timedelta(days=1))) == 1
-        assert len(services.credentialing_alerts_scan(today=TODAY + timedelta(days=40))) == 1
+        assert len(services.credentialing_alerts_scan(today=today())) == 1
+        assert len(services.credentialing_alerts_scan(today=today() + timedelta(days=1))) == 1
+        assert len(services.credentialing_alerts_scan(today=today() + timedelta(days=40))) == 1
     assert _keys(org) == {
         f"credential-expiring:{licence.pk}:{licence.expires_on}:60",
         f"credential-expiring:{licence.pk}:{licence.expires_on}:30",
@@ -83,7 +81,7 @@ def test_caqh_attestation_due_every_120_days_is_alerted(org: Any) -> None:
         state="",
         issued_on=None,
         expires_on=None,
-        attested_on=TODAY - timedelta(days=110),
+        attested_on=today() - timedelta(days=110),
     )
     fresh = CredentialFactory(
         organization=org,
@@ -92,31 +90,31 @@ def test_caqh_attestation_due_every_120_days_is_alerted(org: Any) -> None:
         state="",
         issued_on=None,
         expires_on=None,
-        attested_on=TODAY - timedelta(days=10),
+        attested_on=today() - timedelta(days=10),
     )
     with tenant_context(org):
-        services.credentialing_alerts_scan(today=TODAY)
+        services.credentialing_alerts_scan(today=today())
     due = caqh.attested_on + timedelta(days=120)
     assert f"caqh-attestation:{caqh.pk}:{due}" in _keys(org)
     assert not any(str(fresh.pk) in k for k in _keys(org))
 
 
 def test_recredentialing_due_and_long_pending_applications_are_alerted(org: Any) -> None:
-    due = EnrollmentFactory(organization=org, recredentialing_due_on=TODAY + timedelta(days=25))
+    due = EnrollmentFactory(organization=org, recredentialing_due_on=today() + timedelta(days=25))
     pending = EnrollmentFactory(
         organization=org,
         status="submitted",
         effective_date=None,
-        submitted_on=TODAY - timedelta(days=100),
+        submitted_on=today() - timedelta(days=100),
     )
     recent = EnrollmentFactory(
         organization=org,
         status="in_process",
         effective_date=None,
-        submitted_on=TODAY - timedelta(days=20),
+        submitted_on=today() - timedelta(days=20),
     )
     with tenant_context(org):
-        services.credentialing_alerts_scan(today=TODAY)
+        services.credentialing_alerts_scan(today=today())
     keys = _keys(org)
     assert f"recredentialing-due:{due.pk}:{due.recredentialing_due_on}:30" in keys
     assert f"enrollment-pending:{pending.pk}:{pending.submitted_on}:90" in keys
@@ -129,10 +127,10 @@ def test_the_pending_threshold_is_a_setting(org: Any) -> None:
         organization=org,
         status="in_process",
         effective_date=None,
-        submitted_on=TODAY - timedelta(days=20),
+        submitted_on=today() - timedelta(days=20),
     )
     with tenant_context(org):
-        services.credentialing_alerts_scan(today=TODAY)
+        services.credentialing_alerts_scan(today=today())
     assert f"enrollment-pending:{recent.pk}:{recent.submitted_on}:14" in _keys(org)
 
 
@@ -141,21 +139,23 @@ def test_the_scan_is_set_based_and_a_second_run_changes_nothing(
 ) -> None:
     for i in range(30):
         provider = ProviderFactory(organization=org)
-        CredentialFactory(organization=org, provider=provider, expires_on=TODAY + timedelta(days=i))
+        CredentialFactory(
+            organization=org, provider=provider, expires_on=today() + timedelta(days=i)
+        )
         EnrollmentFactory(
-            organization=org, provider=provider, recredentialing_due_on=TODAY + timedelta(days=i)
+            organization=org, provider=provider, recredentialing_due_on=today() + timedelta(days=i)
         )
     with tenant_context(org):
         with django_assert_max_num_queries(10):
-            first = services.credentialing_alerts_scan(today=TODAY)
+            first = services.credentialing_alerts_scan(today=today())
         assert len(first) == 60
         before = list(Alert.objects.order_by("pk").values_list("pk", "updated_at"))
-        assert services.credentialing_alerts_scan(today=TODAY) == []
+        assert services.credentialing_alerts_scan(today=today()) == []
         assert list(Alert.objects.order_by("pk").values_list("pk", "updated_at")) == before
 
 
 def test_the_task_visits_every_organization_and_is_idempotent(org: Any, other_org: Any) -> None:
-    soon = timezone.localdate() + timedelta(days=5)
+    soon = today() + timedelta(days=5)
     CredentialFactory(organization=org, expires_on=soon)
     CredentialFactory(organization=other_org, expires_on=soon)
     assert credentialing_scan() == 2
@@ -167,7 +167,7 @@ def test_services_at_a_payer_where_the_provider_cannot_bill_raise_one_alert_per_
     org: Any,
 ) -> None:
     enrollment = EnrollmentFactory(
-        organization=org, status="submitted", effective_date=None, submitted_on=date(2026, 5, 1)
+        organization=org, status="submitted", effective_date=None, submitted_on=days_ago(31)
     )
     CredentialFactory(organization=org, provider=enrollment.provider)
     billable = EnrollmentFactory(organization=org)
@@ -175,17 +175,17 @@ def test_services_at_a_payer_where_the_provider_cannot_bill_raise_one_alert_per_
     other_payer = PayerFactory(organization=org)
     queries = [
         services.BillabilityQuery(
-            enrollment.provider_id, enrollment.payer_id, TODAY - timedelta(days=d)
+            enrollment.provider_id, enrollment.payer_id, today() - timedelta(days=d)
         )
         for d in range(3)
     ] + [
-        services.BillabilityQuery(billable.provider_id, billable.payer_id, TODAY),
-        services.BillabilityQuery(billable.provider_id, other_payer.pk, TODAY),
+        services.BillabilityQuery(billable.provider_id, billable.payer_id, today()),
+        services.BillabilityQuery(billable.provider_id, other_payer.pk, today()),
     ]
     with tenant_context(org):
-        raised = services.unbillable_service_alerts(queries=queries, today=TODAY)
+        raised = services.unbillable_service_alerts(queries=queries, today=today())
         assert len(raised) == 2
-        assert services.unbillable_service_alerts(queries=queries, today=TODAY) == []
+        assert services.unbillable_service_alerts(queries=queries, today=today()) == []
     titles = sorted(a.title for a in raised)
-    assert any("3 service date(s)" in t and "pending since 2026-05-01" in t for t in titles)
+    assert any("3 service date(s)" in t and f"pending since {days_ago(31)}" in t for t in titles)
     assert any("Not enrolled" in t for t in titles)

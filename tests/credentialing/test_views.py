@@ -4,11 +4,9 @@ query count at 200 providers x 30 payers), pipeline, facilities, payer rules, pe
 from __future__ import annotations
 
 import random
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from credentialing import selectors
 from credentialing.models import (
@@ -21,6 +19,7 @@ from credentialing.models import (
 from credentialing.rules import npi_with_check_digit
 from patients.models import Payer
 from rcm.tenancy.context import tenant_context
+from tests.clock import days_ago, days_from_now, today, years_ago
 from tests.credentialing.factories import (
     CredentialFactory,
     EnrollmentFactory,
@@ -31,10 +30,6 @@ from tests.credentialing.factories import (
 from tests.patients.factories import PayerFactory
 
 BASE = "/o/riverbend/credentialing/"
-
-
-def _today() -> date:
-    return timezone.localdate()
 
 
 def test_the_roster_lists_and_searches_providers(
@@ -64,7 +59,7 @@ def test_a_provider_with_a_bad_npi_shows_the_reason_inline_and_saves_nothing(
             "npi": "1234567890",
             "taxonomy_code": "1041C0700X",
             "provider_type": "lcsw",
-            "active_from": "2025-01-01",
+            "active_from": years_ago(2),
         },
     )
     assert response.status_code == 200
@@ -82,7 +77,7 @@ def test_a_provider_is_added_through_the_form(org: Any, credentialer: Any, clien
             "npi": "1245319599",
             "taxonomy_code": "1041C0700X",
             "provider_type": "lcsw",
-            "active_from": "2025-01-01",
+            "active_from": years_ago(2),
         },
     )
     assert response.status_code == 302
@@ -101,8 +96,8 @@ def test_a_credential_expiring_before_issue_is_refused_inline(
             "kind": "state_licence",
             "number": "L1",
             "state": "IL",
-            "issued_on": "2026-01-01",
-            "expires_on": "2025-01-01",
+            "issued_on": days_ago(30),
+            "expires_on": days_ago(395),
         },
     )
     assert response.status_code == 200
@@ -114,9 +109,8 @@ def test_a_credential_expiring_before_issue_is_refused_inline(
 def test_the_provider_page_explains_why_each_payer_cannot_be_billed(
     org: Any, credentialer: Any, client_for: Any
 ) -> None:
-    today = _today()
     provider = ProviderFactory(organization=org, first_name="Dana", last_name="Reyes")
-    CredentialFactory(organization=org, provider=provider, expires_on=today + timedelta(days=20))
+    CredentialFactory(organization=org, provider=provider, expires_on=days_from_now(20))
     EnrollmentFactory(organization=org, provider=provider, payer__name="Acme Health")
     EnrollmentFactory(
         organization=org,
@@ -124,12 +118,12 @@ def test_the_provider_page_explains_why_each_payer_cannot_be_billed(
         payer__name="Blue Plan",
         status="submitted",
         effective_date=None,
-        submitted_on=date(2026, 1, 9),
+        submitted_on=days_ago(60),
     )
     PayerFactory(organization=org, name="Care Co")
     body = client_for(credentialer).get(f"{BASE}providers/{provider.pk}/").content.decode()
     assert "Enrolled with Acme Health" in body
-    assert "Enrollment with Blue Plan pending since 2026-01-09." in body
+    assert f"Enrollment with Blue Plan pending since {days_ago(60)}." in body
     assert "Not enrolled with Care Co." in body
     assert "Expires in 20 days" in body
 
@@ -138,12 +132,12 @@ def test_the_provider_page_checks_billability_for_another_date_and_code(
     org: Any, credentialer: Any, client_for: Any
 ) -> None:
     enrollment = EnrollmentFactory(organization=org)
-    CredentialFactory(organization=org, provider=enrollment.provider, expires_on=date(2026, 3, 31))
+    CredentialFactory(organization=org, provider=enrollment.provider, expires_on=days_ago(10))
     response = client_for(credentialer).get(
         f"{BASE}providers/{enrollment.provider_id}/",
-        {"payer": enrollment.payer_id, "date_of_service": "2026-04-02", "service_code": "90837"},
+        {"payer": enrollment.payer_id, "date_of_service": days_ago(8), "service_code": "90837"},
     )
-    assert "Licence expired on 2026-03-31." in response.content.decode()
+    assert f"Licence expired on {days_ago(10)}." in response.content.decode()
 
 
 def test_an_enrollment_moves_through_its_pipeline_on_its_page(
@@ -153,7 +147,7 @@ def test_an_enrollment_moves_through_its_pipeline_on_its_page(
     client = client_for(credentialer)
     response = client.post(
         f"{BASE}providers/{provider.pk}/enrollments/new/",
-        {"payer": payer.pk, "status": "submitted", "submitted_on": "2026-02-01"},
+        {"payer": payer.pk, "status": "submitted", "submitted_on": days_ago(60)},
     )
     assert response.status_code == 302
     with tenant_context(org):
@@ -164,8 +158,8 @@ def test_an_enrollment_moves_through_its_pipeline_on_its_page(
         f"{BASE}enrollments/{enrollment.pk}/",
         {
             "status": "approved",
-            "submitted_on": "2026-02-01",
-            "effective_date": "2026-04-01",
+            "submitted_on": days_ago(60),
+            "effective_date": days_ago(5),
             "note": "Letter in",
         },
     )
@@ -220,7 +214,7 @@ def _grid(
                     npi=npi_with_check_digit(f"1{i:08d}"),
                     taxonomy_code="1041C0700X",
                     provider_type="lcsw",
-                    active_from=date(2024, 1, 1),
+                    active_from=years_ago(3),
                 )
                 for i in range(first, first + providers)
             ]
@@ -246,7 +240,7 @@ def _grid(
                         provider=p,
                         payer=payer,
                         status=status,
-                        effective_date=date(2025, 1, 1) if status == "approved" else None,
+                        effective_date=years_ago(2) if status == "approved" else None,
                     )
                 )
         PayerEnrollment.objects.bulk_create(enrollments, batch_size=2000)
@@ -259,7 +253,7 @@ def test_the_matrix_costs_three_queries_with_200_providers_and_30_payers(
 ) -> None:
     _grid(org, 200, 30)
     with tenant_context(org), django_assert_max_num_queries(3):
-        matrix = selectors.enrollment_matrix(today=_today(), status=status)
+        matrix = selectors.enrollment_matrix(today=today(), status=status)
     assert len(matrix.payers) == 30
     with tenant_context(org):
         expected = (
@@ -307,9 +301,9 @@ def test_the_gaps_filter_keeps_only_providers_who_cannot_bill_somewhere(
 
 
 def test_a_future_effective_date_is_a_gap_today(org: Any) -> None:
-    enrollment = EnrollmentFactory(organization=org, effective_date=_today() + timedelta(days=10))
+    enrollment = EnrollmentFactory(organization=org, effective_date=days_from_now(10))
     with tenant_context(org):
-        cell = selectors.enrollment_matrix(today=_today(), status="gaps").rows[0].cells[0]
+        cell = selectors.enrollment_matrix(today=today(), status="gaps").rows[0].cells[0]
     assert (cell.state, cell.is_gap, cell.effective_date) == (
         "future",
         True,

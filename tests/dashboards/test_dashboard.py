@@ -4,14 +4,13 @@ count, the portfolio's isolation, exports and the API."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
 from claims import services as claims_services
 from claims.models import Claim
@@ -28,12 +27,16 @@ from denials.models import (
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
+from tests.clock import days_ago, days_from_now, today
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 from tests.factories import MembershipFactory, UserFactory
 
-TODAY = timezone.localdate()
-DOS = TODAY - timedelta(days=20)
 URL = "/o/riverbend/dashboards/"
+
+
+def dos() -> date:
+    """The book's date of service: 20 days before the frozen today."""
+    return days_ago(20)
 
 
 @dataclass
@@ -45,30 +48,35 @@ class Book:
 
 def _claim(org: Any, payer: Any, provider: Any, mrn: str) -> Claim:
     patient = patients_services.patient_create(
-        mrn=mrn, first_name="P", last_name=mrn, date_of_birth=date(1980, 1, 1), sex="U"
+        today=today(),
+        mrn=mrn,
+        first_name="P",
+        last_name=mrn,
+        date_of_birth=date(1980, 1, 1),
+        sex="U",
     )
     patients_services.coverage_create(
-        patient=patient, payer=payer, member_id=f"M{mrn}", effective_date=date(2025, 1, 1)
+        patient=patient, payer=payer, member_id=f"M{mrn}", effective_date=days_ago(400)
     )
     episode = patients_services.episode_open(
         patient=patient,
         program_type="mental_health",
-        admission_date=DOS - timedelta(days=5),
+        admission_date=days_ago(25),
         level="1",
     )
     patients_services.diagnosis_add(episode=episode, code="F33.1")
-    start = datetime(DOS.year, DOS.month, DOS.day, 9, tzinfo=ZoneInfo("UTC"))
+    start = datetime.combine(dos(), time(9), tzinfo=ZoneInfo("UTC"))
     claims_services.service_entry_create(
         patient=patient,
         episode=episode,
         rendering_provider=provider,
-        date_of_service=DOS,
+        date_of_service=dos(),
         kind="psychotherapy",
         start_at=start,
         end_at=start + timedelta(minutes=45),
         documentation_signed=True,
     )
-    return claims_services.claims_build(today=TODAY).claims[0]
+    return claims_services.claims_build(today=today()).claims[0]
 
 
 def make_book(org: Any) -> Book:
@@ -82,7 +90,7 @@ def make_book(org: Any) -> Book:
         CredentialFactory(organization=org, provider=provider)
         EnrollmentFactory(organization=org, provider=provider, payer=payer)
         claims_services.charge_master_set(
-            service_code="90834", charge=Decimal("150.00"), effective_from=date(2025, 1, 1)
+            service_code="90834", charge=Decimal("150.00"), effective_from=days_ago(400)
         )
         claims = [_claim(org, payer, provider, f"K{i}") for i in range(1, 5)]
         for claim, path in zip(
@@ -100,7 +108,7 @@ def make_book(org: Any) -> Book:
             payer=payer,
             trace_number="T1",
             amount=Decimal("100.00"),
-            payment_date=TODAY,
+            payment_date=today(),
         )
         r1 = RemittanceClaim.objects.create(
             payment=payment,
@@ -144,22 +152,22 @@ def make_book(org: Any) -> Book:
             carc="197",
             category="authorization",
             amount=Decimal("150.00"),
-            remittance_date=TODAY,
-            appeal_deadline=TODAY + timedelta(days=180),
+            remittance_date=today(),
+            appeal_deadline=days_from_now(180),
         )
         Appeal.objects.create(
             denial=denial,
             level="level_1",
-            deadline=TODAY + timedelta(days=180),
+            deadline=days_from_now(180),
             outcome="overturned",
-            decided_on=TODAY,
+            decided_on=today(),
         )
         Appeal.objects.create(
             denial=denial,
             level="level_2",
-            deadline=TODAY + timedelta(days=180),
+            deadline=days_from_now(180),
             outcome="upheld",
-            decided_on=TODAY,
+            decided_on=today(),
         )
     return Book(org, payer, claims)
 
@@ -172,10 +180,8 @@ def book(org: Any) -> Book:
 def _figures(org: Any, **filters: Any) -> Any:
     with tenant_context(org):
         return dashboard_figures(
-            filters=DashboardFilters(
-                date_from=TODAY - timedelta(days=89), date_to=TODAY, **filters
-            ),
-            today=TODAY,
+            filters=DashboardFilters(date_from=days_ago(89), date_to=today(), **filters),
+            today=today(),
         )
 
 
@@ -304,7 +310,7 @@ def test_the_kpi_api_returns_the_same_figures_with_formula_names(
     assert body["figures"]["clean_claim_rate"]["value"] == "66.7"
     assert "initial_denial_rate" in body["formulas"]
     bad = api_client_for(book.org, ["dashboards:read"]).get(
-        "/api/v1/kpis/", {"from": "2026-12-01", "to": "2026-01-01"}
+        "/api/v1/kpis/", {"from": days_ago(10).isoformat(), "to": days_ago(40).isoformat()}
     )
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "to"
 
@@ -312,7 +318,7 @@ def test_the_kpi_api_returns_the_same_figures_with_formula_names(
 def test_a_month_of_the_trend_drills_down_to_its_denied_claims(
     book: Book, manager: Any, client_for: Any
 ) -> None:
-    month = DOS.strftime("%Y-%m")
+    month = dos().strftime("%Y-%m")
     client = client_for(manager)
     html = client.get(URL).content.decode()
     assert f"month={month}" in html
@@ -325,12 +331,17 @@ def test_unbilled_per_diem_days_list_the_census_days_without_a_charge(
 ) -> None:
     with tenant_context(org):
         patient = patients_services.patient_create(
-            mrn="IOP1", first_name="I", last_name="Op", date_of_birth=date(1990, 1, 1), sex="U"
+            today=today(),
+            mrn="IOP1",
+            first_name="I",
+            last_name="Op",
+            date_of_birth=date(1990, 1, 1),
+            sex="U",
         )
         patients_services.episode_open(
             patient=patient,
             program_type="mental_health",
-            admission_date=TODAY - timedelta(days=4),
+            admission_date=days_ago(4),
             level="2.1",
         )
     assert _figures(org).unbilled_days == 4  # four past days at IOP, none charged (today excluded)
@@ -353,8 +364,8 @@ def test_the_work_backlog_counts_open_items_by_age(org: Any, manager: Any) -> No
                 source_id=uuid4(),
                 title="x",
                 status=status,
-                status_changed_on=TODAY,
-                opened_on=TODAY - timedelta(days=opened),
+                status_changed_on=today(),
+                opened_on=days_ago(opened),
             )
     backlog = _figures(org).backlog
     assert backlog == {"0-30": 1, "31-60": 1, "61-90": 0, "91-120": 0, "120+": 1}

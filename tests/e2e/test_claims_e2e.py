@@ -13,6 +13,7 @@ from claims import services as claims_services
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
+from tests import clock
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
@@ -35,6 +36,7 @@ def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, o
             auth_required_codes=["90834"],
         )
         patient = patients_services.patient_create(
+            today=clock.today(),
             mrn="E2E-7",
             first_name="Aisha",
             last_name="Brown",

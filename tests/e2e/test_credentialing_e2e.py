@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
+from tests.clock import days_ago
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD
@@ -32,7 +32,7 @@ def test_the_matrix_shows_a_gap_and_the_provider_page_explains_it(
         payer=acme,
         status="submitted",
         effective_date=None,
-        submitted_on=date(2026, 2, 3),
+        submitted_on=days_ago(60),
     )
 
     sign_in(page, credentialer.email, PASSWORD)
@@ -50,7 +50,7 @@ def test_the_matrix_shows_a_gap_and_the_provider_page_explains_it(
     expect(page.get_by_role("heading", name="Pat Pending, LCSW")).to_be_visible()
     standings = page.locator("#standings")
     expect(standings.get_by_role("row").filter(has_text="Acme Health")).to_contain_text(
-        "Enrollment with Acme Health pending since 2026-02-03."
+        f"Enrollment with Acme Health pending since {days_ago(60)}."
     )
     expect(standings.get_by_role("row").filter(has_text="Blue Plan")).to_contain_text(
         "Not enrolled with Blue Plan."

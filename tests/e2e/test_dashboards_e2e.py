@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rcm.tenancy.permissions import Role
-from tests.dashboards.test_dashboard import DOS, make_book
+from tests.dashboards.test_dashboard import dos, make_book
 from tests.e2e.conftest import ARTIFACTS, sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
@@ -29,6 +29,8 @@ def test_a_manager_clicks_a_denial_rate_bar_and_sees_the_denied_claims(page: Any
     expect(page.get_by_role("img", name="A/R by age")).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     page.get_by_role("img", name="Denial rate by month").locator("a").first.click()
-    expect(page.get_by_role("heading", name=f"services in {DOS.strftime('%Y-%m')}")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=f"services in {dos().strftime('%Y-%m')}")
+    ).to_be_visible()
     expect(page.locator("#drilldown-count")).to_have_text("1")
     expect(page.get_by_role("link", name=book.claims[2].patient_control_number)).to_be_visible()

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from patients import services
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
+from tests.clock import days_ago
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
@@ -50,25 +51,26 @@ def test_a_biller_admits_a_patient_and_steps_the_episode_down(page: Any, org: An
     page.get_by_role("link", name="Add coverage").click()
     page.get_by_label("Payer").select_option(label="Blue Horizon PPO")
     page.get_by_label("Member id").fill("BH55501")
-    page.get_by_label("Effective date").fill("2026-01-01")
+    page.get_by_label("Effective date").fill(days_ago(400).isoformat())
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_role("cell", name="BH55501")).to_be_visible()
 
     page.get_by_role("link", name="Admit (new episode)").click()
     page.get_by_label("Program type").select_option("substance_use")
-    page.get_by_label("Admission date").fill("2026-03-01")
+    page.get_by_label("Admission date").fill(days_ago(100).isoformat())
     page.get_by_label("Level of care at admission").select_option("3.5")
     page.get_by_label("Primary diagnosis (ICD-10-CM)").fill("F10.20")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Alcohol dependence, uncomplicated")).to_be_visible()
 
+    step_down = days_ago(81)
     page.get_by_role("link", name="Step down / step up").click()
     page.get_by_label("New level of care").select_option("2.1")
-    page.get_by_label("First day at the new level").fill("2026-03-20")
+    page.get_by_label("First day at the new level").fill(step_down.isoformat())
     page.get_by_label("Clinical justification").fill("Withdrawal resolved; meets IOP criteria")
     page.get_by_role("button", name="Record transition").click()
     expect(page.get_by_role("status").first).to_contain_text(
-        "Step down to 2.1 Intensive outpatient (IOP) from 2026-03-20"
+        f"Step down to 2.1 Intensive outpatient (IOP) from {step_down}"
     )
 
     timeline = page.get_by_role("list", name="Level-of-care timeline")

@@ -4,6 +4,7 @@ broker missed it. The last test goes through the real Redis broker and a real Ce
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Membership
 from rcm.tenancy.permissions import Role
 from rcm.tenancy.services import membership_add
+from tests.clock import now
 
 
 @pytest.fixture
@@ -77,6 +79,26 @@ def test_a_failing_handler_leaves_the_message_pending_with_the_error(org: Any) -
     assert message.status == OutboxStatus.PENDING and message.attempts == 1
     assert "DoesNotExist" in message.last_error
     assert message.available_at > message.created_at
+
+
+def test_the_relay_and_a_delivery_go_by_the_moment_they_are_given(
+    pending_welcome: OutboxMessage, org: Any, settings: Any
+) -> None:
+    from rcm.outbox.services import outbox_pending_ids, outbox_process
+
+    settings.OUTBOX_RELAY_AFTER_SECONDS = 60
+    with tenant_context(org):
+        # Not yet older than the relay delay; a minute later it is.
+        assert outbox_pending_ids(now=now()) == []
+        assert outbox_pending_ids(now=now() + timedelta(seconds=61)) == [pending_welcome.pk]
+        # A message waiting for its retry time is not delivered before it.
+        OutboxMessage.objects.filter(pk=pending_welcome.pk).update(
+            available_at=now() + timedelta(minutes=2)
+        )
+        assert outbox_process(message_id=pending_welcome.pk, now=now()) is False
+        assert outbox_pending_ids(now=now() + timedelta(minutes=1)) == []
+        assert outbox_process(message_id=pending_welcome.pk, now=now() + timedelta(minutes=2))
+    assert len(mail.outbox) == 1
 
 
 @pytest.mark.django_db(transaction=True)

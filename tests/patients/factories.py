@@ -1,4 +1,9 @@
-"""Factories for the patients app (payers, patients, coverage, episodes, consents)."""
+"""Factories for the patients app (payers, patients, coverage, episodes, consents).
+
+Dates are relative to the frozen clock (tests/clock.py) so that, by default, a service a few days
+(up to about a year) ago is covered: coverage in force since 400 days ago, an episode admitted 60
+days ago, a consent signed 90 days ago that expires in 275 days. A test that depends on one of
+these dates passes its own."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import date
 import factory
 
 from patients.models import Consent, Coverage, EpisodeOfCare, Patient, Payer
+from tests.clock import days_ago, days_from_now
 from tests.factories import TenantFactory
 
 
@@ -40,7 +46,7 @@ class CoverageFactory(TenantFactory):
     payer = factory.SubFactory(PayerFactory, organization=factory.SelfAttribute("..organization"))
     member_id = factory.Sequence(lambda n: f"M{n:08d}")
     priority = 1
-    effective_date = date(2026, 1, 1)
+    effective_date = factory.LazyFunction(lambda: days_ago(400))
 
 
 class EpisodeFactory(TenantFactory):
@@ -51,7 +57,7 @@ class EpisodeFactory(TenantFactory):
         PatientFactory, organization=factory.SelfAttribute("..organization")
     )
     program_type = "substance_use"
-    admission_date = date(2026, 3, 1)
+    admission_date = factory.LazyFunction(lambda: days_ago(60))
 
 
 class ConsentFactory(TenantFactory):
@@ -65,5 +71,5 @@ class ConsentFactory(TenantFactory):
     recipient_class = "all_health_plans"
     purpose = "payment"
     information_scope = "Diagnoses, dates and services needed for payment"
-    signed_on = date(2026, 2, 1)
-    expires_on = date(2027, 2, 1)
+    signed_on = factory.LazyFunction(lambda: days_ago(90))
+    expires_on = factory.LazyFunction(lambda: days_from_now(275))

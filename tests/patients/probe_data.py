@@ -6,11 +6,13 @@ from datetime import date
 
 from patients import services
 from rcm.tenancy.models import Organization
+from tests.clock import days_ago, days_from_now, today
 
 
 def build(org: Organization) -> None:
     payer = services.payer_create(name=f"{org.slug} plan", payer_id="P1", payer_type="commercial")
     patient = services.patient_create(
+        today=today(),
         mrn=f"PROBE-{org.slug}",
         first_name="Probe",
         last_name=org.slug.title(),
@@ -18,13 +20,13 @@ def build(org: Organization) -> None:
         sex="U",
     )
     coverage = services.coverage_create(
-        patient=patient, payer=payer, member_id="PM1", effective_date=date(2026, 1, 1)
+        patient=patient, payer=payer, member_id="PM1", effective_date=days_ago(400)
     )
     services.coverage_verify(
         coverage=coverage, verified_by=None, method="phone", reference_number="REF1"
     )
     episode = services.episode_open(
-        patient=patient, program_type="substance_use", admission_date=date(2026, 3, 1), level="3.5"
+        patient=patient, program_type="substance_use", admission_date=days_ago(100), level="3.5"
     )
     services.diagnosis_add(episode=episode, code="F10.20")
     services.consent_create(
@@ -34,6 +36,6 @@ def build(org: Organization) -> None:
         recipient_payer=payer,
         purpose="payment",
         information_scope="Claims data",
-        signed_on=date(2026, 2, 1),
-        expires_on=date(2027, 2, 1),
+        signed_on=days_ago(130),
+        expires_on=days_from_now(235),
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from rcm.audit.models import AuditEvent
 from rcm.tenancy.context import tenant_context
+from tests.clock import days_ago
 
 API = "/api/v1"
 NO_PART2 = ["patients:read", "patients:write"]
@@ -110,13 +111,14 @@ def test_part2_reads_with_the_scope_are_disclosures_in_the_audit_trail(
 def test_a_step_down_through_the_api(org: Any, chart: Any, api_client_for: Any) -> None:
     api = api_client_for(org, WITH_PART2)
     url = f"{API}/episodes/{chart['sud'].pk}/transition/"
+    step_down = days_ago(80).isoformat()  # the residential stay began 100 days ago
     assert api_client_for(org, NO_PART2).post(url, {}, format="json").status_code == 403
     overlap = api.post(
         url,
         {
             "level": "2.1",
-            "on_date": "2026-03-20",
-            "end_current_on": "2026-03-20",
+            "on_date": step_down,
+            "end_current_on": step_down,
             "clinical_justification": "x",
         },
         format="json",
@@ -124,7 +126,7 @@ def test_a_step_down_through_the_api(org: Any, chart: Any, api_client_for: Any) 
     assert overlap.status_code == 400 and overlap.json()["errors"][0]["field"] == "end_current_on"
     stay = api.post(
         url,
-        {"level": "2.1", "on_date": "2026-03-20", "clinical_justification": "Meets IOP"},
+        {"level": "2.1", "on_date": step_down, "clinical_justification": "Meets IOP"},
         format="json",
     )
     assert stay.status_code == 201 and stay.json()["transition"] == "step_down"
@@ -143,7 +145,7 @@ def test_consents_need_part2_and_the_check_explains_itself(
         "patient": str(chart["jane"].pk),
         "payer": str(chart["payer"].pk),
         "purpose": "payment",
-        "date": "2026-04-01",
+        "date": days_ago(90).isoformat(),  # the consent was signed 130 days ago
     }
     assert api.get(f"{API}/consents/check/", params).json()["covered"] is True
     api.post(f"{API}/consents/{chart['consent'].pk}/revoke/", {"note": "letter"}, format="json")
@@ -161,7 +163,7 @@ def test_coverage_conflicts_are_refused_with_the_field(
             "patient": str(chart["jane"].pk),
             "payer": str(chart["payer"].pk),
             "member_id": "Z",
-            "effective_date": "2026-02-01",
+            "effective_date": days_ago(10).isoformat(),  # inside Jane's open primary
             "priority": 1,
         },
         format="json",

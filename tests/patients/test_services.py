@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from patients import services
 from patients.models import Coverage, EpisodeOfCare, LevelOfCareStay, Patient
@@ -14,7 +13,14 @@ from rcm.audit.models import AuditEvent
 from rcm.errors import DomainError
 from rcm.outbox.models import OutboxMessage
 from rcm.tenancy.context import tenant_context
+from tests.clock import days_ago, days_from_now, now, today
 from tests.patients.factories import ConsentFactory, PatientFactory, PayerFactory
+
+
+def day(n: int) -> date:
+    """Day `n` of the story told here: day 0, the admission, is 100 days before the frozen
+    today (so day 100 is today); no rule below depends on the calendar itself."""
+    return days_ago(100 - n)
 
 
 @pytest.fixture
@@ -36,17 +42,20 @@ def payer(ctx: Any) -> Any:
 @pytest.fixture
 def patient(ctx: Any) -> Patient:
     return services.patient_create(
-        mrn="R-100", first_name="Jane", last_name="Doe", date_of_birth=date(1980, 5, 1), sex="F"
+        today=today(),
+        mrn="R-100",
+        first_name="Jane",
+        last_name="Doe",
+        date_of_birth=date(1980, 5, 1),
+        sex="F",
     )
 
 
 @pytest.fixture
 def episode(patient: Patient, payer: Any) -> EpisodeOfCare:
-    services.coverage_create(
-        patient=patient, payer=payer, member_id="W1", effective_date=date(2026, 1, 1)
-    )
+    services.coverage_create(patient=patient, payer=payer, member_id="W1", effective_date=day(-59))
     return services.episode_open(
-        patient=patient, program_type="substance_use", admission_date=date(2026, 3, 1), level="3.5"
+        patient=patient, program_type="substance_use", admission_date=day(0), level="3.5"
     )
 
 
@@ -81,10 +90,11 @@ def test_a_date_of_birth_in_the_future_is_refused(ctx: Any) -> None:
     err = _refused(
         "date_of_birth",
         services.patient_create,
+        today=today(),
         mrn="A",
         first_name="A",
         last_name="B",
-        date_of_birth=timezone.localdate() + timedelta(days=1),
+        date_of_birth=days_from_now(1),
         sex="F",
     )
     assert err.message == "Date of birth is in the future."
@@ -95,6 +105,7 @@ def test_a_duplicate_mrn_is_refused(patient: Patient) -> None:
     _refused(
         "mrn",
         services.patient_create,
+        today=today(),
         mrn="R-100",
         first_name="X",
         last_name="Y",
@@ -106,12 +117,19 @@ def test_a_duplicate_mrn_is_refused(patient: Patient) -> None:
 def test_the_same_mrn_may_exist_in_another_organization(patient: Patient, other_org: Any) -> None:
     with tenant_context(other_org):
         services.patient_create(
-            mrn="R-100", first_name="X", last_name="Y", date_of_birth=date(1990, 1, 1), sex="M"
+            today=today(),
+            mrn="R-100",
+            first_name="X",
+            last_name="Y",
+            date_of_birth=date(1990, 1, 1),
+            sex="M",
         )
 
 
 def test_patient_changes_are_audited_by_field_name_without_values(patient: Patient) -> None:
-    services.patient_update(patient=patient, data={"phone": "555-0100", "last_name": "Smith"})
+    services.patient_update(
+        patient=patient, data={"phone": "555-0100", "last_name": "Smith"}, today=today()
+    )
     event = AuditEvent.objects.get(action="patient.update")
     assert event.patient_id == patient.pk and event.detail == {"fields": ["last_name", "phone"]}
     assert "Smith" not in str(event.detail)
@@ -124,8 +142,8 @@ def test_termination_before_effective_date_is_refused(patient: Patient, payer: A
         patient=patient,
         payer=payer,
         member_id="M",
-        effective_date=date(2026, 5, 1),
-        termination_date=date(2026, 4, 1),
+        effective_date=day(61),
+        termination_date=day(31),
     )
     assert not Coverage.objects.exists()
 
@@ -136,8 +154,8 @@ def test_two_primaries_on_the_same_date_are_refused(patient: Patient, payer: Any
         patient=patient,
         payer=payer,
         member_id="M1",
-        effective_date=date(2026, 1, 1),
-        termination_date=date(2026, 6, 30),
+        effective_date=day(-59),
+        termination_date=day(121),
     )
     err = _refused(
         "priority",
@@ -145,16 +163,14 @@ def test_two_primaries_on_the_same_date_are_refused(patient: Patient, payer: Any
         patient=patient,
         payer=other,
         member_id="M2",
-        effective_date=date(2026, 6, 1),
+        effective_date=day(92),
     )
     assert "cannot overlap" in err.message
+    services.coverage_create(patient=patient, payer=other, member_id="M2", effective_date=day(122))
     services.coverage_create(
-        patient=patient, payer=other, member_id="M2", effective_date=date(2026, 7, 1)
+        patient=patient, payer=other, member_id="M3", effective_date=day(-59), priority=2
     )
-    services.coverage_create(
-        patient=patient, payer=other, member_id="M3", effective_date=date(2026, 1, 1), priority=2
-    )
-    in_force = services.coverage_in_force(patient=patient, on_date=date(2026, 3, 1))
+    in_force = services.coverage_in_force(patient=patient, on_date=day(0))
     assert [c.member_id for c in in_force] == ["M1", "M3"]
 
 
@@ -165,7 +181,7 @@ def test_a_dependent_coverage_needs_the_subscriber(patient: Patient, payer: Any)
         patient=patient,
         payer=payer,
         member_id="M",
-        effective_date=date(2026, 1, 1),
+        effective_date=day(-59),
         relationship="19",
     )
 
@@ -174,7 +190,7 @@ def test_a_verification_records_benefits_in_the_same_transaction(
     patient: Patient, payer: Any, biller: Any
 ) -> None:
     coverage = services.coverage_create(
-        patient=patient, payer=payer, member_id="M", effective_date=date(2026, 1, 1)
+        patient=patient, payer=payer, member_id="M", effective_date=day(-59)
     )
     services.coverage_verify(
         coverage=coverage,
@@ -199,13 +215,13 @@ def test_a_step_down_closes_the_current_stay_the_day_before(episode: EpisodeOfCa
     stay = services.episode_transition_level(
         episode=episode,
         level="2.1",
-        on_date=date(2026, 3, 20),
+        on_date=day(19),
         clinical_justification="Stable, meets IOP criteria",
     )
     stays = list(LevelOfCareStay.objects.filter(episode=episode).order_by("start_date"))
     assert [(s.level, s.start_date, s.end_date) for s in stays] == [
-        ("3.5", date(2026, 3, 1), date(2026, 3, 19)),
-        ("2.1", date(2026, 3, 20), None),
+        ("3.5", day(0), day(18)),
+        ("2.1", day(19), None),
     ]
     assert stay.transition == "step_down"
     assert OutboxMessage.objects.filter(topic=services.AUTHORIZATION_NEEDED_TOPIC).count() == 2
@@ -220,7 +236,7 @@ def test_a_step_up_is_named_as_such(episode: EpisodeOfCare) -> None:
     stay = services.episode_transition_level(
         episode=episode,
         level="3.7-WM",
-        on_date=date(2026, 3, 5),
+        on_date=day(4),
         clinical_justification="Withdrawal symptoms",
     )
     assert stay.transition == "step_up"
@@ -228,7 +244,7 @@ def test_a_step_up_is_named_as_such(episode: EpisodeOfCare) -> None:
 
 def test_no_authorization_event_when_the_payer_does_not_require_one(episode: EpisodeOfCare) -> None:
     services.episode_transition_level(
-        episode=episode, level="1", on_date=date(2026, 3, 20), clinical_justification="Outpatient"
+        episode=episode, level="1", on_date=day(19), clinical_justification="Outpatient"
     )
     assert OutboxMessage.objects.filter(topic=services.AUTHORIZATION_NEEDED_TOPIC).count() == 1
 
@@ -236,14 +252,14 @@ def test_no_authorization_event_when_the_payer_does_not_require_one(episode: Epi
 @pytest.mark.parametrize(
     ("kwargs", "field", "words"),
     [
-        ({"end_current_on": date(2026, 3, 20)}, "end_current_on", "overlap"),
+        ({"end_current_on": 19}, "end_current_on", "overlap"),
         (
-            {"end_current_on": date(2026, 3, 15)},
+            {"end_current_on": 14},
             "end_current_on",
-            "gap from 2026-03-16 to 2026-03-19",
+            "gap from {day 15} to {day 18}",
         ),
         ({"level": "3.5"}, "level", "already at"),
-        ({"on_date": date(2026, 3, 1)}, "on_date", "after the current stay began"),
+        ({"on_date": 0}, "on_date", "after the current stay began"),
         ({"clinical_justification": "  "}, "clinical_justification", "justification"),
         ({"level": "9"}, "level", "Unknown level"),
     ],
@@ -251,15 +267,16 @@ def test_no_authorization_event_when_the_payer_does_not_require_one(episode: Epi
 def test_bad_transitions_are_refused_and_change_nothing(
     episode: EpisodeOfCare, kwargs: dict[str, Any], field: str, words: str
 ) -> None:
+    dated = {k: day(v) if k in ("on_date", "end_current_on") else v for k, v in kwargs.items()}
     args = {
         "episode": episode,
         "level": "2.1",
-        "on_date": date(2026, 3, 20),
+        "on_date": day(19),
         "clinical_justification": "ok",
-        **kwargs,
+        **dated,
     }
     err = _refused(field, services.episode_transition_level, **args)
-    assert words in err.message
+    assert words.replace("{day 15}", str(day(15))).replace("{day 18}", str(day(18))) in err.message
     assert LevelOfCareStay.objects.get(episode=episode).end_date is None
 
 
@@ -267,16 +284,16 @@ def test_an_overlap_or_a_gap_is_accepted_when_explicitly_allowed(episode: Episod
     services.episode_transition_level(
         episode=episode,
         level="2.5",
-        on_date=date(2026, 3, 20),
-        end_current_on=date(2026, 3, 20),
+        on_date=day(19),
+        end_current_on=day(19),
         allow_overlap=True,
         clinical_justification="Same-day move",
     )
     services.episode_transition_level(
         episode=episode,
         level="2.1",
-        on_date=date(2026, 4, 10),
-        end_current_on=date(2026, 4, 1),
+        on_date=day(40),
+        end_current_on=day(31),
         allow_gap=True,
         clinical_justification="Leave",
     )
@@ -284,16 +301,16 @@ def test_an_overlap_or_a_gap_is_accepted_when_explicitly_allowed(episode: Episod
 
 
 def test_a_discharged_episode_cannot_change_level(episode: EpisodeOfCare) -> None:
-    services.episode_discharge(episode=episode, discharge_date=date(2026, 3, 10))
+    services.episode_discharge(episode=episode, discharge_date=day(9))
     _refused(
         "level",
         services.episode_transition_level,
         episode=episode,
         level="2.1",
-        on_date=date(2026, 3, 20),
+        on_date=day(19),
         clinical_justification="x",
     )
-    assert LevelOfCareStay.objects.get(episode=episode).end_date == date(2026, 3, 10)
+    assert LevelOfCareStay.objects.get(episode=episode).end_date == day(9)
 
 
 @pytest.mark.parametrize(
@@ -324,8 +341,8 @@ def test_a_consent_that_expires_before_its_signature_is_refused(patient: Patient
         recipient_class="all_health_plans",
         purpose="payment",
         information_scope="x",
-        signed_on=date(2026, 2, 1),
-        expires_on=date(2026, 1, 1),
+        signed_on=day(-28),
+        expires_on=day(-59),
     )
 
 
@@ -338,8 +355,8 @@ def test_a_consent_naming_a_payer_needs_the_payer(patient: Patient) -> None:
         recipient_class="named_payer",
         purpose="payment",
         information_scope="x",
-        signed_on=date(2026, 2, 1),
-        expires_on=date(2027, 1, 1),
+        signed_on=day(-28),
+        expires_on=day(306),
     )
 
 
@@ -348,12 +365,12 @@ def test_consent_covers_answers_with_the_reason_after_revocation(
 ) -> None:
     consent = ConsentFactory(organization=ctx, patient=patient)
     assert services.consent_covers(
-        patient=patient, payer=payer, purpose="payment", on_date=date(2026, 5, 1)
+        patient=patient, payer=payer, purpose="payment", on_date=day(61), now=now()
     ).covered
     services.consent_revoke(consent=consent)
     services.consent_revoke(consent=consent)
     decision = services.consent_covers(
-        patient=patient, payer=payer, purpose="payment", on_date=date(2026, 5, 1)
+        patient=patient, payer=payer, purpose="payment", on_date=day(61), now=now()
     )
     assert not decision.covered and "revoked" in decision.reason
     assert AuditEvent.objects.filter(action="consent.revoke").count() == 1
@@ -362,3 +379,30 @@ def test_consent_covers_answers_with_the_reason_after_revocation(
 def test_factories_build_inside_the_tenant(ctx: Any) -> None:
     assert PatientFactory(organization=ctx).organization_id == ctx.pk
     assert PayerFactory(organization=ctx).organization_id == ctx.pk
+
+
+def test_services_that_depend_on_the_date_take_it_and_refuse_to_run_without_it(
+    patient: Patient, payer: Any
+) -> None:
+    with pytest.raises(TypeError):
+        services.patient_create(  # type: ignore[call-arg]
+            mrn="Z-1", first_name="A", last_name="B", date_of_birth=date(1990, 1, 1), sex="F"
+        )
+    with pytest.raises(TypeError):
+        services.patient_update(patient=patient, data={"phone": "1"})  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        services.consent_covers(  # type: ignore[call-arg]
+            patient=patient, payer=payer, purpose="payment", on_date=today()
+        )
+    # The date given is the one used, not the clock: born 5 days ago is "in the future" for a
+    # caller whose today was 10 days ago.
+    _refused(
+        "date_of_birth",
+        services.patient_create,
+        today=days_ago(10),
+        mrn="Z-2",
+        first_name="A",
+        last_name="B",
+        date_of_birth=days_ago(5),
+        sex="F",
+    )

@@ -7,6 +7,7 @@ from typing import Any
 from patients.models import LevelOfCareStay, Patient
 from rcm.audit.models import AuditEvent
 from rcm.tenancy.context import tenant_context
+from tests.clock import days_ago
 from tests.patients.factories import PatientFactory
 
 LIST = "/o/riverbend/patients/"
@@ -134,18 +135,19 @@ def test_stepping_down_from_the_patient_page(
     org: Any, biller: Any, chart: Any, client_for: Any
 ) -> None:
     url = f"{LIST}episodes/{chart['sud'].pk}/transition/"
+    step_down = days_ago(80)  # the residential stay began 100 days ago
     client = client_for(biller)
     bad = client.post(
-        url, {"level": "2.1", "on_date": "2026-03-20", "clinical_justification": "", "reason": ""}
+        url, {"level": "2.1", "on_date": step_down, "clinical_justification": "", "reason": ""}
     )
     assert "clinical_justification" in bad.context["form"].errors
     response = client.post(
         url,
-        {"level": "2.1", "on_date": "2026-03-20", "clinical_justification": "Meets IOP criteria"},
+        {"level": "2.1", "on_date": step_down, "clinical_justification": "Meets IOP criteria"},
         follow=True,
     )
     assert (
-        "Step down to 2.1 Intensive outpatient (IOP) from 2026-03-20" in response.content.decode()
+        f"Step down to 2.1 Intensive outpatient (IOP) from {step_down}" in response.content.decode()
     )
     with tenant_context(org):
         assert (
@@ -167,7 +169,7 @@ def test_coverage_form_names_the_overlapping_primary(
             "payer": chart["payer"].pk,
             "priority": 1,
             "member_id": "X9",
-            "effective_date": "2026-06-01",
+            "effective_date": days_ago(10),  # inside Jane's open primary
             "relationship": "18",
         },
     )
@@ -219,7 +221,7 @@ def test_an_authorization_need_not_yet_consumed_is_visible_on_the_episode(
 ) -> None:
     # In a test the commit hook that delivers the event never runs, so it stays pending.
     html = client_for(biller).get(f"{LIST}{chart['jane'].pk}/").content.decode()
-    assert "Authorization needed: level 3.5 from 2026-03-01" in html
+    assert f"Authorization needed: level 3.5 from {days_ago(100)}" in html
 
 
 def test_recording_a_consent_needs_both_part2_access_and_write_access(
@@ -247,7 +249,7 @@ def test_an_admission_with_a_refused_diagnosis_saves_nothing(
         f"{LIST}{patient.pk}/episodes/new/",
         {
             "program_type": "mental_health",
-            "admission_date": "2026-04-01",
+            "admission_date": days_ago(20),
             "level": "1",
             "diagnosis": "ZZZ99",
         },

@@ -10,12 +10,14 @@ from claims.batch_services import batch_build, batches_create
 from claims.models import BatchStatus, ClaimStatus, SubmissionBatch
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.submissions.conftest import bill_ready
 
 
 def _second_patient(practice) -> None:
     with tenant_context(practice.org):
         patient = patients_services.patient_create(
+            today=clock.today(),
             mrn="C-2", first_name="Sam", last_name="Lee", date_of_birth=date(1990, 2, 3), sex="M",
             address_line1="9 Oak St", city="Portland", state="OR", postal_code="97201",
         )  # fmt: skip

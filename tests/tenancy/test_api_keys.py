@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import ApiKey
 from rcm.tenancy.services import api_key_create, api_key_revoke
+from tests.clock import now
 
 
 def _client(raw: str) -> APIClient:
@@ -24,7 +26,7 @@ def _client(raw: str) -> APIClient:
 def key_and_raw(org: Any, owner: Any) -> tuple[ApiKey, str]:
     with tenant_context(org):
         return api_key_create(
-            name="EHR sync", scopes=["patients:read", "claims:read"], created_by=owner
+            name="EHR sync", scopes=["patients:read", "claims:read"], created_by=owner, now=now()
         )
 
 
@@ -74,7 +76,7 @@ def test_scopes_limit_what_a_key_may_do(key_and_raw: Any) -> None:
 
 def test_a_key_cannot_be_given_admin_scopes(org: Any) -> None:
     with tenant_context(org), pytest.raises(DomainError) as err:
-        api_key_create(name="x", scopes=["org:admin"], created_by=None)
+        api_key_create(name="x", scopes=["org:admin"], created_by=None, now=now())
     assert err.value.field == "scopes"
 
 
@@ -96,3 +98,49 @@ def test_the_owner_page_names_the_missing_field(owner: Any, client_for: Any) -> 
     assert response.context["form"].errors["scopes"]
     with tenant_context(response.wsgi_request.organization):
         assert not ApiKey.objects.exists()
+
+
+def test_a_key_expiring_in_the_past_is_refused(org: Any) -> None:
+    with tenant_context(org):
+        with pytest.raises(DomainError) as err:
+            api_key_create(
+                name="x",
+                scopes=["claims:read"],
+                created_by=None,
+                expires_at=now() - timedelta(minutes=1),
+                now=now(),
+            )
+        assert err.value.field == "expires_at"
+        # The moment given is the one compared with, not the clock.
+        with pytest.raises(DomainError):
+            api_key_create(
+                name="x",
+                scopes=["claims:read"],
+                created_by=None,
+                expires_at=now() + timedelta(hours=1),
+                now=now() + timedelta(hours=2),
+            )
+        with pytest.raises(TypeError):
+            api_key_create(name="x", scopes=["claims:read"], created_by=None)  # type: ignore[call-arg]
+        assert not ApiKey.objects.exists()
+
+
+def test_a_key_stops_working_when_it_expires(
+    org: Any, owner: Any, client_for: Any, time_machine: Any
+) -> None:
+    created = now()
+    with tenant_context(org):
+        _, raw = api_key_create(
+            name="Short-lived",
+            scopes=["claims:read"],
+            created_by=owner,
+            expires_at=created + timedelta(hours=1),
+            now=created,
+        )
+    assert _client(raw).get("/api/v1/me").status_code == 200
+    time_machine.move_to(created + timedelta(minutes=59), tick=False)
+    assert _client(raw).get("/api/v1/me").status_code == 200
+    time_machine.move_to(created + timedelta(hours=1), tick=False)
+    assert _client(raw).get("/api/v1/me").status_code == 401
+    page = client_for(owner).get("/o/riverbend/settings/api-keys/").content.decode()
+    assert "Expired" in page

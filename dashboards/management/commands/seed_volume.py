@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import random
 import uuid
+import zoneinfo
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
-from django.utils import timezone
 
 from authorizations.models import Authorization
 from claims.models import Claim, ClaimEvent, ClaimLine, ServiceEntry
@@ -37,6 +37,7 @@ from patients.models import (
 )
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Organization
+from rcm.tenancy.selectors import organization_today
 
 CODES = [
     ("90834", Decimal("150.00"), 45),
@@ -81,7 +82,6 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, orgs: int, lines: int, seed: int, **options: Any) -> None:
         rng = random.Random(seed)  # noqa: S311  (reproducible test data, not secrets)
-        today = timezone.localdate()
         for index, size in enumerate(org_sizes(lines, orgs)):
             org, _ = Organization.objects.get_or_create(
                 slug=f"volume-{index:02d}", defaults={"name": f"Volume Clinic {index:02d}"}
@@ -90,7 +90,7 @@ class Command(BaseCommand):
                 if Claim.objects.exists():
                     self.stdout.write(f"{org.slug}: already seeded, skipped")
                     continue
-                self._seed(org, size, rng, today)
+                self._seed(org, size, rng, organization_today(org))
             self.stdout.write(f"{org.slug}: {size:,} claim lines", ending="\n")
             self.stdout.flush()
         if connection.vendor == "postgresql":
@@ -275,7 +275,7 @@ class Command(BaseCommand):
                 age = min(int(rng.expovariate(1 / 70)), 364)
                 dos = today - timedelta(days=age + 5)
                 submitted = datetime.combine(
-                    today - timedelta(days=age), time(12), tzinfo=timezone.get_current_timezone()
+                    today - timedelta(days=age), time(12), tzinfo=zoneinfo.ZoneInfo(org.time_zone)
                 )
                 roll = rng.random()
                 status = (
