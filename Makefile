@@ -7,8 +7,12 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/parity
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TYPED := rcm patients authorizations credentialing claims denials dashboards alerts x12
+# Tests run in parallel (pytest-xdist), one test database per worker: `make test PYTEST_WORKERS=1`
+# (or 0) runs them in one process.
+PYTEST_WORKERS ?= auto
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
 
-.PHONY: run test lint format typecheck migrate demo check-services e2e worker beat clean
+.PHONY: run test test-fast test-ahead lint format typecheck migrate demo check-services e2e worker beat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,16 +28,25 @@ run: $(STAMP)
 	@echo "Parity is starting on http://127.0.0.1:8000 (Ctrl-C to stop)"
 	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-## test: lint, then every test against PostgreSQL and Redis
+## test: lint, then every test against PostgreSQL and Redis, in parallel
 test: $(STAMP) lint
-	@DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/python -m rcm.check_services
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/python manage.py makemigrations --check --dry-run
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
-	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
-		$(BIN)/pytest $(PYTEST_ARGS)
+	@$(TEST_ENV) $(BIN)/python -m rcm.check_services
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
+	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+## test-fast: every test but the browser tests and the isolation probe, in parallel (no lint)
+test-fast: $(STAMP)
+	@$(TEST_ENV) $(BIN)/python -m rcm.check_services
+	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e and not probe" $(PYTEST_ARGS)
+
+## test-ahead: the rule, service and X12 tests again, as if it were two years after the suite's
+## default day (tests/clock.py), so a test that only passes near today fails the day it is written
+TEST_AHEAD := tests/x12 $(sort $(wildcard tests/*/test_rules.py tests/*/test_services.py))
+test-ahead: $(STAMP)
+	@$(TEST_ENV) $(BIN)/python -m rcm.check_services
+	$(TEST_ENV) PARITY_TEST_TODAY=$$($(BIN)/python -m tests.clock --years-ahead 2) \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e and not probe" $(TEST_AHEAD) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -83,3 +83,20 @@ def years_ago(years: int) -> date:
         return current.replace(year=current.year - years)
     except ValueError:
         return current.replace(year=current.year - years, day=28)
+
+
+def default_years_ahead(years: int) -> date:
+    """DEFAULT_TODAY moved `years` years on (28 February for a 29 February that year lacks)."""
+    try:
+        return DEFAULT_TODAY.replace(year=DEFAULT_TODAY.year + years)
+    except ValueError:
+        return DEFAULT_TODAY.replace(year=DEFAULT_TODAY.year + years, day=28)
+
+
+if __name__ == "__main__":
+    # `python -m tests.clock --years-ahead 2` prints the day `make test-ahead` runs the suite on.
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--years-ahead", type=int, default=0)
+    print(default_years_ahead(parser.parse_args().years_ahead).isoformat())

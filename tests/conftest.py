@@ -6,14 +6,16 @@ other tenant: nothing of it may ever be visible from Riverbend.
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
-from django.test import Client
+from django.db import DatabaseError, connection
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from rcm.tenancy.context import tenant_context
@@ -49,15 +51,71 @@ def pytest_report_header(config: Any) -> str:
     return f"frozen clock: {suite_now().isoformat()} (PARITY_TEST_TODAY moves it)"
 
 
+# Each xdist worker ("gw0", "gw1", …) has a test database of its own (pytest-django suffixes the
+# name); everything else a worker touches outside it is made its own here.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# Any fixed bigint: the advisory lock that serializes creating the cluster-wide application role.
+APP_ROLE_LOCK = 0x50415249  # "PARI"
+
+
+@contextmanager
+def _cluster_lock(key: int) -> Iterator[None]:
+    """A lock across every database of the PostgreSQL cluster. Advisory locks belong to one
+    database, so every worker (and every other test run on the machine) takes it in the
+    maintenance database, on a connection of its own."""
+    with connection._nodb_cursor() as cursor:  # type: ignore[attr-defined]
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+        try:
+            yield
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _ensure_app_role_concurrently(role: str) -> None:
+    """CREATE ROLE and ALTER ROLE act on the whole cluster: two workers creating their test
+    databases at once would race ("role already exists", "tuple concurrently updated"). Under the
+    lock they take turns; a run that does not take it (an older checkout) is retried."""
+    from rcm.tenancy.management.commands.setup_db_roles import ensure_app_role
+
+    for attempt in range(5):
+        try:
+            with _cluster_lock(APP_ROLE_LOCK):
+                ensure_app_role(role)
+            return
+        except DatabaseError:
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
     """The test database gets the application role with production's grants, so RLS tests can
     run as that role (SET LOCAL ROLE) rather than as the superuser that creates the database."""
-    from rcm.tenancy.management.commands.setup_db_roles import ensure_app_role
-
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
-            ensure_app_role(settings.DATABASE_APP_ROLE)
+            _ensure_app_role_concurrently(settings.DATABASE_APP_ROLE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_owns_its_folders_and_broker(tmp_path_factory: Any) -> Iterator[None]:
+    """Claim files and acknowledgments default to folders of this worker (tests that need them
+    still set their own), and the Celery broker's Redis keys carry the worker's test database
+    and name, so a real worker started by one test never takes another worker's messages."""
+    from rcm.celery import app as celery_app
+
+    x12 = tmp_path_factory.mktemp("x12")
+    prefix = f"{settings.DATABASES['default']['NAME']}:{WORKER}:"
+    options = {**celery_app.conf.broker_transport_options, "global_keyprefix": prefix}
+    with override_settings(
+        X12_OUTBOUND_DIR=str(x12 / "outbound"), X12_INBOUND_DIR=str(x12 / "inbound")
+    ):
+        previous = celery_app.conf.broker_transport_options
+        celery_app.conf.broker_transport_options = options
+        try:
+            yield
+        finally:
+            celery_app.conf.broker_transport_options = previous
 
 
 @pytest.fixture(autouse=True)
