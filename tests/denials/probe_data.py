@@ -87,9 +87,7 @@ def build(org: Organization) -> None:
         opened_on=paid_on,
     )
     m.WorkItemEvent.objects.create(work_item=item, to_status="new")
-    m.Appeal.objects.create(
-        denial=denial, level="level_1", deadline=deadline, letter_body="probe"
-    )
+    m.Appeal.objects.create(denial=denial, level="level_1", deadline=deadline, letter_body="probe")
     m.WriteOff.objects.create(
         claim=claim, claim_line=line, amount=D("1"), reason="probe", status="pending"
     )
