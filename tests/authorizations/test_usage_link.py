@@ -24,6 +24,7 @@ from rcm.audit.models import AuditEvent
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.authorizations.factories import make_authorization
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 
@@ -56,6 +57,7 @@ class Clinic:
                 start_at=start,
                 end_at=start + timedelta(minutes=minutes),
                 documentation_signed=True,
+                today=clock.today(),
                 **kwargs,
             )
 
@@ -350,6 +352,7 @@ def test_a_day_based_authorization_counts_each_day_once(org: Any) -> None:
                 kind="untimed",
                 service_code="H0015",
                 documentation_signed=True,
+                today=clock.today(),
             )
     clinic.session(program_day)
     assert len(clinic.usage()) == 3
@@ -374,6 +377,7 @@ def test_a_15_minute_authorization_counts_the_units_of_each_charge(clinic: Clini
             service_code="H2019",
             units=4,
             documentation_signed=True,
+            today=clock.today(),
         )
     assert clinic.usage() == [(date(2026, 9, 2), None, 1)]  # nothing covered it: one service
 

@@ -67,6 +67,7 @@ def _claim(org: Any, payer: Any, provider: Any, mrn: str) -> Claim:
         start_at=start,
         end_at=start + timedelta(minutes=45),
         documentation_signed=True,
+        today=TODAY,
     )
     return claims_services.claims_build(today=TODAY).claims[0]
 
