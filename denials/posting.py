@@ -11,7 +11,7 @@ import itertools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -811,11 +811,13 @@ class Poster:
         for path, ids in groups.items():
             Claim.objects.filter(pk__in=ids, status=path[0]).update(status=path[-1])
             for pk in ids:
-                for before, after in itertools.pairwise(path):
+                for step, (before, after) in enumerate(itertools.pairwise(path)):
                     events.append(
                         light_row(
                             ClaimEvent,
-                            self.now,
+                            # A microsecond apart: the history (ordered by time) shows
+                            # submitted -> accepted before accepted -> paid.
+                            self.now + timedelta(microseconds=step),
                             organization_id=self.org_id,
                             claim_id=pk,
                             from_status=before,
