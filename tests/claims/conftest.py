@@ -18,16 +18,16 @@ CHICAGO = ZoneInfo("America/Chicago")
 
 
 def dos() -> date:
-    """The usual date of service: the 5th of last month. That is 24 to 61 days ago, inside Blue
+    """The usual date of service: the 5th of last month. That is 24 to 57 days ago, inside Blue
     Plan's 90-day filing limit and short of its 14-day warning; weekly sessions from it up to
-    two weeks later are still in the past, and the 8 days after it stay in its month."""
+    three weeks later are still in the past, and the 8 days after it stay in its month."""
     return months_ago(1, day=5)
 
 
 def admitted() -> date:
-    """Jane Doe's admission: the 1st of the month before `dos()` (89 to 122 days ago), so ten
-    weekly sessions from it are all in the past."""
-    return months_ago(2, day=1)
+    """Jane Doe's admission: the 1st of the month three months back (89 to 122 days ago, over
+    three weeks before `dos()`), so ten weekly sessions from it are all in the past."""
+    return months_ago(3, day=1)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:

@@ -20,6 +20,10 @@ def build(org: Organization) -> None:
     )
     patient = Patient.objects.first()
     day = months_ago(1, day=5)
+    # Coverage of its own, in force on the service day whatever the patients probe's dates are.
+    patients_services.coverage_create(
+        patient=patient, payer=payer, member_id="PM3", effective_date=years_ago(1), priority=3
+    )
     episode = patients_services.episode_open(
         patient=patient, program_type="mental_health", admission_date=months_ago(2), level="1"
     )
