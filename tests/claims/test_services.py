@@ -305,3 +305,26 @@ def test_a_step_down_within_the_month_starts_a_new_837i_claim(practice: Practice
     with tenant_context(practice.org):
         claims = services.claims_build(today=dos() + timedelta(days=20)).claims
         assert sorted((c.claim_form, c.level) for c in claims) == [("837I", "1"), ("837I", "2.1")]
+
+
+def test_building_scrubbing_and_listing_are_told_the_day_they_run_on(practice: Practice) -> None:
+    """No clock inside: without `today` the call itself is refused."""
+    from claims import selectors
+
+    with tenant_context(practice.org):
+        with pytest.raises(TypeError):
+            services.claims_build()  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            services.claims_scrub(claim_ids=[])  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            selectors.claim_list(filters=selectors.ClaimFilters(), scopes=())  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            services.service_entry_create(  # type: ignore[call-arg]
+                patient=practice.patient,
+                episode=practice.episode,
+                rendering_provider=practice.provider,
+                date_of_service=dos(),
+                kind="untimed",
+                service_code="90834",
+            )
+        assert not ServiceEntry.objects.exists()

@@ -109,6 +109,10 @@ def test_status_update_keeps_notes_and_closes_the_item(org, biller):
             services.work_item_update(
                 item=item, next_follow_up=today() - timedelta(days=1), today=today()
             )
+        with pytest.raises(TypeError):  # "in the past" needs the caller's day: no clock inside
+            services.work_item_update(item=item, note="x")  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            services.work_item_claim_next(user=biller)  # type: ignore[call-arg]
 
 
 def test_the_queue_orders_by_priority_score(org):
