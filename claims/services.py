@@ -342,10 +342,11 @@ def service_entry_create(
     created_by: Any = None,
     today: date,
 ) -> ServiceEntry:
-    """Record a delivered service (on or before `today`, the organization's day). Timed codes come from the documented minutes: a billed code
-    that disagrees with them is refused, never silently changed. A crisis session past 74
-    minutes also records its 90840 add-on. Usage is recorded against the authorization when the
-    payer requires one. The same idempotency key twice records once (EHRs retry)."""
+    """Record a delivered service, on or before `today` (the organization's day). Timed codes
+    come from the documented minutes: a billed code that disagrees with them is refused, never
+    silently changed. A crisis session past 74 minutes also records its 90840 add-on. Usage is
+    recorded against the authorization when the payer requires one. The same idempotency key
+    twice records once (EHRs retry)."""
     if idempotency_key:
         existing = ServiceEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
