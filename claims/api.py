@@ -4,6 +4,7 @@ with `part2:read`."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -28,8 +29,14 @@ from claims.models import (
 from credentialing.models import Provider, ServiceFacility
 from patients.models import EpisodeOfCare, Patient, Payer
 from rcm.api import ServiceViewSet, has_scope, uuid_query_param
+from rcm.tenancy.selectors import organization_today
 
 LIST = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
+
+
+def _today(request: Request) -> date:
+    """The organization's day (the key's or the session's organization), once per request."""
+    return organization_today(request._request.organization)  # type: ignore[attr-defined]
 
 
 class ServiceEntrySerializer(serializers.ModelSerializer):
@@ -104,7 +111,9 @@ class ServiceEntryViewSet(ServiceViewSet, mixins.CreateModelMixin, *LIST):  # ty
     def perform_service_create(self, data: dict[str, Any]) -> ServiceEntry:
         if data["episode"].is_part2 and not has_scope(self.request, "part2:read"):
             raise PermissionDenied("This episode is protected by 42 CFR Part 2 (needs part2:read).")
-        return services.service_entry_create(idempotency_key=getattr(self, "_key", ""), **data)
+        return services.service_entry_create(
+            idempotency_key=getattr(self, "_key", ""), today=_today(self.request), **data
+        )
 
 
 class LineSerializer(serializers.ModelSerializer):
@@ -160,8 +169,10 @@ class ClaimViewSet(*LIST):  # type: ignore[misc]
             date_to=p.get("to") or None,
         )
         return selectors.claim_list(
-            filters=filters, scopes=self.request._request.scopes
-        ).prefetch_related("lines", "findings__line")  # type: ignore[attr-defined]
+            filters=filters,
+            scopes=self.request._request.scopes,  # type: ignore[attr-defined]
+            today=_today(self.request),
+        ).prefetch_related("lines", "findings__line")
 
     @extend_schema(
         request=BuildSerializer,
@@ -178,7 +189,9 @@ class ClaimViewSet(*LIST):  # type: ignore[misc]
         """Build claims from open charges and scrub them."""
         data = BuildSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.claims_build(entry_ids=data.validated_data.get("charges"))
+        report = services.claims_build(
+            entry_ids=data.validated_data.get("charges"), today=_today(request)
+        )
         return Response(
             {"claims": [c.pk for c in report.claims], "skipped": report.skipped}, status=201
         )
@@ -187,7 +200,7 @@ class ClaimViewSet(*LIST):  # type: ignore[misc]
     @action(detail=True, methods=["post"])
     def scrub(self, request: Request, pk: str) -> Response:
         claim = self.get_object()
-        services.claims_scrub(claim_ids=[claim.pk])
+        services.claims_scrub(claim_ids=[claim.pk], today=_today(request))
         return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
 
     @extend_schema(request=ClaimTransitionSerializer, responses=ClaimSerializer)

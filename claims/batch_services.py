@@ -15,7 +15,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from django.db import IntegrityError, transaction
@@ -38,7 +38,7 @@ from claims.models import (
     ControlNumberCounter,
     SubmissionBatch,
 )
-from claims.services import TRANSITIONS, claim_transition
+from claims.services import NOT_YET_DISCLOSED, TRANSITIONS, claim_transition
 from claims.transport import sender_for
 from patients.models import ClaimForm, Consent
 from patients.rules import consent_decision
@@ -605,8 +605,9 @@ def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> Prep
                 payer_id=claim.payer_id,
                 purpose="payment",
                 on_date=batch.envelope_created.date(),
-                # A released batch was disclosed under the consent as it stood at release.
-                revoked_before=(batch.released_at if released else None) or timezone.now(),
+                # A released batch was disclosed under the consent as it stood at release; one
+                # not yet released is disclosed after every revocation already on file.
+                revoked_before=(batch.released_at if released else None) or NOT_YET_DISCLOSED,
             )
             part2_ok = decision.covered
             if decision.consent is not None:
@@ -658,13 +659,13 @@ def batch_render(
     return batch_prepare(batch=batch).render(on_progress)
 
 
-def claim_x12_preview(*, claim: Claim) -> tuple[str, list[str]]:
-    """The 837 one claim would produce (with placeholder control numbers 1), or the reasons it
-    cannot be written. Uses the first active clearinghouse's ids and separators."""
+def claim_x12_preview(*, claim: Claim, now: datetime) -> tuple[str, list[str]]:
+    """The 837 one claim would produce if sent `now` (with placeholder control numbers 1), or
+    the reasons it cannot be written. Uses the first active clearinghouse's ids and separators."""
     ch = Clearinghouse.objects.filter(is_active=True).order_by("name").first()
     if ch is None:
         return "", ["Add a clearinghouse first: the file carries its ids."]
-    now = timezone.now().replace(second=0, microsecond=0)
+    now = now.astimezone(UTC).replace(second=0, microsecond=0)
     preview = SubmissionBatch(
         organization_id=claim.organization_id, clearinghouse=ch, claim_form=claim.claim_form,
         status=BatchStatus.RELEASED, interchange_control_number=1, group_control_number=1,

@@ -27,6 +27,7 @@ from claims.models import Claim, ClaimRejection, Clearinghouse, SubmissionBatch
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.selectors import organization_now
 from rcm.tenancy.templatetags.org_urls import org_reverse
 from x12.loops import label_loops
 
@@ -182,7 +183,10 @@ def claim_x12_preview(request: HttpRequest, pk: str) -> HttpResponse:
         claim = claim_selectors.claim_detail(pk=pk, scopes=request.scopes)  # type: ignore[attr-defined]
     except Claim.DoesNotExist:
         raise Http404 from None
-    text, problems = services.claim_x12_preview(claim=claim)
+    text, problems = services.claim_x12_preview(
+        claim=claim,
+        now=organization_now(request.organization),  # type: ignore[attr-defined]
+    )
     audit_read(obj=claim, patient_id=claim.patient_id, what="837 preview")
     context = {"claim": claim, "rows": label_loops(text) if text else [], "problems": problems}
     return render(request, "batches/claim_x12.html", context)

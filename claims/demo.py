@@ -7,13 +7,12 @@ from datetime import datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
 from claims import services
 from claims.models import ChargeMasterItem
 from credentialing.models import PayerEnrollment
 from patients.models import EpisodeOfCare
 from rcm.errors import DomainError
+from rcm.tenancy.selectors import organization_today
 
 PRICES = {
     "90791": "250.00",
@@ -33,7 +32,7 @@ PRICES = {
 def seed(organization: object) -> None:
     if ChargeMasterItem.objects.exists():
         return  # Already seeded.
-    today = timezone.localdate()
+    today = organization_today(organization)
     for code, price in PRICES.items():
         services.charge_master_set(
             service_code=code, charge=Decimal(price), effective_from=today.replace(month=1, day=1)
@@ -73,6 +72,7 @@ def seed(organization: object) -> None:
                     end_at=start + timedelta(minutes=45 + days_ago),
                     # Every other patient has one unsigned note: the queue shows what blocks it.
                     documentation_signed=not (index % 2 and days_ago == 5),
+                    today=today,
                 )
             except DomainError:
                 continue  # e.g. no level of care that day: the demo skips it.

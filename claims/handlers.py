@@ -7,6 +7,7 @@ from claims.selectors import unsubmitted_claim_ids
 from claims.services import claims_scrub
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
+from rcm.tenancy.selectors import organization_today
 
 
 @outbox_handler(COVERAGE_CHANGED_TOPIC)
@@ -19,4 +20,4 @@ def authorization_coverage_changed(message: OutboxMessage) -> None:
         episode_id=message.payload["episode_id"], payer_id=message.payload["payer_id"]
     )
     if claim_ids:
-        claims_scrub(claim_ids=claim_ids)
+        claims_scrub(claim_ids=claim_ids, today=organization_today(message.organization_id))

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from authorizations.models import Authorization
 from claims.models import (
@@ -52,7 +51,8 @@ class ClaimFilters:
     q: str = ""
 
 
-def claim_list(*, filters: ClaimFilters, scopes: Any, today: date | None = None) -> QuerySet[Claim]:
+def claim_list(*, filters: ClaimFilters, scopes: Any, today: date) -> QuerySet[Claim]:
+    """Claims matching the filters, newest first; `min_age_days` counts back from `today`."""
     qs = _part2(Claim.objects.select_related("patient", "payer", "rendering_provider"), scopes)
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -65,10 +65,7 @@ def claim_list(*, filters: ClaimFilters, scopes: Any, today: date | None = None)
     if filters.date_to:
         qs = qs.filter(statement_from__lte=filters.date_to)
     if filters.min_age_days is not None:
-        qs = qs.filter(
-            statement_from__lte=(today or timezone.localdate())
-            - timedelta(days=filters.min_age_days)
-        )
+        qs = qs.filter(statement_from__lte=today - timedelta(days=filters.min_age_days))
     if filters.q:
         term = filters.q.strip()
         qs = qs.filter(

@@ -9,7 +9,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -52,6 +52,9 @@ from rcm.audit.services import audit_record, audit_record_many
 from rcm.errors import DomainError
 
 MAX_LINES_837P = 50
+# A claim not yet sent is disclosed later than any revocation already on file: every recorded
+# revocation counts against it (consent_decision's `revoked_before`), whatever the clock says.
+NOT_YET_DISCLOSED = datetime.max.replace(tzinfo=UTC)
 
 
 # --- Fee schedules -----------------------------------------------------------------------------
@@ -337,11 +340,13 @@ def service_entry_create(
     charge: Decimal | None = None,
     idempotency_key: str = "",
     created_by: Any = None,
+    today: date,
 ) -> ServiceEntry:
-    """Record a delivered service. Timed codes come from the documented minutes: a billed code
-    that disagrees with them is refused, never silently changed. A crisis session past 74
-    minutes also records its 90840 add-on. Usage is recorded against the authorization when the
-    payer requires one. The same idempotency key twice records once (EHRs retry)."""
+    """Record a delivered service, on or before `today` (the organization's day). Timed codes
+    come from the documented minutes: a billed code that disagrees with them is refused, never
+    silently changed. A crisis session past 74 minutes also records its 90840 add-on. Usage is
+    recorded against the authorization when the payer requires one. The same idempotency key
+    twice records once (EHRs retry)."""
     if idempotency_key:
         existing = ServiceEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -355,7 +360,7 @@ def service_entry_create(
             f"{date_of_service} is outside the episode ({episode.admission_date} to {episode.discharge_date or 'now'}).",
             field="date_of_service",
         )
-    if date_of_service > timezone.localdate():
+    if date_of_service > today:
         raise DomainError("The date of service is in the future.", field="date_of_service")
     if supervising_provider is not None and supervising_provider.pk == rendering_provider.pk:
         raise DomainError(
@@ -549,12 +554,12 @@ def _primary_on(coverages: list[Coverage], day: date) -> Coverage | None:
 
 
 def claims_build(
-    *, entry_ids: Iterable[Any] | None = None, today: date | None = None, actor: Any = None
+    *, entry_ids: Iterable[Any] | None = None, today: date, actor: Any = None
 ) -> BuildReport:
     """Group open charges into claims by patient, coverage (payer), rendering provider and claim
     form (837I per-diem claims span a statement month); total = sum of lines. Then scrub them.
-    Set-based: a fixed number of queries however many charges."""
-    today = today or timezone.localdate()
+    Set-based: a fixed number of queries however many charges. `today` is the organization's
+    day (timely filing is judged against it)."""
     report = BuildReport()
     with transaction.atomic():
         entries_qs = ServiceEntry.objects.select_for_update(skip_locked=True, of=("self",)).filter(
@@ -708,7 +713,7 @@ class SecondarySource:
 
 
 def secondary_claims_create(
-    *, sources: Sequence[SecondarySource], today: date | None = None, actor: Any = None
+    *, sources: Sequence[SecondarySource], today: date, actor: Any = None
 ) -> list[Claim]:
     """Claims to the next payer in line, one per source: the primary's services, diagnoses and
     providers at their full charges, sent to the secondary coverage with the primary's
@@ -830,11 +835,11 @@ def secondary_claims_create(
 
 
 def claims_scrub(
-    *, claim_ids: Iterable[Any], today: date | None = None, actor: Any = None
+    *, claim_ids: Iterable[Any], today: date, actor: Any = None
 ) -> dict[Any, list[scrubber.Finding]]:
-    """Run the scrubber over claims in draft or ready: clean claims become ready, claims with an
-    error go (back) to draft. A fixed number of queries however many claims."""
-    today = today or timezone.localdate()
+    """Run the scrubber over claims in draft or ready as of `today` (the organization's day):
+    clean claims become ready, claims with an error go (back) to draft. A fixed number of queries
+    however many claims."""
     with transaction.atomic():
         claims = list(
             Claim.objects.select_for_update(of=("self",))
@@ -898,7 +903,6 @@ def claims_scrub(
                 queries,
                 duplicates,
                 today,
-                now,
             )
             line_auth.update(auth_by_line)
             found = scrubber.scrub(facts)
@@ -1020,7 +1024,6 @@ def _facts(
     queries: dict[Any, Any],
     duplicates: dict[Any, str],
     today: date,
-    now: datetime,
 ) -> tuple[scrubber.ClaimFacts, dict[Any, Any]]:
     payer = claim.payer
     education = rules.EDUCATION_BY_PROVIDER_TYPE.get(claim.rendering_provider.provider_type, "")
@@ -1087,7 +1090,7 @@ def _facts(
             payer_id=payer.pk,
             purpose="payment",
             on_date=claim.statement_to,
-            revoked_before=now,
+            revoked_before=NOT_YET_DISCLOSED,
         )
         part2 = scrubber.Decision(consent.covered, consent.reason)
     facts = scrubber.ClaimFacts(

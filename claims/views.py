@@ -4,13 +4,13 @@ queue grouped by fix, the claims list with saved filters, the claim page, and fe
 from __future__ import annotations
 
 import zoneinfo
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from claims import selectors, services
@@ -34,6 +34,7 @@ from patients.models import Patient
 from rcm.errors import DomainError
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.selectors import organization_today
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ, WRITE = "claims:read", "claims:write"
@@ -41,6 +42,11 @@ READ, WRITE = "claims:read", "claims:write"
 
 def _tz(request: HttpRequest) -> zoneinfo.ZoneInfo:
     return zoneinfo.ZoneInfo(request.organization.time_zone)  # type: ignore[attr-defined]
+
+
+def _today(request: HttpRequest) -> date:
+    """The organization's day: read once per request and passed down."""
+    return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
 def _scopes(request: HttpRequest) -> Any:
@@ -65,17 +71,21 @@ def charge_list(request: HttpRequest) -> HttpResponse:
 @require_scope(WRITE)
 def charge_create(request: HttpRequest) -> HttpResponse:
     patient = _charge_patient(request)
+    today = _today(request)
     form = ChargeForm(
         request.POST or None,
         patient=patient,
         part2="part2:read" in _scopes(request),
-        initial={"date_of_service": timezone.localdate(), "kind": "psychotherapy"},
+        initial={"date_of_service": today, "kind": "psychotherapy"},
     )
     return handle_form(
         request,
         form,
         action=lambda _: services.service_entry_create(
-            patient=patient, created_by=request.user, **form.service_kwargs(_tz(request))
+            patient=patient,
+            created_by=request.user,
+            today=today,
+            **form.service_kwargs(_tz(request)),
         ),
         success_url=lambda entry: org_reverse(request, "claims:charges"),
         success_message=lambda entry: (
@@ -119,7 +129,7 @@ def charge_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def claims_build(request: HttpRequest) -> HttpResponse:
-    report = services.claims_build(actor=request.user)
+    report = services.claims_build(today=_today(request), actor=request.user)
     ready = Claim.objects.filter(
         pk__in=[c.pk for c in report.claims], status=ClaimStatus.READY
     ).count()
@@ -140,7 +150,7 @@ def ready_queue(request: HttpRequest) -> HttpResponse:
                 "pk", flat=True
             )
         )
-        services.claims_scrub(claim_ids=ids, actor=request.user)
+        services.claims_scrub(claim_ids=ids, today=_today(request), actor=request.user)
         messages.success(request, f"Re-scrubbed {len(ids)} claim(s).")
         return redirect(org_reverse(request, "claims:ready_queue"))
     groups, drafts, ready = selectors.ready_queue(scopes=_scopes(request))
@@ -163,9 +173,9 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         return redirect(org_reverse(request, "claims:list") + "?" + request.POST.get("query", ""))
     form = ClaimFilterForm(request.GET or None)
     filters = selectors.ClaimFilters(**(form.cleaned_data if form.is_valid() else {}))
-    page = Paginator(selectors.claim_list(filters=filters, scopes=_scopes(request)), 50).get_page(
-        request.GET.get("page")
-    )
+    today = _today(request)
+    claims = selectors.claim_list(filters=filters, scopes=_scopes(request), today=today)
+    page = Paginator(claims, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -177,7 +187,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
             "query": query.urlencode(),
             "saved": selectors.saved_filters(user=request.user),
             "save_form": SavedFilterForm(),
-            "today": timezone.localdate(),
+            "today": today,
         },
     )
 
@@ -220,7 +230,7 @@ def claim_action(request: HttpRequest, pk: str) -> HttpResponse:
     action = request.POST.get("action", "")
     try:
         if action == "scrub":
-            services.claims_scrub(claim_ids=[claim.pk], actor=request.user)
+            services.claims_scrub(claim_ids=[claim.pk], today=_today(request), actor=request.user)
             claim.refresh_from_db()
             messages.success(request, f"Scrubbed: {claim.get_status_display()}.")
         elif action == "transition":

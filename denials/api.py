@@ -4,10 +4,10 @@ letters (PDF), parity flags."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.http import HttpResponse
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -45,12 +45,18 @@ from rcm.api import uuid_query_param
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.tenancy.models import Membership
+from rcm.tenancy.selectors import organization_today
 
 
 def _part2_guard(request: Request, appeal: Appeal) -> None:
     """42 CFR Part 2: a Part 2 claim's letter needs the part2:read scope."""
     if appeal.denial.claim.is_part2 and "part2:read" not in request._request.scopes:  # type: ignore[attr-defined]
         raise PermissionDenied("This is a 42 CFR Part 2 claim; it needs the part2:read scope.")
+
+
+def _today(request: Request) -> date:
+    """The organization's day (the key's or the session's organization), once per request."""
+    return organization_today(request._request.organization)  # type: ignore[attr-defined]
 
 
 def _actor(request: Request) -> Any:
@@ -285,7 +291,7 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             status=p.get("status", ""),
             kind=p.get("kind", ""),
         )
-        return selectors.work_queue(filters=filters, today=timezone.localdate())
+        return selectors.work_queue(filters=filters, today=_today(self.request))
 
     @extend_schema(request=AssignSerializer, responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"])
@@ -315,7 +321,9 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         item = self.get_object()
         data = WorkItemUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = services.work_item_update(item=item, actor=_actor(request), **data.validated_data)
+        item = services.work_item_update(
+            item=item, actor=_actor(request), today=_today(request), **data.validated_data
+        )
         return Response(WorkItemSerializer(item).data)
 
 
@@ -387,7 +395,10 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         if denial is None:
             raise serializers.ValidationError({"denial": ["Not found in this organization."]})
         appeal = services.appeal_create(
-            denial=denial, level=data.validated_data["level"], actor=_actor(request)
+            denial=denial,
+            level=data.validated_data["level"],
+            today=_today(request),
+            actor=_actor(request),
         )
         return Response(
             AppealSerializer(appeal, context={"request": request}).data,
@@ -427,7 +438,9 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         appeal = self.get_object()
         data = AppealSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        appeal = services.appeal_submit(appeal=appeal, actor=_actor(request), **data.validated_data)
+        appeal = services.appeal_submit(
+            appeal=appeal, actor=_actor(request), today=_today(request), **data.validated_data
+        )
         return Response(AppealSerializer(appeal, context={"request": request}).data)
 
     @extend_schema(request=AppealDecideSerializer, responses=AppealSerializer)
@@ -436,7 +449,9 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         appeal = self.get_object()
         data = AppealDecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        appeal = services.appeal_decide(appeal=appeal, actor=_actor(request), **data.validated_data)
+        appeal = services.appeal_decide(
+            appeal=appeal, actor=_actor(request), today=_today(request), **data.validated_data
+        )
         return Response(AppealSerializer(appeal, context={"request": request}).data)
 
 
@@ -592,7 +607,7 @@ class RemittanceExceptionViewSet(
         data = ExceptionMatchSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         services.remittance_exception_match(
-            exception=exception, actor=_actor(request), **data.validated_data
+            exception=exception, actor=_actor(request), today=_today(request), **data.validated_data
         )
         return self._answer(exception.pk)
 
@@ -603,7 +618,10 @@ class RemittanceExceptionViewSet(
         data = ExceptionResolveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.remittance_exception_resolve(
-            exception=exception, note=data.validated_data["note"], actor=_actor(request)
+            exception=exception,
+            note=data.validated_data["note"],
+            today=_today(request),
+            actor=_actor(request),
         )
         return self._answer(exception.pk)
 
@@ -645,7 +663,7 @@ class SecondaryClaimViewSet(
     @action(detail=True, methods=["post"])
     def build(self, request: Request, pk: str) -> Response:
         secondary = services.secondary_claim_build(
-            secondary=self.get_object(), actor=_actor(request)
+            secondary=self.get_object(), today=_today(request), actor=_actor(request)
         )
         return Response(SecondaryClaimSerializer(secondary, context={"request": request}).data)
 
@@ -670,7 +688,7 @@ class ParityFlagViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=ParityFlagSerializer(many=True))
     def list(self, request: Request) -> Response:
-        flags = selectors.parity_flags(today=timezone.localdate())
+        flags = selectors.parity_flags(today=_today(request))
         return Response(ParityFlagSerializer([f.__dict__ for f in flags], many=True).data)
 
 

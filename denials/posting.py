@@ -11,7 +11,7 @@ import itertools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -132,19 +132,21 @@ class _Rows:
         return sum(len(v) for v in self.__dict__.values())
 
 
-def fast_insert(model: type[models.Model], objs: list[Any], *, chunk: int = 20_000) -> int:
+def fast_insert(
+    model: type[models.Model], objs: list[Any], *, now: datetime, chunk: int = 20_000
+) -> int:
     """INSERT ... SELECT FROM unnest(arrays): one statement per chunk with one array parameter
     per column. Several times faster than bulk_create for tens of thousands of rows (no
     per-value Django preparation), and, unlike COPY FROM, it works under row-level security.
     The objects must be complete: keys, organization and defaults already set. Returns the
-    number of statements sent (they bypass Django's query log)."""
+    number of statements sent (they bypass Django's query log). A row without `updated_at`
+    gets `now` (the poster's one write time)."""
     if not objs:
         return 0
     org_id = require_organization_id()
     if any(o.organization_id != org_id for o in objs):
         # Row-level security would refuse it too; say it before anything is sent.
         raise PermissionError("Refusing to insert rows of another organization.")
-    now = timezone.now()
     fields = list(model._meta.concrete_fields)
     if connection.vendor != "postgresql":  # the embedded SQLite of `make run`: plain ORM inserts
         rows = [_instance(model, fields, o, now) for o in objs]
@@ -180,8 +182,11 @@ def _instance(model: type[models.Model], fields: Any, obj: Any, now: Any) -> mod
     return model(**values)
 
 
-def fast_update(model: type[models.Model], objs: list[Any], field_names: list[str]) -> None:
-    """UPDATE ... FROM unnest(arrays) for many rows of the organization in context."""
+def fast_update(
+    model: type[models.Model], objs: list[Any], field_names: list[str], *, now: datetime
+) -> None:
+    """UPDATE ... FROM unnest(arrays) for many rows of the organization in context; their
+    `updated_at` becomes `now` (the poster's write time, not the database server's clock)."""
     if not objs:
         return
     meta = model._meta
@@ -190,7 +195,6 @@ def fast_update(model: type[models.Model], objs: list[Any], field_names: list[st
         org_id = require_organization_id()
         if any(o.organization_id != org_id for o in objs):
             raise PermissionError("Refusing to update rows of another organization.")
-        now = timezone.now()
         rows = [_instance(model, meta.concrete_fields, o, now) for o in objs]
         model._default_manager.bulk_update(rows, [*field_names, "updated_at"])  # type: ignore[attr-defined]
         return
@@ -202,10 +206,10 @@ def fast_update(model: type[models.Model], objs: list[Any], field_names: list[st
     casts = ", ".join(["%s::uuid[]"] + [f"%s::{f.db_type(connection)}[]" for f in fields])
     aliases = ", ".join(["id"] + [f"c{i}" for i in range(len(fields))])
     # Identifiers come from the model's metadata; every value is a bound parameter.
-    head = f"UPDATE {table} AS t SET {sets}, updated_at = now() "  # noqa: S608
+    head = f"UPDATE {table} AS t SET {sets}, updated_at = %s::timestamptz "  # noqa: S608
     tail = f"FROM unnest({casts}) AS v({aliases}) WHERE t.id = v.id AND t.organization_id = %s"
     sql = head + tail
-    params: list[Any] = [[o.pk for o in objs]]
+    params: list[Any] = [now, [o.pk for o in objs]]
     params += [[getattr(o, f.attname) for o in objs] for f in fields]  # type: ignore[union-attr]
     params.append(require_organization_id())
     with connection.cursor() as cursor:
@@ -258,7 +262,7 @@ class Poster:
         self.claim_targets: dict[uuid.UUID, str] = {}
         self.payer_claim_numbers: dict[uuid.UUID, str] = {}
         self.done = 0
-        self.now = timezone.now()
+        self.now = timezone.now()  # when the rows are written (a stamp; decisions use `today`)
         self.event_note = f"835 import {remittance_import.file_name}"[:300]
 
     # --- loading -----------------------------------------------------------------------------
@@ -760,7 +764,7 @@ class Poster:
             (WorkItem, r.work_items),
             (LineBalance, self.new_balances),
         ):
-            self.summary.insert_statements += fast_insert(model, objs)
+            self.summary.insert_statements += fast_insert(model, objs, now=self.now)
         new_ids = {b.pk for b in self.new_balances}
         existing = [b for b in self.balances.values() if b.pk not in new_ids]
         if existing:
@@ -777,6 +781,7 @@ class Poster:
                     "transferred",
                     "prior_payer",
                 ],
+                now=self.now,
             )
         self._move_claims()
         self.summary.rows_posted = r.count() + len(self.new_balances)
@@ -806,11 +811,13 @@ class Poster:
         for path, ids in groups.items():
             Claim.objects.filter(pk__in=ids, status=path[0]).update(status=path[-1])
             for pk in ids:
-                for before, after in itertools.pairwise(path):
+                for step, (before, after) in enumerate(itertools.pairwise(path)):
                     events.append(
                         light_row(
                             ClaimEvent,
-                            self.now,
+                            # A microsecond apart: the history (ordered by time) shows
+                            # submitted -> accepted before accepted -> paid.
+                            self.now + timedelta(microseconds=step),
                             organization_id=self.org_id,
                             claim_id=pk,
                             from_status=before,
@@ -819,12 +826,12 @@ class Poster:
                         )
                     )
             self.summary.status_changes += len(ids)
-        self.summary.insert_statements += fast_insert(ClaimEvent, events)
+        self.summary.insert_statements += fast_insert(ClaimEvent, events, now=self.now)
         if self.payer_claim_numbers:
             claims = [by_pk[pk] for pk in self.payer_claim_numbers]
             for claim in claims:
                 claim.payer_claim_number = self.payer_claim_numbers[claim.pk]
-            fast_update(Claim, claims, ["payer_claim_number"])
+            fast_update(Claim, claims, ["payer_claim_number"], now=self.now)
 
 
 def line_split(svc: ServiceLine, reasons: dict[str, rules.Reason]) -> rules.LineSplit:

@@ -128,7 +128,7 @@ class StoredPoster(Poster):
 
     def _write(self) -> None:
         super()._write()
-        fast_update(RemittanceLine, self.relinked, ["claim_line"])
+        fast_update(RemittanceLine, self.relinked, ["claim_line"], now=self.now)
 
     def match_claim(self, claim: Claim) -> Summary:
         """Post the whole CLP to `claim` as if its CLP01 had been the claim's control number;

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+import zoneinfo
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -49,7 +50,7 @@ from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.context import require_organization_id
-from rcm.tenancy.models import Membership
+from rcm.tenancy.models import Membership, Organization
 from rcm.tenancy.permissions import Role
 from x12.reader import X12Error
 from x12.remit835 import Remittance835File, check_balance, parse_835
@@ -131,10 +132,9 @@ def remittance_import_create(
     return imp
 
 
-def remittance_post(*, import_id: Any, today: date | None = None) -> RemittanceImport:
-    """Post a pending import in one transaction; a second call (a redelivered job) finds it no
-    longer pending and does nothing."""
-    today = today or timezone.localdate()
+def remittance_post(*, import_id: Any, today: date) -> RemittanceImport:
+    """Post a pending import in one transaction, dating its work in `today` (the organization's
+    day); a second call (a redelivered job) finds it no longer pending and does nothing."""
     with transaction.atomic():
         claimed = RemittanceImport.objects.filter(pk=import_id, status=ImportStatus.PENDING).update(
             status=ImportStatus.RUNNING
@@ -234,7 +234,7 @@ def secondary_claims_build(
     *,
     secondary_ids: list[Any] | None = None,
     import_id: Any = None,
-    today: date | None = None,
+    today: date,
     actor: Any = None,
 ) -> list[Claim]:
     """Build the claims for balances that moved to a secondary coverage and are still to bill
@@ -291,7 +291,9 @@ def secondary_claims_build(
     return claims
 
 
-def secondary_claim_build(*, secondary: SecondaryClaim, actor: Any = None) -> SecondaryClaim:
+def secondary_claim_build(
+    *, secondary: SecondaryClaim, today: date, actor: Any = None
+) -> SecondaryClaim:
     """Build one secondary claim now; refused (nothing changed) unless it is still to bill."""
     with transaction.atomic():
         secondary = SecondaryClaim.objects.select_for_update().get(pk=secondary.pk)
@@ -300,7 +302,7 @@ def secondary_claim_build(*, secondary: SecondaryClaim, actor: Any = None) -> Se
                 f"This balance is {secondary.get_status_display().lower()}: nothing to build.",
                 field="status",
             )
-        secondary_claims_build(secondary_ids=[secondary.pk], actor=actor)
+        secondary_claims_build(secondary_ids=[secondary.pk], today=today, actor=actor)
         secondary.refresh_from_db()
     return secondary
 
@@ -309,12 +311,11 @@ def remittance_exception_resolve(
     *,
     exception: RemittanceException,
     note: str,
+    today: date,
     actor: Any = None,
-    today: date | None = None,
 ) -> RemittanceException:
     """Close an exception that is not ours to post (another provider's claim, a payer error to
     refund): nothing is posted, and the note saying why is required."""
-    today = today or timezone.localdate()
     if not note.strip():
         raise DomainError("Say why this is not ours (refund, other provider...).", field="note")
     with transaction.atomic():
@@ -334,14 +335,13 @@ def remittance_exception_match(
     claim_line: ClaimLine | None = None,
     claim: Claim | None = None,
     confirm: bool = False,
+    today: date,
     actor: Any = None,
-    today: date | None = None,
 ) -> RemittanceException:
     """Post an exception to what a person says it belongs to, exactly as the import would have:
     an unmatched line to a line of the claim its CLP matched (`claim_line`), an unmatched claim
     to one of our claims (`claim`, its SVCs matched by REF*6R or the fallback; those still
     unmatched become line exceptions). Resolves the exception and its work item."""
-    today = today or timezone.localdate()
     field = "claim_line" if exception.kind == ExceptionKind.UNMATCHED_LINE else "claim"
     with transaction.atomic():
         exception = _exception_for_update(exception, field)
@@ -552,10 +552,10 @@ def work_item_update(
     status: str | None = None,
     next_follow_up: date | None = None,
     note: str = "",
-    today: date | None = None,
+    today: date,
 ) -> WorkItem:
-    """Move a work item (status, next follow-up date) and add a note to its history."""
-    today = today or timezone.localdate()
+    """Move a work item (status, next follow-up date) and add a note to its history, dated
+    `today` (the organization's day; a follow-up before it is refused)."""
     if status is not None and status not in WorkStatus.values:
         raise DomainError(f"Unknown status: {status}", field="status")
     if next_follow_up is not None and next_follow_up < today:
@@ -596,10 +596,9 @@ def work_item_update(
     return item
 
 
-def work_item_claim_next(*, user: Any, today: date | None = None) -> WorkItem | None:
+def work_item_claim_next(*, user: Any, today: date) -> WorkItem | None:
     """Give `user` the highest-priority due, unassigned item. SKIP LOCKED: two workers asking at
     once get different items, never the same one."""
-    today = today or timezone.localdate()
     with transaction.atomic():
         item = (
             WorkItem.objects.select_for_update(skip_locked=True)
@@ -743,9 +742,16 @@ def _escalate_deadlines(today: date) -> int:
 
 
 def _status_follow_ups(org_id: uuid.UUID, today: date) -> int:
-    cutoff = timezone.now() - timedelta(days=STATUS_FOLLOW_UP_DAYS)
+    # Accepted on or before the day STATUS_FOLLOW_UP_DAYS before `today`, in the organization's
+    # time zone: before the start of the day after that one there.
+    zone = zoneinfo.ZoneInfo(
+        Organization.objects.values_list("time_zone", flat=True).get(pk=org_id)
+    )
+    cutoff = datetime.combine(
+        today - timedelta(days=STATUS_FOLLOW_UP_DAYS - 1), time.min, tzinfo=zone
+    )
     accepted_ids = ClaimEvent.objects.filter(
-        to_status=ClaimStatus.ACCEPTED, created_at__lte=cutoff
+        to_status=ClaimStatus.ACCEPTED, created_at__lt=cutoff
     ).values("claim_id")
     answered = RemittanceClaim.objects.filter(claim__isnull=False).values("claim_id")
     existing = WorkItem.objects.filter(kind=WorkKind.STATUS_FOLLOW_UP).values("source_id")
@@ -806,13 +812,11 @@ def _rescore(today: date) -> int:
 # --- Appeals and letters ------------------------------------------------------------------------
 
 
-def appeal_create(
-    *, denial: Denial, level: str, actor: Any = None, today: date | None = None
-) -> Appeal:
-    """Open an appeal at a level, with its deadline and a first draft of the letter."""
+def appeal_create(*, denial: Denial, level: str, today: date, actor: Any = None) -> Appeal:
+    """Open an appeal at a level, with its deadline (a later level's counts from `today`) and a
+    first draft of the letter."""
     from denials.letters import letter_draft
 
-    today = today or timezone.localdate()
     if level not in AppealLevel.values:
         raise DomainError(f"Unknown appeal level: {level}", field="level")
     if Appeal.objects.filter(denial=denial, level=level).exists():
@@ -852,11 +856,14 @@ def appeal_letter_save(*, appeal: Appeal, body: str, actor: Any = None) -> Appea
     return appeal
 
 
-def appeal_submit(*, appeal: Appeal, submitted_on: date, method: str, actor: Any = None) -> Appeal:
-    """Record that the appeal went out; its work item waits on the payer, the claim is appealed."""
+def appeal_submit(
+    *, appeal: Appeal, submitted_on: date, method: str, today: date, actor: Any = None
+) -> Appeal:
+    """Record that the appeal went out (on or before `today`); its work item waits on the payer,
+    the claim is appealed."""
     from claims.services import claim_transition
 
-    if submitted_on > timezone.localdate():
+    if submitted_on > today:
         raise DomainError("The submission date is in the future.", field="submitted_on")
     if submitted_on > appeal.deadline:
         raise DomainError(
@@ -897,7 +904,13 @@ def appeal_submit(*, appeal: Appeal, submitted_on: date, method: str, actor: Any
 
 
 def appeal_decide(
-    *, appeal: Appeal, outcome: str, decided_on: date, recovered_amount: Decimal, actor: Any = None
+    *,
+    appeal: Appeal,
+    outcome: str,
+    decided_on: date,
+    recovered_amount: Decimal,
+    today: date,
+    actor: Any = None,
 ) -> Appeal:
     if outcome not in {AppealOutcome.OVERTURNED, AppealOutcome.PARTIAL, AppealOutcome.UPHELD}:
         raise DomainError("The outcome is overturned, partial or upheld.", field="outcome")
@@ -921,6 +934,7 @@ def appeal_decide(
                 actor=actor,
                 status=WorkStatus.RESOLVED_PAID,
                 note=f"Appeal {outcome}: ${recovered_amount} recovered",
+                today=today,
             )
         elif item is not None:
             work_item_update(
@@ -928,6 +942,7 @@ def appeal_decide(
                 actor=actor,
                 status=WorkStatus.IN_PROGRESS,
                 note="Appeal upheld: next level or write off",
+                today=today,
             )
         audit_record(
             action="appeal.decide",
@@ -938,7 +953,7 @@ def appeal_decide(
     return appeal
 
 
-def denial_correct_claim(*, denial: Denial, actor: Any = None) -> Claim:
+def denial_correct_claim(*, denial: Denial, today: date, actor: Any = None) -> Claim:
     """A coding denial is fixed by a corrected claim (frequency 7), not an appeal."""
     from claims.services import claim_correct
 
@@ -956,6 +971,7 @@ def denial_correct_claim(*, denial: Denial, actor: Any = None) -> Claim:
                 actor=actor,
                 status=WorkStatus.IN_PROGRESS,
                 note=f"Corrected claim {copy.patient_control_number} started",
+                today=today,
             )
     return copy
 

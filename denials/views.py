@@ -4,6 +4,7 @@ one denial with its history, appeals, letter editor and PDF, and the parity revi
 from __future__ import annotations
 
 import csv
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -12,7 +13,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from denials import forms, selectors, services
@@ -33,10 +33,16 @@ from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.selectors import organization_today
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ = "denials:read"
 WRITE = "denials:write"
+
+
+def _today(request: HttpRequest) -> date:
+    """The organization's day: read once per request and passed down."""
+    return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
 def _part2_guard(request: HttpRequest, claim: Any) -> None:
@@ -67,7 +73,7 @@ def _queue_filters(data: dict[str, Any]) -> selectors.QueueFilter:
 def queue(request: HttpRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None, payers=selectors.payer_choices())
     data = form.cleaned_data if form.is_valid() else {}
-    today = timezone.localdate()
+    today = _today(request)
     qs = selectors.work_queue(filters=_queue_filters(data), today=today)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -104,7 +110,7 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def queue_take_next(request: HttpRequest) -> HttpResponse:
-    item = services.work_item_claim_next(user=request.user)
+    item = services.work_item_claim_next(user=request.user, today=_today(request))
     if item is None:
         messages.info(request, "Nothing is due: the queue is clear.")
         return redirect(org_reverse(request, "denials:queue"))
@@ -122,7 +128,9 @@ def item_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.work_item_update(item=item, actor=request.user, **form.cleaned_data)
+            services.work_item_update(
+                item=item, actor=request.user, today=_today(request), **form.cleaned_data
+            )
             return redirect(org_reverse(request, "denials:item", pk=item.pk))
         except DomainError as exc:
             form_add_domain_error(form, exc)
@@ -185,7 +193,9 @@ def secondaries(request: HttpRequest) -> HttpResponse:
         if ids == []:
             messages.error(request, "Select the balances to build claims for, or build every one.")
             return redirect(org_reverse(request, "denials:secondaries"))
-        built = services.secondary_claims_build(secondary_ids=ids, actor=request.user)
+        built = services.secondary_claims_build(
+            secondary_ids=ids, today=_today(request), actor=request.user
+        )
         if built:
             messages.success(request, f"Built {len(built)} secondary claim(s); each was scrubbed.")
         else:
@@ -256,7 +266,7 @@ def exception_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     if form.is_valid():
         try:
             exc = services.remittance_exception_match(
-                exception=exc, actor=request.user, **form.cleaned_data
+                exception=exc, actor=request.user, today=_today(request), **form.cleaned_data
             )
             messages.success(request, exc.resolution_note)
             return redirect(org_reverse(request, "denials:exception", pk=exc.pk))
@@ -273,7 +283,10 @@ def exception_resolve(request: HttpRequest, pk: Any) -> HttpResponse:
     if form.is_valid():
         try:
             services.remittance_exception_resolve(
-                exception=exc, note=form.cleaned_data["note"], actor=request.user
+                exception=exc,
+                note=form.cleaned_data["note"],
+                today=_today(request),
+                actor=request.user,
             )
             messages.success(request, "Marked resolved: nothing was posted.")
             return redirect(org_reverse(request, "denials:exceptions"))
@@ -301,7 +314,9 @@ def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     )
     if request.method == "POST" and item is not None and form.is_valid():
         try:
-            services.work_item_update(item=item, actor=request.user, **form.cleaned_data)
+            services.work_item_update(
+                item=item, actor=request.user, today=_today(request), **form.cleaned_data
+            )
             return redirect(_denial_url(request, pk))
         except DomainError as exc:
             form_add_domain_error(form, exc)
@@ -311,7 +326,7 @@ def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         appeal_form=forms.AppealForm(),
         balance=balance,
         write_off_form=forms.WriteOffForm(),
-        submit_form=forms.AppealSubmitForm(initial={"submitted_on": timezone.localdate()}),
+        submit_form=forms.AppealSubmitForm(initial={"submitted_on": _today(request)}),
         decide_form=forms.AppealDecideForm(),
         write_offs=WriteOff.objects.filter(claim_line_id=context["denial"].claim_line_id),
     )
@@ -335,7 +350,10 @@ def appeal_new(request: HttpRequest, pk: Any) -> HttpResponse:
         return redirect(_denial_url(request, pk))
     try:
         appeal = services.appeal_create(
-            denial=denial, level=form.cleaned_data["level"], actor=request.user
+            denial=denial,
+            level=form.cleaned_data["level"],
+            today=_today(request),
+            actor=request.user,
         )
     except DomainError as exc:
         messages.error(request, exc.message)
@@ -393,7 +411,9 @@ def appeal_submit(request: HttpRequest, pk: Any) -> HttpResponse:
     return _appeal_action(
         request,
         appeal.denial_id,
-        lambda: services.appeal_submit(appeal=appeal, actor=request.user, **form.cleaned_data),
+        lambda: services.appeal_submit(
+            appeal=appeal, actor=request.user, today=_today(request), **form.cleaned_data
+        ),
     )
 
 
@@ -408,7 +428,9 @@ def appeal_decide(request: HttpRequest, pk: Any) -> HttpResponse:
     return _appeal_action(
         request,
         appeal.denial_id,
-        lambda: services.appeal_decide(appeal=appeal, actor=request.user, **form.cleaned_data),
+        lambda: services.appeal_decide(
+            appeal=appeal, actor=request.user, today=_today(request), **form.cleaned_data
+        ),
     )
 
 
@@ -417,7 +439,9 @@ def appeal_decide(request: HttpRequest, pk: Any) -> HttpResponse:
 def denial_correct(request: HttpRequest, pk: Any) -> HttpResponse:
     denial = get_object_or_404(Denial.objects.select_related("claim"), pk=pk)
     try:
-        copy = services.denial_correct_claim(denial=denial, actor=request.user)
+        copy = services.denial_correct_claim(
+            denial=denial, today=_today(request), actor=request.user
+        )
         messages.success(
             request,
             f"Corrected claim {copy.patient_control_number} created: fix its lines, then scrub and submit.",
@@ -462,13 +486,14 @@ def write_off_decide(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ)
 def parity(request: HttpRequest) -> HttpResponse:
-    flags = selectors.parity_flags(today=timezone.localdate())
+    flags = selectors.parity_flags(today=_today(request))
     return render(request, "denials/parity.html", {"flags": flags})
 
 
 @require_scope(READ)
 def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    rows = selectors.parity_packet_rows(today=timezone.localdate())
+    today = _today(request)
+    rows = selectors.parity_packet_rows(today=today)
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="parity-packet.csv"'
@@ -485,7 +510,7 @@ def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
     organization = request.organization  # type: ignore[attr-defined]
     html = render_to_string(
         "denials/parity_packet.html",
-        {"rows": rows, "organization": organization, "today": timezone.localdate()},
+        {"rows": rows, "organization": organization, "today": today},
     )
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="parity-packet.pdf"'

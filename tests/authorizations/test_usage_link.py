@@ -63,6 +63,7 @@ class Clinic:
                 start_at=start,
                 end_at=start + timedelta(minutes=minutes),
                 documentation_signed=True,
+                today=clock.today(),
                 **kwargs,
             )
 
@@ -381,6 +382,7 @@ def test_a_day_based_authorization_counts_each_day_once(org: Any) -> None:
                 kind="untimed",
                 service_code="H0015",
                 documentation_signed=True,
+                today=clock.today(),
             )
     clinic.session(program_day)
     assert len(clinic.usage()) == 3
@@ -405,6 +407,7 @@ def test_a_15_minute_authorization_counts_the_units_of_each_charge(clinic: Clini
             service_code="H2019",
             units=4,
             documentation_signed=True,
+            today=clock.today(),
         )
     assert clinic.usage() == [(day(2), None, 1)]  # nothing covered it: one service
 

@@ -12,10 +12,23 @@ from claims import services as claims_services
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
 from tests import clock
+from tests.clock import days_from_now, months_ago, today, years_ago
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 
 CHICAGO = ZoneInfo("America/Chicago")
-DOS = date(2026, 10, 5)
+
+
+def dos() -> date:
+    """The usual date of service: the 5th of last month. That is 24 to 57 days ago, inside Blue
+    Plan's 90-day filing limit and short of its 14-day warning; weekly sessions from it up to
+    three weeks later are still in the past, and the 8 days after it stay in its month."""
+    return months_ago(1, day=5)
+
+
+def admitted() -> date:
+    """Jane Doe's admission: the 1st of the month three months back (89 to 122 days ago, over
+    three weeks before `dos()`), so ten weekly sessions from it are all in the past."""
+    return months_ago(3, day=1)
 
 
 def at(day: date, hour: int, minute: int = 0) -> datetime:
@@ -32,7 +45,8 @@ class Practice:
     diagnosis: Any
     provider: Any
 
-    def session(self, minutes: int = 45, day: date = DOS, **kwargs: Any) -> Any:
+    def session(self, minutes: int = 45, day: date | None = None, **kwargs: Any) -> Any:
+        day = day or dos()
         with tenant_context(self.org):
             return claims_services.service_entry_create(
                 patient=self.patient,
@@ -43,14 +57,16 @@ class Practice:
                 start_at=at(day, 9),
                 end_at=at(day, 9) + timedelta(minutes=minutes),
                 documentation_signed=kwargs.pop("documentation_signed", True),
+                today=today(),
                 **kwargs,
             )
 
 
 @pytest.fixture
 def practice(org: Any) -> Practice:
-    """Riverbend: Blue Plan (auth required for outpatient 90837 only), Jane Doe in outpatient
-    mental health care with F33.1, and Lena, an LCSW licensed and enrolled with Blue Plan."""
+    """Riverbend: Blue Plan (auth required for outpatient 90837 only), Jane Doe covered for a
+    year and in outpatient mental health care with F33.1 since `admitted()`, and Lena, an LCSW
+    licensed and enrolled with Blue Plan for years to come; the fee schedule began a year ago."""
     with tenant_context(org):
         payer = patients_services.payer_create(
             name="Blue Plan",
@@ -67,20 +83,36 @@ def practice(org: Any) -> Practice:
             sex="F",
         )
         coverage = patients_services.coverage_create(
-            patient=patient, payer=payer, member_id="W1", effective_date=date(2026, 1, 1)
+            patient=patient, payer=payer, member_id="W1", effective_date=years_ago(1)
         )
         episode = patients_services.episode_open(
             patient=patient,
             program_type="mental_health",
-            admission_date=date(2026, 9, 1),
+            admission_date=admitted(),
             level="1",
         )
         diagnosis = patients_services.diagnosis_add(episode=episode, code="F33.1")
         provider = ProviderFactory(
-            organization=org, first_name="Lena", last_name="Park", provider_type="lcsw"
+            organization=org,
+            first_name="Lena",
+            last_name="Park",
+            provider_type="lcsw",
+            active_from=years_ago(3),
         )
-        CredentialFactory(organization=org, provider=provider)
-        EnrollmentFactory(organization=org, provider=provider, payer=payer)
+        CredentialFactory(
+            organization=org,
+            provider=provider,
+            issued_on=years_ago(6),
+            expires_on=days_from_now(3 * 365),
+        )
+        EnrollmentFactory(
+            organization=org,
+            provider=provider,
+            payer=payer,
+            submitted_on=years_ago(2),
+            approved_on=years_ago(1),
+            effective_date=years_ago(1),
+        )
         for code, price in (
             ("90832", "95.00"),
             ("90834", "150.00"),
@@ -90,6 +122,6 @@ def practice(org: Any) -> Practice:
             ("H0015", "240.00"),
         ):
             claims_services.charge_master_set(
-                service_code=code, charge=Decimal(price), effective_from=date(2026, 1, 1)
+                service_code=code, charge=Decimal(price), effective_from=years_ago(1)
             )
     return Practice(org, payer, patient, coverage, episode, diagnosis, provider)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from claims import services
 from claims.models import SavedClaimFilter
 from patients import services as patients_services
 from patients.models import Patient, Payer
 from rcm.tenancy.models import Membership, Organization
+from tests.clock import months_ago, today, years_ago
 from tests.credentialing.factories import ProviderFactory
 
 
@@ -19,31 +19,37 @@ def build(org: Organization) -> None:
         name="Probe plan", payer_id="PP", payer_type="commercial"
     )
     patient = Patient.objects.first()
+    day = months_ago(1, day=5)
+    # Coverage of its own, in force on the service day whatever the patients probe's dates are.
+    patients_services.coverage_create(
+        patient=patient, payer=payer, member_id="PM3", effective_date=years_ago(1), priority=3
+    )
     episode = patients_services.episode_open(
-        patient=patient, program_type="mental_health", admission_date=date(2026, 9, 1), level="1"
+        patient=patient, program_type="mental_health", admission_date=months_ago(2), level="1"
     )
     patients_services.diagnosis_add(episode=episode, code="F33.1")
     provider = ProviderFactory(organization=org)
     services.charge_master_set(
-        service_code="90834", charge=Decimal("150.00"), effective_from=date(2026, 1, 1)
+        service_code="90834", charge=Decimal("150.00"), effective_from=years_ago(1)
     )
     services.contract_rate_set(
-        payer=payer, service_code="90834", allowed=Decimal("98.00"), effective_from=date(2026, 1, 1)
+        payer=payer, service_code="90834", allowed=Decimal("98.00"), effective_from=years_ago(1)
     )
     services.payer_billing_rule_create(
         payer=payer, rule_type="required_modifier", service_code="H0015", value="HF"
     )
-    start = datetime(2026, 10, 5, 9, tzinfo=ZoneInfo("UTC"))
+    start = datetime.combine(day, time(9), tzinfo=UTC)
     services.service_entry_create(
         patient=patient,
         episode=episode,
         rendering_provider=provider,
-        date_of_service=date(2026, 10, 5),
+        date_of_service=day,
         kind="psychotherapy",
         start_at=start,
         end_at=start + timedelta(minutes=45),
+        today=today(),
     )
-    services.claims_build(today=date(2026, 10, 6))
+    services.claims_build(today=day + timedelta(days=1))
     SavedClaimFilter.objects.create(
         user=Membership.objects.first().user, name="Probe", query="status=draft"
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from claims.models import ServiceEntry
 from rcm.tenancy.context import tenant_context
-from tests.claims.conftest import DOS, Practice, at
+from tests.claims.conftest import Practice, at, dos
 
 API = "/api/v1"
 SCOPES = ["claims:read", "claims:write", "patients:read"]
@@ -17,10 +17,10 @@ def _charge(practice: Practice, **overrides: Any) -> dict[str, Any]:
         "patient": str(practice.patient.pk),
         "episode": str(practice.episode.pk),
         "rendering_provider": str(practice.provider.pk),
-        "date_of_service": DOS.isoformat(),
+        "date_of_service": dos().isoformat(),
         "kind": "psychotherapy",
-        "start_at": at(DOS, 9).isoformat(),
-        "end_at": at(DOS, 9, 45).isoformat(),
+        "start_at": at(dos(), 9).isoformat(),
+        "end_at": at(dos(), 9, 45).isoformat(),
         "documentation_signed": True,
         **overrides,
     }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,8 @@ from patients import services as patients_services
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from tests.authorizations.factories import make_authorization
-from tests.claims.conftest import DOS, Practice, at
+from tests.claims.conftest import Practice, admitted, at, dos
+from tests.clock import days_from_now, today
 
 
 def test_a_45_minute_session_is_recorded_as_90834_with_its_charge(practice: Practice) -> None:
@@ -83,10 +84,10 @@ def test_a_service_needing_authorization_writes_the_usage_ledger(practice: Pract
 
 
 def test_building_groups_charges_and_totals_lines(practice: Practice) -> None:
-    practice.session(45, day=DOS)
-    practice.session(30, day=DOS + timedelta(days=7))
+    practice.session(45, day=dos())
+    practice.session(30, day=dos() + timedelta(days=7))
     with tenant_context(practice.org):
-        report = services.claims_build(today=DOS + timedelta(days=10))
+        report = services.claims_build(today=dos() + timedelta(days=10))
         claim = Claim.objects.get()
         assert len(report.claims) == 1 and claim.total_charge == Decimal("245.00")
         assert [
@@ -99,7 +100,7 @@ def test_building_groups_charges_and_totals_lines(practice: Practice) -> None:
         )
         assert set(ServiceEntry.objects.values_list("status", flat=True)) == {EntryStatus.BILLED}
         assert claim.lines.first().line_control_number == f"{claim.patient_control_number}-1"
-        assert services.claims_build(today=DOS).claims == []  # building again finds nothing new
+        assert services.claims_build(today=dos()).claims == []  # building again finds nothing new
 
 
 def test_a_charge_without_coverage_on_its_date_is_skipped_with_the_reason(
@@ -107,12 +108,12 @@ def test_a_charge_without_coverage_on_its_date_is_skipped_with_the_reason(
 ) -> None:
     with tenant_context(practice.org):
         patients_services.coverage_update(
-            coverage=practice.coverage, data={"termination_date": DOS - timedelta(days=1)}
+            coverage=practice.coverage, data={"termination_date": dos() - timedelta(days=1)}
         )
     entry = practice.session(45)
     with tenant_context(practice.org):
-        report = services.claims_build(today=DOS)
-    assert report.skipped == {str(entry.pk): f"No coverage in force on {DOS} (self-pay)."}
+        report = services.claims_build(today=dos())
+    assert report.skipped == {str(entry.pk): f"No coverage in force on {dos()} (self-pay)."}
 
 
 def test_a_missing_authorization_keeps_the_claim_in_draft_until_one_is_approved(
@@ -120,7 +121,7 @@ def test_a_missing_authorization_keeps_the_claim_in_draft_until_one_is_approved(
 ) -> None:
     practice.session(60)
     with tenant_context(practice.org):
-        services.claims_build(today=DOS)
+        services.claims_build(today=dos())
         claim = Claim.objects.get()
         assert claim.status == ClaimStatus.DRAFT
         assert [f.rule for f in claim.findings.all()] == ["authorization_none"]
@@ -132,13 +133,15 @@ def test_a_missing_authorization_keeps_the_claim_in_draft_until_one_is_approved(
         unit_type="sessions",
         units_requested=10,
         units_approved=10,
-        start_date=DOS - timedelta(days=5),
-        end_date=DOS + timedelta(days=60),
+        start_date=dos() - timedelta(days=5),
+        end_date=dos() + timedelta(days=60),
         service_codes=["90837"],
         auth_number="BP-77",
+        requested_on=dos() - timedelta(days=7),
+        decided_on=dos() - timedelta(days=6),
     )
     with tenant_context(practice.org):
-        services.claims_scrub(claim_ids=[claim.pk], today=DOS)
+        services.claims_scrub(claim_ids=[claim.pk], today=dos())
         claim.refresh_from_db()
         assert claim.status == ClaimStatus.READY and claim.prior_authorization_number == "BP-77"
         assert claim.lines.get().authorization.auth_number == "BP-77"
@@ -151,7 +154,7 @@ def test_an_unenrolled_provider_blocks_the_claim_with_the_reason(practice: Pract
         PayerEnrollment.objects.all().delete()
     practice.session(45)
     with tenant_context(practice.org):
-        services.claims_build(today=DOS)
+        services.claims_build(today=dos())
         finding = Claim.objects.get().findings.get()
     assert finding.rule.startswith("provider_") and "Blue Plan" in finding.message
 
@@ -161,7 +164,7 @@ def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practi
         sud = patients_services.episode_open(
             patient=practice.patient,
             program_type="substance_use",
-            admission_date=date(2026, 9, 1),
+            admission_date=admitted(),
             level="1",
         )
         patients_services.diagnosis_add(episode=sud, code="F10.20")
@@ -170,13 +173,14 @@ def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practi
             patient=practice.patient,
             episode=sud,
             rendering_provider=practice.provider,
-            date_of_service=DOS,
+            date_of_service=dos(),
             kind="psychotherapy",
-            start_at=at(DOS, 9),
-            end_at=at(DOS, 9, 45),
+            start_at=at(dos(), 9),
+            end_at=at(dos(), 9, 45),
             documentation_signed=True,
+            today=today(),
         )
-        services.claims_build(today=DOS)
+        services.claims_build(today=dos())
         claim = Claim.objects.get(episode=sud)
         assert claim.is_part2 and [f.rule for f in claim.findings.all()] == ["part2_consent"]
         patients_services.consent_create(
@@ -186,10 +190,10 @@ def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practi
             recipient_payer=practice.payer,
             purpose="payment",
             information_scope="claims",
-            signed_on=date(2026, 9, 1),
-            expires_on=date(2027, 9, 1),
+            signed_on=admitted(),
+            expires_on=days_from_now(365),
         )
-        services.claims_scrub(claim_ids=[claim.pk], today=DOS)
+        services.claims_scrub(claim_ids=[claim.pk], today=dos())
         claim.refresh_from_db()
         assert claim.status == ClaimStatus.READY
 
@@ -197,11 +201,11 @@ def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practi
 def test_the_same_service_on_two_claims_is_a_duplicate(practice: Practice) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        services.claims_build(today=DOS)
+        (first,) = services.claims_build(today=dos()).claims
     practice.session(45)
     with tenant_context(practice.org):
-        services.claims_build(today=DOS)
-        second = Claim.objects.order_by("-created_at").first()
+        services.claims_build(today=dos())
+        second = Claim.objects.exclude(pk=first.pk).get()
         assert [f.rule for f in second.findings.all()] == ["duplicate_claim_line"]
 
 
@@ -219,16 +223,15 @@ def test_the_same_service_on_two_claims_is_a_duplicate(practice: Practice) -> No
 def test_lifecycle_transitions(practice: Practice, path: list[str], legal: bool) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=DOS).claims[0]
+        claim = services.claims_build(today=dos()).claims[0]
         if legal:
             for status in path:
                 claim = services.claim_transition(claim=claim, to_status=status)
-            assert (
-                list(ClaimEvent.objects.filter(claim=claim).values_list("to_status", flat=True))[
-                    -len(path) :
-                ]
-                == path
-            )
+            # Each move is recorded from the status it left (the clock is frozen: events made
+            # in one test share their time, so the chain of from/to gives the order).
+            events = ClaimEvent.objects.filter(claim=claim).values_list("from_status", "to_status")
+            steps = list(zip(["ready", *path[:-1]], path, strict=True))
+            assert sorted(events) == sorted([("", "draft"), ("draft", "ready"), *steps])
         else:
             with pytest.raises(DomainError) as err:
                 for status in path:
@@ -239,7 +242,7 @@ def test_lifecycle_transitions(practice: Practice, path: list[str], legal: bool)
 def test_ready_is_reached_only_by_scrubbing(practice: Practice) -> None:
     practice.session(45, documentation_signed=False)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=DOS).claims[0]
+        claim = services.claims_build(today=dos()).claims[0]
         claim.refresh_from_db()
         assert claim.status == ClaimStatus.DRAFT
         with pytest.raises(DomainError):
@@ -251,7 +254,7 @@ def test_ready_is_reached_only_by_scrubbing(practice: Practice) -> None:
 def test_voiding_an_unsent_claim_frees_its_charges(practice: Practice) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=DOS).claims[0]
+        claim = services.claims_build(today=dos()).claims[0]
         services.claim_transition(claim=claim, to_status="void", note="wrong patient")
         assert ServiceEntry.objects.get().status == EntryStatus.OPEN
 
@@ -261,7 +264,7 @@ def test_a_replacement_claim_cites_the_original_and_gets_new_line_numbers(
 ) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=DOS).claims[0]
+        claim = services.claims_build(today=dos()).claims[0]
         for status in ("submitted", "accepted", "denied"):
             claim = services.claim_transition(claim=claim, to_status=status)
         with pytest.raises(DomainError, match="payer's claim number"):
@@ -278,7 +281,7 @@ def test_a_replacement_claim_cites_the_original_and_gets_new_line_numbers(
         assert replacement.lines.get().line_control_number.startswith(
             replacement.patient_control_number
         )
-        services.claims_scrub(claim_ids=[replacement.pk], today=DOS)
+        services.claims_scrub(claim_ids=[replacement.pk], today=dos())
         replacement.refresh_from_db()
         assert replacement.status == ClaimStatus.READY  # not a duplicate of the claim it replaces
 
@@ -293,12 +296,35 @@ def test_a_step_down_within_the_month_starts_a_new_837i_claim(practice: Practice
         patients_services.episode_transition_level(
             episode=practice.episode,
             level="2.1",
-            on_date=DOS + timedelta(days=7),
+            on_date=dos() + timedelta(days=7),
             clinical_justification="Needs more structure",
             allow_overlap=True,
         )
-    practice.session(45, day=DOS)
-    practice.session(45, day=DOS + timedelta(days=8))
+    practice.session(45, day=dos())
+    practice.session(45, day=dos() + timedelta(days=8))
     with tenant_context(practice.org):
-        claims = services.claims_build(today=DOS + timedelta(days=20)).claims
+        claims = services.claims_build(today=dos() + timedelta(days=20)).claims
         assert sorted((c.claim_form, c.level) for c in claims) == [("837I", "1"), ("837I", "2.1")]
+
+
+def test_building_scrubbing_and_listing_are_told_the_day_they_run_on(practice: Practice) -> None:
+    """No clock inside: without `today` the call itself is refused."""
+    from claims import selectors
+
+    with tenant_context(practice.org):
+        with pytest.raises(TypeError):
+            services.claims_build()  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            services.claims_scrub(claim_ids=[])  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            selectors.claim_list(filters=selectors.ClaimFilters(), scopes=())  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            services.service_entry_create(  # type: ignore[call-arg]
+                patient=practice.patient,
+                episode=practice.episode,
+                rendering_provider=practice.provider,
+                date_of_service=dos(),
+                kind="untimed",
+                service_code="90834",
+            )
+        assert not ServiceEntry.objects.exists()

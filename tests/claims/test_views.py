@@ -9,7 +9,7 @@ from claims import services
 from claims.models import Claim, ClaimStatus, SavedClaimFilter, ServiceEntry
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
-from tests.claims.conftest import DOS, Practice
+from tests.claims.conftest import Practice, dos
 
 BASE = "/o/riverbend/claims"
 
@@ -19,7 +19,7 @@ def _charge_data(practice: Practice, **overrides: Any) -> dict[str, Any]:
         "patient": str(practice.patient.pk),
         "episode": str(practice.episode.pk),
         "rendering_provider": str(practice.provider.pk),
-        "date_of_service": DOS.isoformat(),
+        "date_of_service": dos().isoformat(),
         "kind": "psychotherapy",
         "start_time": "09:00",
         "end_time": "09:45",
@@ -69,9 +69,9 @@ def test_the_ready_queue_groups_claims_by_fix_with_a_fixed_number_of_queries(
     practice: Practice, biller: Any, client_for: Any, django_assert_max_num_queries: Any
 ) -> None:
     for day in range(8):
-        practice.session(60, day=DOS - timedelta(days=day * 3))
+        practice.session(60, day=dos() - timedelta(days=day * 3))
     with tenant_context(practice.org):
-        services.claims_build(today=DOS)
+        services.claims_build(today=dos())
     client = client_for(biller)
     client.get(f"{BASE}/ready/")
     with django_assert_max_num_queries(12):
@@ -85,7 +85,7 @@ def test_claims_list_filters_and_saved_filters(
 ) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        services.claims_build(today=DOS)
+        services.claims_build(today=dos())
     client = client_for(biller)
     assert len(client.get(f"{BASE}/", {"status": "ready"}).context["page"]) == 1
     assert len(client.get(f"{BASE}/", {"status": "paid"}).context["page"]) == 0
@@ -100,7 +100,7 @@ def test_the_claim_page_shows_findings_and_moves_the_claim(
 ) -> None:
     practice.session(45, documentation_signed=False)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=DOS).claims[0]
+        claim = services.claims_build(today=dos()).claims[0]
     client = client_for(biller)
     html = client.get(f"{BASE}/{claim.pk}/").content.decode()
     assert (
@@ -137,7 +137,7 @@ def test_part2_claims_are_hidden_without_part2_access(
         practice.episode.save()
     practice.session(45)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=DOS).claims[0]
+        claim = services.claims_build(today=dos()).claims[0]
     assert client_for(manager).get(f"{BASE}/{claim.pk}/").status_code == 404
     assert len(client_for(manager).get(f"{BASE}/").context["page"]) == 0
     assert client_for(biller).get(f"{BASE}/{claim.pk}/").status_code == 200
@@ -163,8 +163,9 @@ def test_the_fee_schedule_names_a_bad_value(
 def test_the_claim_page_shows_expected_reimbursement_from_the_contract(
     practice: Practice, biller: Any, client_for: Any
 ) -> None:
-    from datetime import date
     from decimal import Decimal
+
+    from tests.clock import years_ago
 
     practice.session(45)
     with tenant_context(practice.org):
@@ -172,16 +173,16 @@ def test_the_claim_page_shows_expected_reimbursement_from_the_contract(
             payer=practice.payer,
             service_code="90834",
             allowed=Decimal("98.40"),
-            effective_from=date(2026, 1, 1),
+            effective_from=years_ago(1),
         )
         services.contract_rate_set(
             payer=practice.payer,
             service_code="90834",
             education_level="masters",
             allowed=Decimal("91.00"),
-            effective_from=date(2026, 1, 1),
+            effective_from=years_ago(1),
         )
-        claim = services.claims_build(today=DOS).claims[0]
+        claim = services.claims_build(today=dos()).claims[0]
     response = client_for(biller).get(f"{BASE}/{claim.pk}/")
     assert response.context["expected"] == Decimal("91.00") and response.context["unpriced"] == 0
 
@@ -195,7 +196,7 @@ def test_the_charge_form_offers_no_part2_episode_without_the_grant(
         sud = patients_services.episode_open(
             patient=practice.patient,
             program_type="substance_use",
-            admission_date=DOS,
+            admission_date=dos(),
             level="2.1",
             diagnosis="F10.20",
         )

@@ -75,6 +75,7 @@ def _claim(org: Any, payer: Any, provider: Any, mrn: str) -> Claim:
         start_at=start,
         end_at=start + timedelta(minutes=45),
         documentation_signed=True,
+        today=today(),
     )
     return claims_services.claims_build(today=today()).claims[0]
 

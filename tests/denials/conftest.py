@@ -12,7 +12,8 @@ from django.apps import apps
 from claims import services as claims_services
 from claims.models import Claim
 from rcm.tenancy.context import tenant_context
-from tests.claims.conftest import DOS, Practice, practice  # noqa: F401  (fixture re-export)
+from tests.claims.conftest import Practice, dos, practice  # noqa: F401  (fixture re-export)
+from tests.clock import years_ago
 
 
 @pytest.fixture(autouse=True)
@@ -27,15 +28,17 @@ def reference_codes(db: Any) -> None:
 
 @pytest.fixture
 def submitted(practice: Practice) -> Callable[..., Any]:  # noqa: F811
-    """A submitted claim of Jane Doe's with one 45-minute session (90834, $150) per day given."""
+    """A submitted claim of Jane Doe's with one 45-minute session (90834, $150) a week for the
+    number of `days` given, from `start` (default `dos()`); built on the day of the last one."""
 
-    def make(days: int = 1, start: date = DOS, minutes: int = 45) -> Claim:
+    def make(days: int = 1, start: date | None = None, minutes: int = 45) -> Claim:
+        start = start or dos()
         entries = [
             practice.session(minutes, day=start + timedelta(days=7 * i)) for i in range(days)
         ]
         with tenant_context(practice.org):
             report = claims_services.claims_build(
-                entry_ids=[e.pk for e in entries], today=date(2026, 10, 30)
+                entry_ids=[e.pk for e in entries], today=max(e.date_of_service for e in entries)
             )
             (claim,) = report.claims
             claim.refresh_from_db()
@@ -46,7 +49,7 @@ def submitted(practice: Practice) -> Callable[..., Any]:  # noqa: F811
 
 
 def add_medicaid(practice: Practice, *, enrolled: bool = True) -> Any:  # noqa: F811
-    """State Medicaid as Jane Doe's secondary coverage (priority 2) from 2026-01-01, with Lena
+    """State Medicaid as Jane Doe's secondary coverage (priority 2) since a year ago, with Lena
     enrolled unless `enrolled` is False."""
     from patients import services as patients_services
     from tests.credentialing.factories import EnrollmentFactory
@@ -59,15 +62,26 @@ def add_medicaid(practice: Practice, *, enrolled: bool = True) -> Any:  # noqa: 
             patient=practice.patient,
             payer=medicaid,
             member_id="MCD0042",
-            effective_date=date(2026, 1, 1),
+            effective_date=years_ago(1),
             priority=2,
         )
         if enrolled:
-            EnrollmentFactory(organization=practice.org, provider=practice.provider, payer=medicaid)
+            EnrollmentFactory(
+                organization=practice.org,
+                provider=practice.provider,
+                payer=medicaid,
+                submitted_on=years_ago(2),
+                approved_on=years_ago(1),
+                effective_date=years_ago(1),
+            )
     return medicaid
 
 
-LOST = date(2026, 1, 1)  # a date of service none of our claim lines has
+def lost() -> date:
+    """A date of service none of our claim lines has (long before Jane Doe's admission)."""
+    return years_ago(2)
+
+
 HUNDRED = Decimal("100")
 
 
@@ -80,7 +94,7 @@ def half_matched(practice: Practice, submitted: Callable[..., Any]) -> Callable[
     from tests.denials.x835 import Clp, Svc, build_835
 
     def make(
-        second: Any, paid_first: Decimal = HUNDRED, start: date = DOS, trace: str = "TRACE1"
+        second: Any, paid_first: Decimal = HUNDRED, start: date | None = None, trace: str = "TRACE1"
     ) -> Claim:
         claim = submitted(days=2, start=start)
         with tenant_context(practice.org):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 from claims.models import Claim, ClaimLine
 from denials import models as m
 from patients.models import Coverage
 from rcm.tenancy.models import Organization
+from tests.clock import days_ago
 
 D = Decimal
 
 
 def build(org: Organization) -> None:
+    paid_on = days_ago(14)
+    deadline = paid_on + timedelta(days=180)
     claim = Claim.objects.first()
     line = ClaimLine.objects.filter(claim=claim).first()
     imp = m.RemittanceImport.objects.create(
@@ -71,8 +74,8 @@ def build(org: Organization) -> None:
         carc="197",
         category="authorization",
         amount=line.charge,
-        remittance_date=date(2026, 10, 20),
-        appeal_deadline=date(2027, 4, 18),
+        remittance_date=paid_on,
+        appeal_deadline=deadline,
     )
     item = m.WorkItem.objects.create(
         kind="denial",
@@ -80,13 +83,11 @@ def build(org: Organization) -> None:
         claim=claim,
         payer=claim.payer,
         title="probe",
-        status_changed_on=date(2026, 10, 20),
-        opened_on=date(2026, 10, 20),
+        status_changed_on=paid_on,
+        opened_on=paid_on,
     )
     m.WorkItemEvent.objects.create(work_item=item, to_status="new")
-    m.Appeal.objects.create(
-        denial=denial, level="level_1", deadline=date(2027, 4, 18), letter_body="probe"
-    )
+    m.Appeal.objects.create(denial=denial, level="level_1", deadline=deadline, letter_body="probe")
     m.WriteOff.objects.create(
         claim=claim, claim_line=line, amount=D("1"), reason="probe", status="pending"
     )

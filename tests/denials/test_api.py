@@ -3,7 +3,7 @@ letters, parity flags; bad files are problem+json with the segment; another tena
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,8 @@ import pytest
 from denials import services
 from denials.models import Denial, Payment, RemittanceImport, WorkItem
 from rcm.tenancy.context import tenant_context
+from tests.claims.conftest import dos
+from tests.clock import today
 from tests.denials.test_posting import post
 from tests.denials.test_views import _denial_file
 
@@ -41,7 +43,7 @@ def test_a_partner_uploads_an_835_and_polls_the_job(practice, submitted, api_cli
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "pending"
     with tenant_context(practice.org):
-        services.remittance_post(import_id=response.json()["id"])
+        services.remittance_post(import_id=response.json()["id"], today=today())
     job = api.get(f"/api/v1/remittances/{response.json()['id']}/").json()
     assert (
         job["status"] == "posted"
@@ -99,7 +101,7 @@ def test_appeals_and_the_letter_pdf(denial, api_client_for):
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     sent = api.post(
         f"/api/v1/appeals/{pk}/submit/",
-        {"submitted_on": str(date(2026, 11, 1)), "method": "fax"},
+        {"submitted_on": str(today()), "method": "fax"},
         format="json",
     )
     assert sent.status_code == 200 and sent.json()["method"] == "fax"
@@ -162,7 +164,7 @@ def test_a_part2_letter_is_withheld_from_keys_without_part2_read(
 @pytest.fixture
 def line_exception(practice, half_matched):
     from denials.models import RemittanceException
-    from tests.denials.conftest import LOST
+    from tests.denials.conftest import lost
     from tests.denials.x835 import Svc
 
     claim = half_matched(
@@ -171,7 +173,7 @@ def line_exception(practice, half_matched):
             D("150"),
             D("0"),
             lcn="NOPE",
-            dos=LOST,
+            dos=lost(),
             cas=[("CO", "197", D("150"))],
             rarcs=["N54"],
         )
@@ -267,7 +269,7 @@ def test_an_unmatched_claim_is_matched_or_resolved_through_the_api(
     with tenant_context(practice.org):
         claim.refresh_from_db()
         assert claim.status == "paid"
-    other = unmatched_claim(submitted(days=2, start=date(2026, 10, 26)), trace="T2")
+    other = unmatched_claim(submitted(days=2, start=dos() + timedelta(days=1)), trace="T2")
     no_note = api.post(f"/api/v1/remittance-exceptions/{other.pk}/resolve/", {}, format="json")
     assert no_note.status_code == 400 and no_note.json()["errors"][0]["field"] == "note"
     closed = api.post(

@@ -5,7 +5,7 @@ would have posted."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -23,9 +23,11 @@ from denials.models import (
 from rcm.audit.models import AuditEvent
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
-from tests.denials.conftest import LOST
+from tests.claims.conftest import dos
+from tests.clock import today
+from tests.denials.conftest import lost
 from tests.denials.test_posting import post
-from tests.denials.x835 import Clp, Svc, build_835
+from tests.denials.x835 import Clp, Svc, build_835, paid_on
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -43,9 +45,7 @@ def only_exception(org, kind="unmatched_line"):
 
 def match(org, exception, **kwargs):
     with tenant_context(org):
-        return services.remittance_exception_match(
-            exception=exception, today=date(2026, 10, 22), **kwargs
-        )
+        return services.remittance_exception_match(exception=exception, today=today(), **kwargs)
 
 
 def test_matching_a_line_posts_its_money_and_resolves_the_exception_and_work_item(
@@ -57,7 +57,7 @@ def test_matching_a_line_posts_its_money_and_resolves_the_exception_and_work_ite
             D("150"),
             D("80"),
             lcn="NOPE",
-            dos=LOST,
+            dos=lost(),
             allowed=D("100"),
             cas=[("CO", "45", D("50")), ("PR", "3", D("20"))],
         ),
@@ -94,12 +94,12 @@ def test_a_hand_match_posts_what_automatic_posting_would_have(practice, half_mat
         "cas": [("CO", "45", D("30")), ("PR", "1", D("40")), ("CO", "197", D("10"))],
         "rarcs": ["N54"],
     }
-    claim = half_matched(Svc(lcn="NOPE", dos=LOST, **svc))
+    claim = half_matched(Svc(lcn="NOPE", dos=lost(), **svc))
     _, second = lines_of(practice.org, claim)
     match(practice.org, only_exception(practice.org), claim_line=second)
     other = half_matched(
         lambda line: Svc(lcn=line.line_control_number, **svc),
-        start=date(2026, 10, 6),
+        start=dos() + timedelta(days=1),
         trace="TRACE2",
     )
     _, automatic = lines_of(practice.org, other)
@@ -116,7 +116,7 @@ def test_a_hand_match_posts_what_automatic_posting_would_have(practice, half_mat
 
 def test_matching_a_denied_line_opens_the_denial_and_its_work_item(practice, half_matched):
     claim = half_matched(
-        Svc("90834", D("150"), D("0"), lcn="NOPE", dos=LOST, cas=[("CO", "197", D("150"))])
+        Svc("90834", D("150"), D("0"), lcn="NOPE", dos=lost(), cas=[("CO", "197", D("150"))])
     )
     _, second = lines_of(practice.org, claim)
     exception = only_exception(practice.org)
@@ -126,7 +126,7 @@ def test_matching_a_denied_line_opens_the_denial_and_its_work_item(practice, hal
         assert (denial.claim_line, denial.carc, denial.category) == (second, "197", "authorization")
         assert denial.amount == D("150") and denial.fully_denied
         assert denial.remittance_line_id == exception.remittance_line_id
-        assert denial.appeal_deadline == date(2026, 10, 20) + timedelta(
+        assert denial.appeal_deadline == paid_on() + timedelta(
             days=practice.payer.appeal_window_days
         )
         item = WorkItem.objects.get(kind="denial")
@@ -166,7 +166,7 @@ def test_the_missing_lines_payment_moves_a_partially_paid_claim_to_paid(practice
         claim.refresh_from_db()
         assert claim.status == "partially_paid"
     # The payer reprocessed line 2 and paid it, without our REF*6R and with another date.
-    repaid = Svc("90834", D("150"), D("150"), lcn="", dos=LOST)
+    repaid = Svc("90834", D("150"), D("150"), lcn="", dos=lost())
     post(
         practice.org,
         build_835(
@@ -183,9 +183,9 @@ def test_the_missing_lines_payment_moves_a_partially_paid_claim_to_paid(practice
     with tenant_context(practice.org):
         claim.refresh_from_db()
         assert claim.status == "paid"
-        event = ClaimEvent.objects.filter(claim=claim).latest("created_at")
-        assert (event.from_status, event.to_status) == ("partially_paid", "paid")
-        assert "matched by hand" in event.note
+        # The events of one test share the frozen clock's time: find the move by its statuses.
+        event = ClaimEvent.objects.get(claim=claim, to_status="paid")
+        assert event.from_status == "partially_paid" and "matched by hand" in event.note
         assert LineBalance.objects.get(claim_line=second).paid == D("150")
 
 
@@ -219,7 +219,7 @@ def test_a_claim_whose_only_line_was_unmatched_moves_when_the_line_is_matched(pr
 
 def test_matching_twice_is_refused_and_changes_nothing(practice, half_matched):
     claim = half_matched(
-        Svc("90834", D("150"), D("0"), lcn="NOPE", dos=LOST, cas=[("CO", "197", D("150"))])
+        Svc("90834", D("150"), D("0"), lcn="NOPE", dos=lost(), cas=[("CO", "197", D("150"))])
     )
     _, second = lines_of(practice.org, claim)
     exception = only_exception(practice.org)
@@ -236,8 +236,10 @@ def test_matching_twice_is_refused_and_changes_nothing(practice, half_matched):
 
 
 def test_a_line_of_another_claim_is_refused(practice, half_matched, submitted):
-    half_matched(Svc("90834", D("150"), D("80"), lcn="NOPE", dos=LOST, cas=[("CO", "45", D("70"))]))
-    stranger = submitted(start=date(2026, 10, 26))
+    half_matched(
+        Svc("90834", D("150"), D("80"), lcn="NOPE", dos=lost(), cas=[("CO", "45", D("70"))])
+    )
+    stranger = submitted(start=dos() + timedelta(days=1))
     (foreign_line,) = lines_of(practice.org, stranger)
     with pytest.raises(DomainError) as refused:
         match(practice.org, only_exception(practice.org), claim_line=foreign_line)
@@ -249,7 +251,7 @@ def test_a_line_of_another_claim_is_refused(practice, half_matched, submitted):
 
 def test_a_line_of_a_void_claim_is_refused(practice, half_matched):
     claim = half_matched(
-        Svc("90834", D("150"), D("80"), lcn="NOPE", dos=LOST, cas=[("CO", "45", D("70"))])
+        Svc("90834", D("150"), D("80"), lcn="NOPE", dos=lost(), cas=[("CO", "45", D("70"))])
     )
     _, second = lines_of(practice.org, claim)
     with tenant_context(practice.org):
@@ -265,7 +267,7 @@ def test_a_line_already_paid_by_the_same_remittance_claim_needs_a_confirmation(
     practice, half_matched
 ):
     claim = half_matched(
-        Svc("90834", D("150"), D("30"), lcn="NOPE", dos=LOST, cas=[("CO", "45", D("120"))])
+        Svc("90834", D("150"), D("30"), lcn="NOPE", dos=lost(), cas=[("CO", "45", D("120"))])
     )
     first, _ = lines_of(practice.org, claim)
     exception = only_exception(practice.org)
@@ -281,7 +283,7 @@ def test_a_line_already_paid_by_the_same_remittance_claim_needs_a_confirmation(
 
 def test_a_line_exception_needs_a_claim_line_not_a_claim(practice, half_matched):
     claim = half_matched(
-        Svc("90834", D("150"), D("80"), lcn="NOPE", dos=LOST, cas=[("CO", "45", D("70"))])
+        Svc("90834", D("150"), D("80"), lcn="NOPE", dos=lost(), cas=[("CO", "45", D("70"))])
     )
     with pytest.raises(DomainError) as refused:
         match(practice.org, only_exception(practice.org), claim=claim)
@@ -325,7 +327,7 @@ def test_lines_of_a_matched_claim_that_still_match_nothing_become_line_exception
     claim = submitted(days=2)
     exception = unmatched_claim(
         claim,
-        extra=[Svc("90837", D("190"), D("120"), dos=LOST, cas=[("CO", "45", D("70"))])],
+        extra=[Svc("90837", D("190"), D("120"), dos=lost(), cas=[("CO", "45", D("70"))])],
     )
     match(practice.org, exception, claim=claim)
     with tenant_context(practice.org):
@@ -408,11 +410,14 @@ def test_not_ours_needs_a_note_and_records_it(practice, submitted, biller, unmat
     claim = submitted(days=2)
     exception = unmatched_claim(claim)
     with tenant_context(practice.org), pytest.raises(DomainError) as refused:
-        services.remittance_exception_resolve(exception=exception, note="  ")
+        services.remittance_exception_resolve(exception=exception, note="  ", today=today())
     assert refused.value.field == "note"
     with tenant_context(practice.org):
         services.remittance_exception_resolve(
-            exception=exception, note="Another provider's patient: refund requested.", actor=biller
+            exception=exception,
+            note="Another provider's patient: refund requested.",
+            today=today(),
+            actor=biller,
         )
         exception.refresh_from_db()
         assert exception.resolved and not exception.is_matched
@@ -421,7 +426,7 @@ def test_not_ours_needs_a_note_and_records_it(practice, submitted, biller, unmat
         assert WorkItem.objects.get(source_id=exception.pk).status == "resolved_paid"
         assert not LineBalance.objects.exists()
         with pytest.raises(DomainError):
-            services.remittance_exception_match(exception=exception, claim=claim)
+            services.remittance_exception_match(exception=exception, claim=claim, today=today())
 
 
 def test_a_matched_claim_moves_the_patient_share_to_the_secondary_coverage(

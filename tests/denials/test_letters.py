@@ -13,6 +13,7 @@ from denials.letters import PART2_NOTICE, letter_html, letter_pdf
 from denials.models import Denial
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
+from tests.clock import days_from_now, today
 from tests.denials.test_posting import post
 from tests.denials.test_views import _denial_file
 
@@ -29,7 +30,7 @@ def _appeal(practice, submitted, *, part2=False, carc="197"):
     post(practice.org, _denial_file(claim, lcn, carc=carc))
     with tenant_context(practice.org):
         denial = Denial.objects.get()
-        return services.appeal_create(denial=denial, level="level_1")
+        return services.appeal_create(denial=denial, level="level_1", today=today())
 
 
 def test_the_letter_names_the_claim_the_denial_and_the_service(practice, submitted):
@@ -68,19 +69,21 @@ def test_one_appeal_per_level_and_an_empty_letter_is_refused(practice, submitted
     appeal = _appeal(practice, submitted)
     with tenant_context(practice.org):
         with pytest.raises(DomainError):
-            services.appeal_create(denial=appeal.denial, level="level_1")
+            services.appeal_create(denial=appeal.denial, level="level_1", today=today())
         with pytest.raises(DomainError):
             services.appeal_letter_save(appeal=appeal, body="  ")
 
 
 def test_submitting_and_winning_an_appeal_moves_the_claim_and_the_item(practice, submitted):
-    from datetime import date
-
     from denials.models import WorkItem
 
     appeal = _appeal(practice, submitted)
     with tenant_context(practice.org):
-        services.appeal_submit(appeal=appeal, submitted_on=date(2026, 11, 1), method="portal")
+        with pytest.raises(DomainError, match="in the future"):
+            services.appeal_submit(
+                appeal=appeal, submitted_on=days_from_now(1), method="portal", today=today()
+            )
+        services.appeal_submit(appeal=appeal, submitted_on=today(), method="portal", today=today())
         claim = appeal.denial.claim
         claim.refresh_from_db()
         assert claim.status == "appealed"
@@ -88,16 +91,18 @@ def test_submitting_and_winning_an_appeal_moves_the_claim_and_the_item(practice,
         services.appeal_decide(
             appeal=appeal,
             outcome="overturned",
-            decided_on=date(2026, 11, 20),
+            decided_on=today(),
             recovered_amount=D("150"),
+            today=today(),
         )
         assert WorkItem.objects.get(kind="denial").status == "resolved_paid"
         with pytest.raises(DomainError):
             services.appeal_decide(
                 appeal=appeal,
                 outcome="overturned",
-                decided_on=date(2026, 11, 20),
+                decided_on=today(),
                 recovered_amount=D("151"),
+                today=today(),
             )
 
 
@@ -106,8 +111,8 @@ def test_a_coding_denial_starts_a_corrected_claim_and_an_authorization_one_does_
 ):
     appeal = _appeal(practice, submitted, carc="11")
     with tenant_context(practice.org):
-        copy = services.denial_correct_claim(denial=appeal.denial)
+        copy = services.denial_correct_claim(denial=appeal.denial, today=today())
         assert copy.frequency == "7" and copy.original_claim_id == appeal.denial.claim_id
         auth_denial = Denial(category="authorization", claim=appeal.denial.claim)
         with pytest.raises(DomainError):
-            services.denial_correct_claim(denial=auth_denial)
+            services.denial_correct_claim(denial=auth_denial, today=today())

@@ -3,7 +3,7 @@ rate is far above the organization's other payers."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,12 +12,13 @@ from claims.models import Claim
 from denials import selectors
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
+from tests.claims.conftest import admitted
+from tests.clock import days_ago, today, years_ago
 from tests.denials.test_posting import post
 from tests.denials.x835 import Clp, Svc, build_835
 
 D = Decimal
 pytestmark = pytest.mark.django_db
-TODAY = date(2026, 11, 24)
 
 
 def _post_claim(practice, claim, *, denied: bool, trace: str, carc: str = "50"):
@@ -44,8 +45,8 @@ def _post_claim(practice, claim, *, denied: bool, trace: str, carc: str = "50"):
 
 
 def test_a_payer_denying_far_more_than_the_others_is_flagged_with_its_rates(practice, submitted):
-    blue_claim = submitted(days=10, start=date(2026, 9, 1))
-    other_claim = submitted(days=10, start=date(2026, 9, 2))
+    blue_claim = submitted(days=10, start=admitted())
+    other_claim = submitted(days=10, start=admitted() + timedelta(days=1))
     with tenant_context(practice.org):
         other = patients_services.payer_create(
             name="Green Plan", payer_id="GP1", payer_type="commercial"
@@ -54,7 +55,7 @@ def test_a_payer_denying_far_more_than_the_others_is_flagged_with_its_rates(prac
     _post_claim(practice, blue_claim, denied=True, trace="B1", carc="96")
     _post_claim(practice, other_claim, denied=False, trace="G1")
     with tenant_context(practice.org):
-        flags = selectors.parity_flags(today=TODAY)
+        flags = selectors.parity_flags(today=today())
     rate = [f for f in flags if f.kind == "denial_rate"]
     assert len(rate) == 1 and rate[0].payer_name == "Blue Plan"
     assert "denied 10 of 10" in rate[0].evidence and "0% (0 of 10)" in rate[0].evidence
@@ -66,8 +67,8 @@ def test_outpatient_medical_necessity_denials_are_flagged_and_exported(practice,
     claim = submitted()
     _post_claim(practice, claim, denied=True, trace="B1", carc="50")
     with tenant_context(practice.org):
-        (flag,) = selectors.parity_flags(today=TODAY)
-        rows = selectors.parity_packet_rows(today=TODAY)
+        (flag,) = selectors.parity_flags(today=today())
+        rows = selectors.parity_packet_rows(today=today())
     assert flag.kind == "nqtl_denial" and "medical necessity" in flag.evidence
     assert rows[0]["claim"] == claim.patient_control_number and rows[0]["reason"] == "CO-50"
 
@@ -78,12 +79,10 @@ def test_residential_denials_are_not_outpatient_parity_flags(practice, submitted
         Claim.objects.filter(pk=claim.pk).update(level="3.5")
     _post_claim(practice, claim, denied=True, trace="B1", carc="50")
     with tenant_context(practice.org):
-        assert selectors.parity_flags(today=TODAY) == []
+        assert selectors.parity_flags(today=today()) == []
 
 
 def test_a_payer_reviewing_stays_far_more_often_than_the_others_is_flagged(org):
-    from datetime import timedelta
-
     from authorizations.models import ConcurrentReview
     from tests.authorizations.factories import make_authorization
     from tests.patients.factories import CoverageFactory, EpisodeFactory, PayerFactory
@@ -95,18 +94,29 @@ def test_a_payer_reviewing_stays_far_more_often_than_the_others_is_flagged(org):
         )
     for payer, reviews in ((strict, 4), (strict, 4), (lenient, 1), (lenient, 1)):
         with tenant_context(org):
-            episode = EpisodeFactory(organization=org)
-            coverage = CoverageFactory(organization=org, patient=episode.patient, payer=payer)
-        auth = make_authorization(org, episode=episode, coverage=coverage)
+            episode = EpisodeFactory(organization=org, admission_date=days_ago(90))
+            coverage = CoverageFactory(
+                organization=org, patient=episode.patient, payer=payer, effective_date=years_ago(1)
+            )
+        start = days_ago(60)  # a 14-day stay within the last year
+        auth = make_authorization(
+            org,
+            episode=episode,
+            coverage=coverage,
+            start_date=start,
+            end_date=start + timedelta(days=13),
+            requested_on=start - timedelta(days=2),
+            decided_on=start - timedelta(days=1),
+        )
         with tenant_context(org):
             for i in range(reviews):
                 ConcurrentReview.objects.create(
                     authorization=auth,
                     review_type="concurrent",
-                    scheduled_on=date(2026, 3, 2) + timedelta(days=3 * i),
+                    scheduled_on=start + timedelta(days=1 + 3 * i),
                 )
     with tenant_context(org):
-        flags = [f for f in selectors.parity_flags(today=TODAY) if f.kind == "review_frequency"]
+        flags = [f for f in selectors.parity_flags(today=today()) if f.kind == "review_frequency"]
     assert [f.payer_name for f in flags] == ["Strict Plan"]
     assert "8 concurrent reviews on 2 authorizations (4.0 each)" in flags[0].evidence
     assert "average 1.0" in flags[0].evidence

@@ -16,21 +16,21 @@ from denials import services
 from denials.models import LineBalance, SecondaryClaim
 from rcm.outbox.models import OutboxMessage
 from rcm.tenancy.context import tenant_context
-from tests.claims.conftest import DOS
+from tests.claims.conftest import admitted, dos
+from tests.clock import today
 from tests.denials.conftest import add_medicaid
-from tests.denials.x835 import Clp, Svc, build_835
+from tests.denials.x835 import Clp, Svc, build_835, paid_on
 from tests.submissions.conftest import billing as billing
 from tests.x12.pyx12_check import pyx12_errors
 
 D = Decimal
-TODAY = date(2026, 10, 30)
 pytestmark = pytest.mark.django_db
 
 
-def submit_primary(practice, day: date = DOS) -> Claim:
-    entry = practice.session(45, day=day)
+def submit_primary(practice, day: date | None = None) -> Claim:
+    entry = practice.session(45, day=day or dos())
     with tenant_context(practice.org):
-        (claim,) = claims_services.claims_build(entry_ids=[entry.pk], today=TODAY).claims
+        (claim,) = claims_services.claims_build(entry_ids=[entry.pk], today=today()).claims
         claim.refresh_from_db()
         assert claim.status == "ready", list(claim.findings.values_list("message", flat=True))
     with tenant_context(practice.org):
@@ -45,7 +45,7 @@ def submit_primary(practice, day: date = DOS) -> Claim:
 def post(practice, text, name="remit.835"):
     with tenant_context(practice.org):
         imp = services.remittance_import_create(file_name=name, content=text)
-        return services.remittance_post(import_id=imp.pk, today=date(2026, 10, 21))
+        return services.remittance_post(import_id=imp.pk, today=today())
 
 
 def primary_pays(practice, claim: Claim, trace: str = "TRACE1", **kwargs):
@@ -89,7 +89,7 @@ def test_the_primary_posting_builds_a_clean_secondary_claim_with_the_balance_mov
         assert OutboxMessage.objects.filter(
             topic="denials.secondary_claims_build", payload={"import_id": str(imp.pk)}
         ).exists()
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=TODAY)
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
         claim.refresh_from_db()
         assert claim.status == "ready", list(claim.findings.values_list("message", flat=True))
         assert (claim.payer_id, claim.primary_claim_id) == (medicaid.pk, primary.pk)
@@ -119,9 +119,9 @@ def test_building_twice_builds_once(billing):
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        assert len(services.secondary_claims_build(import_id=imp.pk, today=TODAY)) == 1
-        assert services.secondary_claims_build(import_id=imp.pk, today=TODAY) == []
-        assert services.secondary_claims_build(today=TODAY) == []
+        assert len(services.secondary_claims_build(import_id=imp.pk, today=today())) == 1
+        assert services.secondary_claims_build(import_id=imp.pk, today=today()) == []
+        assert services.secondary_claims_build(today=today()) == []
         assert Claim.objects.filter(primary_claim__isnull=False).count() == 1
 
 
@@ -129,7 +129,7 @@ def test_the_secondary_837_carries_the_primary_adjudication_and_passes_pyx12(bil
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=TODAY)
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
         batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
     batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     assert batch.status == "released", batch.error
@@ -153,7 +153,7 @@ def test_the_secondary_837_carries_the_primary_adjudication_and_passes_pyx12(bil
         "SVD*BP001*80*HC:90834**1",
         "CAS*CO*45*40",
         "CAS*PR*2*30",
-        "DTP*573*D8*20261020",
+        f"DTP*573*D8*{paid_on():%Y%m%d}",  # the primary's adjudication: its payment date
     ]
     valid, errors = pyx12_errors(text)
     assert errors == [] and valid
@@ -166,7 +166,7 @@ def test_the_secondary_payers_835_settles_the_moved_balance(billing):
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=TODAY)
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
         batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
     batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     with tenant_context(billing.org):
@@ -216,7 +216,7 @@ def test_a_provider_not_enrolled_with_the_secondary_payer_leaves_the_claim_in_dr
     add_medicaid(billing, enrolled=False)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=TODAY)
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
         claim.refresh_from_db()
         assert claim.status == "draft"
         rules = set(claim.findings.values_list("rule", flat=True))
@@ -229,7 +229,7 @@ def test_a_crossover_is_not_billed_again(billing):
     imp = primary_pays(billing, submit_primary(billing), crossover="STATE MEDICAID")
     with tenant_context(billing.org):
         assert SecondaryClaim.objects.get().status == "crossed_over"
-        assert services.secondary_claims_build(import_id=imp.pk, today=TODAY) == []
+        assert services.secondary_claims_build(import_id=imp.pk, today=today()) == []
         assert not Claim.objects.filter(primary_claim__isnull=False).exists()
 
 
@@ -239,7 +239,7 @@ def test_another_organizations_secondaries_are_never_built(billing, other_org):
     with tenant_context(billing.org):
         ids = [SecondaryClaim.objects.get().pk]
     with tenant_context(other_org):
-        assert services.secondary_claims_build(secondary_ids=ids, today=TODAY) == []
+        assert services.secondary_claims_build(secondary_ids=ids, today=today()) == []
     with tenant_context(billing.org):
         assert SecondaryClaim.objects.get().status == "to_bill"
 
@@ -294,7 +294,7 @@ def test_the_secondaries_page_costs_the_same_for_one_or_many(billing, biller, cl
     client.get("/o/riverbend/denials/secondaries/")
     with CaptureQueriesContext(connection) as one:
         client.get("/o/riverbend/denials/secondaries/")
-    claim = submit_primary(billing, day=DOS + timedelta(days=7))  # next week's session
+    claim = submit_primary(billing, day=dos() + timedelta(days=7))  # next week's session
     primary_pays(billing, claim, trace="TRACE2")
     with CaptureQueriesContext(connection) as two:
         html = client.get("/o/riverbend/denials/secondaries/").content.decode()
@@ -326,11 +326,11 @@ def test_the_dashboard_counts_a_service_once_and_ar_only_what_the_secondary_owes
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=TODAY)
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
         batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
     batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     with tenant_context(billing.org):
-        figures = dashboard_figures(filters=DashboardFilters(date(2026, 9, 1), TODAY), today=TODAY)
+        figures = dashboard_figures(filters=DashboardFilters(admitted(), today()), today=today())
     assert figures.charges_last_90 == D("150.00")  # not 300: the secondary re-bills it
     assert figures.ar_total == D("30.00")  # the primary is settled; Medicaid owes the 30
 
@@ -341,12 +341,12 @@ def test_voiding_a_secondary_draft_leaves_the_charges_billed_on_the_primary(bill
     add_medicaid(billing, enrolled=False)  # the secondary stays a draft
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=TODAY)
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
         claim.refresh_from_db()
         assert claim.status == "draft"
         claims_services.claim_transition(claim=claim, to_status="void")
         assert set(ServiceEntry.objects.values_list("status", flat=True)) == {"billed"}
-        assert claims_services.claims_build(today=TODAY).claims == []
+        assert claims_services.claims_build(today=today()).claims == []
 
 
 def test_a_malformed_id_filter_is_a_400_naming_the_parameter(billing, api_client_for):

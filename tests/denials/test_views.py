@@ -3,7 +3,7 @@ exceptions, denial page with appeal and letter, parity page; permissions and iso
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -20,8 +20,10 @@ from denials.models import (
     WorkItem,
 )
 from rcm.tenancy.context import tenant_context
+from tests.claims.conftest import dos
+from tests.clock import today
 from tests.denials.test_posting import post
-from tests.denials.x835 import Clp, Svc, build_835
+from tests.denials.x835 import Clp, Svc, build_835, paid_on
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -72,7 +74,7 @@ def test_uploading_an_835_queues_it_and_shows_the_import(practice, submitted, bi
     with tenant_context(practice.org):
         imp = RemittanceImport.objects.get()
         assert imp.status == "pending" and imp.total_claims == 1
-        services.remittance_post(import_id=imp.pk)
+        services.remittance_post(import_id=imp.pk, today=today())
     page = client.get(f"/o/riverbend/denials/remittances/{imp.pk}/")
     assert page.status_code == 200 and b"Denied" in page.content and b"1 line(s)" in page.content
     listing = client.get("/o/riverbend/denials/remittances/")
@@ -113,7 +115,7 @@ def test_the_queue_page_costs_a_fixed_number_of_queries(
     practice, submitted, biller, client_for, django_assert_max_num_queries
 ):
     for i in range(3):
-        claim = submitted(start=date(2026, 10, 5 + i))
+        claim = submitted(start=dos() + timedelta(days=i))
         with tenant_context(practice.org):
             lcn = claim.lines.get().line_control_number
         post(practice.org, _denial_file(claim, lcn, trace=f"T{i}"))
@@ -212,7 +214,7 @@ def test_a_part2_claims_letter_needs_the_part2_grant(
         lcn = claim.lines.get().line_control_number
     post(practice.org, _denial_file(claim, lcn))
     with tenant_context(practice.org):
-        appeal = services.appeal_create(denial=Denial.objects.get(), level="level_1")
+        appeal = services.appeal_create(denial=Denial.objects.get(), level="level_1", today=today())
     # Bill has the Part 2 grant; Mona (manager) does not.
     assert (
         client_for(biller).get(f"/o/riverbend/denials/appeals/{appeal.pk}/letter/").status_code
@@ -228,7 +230,7 @@ def test_a_part2_claims_letter_needs_the_part2_grant(
 def test_the_payment_page_costs_a_fixed_number_of_queries(
     practice, submitted, biller, client_for, django_assert_max_num_queries
 ):
-    claims = [submitted(start=date(2026, 10, 5 + i)) for i in range(3)]
+    claims = [submitted(start=dos() + timedelta(days=i)) for i in range(3)]
     clps = []
     for claim in claims:
         with tenant_context(practice.org):
@@ -281,7 +283,7 @@ def test_the_write_off_settings_are_saved_per_organization(practice, biller, cli
 
 
 def _line_exception(practice, half_matched):
-    from tests.denials.conftest import LOST
+    from tests.denials.conftest import lost
 
     claim = half_matched(
         Svc(
@@ -289,7 +291,7 @@ def _line_exception(practice, half_matched):
             D("150"),
             D("80"),
             lcn="NOPE",
-            dos=LOST,
+            dos=lost(),
             allowed=D("100"),
             cas=[("CO", "45", D("50")), ("PR", "3", D("20"))],
             rarcs=["N54"],
@@ -310,7 +312,7 @@ def test_an_exception_page_shows_the_payment_the_clp_and_the_svc_with_its_cas(
     page = client_for(biller).get(f"/o/riverbend/denials/exceptions/{exception.pk}/")
     assert page.status_code == 200
     html = page.content.decode()
-    assert "Blue Plan" in html and "TRACE1" in html and "2026-10-20" in html
+    assert "Blue Plan" in html and "TRACE1" in html and f"{paid_on():%Y-%m-%d}" in html
     assert claim.patient_control_number in html and "PCN-PAYER-1" in html
     assert "Processed as primary" in html and "$80.00" in html and "$100.00" in html
     assert AdjustmentReason.objects.get(code="45").description in html
@@ -318,8 +320,9 @@ def test_an_exception_page_shows_the_payment_the_clp_and_the_svc_with_its_cas(
     assert RemarkCode.objects.get(code="N54").description in html
     assert 'id="match-line"' in html and 'id="resolve"' in html
     # The select lists the claim's lines and says what is posted to them already.
-    assert "1: 90834 on 2026-10-05, $150.00 (already paid by this remittance claim)" in html
-    assert "2: 90834 on 2026-10-12, $150.00 (nothing posted yet)" in html
+    first, second = dos(), dos() + timedelta(days=7)
+    assert f"1: 90834 on {first}, $150.00 (already paid by this remittance claim)" in html
+    assert f"2: 90834 on {second}, $150.00 (nothing posted yet)" in html
 
 
 def test_posting_a_line_from_its_page_resolves_it(practice, half_matched, biller, client_for):
@@ -451,17 +454,17 @@ def test_the_exceptions_list_links_filters_and_costs_a_fixed_number_of_queries(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.denials.conftest import LOST
+    from tests.denials.conftest import lost
 
     client = client_for(biller)
-    unmatched_claim(submitted(days=2, start=date(2026, 9, 7)), trace="T-CLAIM")
+    unmatched_claim(submitted(days=2, start=dos() - timedelta(days=28)), trace="T-CLAIM")
     client.get("/o/riverbend/denials/exceptions/")
     with CaptureQueriesContext(connection) as one:
         first = client.get("/o/riverbend/denials/exceptions/")
     for i in range(4):
         half_matched(
-            Svc("90834", D("150"), D("80"), lcn="NOPE", dos=LOST, cas=[("CO", "45", D("70"))]),
-            start=date(2026, 10, 5 + i),
+            Svc("90834", D("150"), D("80"), lcn="NOPE", dos=lost(), cas=[("CO", "45", D("70"))]),
+            start=dos() + timedelta(days=i),
             trace=f"T-LINE-{i}",
         )
     with django_assert_max_num_queries(len(one.captured_queries)):
@@ -476,7 +479,9 @@ def test_the_exceptions_list_links_filters_and_costs_a_fixed_number_of_queries(
     assert b"Claim not found</a>" not in lines_only
     with tenant_context(practice.org):
         services.remittance_exception_resolve(
-            exception=RemittanceException.objects.get(kind="unmatched_claim"), note="Refund"
+            exception=RemittanceException.objects.get(kind="unmatched_claim"),
+            note="Refund",
+            today=today(),
         )
     assert b"Claim not found</a>" not in client.get("/o/riverbend/denials/exceptions/").content
     resolved = client.get("/o/riverbend/denials/exceptions/?status=resolved").content

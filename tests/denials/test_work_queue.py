@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection, connections
@@ -18,11 +19,12 @@ from denials.models import Denial, LineBalance, WorkItem, WorkItemEvent, WriteOf
 from denials.tasks import follow_up_scan_all
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
+from tests.claims.conftest import dos
+from tests.clock import days_ago, today
 from tests.denials.test_posting import post
 from tests.denials.x835 import Clp, Svc, build_835
 
 D = Decimal
-TODAY = date(2026, 10, 21)
 pytestmark = pytest.mark.django_db
 
 
@@ -56,7 +58,7 @@ def _item(org, kind="rejection", amount="100", **kw):
             source_id=uuid.uuid4(),
             title="Rejected: bad NPI",
             amount=D(amount),
-            today=TODAY,
+            today=today(),
             **kw,
         )
 
@@ -65,14 +67,14 @@ def test_another_app_can_open_a_rejection_item_once_per_source(org):
     source = uuid.uuid4()
     with tenant_context(org):
         a = services.work_item_open(
-            kind="rejection", source_id=source, title="277CA A7", today=TODAY
+            kind="rejection", source_id=source, title="277CA A7", today=today()
         )
         b = services.work_item_open(
-            kind="rejection", source_id=source, title="277CA A7", today=TODAY
+            kind="rejection", source_id=source, title="277CA A7", today=today()
         )
         assert a.pk == b.pk and WorkItem.objects.count() == 1
         with pytest.raises(DomainError):
-            services.work_item_open(kind="nonsense", source_id=source, title="x", today=TODAY)
+            services.work_item_open(kind="nonsense", source_id=source, title="x", today=today())
 
 
 def test_bulk_assign_records_history_and_refuses_strangers(org, biller, outsider):
@@ -92,21 +94,25 @@ def test_status_update_keeps_notes_and_closes_the_item(org, biller):
             item=item,
             actor=biller,
             status="waiting_on_payer",
-            next_follow_up=TODAY + timedelta(days=10),
+            next_follow_up=today() + timedelta(days=10),
             note="Called payer",
-            today=TODAY,
+            today=today(),
         )
         assert (
             item.status == "waiting_on_payer" and not item.is_due and "Called payer" in item.notes
         )
         item = services.work_item_update(
-            item=item, actor=biller, status="resolved_paid", today=TODAY
+            item=item, actor=biller, status="resolved_paid", today=today()
         )
         assert not item.is_open and not item.is_due
         with pytest.raises(DomainError):
             services.work_item_update(
-                item=item, next_follow_up=TODAY - timedelta(days=1), today=TODAY
+                item=item, next_follow_up=today() - timedelta(days=1), today=today()
             )
+        with pytest.raises(TypeError):  # "in the past" needs the caller's day: no clock inside
+            services.work_item_update(item=item, note="x")  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            services.work_item_claim_next(user=biller)  # type: ignore[call-arg]
 
 
 def test_the_queue_orders_by_priority_score(org):
@@ -119,10 +125,10 @@ def test_the_queue_orders_by_priority_score(org):
 def test_claim_next_gives_the_top_item_and_then_the_next(org, biller, manager):
     low, high = _item(org, amount="50"), _item(org, amount="900")
     with tenant_context(org):
-        first = services.work_item_claim_next(user=biller, today=TODAY)
-        second = services.work_item_claim_next(user=manager, today=TODAY)
+        first = services.work_item_claim_next(user=biller, today=today())
+        second = services.work_item_claim_next(user=manager, today=today())
         assert (first.pk, second.pk) == (high.pk, low.pk)
-        assert services.work_item_claim_next(user=biller, today=TODAY) is None
+        assert services.work_item_claim_next(user=biller, today=today()) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,7 +152,7 @@ def test_two_workers_never_claim_the_same_item(org, biller, manager):
     assert locked.wait(10)
     try:
         with tenant_context(org):
-            got = services.work_item_claim_next(user=manager, today=TODAY)
+            got = services.work_item_claim_next(user=manager, today=today())
         assert got is not None and got.pk == low.pk
     finally:
         release.set()
@@ -158,11 +164,14 @@ def test_the_follow_up_scan_makes_due_items_due_once(org):
     item = _item(org)
     with tenant_context(org):
         services.work_item_update(
-            item=item, status="in_progress", next_follow_up=TODAY + timedelta(days=2), today=TODAY
+            item=item,
+            status="in_progress",
+            next_follow_up=today() + timedelta(days=2),
+            today=today(),
         )
-        assert services.follow_up_scan(today=TODAY).became_due == 0
-        assert services.follow_up_scan(today=TODAY + timedelta(days=2)).became_due == 1
-        assert services.follow_up_scan(today=TODAY + timedelta(days=2)).became_due == 0
+        assert services.follow_up_scan(today=today()).became_due == 0
+        assert services.follow_up_scan(today=today() + timedelta(days=2)).became_due == 1
+        assert services.follow_up_scan(today=today() + timedelta(days=2)).became_due == 0
 
 
 def test_appeal_deadlines_escalate_to_the_manager_at_14_7_and_3_days(practice, submitted, manager):
@@ -183,8 +192,8 @@ def test_waiting_on_the_payer_past_its_response_time_opens_one_follow_up(practic
     denial = _denied(practice, submitted)
     with tenant_context(practice.org):
         item = WorkItem.objects.get(kind="denial", source_id=denial.pk)
-        services.work_item_update(item=item, status="waiting_on_payer", today=TODAY)
-        later = TODAY + timedelta(days=practice.payer.response_days)
+        services.work_item_update(item=item, status="waiting_on_payer", today=today())
+        later = today() + timedelta(days=practice.payer.response_days)
         assert services.follow_up_scan(today=later).payer_follow_ups == 0
         assert services.follow_up_scan(today=later + timedelta(days=1)).payer_follow_ups == 1
         assert services.follow_up_scan(today=later + timedelta(days=2)).payer_follow_ups == 0
@@ -207,6 +216,23 @@ def test_accepted_claims_silent_for_30_days_get_one_status_follow_up(practice, s
     assert second["status_follow_ups"] == 0 and second["became_due"] == 0
     with tenant_context(practice.org):
         assert WorkItem.objects.filter(kind="status_follow_up", claim=claim).count() == 1
+
+
+def test_the_status_follow_up_counts_whole_days_in_the_organizations_time_zone(practice, submitted):
+    from claims.services import claim_transition
+
+    zone = ZoneInfo(practice.org.time_zone)
+    due, not_yet = submitted(), submitted(start=dos() + timedelta(days=1))
+    with tenant_context(practice.org):
+        for claim, day, hour in ((due, days_ago(30), 23), (not_yet, days_ago(29), 0)):
+            claim_transition(claim=claim, to_status="accepted")
+            # Late on the 30th day back in the clinic's zone is already the next day in UTC;
+            # just after midnight 29 days back is not 30 days yet, whatever the hour in UTC.
+            ClaimEvent.objects.filter(claim=claim, to_status="accepted").update(
+                created_at=datetime.combine(day, time(hour, 30), tzinfo=zone)
+            )
+        assert services.follow_up_scan(today=today()).status_follow_ups == 1
+        assert WorkItem.objects.get(kind="status_follow_up").claim_id == due.pk
 
 
 def test_write_offs_above_the_threshold_wait_for_approval(practice, submitted, biller, manager):
@@ -264,15 +290,17 @@ def test_the_follow_up_scan_costs_a_fixed_number_of_queries(
     practice, submitted, manager, django_assert_max_num_queries
 ):
     denials = [
-        _denied(practice, submitted, trace=f"T{i}", start=date(2026, 10, 5 + i)) for i in range(3)
+        _denied(practice, submitted, trace=f"T{i}", start=dos() + timedelta(days=i))
+        for i in range(3)
     ]
     with tenant_context(practice.org):
         for d in denials:
             item = WorkItem.objects.get(source_id=d.pk)
-            services.work_item_update(item=item, status="waiting_on_payer", today=TODAY)
+            services.work_item_update(item=item, status="waiting_on_payer", today=today())
         day = denials[0].appeal_deadline - timedelta(days=3)
-        # 21 with one item or three: the count does not grow with the items.
-        with django_assert_max_num_queries(21):
+        # 22 with one item or three (one reads the clinic's time zone): the count does not grow
+        # with the items.
+        with django_assert_max_num_queries(22):
             result = services.follow_up_scan(today=day)
         assert result.escalations == 3 and result.payer_follow_ups == 3
 
@@ -281,7 +309,7 @@ def test_taking_an_item_waiting_on_the_payer_records_where_it_came_from(org, bil
     item = _item(org)
     with tenant_context(org):
         WorkItem.objects.filter(pk=item.pk).update(status="waiting_on_payer")
-        taken = services.work_item_claim_next(user=biller, today=TODAY)
+        taken = services.work_item_claim_next(user=biller, today=today())
         assert taken.pk == item.pk and taken.status == "waiting_on_payer"
         event = WorkItemEvent.objects.filter(work_item=item).latest("created_at")
         assert (event.from_status, event.to_status) == ("waiting_on_payer", "waiting_on_payer")

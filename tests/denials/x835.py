@@ -4,12 +4,18 @@ control numbers."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
+from tests.clock import days_ago
 from x12.writer import Envelope, SegmentWriter, TransactionSet
 
 D = Decimal
+
+
+def paid_on() -> date:
+    """A test 835's payment date unless given: yesterday, after every claim the tests send."""
+    return days_ago(1)
 
 
 @dataclass
@@ -51,11 +57,12 @@ def build_835(
     *,
     trace: str = "TRACE1",
     payer_id: str = "BP001",
-    payment_date: date = date(2026, 10, 20),
+    payment_date: date | None = None,
     plb: list[tuple[str, Decimal]] | None = None,
     bpr_amount: Decimal | None = None,
     control: int = 1,
 ) -> str:
+    payment_date = payment_date or paid_on()
     plb = plb or []
     total = sum((c.paid for c in claims), D("0")) - sum((a for _, a in plb), D("0"))
     segments: list = [
@@ -115,13 +122,13 @@ def build_835(
             for rarc in s.rarcs:
                 segments.append(["LQ", "HE", rarc])
     for reason, amount in plb:
-        segments.append(["PLB", "1234567893", "20261231", (reason, "REF1"), amount])
+        segments.append(["PLB", "1234567893", f"{payment_date:%Y}1231", (reason, "REF1"), amount])
     envelope = Envelope(
         sender_id="BLUEPLAN",
         receiver_id="RIVERBEND",
         interchange_control_number=control,
         group_control_number=control,
-        created=datetime(2026, 10, 20, 12, 0, tzinfo=UTC),
+        created=datetime.combine(payment_date, time(12), tzinfo=UTC),
         functional_id="HP",
         version="005010X221A1",
     )

@@ -3,7 +3,7 @@ claim, fix the missing authorization, and see the claim become ready."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,8 @@ from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
 from tests import clock
+from tests.claims.conftest import admitted, dos
+from tests.clock import days_from_now, years_ago
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
@@ -44,28 +46,43 @@ def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, o
             sex="F",
         )
         coverage = patients_services.coverage_create(
-            patient=patient, payer=payer, member_id="BP777", effective_date=date(2026, 1, 1)
+            patient=patient, payer=payer, member_id="BP777", effective_date=years_ago(1)
         )
         episode = patients_services.episode_open(
             patient=patient,
             program_type="mental_health",
-            admission_date=date(2026, 9, 1),
+            admission_date=admitted(),
             level="1",
         )
         patients_services.diagnosis_add(episode=episode, code="F33.1")
-        provider = ProviderFactory(organization=org, first_name="Lena", last_name="Park")
-        CredentialFactory(organization=org, provider=provider)
-        EnrollmentFactory(organization=org, provider=provider, payer=payer)
-        claims_services.charge_master_set(
-            service_code="90834", charge=150, effective_from=date(2026, 1, 1)
+        provider = ProviderFactory(
+            organization=org, first_name="Lena", last_name="Park", active_from=years_ago(3)
         )
+        CredentialFactory(
+            organization=org,
+            provider=provider,
+            issued_on=years_ago(6),
+            expires_on=days_from_now(3 * 365),
+        )
+        EnrollmentFactory(
+            organization=org,
+            provider=provider,
+            payer=payer,
+            submitted_on=years_ago(2),
+            approved_on=years_ago(1),
+            effective_date=years_ago(1),
+        )
+        claims_services.charge_master_set(
+            service_code="90834", charge=150, effective_from=years_ago(1)
+        )
+    service_day = dos()
 
     sign_in(page, "bill@riverbend.example", PASSWORD)
     page.goto(f"/o/{org.slug}/patients/{patient.pk}/")
     page.get_by_role("link", name="Enter a charge").click()
     page.locator("#id_episode").select_option(str(episode.pk))
     page.locator("#id_rendering_provider").select_option(str(provider.pk))
-    page.locator("#id_date_of_service").fill("2026-10-05")
+    page.locator("#id_date_of_service").fill(service_day.isoformat())
     page.locator("#id_kind").select_option("psychotherapy")
     page.locator("#id_start_time").fill("09:00")
     page.locator("#id_end_time").fill("09:45")
@@ -92,13 +109,13 @@ def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, o
     page.locator("#id_unit_type").select_option("sessions")
     page.locator("#id_units_requested").fill("12")
     page.locator("#id_units_approved").fill("12")
-    page.locator("#id_start_date").fill("2026-10-01")
-    page.locator("#id_end_date").fill("2026-12-31")
+    page.locator("#id_start_date").fill((service_day - timedelta(days=4)).isoformat())
+    page.locator("#id_end_date").fill((service_day + timedelta(days=87)).isoformat())
     page.locator("#id_auth_number").fill("BP-2026-0042")
     page.get_by_role("button", name="Save authorization").click()
     expect(page.locator(".field.has-error")).to_contain_text("Give the date the payer decided.")
-    page.locator("#id_requested_on").fill("2026-09-28")
-    page.locator("#id_decided_on").fill("2026-09-30")
+    page.locator("#id_requested_on").fill((service_day - timedelta(days=7)).isoformat())
+    page.locator("#id_decided_on").fill((service_day - timedelta(days=5)).isoformat())
     page.get_by_role("button", name="Save authorization").click()
     expect(page.get_by_role("status").first).to_contain_text("Authorization recorded.")
 

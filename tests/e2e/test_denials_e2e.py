@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from denials import services
 from denials.models import RemittanceImport
 from rcm.tenancy.context import tenant_context
+from tests.clock import today
 from tests.denials.conftest import (  # noqa: F401  (fixtures)
     add_medicaid,
     practice,
@@ -69,7 +70,7 @@ def test_an_imported_denial_reaches_the_queue_and_gets_an_appeal_letter(
     expect(page.get_by_role("heading", name="blue-plan-era.835")).to_be_visible()
     # The Celery worker's part: post the queued file.
     with tenant_context(practice.org):
-        services.remittance_post(import_id=RemittanceImport.objects.get().pk)
+        services.remittance_post(import_id=RemittanceImport.objects.get().pk, today=today())
     page.reload()
     expect(page.locator("#summary")).to_contain_text("1 line(s), $150.00")
 
@@ -128,7 +129,7 @@ def test_a_paid_primary_moves_the_patients_share_to_a_secondary_claim(
                 ]
             ),
         )
-        services.remittance_post(import_id=imp.pk)
+        services.remittance_post(import_id=imp.pk, today=today())
 
     sign_in(page, biller.email, PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Remittance").click()

@@ -5,14 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from claims.models import SubmissionBatch
+from tests.claims.conftest import dos
+from tests.clock import now
 from x12.writer import Envelope, SegmentWriter, TransactionSet
 
-CREATED = datetime(2026, 10, 20, 8, 0)  # noqa: DTZ001 - X12 dates carry no zone
+
+def _created() -> datetime:
+    """The answer comes now (X12 dates carry no zone: UTC, to the minute)."""
+    return now().replace(tzinfo=None, second=0, microsecond=0)
 
 
 def _envelope(batch: SubmissionBatch, number: int, functional_id: str, version: str) -> Envelope:
     ch = batch.clearinghouse
-    return Envelope(ch.receiver_id, ch.submitter_id, number, number, CREATED,
+    return Envelope(ch.receiver_id, ch.submitter_id, number, number, _created(),
                     functional_id=functional_id, version=version)  # fmt: skip
 
 
@@ -31,7 +36,7 @@ def ack_999(batch: SubmissionBatch, *, accepted: bool = True, number: int = 501)
 
 def ack_277ca(batch: SubmissionBatch, verdicts: dict[str, str], *, number: int = 601) -> str:
     """verdicts: patient control number -> "A1:20" (accepted) or "A7:562:85" (rejected)."""
-    day = CREATED.strftime("%Y%m%d")
+    day = _created().strftime("%Y%m%d")
     body: list = [
         ("BHT", "0085", "08", f"R{number}", day, "0800", "TH"),
         ("HL", 1, None, "20", 1),
@@ -56,7 +61,7 @@ def ack_277ca(batch: SubmissionBatch, verdicts: dict[str, str], *, number: int =
             ("TRN", "2", pcn),
             ("STC", tuple(verdict.split(":")), day, "WQ", 150),
             ("REF", "1K", f"PAYER{pcn}"),
-            ("DTP", "472", "D8", "20261005"),
+            ("DTP", "472", "D8", dos().strftime("%Y%m%d")),  # bill_ready's first session
         ]
     ts = TransactionSet("277", body, "005010X214")
     return _envelope(batch, number, "HN", "005010X214").render([ts], SegmentWriter())

@@ -9,16 +9,18 @@ from claims import services as claims_services
 from claims.batch_services import clearinghouse_save
 from claims.models import Claim, ClaimStatus
 from rcm.tenancy.context import tenant_context
-from tests.claims.conftest import DOS, Practice
+from tests.claims.conftest import Practice, dos
 from tests.claims.conftest import practice as practice
+from tests.clock import today
 
 
 def bill_ready(practice: Practice, *sessions: int) -> list[Claim]:
-    """Sessions of the given minutes on consecutive weeks, built into ready claims."""
+    """Sessions of the given minutes on consecutive weeks from `dos()`, built today into ready
+    claims."""
     for week, minutes in enumerate(sessions or (45,)):
-        practice.session(minutes, day=DOS + timedelta(days=7 * week))
+        practice.session(minutes, day=dos() + timedelta(days=7 * week))
     with tenant_context(practice.org):
-        claims = claims_services.claims_build(today=DOS + timedelta(days=30)).claims
+        claims = claims_services.claims_build(today=today()).claims
         ready = list(Claim.objects.filter(status=ClaimStatus.READY))
         assert ready, [list(c.findings.values_list("message", flat=True)) for c in claims]
         return ready

@@ -11,6 +11,8 @@ from claims.models import BatchStatus, ClaimStatus, SubmissionBatch
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
 from tests import clock
+from tests.claims.conftest import admitted
+from tests.clock import years_ago
 from tests.submissions.conftest import bill_ready
 
 
@@ -22,9 +24,9 @@ def _second_patient(practice) -> None:
             address_line1="9 Oak St", city="Portland", state="OR", postal_code="97201",
         )  # fmt: skip
         patients_services.coverage_create(patient=patient, payer=practice.payer, member_id="W2",
-                                          effective_date=date(2026, 1, 1))  # fmt: skip
+                                          effective_date=years_ago(1))  # fmt: skip
         episode = patients_services.episode_open(patient=patient, program_type="mental_health",
-                                                 admission_date=date(2026, 9, 1), level="1")  # fmt: skip
+                                                 admission_date=admitted(), level="1")  # fmt: skip
         patients_services.diagnosis_add(episode=episode, code="F41.1")
     practice.patient, practice.episode = patient, episode
 

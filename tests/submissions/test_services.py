@@ -148,28 +148,27 @@ def test_a_clearinghouse_with_clashing_separators_is_refused(billing):
 
 
 def test_a_part2_claim_is_released_with_its_disclosure_logged_under_the_covering_consent(billing):
-    from datetime import date
-
     from claims import services as claims_services
     from patients import services as patients_services
     from rcm.audit.models import AuditEvent
-    from tests.claims.conftest import DOS, at
+    from tests.claims.conftest import admitted, at, dos
+    from tests.clock import days_from_now, today
 
     with tenant_context(billing.org):
         sud = patients_services.episode_open(patient=billing.patient, program_type="substance_use",
-                                             admission_date=date(2026, 9, 1), level="1")  # fmt: skip
+                                             admission_date=admitted(), level="1")  # fmt: skip
         patients_services.diagnosis_add(episode=sud, code="F10.20")
         consent = patients_services.consent_create(
             patient=billing.patient, disclosing_party="R", recipient_class="named_payer",
             recipient_payer=billing.payer, purpose="payment", information_scope="claims",
-            signed_on=date(2026, 9, 1), expires_on=date(2027, 9, 1),
+            signed_on=admitted(), expires_on=days_from_now(365),
         )  # fmt: skip
         claims_services.service_entry_create(
             patient=billing.patient, episode=sud, rendering_provider=billing.provider,
-            date_of_service=DOS, kind="psychotherapy", start_at=at(DOS, 9),
-            end_at=at(DOS, 9, 45), documentation_signed=True,
+            date_of_service=dos(), kind="psychotherapy", start_at=at(dos(), 9),
+            end_at=at(dos(), 9, 45), documentation_signed=True, today=today(),
         )  # fmt: skip
-        claims_services.claims_build(today=DOS)
+        claims_services.claims_build(today=dos())
         claim = Claim.objects.get(episode=sud)
         assert claim.is_part2 and claim.status == ClaimStatus.READY
     batch = build(billing)
@@ -182,27 +181,26 @@ def test_a_part2_claim_is_released_with_its_disclosure_logged_under_the_covering
 
 
 def test_a_part2_claim_whose_consent_was_revoked_never_reaches_a_file(billing):
-    from datetime import date
-
     from claims import services as claims_services
     from patients import services as patients_services
-    from tests.claims.conftest import DOS, at
+    from tests.claims.conftest import admitted, at, dos
+    from tests.clock import days_from_now, today
 
     with tenant_context(billing.org):
         sud = patients_services.episode_open(patient=billing.patient, program_type="substance_use",
-                                             admission_date=date(2026, 9, 1), level="1")  # fmt: skip
+                                             admission_date=admitted(), level="1")  # fmt: skip
         patients_services.diagnosis_add(episode=sud, code="F10.20")
         consent = patients_services.consent_create(
             patient=billing.patient, disclosing_party="R", recipient_class="named_payer",
             recipient_payer=billing.payer, purpose="payment", information_scope="claims",
-            signed_on=date(2026, 9, 1), expires_on=date(2027, 9, 1),
+            signed_on=admitted(), expires_on=days_from_now(365),
         )  # fmt: skip
         claims_services.service_entry_create(
             patient=billing.patient, episode=sud, rendering_provider=billing.provider,
-            date_of_service=DOS, kind="psychotherapy", start_at=at(DOS, 9),
-            end_at=at(DOS, 9, 45), documentation_signed=True,
+            date_of_service=dos(), kind="psychotherapy", start_at=at(dos(), 9),
+            end_at=at(dos(), 9, 45), documentation_signed=True, today=today(),
         )  # fmt: skip
-        claims_services.claims_build(today=DOS)
+        claims_services.claims_build(today=dos())
         patients_services.consent_revoke(consent=consent)
     batch = build(billing)
     assert batch.status == BatchStatus.FAILED
@@ -213,6 +211,7 @@ def test_a_rejected_claim_sent_again_leaves_the_rejections_queue(billing):
     from claims import services as claims_services
     from claims.batch_services import acknowledgment_import
     from claims.models import ClaimRejection
+    from tests.clock import today
     from tests.submissions.acks import ack_277ca
 
     (claim,) = bill_ready(billing)
@@ -221,7 +220,7 @@ def test_a_rejected_claim_sent_again_leaves_the_rejections_queue(billing):
         acknowledgment_import(content=ack_277ca(first, {claim.patient_control_number: "A7:562:85"}))
         claim.refresh_from_db()
         claims_services.claim_transition(claim=claim, to_status=ClaimStatus.DRAFT)
-        claims_services.claims_scrub(claim_ids=[claim.pk])
+        claims_services.claims_scrub(claim_ids=[claim.pk], today=today())
         claim.refresh_from_db()
         assert claim.status == ClaimStatus.READY
         assert ClaimRejection.objects.get().resolved_at is None
@@ -241,8 +240,9 @@ def test_a_residential_claim_goes_out_as_a_valid_837i(billing):
     assert batch.claim_form == "837I" and "*005010X223A2~" in batch.content
     assert pyx12_validate(batch.content) == []
     text = batch.content
+    admission = f"DTP*435*D8*{billing.episode.admission_date:%Y%m%d}~"
     assert f"CLM*{claim.patient_control_number}*150***86:A:1**A*Y*Y~" in text
-    assert "CL1*3*1*30~" in text and "HI*ABJ:F331~" in text and "DTP*435*D8*20260901~" in text
+    assert "CL1*3*1*30~" in text and "HI*ABJ:F331~" in text and admission in text
     assert "SV2*1001*HC:H0019*150*DA*1~" in text and "NM1*71*1*PARK*LENA****XX*" in text
 
 
@@ -262,9 +262,9 @@ def test_a_medicare_php_day_carries_condition_code_41(billing):
 def test_pay_to_supervising_provider_facility_and_line_authorizations_come_from_the_database(
     billing,
 ):
-    from datetime import date
-
     from authorizations.models import Authorization
+    from tests.claims.conftest import admitted
+    from tests.clock import days_from_now
     from tests.credentialing.factories import FacilityFactory, ProviderFactory
 
     (claim,) = bill_ready(billing, 45, 30)
@@ -281,8 +281,8 @@ def test_pay_to_supervising_provider_facility_and_line_authorizations_come_from_
         )  # fmt: skip
         auth = Authorization.objects.create(
             episode=billing.episode, coverage=billing.coverage, payer=billing.payer, level="1",
-            unit_type="sessions", units_requested=10, requested_on=date(2026, 9, 1),
-            start_date=date(2026, 9, 1), end_date=date(2026, 12, 31),
+            unit_type="sessions", units_requested=10, requested_on=admitted(),
+            start_date=admitted(), end_date=days_from_now(30),
             auth_number="PA2",
         )  # fmt: skip
         second = claim.lines.get(line_number=2)
