@@ -36,6 +36,7 @@ from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Membership, Organization, TenantModel
 from rcm.tenancy.permissions import API_KEY_SCOPES, Role
 from rcm.tenancy.services import api_key_create
+from tests import clock
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.tenant_data import build_tenant_data
 
@@ -202,7 +203,9 @@ def _clients(world: ProbeWorld) -> tuple[Client, APIClient]:
     browser = Client()
     browser.force_login(world.user)
     with tenant_context(world.org):
-        _, raw = api_key_create(name="probe key", scopes=API_KEY_SCOPES, created_by=None)
+        _, raw = api_key_create(
+            name="probe key", scopes=API_KEY_SCOPES, created_by=None, now=clock.now()
+        )
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return browser, api
