@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -88,13 +89,111 @@ def _ensure_app_role_concurrently(role: str) -> None:
             time.sleep(0.2 * (attempt + 1))
 
 
+# --- One migrated template per run, cloned for each xdist worker ------------------------------
+# Migrating the test database takes 13-25 s on the 2-core machine, and two workers migrating at
+# once take nearly twice that. Under xdist the first worker migrates a template
+# (`test_<name>_template`, its comment naming the run) while the others wait for it; each worker's
+# database is then a copy (CREATE DATABASE … TEMPLATE, under a second), which pytest-django keeps
+# (its migrate finds nothing to do). Each worker drops its copy at the end, the controller the
+# template. --reuse-db, --create-db and --nomigrations keep pytest-django's own way.
+
+
+def _template_name() -> str:
+    return f"test_{settings.DATABASES['default']['NAME']}_template"
+
+
+def _uses_a_template(config: Any) -> bool:
+    return (
+        hasattr(config, "workerinput")
+        and connection.vendor == "postgresql"
+        and not config.getvalue("reuse_db")
+        and not config.getvalue("create_db")
+        and not config.getvalue("nomigrations")
+    )
+
+
+def _run_of(cursor: Any, database: str) -> str | None:
+    cursor.execute(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+        [database],
+    )
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def _build_template(template: str, run: str) -> None:
+    """Create and migrate `template` with Django's own test-database creation, then put the
+    connection back on the worker's settings."""
+    settings_dict = connection.settings_dict
+    name, worker_database = settings_dict["NAME"], settings_dict["TEST"]["NAME"]
+    settings_dict["TEST"]["NAME"] = template
+    try:
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+    finally:
+        connection.close()  # CREATE DATABASE … TEMPLATE needs it unused
+        settings_dict["NAME"], settings_dict["TEST"]["NAME"] = name, worker_database
+        settings.DATABASES["default"]["NAME"] = name
+    with connection._nodb_cursor() as cursor:  # type: ignore[attr-defined]
+        quoted = connection.ops.quote_name(template)
+        cursor.execute(f"COMMENT ON DATABASE {quoted} IS %s", [run])
+
+
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+def _worker_database_from_template(
+    request: Any, django_db_modify_db_settings: None, django_db_blocker: Any
+) -> bool:
+    if not _uses_a_template(request.config):
+        return False
+    run = request.config.workerinput["testrunuid"]
+    template, target = _template_name(), connection.settings_dict["TEST"]["NAME"]
+    with django_db_blocker.unblock(), _cluster_lock(zlib.crc32(template.encode())):
+        with connection._nodb_cursor() as cursor:  # type: ignore[attr-defined]
+            built = _run_of(cursor, template) == run
+        if not built:
+            _build_template(template, run)
+        with connection._nodb_cursor() as cursor:  # type: ignore[attr-defined]
+            quote = connection.ops.quote_name
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(target)} WITH (FORCE)")
+            cursor.execute(f"CREATE DATABASE {quote(target)} WITH TEMPLATE {quote(template)}")
+    return True
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(django_db_keepdb: bool, _worker_database_from_template: bool) -> bool:
+    """A worker's copy of the template is complete: pytest-django keeps it, not re-creates it."""
+    return django_db_keepdb or _worker_database_from_template
+
+
+def pytest_sessionfinish(session: Any) -> None:
+    config = session.config
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    if connection.vendor != "postgresql":
+        return
+    from pytest_django.plugin import blocking_manager_key
+
+    unblocked = config.stash[blocking_manager_key].unblock()
+    with unblocked, connection._nodb_cursor() as cursor:  # type: ignore[attr-defined]
+        quoted = connection.ops.quote_name(_template_name())
+        cursor.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: Any, django_db_blocker: Any, _worker_database_from_template: bool
+) -> Iterator[None]:
     """The test database gets the application role with production's grants, so RLS tests can
     run as that role (SET LOCAL ROLE) rather than as the superuser that creates the database."""
     with django_db_blocker.unblock():
         if connection.vendor == "postgresql":
             _ensure_app_role_concurrently(settings.DATABASE_APP_ROLE)
+    yield
+    if _worker_database_from_template:  # kept by pytest-django (keepdb): this worker's copy
+        with django_db_blocker.unblock():
+            quoted = connection.ops.quote_name(connection.settings_dict["NAME"])
+            connection.close()
+            with connection._nodb_cursor() as cursor:  # type: ignore[attr-defined]
+                cursor.execute(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
 
 
 @pytest.fixture(scope="session", autouse=True)
