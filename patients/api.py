@@ -313,7 +313,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
     def perform_service_create(self, data: dict[str, Any]) -> EpisodeOfCare:
         if data["program_type"] in PART2_PROGRAMS and not has_scope(self.request, "part2:read"):
             raise PermissionDenied("Opening a substance use episode needs the part2:read scope.")
-        return services.episode_open(**data)
+        return services.episode_open(today=_today(self.request), **data)
 
     @extend_schema(request=TransitionSerializer, responses=StaySerializer)
     @action(detail=True, methods=["post"])
@@ -322,7 +322,9 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         episode = self._writable()
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        stay = services.episode_transition_level(episode=episode, **data.validated_data)
+        stay = services.episode_transition_level(
+            episode=episode, today=_today(request), **data.validated_data
+        )
         return Response(StaySerializer(stay).data, status=201)
 
     @extend_schema(request=DischargeSerializer, responses=EpisodeSerializer)

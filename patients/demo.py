@@ -64,6 +64,7 @@ def seed(organization: object) -> None:
             effective_date=date(today.year - 1, 1, 1),
         )
         episode = services.episode_open(
+            today=today,
             patient=patient,
             program_type=program,
             admission_date=admitted,
@@ -84,6 +85,7 @@ def seed(organization: object) -> None:
     # One patient already stepped down from residential to IOP.
     maria = Patient.objects.get(mrn="D-1001")
     services.episode_transition_level(
+        today=today,
         episode=maria.episodes.get(),
         level="2.1",
         on_date=today - timedelta(days=5),

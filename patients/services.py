@@ -340,6 +340,7 @@ def episode_open(
     clinical_justification: str = "",
     recorded_by: Any = None,
     diagnosis: str = "",
+    today: date,
 ) -> EpisodeOfCare:
     """Admit a patient: the episode and its first level-of-care stay, and the primary diagnosis
     when given (a code that is refused leaves nothing behind)."""
@@ -369,7 +370,7 @@ def episode_open(
             patient_id=patient.pk,
             detail={"program_type": program_type, "level": level},
         )
-        _authorization_needed(episode, stay)
+        _authorization_needed(episode, stay, today=today)
         if diagnosis:
             diagnosis_add(episode=episode, code=diagnosis, is_primary=True)
     return episode
@@ -457,7 +458,7 @@ def diagnosis_end(*, diagnosis: EpisodeDiagnosis, effective_to: date) -> Episode
     return diagnosis
 
 
-def _authorization_needed(episode: EpisodeOfCare, stay: LevelOfCareStay) -> None:
+def _authorization_needed(episode: EpisodeOfCare, stay: LevelOfCareStay, *, today: date) -> None:
     """When the primary payer on the stay's first day requires authorization for its level,
     record an 'authorization needed' event (the authorizations app consumes it)."""
     coverages = coverage_in_force(patient=episode.patient, on_date=stay.start_date)
@@ -474,8 +475,8 @@ def _authorization_needed(episode: EpisodeOfCare, stay: LevelOfCareStay) -> None
             "payer_id": str(primary.payer_id),
             "start_date": stay.start_date.isoformat(),
             "transition": stay.transition,
-            # The organization's date (its time zone is active here); a relay runs in UTC.
-            "recorded_on": timezone.localdate().isoformat(),
+            # The organization's date, given by the edge; a relay runs later and in UTC.
+            "recorded_on": today.isoformat(),
         },
         idempotency_key=f"authorization-needed:{stay.pk}",
     )
@@ -492,6 +493,7 @@ def episode_transition_level(
     allow_gap: bool = False,
     allow_overlap: bool = False,
     recorded_by: Any = None,
+    today: date,
 ) -> LevelOfCareStay:
     """Step an episode down or up: close the current stay and open the next one on `on_date`.
 
@@ -561,7 +563,7 @@ def episode_transition_level(
             patient_id=episode.patient_id,
             detail={"from": current.level, "to": level, "kind": stay.transition},
         )
-        _authorization_needed(episode, stay)
+        _authorization_needed(episode, stay, today=today)
     return stay
 
 

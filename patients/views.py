@@ -199,7 +199,7 @@ def episode_open(request: HttpRequest, pk: str) -> HttpResponse:
         request,
         EpisodeOpenForm(request.POST or None, initial={"admission_date": _today(request)}),
         action=lambda data: services.episode_open(
-            patient=patient, recorded_by=request.user, **data
+            today=_today(request), patient=patient, recorded_by=request.user, **data
         ),
         success_url=_patient_url(request, patient.pk),
         success_message="Episode opened.",
@@ -222,7 +222,7 @@ def episode_transition(request: HttpRequest, pk: str) -> HttpResponse:
         request,
         TransitionForm(request.POST or None, initial={"on_date": _today(request)}),
         action=lambda data: services.episode_transition_level(
-            episode=episode, recorded_by=request.user, **data
+            today=_today(request), episode=episode, recorded_by=request.user, **data
         ),
         success_url=_patient_url(request, episode.patient_id),
         success_message=lambda stay: (

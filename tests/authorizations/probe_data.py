@@ -27,7 +27,11 @@ def build(org: Organization) -> None:
         patient=patient, payer=payer, member_id="AM1", effective_date=days_ago(400)
     )
     episode = patient_services.episode_open(
-        patient=patient, program_type="mental_health", admission_date=days_ago(40), level="2.1"
+        today=clock.today(),
+        patient=patient,
+        program_type="mental_health",
+        admission_date=days_ago(40),
+        level="2.1",
     )
     auth = services.authorization_create(
         episode=episode,

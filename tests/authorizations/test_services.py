@@ -396,6 +396,7 @@ def admitted(org: Any) -> Any:
         )
         coverage = CoverageFactory(organization=org, payer=payer, effective_date=days_ago(400))
         episode = patient_services.episode_open(
+            today=clock.today(),
             patient=coverage.patient,
             program_type="mental_health",
             admission_date=days_ago(20),
@@ -413,6 +414,7 @@ def _deliver_all(org: Any) -> None:
 def test_a_step_down_creates_a_requested_draft_and_an_alert(org: Any, admitted: Any) -> None:
     with tenant_context(org):
         stay = patient_services.episode_transition_level(
+            today=clock.today(),
             episode=admitted,
             level="2.5",
             on_date=days_ago(6),
@@ -457,6 +459,7 @@ def test_the_draft_is_created_once_even_if_the_event_comes_twice(org: Any, admit
 def test_a_level_the_payer_does_not_authorize_creates_no_draft(org: Any, admitted: Any) -> None:
     with tenant_context(org):
         patient_services.episode_transition_level(
+            today=clock.today(),
             episode=admitted,
             level="2.1",
             on_date=days_ago(6),

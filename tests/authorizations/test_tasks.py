@@ -147,6 +147,7 @@ def test_a_level_the_payer_authorizes_with_no_authorization_is_raised(org: Any) 
         coverage = CoverageFactory(organization=org, payer=payer, effective_date=days_ago(400))
         # The outbox event is not delivered here, as if the consumer were down: the scan still sees it.
         episode = patient_services.episode_open(
+            today=clock.today(),
             patient=coverage.patient,
             program_type="mental_health",
             admission_date=day(1),
@@ -172,6 +173,7 @@ def _bulk_authorizations(org: Any, count: int) -> None:
     with tenant_context(org):
         coverage = CoverageFactory(organization=org, effective_date=days_ago(400))
         episode = patient_services.episode_open(
+            today=clock.today(),
             patient=coverage.patient,
             program_type="mental_health",
             admission_date=days_ago(70),

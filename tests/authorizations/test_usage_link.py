@@ -123,7 +123,11 @@ def make_clinic(org: Any, *, level: str = "1") -> Clinic:
             patient=patient, payer=payer, member_id="W1", effective_date=long_before
         )
         episode = patients_services.episode_open(
-            patient=patient, program_type="mental_health", admission_date=day(1), level=level
+            today=clock.today(),
+            patient=patient,
+            program_type="mental_health",
+            admission_date=day(1),
+            level=level,
         )
         patients_services.diagnosis_add(episode=episode, code="F33.1")
         provider = ProviderFactory(
@@ -287,6 +291,7 @@ def test_services_at_another_level_are_not_counted(clinic: Clinic) -> None:
     clinic.session(day(2))
     with tenant_context(clinic.org):
         patients_services.episode_transition_level(
+            today=clock.today(),
             episode=clinic.episode,
             level="2.1",
             on_date=day(8),

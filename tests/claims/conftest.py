@@ -86,6 +86,7 @@ def practice(org: Any) -> Practice:
             patient=patient, payer=payer, member_id="W1", effective_date=years_ago(1)
         )
         episode = patients_services.episode_open(
+            today=clock.today(),
             patient=patient,
             program_type="mental_health",
             admission_date=admitted(),

@@ -10,6 +10,7 @@ from claims.models import SavedClaimFilter
 from patients import services as patients_services
 from patients.models import Patient, Payer
 from rcm.tenancy.models import Membership, Organization
+from tests import clock
 from tests.clock import months_ago, today, years_ago
 from tests.credentialing.factories import ProviderFactory
 
@@ -25,7 +26,11 @@ def build(org: Organization) -> None:
         patient=patient, payer=payer, member_id="PM3", effective_date=years_ago(1), priority=3
     )
     episode = patients_services.episode_open(
-        patient=patient, program_type="mental_health", admission_date=months_ago(2), level="1"
+        today=clock.today(),
+        patient=patient,
+        program_type="mental_health",
+        admission_date=months_ago(2),
+        level="1",
     )
     patients_services.diagnosis_add(episode=episode, code="F33.1")
     provider = ProviderFactory(organization=org)

@@ -13,6 +13,7 @@ from claims.models import Claim, ClaimEvent, ClaimStatus, EntryStatus, ServiceEn
 from patients import services as patients_services
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.authorizations.factories import make_authorization
 from tests.claims.conftest import Practice, admitted, at, dos
 from tests.clock import days_from_now, today
@@ -162,6 +163,7 @@ def test_an_unenrolled_provider_blocks_the_claim_with_the_reason(practice: Pract
 def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practice) -> None:
     with tenant_context(practice.org):
         sud = patients_services.episode_open(
+            today=clock.today(),
             patient=practice.patient,
             program_type="substance_use",
             admission_date=admitted(),
@@ -294,6 +296,7 @@ def test_a_step_down_within_the_month_starts_a_new_837i_claim(practice: Practice
             claim_form_by_level={"1": "837I", "2.1": "837I"}
         )
         patients_services.episode_transition_level(
+            today=clock.today(),
             episode=practice.episode,
             level="2.1",
             on_date=dos() + timedelta(days=7),

@@ -9,6 +9,7 @@ from claims import services
 from claims.models import Claim, ClaimStatus, SavedClaimFilter, ServiceEntry
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.claims.conftest import Practice, dos
 
 BASE = "/o/riverbend/claims"
@@ -194,6 +195,7 @@ def test_the_charge_form_offers_no_part2_episode_without_the_grant(
 
     with tenant_context(practice.org):
         sud = patients_services.episode_open(
+            today=clock.today(),
             patient=practice.patient,
             program_type="substance_use",
             admission_date=dos(),

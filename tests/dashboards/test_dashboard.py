@@ -27,6 +27,7 @@ from denials.models import (
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
+from tests import clock
 from tests.clock import days_ago, days_from_now, today
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
 from tests.factories import MembershipFactory, UserFactory
@@ -59,6 +60,7 @@ def _claim(org: Any, payer: Any, provider: Any, mrn: str) -> Claim:
         patient=patient, payer=payer, member_id=f"M{mrn}", effective_date=days_ago(400)
     )
     episode = patients_services.episode_open(
+        today=clock.today(),
         patient=patient,
         program_type="mental_health",
         admission_date=days_ago(25),
@@ -340,6 +342,7 @@ def test_unbilled_per_diem_days_list_the_census_days_without_a_charge(
             sex="U",
         )
         patients_services.episode_open(
+            today=clock.today(),
             patient=patient,
             program_type="mental_health",
             admission_date=days_ago(4),

@@ -49,6 +49,7 @@ def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, o
             patient=patient, payer=payer, member_id="BP777", effective_date=years_ago(1)
         )
         episode = patients_services.episode_open(
+            today=clock.today(),
             patient=patient,
             program_type="mental_health",
             admission_date=admitted(),

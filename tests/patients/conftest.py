@@ -7,6 +7,7 @@ import pytest
 
 from patients import services
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.clock import days_ago, days_from_now, today
 
 
@@ -34,7 +35,11 @@ def chart(org: Any) -> dict[str, Any]:
             patient=jane, payer=payer, member_id="W123456", effective_date=days_ago(400)
         )
         sud = services.episode_open(
-            patient=jane, program_type="substance_use", admission_date=days_ago(100), level="3.5"
+            today=clock.today(),
+            patient=jane,
+            program_type="substance_use",
+            admission_date=days_ago(100),
+            level="3.5",
         )
         services.diagnosis_add(episode=sud, code="F10.20")
         consent = services.consent_create(
@@ -56,7 +61,11 @@ def chart(org: Any) -> dict[str, Any]:
             sex="M",
         )
         mh = services.episode_open(
-            patient=john, program_type="mental_health", admission_date=days_ago(130), level="1"
+            today=clock.today(),
+            patient=john,
+            program_type="mental_health",
+            admission_date=days_ago(130),
+            level="1",
         )
         services.diagnosis_add(episode=mh, code="F33.1")
     return {

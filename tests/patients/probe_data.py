@@ -6,6 +6,7 @@ from datetime import date
 
 from patients import services
 from rcm.tenancy.models import Organization
+from tests import clock
 from tests.clock import days_ago, days_from_now, today
 
 
@@ -26,7 +27,11 @@ def build(org: Organization) -> None:
         coverage=coverage, verified_by=None, method="phone", reference_number="REF1"
     )
     episode = services.episode_open(
-        patient=patient, program_type="substance_use", admission_date=days_ago(100), level="3.5"
+        today=clock.today(),
+        patient=patient,
+        program_type="substance_use",
+        admission_date=days_ago(100),
+        level="3.5",
     )
     services.diagnosis_add(episode=episode, code="F10.20")
     services.consent_create(

@@ -13,6 +13,7 @@ from rcm.audit.models import AuditEvent
 from rcm.errors import DomainError
 from rcm.outbox.models import OutboxMessage
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.clock import days_ago, days_from_now, now, today
 from tests.patients.factories import ConsentFactory, PatientFactory, PayerFactory
 
@@ -55,7 +56,11 @@ def patient(ctx: Any) -> Patient:
 def episode(patient: Patient, payer: Any) -> EpisodeOfCare:
     services.coverage_create(patient=patient, payer=payer, member_id="W1", effective_date=day(-59))
     return services.episode_open(
-        patient=patient, program_type="substance_use", admission_date=day(0), level="3.5"
+        today=clock.today(),
+        patient=patient,
+        program_type="substance_use",
+        admission_date=day(0),
+        level="3.5",
     )
 
 
@@ -213,6 +218,7 @@ def test_opening_an_episode_at_a_level_needing_authorization_records_the_event(
 
 def test_a_step_down_closes_the_current_stay_the_day_before(episode: EpisodeOfCare) -> None:
     stay = services.episode_transition_level(
+        today=clock.today(),
         episode=episode,
         level="2.1",
         on_date=day(19),
@@ -234,6 +240,7 @@ def test_a_step_down_closes_the_current_stay_the_day_before(episode: EpisodeOfCa
 
 def test_a_step_up_is_named_as_such(episode: EpisodeOfCare) -> None:
     stay = services.episode_transition_level(
+        today=clock.today(),
         episode=episode,
         level="3.7-WM",
         on_date=day(4),
@@ -244,7 +251,11 @@ def test_a_step_up_is_named_as_such(episode: EpisodeOfCare) -> None:
 
 def test_no_authorization_event_when_the_payer_does_not_require_one(episode: EpisodeOfCare) -> None:
     services.episode_transition_level(
-        episode=episode, level="1", on_date=day(19), clinical_justification="Outpatient"
+        today=clock.today(),
+        episode=episode,
+        level="1",
+        on_date=day(19),
+        clinical_justification="Outpatient",
     )
     assert OutboxMessage.objects.filter(topic=services.AUTHORIZATION_NEEDED_TOPIC).count() == 1
 
@@ -273,6 +284,7 @@ def test_bad_transitions_are_refused_and_change_nothing(
         "level": "2.1",
         "on_date": day(19),
         "clinical_justification": "ok",
+        "today": clock.today(),
         **dated,
     }
     err = _refused(field, services.episode_transition_level, **args)
@@ -282,6 +294,7 @@ def test_bad_transitions_are_refused_and_change_nothing(
 
 def test_an_overlap_or_a_gap_is_accepted_when_explicitly_allowed(episode: EpisodeOfCare) -> None:
     services.episode_transition_level(
+        today=clock.today(),
         episode=episode,
         level="2.5",
         on_date=day(19),
@@ -290,6 +303,7 @@ def test_an_overlap_or_a_gap_is_accepted_when_explicitly_allowed(episode: Episod
         clinical_justification="Same-day move",
     )
     services.episode_transition_level(
+        today=clock.today(),
         episode=episode,
         level="2.1",
         on_date=day(40),
@@ -309,6 +323,7 @@ def test_a_discharged_episode_cannot_change_level(episode: EpisodeOfCare) -> Non
         level="2.1",
         on_date=day(19),
         clinical_justification="x",
+        today=clock.today(),
     )
     assert LevelOfCareStay.objects.get(episode=episode).end_date == day(9)
 
@@ -394,6 +409,10 @@ def test_services_that_depend_on_the_date_take_it_and_refuse_to_run_without_it(
         services.consent_covers(  # type: ignore[call-arg]
             patient=patient, payer=payer, purpose="payment", on_date=today()
         )
+    with pytest.raises(TypeError):
+        services.episode_open(  # type: ignore[call-arg]
+            patient=patient, program_type="mental_health", admission_date=today(), level="1"
+        )
     # The date given is the one used, not the clock: born 5 days ago is "in the future" for a
     # caller whose today was 10 days ago.
     _refused(
@@ -406,3 +425,28 @@ def test_services_that_depend_on_the_date_take_it_and_refuse_to_run_without_it(
         date_of_birth=days_ago(5),
         sex="F",
     )
+
+
+def test_the_authorization_needed_event_carries_the_day_the_edge_gave(org: Any) -> None:
+    """The draft authorization is requested on the clinic's day, which the page or API passes
+    in; the relay that delivers the event later runs in UTC and must not re-read the clock."""
+    with tenant_context(org):
+        payer = services.payer_create(
+            name="Strict Plan",
+            payer_id="SP9",
+            payer_type="commercial",
+            auth_required_levels=["3.5"],
+        )
+        patient = PatientFactory(organization=org)
+        services.coverage_create(
+            patient=patient, payer=payer, member_id="S1", priority=1, effective_date=days_ago(400)
+        )
+        services.episode_open(
+            today=days_ago(1),
+            patient=patient,
+            program_type="mental_health",
+            admission_date=days_ago(1),
+            level="3.5",
+        )
+        message = OutboxMessage.objects.get(topic=services.AUTHORIZATION_NEEDED_TOPIC)
+    assert message.payload["recorded_on"] == days_ago(1).isoformat()

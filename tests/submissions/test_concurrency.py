@@ -25,7 +25,7 @@ def _second_patient(practice) -> None:
         )  # fmt: skip
         patients_services.coverage_create(patient=patient, payer=practice.payer, member_id="W2",
                                           effective_date=years_ago(1))  # fmt: skip
-        episode = patients_services.episode_open(patient=patient, program_type="mental_health",
+        episode = patients_services.episode_open(today=clock.today(), patient=patient, program_type="mental_health",
                                                  admission_date=admitted(), level="1")  # fmt: skip
         patients_services.diagnosis_add(episode=episode, code="F41.1")
     practice.patient, practice.episode = patient, episode

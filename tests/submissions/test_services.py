@@ -22,6 +22,7 @@ from claims.models import (
 )
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
+from tests import clock
 from tests.submissions.conftest import bill_ready
 from x12.reader import read
 
@@ -155,7 +156,7 @@ def test_a_part2_claim_is_released_with_its_disclosure_logged_under_the_covering
     from tests.clock import days_from_now, today
 
     with tenant_context(billing.org):
-        sud = patients_services.episode_open(patient=billing.patient, program_type="substance_use",
+        sud = patients_services.episode_open(today=clock.today(), patient=billing.patient, program_type="substance_use",
                                              admission_date=admitted(), level="1")  # fmt: skip
         patients_services.diagnosis_add(episode=sud, code="F10.20")
         consent = patients_services.consent_create(
@@ -187,7 +188,7 @@ def test_a_part2_claim_whose_consent_was_revoked_never_reaches_a_file(billing):
     from tests.clock import days_from_now, today
 
     with tenant_context(billing.org):
-        sud = patients_services.episode_open(patient=billing.patient, program_type="substance_use",
+        sud = patients_services.episode_open(today=clock.today(), patient=billing.patient, program_type="substance_use",
                                              admission_date=admitted(), level="1")  # fmt: skip
         patients_services.diagnosis_add(episode=sud, code="F10.20")
         consent = patients_services.consent_create(
