@@ -12,8 +12,10 @@ from claims import services as claims_services
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
 from tests import clock
-from tests.clock import days_from_now, months_ago, today, years_ago
-from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
+from tests.clock import months_ago, today, years_ago
+from tests.credentialing.factories import (
+    billable_provider,
+)
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -93,26 +95,8 @@ def practice(org: Any) -> Practice:
             level="1",
         )
         diagnosis = patients_services.diagnosis_add(episode=episode, code="F33.1")
-        provider = ProviderFactory(
-            organization=org,
-            first_name="Lena",
-            last_name="Park",
-            provider_type="lcsw",
-            active_from=years_ago(3),
-        )
-        CredentialFactory(
-            organization=org,
-            provider=provider,
-            issued_on=years_ago(6),
-            expires_on=days_from_now(3 * 365),
-        )
-        EnrollmentFactory(
-            organization=org,
-            provider=provider,
-            payer=payer,
-            submitted_on=years_ago(2),
-            approved_on=years_ago(1),
-            effective_date=years_ago(1),
+        provider = billable_provider(
+            org, payer, first_name="Lena", last_name="Park", provider_type="lcsw"
         )
         for code, price in (
             ("90832", "95.00"),

@@ -7,6 +7,8 @@ on one of these dates passes its own."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 
 from credentialing.models import (
@@ -84,3 +86,12 @@ class PayerRuleFactory(TenantFactory):
     provider_type = "lmsw"
     accepted = True
     requires_supervision = True
+
+
+def billable_provider(organization: Any, payer: Any, **provider_fields: Any) -> Provider:
+    """A provider who can bill `payer` on any day of the last year: licensed and enrolled with
+    the factories' default dates."""
+    provider = ProviderFactory(organization=organization, **provider_fields)
+    CredentialFactory(organization=organization, provider=provider)
+    EnrollmentFactory(organization=organization, provider=provider, payer=payer)
+    return provider

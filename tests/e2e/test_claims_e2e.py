@@ -15,8 +15,10 @@ from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
 from tests import clock
 from tests.claims.conftest import admitted, dos
-from tests.clock import days_from_now, years_ago
-from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
+from tests.clock import years_ago
+from tests.credentialing.factories import (
+    billable_provider,
+)
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory
 
@@ -56,23 +58,7 @@ def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, o
             level="1",
         )
         patients_services.diagnosis_add(episode=episode, code="F33.1")
-        provider = ProviderFactory(
-            organization=org, first_name="Lena", last_name="Park", active_from=years_ago(3)
-        )
-        CredentialFactory(
-            organization=org,
-            provider=provider,
-            issued_on=years_ago(6),
-            expires_on=days_from_now(3 * 365),
-        )
-        EnrollmentFactory(
-            organization=org,
-            provider=provider,
-            payer=payer,
-            submitted_on=years_ago(2),
-            approved_on=years_ago(1),
-            effective_date=years_ago(1),
-        )
+        provider = billable_provider(org, payer, first_name="Lena", last_name="Park")
         claims_services.charge_master_set(
             service_code="90834", charge=150, effective_from=years_ago(1)
         )
