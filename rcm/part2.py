@@ -1,0 +1,249 @@
+"""42 CFR Part 2: the one place that decides which rows a member may see and act on.
+
+Substance use disorder (SUD) treatment records are protected by 42 CFR Part 2. A member sees
+them only with the Part 2 grant on the membership (an API key: the `part2:read` scope); both
+arrive as the `part2:read` scope in the caller's scopes (`rcm.tenancy.permissions`).
+
+Selectors and services call `visible(queryset, scopes)` and hand out querysets already narrowed
+for the caller; views, API views, exports, bulk actions, form dropdowns, dashboards and tasks never
+test the grant themselves. Lists that hide rows say how many with `hidden_count`.
+
+The rule for each model is in `RULES`, named by model label so this module imports no app: a row
+is Part 2 when the episode it belongs to is an SUD program (`Episode(path)`), when the claim it
+belongs to is flagged (`Claim(path)`: the flag is copied from the episode when the claim is
+built), or when its own flag says so (`Flag(field)`: alerts and audit events, which name their
+subject by id). It fails closed: a model with a foreign-key path to an episode or a claim that
+`RULES` does not name (nor `NOT_PART2`, with its reason) is hidden whole from a member without the
+grant, and tests/part2/test_access_layer.py fails until the model is named here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, TypeVar
+
+from django.apps import apps
+from django.db import models
+from django.db.models import Q, QuerySet
+
+GRANT = "part2:read"
+
+# The program types whose records Part 2 protects (patients.models.ProgramType values).
+PROGRAM_TYPES = frozenset({"substance_use", "co_occurring"})
+
+M = TypeVar("M", bound=models.Model)
+
+
+@dataclass(frozen=True)
+class Episode:
+    """The row belongs to an episode of care; `path` leads from the row to it ("" for itself)."""
+
+    path: str
+
+    def q(self) -> Q:
+        return Q(**{f"{_prefix(self.path)}program_type__in": PROGRAM_TYPES})
+
+    def of(self, obj: Any) -> bool:
+        episode = _follow(obj, self.path)
+        return episode is not None and episode.program_type in PROGRAM_TYPES
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The row belongs to a claim; `path` leads from the row to it ("" for itself)."""
+
+    path: str
+
+    def q(self) -> Q:
+        return Q(**{f"{_prefix(self.path)}is_part2": True})
+
+    def of(self, obj: Any) -> bool:
+        claim = _follow(obj, self.path)
+        return claim is not None and bool(claim.is_part2)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """The row carries its own flag, set when it is written (it names its subject by id)."""
+
+    field: str
+
+    def q(self) -> Q:
+        return Q(**{self.field: True})
+
+    def of(self, obj: Any) -> bool:
+        return bool(getattr(obj, self.field))
+
+
+Rule = Episode | Claim | Flag
+
+RULES: dict[str, Rule] = {
+    # patients
+    "patients.EpisodeOfCare": Episode(""),
+    "patients.EpisodeDiagnosis": Episode("episode"),
+    "patients.LevelOfCareStay": Episode("episode"),
+    # authorizations
+    "authorizations.Authorization": Episode("episode"),
+    "authorizations.ConcurrentReview": Episode("authorization__episode"),
+    "authorizations.AuthorizationUsage": Episode("episode"),
+    "authorizations.AuthorizationEvent": Episode("authorization__episode"),
+    # claims
+    "claims.ServiceEntry": Episode("episode"),
+    "claims.Claim": Claim(""),
+    "claims.ClaimLine": Claim("claim"),
+    "claims.ClaimFinding": Claim("claim"),
+    "claims.ClaimEvent": Claim("claim"),
+    "claims.BatchClaim": Claim("claim"),
+    "claims.ClaimRejection": Claim("claim"),
+    # denials
+    "denials.RemittanceClaim": Claim("claim"),
+    "denials.RemittanceLine": Claim("remittance_claim__claim"),
+    "denials.RemittanceAdjustment": Claim("remittance_claim__claim"),
+    "denials.RemittanceException": Claim("remittance_claim__claim"),
+    "denials.LineBalance": Claim("claim"),
+    "denials.SecondaryClaim": Claim("primary_claim"),
+    "denials.Denial": Claim("claim"),
+    "denials.WorkItem": Claim("claim"),
+    "denials.WorkItemEvent": Claim("work_item__claim"),
+    "denials.Appeal": Claim("denial__claim"),
+    "denials.WriteOff": Claim("claim"),
+    # rows that name their subject by id
+    "alerts.Alert": Flag("part2"),
+    "audit.AuditEvent": Flag("part2"),
+}
+
+# Models with a path to an episode or a claim whose rows are not Part 2 records themselves.
+NOT_PART2: dict[str, str] = {}
+
+# Where a path to Part 2 data ends.
+_ROOTS = ("patients.EpisodeOfCare", "claims.Claim")
+
+
+def may_see(scopes: Collection[str]) -> bool:
+    """Whether the caller holds the Part 2 grant."""
+    return GRANT in scopes
+
+
+def rule_for(model: type[models.Model]) -> Rule | None:
+    return RULES.get(model._meta.label)
+
+
+def visible(qs: QuerySet[M], scopes: Collection[str]) -> QuerySet[M]:
+    """The rows of `qs` the caller may see: all of them with the grant; without it, no Part 2
+    row, and nothing at all of a model that reaches Part 2 data by a path `RULES` does not name."""
+    if may_see(scopes):
+        return qs
+    rule = rule_for(qs.model)
+    if rule is not None:
+        return qs.exclude(rule.q())
+    if qs.model._meta.label in NOT_PART2 or not reaches_part2(qs.model):
+        return qs
+    return qs.none()
+
+
+def hidden_count(qs: QuerySet[Any], scopes: Collection[str]) -> int:
+    """How many rows of `qs` the caller may not see (one COUNT query; none with the grant), so a
+    page can say "3 restricted records not shown" and its figures agree with the drill-down."""
+    if may_see(scopes):
+        return 0
+    rule = rule_for(qs.model)
+    if rule is not None:
+        return qs.filter(rule.q()).count()
+    if qs.model._meta.label in NOT_PART2 or not reaches_part2(qs.model):
+        return 0
+    return qs.count()
+
+
+def restricted_q(model: type[models.Model], path: str = "") -> Q:
+    """The condition "the row is Part 2", for aggregates that count or sum restricted rows
+    (`Count("id", filter=restricted_q(Claim))`); `path` prefixes it for a related model's rows."""
+    rule = rule_for(model)
+    if rule is None:
+        raise LookupError(f"42 CFR Part 2: no rule for {model._meta.label}")
+    q = rule.q()
+    if not path:
+        return q
+    return Q(
+        *[(f"{_prefix(path)}{key}", value) for key, value in q.children], _connector=q.connector
+    )
+
+
+def is_part2(obj: models.Model) -> bool:
+    """Whether one row is a Part 2 record (follows its path: select_related it for lists).
+    A model that reaches Part 2 data by a path `RULES` does not name counts as Part 2."""
+    rule = rule_for(type(obj))
+    if rule is not None:
+        return rule.of(obj)
+    return type(obj)._meta.label not in NOT_PART2 and reaches_part2(type(obj))
+
+
+def restricted(obj: models.Model, scopes: Collection[str]) -> bool:
+    """Whether the caller may not see this row."""
+    return not may_see(scopes) and is_part2(obj)
+
+
+def ensure_visible(obj: M, scopes: Collection[str]) -> M:
+    """`obj`, or Http404 when the caller may not see it (the same answer as a row that does not
+    exist, so nothing tells a member without the grant that a Part 2 record is there)."""
+    from django.http import Http404
+
+    if restricted(obj, scopes):
+        raise Http404("No such record.")
+    return obj
+
+
+def visible_only(objs: Iterable[M], scopes: Collection[str]) -> list[M]:
+    """The objects of a list already loaded that the caller may see."""
+    return [obj for obj in objs if not restricted(obj, scopes)]
+
+
+@cache
+def reaches_part2(model: type[models.Model]) -> bool:
+    """Whether a chain of foreign keys leads from `model` to an episode or a claim."""
+    return part2_path(model) is not None
+
+
+def part2_path(model: type[models.Model], depth: int = 4) -> str | None:
+    """The shortest foreign-key path from `model` to an episode or a claim, or None."""
+    if not all(_installed(label) for label in _ROOTS):
+        return None
+    roots = {apps.get_model(label) for label in _ROOTS}
+    frontier: list[tuple[type[models.Model], str]] = [(model, "")]
+    seen = {model}
+    for _ in range(depth + 1):
+        next_frontier = []
+        for current, path in frontier:
+            if current in roots:
+                return path
+            for field in current._meta.get_fields():
+                if not (field.many_to_one or field.one_to_one) or not field.concrete:
+                    continue
+                target = field.related_model
+                if not isinstance(target, type) or target in seen:
+                    continue
+                seen.add(target)
+                next_frontier.append((target, f"{_prefix(path)}{field.name}"))
+        frontier = next_frontier
+    return None
+
+
+def _installed(label: str) -> bool:
+    try:
+        apps.get_model(label)
+    except LookupError:
+        return False
+    return True
+
+
+def _prefix(path: str) -> str:
+    return f"{path}__" if path else ""
+
+
+def _follow(obj: Any, path: str) -> Any:
+    for name in path.split("__") if path else ():
+        obj = getattr(obj, name)
+        if obj is None:
+            return None
+    return obj
