@@ -33,11 +33,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         assignee_id=request.user.pk if data.get("mine") else None,
     )
     page = Paginator(alerts, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request, "alerts/inbox.html", {"form": form, "page": page, "query": query.urlencode()}
-    )
+    return render(request, "alerts/inbox.html", {"form": form, "page": page})
 
 
 def _writable(request: HttpRequest, pk: str) -> Alert:

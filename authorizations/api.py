@@ -30,8 +30,7 @@ from patients.levels import LevelOfCare
 from patients.models import Coverage, EpisodeOfCare, Payer
 from rcm.api import uuid_query_param
 from rcm.audit.services import audit_read
-from rcm.tenancy.models import Membership, User
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.selectors import member_with_scope, organization_today
 
 
 def _today(request: Request) -> date:
@@ -108,9 +107,9 @@ class _AuthorizationFields(serializers.Serializer):
         if "coverage" in data:
             data["coverage"] = _tenant_object(Coverage, data["coverage"], "coverage")
         if data.get("assigned_to"):
-            if not Membership.objects.filter(user_id=data["assigned_to"], is_active=True).exists():
-                raise serializers.ValidationError({"assigned_to": ["Not a member."]})
-            data["assigned_to"] = User.objects.get(pk=data["assigned_to"])
+            data["assigned_to"] = member_with_scope(
+                data["assigned_to"], scope="authorizations:write", field="assigned_to"
+            )
         return data
 
 

@@ -16,7 +16,7 @@ from authorizations.models import (
 from patients.levels import LevelOfCare
 from patients.models import Coverage, EpisodeOfCare
 from rcm.form_fields import DATE
-from rcm.tenancy.models import Membership
+from rcm.tenancy.selectors import members_with_scope
 
 EXPIRING_CHOICES = [
     ("", "Any end date"),
@@ -50,12 +50,7 @@ class _ReviewerField(forms.ModelChoiceField):
 
 
 def _reviewers() -> Any:
-    from rcm.tenancy.models import User
-
-    user_ids = Membership.objects.filter(is_active=True, role__in=["owner", "biller"]).values_list(
-        "user_id", flat=True
-    )
-    return User.objects.filter(pk__in=user_ids).order_by("email")
+    return members_with_scope("authorizations:write")
 
 
 class _CoverageField(forms.ModelChoiceField):

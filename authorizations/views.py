@@ -74,12 +74,10 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
     today = _today(request)
     qs = selectors.authorization_list(filters=filters, today=today)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "authorizations/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "today": today},
+        {"form": form, "page": page, "today": today},
     )
 
 

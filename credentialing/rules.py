@@ -19,8 +19,10 @@ from datetime import date
 from x12.identifiers import ein_error as ein_error
 from x12.identifiers import npi_error as npi_error
 from x12.identifiers import npi_with_check_digit as npi_with_check_digit
+from x12.identifiers import phone_error as phone_error
 from x12.identifiers import po_box_error as po_box_error
 from x12.identifiers import taxonomy_error as taxonomy_error
+from x12.identifiers import zip_code_error as zip_code_error
 
 # --- Billability ----------------------------------------------------------------------------
 

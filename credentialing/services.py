@@ -140,6 +140,8 @@ def _check_facility(facility: ServiceFacility) -> None:
     _check("npi", rules.npi_error(facility.npi))
     _check("address_line1", rules.po_box_error(facility.address_line1))
     _check("address_line2", rules.po_box_error(facility.address_line2))
+    if facility.postal_code:
+        _check("postal_code", rules.zip_code_error(facility.postal_code))
     if not (len(facility.place_of_service) == 2 and facility.place_of_service.isdigit()):
         raise DomainError(
             "A place of service code is two digits, e.g. 11.", field="place_of_service"

@@ -5,17 +5,14 @@ from __future__ import annotations
 from celery import shared_task
 
 from credentialing.services import credentialing_alerts_scan
-from rcm.tenancy.context import tenant_context
-from rcm.tenancy.selectors import active_organization_ids, organization_today
+from rcm.tenancy.fanout import for_each_organization
 
 
 @shared_task(name="credentialing.tasks.credentialing_scan")
 def credentialing_scan() -> int:
     """Raise the day's credentialing alerts, organization by organization (each on its own
     local date). Safe to run twice: alerts are deduplicated. Returns how many were raised."""
-    raised = 0
-    for org_id in active_organization_ids():
-        today = organization_today(org_id)
-        with tenant_context(org_id):
-            raised += len(credentialing_alerts_scan(today=today))
-    return raised
+    results = for_each_organization(
+        lambda turn: len(credentialing_alerts_scan(today=turn.today)), name="credentialing_scan"
+    )
+    return sum(raised for _organization, raised in results)

@@ -44,12 +44,6 @@ def org_today(request: HttpRequest) -> date:
     return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
-def _query(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 def _data(form: Any) -> dict[str, Any]:
     return {f: form.cleaned_data[f] for f in form.Meta.fields}
 
@@ -69,9 +63,7 @@ def roster(request: HttpRequest) -> HttpResponse:
         today=org_today(request),
     )
     page = Paginator(providers, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "credentialing/roster.html", {"form": form, "page": page, "query": _query(request)}
-    )
+    return render(request, "credentialing/roster.html", {"form": form, "page": page})
 
 
 @require_scope(READ, post=WRITE)
@@ -205,7 +197,6 @@ def matrix(request: HttpRequest) -> HttpResponse:
         "form": form,
         "matrix": result,
         "page": page,
-        "query": _query(request),
         "today": today,
     }
     return render(request, "credentialing/matrix.html", context)
@@ -219,7 +210,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
         status=data.get("status", ""), payer_id=getattr(data.get("payer"), "pk", None)
     )
     page = Paginator(enrollments, 100).get_page(request.GET.get("page"))
-    context = {"form": form, "page": page, "query": _query(request), "today": org_today(request)}
+    context = {"form": form, "page": page, "today": org_today(request)}
     return render(request, "credentialing/pipeline.html", context)
 
 

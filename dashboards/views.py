@@ -34,14 +34,10 @@ def _context(request: HttpRequest, today: date) -> dict[str, Any]:
     form = DashboardFilterForm(request.GET or None)
     filters = form.filters(today=today)
     figures = selectors.dashboard_figures(filters=filters, today=today)
-    query = request.GET.copy()
-    for key in ("export", "format"):
-        query.pop(key, None)
     return {
         "form": form,
         "d": figures,
         "formulas": FORMULAS,
-        "query": query.urlencode(),
         "charts": {
             "denial_trend": bars([(b.label, b.rate) for b in figures.denial_by_month], unit="%"),
             "aging": bars(
@@ -108,12 +104,10 @@ def unbilled_days(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     rows = [(episodes[e], d) for e, d in page]
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "dashboards/unbilled.html",
-        {"page": page, "rows": rows, "query": query.urlencode()},
+        {"page": page, "rows": rows},
     )
 
 
@@ -146,15 +140,12 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         "-statement_from"
     )
     page = Paginator(claims, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "dashboards/drilldown.html",
         {
             "title": DRILLDOWNS[kind],
             "page": page,
-            "query": query.urlencode(),
             "category": category,
             "bucket": request.GET.get("bucket", ""),
             "month": month,

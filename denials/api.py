@@ -44,7 +44,6 @@ from denials.posting import progress_get
 from rcm.api import uuid_query_param
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
-from rcm.tenancy.models import Membership
 from rcm.tenancy.selectors import organization_today
 
 
@@ -298,20 +297,10 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def assign(self, request: Request) -> Response:
         data = AssignSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        assignee = None
-        if data.validated_data["assignee"]:
-            member = (
-                Membership.objects.filter(user_id=data.validated_data["assignee"], is_active=True)
-                .select_related("user")
-                .first()
-            )
-            if member is None:
-                raise DomainError(
-                    "The assignee is not a member of this organization.", field="assignee"
-                )
-            assignee = member.user
         count = services.work_items_assign(
-            item_ids=data.validated_data["items"], assignee=assignee, actor=_actor(request)
+            item_ids=data.validated_data["items"],
+            assignee=data.validated_data["assignee"],
+            actor=_actor(request),
         )
         return Response({"assigned": count})
 

@@ -16,12 +16,11 @@ from denials.models import (
     WorkStatus,
 )
 from rcm.form_fields import DATE
-from rcm.tenancy.models import Membership, User
+from rcm.tenancy.selectors import members_with_scope
 
 
 def _members() -> Any:
-    ids = Membership.objects.filter(is_active=True).values_list("user_id", flat=True)
-    return User.objects.filter(pk__in=ids).order_by("email")
+    return members_with_scope("denials:write")
 
 
 class _UserField(forms.ModelChoiceField):

@@ -52,6 +52,7 @@ from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.context import require_organization_id
 from rcm.tenancy.models import Membership, Organization
 from rcm.tenancy.permissions import Role
+from rcm.tenancy.selectors import member_with_scope
 from x12.reader import X12Error
 from x12.remit835 import Remittance835File, check_balance, parse_835
 
@@ -528,12 +529,10 @@ def _event(item: WorkItem, actor: Any, before: str, after: str, note: str = "") 
 
 
 def work_items_assign(*, item_ids: list[Any], assignee: Any, actor: Any = None) -> int:
-    """Bulk assign (or unassign with None); the assignee must be a member here."""
-    if (
-        assignee is not None
-        and not Membership.objects.filter(user=assignee, is_active=True).exists()
-    ):
-        raise DomainError("The assignee is not a member of this organization.", field="assignee")
+    """Bulk assign (or unassign with None); the assignee (a User or its id) must be an active
+    member here who may work denials."""
+    if assignee is not None:
+        assignee = member_with_scope(assignee, scope="denials:write")
     with transaction.atomic():
         items = list(WorkItem.objects.select_for_update().filter(pk__in=item_ids))
         WorkItem.objects.filter(pk__in=[i.pk for i in items]).update(assignee=assignee)

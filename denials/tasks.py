@@ -7,29 +7,27 @@ from dataclasses import asdict
 from celery import shared_task
 
 from denials.services import follow_up_scan, small_balances_write_off
-from rcm.tenancy.context import tenant_context
-from rcm.tenancy.selectors import active_organization_ids, organization_today
+from rcm.tenancy.fanout import OrganizationTurn, for_each_organization
 
 
 @shared_task(name="denials.tasks.follow_up_scan_all")
 def follow_up_scan_all() -> dict[str, int]:
     """Every active organization in its own tenant context; safe to run twice."""
+
+    def scan(turn: OrganizationTurn) -> dict[str, int]:
+        return asdict(follow_up_scan(today=turn.today))
+
     totals: dict[str, int] = {"organizations": 0}
-    for org_id in active_organization_ids():
-        today = organization_today(org_id)
-        with tenant_context(org_id):
-            result = follow_up_scan(today=today)
+    for _organization, result in for_each_organization(scan, name="follow_up_scan_all"):
         totals["organizations"] += 1
-        for key, value in asdict(result).items():
+        for key, value in result.items():
             totals[key] = totals.get(key, 0) + value
     return totals
 
 
 @shared_task(name="denials.tasks.small_balances_write_off_all")
 def small_balances_write_off_all() -> dict[str, int]:
-    totals = {"organizations": 0, "written_off": 0}
-    for org_id in active_organization_ids():
-        with tenant_context(org_id):
-            totals["written_off"] += small_balances_write_off()
-        totals["organizations"] += 1
-    return totals
+    results = for_each_organization(
+        lambda turn: small_balances_write_off(), name="small_balances_write_off_all"
+    )
+    return {"organizations": len(results), "written_off": sum(n for _org, n in results)}

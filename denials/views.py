@@ -76,12 +76,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     today = _today(request)
     qs = selectors.work_queue(filters=_queue_filters(data), today=today)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     context = {
         "form": form,
         "page": page,
-        "query": query.urlencode(),
         "today": today,
         "assign_form": forms.BulkAssignForm(),
     }
@@ -104,7 +101,11 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"{count} item(s) assigned.")
     except DomainError as exc:
         messages.error(request, exc.message)
-    return redirect(org_reverse(request, "denials:queue") + "?" + request.POST.get("query", ""))
+    # The queue's filters as the page had them ({% querystring %}: "" or "?status=...").
+    query = request.POST.get("query", "")
+    return redirect(
+        org_reverse(request, "denials:queue") + (query if query.startswith("?") else "")
+    )
 
 
 @require_POST
@@ -155,7 +156,7 @@ def remittances(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "denials/remittances.html",
-        {"form": form, "page": page, "exceptions": exceptions, "query": ""},
+        {"form": form, "page": page, "exceptions": exceptions},
     )
 
 
@@ -214,9 +215,7 @@ def exceptions(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     qs = selectors.exceptions_list(selectors.ExceptionFilter(**data))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {"form": form, "page": page}
     return render(request, "denials/exceptions.html", context)
 
 

@@ -31,6 +31,7 @@ from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
 from rcm.service_helpers import apply_fields as _apply
 from rcm.service_helpers import validate_model as _validate
+from x12.identifiers import phone_error, zip_code_error
 
 AUTHORIZATION_NEEDED_TOPIC = "patients.authorization_needed"
 
@@ -87,7 +88,16 @@ PAYER_FIELDS = (
 )
 
 
+def _check_address(row: Payer | Patient) -> None:
+    """A ZIP code and a phone number, when given, that a claim and a caller can use."""
+    if row.postal_code and (message := zip_code_error(row.postal_code)):
+        raise DomainError(message, field="postal_code")
+    if row.phone and (message := phone_error(row.phone)):
+        raise DomainError(message, field="phone")
+
+
 def _check_payer_rules(payer: Payer) -> None:
+    _check_address(payer)
     bad_levels = [lvl for lvl in payer.auth_required_levels if lvl not in LevelOfCare.values]
     if bad_levels:
         raise DomainError(f"Unknown level of care: {bad_levels[0]}", field="auth_required_levels")
@@ -155,6 +165,7 @@ def _check_patient(patient: Patient, *, today: date) -> None:
         raise DomainError("Date of birth is in the future.", field="date_of_birth")
     if patient.state:
         patient.state = patient.state.strip().upper()
+    _check_address(patient)
     _validate(patient)
     duplicate = Patient.objects.filter(mrn=patient.mrn).exclude(pk=patient.pk)
     if duplicate.exists():

@@ -62,13 +62,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
     data = form.cleaned_data if form.is_valid() else {}
     patients = selectors.patient_search(query=data.get("q", ""), status=data.get("status", ""))
     page = Paginator(patients, 25).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     template = "patients/_results.html" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
     return render(
         request,
         template,
-        {"form": form, "page": page, "query": query.urlencode(), "searched": bool(data.get("q"))},
+        {"form": form, "page": page, "searched": bool(data.get("q"))},
     )
 
 

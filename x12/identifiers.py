@@ -1,7 +1,8 @@
-"""Checks of the identifiers an 837 carries: NPI (with its check digit), EIN, taxonomy code, and
-street addresses (no PO box). One implementation for the 837 pre-write checks, the
-organization's billing identity (rcm.tenancy.rules) and credentialing's providers and
-facilities. Pure: strings in, a reason (or None) out.
+"""Checks of the identifiers an 837 carries: NPI (with its check digit), EIN, taxonomy code,
+street addresses (no PO box), ZIP codes and phone numbers. One implementation for the 837
+pre-write checks, the organization's billing identity (rcm.tenancy.rules), credentialing's
+providers and facilities, and patients' and payers' addresses. Pure: strings in, a reason (or
+None) out.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ import re
 NPI_PREFIX = "80840"
 TAXONOMY_RE = re.compile(r"^\d{3}[A-Z0-9]{6}X$")
 EIN_RE = re.compile(r"^\d{2}-?\d{7}$")
+# A US ZIP code or ZIP+4 (the 837's N403 carries 5 or 9 digits, without the hyphen).
+ZIP_RE = re.compile(r"^\d{5}(-?\d{4})?$")
+# What people type around the digits of a phone number: spaces, dashes, dots, parentheses.
+PHONE_PUNCTUATION_RE = re.compile(r"[\s\-.()]")
 # "PO Box", "P.O. Box", "Post Office Box", "POB 12", "Box 12" at the start of a line.
 PO_BOX_RE = re.compile(
     r"^\s*(p\.?\s*o\.?\s*b(ox)?\b|post\s+office\s+box\b|box\s+\d)|\bp\.?\s*o\.?\s*box\b",
@@ -81,4 +86,31 @@ def taxonomy_error(value: str) -> str | None:
 def po_box_error(value: str) -> str | None:
     if value and PO_BOX_RE.search(value):
         return "A billing or service address must be a street address: the 837 refuses a PO box."
+    return None
+
+
+def zip_code_error(value: str) -> str | None:
+    """Why `value` is not a US ZIP code (12345, 12345-6789 or 123456789), or None."""
+    if not ZIP_RE.match(value.strip()):
+        return "A ZIP code is 5 digits, or 9 for ZIP+4 (12345 or 12345-6789)."
+    return None
+
+
+def normalize_phone(value: str) -> str:
+    """The ten digits of a US phone number ('+1 (503) 555-0100' -> '5035550100', as the 837's
+    PER segment wants them); anything that is not one is returned stripped, for `phone_error`."""
+    digits = PHONE_PUNCTUATION_RE.sub("", value.strip()).removeprefix("+")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits if len(digits) == 10 and digits.isdigit() else value.strip()
+
+
+def phone_error(value: str) -> str | None:
+    """Why `value` is not a US phone number, or None. Punctuation and a leading +1 are allowed;
+    the area code and the exchange start with 2-9 (North American Numbering Plan)."""
+    digits = normalize_phone(value)
+    if len(digits) != 10 or not digits.isdigit():
+        return "A phone number is 10 digits with its area code, e.g. 503-555-0100."
+    if digits[0] in "01" or digits[3] in "01":
+        return f"{value.strip()} is not a US number: the area code and exchange start with 2-9."
     return None

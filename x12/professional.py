@@ -12,7 +12,6 @@ void claim without the payer's original claim number, and a diagnosis pointer to
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +21,7 @@ from typing import Any
 import simple_icd_10_cm
 
 from .cob import OtherPayer, cob_problems, line_adjudication_segments, other_payer_segments
-from .identifiers import npi_error
+from .identifiers import ein_error, npi_error, po_box_error
 from .reader import X12Error
 from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
 
@@ -31,7 +30,6 @@ MAX_DIAGNOSES = 12
 FREQUENCY_CODES = {"1": "original", "7": "replacement", "8": "void"}
 # Called with the number of claims written so far, about ten times per file.
 Progress = Callable[[int], None]
-PO_BOX = re.compile(r"\b(P\.?\s*O\.?\s*BOX|POST\s+OFFICE\s+BOX|POB)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -251,12 +249,13 @@ def billing_problems(billing: BillingProvider) -> list[Problem]:
                 f"The billing provider NPI {billing.npi!r} fails the NPI check digit.",
             )
         )
-    if not (len(billing.tax_id) == 9 and billing.tax_id.isdigit()):
+    # Stored as nine digits, as REF*EI carries it (identifiers.normalize_ein).
+    if not (len(billing.tax_id) == 9 and billing.tax_id.isdigit()) or ein_error(billing.tax_id):
         problems.append(
             Problem("billing_provider.tax_id", "The billing provider tax ID must be 9 digits.")
         )
     for address_line in (billing.address.line1, billing.address.line2):
-        if PO_BOX.search(address_line):
+        if po_box_error(address_line):
             problems.append(
                 Problem(
                     "billing_provider.address",

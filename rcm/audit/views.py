@@ -53,12 +53,10 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters(request)
     tz = zoneinfo.ZoneInfo(request.organization.time_zone)  # type: ignore[attr-defined]
     page = Paginator(audit_event_list(filters=filters, tz=tz), 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "audit/list.html",
-        {"form": form, "page": page, "query": query.urlencode(), "tz": tz},
+        {"form": form, "page": page, "tz": tz},
     )
 
 

@@ -6,7 +6,8 @@ from celery import shared_task
 
 from rcm.outbox.services import outbox_pending_ids, outbox_process
 from rcm.tenancy.context import tenant_context
-from rcm.tenancy.selectors import active_organization_ids, organization_now
+from rcm.tenancy.fanout import OrganizationTurn, for_each_organization
+from rcm.tenancy.selectors import organization_now
 
 
 @shared_task(name="rcm.outbox.tasks.outbox_deliver")
@@ -19,11 +20,13 @@ def outbox_deliver(organization_id: str, message_id: str) -> bool:
 def outbox_relay() -> int:
     """Re-send pending messages, organization by organization (each inside its own tenant, so
     row-level security holds for the relay too). Returns how many were re-sent."""
-    sent = 0
-    for org_id in active_organization_ids():
-        with tenant_context(org_id):
-            ids = outbox_pending_ids(now=organization_now(org_id))
+
+    def relay(turn: OrganizationTurn) -> int:
+        # Sent from inside the organization's (read-only) transaction so that one organization
+        # failing later does not hold back what the others have pending.
+        ids = outbox_pending_ids(now=turn.now)
         for message_id in ids:
-            outbox_deliver.delay(str(org_id), str(message_id))
-            sent += 1
-    return sent
+            outbox_deliver.delay(str(turn.organization.pk), str(message_id))
+        return len(ids)
+
+    return sum(sent for _organization, sent in for_each_organization(relay, name="outbox_relay"))

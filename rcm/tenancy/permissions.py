@@ -65,3 +65,8 @@ API_KEY_SCOPES = [s for s in SCOPES if s not in {"org:admin", "audit:read"}]
 def scopes_for_role(role: str, *, part2_access: bool = False) -> frozenset[str]:
     scopes = ROLE_SCOPES.get(role, frozenset())
     return scopes | {"part2:read"} if part2_access else scopes
+
+
+def roles_with_scope(scope: str) -> list[str]:
+    """The roles whose scopes include `scope` (who may be handed work in that area)."""
+    return [role for role, scopes in ROLE_SCOPES.items() if scope in scopes]

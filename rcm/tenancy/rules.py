@@ -3,7 +3,14 @@ the 837 will carry it. No ORM: the settings form and organization_update pass pl
 
 from __future__ import annotations
 
-from x12.identifiers import ein_error, npi_error, po_box_error, taxonomy_error
+from x12.identifiers import (
+    ein_error,
+    npi_error,
+    phone_error,
+    po_box_error,
+    taxonomy_error,
+    zip_code_error,
+)
 
 
 def billing_identity_errors(data: dict[str, str]) -> list[tuple[str, str]]:
@@ -25,4 +32,11 @@ def billing_identity_errors(data: dict[str, str]) -> list[tuple[str, str]]:
     for field in ("address_line1", "address_line2"):
         if message := po_box_error(data.get(field) or ""):
             errors.append((field, message))
+    for field in ("postal_code", "pay_to_postal_code"):
+        value = (data.get(field) or "").strip()
+        if value and (message := zip_code_error(value)):
+            errors.append((field, message))
+    phone = (data.get("phone") or "").strip()
+    if phone and (message := phone_error(phone)):
+        errors.append(("phone", message))
     return errors

@@ -9,7 +9,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from rcm.tenancy.models import ApiKey, Membership
+from rcm.errors import DomainError
+from rcm.tenancy.models import ApiKey, Membership, User
+from rcm.tenancy.permissions import roles_with_scope
 
 
 def membership_for_user(*, user: Any, slug: str) -> Membership | None:
@@ -34,6 +36,26 @@ def memberships_of_user(*, user: Any) -> list[Membership]:
 
 def membership_list() -> QuerySet[Membership]:
     return Membership.objects.select_related("user").order_by("-is_active", "user__email")
+
+
+def members_with_scope(scope: str) -> QuerySet[User]:
+    """The users an item in `scope`'s area may be assigned to: an active membership here whose
+    role grants `scope`, by email (the assignee pickers and their checks share this)."""
+    members = Membership.objects.filter(is_active=True, role__in=roles_with_scope(scope))
+    return User.objects.filter(pk__in=members.values("user_id")).order_by("email")
+
+
+def member_with_scope(user: Any, *, scope: str, field: str = "assignee") -> User:
+    """`user` (a User or its id) when an active member here whose role grants `scope`; otherwise
+    a DomainError on `field`. Every assignee check (work items, authorizations) goes through it."""
+    user_id = getattr(user, "pk", user)
+    found = members_with_scope(scope).filter(pk=user_id).first()
+    if found is None:
+        raise DomainError(
+            f"The assignee is not an active member of this organization with {scope}.",
+            field=field,
+        )
+    return found
 
 
 def api_key_list() -> QuerySet[ApiKey]:

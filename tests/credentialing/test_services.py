@@ -121,6 +121,20 @@ def test_a_facility_with_a_po_box_is_refused(org: Any) -> None:
     assert exc.value.field == "address_line1" and "PO box" in exc.value.message
 
 
+def test_a_facility_with_a_malformed_zip_code_is_refused(org: Any) -> None:
+    with tenant_context(org), pytest.raises(DomainError) as exc:
+        services.facility_create(
+            name="Main",
+            npi=npi_with_check_digit("200000001"),
+            address_line1="1 Main St",
+            city="Springfield",
+            state="il",
+            postal_code="6270",
+            place_of_service="11",
+        )
+    assert exc.value.field == "postal_code" and "ZIP" in exc.value.message
+
+
 def test_a_credential_expiring_before_it_was_issued_is_refused(org: Any) -> None:
     provider = ProviderFactory(organization=org)
     with tenant_context(org):
@@ -355,7 +369,13 @@ def test_organization_settings_refuse_a_bad_group_npi_and_change_nothing(org: An
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("tax_id", "12-34"), ("taxonomy_code", "261QM08"), ("address_line1", "P.O. Box 40")],
+    [
+        ("tax_id", "12-34"),
+        ("taxonomy_code", "261QM08"),
+        ("address_line1", "P.O. Box 40"),
+        ("postal_code", "6270"),
+        ("phone", "555-0100"),
+    ],
 )
 def test_organization_settings_refuse_each_bad_billing_value(
     org: Any, field: str, value: str

@@ -373,3 +373,14 @@ def test_the_work_backlog_counts_open_items_by_age(org: Any, manager: Any) -> No
             )
     backlog = _figures(org).backlog
     assert backlog == {"0-30": 1, "31-60": 1, "61-90": 0, "91-120": 0, "120+": 1}
+
+
+def test_the_dashboard_links_carry_its_filters_to_the_drilldowns_and_exports(
+    book: Book, manager: Any, client_for: Any
+) -> None:
+    page = client_for(manager).get(URL, {"date_from": str(days_ago(60))}).content.decode()
+    since = f"date_from={days_ago(60)}"
+    assert f'/o/riverbend/dashboards/claims/?{since}&amp;kind=denied"' in page
+    assert f'/o/riverbend/dashboards/claims/?{since}&amp;kind=ar&amp;bucket=91%2B"' in page
+    assert f'href="?{since}&amp;export=denials_by_payer"' in page
+    assert f'href="?{since}&amp;format=pdf"' in page

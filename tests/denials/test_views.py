@@ -102,10 +102,14 @@ def test_the_queue_lists_filters_and_bulk_assigns(denial, biller, client_for):
     )
     with tenant_context(denial.organization_id):
         item = WorkItem.objects.get()
+    filtered = client.get("/o/riverbend/denials/?category=authorization&page=1").content
+    assert b'name="query" value="?category=authorization"' in filtered
     response = client.post(
-        "/o/riverbend/denials/assign/", {"items": [item.pk], "assignee": biller.pk}
+        "/o/riverbend/denials/assign/",
+        {"items": [item.pk], "assignee": biller.pk, "query": "?category=authorization"},
     )
     assert response.status_code == 302
+    assert response["Location"] == "/o/riverbend/denials/?category=authorization"
     with tenant_context(denial.organization_id):
         item.refresh_from_db()
         assert item.assignee == biller

@@ -91,6 +91,18 @@ def test_a_payer_rule_naming_an_unknown_level_is_refused(ctx: Any) -> None:
     )
 
 
+def test_a_malformed_zip_code_or_phone_number_is_refused(ctx: Any, patient: Patient) -> None:
+    _refused("postal_code", services.payer_create, name="X", payer_id="X", postal_code="1234")
+    _refused("phone", services.payer_create, name="X", payer_id="X", phone="555-0100")
+    _refused(
+        "postal_code",
+        services.patient_update,
+        patient=patient,
+        data={"postal_code": "ABCDE"},
+        today=today(),
+    )
+
+
 def test_a_date_of_birth_in_the_future_is_refused(ctx: Any) -> None:
     err = _refused(
         "date_of_birth",
@@ -133,7 +145,7 @@ def test_the_same_mrn_may_exist_in_another_organization(patient: Patient, other_
 
 def test_patient_changes_are_audited_by_field_name_without_values(patient: Patient) -> None:
     services.patient_update(
-        patient=patient, data={"phone": "555-0100", "last_name": "Smith"}, today=today()
+        patient=patient, data={"phone": "503-555-0100", "last_name": "Smith"}, today=today()
     )
     event = AuditEvent.objects.get(action="patient.update")
     assert event.patient_id == patient.pk and event.detail == {"fields": ["last_name", "phone"]}

@@ -14,8 +14,20 @@ def test_billing_identity_errors_name_each_bad_field() -> None:
                 "taxonomy_code": "261QM0801",
                 "address_line1": "PO Box 5",
                 "address_line2": "",
+                "postal_code": "9720",
+                "pay_to_postal_code": "97204-12",
+                "phone": "555-0100",
             }
         )
     )
-    assert set(errors) == {"group_npi", "tax_id", "taxonomy_code", "address_line1"}
+    assert set(errors) == {
+        "group_npi",
+        "tax_id",
+        "taxonomy_code",
+        "address_line1",
+        "postal_code",
+        "pay_to_postal_code",
+        "phone",
+    }
+    assert billing_identity_errors({"postal_code": "97204-1234", "phone": "(503) 555-0100"}) == []
     assert billing_identity_errors({"group_npi": "", "tax_id": ""}) == []
