@@ -151,7 +151,7 @@ def hidden_count(qs: QuerySet[Any], scopes: Collection[str]) -> int:
     rule = rule_for(qs.model)
     if rule is not None:
         return qs.filter(rule.q()).count()
-    if qs.model._meta.label in NOT_PART2 or not reaches_part2(qs.model):
+    if qs.model._meta.label in NOT_PART2 or not reaches_part2(qs.model):  # type: ignore[arg-type]
         return 0
     return qs.count()
 
@@ -165,9 +165,8 @@ def restricted_q(model: type[models.Model], path: str = "") -> Q:
     q = rule.q()
     if not path:
         return q
-    return Q(
-        *[(f"{_prefix(path)}{key}", value) for key, value in q.children], _connector=q.connector
-    )
+    children: list[Any] = list(q.children)  # a rule's Q is one (lookup, value) pair
+    return Q(**{f"{_prefix(path)}{key}": value for key, value in children})
 
 
 def is_part2(obj: models.Model) -> bool:
