@@ -119,7 +119,11 @@ def test_a_payer_reviewing_stays_far_more_often_than_the_others_is_flagged(org):
                     scheduled_on=start + timedelta(days=1 + 3 * i),
                 )
     with tenant_context(org):
-        flags = [f for f in selectors.parity_flags(today=today(), scopes=GRANTED) if f.kind == "review_frequency"]
+        flags = [
+            f
+            for f in selectors.parity_flags(today=today(), scopes=GRANTED)
+            if f.kind == "review_frequency"
+        ]
     assert [f.payer_name for f in flags] == ["Strict Plan"]
     assert "8 concurrent reviews on 2 authorizations (4.0 each)" in flags[0].evidence
     assert "average 1.0" in flags[0].evidence

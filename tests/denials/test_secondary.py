@@ -119,7 +119,9 @@ def test_building_twice_builds_once(billing):
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        assert len(services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)) == 1
+        assert (
+            len(services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)) == 1
+        )
         assert services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None) == []
         assert services.secondary_claims_build(today=today(), scopes=None) == []
         assert Claim.objects.filter(primary_claim__isnull=False).count() == 1

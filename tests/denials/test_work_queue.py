@@ -17,8 +17,8 @@ from claims.models import ClaimEvent
 from denials import services
 from denials.models import Denial, LineBalance, WorkItem, WorkItemEvent, WriteOff
 from denials.tasks import follow_up_scan_all
-from rcm.errors import DomainError
 from rcm import part2
+from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from tests.claims.conftest import dos
 from tests.clock import days_ago, today
@@ -83,13 +83,16 @@ def test_another_app_can_open_a_rejection_item_once_per_source(org):
 def test_bulk_assign_records_history_and_refuses_strangers(org, biller, outsider):
     items = [_item(org), _item(org)]
     with tenant_context(org):
-        assert services.work_items_assign(item_ids=[i.pk for i in items], assignee=biller, scopes=GRANTED) == 2
+        assert (
+            services.work_items_assign(
+                item_ids=[i.pk for i in items], assignee=biller, scopes=GRANTED
+            )
+            == 2
+        )
         assert set(WorkItem.objects.values_list("assignee", flat=True)) == {biller.pk}
         assert WorkItemEvent.objects.filter(note__startswith="Assigned").count() == 2
         with pytest.raises(DomainError):
-            services.work_items_assign(
-                item_ids=[items[0].pk], assignee=outsider, scopes=GRANTED
-            )
+            services.work_items_assign(item_ids=[items[0].pk], assignee=outsider, scopes=GRANTED)
 
 
 def test_status_update_keeps_notes_and_closes_the_item(org, biller):
