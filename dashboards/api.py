@@ -21,7 +21,11 @@ def _number(value: Any) -> Any:
 
 class KpiViewSet(viewsets.ViewSet):
     """Dashboard figures for a period (`from`, `to`, default the last 90 days) and optional
-    `payer`, `provider` and `level` filters. A rate with nothing to divide by is null."""
+    `payer`, `provider` and `level` filters. A rate with nothing to divide by is null.
+
+    42 CFR Part 2: the figures are computed over the rows the key or member may see;
+    `part2_hidden` gives, by figure, how many restricted records it left out (0 with the grant),
+    the same number its drill-down page shows."""
 
     scope_area = "dashboards"
 
@@ -36,6 +40,7 @@ class KpiViewSet(viewsets.ViewSet):
                 "figures": serializers.DictField(),
                 "breakdowns": serializers.DictField(),
                 "formulas": serializers.DictField(),
+                "part2_hidden": serializers.DictField(child=serializers.IntegerField()),
             },
         ),
     )
@@ -58,7 +63,11 @@ class KpiViewSet(viewsets.ViewSet):
                 }
             )
         today = organization_today(request.organization)  # type: ignore[attr-defined]
-        d = dashboard_figures(filters=form.filters(today=today), today=today)
+        d = dashboard_figures(
+            filters=form.filters(today=today),
+            today=today,
+            scopes=request._request.scopes,  # type: ignore[attr-defined]
+        )
         figures = {
             name: {"value": _number(value), "formula": name} for name, value in d.headline().items()
         }
@@ -108,6 +117,12 @@ class KpiViewSet(viewsets.ViewSet):
                 "figures": figures,
                 "breakdowns": breakdowns,
                 "formulas": FORMULAS,
+                "part2_hidden": {
+                    **d.headline_hidden(),
+                    "authorizations_expiring_7d": d.hidden.get("authorizations_expiring", 0),
+                    "authorizations_lapsed": d.hidden.get("authorizations_lapsed", 0),
+                    "unbilled_per_diem_days": d.hidden.get("unbilled_days", 0),
+                },
             }
         )
 

@@ -1,15 +1,34 @@
 """The manager dashboard's figures. Each figure is one aggregate query (or two), whatever the
-volume, so the dashboard costs a fixed number of queries; drill-down lists use the same filters."""
+volume, so the dashboard costs a fixed number of queries; drill-down lists use the same filters.
+
+42 CFR Part 2: every figure is computed over the rows the caller may see (`scopes`), and says
+how many it left out (`Dashboard.hidden`, by figure), so a figure equals the count of its
+drill-down list for everybody. The aggregates group by "is this row Part 2" (`_p2`) and fold the
+restricted groups into the hidden counts: no extra query, with the grant or without."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Exists, F, OuterRef, Q, QuerySet, Sum, Value
+from django.db import models
+from django.db.models import (
+    BooleanField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -31,7 +50,10 @@ from denials.models import (
 )
 from patients.levels import FACILITY_LEVELS
 from patients.models import EpisodeOfCare, LevelOfCareStay, Payer
+from rcm import part2
 from rcm.tenancy.context import require_organization_id
+
+Scopes = Collection[str]
 
 ZERO = Value(Decimal("0.00"), output_field=DecimalField(max_digits=14, decimal_places=2))
 IN_AR = [
@@ -42,6 +64,27 @@ IN_AR = [
     ClaimStatus.DENIED,
     ClaimStatus.APPEALED,
 ]
+
+
+def _p2(model: type[models.Model], path: str = "") -> ExpressionWrapper:
+    """The row is Part 2 (rcm.part2's rule for `model`, through `path`), as a column to group by."""
+    return ExpressionWrapper(part2.restricted_q(model, path), output_field=BooleanField())
+
+
+def _hiding(scopes: Scopes) -> bool:
+    """Whether the caller's figures leave Part 2 rows out (they lack the grant)."""
+    return not part2.may_see(scopes)
+
+
+def _fold(rows: Iterable[dict[str, Any]], hiding: bool, *keys: str) -> tuple[dict, dict]:
+    """Sum grouped rows (each with a `p2` column) into (shown, hidden) totals of `keys`."""
+    shown: dict[str, Any] = dict.fromkeys(keys, 0)
+    hidden: dict[str, Any] = dict.fromkeys(keys, 0)
+    for row in rows:
+        into = hidden if hiding and row["p2"] else shown
+        for key in keys:
+            into[key] += row[key] or 0
+    return shown, hidden
 
 
 @dataclass(frozen=True)
@@ -100,6 +143,17 @@ class Dashboard:
     not_billable: list[tuple[str, int]] = field(default_factory=list)
     backlog: dict[str, int] = field(default_factory=dict)
     unbilled_days: int = 0
+    # 42 CFR Part 2: by figure, how many restricted records the caller's figures left out (the
+    # same number the figure's drill-down list says): "clean_claims", "denials" (adjudicated
+    # claims), "denied" (denied claims), "ar" (claims with an open balance), "collections"
+    # (remitted claims), "appeals", "authorizations_expiring", "authorizations_lapsed",
+    # "unbilled_days", "backlog" (work items).
+    hidden: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def part2_hidden(self) -> int:
+        """The most restricted records any one figure left out (for one note per page)."""
+        return max(self.hidden.values(), default=0)
 
     @property
     def clean_claim_rate(self) -> Decimal | None:
@@ -137,6 +191,19 @@ class Dashboard:
             "cash_posted": sum((amount for _, amount in self.cash_by_week), Decimal("0.00")),
         }
 
+    def headline_hidden(self) -> dict[str, int]:
+        """How many restricted records each headline figure left out."""
+        return {
+            "clean_claim_rate": self.hidden.get("clean_claims", 0),
+            "initial_denial_rate": self.hidden.get("denials", 0),
+            "days_in_ar": self.hidden.get("ar", 0),
+            "ar_over_90_share": self.hidden.get("ar", 0),
+            "net_collection_rate": self.hidden.get("collections", 0),
+            "denial_overturn_rate": self.hidden.get("appeals", 0),
+            "ar_total": self.hidden.get("ar", 0),
+            "cash_posted": 0,  # payments are the payer's, not a patient's record
+        }
+
 
 def _submitted_between(f: DashboardFilters) -> dict[str, datetime]:
     """A datetime range (not `__date`), so the (organization, submitted_at) index is used."""
@@ -148,24 +215,30 @@ def _submitted_between(f: DashboardFilters) -> dict[str, datetime]:
     }
 
 
-def _clean_claims(f: DashboardFilters) -> tuple[int, int]:
-    """(first-pass clean, answered at the front door) for claims submitted in the period: one
-    aggregate over their accepted/rejected events."""
+def _clean_claims(f: DashboardFilters, scopes: Scopes) -> tuple[tuple[int, int], int]:
+    """((first-pass clean, answered at the front door), hidden) for claims submitted in the
+    period: one aggregate over their accepted/rejected events."""
     window = {f"claim__{k}": v for k, v in _submitted_between(f).items()}
-    row = ClaimEvent.objects.filter(
-        f.claims("claim__"),
-        claim__organization_id=require_organization_id(),
-        to_status__in=[ClaimStatus.ACCEPTED, ClaimStatus.REJECTED],
-        **window,
-    ).aggregate(
-        answered=Count("claim_id", distinct=True),
-        rejected=Count("claim_id", distinct=True, filter=Q(to_status=ClaimStatus.REJECTED)),
+    rows = (
+        ClaimEvent.objects.filter(
+            f.claims("claim__"),
+            claim__organization_id=require_organization_id(),
+            to_status__in=[ClaimStatus.ACCEPTED, ClaimStatus.REJECTED],
+            **window,
+        )
+        .annotate(p2=_p2(ClaimEvent))
+        .values("p2")
+        .annotate(
+            answered=Count("claim_id", distinct=True),
+            rejected=Count("claim_id", distinct=True, filter=Q(to_status=ClaimStatus.REJECTED)),
+        )
     )
-    return row["answered"] - row["rejected"], row["answered"]
+    row, hidden = _fold(rows, _hiding(scopes), "answered", "rejected")
+    return (row["answered"] - row["rejected"], row["answered"]), hidden["answered"]
 
 
-def adjudicated_claims(f: DashboardFilters) -> QuerySet[Claim]:
-    """Claims remitted (835) in the period: the denominator of the denial rate."""
+def _adjudicated_claims(f: DashboardFilters) -> QuerySet[Claim]:
+    """Claims remitted (835) in the period: the denominator of the denial rate (every row)."""
     remitted = RemittanceClaim.objects.filter(
         claim=OuterRef("pk"),
         payment__payment_date__gte=f.date_from,
@@ -174,30 +247,49 @@ def adjudicated_claims(f: DashboardFilters) -> QuerySet[Claim]:
     return Claim.objects.filter(f.claims()).filter(Exists(remitted))
 
 
-def denied_claims(f: DashboardFilters, *, category: str = "") -> QuerySet[Claim]:
+def _denied_claims(f: DashboardFilters, *, category: str = "") -> QuerySet[Claim]:
     denials = Denial.objects.filter(claim=OuterRef("pk"))
     if category:
         denials = denials.filter(category=category)
-    return adjudicated_claims(f).filter(Exists(denials))
+    return _adjudicated_claims(f).filter(Exists(denials))
+
+
+def adjudicated_claims(f: DashboardFilters, *, scopes: Scopes) -> QuerySet[Claim]:
+    return part2.visible(_adjudicated_claims(f), scopes)
+
+
+def denied_claims(f: DashboardFilters, *, category: str = "", scopes: Scopes) -> QuerySet[Claim]:
+    return part2.visible(_denied_claims(f, category=category), scopes)
 
 
 def _denials(
-    f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str], providers: dict[Any, str]
+    f: DashboardFilters,
+    dashboard: Dashboard,
+    payers: dict[Any, str],
+    providers: dict[Any, str],
+    scopes: Scopes,
 ) -> None:
+    hiding = _hiding(scopes)
     rows = (
-        adjudicated_claims(f)
+        _adjudicated_claims(f)
         .annotate(
             denied=Exists(Denial.objects.filter(claim=OuterRef("pk"))),
             month=TruncMonth("statement_from"),
+            p2=_p2(Claim),
         )
-        .values("payer_id", "rendering_provider_id", "level", "month")
+        .values("payer_id", "rendering_provider_id", "level", "month", "p2")
         .annotate(claims=Count("pk"), denied_claims=Count("pk", filter=Q(denied=True)))
     )
     by: dict[str, dict[Any, list[int]]] = {
         k: defaultdict(lambda: [0, 0]) for k in ("payer", "provider", "level", "month")
     }
     total = [0, 0]
+    hidden = [0, 0]
     for row in rows:
+        if hiding and row["p2"]:
+            hidden[0] += row["denied_claims"]
+            hidden[1] += row["claims"]
+            continue
         for dim, key in (
             ("payer", row["payer_id"]),
             ("provider", row["rendering_provider_id"]),
@@ -209,6 +301,7 @@ def _denials(
         total[0] += row["denied_claims"]
         total[1] += row["claims"]
     dashboard.denials = (total[0], total[1])
+    dashboard.hidden["denied"], dashboard.hidden["denials"] = hidden
     dashboard.denial_by_payer = sorted(
         (Breakdown(payers.get(k, "?"), str(k), *v) for k, v in by["payer"].items()),
         key=lambda b: -(b.rate or 0),
@@ -228,7 +321,7 @@ def _denials(
         key=lambda b: b.key,
     )
     categories = (
-        Denial.objects.filter(claim__in=adjudicated_claims(f))
+        Denial.objects.filter(claim__in=adjudicated_claims(f, scopes=scopes))
         .values("category")
         .annotate(claims=Count("claim_id", distinct=True))
     )
@@ -261,6 +354,7 @@ def _open_balance() -> Any:
 
 
 def ar_lines(f: DashboardFilters) -> QuerySet[ClaimLine]:
+    """Every line in A/R (narrowed by the claims built from it)."""
     return ClaimLine.objects.filter(
         f.claims("claim__"), claim__status__in=IN_AR, claim__submitted_at__isnull=False
     )
@@ -269,8 +363,12 @@ def ar_lines(f: DashboardFilters) -> QuerySet[ClaimLine]:
 OVER_90 = "91+"  # the A/R-over-90-days figure's drill-down
 
 
-def ar_claims(f: DashboardFilters, *, bucket: str, today: date) -> QuerySet[Claim]:
-    """Claims with an open balance, optionally only those in one aging bucket."""
+def ar_claims(f: DashboardFilters, *, bucket: str, today: date, scopes: Scopes) -> QuerySet[Claim]:
+    """Claims with an open balance the caller may see, optionally only those in one bucket."""
+    return part2.visible(_ar_claims(f, bucket=bucket, today=today), scopes)
+
+
+def _ar_claims(f: DashboardFilters, *, bucket: str, today: date) -> QuerySet[Claim]:
     open_claims = ar_lines(f).annotate(open=_open_balance()).filter(open__gt=0).values("claim_id")
     claims = Claim.objects.filter(pk__in=open_claims)
     bounds = {**rules.AGING_BOUNDS, OVER_90: (91, None)}
@@ -282,9 +380,10 @@ def ar_claims(f: DashboardFilters, *, bucket: str, today: date) -> QuerySet[Clai
     return claims
 
 
-def _ar_rows(f: DashboardFilters) -> list[dict[str, Any]]:
+def _ar_rows(f: DashboardFilters, scopes: Scopes) -> list[dict[str, Any]]:
     """Open balance and patient share by payer and submission date, in two aggregates: lines with
-    postings (from their balance rows) and lines with nothing posted yet (their charge)."""
+    postings (from their balance rows) and lines with nothing posted yet (their charge); only
+    the claims the caller may see."""
     org_id = require_organization_id()
     claim_filter = {
         "claim__organization_id": org_id,
@@ -292,7 +391,7 @@ def _ar_rows(f: DashboardFilters) -> list[dict[str, Any]]:
         "claim__submitted_at__isnull": False,
     }
     posted = (
-        LineBalance.objects.filter(f.claims("claim__"), **claim_filter)
+        part2.visible(LineBalance.objects.filter(f.claims("claim__"), **claim_filter), scopes)
         .values("claim__payer_id", "claim__submitted_at__date")
         .annotate(
             open=Sum(
@@ -308,16 +407,21 @@ def _ar_rows(f: DashboardFilters) -> list[dict[str, Any]]:
         )
     )
     unposted = (
-        ClaimLine.objects.filter(f.claims("claim__"), balance__isnull=True, **claim_filter)
+        part2.visible(
+            ClaimLine.objects.filter(f.claims("claim__"), balance__isnull=True, **claim_filter),
+            scopes,
+        )
         .values("claim__payer_id", "claim__submitted_at__date")
         .annotate(open=Sum("charge"), patient=ZERO)
     )
     return [*posted, *unposted]
 
 
-def _ar(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str]) -> None:
+def _ar(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str], scopes: Scopes) -> None:
     today = dashboard.today
-    rows = _ar_rows(f)
+    rows = _ar_rows(f, scopes)
+    # The claims the A/R drill-down leaves out (one COUNT, none with the grant).
+    dashboard.hidden["ar"] = part2.hidden_count(_ar_claims(f, bucket="", today=today), scopes)
     buckets: dict[str, dict[str, Decimal]] = {
         b: {"insurance": Decimal("0.00"), "patient": Decimal("0.00")} for b in rules.AGING_BUCKETS
     }
@@ -352,31 +456,40 @@ def _ar(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str]) -> No
     )
     start = today - timedelta(days=90)
     dashboard.charges_last_90 = (
-        Claim.objects.filter(
-            f.claims(),
-            statement_from__gte=start,
-            statement_from__lte=today,
-            # A secondary claim re-bills the primary's charges: count each service once.
-            primary_claim__isnull=True,
+        part2.visible(
+            Claim.objects.filter(
+                f.claims(),
+                statement_from__gte=start,
+                statement_from__lte=today,
+                # A secondary claim re-bills the primary's charges: count each service once.
+                primary_claim__isnull=True,
+            ),
+            scopes,
         )
         .exclude(status__in=[ClaimStatus.VOID])
         .aggregate(total=Coalesce(Sum("total_charge"), ZERO))["total"]
     )
 
 
-def _collections(f: DashboardFilters, dashboard: Dashboard) -> None:
-    row = RemittanceClaim.objects.filter(
+def _collections(f: DashboardFilters, dashboard: Dashboard, scopes: Scopes) -> None:
+    remitted = RemittanceClaim.objects.filter(
         f.claims("claim__"),
         claim__isnull=False,
         payment__payment_date__gte=f.date_from,
         payment__payment_date__lte=f.date_to,
-    ).aggregate(paid=Coalesce(Sum("paid"), ZERO), charge=Coalesce(Sum("charge"), ZERO))
-    contractual = RemittanceClaim.objects.filter(
-        f.claims("claim__"),
-        claim__isnull=False,
-        payment__payment_date__gte=f.date_from,
-        payment__payment_date__lte=f.date_to,
-    ).aggregate(
+    )
+    rows = (
+        remitted.annotate(p2=_p2(RemittanceClaim))
+        .values("p2")
+        .annotate(
+            paid=Coalesce(Sum("paid"), ZERO),
+            charge=Coalesce(Sum("charge"), ZERO),
+            claims=Count("claim_id", distinct=True),
+        )
+    )
+    row, hidden = _fold(rows, _hiding(scopes), "paid", "charge", "claims")
+    dashboard.hidden["collections"] = hidden["claims"]
+    contractual = part2.visible(remitted, scopes).aggregate(
         co=Coalesce(
             Sum(
                 "adjustments__amount",
@@ -391,21 +504,29 @@ def _collections(f: DashboardFilters, dashboard: Dashboard) -> None:
             ZERO,
         )
     )["co"]
-    dashboard.collections = (row["paid"], row["charge"], contractual)
+    dashboard.collections = (
+        Decimal(row["paid"]).quantize(Decimal("0.01")),
+        Decimal(row["charge"]).quantize(Decimal("0.01")),
+        contractual,
+    )
 
 
-def _appeals(f: DashboardFilters, dashboard: Dashboard) -> None:
-    row = (
+def _appeals(f: DashboardFilters, dashboard: Dashboard, scopes: Scopes) -> None:
+    rows = (
         Appeal.objects.filter(
             f.claims("denial__claim__"), decided_on__gte=f.date_from, decided_on__lte=f.date_to
         )
         .exclude(outcome="")
-        .aggregate(
+        .annotate(p2=_p2(Appeal))
+        .values("p2")
+        .annotate(
             decided=Count("pk"),
             overturned=Count("pk", filter=Q(outcome__in=["overturned", "partial"])),
         )
     )
+    row, hidden = _fold(rows, _hiding(scopes), "decided", "overturned")
     dashboard.appeals = (row["overturned"], row["decided"])
+    dashboard.hidden["appeals"] = hidden["decided"]
 
 
 def _cash(f: DashboardFilters, dashboard: Dashboard) -> None:
@@ -423,7 +544,7 @@ def _cash(f: DashboardFilters, dashboard: Dashboard) -> None:
     dashboard.cash_by_month = sorted(months.items())
 
 
-def authorizations_expiring(today: date) -> QuerySet[Authorization]:
+def _authorizations_expiring(today: date) -> QuerySet[Authorization]:
     return Authorization.objects.filter(
         status__in=APPROVED_STATUSES,
         end_date__gte=today,
@@ -431,16 +552,38 @@ def authorizations_expiring(today: date) -> QuerySet[Authorization]:
     )
 
 
-def lapsed_usage() -> QuerySet[AuthorizationUsage]:
+def _lapsed_usage() -> QuerySet[AuthorizationUsage]:
     return AuthorizationUsage.objects.filter(
         Q(authorization__isnull=True) | Q(date_of_service__gt=F("authorization__end_date"))
     )
 
 
-def _operations(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str]) -> None:
+def authorizations_expiring(today: date, *, scopes: Scopes) -> QuerySet[Authorization]:
+    return part2.visible(_authorizations_expiring(today), scopes)
+
+
+def lapsed_usage(*, scopes: Scopes) -> QuerySet[AuthorizationUsage]:
+    return part2.visible(_lapsed_usage(), scopes)
+
+
+def _count_split(qs: QuerySet[Any], scopes: Scopes) -> tuple[int, int]:
+    """(shown, hidden) rows of `qs` for the caller, in one aggregate."""
+    row = qs.aggregate(n=Count("pk"), p2=Count("pk", filter=part2.restricted_q(qs.model)))
+    hidden = row["p2"] if _hiding(scopes) else 0
+    return row["n"] - hidden, hidden
+
+
+def _operations(
+    f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str], scopes: Scopes
+) -> None:
     today = dashboard.today
-    dashboard.authorizations_expiring = authorizations_expiring(today).count()
-    dashboard.authorizations_lapsed = lapsed_usage().count()
+    hidden = dashboard.hidden
+    dashboard.authorizations_expiring, hidden["authorizations_expiring"] = _count_split(
+        _authorizations_expiring(today), scopes
+    )
+    dashboard.authorizations_lapsed, hidden["authorizations_lapsed"] = _count_split(
+        _lapsed_usage(), scopes
+    )
     providers = (
         Provider.objects.filter(active_from__lte=today)
         .filter(Q(active_until__isnull=True) | Q(active_until__gte=today))
@@ -459,23 +602,38 @@ def _operations(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str
     )
     ages = (
         WorkItem.objects.filter(status__in=OPEN_WORK_STATUSES)
-        .values("opened_on")
+        .annotate(p2=_p2(WorkItem))
+        .values("opened_on", "p2")
         .annotate(n=Count("pk"))
     )
     backlog = dict.fromkeys(rules.AGING_BUCKETS, 0)
+    hidden["backlog"] = 0
     for row in ages:
+        if _hiding(scopes) and row["p2"]:
+            hidden["backlog"] += row["n"]
+            continue
         backlog[rules.aging_bucket((today - row["opened_on"]).days)] += row["n"]
     dashboard.backlog = backlog
-    dashboard.unbilled_days = len(unbilled_per_diem_days(f, today=today))
+    unbilled = unbilled_per_diem_days(f, today=today, scopes=scopes)
+    dashboard.unbilled_days, hidden["unbilled_days"] = len(unbilled.days), unbilled.part2_hidden
 
 
-def unbilled_per_diem_days(f: DashboardFilters, *, today: date) -> list[tuple[Any, date]]:
-    """(episode, day) pairs at a per-diem level in the period with no charge that day (2 queries)."""
+@dataclass(frozen=True)
+class UnbilledDays:
+    days: list[tuple[Any, date]]  # (episode id, day), of the episodes the caller may see
+    part2_hidden: int  # the days of Part 2 episodes left out
+
+
+def unbilled_per_diem_days(f: DashboardFilters, *, today: date, scopes: Scopes) -> UnbilledDays:
+    """(episode, day) pairs at a per-diem level in the period with no charge that day (2 queries);
+    the days of episodes the caller may not see (42 CFR Part 2) are only counted."""
     end = min(f.date_to, today - timedelta(days=1))
+    hiding = _hiding(scopes)
     stays = list(
         LevelOfCareStay.objects.filter(level__in=FACILITY_LEVELS, start_date__lte=end)
         .filter(Q(end_date__isnull=True) | Q(end_date__gte=f.date_from))
-        .values_list("episode_id", "start_date", "end_date")
+        .annotate(p2=_p2(LevelOfCareStay))
+        .values_list("episode_id", "start_date", "end_date", "p2")
     )
     charged = set(
         ServiceEntry.objects.filter(
@@ -487,45 +645,92 @@ def unbilled_per_diem_days(f: DashboardFilters, *, today: date) -> list[tuple[An
         .values_list("episode_id", "date_of_service")
     )
     missing = []
-    for episode_id, start, stop in stays:
+    hidden = 0
+    for episode_id, start, stop, p2 in stays:
         day = max(start, f.date_from)
         last = min(stop or end, end)
         while day <= last:
             if (episode_id, day) not in charged:
-                missing.append((episode_id, day))
+                if hiding and p2:
+                    hidden += 1
+                else:
+                    missing.append((episode_id, day))
             day += timedelta(days=1)
-    return missing
+    return UnbilledDays(missing, hidden)
 
 
-def dashboard_figures(*, filters: DashboardFilters, today: date) -> Dashboard:
-    """Every figure of the manager dashboard for the organization in context."""
+def dashboard_figures(*, filters: DashboardFilters, today: date, scopes: Scopes) -> Dashboard:
+    """Every figure of the manager dashboard for the organization in context, over the rows
+    `scopes` may see (42 CFR Part 2), with how many each left out (`Dashboard.hidden`)."""
     payers = dict(Payer.objects.values_list("pk", "name"))
     providers = {
         p.pk: p.display_name
         for p in Provider.objects.only("pk", "first_name", "last_name", "credentials_suffix")
     }
     dashboard = Dashboard(filters=filters, today=today)
-    dashboard.clean_claims = _clean_claims(filters)
-    _denials(filters, dashboard, payers, providers)
-    _ar(filters, dashboard, payers)
-    _collections(filters, dashboard)
-    _appeals(filters, dashboard)
+    dashboard.clean_claims, dashboard.hidden["clean_claims"] = _clean_claims(filters, scopes)
+    _denials(filters, dashboard, payers, providers, scopes)
+    _ar(filters, dashboard, payers, scopes)
+    _collections(filters, dashboard, scopes)
+    _appeals(filters, dashboard, scopes)
     _cash(filters, dashboard)
-    _operations(filters, dashboard, payers)
+    _operations(filters, dashboard, payers, scopes)
     return dashboard
 
 
-def headline_figures(*, date_from: date, date_to: date, today: date) -> dict[str, Any]:
-    """The portfolio page's headline KPIs of the organization in context."""
+def headline_figures(
+    *, date_from: date, date_to: date, today: date, scopes: Scopes
+) -> dict[str, Any]:
+    """The portfolio page's headline KPIs of the organization in context, over the rows `scopes`
+    (that membership's) may see; `part2_hidden` is the most any one of them left out."""
     filters = DashboardFilters(date_from=date_from, date_to=date_to)
     dashboard = Dashboard(filters=filters, today=today)
-    dashboard.clean_claims = _clean_claims(filters)
-    dashboard.denials = (denied_claims(filters).count(), adjudicated_claims(filters).count())
-    _ar(filters, dashboard, {})
-    _collections(filters, dashboard)
+    dashboard.clean_claims, dashboard.hidden["clean_claims"] = _clean_claims(filters, scopes)
+    adjudicated = _adjudicated_claims(filters)
+    dashboard.denials = (
+        denied_claims(filters, scopes=scopes).count(),
+        adjudicated_claims(filters, scopes=scopes).count(),
+    )
+    dashboard.hidden["denials"] = part2.hidden_count(adjudicated, scopes)
+    _ar(filters, dashboard, {}, scopes)
+    _collections(filters, dashboard, scopes)
     _cash(filters, dashboard)
-    return dashboard.headline()
+    return {**dashboard.headline(), "part2_hidden": max(dashboard.headline_hidden().values())}
 
 
-def episodes_by_id(ids: set[Any]) -> dict[Any, EpisodeOfCare]:
-    return {e.pk: e for e in EpisodeOfCare.objects.select_related("patient").filter(pk__in=ids)}
+@dataclass(frozen=True)
+class Drilldown:
+    claims: QuerySet[Claim]
+    part2_hidden: int
+
+
+def drilldown_claims(
+    kind: str,
+    f: DashboardFilters,
+    *,
+    today: date,
+    scopes: Scopes,
+    category: str = "",
+    bucket: str = "",
+    month: tuple[int, int] | None = None,
+) -> Drilldown:
+    """The claims behind a figure (`kind`: denied, adjudicated, ar), the same selectors and
+    filters as the figure, the caller's visible ones and how many were left out (one COUNT)."""
+    if kind == "denied":
+        claims = _denied_claims(f, category=category)
+    elif kind == "adjudicated":
+        claims = _adjudicated_claims(f)
+    else:
+        claims = _ar_claims(f, bucket=bucket, today=today)
+    if month is not None:
+        claims = claims.filter(statement_from__year=month[0], statement_from__month=month[1])
+    return Drilldown(part2.visible(claims, scopes), part2.hidden_count(claims, scopes))
+
+
+def episodes_by_id(ids: set[Any], *, scopes: Scopes) -> dict[Any, EpisodeOfCare]:
+    return {
+        e.pk: e
+        for e in part2.visible(EpisodeOfCare.objects.select_related("patient"), scopes).filter(
+            pk__in=ids
+        )
+    }

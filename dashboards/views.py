@@ -33,7 +33,11 @@ def _today(request: HttpRequest) -> date:
 def _context(request: HttpRequest, today: date) -> dict[str, Any]:
     form = DashboardFilterForm(request.GET or None)
     filters = form.filters(today=today)
-    figures = selectors.dashboard_figures(filters=filters, today=today)
+    figures = selectors.dashboard_figures(
+        filters=filters,
+        today=today,
+        scopes=request.scopes,  # type: ignore[attr-defined]
+    )
     return {
         "form": form,
         "d": figures,
@@ -96,10 +100,10 @@ def unbilled_days(request: HttpRequest) -> HttpResponse:
     """The census days behind 'unbilled per-diem days': episode and date with no charge."""
     today = _today(request)
     filters = DashboardFilterForm(request.GET or None).filters(today=today)
-    days = selectors.unbilled_per_diem_days(filters, today=today)
-    episodes = selectors.episodes_by_id({episode_id for episode_id, _ in days})
-    if "part2:read" not in request.scopes:  # type: ignore[attr-defined]
-        days = [(e, d) for e, d in days if not episodes[e].is_part2]
+    scopes = request.scopes  # type: ignore[attr-defined]
+    unbilled = selectors.unbilled_per_diem_days(filters, today=today, scopes=scopes)
+    days = unbilled.days
+    episodes = selectors.episodes_by_id({episode_id for episode_id, _ in days}, scopes=scopes)
     page = Paginator(sorted(days, key=lambda pair: (pair[1], str(pair[0]))), 100).get_page(
         request.GET.get("page")
     )
@@ -107,7 +111,7 @@ def unbilled_days(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "dashboards/unbilled.html",
-        {"page": page, "rows": rows},
+        {"page": page, "rows": rows, "part2_hidden": unbilled.part2_hidden},
     )
 
 
@@ -121,22 +125,24 @@ def drilldown(request: HttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET or None)
     filters = form.filters(today=today)
     category = request.GET.get("category", "")
-    if kind == "denied":
-        claims = selectors.denied_claims(filters, category=category)
-    elif kind == "adjudicated":
-        claims = selectors.adjudicated_claims(filters)
-    else:
-        claims = selectors.ar_claims(filters, bucket=request.GET.get("bucket", ""), today=today)
     month = request.GET.get("month", "")
+    year_month = None
     if month:
         try:
             year, number = (int(part) for part in month.split("-"))
         except ValueError as exc:
             raise Http404("Month is YYYY-MM.") from exc
-        claims = claims.filter(statement_from__year=year, statement_from__month=number)
-    if "part2:read" not in request.scopes:  # type: ignore[attr-defined]
-        claims = claims.exclude(is_part2=True)
-    claims = claims.select_related("patient", "payer", "rendering_provider").order_by(
+        year_month = (year, number)
+    drill = selectors.drilldown_claims(
+        kind,
+        filters,
+        today=today,
+        scopes=request.scopes,  # type: ignore[attr-defined]
+        category=category,
+        bucket=request.GET.get("bucket", ""),
+        month=year_month,
+    )
+    claims = drill.claims.select_related("patient", "payer", "rendering_provider").order_by(
         "-statement_from"
     )
     page = Paginator(claims, 50).get_page(request.GET.get("page"))
@@ -149,6 +155,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
             "category": category,
             "bucket": request.GET.get("bucket", ""),
             "month": month,
+            "part2_hidden": drill.part2_hidden,
         },
     )
 
@@ -156,17 +163,21 @@ def drilldown(request: HttpRequest) -> HttpResponse:
 @login_required
 def portfolio(request: HttpRequest) -> HttpResponse:
     """A billing company's view: headline KPIs of each organization the user belongs to, each
-    computed inside that organization's own tenant context."""
+    computed inside that organization's own tenant context over what that membership may see
+    (its role's scopes and its own Part 2 grant)."""
     rows = []
     starts: list[date] = []
     for membership in memberships_of_user(user=request.user):
-        if "dashboards:read" not in scopes_for_role(membership.role):
+        scopes = scopes_for_role(membership.role, part2_access=membership.part2_access)
+        if "dashboards:read" not in scopes:
             continue
         # Each organization's own day (clinics may sit in different time zones).
         today = organization_today(membership.organization)
         date_from = today - timedelta(days=89)
         with tenant_context(membership.organization_id):
-            figures = selectors.headline_figures(date_from=date_from, date_to=today, today=today)
+            figures = selectors.headline_figures(
+                date_from=date_from, date_to=today, today=today, scopes=scopes
+            )
         rows.append({"organization": membership.organization, "figures": figures})
         starts.append(date_from)
     if not rows:

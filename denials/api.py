@@ -1,6 +1,11 @@
 """Denials on the API: upload an 835 and poll its job, payments, adjustments, remittance
 exceptions (match, resolve), denials, work items (assign, update status), appeals with their
-letters (PDF), parity flags."""
+letters (PDF), parity flags.
+
+42 CFR Part 2: every queryset comes from a selector narrowed by the caller's scopes, so a key or
+member without the Part 2 grant gets no Part 2 row in a list, and 404 (as for a row that does
+not exist) on one's detail or action. Lists say how many rows they left out in the
+`X-Part2-Hidden` response header (0 when none)."""
 
 from __future__ import annotations
 
@@ -17,7 +22,6 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -47,10 +51,25 @@ from rcm.errors import DomainError
 from rcm.tenancy.selectors import organization_today
 
 
-def _part2_guard(request: Request, appeal: Appeal) -> None:
-    """42 CFR Part 2: a Part 2 claim's letter needs the part2:read scope."""
-    if appeal.denial.claim.is_part2 and "part2:read" not in request._request.scopes:  # type: ignore[attr-defined]
-        raise PermissionDenied("This is a 42 CFR Part 2 claim; it needs the part2:read scope.")
+def _scopes(request: Request) -> Any:
+    """The key's or the member's scopes, which every selector narrows by (42 CFR Part 2)."""
+    return request._request.scopes  # type: ignore[attr-defined]
+
+
+class Part2HiddenListMixin:
+    """A list answers with the `X-Part2-Hidden` header: how many rows of the same filtered list
+    42 CFR Part 2 kept from the caller (`part2_hidden()`, from the selector's `*_hidden` twin),
+    so the numbers a client shows can say "3 restricted records not shown"."""
+
+    request: Any
+
+    def part2_hidden(self) -> int:
+        raise NotImplementedError
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        response[selectors.PART2_HIDDEN_HEADER] = str(self.part2_hidden())
+        return response
 
 
 def _today(request: Request) -> date:
@@ -180,19 +199,22 @@ class AdjustmentSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AdjustmentViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """CAS adjustments; `?payment=<id>` for one payment's."""
+class AdjustmentViewSet(Part2HiddenListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """CAS adjustments; `?payment=<id>` for one payment's. `X-Part2-Hidden`: how many were left
+    out (42 CFR Part 2)."""
 
     serializer_class = AdjustmentSerializer
     scope_area = "denials"
 
     def get_queryset(self) -> Any:
-        qs = RemittanceAdjustment.objects.select_related(
-            "remittance_claim", "remittance_line"
-        ).order_by("-created_at")
-        if payment := uuid_query_param(self.request, "payment"):
-            qs = qs.filter(remittance_claim__payment_id=payment)
-        return qs
+        return selectors.adjustments_list(
+            payment_id=uuid_query_param(self.request, "payment"), scopes=_scopes(self.request)
+        )
+
+    def part2_hidden(self) -> int:
+        return selectors.adjustments_hidden(
+            payment_id=uuid_query_param(self.request, "payment"), scopes=_scopes(self.request)
+        )
 
 
 class DenialSerializer(serializers.ModelSerializer):
@@ -217,20 +239,29 @@ class DenialSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DenialViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Denials; `?category=`, `?payer=`."""
+class DenialViewSet(
+    Part2HiddenListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Denials; `?category=`, `?payer=`. `X-Part2-Hidden`: how many were left out (42 CFR
+    Part 2); a Part 2 denial's detail answers 404 without the grant."""
 
     serializer_class = DenialSerializer
     scope_area = "denials"
 
+    def _filters(self) -> selectors.DenialFilter:
+        return selectors.DenialFilter(
+            category=self.request.query_params.get("category", ""),
+            payer_id=uuid_query_param(self.request, "payer"),
+        )
+
     def get_queryset(self) -> Any:
-        qs = Denial.objects.order_by("appeal_deadline", "pk")
-        params = self.request.query_params
-        if params.get("category"):
-            qs = qs.filter(category=params["category"])
-        if payer := uuid_query_param(self.request, "payer"):
-            qs = qs.filter(payer_id=payer)
-        return qs
+        return selectors.denials_list(self._filters(), scopes=_scopes(self.request))
+
+    def part2_hidden(self) -> int:
+        return selectors.denials_hidden(self._filters(), scopes=_scopes(self.request))
 
 
 class WorkItemSerializer(serializers.ModelSerializer):
@@ -268,18 +299,34 @@ class WorkItemUpdateSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
 
 
-class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class WorkItemViewSet(
+    Part2HiddenListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
     """The work queue, highest priority first. Filters: `?category=`, `?payer=`, `?assignee=`
-    (a user id or `none`), `?age=` (days open at least), `?status=` (`all` or one status)."""
+    (a user id or `none`), `?age=` (days open at least), `?status=` (`all` or one status).
+    `X-Part2-Hidden`: how many items of the filtered queue were left out (42 CFR Part 2)."""
 
     serializer_class = WorkItemSerializer
     scope_area = "denials"
 
     def get_queryset(self) -> Any:
+        return selectors.work_queue(
+            filters=self._filters(), today=_today(self.request), scopes=_scopes(self.request)
+        )
+
+    def part2_hidden(self) -> int:
+        return selectors.work_queue_hidden(
+            filters=self._filters(), today=_today(self.request), scopes=_scopes(self.request)
+        )
+
+    def _filters(self) -> selectors.QueueFilter:
         p = self.request.query_params
         assignee = p.get("assignee", "")
         age = p.get("age", "")
-        filters = selectors.QueueFilter(
+        return selectors.QueueFilter(
             category=p.get("category", ""),
             payer_id=uuid_query_param(self.request, "payer"),
             assignee_id=None
@@ -290,7 +337,6 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             status=p.get("status", ""),
             kind=p.get("kind", ""),
         )
-        return selectors.work_queue(filters=filters, today=_today(self.request))
 
     @extend_schema(request=AssignSerializer, responses={200: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"])
@@ -301,6 +347,7 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
             item_ids=data.validated_data["items"],
             assignee=data.validated_data["assignee"],
             actor=_actor(request),
+            scopes=_scopes(request),
         )
         return Response({"assigned": count})
 
@@ -317,16 +364,6 @@ class WorkItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
 
 class AppealSerializer(serializers.ModelSerializer):
-    letter_body = serializers.SerializerMethodField()
-
-    def get_letter_body(self, obj: Appeal) -> str:
-        """Withheld (empty) for a Part 2 claim unless the caller has part2:read."""
-        request = self.context.get("request")
-        scopes: frozenset[str] = getattr(getattr(request, "_request", None), "scopes", frozenset())
-        if obj.denial.claim.is_part2 and "part2:read" not in scopes:
-            return ""
-        return obj.letter_body
-
     class Meta:
         model = Appeal
         fields = [
@@ -365,19 +402,31 @@ class AppealDecideSerializer(serializers.Serializer):
     recovered_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
-class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class AppealViewSet(
+    Part2HiddenListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Appeals with their letters. A Part 2 appeal is left out of the list (`X-Part2-Hidden`
+    says how many) and answers 404, its letter and actions too, without the grant; creating one
+    for a Part 2 denial answers as for a denial that does not exist."""
+
     serializer_class = AppealSerializer
     scope_area = "denials"
 
     def get_queryset(self) -> Any:
-        return Appeal.objects.select_related("denial__claim").order_by("-created_at")
+        return selectors.appeals(scopes=_scopes(self.request))
+
+    def part2_hidden(self) -> int:
+        return selectors.appeals_hidden(scopes=_scopes(self.request))
 
     @extend_schema(request=AppealCreateSerializer, responses={201: AppealSerializer})
     def create(self, request: Request) -> Response:
         data = AppealCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         denial = (
-            Denial.objects.select_related("claim", "payer")
+            selectors.denials(scopes=_scopes(request))
             .filter(pk=data.validated_data["denial"])
             .first()
         )
@@ -398,7 +447,6 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def letter(self, request: Request, pk: str) -> Response:
         appeal = self.get_object()
-        _part2_guard(request, appeal)
         data = LetterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = services.appeal_letter_save(
@@ -412,7 +460,6 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"], url_path="letter.pdf")
     def letter_pdf(self, request: Request, pk: str) -> HttpResponse:
         appeal = self.get_object()
-        _part2_guard(request, appeal)
         audit_read(
             obj=appeal,
             patient_id=appeal.denial.claim.patient_id,
@@ -543,13 +590,14 @@ class ExceptionMatchSerializer(serializers.Serializer):
     )
 
     def validate_claim_line(self, value: Any) -> ClaimLine:
-        line = ClaimLine.objects.filter(pk=value).first()
+        scopes = _scopes(self.context["request"])
+        line = selectors.matchable_claim_lines(scopes=scopes).filter(pk=value).first()
         if line is None:
             raise serializers.ValidationError("Not found in this organization.")
         return line
 
     def validate_claim(self, value: Any) -> Claim:
-        scopes: frozenset[str] = getattr(self.context["request"]._request, "scopes", frozenset())
+        scopes = _scopes(self.context["request"])
         claim = selectors.matchable_claims(scopes=scopes).filter(pk=value).first()
         if claim is None:
             raise serializers.ValidationError("Not found in this organization.")
@@ -569,22 +617,33 @@ class ExceptionResolveSerializer(serializers.Serializer):
     )
 )
 class RemittanceExceptionViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    Part2HiddenListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """CLPs and SVCs of 835s that matched none of our claims or lines. `?status=` (`open`, the
     default; `resolved`, `all`), `?kind=` (`unmatched_claim`, `unmatched_line`). `match` posts
     one to our claim line or claim exactly as the import would have; `resolve` closes one that
-    is not ours."""
+    is not ours. An exception whose CLP matched a Part 2 claim is left out (`X-Part2-Hidden` says
+    how many) and answers 404 without the grant; unmatched ones are listed for everyone."""
 
     serializer_class = RemittanceExceptionSerializer
     scope_area = "denials"
 
-    def get_queryset(self) -> Any:
+    def _filters(self) -> selectors.ExceptionFilter:
         p = self.request.query_params
-        filters = selectors.ExceptionFilter(
+        return selectors.ExceptionFilter(
             status=p.get("status", "") if self.action == "list" else "all", kind=p.get("kind", "")
         )
-        return selectors.exceptions_list(filters).prefetch_related("remittance_line__adjustments")
+
+    def get_queryset(self) -> Any:
+        return selectors.exceptions_list(
+            self._filters(), scopes=_scopes(self.request)
+        ).prefetch_related("remittance_line__adjustments")
+
+    def part2_hidden(self) -> int:
+        return selectors.exceptions_hidden(self._filters(), scopes=_scopes(self.request))
 
     def _answer(self, pk: Any) -> Response:
         return Response(RemittanceExceptionSerializer(self.get_queryset().get(pk=pk)).data)
@@ -633,19 +692,27 @@ class SecondaryClaimSerializer(serializers.ModelSerializer):
 
 
 class SecondaryClaimViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    Part2HiddenListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
 ):
     """Balances moved to a secondary coverage after the primary paid; `?status=to_bill`,
     `crossed_over` or `billed` (its claim built). `build` builds the claim now (it is also built
-    automatically after the 835 posts)."""
+    automatically after the 835 posts). Without the Part 2 grant a Part 2 balance is left out
+    (`X-Part2-Hidden` says how many) and answers 404, `build` too."""
 
     serializer_class = SecondaryClaimSerializer
     scope_area = "claims"
 
     def get_queryset(self) -> Any:
         return selectors.secondaries_list(
-            status=self.request.query_params.get("status", ""),
-            scopes=self.request._request.scopes,  # type: ignore[attr-defined]
+            status=self.request.query_params.get("status", ""), scopes=_scopes(self.request)
+        )
+
+    def part2_hidden(self) -> int:
+        return selectors.secondaries_hidden(
+            status=self.request.query_params.get("status", ""), scopes=_scopes(self.request)
         )
 
     @extend_schema(request=None, responses=SecondaryClaimSerializer)
@@ -666,7 +733,9 @@ class ParityFlagSerializer(serializers.Serializer):
 
 
 class ParityFlagViewSet(viewsets.GenericViewSet):
-    """Parity review flags over the last 12 months, with the evidence in words."""
+    """Parity review flags over the last 12 months, with the evidence in words, computed over
+    the rows the caller may see; `X-Part2-Hidden` says how many Part 2 claims and reviews were
+    left out (42 CFR Part 2)."""
 
     serializer_class = ParityFlagSerializer
     scope_area = "denials"
@@ -677,8 +746,12 @@ class ParityFlagViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=ParityFlagSerializer(many=True))
     def list(self, request: Request) -> Response:
-        flags = selectors.parity_flags(today=_today(request))
-        return Response(ParityFlagSerializer([f.__dict__ for f in flags], many=True).data)
+        review = selectors.parity_review(today=_today(request), scopes=_scopes(request))
+        response = Response(
+            ParityFlagSerializer([f.__dict__ for f in review.flags], many=True).data
+        )
+        response[selectors.PART2_HIDDEN_HEADER] = str(review.part2_hidden)
+        return response
 
 
 def register(router: Any) -> None:

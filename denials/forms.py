@@ -15,6 +15,7 @@ from denials.models import (
     WorkKind,
     WorkStatus,
 )
+from denials.selectors import work_items
 from rcm.form_fields import DATE
 from rcm.tenancy.selectors import members_with_scope
 
@@ -64,11 +65,10 @@ class BulkAssignForm(forms.Form):
     items = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput)  # type: ignore[arg-type,var-annotated]
     assignee = _UserField(queryset=None, required=False, empty_label="Unassign")  # type: ignore[arg-type]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from denials.models import WorkItem
-
+    def __init__(self, *args: Any, scopes: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["items"].queryset = WorkItem.objects.all()  # type: ignore[attr-defined]
+        # Only items the member may see (42 CFR Part 2): a hidden one's id is "not a choice".
+        self.fields["items"].queryset = work_items(scopes=scopes)  # type: ignore[attr-defined]
         self.fields["assignee"].queryset = _members()  # type: ignore[attr-defined]
 
 

@@ -22,4 +22,5 @@ def build_secondary_claims(message: OutboxMessage) -> None:
     secondary_claims_build(
         import_id=message.payload["import_id"],
         today=organization_today(message.organization_id),
+        scopes=None,  # the organization's own job: every balance the import moved
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -28,8 +29,19 @@ from denials.models import (
     SecondaryClaim,
     WorkItem,
     WorkItemEvent,
+    WriteOff,
 )
 from patients.models import Payer
+from rcm import part2
+
+# The caller's scopes (`request.scopes`; in DRF `request._request.scopes`). Every selector that
+# reads rows of a claim takes them and narrows through rcm.part2: a member without the Part 2
+# grant gets no Part 2 row, and each list has a `*_hidden` twin that says how many it left out.
+Scopes = Collection[str]
+
+# Where a list has no room for the note (a CSV export, an API list): the response header that
+# says how many Part 2 rows it left out.
+PART2_HIDDEN_HEADER = "X-Part2-Hidden"
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,7 @@ class QueueFilter:
     due_only: bool = False
 
 
-def work_queue(*, filters: QueueFilter, today: date) -> QuerySet[WorkItem]:
+def _work_queue(filters: QueueFilter, today: date) -> QuerySet[WorkItem]:
     qs = WorkItem.objects.select_related("payer", "assignee", "claim")
     if filters.status == "all":
         pass
@@ -69,6 +81,23 @@ def work_queue(*, filters: QueueFilter, today: date) -> QuerySet[WorkItem]:
     return qs.order_by("-priority_score", "opened_on", "pk")
 
 
+def work_queue(*, filters: QueueFilter, today: date, scopes: Scopes) -> QuerySet[WorkItem]:
+    """The work queue as filtered, highest priority first, without the items the caller may not
+    see (42 CFR Part 2)."""
+    return part2.visible(_work_queue(filters, today), scopes)
+
+
+def work_queue_hidden(*, filters: QueueFilter, today: date, scopes: Scopes) -> int:
+    """How many items of the same filtered queue the caller may not see (one COUNT, none with
+    the grant)."""
+    return part2.hidden_count(_work_queue(filters, today), scopes)
+
+
+def work_items(*, scopes: Scopes) -> QuerySet[WorkItem]:
+    """The work items the caller may see, for a detail page, an action or a bulk action's ids."""
+    return part2.visible(WorkItem.objects.select_related("payer", "assignee", "claim"), scopes)
+
+
 def payer_choices() -> list[tuple[str, str]]:
     return [(str(p.pk), p.name) for p in Payer.objects.order_by("name")]
 
@@ -81,14 +110,24 @@ def payments_for_import(imp: RemittanceImport) -> QuerySet[Payment]:
     return Payment.objects.filter(remittance_import=imp).select_related("payer")
 
 
-def payment_detail(pk: Any) -> tuple[Payment, list[RemittanceClaim]]:
+@dataclass(frozen=True)
+class PaymentDetail:
+    payment: Payment
+    claims: list[RemittanceClaim]
+    part2_hidden: int  # the payment's claims the caller may not see
+
+
+def payment_detail(pk: Any, *, scopes: Scopes) -> PaymentDetail:
+    """A payment (payer level: everyone who reads denials sees it) with the remittance claims
+    the caller may see, and how many Part 2 ones it leaves out. Payment.DoesNotExist if none."""
     payment = Payment.objects.select_related("payer", "remittance_import").get(pk=pk)
+    rows = RemittanceClaim.objects.filter(payment=payment)
     claims = list(
-        RemittanceClaim.objects.filter(payment=payment)
+        part2.visible(rows, scopes)
         .select_related("claim", "claim__patient")
         .prefetch_related("lines__adjustments", "adjustments", "exceptions")
     )
-    return payment, claims
+    return PaymentDetail(payment, claims, part2.hidden_count(rows, scopes))
 
 
 @dataclass(frozen=True)
@@ -97,8 +136,7 @@ class ExceptionFilter:
     kind: str = ""
 
 
-def exceptions_list(filters: ExceptionFilter | None = None) -> QuerySet[RemittanceException]:
-    """Exceptions for the list and the API, open first; one query for any page size."""
+def _exceptions(filters: ExceptionFilter | None) -> QuerySet[RemittanceException]:
     filters = filters or ExceptionFilter()
     qs = RemittanceException.objects.select_related(
         "remittance_claim__payment__payer",
@@ -115,9 +153,24 @@ def exceptions_list(filters: ExceptionFilter | None = None) -> QuerySet[Remittan
     return qs.order_by("resolved", "-created_at", "pk")
 
 
-def exception_detail(exception: RemittanceException, *, scopes: Any) -> dict[str, Any]:
+def exceptions_list(
+    filters: ExceptionFilter | None = None, *, scopes: Scopes
+) -> QuerySet[RemittanceException]:
+    """Exceptions for the list, the detail page and the API, open first; one query for any page
+    size. An exception whose CLP matched a Part 2 claim is left out for a member without the
+    grant; an unmatched one (no claim of ours yet) stays in."""
+    return part2.visible(_exceptions(filters), scopes)
+
+
+def exceptions_hidden(filters: ExceptionFilter | None = None, *, scopes: Scopes) -> int:
+    return part2.hidden_count(_exceptions(filters), scopes)
+
+
+def exception_detail(exception: RemittanceException) -> dict[str, Any]:
     """What came in (payment, CLP, SVCs with CAS in our CARC wording, RARCs) and what it could
-    be posted to: the matched claim's lines, each with what is already posted to it."""
+    be posted to: the matched claim's lines, each with what is already posted to it. The
+    exception comes from `exceptions_list` (narrowed for the caller), so its claim is one the
+    caller may see."""
     rc = exception.remittance_claim
     claim = (
         Claim.objects.select_related("patient", "payer").filter(pk=rc.claim_id).first()
@@ -158,7 +211,6 @@ def exception_detail(exception: RemittanceException, *, scopes: Any) -> dict[str
         "lines": shown,
         "claim_adjustments": claim_cas,
         "claim_lines": claim_lines,
-        "part2_hidden": bool(claim and claim.is_part2 and "part2:read" not in scopes),
     }
 
 
@@ -183,16 +235,18 @@ def claim_lines_for_matching(rc: RemittanceClaim) -> list[ClaimLine]:
 MATCH_SEARCH_LIMIT = 20
 
 
-def matchable_claims(*, scopes: Any) -> QuerySet[Claim]:
-    """Claims an unmatched CLP may be posted to: this organization's (the tenant manager), Part 2
-    claims only with `part2:read`, as everywhere else."""
-    qs = Claim.objects.all()
-    if "part2:read" not in scopes:
-        qs = qs.exclude(is_part2=True)
-    return qs
+def matchable_claims(*, scopes: Scopes) -> QuerySet[Claim]:
+    """Claims an unmatched CLP may be posted to: this organization's (the tenant manager) that
+    the caller may see (42 CFR Part 2), as everywhere else."""
+    return part2.visible(Claim.objects.all(), scopes)
 
 
-def claim_candidates(*, query: str, rc: RemittanceClaim, scopes: Any) -> list[Claim]:
+def matchable_claim_lines(*, scopes: Scopes) -> QuerySet[ClaimLine]:
+    """Claim lines an unmatched SVC may be posted to (the service checks it is the CLP's claim)."""
+    return part2.visible(ClaimLine.objects.all(), scopes)
+
+
+def claim_candidates(*, query: str, rc: RemittanceClaim, scopes: Scopes) -> list[Claim]:
     """Claims for an unmatched CLP: by patient control number (part of it: a typo is the usual
     reason it did not match) or the patient's name; with no query, claims of the same total
     charge not yet answered by a remittance. Void claims are listed (marked) but refused."""
@@ -210,9 +264,79 @@ def claim_candidates(*, query: str, rc: RemittanceClaim, scopes: Any) -> list[Cl
     return list(qs.order_by("-statement_from", "patient_control_number")[:MATCH_SEARCH_LIMIT])
 
 
-def denial_detail(pk: Any) -> dict[str, Any]:
-    denial = Denial.objects.select_related(
-        "claim", "claim__patient", "claim_line", "payer", "remittance_claim__payment"
+def denials(*, scopes: Scopes) -> QuerySet[Denial]:
+    """The denials the caller may see (for lookups by id: a Part 2 one is "not found")."""
+    return part2.visible(Denial.objects.select_related("claim", "payer"), scopes)
+
+
+@dataclass(frozen=True)
+class DenialFilter:
+    category: str = ""
+    payer_id: Any = None
+
+
+def _denials(filters: DenialFilter) -> QuerySet[Denial]:
+    qs = Denial.objects.order_by("appeal_deadline", "pk")
+    if filters.category:
+        qs = qs.filter(category=filters.category)
+    if filters.payer_id:
+        qs = qs.filter(payer_id=filters.payer_id)
+    return qs
+
+
+def denials_list(filters: DenialFilter, *, scopes: Scopes) -> QuerySet[Denial]:
+    """Denials by appeal deadline, for the API list."""
+    return part2.visible(_denials(filters), scopes)
+
+
+def denials_hidden(filters: DenialFilter, *, scopes: Scopes) -> int:
+    return part2.hidden_count(_denials(filters), scopes)
+
+
+def _adjustments(payment_id: Any) -> QuerySet[RemittanceAdjustment]:
+    qs = RemittanceAdjustment.objects.select_related("remittance_claim", "remittance_line")
+    if payment_id:
+        qs = qs.filter(remittance_claim__payment_id=payment_id)
+    return qs.order_by("-created_at")
+
+
+def adjustments_list(*, payment_id: Any = None, scopes: Scopes) -> QuerySet[RemittanceAdjustment]:
+    """CAS adjustments (of one payment, if given), newest first."""
+    return part2.visible(_adjustments(payment_id), scopes)
+
+
+def adjustments_hidden(*, payment_id: Any = None, scopes: Scopes) -> int:
+    return part2.hidden_count(_adjustments(payment_id), scopes)
+
+
+def appeals(*, scopes: Scopes) -> QuerySet[Appeal]:
+    """The appeals the caller may see, newest first (lists, letters, submit and decide)."""
+    return part2.visible(
+        Appeal.objects.select_related("denial__claim", "denial__payer").order_by("-created_at"),
+        scopes,
+    )
+
+
+def appeals_hidden(*, scopes: Scopes) -> int:
+    return part2.hidden_count(Appeal.objects.all(), scopes)
+
+
+def write_offs(*, scopes: Scopes) -> QuerySet[WriteOff]:
+    return part2.visible(WriteOff.objects.all(), scopes)
+
+
+def line_balances(*, scopes: Scopes) -> QuerySet[LineBalance]:
+    return part2.visible(LineBalance.objects.all(), scopes)
+
+
+def denial_detail(pk: Any, *, scopes: Scopes) -> dict[str, Any]:
+    """One denial with its work item, history, appeals and adjustments; Denial.DoesNotExist when
+    there is none the caller may see (a Part 2 denial without the grant: the same answer)."""
+    denial = part2.visible(
+        Denial.objects.select_related(
+            "claim", "claim__patient", "claim_line", "payer", "remittance_claim__payment"
+        ),
+        scopes,
     ).get(pk=pk)
     item = (
         WorkItem.objects.filter(kind="denial", source_id=denial.pk)
@@ -254,18 +378,37 @@ class ParityFlag:
     denial_id: Any = None
 
 
-def parity_flags(*, today: date, since_days: int = 365) -> list[ParityFlag]:
+@dataclass(frozen=True)
+class ParityReview:
+    flags: list[ParityFlag]
+    # Part 2 claims remitted and Part 2 concurrent reviews in the period that the caller may not
+    # see: the flags (and the payer rates) are computed without them.
+    part2_hidden: int
+
+
+def parity_flags(*, today: date, scopes: Scopes, since_days: int = 365) -> list[ParityFlag]:
+    return parity_review(today=today, scopes=scopes, since_days=since_days).flags
+
+
+def parity_review(*, today: date, scopes: Scopes, since_days: int = 365) -> ParityReview:
     """Denials that may breach parity rules, with the evidence in words:
 
     - authorization or medical-necessity denials of outpatient behavioral health services;
     - a payer whose line denial rate is far above the organization's rate across all payers
       (every claim here is behavioral health, so the organization's own book is the baseline);
     - a payer whose concurrent reviews come more often than the organization's norm across
-      payers (reviews per authorization)."""
+      payers (reviews per authorization).
+
+    Everything is computed over the rows the caller may see (42 CFR Part 2): a member without
+    the grant gets no flag naming a Part 2 denial, and payer rates without Part 2 claims;
+    `part2_hidden` says how many claims and reviews were left out."""
     since = today - timedelta(days=since_days)
     flags: list[ParityFlag] = []
-    denials = Denial.objects.filter(remittance_date__gte=since).select_related(
-        "claim", "payer", "claim_line"
+    denials = part2.visible(
+        Denial.objects.filter(remittance_date__gte=since).select_related(
+            "claim", "payer", "claim_line"
+        ),
+        scopes,
     )
     for d in denials:
         if rules.is_parity_sensitive_denial(d.category, d.claim.level):
@@ -287,8 +430,11 @@ def parity_flags(*, today: date, since_days: int = 365) -> list[ParityFlag]:
                 )
             )
     lines = (
-        RemittanceLine.objects.filter(
-            claim_line__isnull=False, remittance_claim__payment__payment_date__gte=since
+        part2.visible(
+            RemittanceLine.objects.filter(
+                claim_line__isnull=False, remittance_claim__payment__payment_date__gte=since
+            ),
+            scopes,
         )
         .exclude(remittance_claim__status_code="22")
         .values("remittance_claim__claim__payer_id")
@@ -319,8 +465,9 @@ def parity_flags(*, today: date, since_days: int = 365) -> list[ParityFlag]:
                     ),
                 )
             )
+    window_reviews = ConcurrentReview.objects.filter(scheduled_on__gte=since)
     reviews = (
-        ConcurrentReview.objects.filter(scheduled_on__gte=since)
+        part2.visible(window_reviews, scopes)
         .values("authorization__payer_id")
         .annotate(reviews=Count("pk"), auths=Count("authorization", distinct=True))
     )
@@ -348,12 +495,26 @@ def parity_flags(*, today: date, since_days: int = 365) -> list[ParityFlag]:
                     ),
                 )
             )
-    return flags
+    remitted = Claim.objects.filter(
+        pk__in=RemittanceClaim.objects.filter(
+            claim__isnull=False, payment__payment_date__gte=since
+        ).values("claim_id")
+    )
+    hidden = part2.hidden_count(remitted, scopes) + part2.hidden_count(window_reviews, scopes)
+    return ParityReview(flags, hidden)
 
 
-def parity_packet_rows(*, today: date) -> list[dict[str, str]]:
-    """One row per flag with the denial facts, for the complaint packet (CSV and PDF)."""
-    flags = parity_flags(today=today)
+@dataclass(frozen=True)
+class ParityPacket:
+    rows: list[dict[str, str]]
+    part2_hidden: int
+
+
+def parity_packet(*, today: date, scopes: Scopes) -> ParityPacket:
+    """One row per flag with the denial facts, for the complaint packet (CSV and PDF); only the
+    caller's visible rows (`part2_hidden` says how many claims and reviews were left out)."""
+    review = parity_review(today=today, scopes=scopes)
+    flags = review.flags
     denial_ids = [f.denial_id for f in flags if f.denial_id]
     denials = {
         d.pk: d
@@ -378,21 +539,31 @@ def parity_packet_rows(*, today: date) -> list[dict[str, str]]:
                 "evidence": f.evidence,
             }
         )
-    return rows
+    return ParityPacket(rows, review.part2_hidden)
 
 
-def unresolved_exception_count() -> int:
-    return RemittanceException.objects.filter(Q(resolved=False)).count()
+def parity_packet_rows(*, today: date, scopes: Scopes) -> list[dict[str, str]]:
+    return parity_packet(today=today, scopes=scopes).rows
 
 
-def secondaries_list(*, status: str, scopes: Any) -> QuerySet[SecondaryClaim]:
-    """Balances moved to a secondary coverage, newest first, for one screen (one query). Part 2
-    claims only for members with the Part 2 grant."""
+def unresolved_exception_count(*, scopes: Scopes) -> int:
+    return exceptions_list(ExceptionFilter(status="open"), scopes=scopes).count()
+
+
+def _secondaries(status: str) -> QuerySet[SecondaryClaim]:
     qs = SecondaryClaim.objects.select_related(
         "primary_claim__patient", "primary_claim__payer", "payer", "claim"
     ).order_by("-created_at", "pk")
     if status:
         qs = qs.filter(status=status)
-    if "part2:read" not in scopes:
-        qs = qs.exclude(primary_claim__is_part2=True)
     return qs
+
+
+def secondaries_list(*, status: str, scopes: Scopes) -> QuerySet[SecondaryClaim]:
+    """Balances moved to a secondary coverage, newest first, for one screen (one query); only
+    those of claims the caller may see (42 CFR Part 2)."""
+    return part2.visible(_secondaries(status), scopes)
+
+
+def secondaries_hidden(*, status: str, scopes: Scopes) -> int:
+    return part2.hidden_count(_secondaries(status), scopes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 import zoneinfo
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -46,6 +47,7 @@ from denials.models import (
 )
 from denials.posting import Poster, Summary, progress_set
 from denials.reposting import StoredPoster
+from rcm import part2
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
@@ -237,16 +239,23 @@ def secondary_claims_build(
     import_id: Any = None,
     today: date,
     actor: Any = None,
+    scopes: Collection[str] | None,
 ) -> list[Claim]:
     """Build the claims for balances that moved to a secondary coverage and are still to bill
     (the given ones, those of one 835 import, or all): each claim carries the primary's
     adjudication, its lines open at what the primary left (the patient's share), and is scrubbed.
     Safe to run twice (a secondary with a claim is skipped; rows another worker holds are
-    skipped too). A fixed number of queries however many."""
+    skipped too). A fixed number of queries however many.
+
+    `scopes` are the member's (a page or the API): only the balances they may see are built
+    (42 CFR Part 2); the ids of others are ignored like those already billed. None is the
+    organization as a whole (the posting job, the outbox handler), which sees every row."""
     with transaction.atomic():
         qs = SecondaryClaim.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             status=SecondaryStatus.TO_BILL, claim__isnull=True
         )
+        if scopes is not None:
+            qs = part2.visible(qs, scopes)
         if secondary_ids is not None:
             qs = qs.filter(pk__in=secondary_ids)
         if import_id is not None:
@@ -295,7 +304,8 @@ def secondary_claims_build(
 def secondary_claim_build(
     *, secondary: SecondaryClaim, today: date, actor: Any = None
 ) -> SecondaryClaim:
-    """Build one secondary claim now; refused (nothing changed) unless it is still to bill."""
+    """Build one secondary claim now; refused (nothing changed) unless it is still to bill. The
+    caller looked `secondary` up among the rows it may see (selectors.secondaries_list)."""
     with transaction.atomic():
         secondary = SecondaryClaim.objects.select_for_update().get(pk=secondary.pk)
         if secondary.status != SecondaryStatus.TO_BILL:
@@ -303,7 +313,7 @@ def secondary_claim_build(
                 f"This balance is {secondary.get_status_display().lower()}: nothing to build.",
                 field="status",
             )
-        secondary_claims_build(secondary_ids=[secondary.pk], today=today, actor=actor)
+        secondary_claims_build(secondary_ids=[secondary.pk], today=today, actor=actor, scopes=None)
         secondary.refresh_from_db()
     return secondary
 
@@ -362,6 +372,8 @@ def remittance_exception_match(
                 ),
                 today=today,
                 actor=actor,
+                # The claim was matched by the caller, who may see it: its balances too.
+                scopes=None,
             )
         audit_record(
             action="remittance_exception.match",
@@ -528,13 +540,20 @@ def _event(item: WorkItem, actor: Any, before: str, after: str, note: str = "") 
     )
 
 
-def work_items_assign(*, item_ids: list[Any], assignee: Any, actor: Any = None) -> int:
+def work_items_assign(
+    *, item_ids: list[Any], assignee: Any, actor: Any = None, scopes: Collection[str]
+) -> int:
     """Bulk assign (or unassign with None); the assignee (a User or its id) must be an active
-    member here who may work denials."""
+    member here who may work denials. Only the items the caller may see are assigned (42 CFR
+    Part 2): the ids of others are ignored, like ids of no item; the count says how many were."""
     if assignee is not None:
         assignee = member_with_scope(assignee, scope="denials:write")
     with transaction.atomic():
-        items = list(WorkItem.objects.select_for_update().filter(pk__in=item_ids))
+        items = list(
+            part2.visible(
+                WorkItem.objects.select_for_update(of=("self",)).filter(pk__in=item_ids), scopes
+            )
+        )
         WorkItem.objects.filter(pk__in=[i.pk for i in items]).update(assignee=assignee)
         name = str(assignee) if assignee else "nobody"
         WorkItemEvent.objects.bulk_create(
@@ -595,16 +614,15 @@ def work_item_update(
     return item
 
 
-def work_item_claim_next(*, user: Any, today: date) -> WorkItem | None:
-    """Give `user` the highest-priority due, unassigned item. SKIP LOCKED: two workers asking at
-    once get different items, never the same one."""
+def work_item_claim_next(*, user: Any, today: date, scopes: Collection[str]) -> WorkItem | None:
+    """Give `user` the highest-priority due, unassigned item among those `scopes` may see (never
+    a Part 2 item without the grant). SKIP LOCKED: two workers asking at once get different
+    items, never the same one."""
     with transaction.atomic():
-        item = (
-            WorkItem.objects.select_for_update(skip_locked=True)
-            .filter(assignee__isnull=True, is_due=True, status__in=OPEN_WORK_STATUSES)
-            .order_by("-priority_score", "opened_on")
-            .first()
+        due = WorkItem.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            assignee__isnull=True, is_due=True, status__in=OPEN_WORK_STATUSES
         )
+        item = part2.visible(due, scopes).order_by("-priority_score", "opened_on").first()
         if item is None:
             return None
         item.assignee = user

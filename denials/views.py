@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,15 +17,11 @@ from django.views.decorators.http import require_POST
 from denials import forms, selectors, services
 from denials.letters import letter_pdf
 from denials.models import (
-    Appeal,
     Denial,
     ExceptionKind,
-    LineBalance,
     Payment,
     RemittanceException,
     SecondaryStatus,
-    WorkItem,
-    WriteOff,
 )
 from denials.posting import progress_get
 from rcm.audit.services import audit_read
@@ -45,10 +40,10 @@ def _today(request: HttpRequest) -> date:
     return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
-def _part2_guard(request: HttpRequest, claim: Any) -> None:
-    """42 CFR Part 2: only members with the Part 2 grant see a Part 2 claim's letter."""
-    if claim.is_part2 and "part2:read" not in request.scopes:  # type: ignore[attr-defined]
-        raise PermissionDenied("This is a 42 CFR Part 2 claim; it needs the Part 2 grant.")
+def _scopes(request: HttpRequest) -> Any:
+    """The member's scopes: every selector and service narrows by them (42 CFR Part 2), so a
+    Part 2 row is left out of lists and answers 404 on its own for a member without the grant."""
+    return request.scopes  # type: ignore[attr-defined]
 
 
 def _denial_url(request: HttpRequest, pk: Any) -> str:
@@ -74,13 +69,17 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None, payers=selectors.payer_choices())
     data = form.cleaned_data if form.is_valid() else {}
     today = _today(request)
-    qs = selectors.work_queue(filters=_queue_filters(data), today=today)
+    filters = _queue_filters(data)
+    qs = selectors.work_queue(filters=filters, today=today, scopes=_scopes(request))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,
         "today": today,
-        "assign_form": forms.BulkAssignForm(),
+        "assign_form": forms.BulkAssignForm(scopes=_scopes(request)),
+        "part2_hidden": selectors.work_queue_hidden(
+            filters=filters, today=today, scopes=_scopes(request)
+        ),
     }
     return render(request, "denials/queue.html", context)
 
@@ -88,7 +87,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def queue_assign(request: HttpRequest) -> HttpResponse:
-    form = forms.BulkAssignForm(request.POST)
+    form = forms.BulkAssignForm(request.POST, scopes=_scopes(request))
     if not form.is_valid():
         messages.error(request, "Select at least one item.")
         return redirect(org_reverse(request, "denials:queue"))
@@ -97,6 +96,7 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
             item_ids=[i.pk for i in form.cleaned_data["items"]],
             assignee=form.cleaned_data["assignee"],
             actor=request.user,
+            scopes=_scopes(request),
         )
         messages.success(request, f"{count} item(s) assigned.")
     except DomainError as exc:
@@ -111,7 +111,9 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def queue_take_next(request: HttpRequest) -> HttpResponse:
-    item = services.work_item_claim_next(user=request.user, today=_today(request))
+    item = services.work_item_claim_next(
+        user=request.user, today=_today(request), scopes=_scopes(request)
+    )
     if item is None:
         messages.info(request, "Nothing is due: the queue is clear.")
         return redirect(org_reverse(request, "denials:queue"))
@@ -120,7 +122,7 @@ def queue_take_next(request: HttpRequest) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def item_detail(request: HttpRequest, pk: Any) -> HttpResponse:
-    item = get_object_or_404(WorkItem.objects.select_related("payer", "assignee", "claim"), pk=pk)
+    item = get_object_or_404(selectors.work_items(scopes=_scopes(request)), pk=pk)
     denial = selectors.work_item_source(item)
     if denial is not None and request.method == "GET":
         return redirect(_denial_url(request, denial.pk))
@@ -152,7 +154,7 @@ def remittances(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form_add_domain_error(form, exc)
     page = Paginator(selectors.imports_list(), 25).get_page(request.GET.get("page"))
-    exceptions = selectors.unresolved_exception_count()
+    exceptions = selectors.unresolved_exception_count(scopes=_scopes(request))
     return render(
         request,
         "denials/remittances.html",
@@ -175,15 +177,18 @@ def import_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_scope(READ)
 def payment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     try:
-        payment, claims = selectors.payment_detail(pk)
+        detail = selectors.payment_detail(pk, scopes=_scopes(request))
     except Payment.DoesNotExist:
         raise Http404 from None
-    audit_read(obj=payment, patient_id=None, claims=len(claims))
-    part2_ok = "part2:read" in request.scopes  # type: ignore[attr-defined]
+    audit_read(obj=detail.payment, patient_id=None, claims=len(detail.claims))
     return render(
         request,
         "denials/payment.html",
-        {"payment": payment, "claims": claims, "part2_ok": part2_ok},
+        {
+            "payment": detail.payment,
+            "claims": detail.claims,
+            "part2_hidden": detail.part2_hidden,
+        },
     )
 
 
@@ -195,7 +200,7 @@ def secondaries(request: HttpRequest) -> HttpResponse:
             messages.error(request, "Select the balances to build claims for, or build every one.")
             return redirect(org_reverse(request, "denials:secondaries"))
         built = services.secondary_claims_build(
-            secondary_ids=ids, today=_today(request), actor=request.user
+            secondary_ids=ids, today=_today(request), actor=request.user, scopes=_scopes(request)
         )
         if built:
             messages.success(request, f"Built {len(built)} secondary claim(s); each was scrubbed.")
@@ -203,9 +208,14 @@ def secondaries(request: HttpRequest) -> HttpResponse:
             messages.info(request, "Nothing to build: every balance already has its claim.")
         return redirect(org_reverse(request, "denials:secondaries") + "?status=billed")
     status = request.GET.get("status", "to_bill")
-    rows = selectors.secondaries_list(status=status, scopes=request.scopes)  # type: ignore[attr-defined]
+    rows = selectors.secondaries_list(status=status, scopes=_scopes(request))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "status": status, "statuses": SecondaryStatus.choices}
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": SecondaryStatus.choices,
+        "part2_hidden": selectors.secondaries_hidden(status=status, scopes=_scopes(request)),
+    }
     return render(request, "denials/secondaries.html", context)
 
 
@@ -213,14 +223,16 @@ def secondaries(request: HttpRequest) -> HttpResponse:
 def exceptions(request: HttpRequest) -> HttpResponse:
     form = forms.ExceptionFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    qs = selectors.exceptions_list(selectors.ExceptionFilter(**data))
+    filters = selectors.ExceptionFilter(**data)
+    qs = selectors.exceptions_list(filters, scopes=_scopes(request))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     context = {"form": form, "page": page}
+    context["part2_hidden"] = selectors.exceptions_hidden(filters, scopes=_scopes(request))
     return render(request, "denials/exceptions.html", context)
 
 
-def _exception(pk: Any) -> RemittanceException:
-    qs = selectors.exceptions_list(selectors.ExceptionFilter(status="all"))
+def _exception(request: HttpRequest, pk: Any) -> RemittanceException:
+    qs = selectors.exceptions_list(selectors.ExceptionFilter(status="all"), scopes=_scopes(request))
     return get_object_or_404(qs, pk=pk)
 
 
@@ -232,7 +244,7 @@ def _exception_page(
     resolve_form: Any = None,
 ) -> HttpResponse:
     """The exception page, or (htmx) only the claim search results."""
-    scopes = request.scopes  # type: ignore[attr-defined]
+    scopes = _scopes(request)
     query = request.GET.get("q", "")
     search = {"q": query, "rc": exc.remittance_claim, "candidates": []}
     if exc.kind == ExceptionKind.UNMATCHED_CLAIM and not exc.resolved:
@@ -241,7 +253,7 @@ def _exception_page(
         )
     if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
         return render(request, "denials/_exception_claims.html", search)
-    context = {**selectors.exception_detail(exc, scopes=scopes), **search}
+    context = {**selectors.exception_detail(exc), **search}
     claim = context["claim"]
     audit_read(obj=exc, patient_id=claim.patient_id if claim else None)
     context["match_form"] = match_form or forms.match_form(
@@ -253,14 +265,14 @@ def _exception_page(
 
 @require_scope(READ, post=WRITE)
 def exception_detail(request: HttpRequest, pk: Any) -> HttpResponse:
-    exc = _exception(pk)
+    exc = _exception(request, pk)
     if request.method != "POST":
         return _exception_page(request, exc)
     form = forms.match_form(
         exc,
         request.POST,
         lines=selectors.claim_lines_for_matching(exc.remittance_claim),
-        claims=selectors.matchable_claims(scopes=request.scopes),  # type: ignore[attr-defined]
+        claims=selectors.matchable_claims(scopes=_scopes(request)),
     )
     if form.is_valid():
         try:
@@ -277,7 +289,7 @@ def exception_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def exception_resolve(request: HttpRequest, pk: Any) -> HttpResponse:
-    exc = _exception(pk)
+    exc = _exception(request, pk)
     form = forms.ResolveForm(request.POST)
     if form.is_valid():
         try:
@@ -296,14 +308,14 @@ def exception_resolve(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+    scopes = _scopes(request)
     try:
-        context = selectors.denial_detail(pk)
+        context = selectors.denial_detail(pk, scopes=scopes)
     except Denial.DoesNotExist:
         raise Http404 from None
     item = context["work_item"]
     denial = context["denial"]
     audit_read(obj=denial, patient_id=denial.claim.patient_id, part2=denial.claim.is_part2)
-    context["part2_hidden"] = denial.claim.is_part2 and "part2:read" not in request.scopes  # type: ignore[attr-defined]
     form = forms.WorkItemUpdateForm(
         request.POST or None,
         initial={
@@ -319,7 +331,9 @@ def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
             return redirect(_denial_url(request, pk))
         except DomainError as exc:
             form_add_domain_error(form, exc)
-    balance = LineBalance.objects.filter(claim_line_id=context["denial"].claim_line_id).first()
+    balance = (
+        selectors.line_balances(scopes=scopes).filter(claim_line_id=denial.claim_line_id).first()
+    )
     context.update(
         form=form,
         appeal_form=forms.AppealForm(),
@@ -327,7 +341,7 @@ def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         write_off_form=forms.WriteOffForm(),
         submit_form=forms.AppealSubmitForm(initial={"submitted_on": _today(request)}),
         decide_form=forms.AppealDecideForm(),
-        write_offs=WriteOff.objects.filter(claim_line_id=context["denial"].claim_line_id),
+        write_offs=selectors.write_offs(scopes=scopes).filter(claim_line_id=denial.claim_line_id),
     )
     return render(request, "denials/denial.html", context)
 
@@ -343,7 +357,7 @@ def _appeal_action(request: HttpRequest, pk: Any, run: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def appeal_new(request: HttpRequest, pk: Any) -> HttpResponse:
-    denial = get_object_or_404(Denial.objects.select_related("claim", "payer"), pk=pk)
+    denial = get_object_or_404(selectors.denials(scopes=_scopes(request)), pk=pk)
     form = forms.AppealForm(request.POST)
     if not form.is_valid():
         return redirect(_denial_url(request, pk))
@@ -362,8 +376,7 @@ def appeal_new(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def letter_edit(request: HttpRequest, pk: Any) -> HttpResponse:
-    appeal = get_object_or_404(Appeal.objects.select_related("denial__claim"), pk=pk)
-    _part2_guard(request, appeal.denial.claim)
+    appeal = get_object_or_404(selectors.appeals(scopes=_scopes(request)), pk=pk)
     form = forms.LetterForm(request.POST or None, initial={"letter_body": appeal.letter_body})
     return handle_form(
         request,
@@ -380,10 +393,7 @@ def letter_edit(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ)
 def letter_download(request: HttpRequest, pk: Any) -> HttpResponse:
-    appeal = get_object_or_404(
-        Appeal.objects.select_related("denial__claim", "denial__payer"), pk=pk
-    )
-    _part2_guard(request, appeal.denial.claim)
+    appeal = get_object_or_404(selectors.appeals(scopes=_scopes(request)), pk=pk)
     pdf = letter_pdf(appeal)
     # A letter for a Part 2 claim is a disclosure: the export is logged like any other.
     audit_read(
@@ -402,7 +412,7 @@ def letter_download(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def appeal_submit(request: HttpRequest, pk: Any) -> HttpResponse:
-    appeal = get_object_or_404(Appeal.objects.select_related("denial__claim"), pk=pk)
+    appeal = get_object_or_404(selectors.appeals(scopes=_scopes(request)), pk=pk)
     form = forms.AppealSubmitForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the date and the method.")
@@ -419,7 +429,7 @@ def appeal_submit(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def appeal_decide(request: HttpRequest, pk: Any) -> HttpResponse:
-    appeal = get_object_or_404(Appeal.objects.select_related("denial__claim"), pk=pk)
+    appeal = get_object_or_404(selectors.appeals(scopes=_scopes(request)), pk=pk)
     form = forms.AppealDecideForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the outcome, the date and the amount recovered.")
@@ -436,7 +446,7 @@ def appeal_decide(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def denial_correct(request: HttpRequest, pk: Any) -> HttpResponse:
-    denial = get_object_or_404(Denial.objects.select_related("claim"), pk=pk)
+    denial = get_object_or_404(selectors.denials(scopes=_scopes(request)), pk=pk)
     try:
         copy = services.denial_correct_claim(
             denial=denial, today=_today(request), actor=request.user
@@ -453,8 +463,11 @@ def denial_correct(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def write_off_new(request: HttpRequest, pk: Any) -> HttpResponse:
-    denial = get_object_or_404(Denial, pk=pk)
-    balance = get_object_or_404(LineBalance, claim_line_id=denial.claim_line_id)
+    scopes = _scopes(request)
+    denial = get_object_or_404(selectors.denials(scopes=scopes), pk=pk)
+    balance = get_object_or_404(
+        selectors.line_balances(scopes=scopes), claim_line_id=denial.claim_line_id
+    )
     form = forms.WriteOffForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give an amount and a reason.")
@@ -471,8 +484,9 @@ def write_off_new(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def write_off_decide(request: HttpRequest, pk: Any) -> HttpResponse:
-    write_off = get_object_or_404(WriteOff, pk=pk)
-    denial = Denial.objects.filter(claim_line_id=write_off.claim_line_id).first()
+    scopes = _scopes(request)
+    write_off = get_object_or_404(selectors.write_offs(scopes=scopes), pk=pk)
+    denial = selectors.denials(scopes=scopes).filter(claim_line_id=write_off.claim_line_id).first()
     approve = request.POST.get("decision") == "approve"
     try:
         services.write_off_decide(write_off=write_off, approve=approve, actor=request.user)
@@ -485,17 +499,24 @@ def write_off_decide(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ)
 def parity(request: HttpRequest) -> HttpResponse:
-    flags = selectors.parity_flags(today=_today(request))
-    return render(request, "denials/parity.html", {"flags": flags})
+    review = selectors.parity_review(today=_today(request), scopes=_scopes(request))
+    return render(
+        request,
+        "denials/parity.html",
+        {"flags": review.flags, "part2_hidden": review.part2_hidden},
+    )
 
 
 @require_scope(READ)
 def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
     today = _today(request)
-    rows = selectors.parity_packet_rows(today=today)
+    packet = selectors.parity_packet(today=today, scopes=_scopes(request))
+    rows = packet.rows
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="parity-packet.csv"'
+        # A CSV has no place for a note: the count of Part 2 records left out is a header.
+        response[selectors.PART2_HIDDEN_HEADER] = str(packet.part2_hidden)
         writer = csv.DictWriter(
             response, fieldnames=list(rows[0]) if rows else ["flag", "payer", "evidence"]
         )
@@ -509,7 +530,12 @@ def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
     organization = request.organization  # type: ignore[attr-defined]
     html = render_to_string(
         "denials/parity_packet.html",
-        {"rows": rows, "organization": organization, "today": today},
+        {
+            "rows": rows,
+            "organization": organization,
+            "today": today,
+            "part2_hidden": packet.part2_hidden,
+        },
     )
     response = HttpResponse(HTML(string=html).write_pdf(), content_type="application/pdf")
     response["Content-Disposition"] = 'attachment; filename="parity-packet.pdf"'

@@ -25,6 +25,7 @@ from denials.models import (
     RemittanceImport,
 )
 from patients import services as patients_services
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
 from tests import clock
@@ -185,6 +186,7 @@ def _figures(org: Any, **filters: Any) -> Any:
         return dashboard_figures(
             filters=DashboardFilters(date_from=days_ago(89), date_to=today(), **filters),
             today=today(),
+            scopes={part2.GRANT},
         )
 
 

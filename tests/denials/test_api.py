@@ -133,7 +133,7 @@ def test_read_scope_cannot_write_and_other_tenants_ids_are_not_found(
     )
 
 
-def test_a_part2_letter_is_withheld_from_keys_without_part2_read(
+def test_a_part2_denial_and_its_letter_are_not_found_for_keys_without_part2_read(
     practice, submitted, api_client_for
 ):
     from claims.models import Claim
@@ -146,16 +146,20 @@ def test_a_part2_letter_is_withheld_from_keys_without_part2_read(
     with tenant_context(practice.org):
         denial = Denial.objects.get()
     plain = api_client_for(practice.org, ["denials:read", "denials:write"])
-    created = plain.post(
+    # Without the grant the denial is not there: the same answer as an id of no denial.
+    refused = plain.post(
         "/api/v1/appeals/", {"denial": str(denial.pk), "level": "level_1"}, format="json"
     )
-    assert created.status_code == 201 and created.json()["letter_body"] == ""
-    assert plain.get(f"/api/v1/appeals/{created.json()['id']}/letter.pdf/").status_code == 403
-    granted = api_client_for(practice.org, ["denials:read", "part2:read"])
-    assert (
-        "42 CFR 2.32"
-        in granted.get(f"/api/v1/appeals/{created.json()['id']}/").json()["letter_body"]
+    assert refused.status_code == 400 and "denial" in refused.json()["errors"][0]["field"]
+    granted = api_client_for(practice.org, ["denials:read", "denials:write", "part2:read"])
+    created = granted.post(
+        "/api/v1/appeals/", {"denial": str(denial.pk), "level": "level_1"}, format="json"
     )
+    assert created.status_code == 201
+    appeal_id = created.json()["id"]
+    assert "42 CFR 2.32" in granted.get(f"/api/v1/appeals/{appeal_id}/").json()["letter_body"]
+    assert plain.get(f"/api/v1/appeals/{appeal_id}/").status_code == 404
+    assert plain.get(f"/api/v1/appeals/{appeal_id}/letter.pdf/").status_code == 404
 
 
 # --- Remittance exceptions --------------------------------------------------------------------

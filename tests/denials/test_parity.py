@@ -11,6 +11,7 @@ import pytest
 from claims.models import Claim
 from denials import selectors
 from patients import services as patients_services
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from tests.claims.conftest import admitted
 from tests.clock import days_ago, today, years_ago
@@ -18,6 +19,8 @@ from tests.denials.test_posting import post
 from tests.denials.x835 import Clp, Svc, build_835
 
 D = Decimal
+# Work done with the Part 2 grant: these tests are about the queue, not 42 CFR Part 2.
+GRANTED = frozenset({part2.GRANT})
 pytestmark = pytest.mark.django_db
 
 
@@ -55,7 +58,7 @@ def test_a_payer_denying_far_more_than_the_others_is_flagged_with_its_rates(prac
     _post_claim(practice, blue_claim, denied=True, trace="B1", carc="96")
     _post_claim(practice, other_claim, denied=False, trace="G1")
     with tenant_context(practice.org):
-        flags = selectors.parity_flags(today=today())
+        flags = selectors.parity_flags(today=today(), scopes=GRANTED)
     rate = [f for f in flags if f.kind == "denial_rate"]
     assert len(rate) == 1 and rate[0].payer_name == "Blue Plan"
     assert "denied 10 of 10" in rate[0].evidence and "0% (0 of 10)" in rate[0].evidence
@@ -67,8 +70,8 @@ def test_outpatient_medical_necessity_denials_are_flagged_and_exported(practice,
     claim = submitted()
     _post_claim(practice, claim, denied=True, trace="B1", carc="50")
     with tenant_context(practice.org):
-        (flag,) = selectors.parity_flags(today=today())
-        rows = selectors.parity_packet_rows(today=today())
+        (flag,) = selectors.parity_flags(today=today(), scopes=GRANTED)
+        rows = selectors.parity_packet_rows(today=today(), scopes=GRANTED)
     assert flag.kind == "nqtl_denial" and "medical necessity" in flag.evidence
     assert rows[0]["claim"] == claim.patient_control_number and rows[0]["reason"] == "CO-50"
 
@@ -79,7 +82,7 @@ def test_residential_denials_are_not_outpatient_parity_flags(practice, submitted
         Claim.objects.filter(pk=claim.pk).update(level="3.5")
     _post_claim(practice, claim, denied=True, trace="B1", carc="50")
     with tenant_context(practice.org):
-        assert selectors.parity_flags(today=today()) == []
+        assert selectors.parity_flags(today=today(), scopes=GRANTED) == []
 
 
 def test_a_payer_reviewing_stays_far_more_often_than_the_others_is_flagged(org):
@@ -116,7 +119,11 @@ def test_a_payer_reviewing_stays_far_more_often_than_the_others_is_flagged(org):
                     scheduled_on=start + timedelta(days=1 + 3 * i),
                 )
     with tenant_context(org):
-        flags = [f for f in selectors.parity_flags(today=today()) if f.kind == "review_frequency"]
+        flags = [
+            f
+            for f in selectors.parity_flags(today=today(), scopes=GRANTED)
+            if f.kind == "review_frequency"
+        ]
     assert [f.payer_name for f in flags] == ["Strict Plan"]
     assert "8 concurrent reviews on 2 authorizations (4.0 each)" in flags[0].evidence
     assert "average 1.0" in flags[0].evidence

@@ -89,7 +89,7 @@ def test_the_primary_posting_builds_a_clean_secondary_claim_with_the_balance_mov
         assert OutboxMessage.objects.filter(
             topic="denials.secondary_claims_build", payload={"import_id": str(imp.pk)}
         ).exists()
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
         claim.refresh_from_db()
         assert claim.status == "ready", list(claim.findings.values_list("message", flat=True))
         assert (claim.payer_id, claim.primary_claim_id) == (medicaid.pk, primary.pk)
@@ -119,9 +119,11 @@ def test_building_twice_builds_once(billing):
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        assert len(services.secondary_claims_build(import_id=imp.pk, today=today())) == 1
-        assert services.secondary_claims_build(import_id=imp.pk, today=today()) == []
-        assert services.secondary_claims_build(today=today()) == []
+        assert (
+            len(services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)) == 1
+        )
+        assert services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None) == []
+        assert services.secondary_claims_build(today=today(), scopes=None) == []
         assert Claim.objects.filter(primary_claim__isnull=False).count() == 1
 
 
@@ -129,7 +131,7 @@ def test_the_secondary_837_carries_the_primary_adjudication_and_passes_pyx12(bil
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
         batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
     batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     assert batch.status == "released", batch.error
@@ -166,7 +168,7 @@ def test_the_secondary_payers_835_settles_the_moved_balance(billing):
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
         batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
     batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     with tenant_context(billing.org):
@@ -216,7 +218,7 @@ def test_a_provider_not_enrolled_with_the_secondary_payer_leaves_the_claim_in_dr
     add_medicaid(billing, enrolled=False)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
         claim.refresh_from_db()
         assert claim.status == "draft"
         rules = set(claim.findings.values_list("rule", flat=True))
@@ -229,7 +231,7 @@ def test_a_crossover_is_not_billed_again(billing):
     imp = primary_pays(billing, submit_primary(billing), crossover="STATE MEDICAID")
     with tenant_context(billing.org):
         assert SecondaryClaim.objects.get().status == "crossed_over"
-        assert services.secondary_claims_build(import_id=imp.pk, today=today()) == []
+        assert services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None) == []
         assert not Claim.objects.filter(primary_claim__isnull=False).exists()
 
 
@@ -239,7 +241,7 @@ def test_another_organizations_secondaries_are_never_built(billing, other_org):
     with tenant_context(billing.org):
         ids = [SecondaryClaim.objects.get().pk]
     with tenant_context(other_org):
-        assert services.secondary_claims_build(secondary_ids=ids, today=today()) == []
+        assert services.secondary_claims_build(secondary_ids=ids, today=today(), scopes=None) == []
     with tenant_context(billing.org):
         assert SecondaryClaim.objects.get().status == "to_bill"
 
@@ -322,15 +324,18 @@ def test_a_partner_lists_and_builds_secondaries_on_the_api(billing, api_client_f
 
 def test_the_dashboard_counts_a_service_once_and_ar_only_what_the_secondary_owes(billing):
     from dashboards.selectors import DashboardFilters, dashboard_figures
+    from rcm import part2
 
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
         batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
     batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     with tenant_context(billing.org):
-        figures = dashboard_figures(filters=DashboardFilters(admitted(), today()), today=today())
+        figures = dashboard_figures(
+            filters=DashboardFilters(admitted(), today()), today=today(), scopes={part2.GRANT}
+        )
     assert figures.charges_last_90 == D("150.00")  # not 300: the secondary re-bills it
     assert figures.ar_total == D("30.00")  # the primary is settled; Medicaid owes the 30
 
@@ -341,7 +346,7 @@ def test_voiding_a_secondary_draft_leaves_the_charges_billed_on_the_primary(bill
     add_medicaid(billing, enrolled=False)  # the secondary stays a draft
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today())
+        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
         claim.refresh_from_db()
         assert claim.status == "draft"
         claims_services.claim_transition(claim=claim, to_status="void")

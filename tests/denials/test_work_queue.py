@@ -17,6 +17,7 @@ from claims.models import ClaimEvent
 from denials import services
 from denials.models import Denial, LineBalance, WorkItem, WorkItemEvent, WriteOff
 from denials.tasks import follow_up_scan_all
+from rcm import part2
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from tests.claims.conftest import dos
@@ -25,6 +26,8 @@ from tests.denials.test_posting import post
 from tests.denials.x835 import Clp, Svc, build_835
 
 D = Decimal
+# Work done with the Part 2 grant: these tests are about the queue, not 42 CFR Part 2.
+GRANTED = frozenset({part2.GRANT})
 pytestmark = pytest.mark.django_db
 
 
@@ -80,11 +83,16 @@ def test_another_app_can_open_a_rejection_item_once_per_source(org):
 def test_bulk_assign_records_history_and_refuses_strangers(org, biller, outsider):
     items = [_item(org), _item(org)]
     with tenant_context(org):
-        assert services.work_items_assign(item_ids=[i.pk for i in items], assignee=biller) == 2
+        assert (
+            services.work_items_assign(
+                item_ids=[i.pk for i in items], assignee=biller, scopes=GRANTED
+            )
+            == 2
+        )
         assert set(WorkItem.objects.values_list("assignee", flat=True)) == {biller.pk}
         assert WorkItemEvent.objects.filter(note__startswith="Assigned").count() == 2
         with pytest.raises(DomainError):
-            services.work_items_assign(item_ids=[items[0].pk], assignee=outsider)
+            services.work_items_assign(item_ids=[items[0].pk], assignee=outsider, scopes=GRANTED)
 
 
 def test_status_update_keeps_notes_and_closes_the_item(org, biller):
@@ -112,7 +120,7 @@ def test_status_update_keeps_notes_and_closes_the_item(org, biller):
         with pytest.raises(TypeError):  # "in the past" needs the caller's day: no clock inside
             services.work_item_update(item=item, note="x")  # type: ignore[call-arg]
         with pytest.raises(TypeError):
-            services.work_item_claim_next(user=biller)  # type: ignore[call-arg]
+            services.work_item_claim_next(user=biller, scopes=GRANTED)  # type: ignore[call-arg]
 
 
 def test_the_queue_orders_by_priority_score(org):
@@ -125,10 +133,10 @@ def test_the_queue_orders_by_priority_score(org):
 def test_claim_next_gives_the_top_item_and_then_the_next(org, biller, manager):
     low, high = _item(org, amount="50"), _item(org, amount="900")
     with tenant_context(org):
-        first = services.work_item_claim_next(user=biller, today=today())
-        second = services.work_item_claim_next(user=manager, today=today())
+        first = services.work_item_claim_next(user=biller, today=today(), scopes=GRANTED)
+        second = services.work_item_claim_next(user=manager, today=today(), scopes=GRANTED)
         assert (first.pk, second.pk) == (high.pk, low.pk)
-        assert services.work_item_claim_next(user=biller, today=today()) is None
+        assert services.work_item_claim_next(user=biller, today=today(), scopes=GRANTED) is None
 
 
 @pytest.mark.django_db(transaction=True)
@@ -152,7 +160,7 @@ def test_two_workers_never_claim_the_same_item(org, biller, manager):
     assert locked.wait(10)
     try:
         with tenant_context(org):
-            got = services.work_item_claim_next(user=manager, today=today())
+            got = services.work_item_claim_next(user=manager, today=today(), scopes=GRANTED)
         assert got is not None and got.pk == low.pk
     finally:
         release.set()
@@ -309,7 +317,7 @@ def test_taking_an_item_waiting_on_the_payer_records_where_it_came_from(org, bil
     item = _item(org)
     with tenant_context(org):
         WorkItem.objects.filter(pk=item.pk).update(status="waiting_on_payer")
-        taken = services.work_item_claim_next(user=biller, today=today())
+        taken = services.work_item_claim_next(user=biller, today=today(), scopes=GRANTED)
         assert taken.pk == item.pk and taken.status == "waiting_on_payer"
         event = WorkItemEvent.objects.filter(work_item=item).latest("created_at")
         assert (event.from_status, event.to_status) == ("waiting_on_payer", "waiting_on_payer")
