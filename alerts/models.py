@@ -48,6 +48,9 @@ class Alert(TenantModel):
     )
     snoozed_until = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # 42 CFR Part 2: the subject is a Part 2 record (set by the scan that raises the alert), so
+    # rcm.part2 keeps the alert from members without the grant.
+    part2 = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-created_at"]

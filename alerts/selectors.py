@@ -1,31 +1,38 @@
-"""Reads for the alerts inbox and the count in the navigation."""
+"""Reads for the alerts inbox and the count in the navigation.
+
+Alerts the member may read: those of the areas their role reads, without the ones about 42 CFR
+Part 2 records when they lack the grant (rcm.part2; the inbox says how many it leaves out)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from django.db.models import Case, F, Q, QuerySet, Value, When
 
 from alerts.models import Alert, Area
+from rcm import part2
 
 
 def readable_areas(scopes: Iterable[str]) -> list[str]:
     return [area for area in Area.values if f"{area}:read" in scopes]
 
 
-def alert_inbox(
+def alerts_readable(*, scopes: Collection[str]) -> QuerySet[Alert]:
+    """Every alert the caller may see (by id too: the one to acknowledge or snooze)."""
+    return part2.visible(Alert.objects.filter(area__in=readable_areas(scopes)), scopes)
+
+
+def _inbox_filtered(
     *,
-    scopes: Iterable[str],
+    scopes: Collection[str],
     now: datetime,
-    show: str = "open",
-    area: str = "",
-    severity: str = "",
-    assignee_id: object | None = None,
+    show: str,
+    area: str,
+    severity: str,
+    assignee_id: object | None,
 ) -> QuerySet[Alert]:
-    """Alerts the member may read. `show`: open (not acknowledged, not snoozed), snoozed,
-    acknowledged, or all; a snooze ends at `until` <= `now`."""
-    qs = Alert.objects.filter(area__in=readable_areas(scopes)).select_related("assignee")
+    qs = Alert.objects.filter(area__in=readable_areas(scopes))
     if show == "open":
         qs = qs.filter(acknowledged_at__isnull=True).filter(
             Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now)
@@ -40,6 +47,29 @@ def alert_inbox(
         qs = qs.filter(severity=severity)
     if assignee_id:
         qs = qs.filter(assignee_id=assignee_id)
+    return qs
+
+
+def alert_inbox(
+    *,
+    scopes: Collection[str],
+    now: datetime,
+    show: str = "open",
+    area: str = "",
+    severity: str = "",
+    assignee_id: object | None = None,
+) -> QuerySet[Alert]:
+    """Alerts the member may read. `show`: open (not acknowledged, not snoozed), snoozed,
+    acknowledged, or all; a snooze ends at `until` <= `now`."""
+    qs = _inbox_filtered(
+        scopes=scopes,
+        now=now,
+        show=show,
+        area=area,
+        severity=severity,
+        assignee_id=assignee_id,
+    )
+    qs = part2.visible(qs.select_related("assignee"), scopes)
     rank = Case(
         When(severity="critical", then=Value(0)),
         When(severity="warning", then=Value(1)),
@@ -50,5 +80,27 @@ def alert_inbox(
     )
 
 
-def alert_open_count(*, scopes: Iterable[str], now: datetime) -> int:
+def alert_inbox_hidden(
+    *,
+    scopes: Collection[str],
+    now: datetime,
+    show: str = "open",
+    area: str = "",
+    severity: str = "",
+    assignee_id: object | None = None,
+) -> int:
+    """How many alerts of the same inbox Part 2 keeps from the caller (one COUNT)."""
+    qs = _inbox_filtered(
+        scopes=scopes,
+        now=now,
+        show=show,
+        area=area,
+        severity=severity,
+        assignee_id=assignee_id,
+    )
+    return part2.hidden_count(qs, scopes)
+
+
+def alert_open_count(*, scopes: Collection[str], now: datetime) -> int:
+    """The count beside "Alerts" in the navigation: only alerts the member may see."""
     return alert_inbox(scopes=scopes, now=now).count()

@@ -24,7 +24,9 @@ from rcm.tenancy.context import require_organization_id
 @dataclass(frozen=True)
 class AlertSpec:
     """One condition a scan found. `dedupe_key` names the condition (and its threshold), so the
-    same condition found again raises nothing new."""
+    same condition found again raises nothing new. `part2`: the subject is a 42 CFR Part 2
+    record, so the alert is kept from members without the grant (rcm.part2); the scan that finds
+    the condition knows it."""
 
     area: str
     kind: str
@@ -38,6 +40,7 @@ class AlertSpec:
     link_path: str = ""
     due_on: date | None = None
     assignee_id: uuid.UUID | None = None
+    part2: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -67,6 +70,7 @@ def alerts_raise(*, specs: Iterable[AlertSpec]) -> list[Alert]:
                 due_on=s.due_on,
                 dedupe_key=s.dedupe_key,
                 assignee_id=s.assignee_id,
+                part2=s.part2,
             )
             for s in specs
             if s.dedupe_key not in existing

@@ -24,20 +24,28 @@ SNOOZE_CHOICES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timede
 def inbox(request: HttpRequest) -> HttpResponse:
     form = AlertFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    alerts = selectors.alert_inbox(
-        scopes=request.scopes,  # type: ignore[attr-defined]
-        now=organization_now(request.organization),  # type: ignore[attr-defined]
-        show=data.get("show") or "open",
-        area=data.get("area") or "",
-        severity=data.get("severity") or "",
-        assignee_id=request.user.pk if data.get("mine") else None,
+    criteria = {
+        "scopes": request.scopes,  # type: ignore[attr-defined]
+        "now": organization_now(request.organization),  # type: ignore[attr-defined]
+        "show": data.get("show") or "open",
+        "area": data.get("area") or "",
+        "severity": data.get("severity") or "",
+        "assignee_id": request.user.pk if data.get("mine") else None,
+    }
+    page = Paginator(selectors.alert_inbox(**criteria), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "alerts/inbox.html",
+        {
+            "form": form,
+            "page": page,
+            "part2_hidden": selectors.alert_inbox_hidden(**criteria),
+        },
     )
-    page = Paginator(alerts, 50).get_page(request.GET.get("page"))
-    return render(request, "alerts/inbox.html", {"form": form, "page": page})
 
 
 def _writable(request: HttpRequest, pk: str) -> Alert:
-    alert = get_object_or_404(Alert, pk=pk, area__in=selectors.readable_areas(request.scopes))  # type: ignore[attr-defined]
+    alert = get_object_or_404(selectors.alerts_readable(scopes=request.scopes), pk=pk)  # type: ignore[attr-defined]
     if f"{alert.area}:write" not in request.scopes:  # type: ignore[attr-defined]
         raise PermissionDenied(f"Your role does not allow this ({alert.area}:write).")
     return alert

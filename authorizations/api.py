@@ -1,9 +1,13 @@
 """Authorizations on the API: CRUD for authorizations and reviews, `?expiring_within=7`, the
 payer decision, usage, utilization, and the coverage check partners call ("is this service
-covered on this date?"). Alerts list/acknowledge live in the alerts app's API."""
+covered on this date?"). Alerts list/acknowledge live in the alerts app's API.
+
+42 CFR Part 2: every lookup goes through the selectors with the caller's scopes, so a Part 2
+authorization, review or episode is 404 (or "not found" for an id in the body) without the grant."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, timedelta
 from typing import Any
 
@@ -27,7 +31,7 @@ from authorizations.models import (
 )
 from authorizations.tasks import authorization_scan_organization
 from patients.levels import LevelOfCare
-from patients.models import Coverage, EpisodeOfCare, Payer
+from patients.models import Coverage, Payer
 from rcm.api import uuid_query_param
 from rcm.audit.services import audit_read
 from rcm.tenancy.selectors import member_with_scope, organization_today
@@ -39,8 +43,14 @@ def _today(request: Request) -> date:
     return organization_today(request._request.organization)  # type: ignore[attr-defined]
 
 
-def _tenant_object(model: Any, pk: Any, field: str) -> Any:
-    found = model.objects.filter(pk=pk).first()
+def _scopes(request: Request) -> Collection[str]:
+    return request._request.scopes  # type: ignore[attr-defined, no-any-return]
+
+
+def _tenant_object(model_or_queryset: Any, pk: Any, field: str) -> Any:
+    """The row of this organization (and, given a selector's queryset, one the caller may see)."""
+    qs = getattr(model_or_queryset, "objects", model_or_queryset)
+    found = qs.filter(pk=pk).first()
     if found is None:
         raise serializers.ValidationError({field: ["Not found in this organization."]})
     return found
@@ -223,6 +233,7 @@ class AuthorizationViewSet(
                 status=params.get("status", ""),
             ),
             today=_today(self.request),
+            scopes=_scopes(self.request),
         )
         episode = uuid_query_param(self.request, "episode")
         return qs.filter(episode_id=episode) if episode else qs
@@ -251,7 +262,11 @@ class AuthorizationViewSet(
         data = AuthorizationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.resolve(data.validated_data)
-        values["episode"] = _tenant_object(EpisodeOfCare, values["episode"], "episode")
+        values["episode"] = _tenant_object(
+            selectors.episode_choices(scopes=_scopes(request), active_only=False),
+            values["episode"],
+            "episode",
+        )
         auth = services.authorization_create(**values, today=_today(request))
         return Response(AuthorizationSerializer(auth).data, status=201)
 
@@ -362,7 +377,11 @@ class AuthorizationViewSet(
         data = CoverageCheckSerializer(data=request.query_params)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        episode = _tenant_object(EpisodeOfCare, v["episode"], "episode")
+        episode = _tenant_object(
+            selectors.episode_choices(scopes=_scopes(request), active_only=False),
+            v["episode"],
+            "episode",
+        )
         payer = _tenant_object(Payer, v["payer"], "payer")
         decision = services.authorization_covering(
             episode=episode,
@@ -437,7 +456,7 @@ class ReviewViewSet(
 
     def get_queryset(self) -> Any:
         params = self.request.query_params
-        qs = selectors.review_list()
+        qs = selectors.review_list(scopes=_scopes(self.request))
         auth = uuid_query_param(self.request, "authorization")
         if auth:
             qs = qs.filter(authorization_id=auth)
@@ -454,7 +473,9 @@ class ReviewViewSet(
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values["authorization"] = _tenant_object(
-            Authorization, values["authorization"], "authorization"
+            selectors.authorizations_visible(scopes=_scopes(request)),
+            values["authorization"],
+            "authorization",
         )
         review = services.review_schedule(**values)
         return Response(ReviewSerializer(review).data, status=201)

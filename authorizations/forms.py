@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
 from authorizations.models import (
     Authorization,
@@ -134,13 +135,11 @@ class NewAuthorizationForm(AuthorizationForm):
 
     field_order = ["episode", "coverage", "status"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, episodes: QuerySet[EpisodeOfCare], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["episode"].queryset = (  # type: ignore[attr-defined]
-            EpisodeOfCare.objects.select_related("patient")
-            .filter(status="active")
-            .order_by("patient__last_name", "-admission_date")
-        )
+        # The caller's choices come from authorizations.selectors.episode_choices (42 CFR Part 2:
+        # no SUD episode in the dropdown of a member without the grant).
+        self.fields["episode"].queryset = episodes  # type: ignore[attr-defined]
         self.fields["coverage"].queryset = self.fields["coverage"].queryset.select_related(  # type: ignore[attr-defined]
             "patient"
         )

@@ -1,7 +1,13 @@
-"""Reads shaped for the authorizations screens and API (a fixed number of queries each)."""
+"""Reads shaped for the authorizations screens and API (a fixed number of queries each).
+
+42 CFR Part 2: every read takes the caller's `scopes` and narrows through `rcm.part2`, so an
+authorization of a substance use episode (its reviews, usage and history too) is absent for a
+member without the grant: lists leave it out (and say how many), a lookup by id is 404, and
+nothing can be done to it."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -16,7 +22,8 @@ from authorizations.models import (
     AuthorizationUsage,
     ConcurrentReview,
 )
-from patients.models import EpisodeDiagnosis, Payer
+from patients.models import EpisodeDiagnosis, EpisodeOfCare, Payer
+from rcm import part2
 
 
 @dataclass(frozen=True)
@@ -28,10 +35,13 @@ class AuthorizationFilter:
     search: str = ""
 
 
-def authorization_list(*, filters: AuthorizationFilter, today: date) -> QuerySet[Authorization]:
-    qs = Authorization.objects.select_related("episode__patient", "payer", "assigned_to").order_by(
-        "end_date", "start_date", "pk"
-    )
+def authorizations_visible(*, scopes: Collection[str]) -> QuerySet[Authorization]:
+    """The authorizations the caller may see and act on (by id: `.get(pk=...)` or 404)."""
+    return part2.visible(Authorization.objects.select_related("episode", "payer"), scopes)
+
+
+def _filtered(*, filters: AuthorizationFilter, today: date) -> QuerySet[Authorization]:
+    qs = Authorization.objects.all()
     if filters.expiring_within is not None:
         qs = qs.filter(
             status__in=APPROVED_STATUSES,
@@ -44,6 +54,14 @@ def authorization_list(*, filters: AuthorizationFilter, today: date) -> QuerySet
         qs = qs.filter(level=filters.level)
     if filters.status:
         qs = qs.filter(status=filters.status)
+    return qs
+
+
+def authorization_list(
+    *, filters: AuthorizationFilter, today: date, scopes: Collection[str]
+) -> QuerySet[Authorization]:
+    """The list and the expiring list (`expiring_within`), without what Part 2 hides."""
+    qs = _filtered(filters=filters, today=today)
     if filters.search:
         term = filters.search.strip()
         qs = qs.filter(
@@ -51,19 +69,33 @@ def authorization_list(*, filters: AuthorizationFilter, today: date) -> QuerySet
             | Q(episode__patient__last_name__icontains=term)
             | Q(episode__patient__mrn__iexact=term)
         )
-    return qs
+    return part2.visible(
+        qs.select_related("episode__patient", "payer", "assigned_to").order_by(
+            "end_date", "start_date", "pk"
+        ),
+        scopes,
+    )
+
+
+def authorization_list_hidden(
+    *, filters: AuthorizationFilter, today: date, scopes: Collection[str]
+) -> int:
+    """How many authorizations the same filters find that Part 2 keeps from the caller (one
+    COUNT). The search term is left out on purpose: counting restricted rows that match a name
+    or an MRN would tell whether that patient has a Part 2 authorization."""
+    return part2.hidden_count(_filtered(filters=filters, today=today), scopes)
 
 
 def payer_choices() -> list[tuple[str, str]]:
     return [(str(p.pk), p.name) for p in Payer.objects.order_by("name").only("pk", "name")]
 
 
-def authorization_detail(*, pk: Any) -> Authorization:
-    """One authorization with its reviews, history and usage (Http404 handled by the caller)."""
+def authorization_detail(*, pk: Any, scopes: Collection[str]) -> Authorization:
+    """One authorization with its reviews, history and usage; Authorization.DoesNotExist (the
+    caller's 404) when there is none or Part 2 keeps it from the caller."""
     return (
-        Authorization.objects.select_related(
-            "episode__patient", "payer", "coverage", "assigned_to", "stay"
-        )
+        part2.visible(Authorization.objects.all(), scopes)
+        .select_related("episode__patient", "payer", "coverage", "assigned_to", "stay")
         .prefetch_related(
             Prefetch(
                 "reviews",
@@ -95,10 +127,9 @@ def authorization_forecast(*, authorization: Authorization, today: date) -> rule
     )
 
 
-def episode_diagnoses(*, authorization: Authorization, scopes: frozenset[str]) -> list[Any] | None:
-    """The episode's current diagnoses, or None when 42 CFR Part 2 hides them from this member
-    (an SUD episode and no part2:read grant)."""
-    if authorization.episode.is_part2 and "part2:read" not in scopes:
+def episode_diagnoses(*, authorization: Authorization, scopes: Collection[str]) -> list[Any] | None:
+    """The episode's current diagnoses, or None when 42 CFR Part 2 hides them from this member."""
+    if part2.restricted(authorization.episode, scopes):
         return None
     return list(
         EpisodeDiagnosis.objects.filter(
@@ -129,21 +160,40 @@ class ReviewCalendar:
         return len(self.overdue) + len(self.today) + len(self.tomorrow) + len(self.this_week)
 
 
-def review_calendar(*, today: date, assignee_id: Any = None) -> ReviewCalendar:
-    """The utilization reviewer's week: open reviews (overdue, today, tomorrow, the rest of the
-    next seven days) and approved authorizations ending in those days (two queries)."""
+def _calendar_querysets(
+    *, today: date, assignee_id: Any
+) -> tuple[QuerySet[ConcurrentReview], QuerySet[Authorization]]:
     horizon = today + timedelta(days=7)
-    reviews = (
-        ConcurrentReview.objects.filter(completed_on__isnull=True, scheduled_on__lte=horizon)
-        .exclude(authorization__status__in=["cancelled", "denied"])
-        .select_related("authorization__episode__patient", "authorization__payer")
-    )
+    reviews = ConcurrentReview.objects.filter(
+        completed_on__isnull=True, scheduled_on__lte=horizon
+    ).exclude(authorization__status__in=["cancelled", "denied"])
     ending = Authorization.objects.filter(
         status__in=APPROVED_STATUSES, end_date__gte=today, end_date__lte=horizon
-    ).select_related("episode__patient", "payer")
+    )
     if assignee_id:
         reviews = reviews.filter(authorization__assigned_to_id=assignee_id)
         ending = ending.filter(assigned_to_id=assignee_id)
+    return reviews, ending
+
+
+def review_calendar_hidden(*, today: date, scopes: Collection[str], assignee_id: Any = None) -> int:
+    """How many calendar lines Part 2 keeps from the caller (none with the grant; two COUNTs)."""
+    if part2.may_see(scopes):
+        return 0
+    reviews, ending = _calendar_querysets(today=today, assignee_id=assignee_id)
+    return part2.hidden_count(reviews, scopes) + part2.hidden_count(ending, scopes)
+
+
+def review_calendar(
+    *, today: date, scopes: Collection[str], assignee_id: Any = None
+) -> ReviewCalendar:
+    """The utilization reviewer's week: open reviews (overdue, today, tomorrow, the rest of the
+    next seven days) and approved authorizations ending in those days (two queries)."""
+    reviews, ending = _calendar_querysets(today=today, assignee_id=assignee_id)
+    reviews = part2.visible(
+        reviews.select_related("authorization__episode__patient", "authorization__payer"), scopes
+    )
+    ending = part2.visible(ending.select_related("episode__patient", "payer"), scopes)
     entries = [CalendarEntry(r.scheduled_on, "review", r.authorization, r) for r in reviews]
     entries += [CalendarEntry(a.end_date, "ends", a) for a in ending]
     entries.sort(key=lambda e: (e.on, e.kind != "ends", str(e.authorization.pk)))
@@ -165,5 +215,19 @@ def review_calendar(*, today: date, assignee_id: Any = None) -> ReviewCalendar:
     return ReviewCalendar(**groups)
 
 
-def review_list() -> QuerySet[ConcurrentReview]:
-    return ConcurrentReview.objects.select_related("authorization").order_by("-scheduled_on")
+def review_list(*, scopes: Collection[str]) -> QuerySet[ConcurrentReview]:
+    """Concurrent reviews the caller may see (by id too: the review to complete)."""
+    return part2.visible(
+        ConcurrentReview.objects.select_related("authorization").order_by("-scheduled_on"), scopes
+    )
+
+
+def episode_choices(
+    *, scopes: Collection[str], active_only: bool = True
+) -> QuerySet[EpisodeOfCare]:
+    """Episodes a new authorization may be for: the form's dropdown, the `?episode=` of a link,
+    the API's `episode` id and the coverage check; no Part 2 episode without the grant."""
+    qs = EpisodeOfCare.objects.select_related("patient")
+    if active_only:
+        qs = qs.filter(status="active")
+    return part2.visible(qs.order_by("patient__last_name", "-admission_date"), scopes)

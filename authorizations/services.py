@@ -39,6 +39,7 @@ from authorizations.models import (
 from authorizations.usage_sources import source_units
 from patients.levels import LevelOfCare
 from patients.models import Coverage, EpisodeOfCare, LevelOfCareStay, Payer
+from rcm import part2
 from rcm.audit.context import current_actor
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
@@ -995,6 +996,7 @@ def authorization_draft_for_stay(
                     link_path=f"authorizations/{draft.pk}/",
                     due_on=stay.start_date,
                     assignee_id=draft.assigned_to_id,
+                    part2=part2.is_part2(stay),
                 )
             ]
         )
@@ -1075,6 +1077,7 @@ def _auth_common(a: dict[str, Any], fallback: uuid.UUID | None) -> dict[str, Any
         "patient_id": a["episode__patient_id"],
         "link_path": _link(a["pk"]),
         "assignee_id": a["assigned_to_id"] or fallback,
+        "part2": a["part2"],
     }
 
 
@@ -1103,7 +1106,7 @@ def authorization_expiry_specs(
         status__in=APPROVED_STATUSES,
         end_date__gte=today,
         end_date__lte=today + timedelta(days=max(thresholds)),
-    ).values(*_AUTH_COLUMNS)
+    ).values(*_AUTH_COLUMNS, part2=part2.flag(Authorization))
     specs = []
     for a in ending:
         days = rules.expiry_threshold(end_date=a["end_date"], today=today, thresholds=thresholds)
@@ -1132,7 +1135,7 @@ def _utilization_specs(*, today: date, settings: AuthorizationSettings) -> list[
     fallback = settings.default_assignee_id
     active = Authorization.objects.filter(
         **_same_org("episode"), status__in=APPROVED_STATUSES, end_date__gte=today
-    ).values(*_AUTH_COLUMNS)
+    ).values(*_AUTH_COLUMNS, part2=part2.flag(Authorization))
     window = _window_usage(today)
     specs = []
     for a in active:
@@ -1199,6 +1202,7 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
         "authorization__auth_number",
         "authorization__level",
         "authorization__episode__patient_id",
+        part2=part2.flag(ConcurrentReview),
     )
     for r in reviews:
         overdue = r["scheduled_on"] < today
@@ -1221,13 +1225,14 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
                 link_path=_link(r["authorization_id"]),
                 due_on=r["scheduled_on"],
                 assignee_id=r["authorization__assigned_to_id"] or fallback,
+                part2=r["part2"],
             )
         )
 
     # Lapses: services after the authorization ended, or with no covering authorization.
     unauthorized = (
         AuthorizationUsage.objects.filter(**_same_org("episode"), authorization__isnull=True)
-        .values("episode_id", "episode__patient_id", "level")
+        .values("episode_id", "episode__patient_id", "level", part2=part2.flag(AuthorizationUsage))
         .order_by()
         .distinct()
     )
@@ -1250,6 +1255,7 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
             "episode_id",
             "episode__patient_id",
             "level",
+            part2=part2.flag(AuthorizationUsage),
         )
         .order_by()
         .distinct()
@@ -1288,6 +1294,7 @@ def authorization_scan_specs(*, today: date) -> list[AlertSpec]:
                 patient_id=u["episode__patient_id"],
                 link_path=link,
                 assignee_id=u["authorization__assigned_to_id"] or fallback,
+                part2=u["part2"],
             )
         )
 
@@ -1323,6 +1330,7 @@ def _unauthorized_stays(fallback: uuid.UUID | None) -> list[AlertSpec]:
             "episode__patient_id",
             "episode__patient__coverages__payer_id",
             "episode__patient__coverages__payer__auth_required_levels",
+            part2=part2.flag(LevelOfCareStay),
         )
     )
     needing = [
@@ -1360,6 +1368,7 @@ def _unauthorized_stays(fallback: uuid.UUID | None) -> list[AlertSpec]:
                 link_path=f"authorizations/new/?episode={s['episode_id']}",
                 due_on=s["start_date"],
                 assignee_id=fallback,
+                part2=s["part2"],
             )
         )
     return specs

@@ -1,9 +1,13 @@
 """Authorization pages: the list, the review calendar, one authorization with its utilization
-bar, reviews and history, and the forms that change them (each through a service)."""
+bar, reviews and history, and the forms that change them (each through a service).
+
+Every read goes through the selectors with the member's scopes (42 CFR Part 2 is decided in
+rcm.part2): a Part 2 authorization is 404 for a member without the grant, whatever the page."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -26,7 +30,7 @@ from authorizations.forms import (
     SettingsForm,
     UsageForm,
 )
-from authorizations.models import Authorization, ConcurrentReview
+from authorizations.models import Authorization
 from authorizations.tasks import authorization_scan_organization
 from patients.models import EpisodeOfCare
 from rcm.audit.services import audit_read
@@ -44,8 +48,12 @@ def _detail_url(request: HttpRequest, pk: Any) -> str:
     return org_reverse(request, "authorizations:detail", pk=pk)
 
 
-def _auth_or_404(pk: Any) -> Authorization:
-    return get_object_or_404(Authorization.objects.select_related("episode", "payer"), pk=pk)
+def _scopes(request: HttpRequest) -> Collection[str]:
+    return request.scopes  # type: ignore[attr-defined, no-any-return]
+
+
+def _auth_or_404(request: HttpRequest, pk: Any) -> Authorization:
+    return get_object_or_404(selectors.authorizations_visible(scopes=_scopes(request)), pk=pk)
 
 
 def _today(request: HttpRequest) -> date:
@@ -53,11 +61,14 @@ def _today(request: HttpRequest) -> date:
     return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
-def _episode_param(raw: str | None) -> EpisodeOfCare | None:
+def _episode_param(request: HttpRequest, raw: str | None) -> EpisodeOfCare | None:
     try:
-        return EpisodeOfCare.objects.filter(pk=uuid.UUID(raw)).first() if raw else None
+        pk = uuid.UUID(raw) if raw else None
     except ValueError:
         return None
+    if pk is None:
+        return None
+    return selectors.episode_choices(scopes=_scopes(request)).filter(pk=pk).first()
 
 
 @require_scope(READ)
@@ -72,28 +83,40 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
         search=data.get("q") or "",
     )
     today = _today(request)
-    qs = selectors.authorization_list(filters=filters, today=today)
+    scopes = _scopes(request)
+    qs = selectors.authorization_list(filters=filters, today=today, scopes=scopes)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    hidden = selectors.authorization_list_hidden(filters=filters, today=today, scopes=scopes)
     return render(
         request,
         "authorizations/list.html",
-        {"form": form, "page": page, "today": today},
+        {
+            "form": form,
+            "page": page,
+            "today": today,
+            "part2_hidden": hidden,
+        },
     )
 
 
 @require_scope(READ)
 def review_calendar(request: HttpRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
-    calendar = selectors.review_calendar(
-        today=_today(request), assignee_id=request.user.pk if mine else None
+    today, scopes = _today(request), _scopes(request)
+    assignee_id = request.user.pk if mine else None
+    calendar = selectors.review_calendar(today=today, scopes=scopes, assignee_id=assignee_id)
+    hidden = selectors.review_calendar_hidden(today=today, scopes=scopes, assignee_id=assignee_id)
+    return render(
+        request,
+        "authorizations/calendar.html",
+        {"calendar": calendar, "mine": mine, "part2_hidden": hidden},
     )
-    return render(request, "authorizations/calendar.html", {"calendar": calendar, "mine": mine})
 
 
 @require_scope(READ)
 def authorization_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     try:
-        auth = selectors.authorization_detail(pk=pk)
+        auth = selectors.authorization_detail(pk=pk, scopes=_scopes(request))
     except Authorization.DoesNotExist as exc:
         raise Http404 from exc
     today = _today(request)
@@ -101,7 +124,7 @@ def authorization_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     context = {
         "auth": auth,
         "forecast": selectors.authorization_forecast(authorization=auth, today=today),
-        "diagnoses": selectors.episode_diagnoses(authorization=auth, scopes=request.scopes),  # type: ignore[attr-defined]
+        "diagnoses": selectors.episode_diagnoses(authorization=auth, scopes=_scopes(request)),
         "usage_form": UsageForm(initial={"date_of_service": today, "unit_type": auth.unit_type}),
         "review_form": ReviewScheduleForm(initial={"review_type": "concurrent"}),
         "today": today,
@@ -111,12 +134,13 @@ def authorization_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def authorization_new(request: HttpRequest) -> HttpResponse:
-    episode = _episode_param(request.GET.get("episode") or request.POST.get("episode"))
+    episode = _episode_param(request, request.GET.get("episode") or request.POST.get("episode"))
     today = _today(request)
     form = NewAuthorizationForm(
         request.POST or None,
         initial={"episode": episode, "requested_on": today},
         patient_id=episode.patient_id if episode else None,
+        episodes=selectors.episode_choices(scopes=_scopes(request)),
     )
     return handle_form(
         request,
@@ -131,7 +155,7 @@ def authorization_new(request: HttpRequest) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def authorization_edit(request: HttpRequest, pk: Any) -> HttpResponse:
-    auth = _auth_or_404(pk)
+    auth = _auth_or_404(request, pk)
     form = AuthorizationForm(
         request.POST or None, instance=auth, patient_id=auth.episode.patient_id
     )
@@ -148,7 +172,7 @@ def authorization_edit(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def authorization_decide(request: HttpRequest, pk: Any) -> HttpResponse:
-    auth = _auth_or_404(pk)
+    auth = _auth_or_404(request, pk)
     form = DecideForm(
         request.POST or None,
         initial={"decided_on": _today(request), "units_approved": auth.units_requested},
@@ -170,7 +194,7 @@ def authorization_decide(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def authorization_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
-    auth = _auth_or_404(pk)
+    auth = _auth_or_404(request, pk)
     form = CancelForm(request.POST or None)
     return handle_form(
         request,
@@ -190,7 +214,7 @@ def authorization_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def review_schedule(request: HttpRequest, pk: Any) -> HttpResponse:
-    auth = _auth_or_404(pk)
+    auth = _auth_or_404(request, pk)
     form = ReviewScheduleForm(request.POST)
     try:
         if not form.is_valid():
@@ -205,7 +229,7 @@ def review_schedule(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def review_complete(request: HttpRequest, pk: Any) -> HttpResponse:
-    review = get_object_or_404(ConcurrentReview.objects.select_related("authorization"), pk=pk)
+    review = get_object_or_404(selectors.review_list(scopes=_scopes(request)), pk=pk)
     form = ReviewCompleteForm(
         request.POST or None,
         initial={"completed_on": _today(request), "reviewer": review.reviewer},
@@ -231,7 +255,7 @@ def review_complete(request: HttpRequest, pk: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def usage_record(request: HttpRequest, pk: Any) -> HttpResponse:
-    auth = _auth_or_404(pk)
+    auth = _auth_or_404(request, pk)
     form = UsageForm(request.POST)
     try:
         if not form.is_valid():

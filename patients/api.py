@@ -1,9 +1,11 @@
 """The patients API: payers, patients, coverages, verifications, episodes (with level-of-care
-transitions), diagnoses and Part 2 consents. 42 CFR Part 2 detail only for callers with
-`part2:read`; every such read is recorded in the audit trail."""
+transitions), diagnoses and Part 2 consents. 42 CFR Part 2 detail only for callers with the
+Part 2 grant (decided by the selectors through rcm.part2); every such read is recorded in the
+audit trail."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -11,14 +13,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from patients import selectors, services
 from patients.levels import LevelOfCare
 from patients.models import (
-    PART2_PROGRAMS,
     BenefitVerification,
     Consent,
     ConsentPurpose,
@@ -30,7 +30,8 @@ from patients.models import (
     Payer,
     ProgramType,
 )
-from rcm.api import ServiceViewSet, has_scope, uuid_query_param
+from rcm import part2
+from rcm.api import ServiceViewSet, uuid_query_param
 from rcm.audit.services import audit_read, audit_record
 from rcm.tenancy.selectors import organization_now, organization_today
 
@@ -40,6 +41,11 @@ CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSe
 def _today(request: Request) -> date:
     """The organization's date (the API key's or the session's organization)."""
     return organization_today(request.organization)  # type: ignore[attr-defined]
+
+
+def _scopes(request: Request) -> Collection[str]:
+    """The member's or the API key's scopes (rcm.tenancy.permissions)."""
+    return getattr(request._request, "scopes", frozenset())  # type: ignore[no-any-return]
 
 
 # --- Payers -----------------------------------------------------------------------------------
@@ -231,7 +237,7 @@ class RestrictedEpisodeSerializer(serializers.ModelSerializer):
         fields = ["id", "patient", "restricted", "created_at"]
 
     def get_restricted(self, obj: EpisodeOfCare) -> str:
-        return "42 CFR Part 2: needs the part2:read scope"
+        return f"42 CFR Part 2: needs the {part2.GRANT} scope"
 
 
 class EpisodeOpenSerializer(serializers.Serializer):
@@ -258,10 +264,11 @@ class DischargeSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-def _record_part2_reads(request: Request, episodes: list[EpisodeOfCare]) -> None:
+def _record_part2_reads(episodes: list[EpisodeOfCare]) -> None:
+    """Each patient's Part 2 episodes sent in full: a disclosure in the audit trail."""
     by_patient: dict[Any, list[str]] = {}
     for episode in episodes:
-        if episode.is_part2:
+        if part2.is_part2(episode):
             by_patient.setdefault(episode.patient_id, []).append(str(episode.pk))
     for patient_id, ids in by_patient.items():
         audit_record(
@@ -269,12 +276,14 @@ def _record_part2_reads(request: Request, episodes: list[EpisodeOfCare]) -> None
             object_type="patients.episodeofcare",
             patient_id=patient_id,
             detail={"episode_ids": ids},
+            part2=True,
         )
 
 
 class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
     """Episodes of care with their level-of-care stays and diagnoses. Substance use and
-    co-occurring episodes are 42 CFR Part 2: without `part2:read` only their existence is shown."""
+    co-occurring episodes are 42 CFR Part 2: without the grant only their existence is shown, and
+    acting on one is 404."""
 
     scope_area = "patients"
     serializer_class = EpisodeSerializer
@@ -287,13 +296,11 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         return qs
 
     def _serialize(self, episodes: list[EpisodeOfCare]) -> list[dict[str, Any]]:
-        part2 = has_scope(self.request, "part2:read")
-        if part2:
-            _record_part2_reads(self.request, episodes)
+        scopes = _scopes(self.request)
+        restricted = {e.pk for e in episodes if selectors.episode_restricted(e, scopes=scopes)}
+        _record_part2_reads([e for e in episodes if e.pk not in restricted])
         return [
-            RestrictedEpisodeSerializer(e).data
-            if e.is_part2 and not part2
-            else EpisodeSerializer(e).data
+            RestrictedEpisodeSerializer(e).data if e.pk in restricted else EpisodeSerializer(e).data
             for e in episodes
         ]
 
@@ -305,15 +312,13 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         return Response(self._serialize([self.get_object()])[0])
 
     def _writable(self) -> EpisodeOfCare:
-        episode = self.get_object()
-        if episode.is_part2 and not has_scope(self.request, "part2:read"):
-            raise PermissionDenied("This episode is protected by 42 CFR Part 2 (needs part2:read).")
-        return episode
+        """The episode to act on: 404 when Part 2 keeps it from the caller."""
+        return selectors.episode_get(pk=self.kwargs["pk"], scopes=_scopes(self.request))
 
     def perform_service_create(self, data: dict[str, Any]) -> EpisodeOfCare:
-        if data["program_type"] in PART2_PROGRAMS and not has_scope(self.request, "part2:read"):
-            raise PermissionDenied("Opening a substance use episode needs the part2:read scope.")
-        return services.episode_open(today=_today(self.request), **data)
+        return services.episode_open(
+            today=_today(self.request), scopes=_scopes(self.request), **data
+        )
 
     @extend_schema(request=TransitionSerializer, responses=StaySerializer)
     @action(detail=True, methods=["post"])
@@ -340,12 +345,6 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         )
 
 
-def _visible_episode_filter(request: Request) -> dict[str, Any]:
-    if has_scope(request, "part2:read"):
-        return {}
-    return {"episode__program_type": ProgramType.MENTAL_HEALTH}
-
-
 class StayViewSet(*CRUD):  # type: ignore[misc]
     """Level-of-care stays (the transitions history). `?episode=` filters."""
 
@@ -353,14 +352,21 @@ class StayViewSet(*CRUD):  # type: ignore[misc]
     serializer_class = StaySerializer
 
     def get_queryset(self) -> Any:
-        qs = LevelOfCareStay.objects.filter(**_visible_episode_filter(self.request))
+        qs = selectors.stays_visible(scopes=_scopes(self.request))
         if episode := uuid_query_param(self.request, "episode"):
             qs = qs.filter(episode_id=episode)
         return qs
 
 
+class _VisibleEpisodeField(serializers.PrimaryKeyRelatedField):
+    """An episode the caller may act on (42 CFR Part 2: a restricted one is "does not exist")."""
+
+    def get_queryset(self) -> Any:
+        return selectors.episodes_visible(scopes=_scopes(self.context["request"]))
+
+
 class DiagnosisInputSerializer(serializers.Serializer):
-    episode = serializers.PrimaryKeyRelatedField(queryset=EpisodeOfCare.objects)
+    episode = _VisibleEpisodeField()
     code = serializers.CharField(max_length=8)
     is_primary = serializers.BooleanField(required=False, default=False)
     effective_from = serializers.DateField(required=False, allow_null=True, default=None)
@@ -378,14 +384,12 @@ class DiagnosisViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type:
     input_serializer_class = DiagnosisInputSerializer
 
     def get_queryset(self) -> Any:
-        qs = EpisodeDiagnosis.objects.filter(**_visible_episode_filter(self.request))
+        qs = selectors.diagnoses_visible(scopes=_scopes(self.request))
         if episode := uuid_query_param(self.request, "episode"):
             qs = qs.filter(episode_id=episode)
         return qs
 
     def perform_service_create(self, data: dict[str, Any]) -> EpisodeDiagnosis:
-        if data["episode"].is_part2 and not has_scope(self.request, "part2:read"):
-            raise PermissionDenied("This episode is protected by 42 CFR Part 2 (needs part2:read).")
         return services.diagnosis_add(**data)
 
     @extend_schema(request=DiagnosisEndSerializer, responses=DiagnosisSerializer)
@@ -422,29 +426,27 @@ class ConsentSerializer(serializers.ModelSerializer):
 
 
 class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
-    """Part 2 consents (reading needs `part2:read`; recording also `patients:write`)."""
+    """Part 2 consents (reading needs the Part 2 grant; recording also `patients:write`)."""
 
     required_scopes = {
-        "GET": "part2:read",
-        "HEAD": "part2:read",
-        "OPTIONS": "part2:read",
+        "GET": part2.GRANT,
+        "HEAD": part2.GRANT,
+        "OPTIONS": part2.GRANT,
         "POST": "patients:write",
     }
     serializer_class = input_serializer_class = ConsentSerializer
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        if not has_scope(request, "part2:read"):
-            raise PermissionDenied("Part 2 consents need the part2:read scope.")
+        selectors.consents_readable(scopes=_scopes(request))  # recording one too (403)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {**super().get_serializer_context(), "today": _today(self.request)}  # type: ignore[misc]
 
     def get_queryset(self) -> Any:
-        qs = Consent.objects.select_related("recipient_payer")
-        if patient := uuid_query_param(self.request, "patient"):
-            qs = qs.filter(patient_id=patient)
-        return qs
+        return selectors.consent_list(
+            scopes=_scopes(self.request), patient_id=uuid_query_param(self.request, "patient")
+        )
 
     def perform_service_create(self, data: dict[str, Any]) -> Consent:
         return services.consent_create(**data)

@@ -174,6 +174,11 @@ class EpisodeOpenForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
 
+    def __init__(self, *args: Any, program_types: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # From patients.selectors.program_type_choices: 42 CFR Part 2 narrows them.
+        self.fields["program_type"].choices = program_types  # type: ignore[attr-defined]
+
 
 class TransitionForm(forms.Form):
     level = forms.ChoiceField(choices=LevelOfCare.choices, label="New level of care")

@@ -1,12 +1,18 @@
-"""Reads for the patients screens and API, shaped so a page costs a fixed number of queries."""
+"""Reads for the patients screens and API, shaped so a page costs a fixed number of queries.
+
+42 CFR Part 2: reads of episodes, their stays and diagnoses, and of Part 2 consents take the
+caller's `scopes` and narrow through `rcm.part2`; the views and API views never test the grant."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from patients.levels import STAGE_OF, Stage
 from patients.models import (
@@ -18,7 +24,9 @@ from patients.models import (
     LevelOfCareStay,
     Patient,
     Payer,
+    ProgramType,
 )
+from rcm import part2
 
 DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y")
 
@@ -158,3 +166,99 @@ def pending_authorization_needs(*, episode_ids: list[Any]) -> dict[str, list[dic
         payload["transition_label"] = str(payload.get("transition", "")).replace("_", " ")
         needs.setdefault(payload["episode_id"], []).append(payload)
     return needs
+
+
+# --- 42 CFR Part 2 ----------------------------------------------------------------------------
+
+
+def episodes_visible(*, scopes: Collection[str]) -> QuerySet[EpisodeOfCare]:
+    """Episodes the caller may see in full and act on."""
+    return part2.visible(EpisodeOfCare.objects.select_related("patient"), scopes)
+
+
+def episode_get(*, pk: Any, scopes: Collection[str]) -> EpisodeOfCare:
+    """One episode to act on (transition, discharge, diagnoses); Http404 when there is none or
+    Part 2 keeps it from the caller (the same answer, so nothing says a Part 2 episode is there)."""
+    return get_object_or_404(episodes_visible(scopes=scopes), pk=pk)  # type: ignore[no-any-return]
+
+
+def diagnosis_get(*, pk: Any, scopes: Collection[str]) -> EpisodeDiagnosis:
+    """One diagnosis to end; Http404 as for its episode."""
+    qs = part2.visible(EpisodeDiagnosis.objects.select_related("episode__patient"), scopes)
+    return get_object_or_404(qs, pk=pk)  # type: ignore[no-any-return]
+
+
+def stays_visible(*, scopes: Collection[str]) -> QuerySet[LevelOfCareStay]:
+    return part2.visible(LevelOfCareStay.objects.all(), scopes)
+
+
+def diagnoses_visible(*, scopes: Collection[str]) -> QuerySet[EpisodeDiagnosis]:
+    return part2.visible(EpisodeDiagnosis.objects.all(), scopes)
+
+
+def episode_restricted(episode: EpisodeOfCare, *, scopes: Collection[str]) -> bool:
+    """The episode exists but Part 2 keeps its detail from the caller: the patient page and the
+    API list say a restricted episode is there, and nothing more."""
+    return part2.restricted(episode, scopes)
+
+
+def program_type_choices(*, scopes: Collection[str]) -> list[tuple[str, str]]:
+    """The programs the caller may open an episode in: no substance use or co-occurring program
+    without the grant (opening one would create a record the caller may not see)."""
+    return [
+        (value, label)
+        for value, label in ProgramType.choices
+        if not part2.restricted(EpisodeOfCare(program_type=value), scopes)
+    ]
+
+
+@dataclass(frozen=True)
+class EpisodeCard:
+    """One episode on the patient page."""
+
+    episode: EpisodeOfCare
+    restricted: bool
+    timeline: list[TimelineSegment]
+    authorization_needs: list[dict[str, Any]]
+
+
+def episode_cards(patient: Patient, *, scopes: Collection[str], today: date) -> list[EpisodeCard]:
+    """The patient page's episodes (of `patient_detail`, prefetched): a Part 2 episode the caller
+    may not see is listed as restricted, without its timeline or pending authorization needs."""
+    episodes = list(patient.episodes.all())
+    restricted = {e.pk for e in episodes if part2.restricted(e, scopes)}
+    needs = pending_authorization_needs(
+        episode_ids=[e.pk for e in episodes if e.pk not in restricted]
+    )
+    return [
+        EpisodeCard(
+            episode=e,
+            restricted=e.pk in restricted,
+            timeline=[] if e.pk in restricted else episode_timeline(e, today=today),
+            authorization_needs=needs.get(str(e.pk), []),
+        )
+        for e in episodes
+    ]
+
+
+def consents_readable(*, scopes: Collection[str]) -> None:
+    """Part 2 consents say the patient is in a substance use program, so reading or recording
+    them needs the grant (PermissionDenied otherwise: a 403 on the page and the API)."""
+    if not part2.may_see(scopes):
+        raise PermissionDenied("Part 2 consents need the Part 2 grant (42 CFR Part 2).")
+
+
+def consent_list(*, scopes: Collection[str], patient_id: Any = None) -> QuerySet[Consent]:
+    consents_readable(scopes=scopes)
+    qs = Consent.objects.select_related("recipient_payer")
+    return qs.filter(patient_id=patient_id) if patient_id else qs
+
+
+def patient_consents(
+    patient: Patient, *, scopes: Collection[str], today: date
+) -> list[tuple[Consent, ConsentStatus]] | None:
+    """The patient page's consents (prefetched by `patient_detail`) with their status, or None
+    when the caller may not read Part 2 consents."""
+    if not part2.may_see(scopes):
+        return None
+    return [(c, consent_status(c, today=today)) for c in patient.consents.all()]

@@ -5,6 +5,7 @@ fix, and writes the audit trail (field names only; values are PHI)."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from patients.models import (
     PayerType,
 )
 from patients.rules import ConsentDecision, check_icd10, consent_decision
+from rcm import part2
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
@@ -352,18 +354,29 @@ def episode_open(
     recorded_by: Any = None,
     diagnosis: str = "",
     today: date,
+    scopes: Collection[str] | None = None,
 ) -> EpisodeOfCare:
     """Admit a patient: the episode and its first level-of-care stay, and the primary diagnosis
-    when given (a code that is refused leaves nothing behind)."""
+    when given (a code that is refused leaves nothing behind).
+
+    `scopes`: the member's (or API key's) scopes when a person or partner opens the episode (the
+    page and the API pass them): 42 CFR Part 2, only a caller who may see a substance use episode
+    may open one. None for the organization's own processes (demo data, imports)."""
     if level not in LevelOfCare.values:
         raise DomainError(f"Unknown level of care: {level}", field="level")
-    with transaction.atomic():
-        episode = EpisodeOfCare(
-            patient=patient,
-            program_type=program_type,
-            admission_date=admission_date,
-            referral_source=referral_source,
+    episode = EpisodeOfCare(
+        patient=patient,
+        program_type=program_type,
+        admission_date=admission_date,
+        referral_source=referral_source,
+    )
+    if scopes is not None and part2.restricted(episode, scopes):
+        raise DomainError(
+            "Opening a substance use or co-occurring episode needs the Part 2 grant "
+            "(42 CFR Part 2); ask an owner for Part 2 access.",
+            field="program_type",
         )
+    with transaction.atomic():
         _validate(episode)
         episode.save()
         stay = LevelOfCareStay.objects.create(
@@ -614,6 +627,7 @@ def consent_create(*, patient: Patient, **data: Any) -> Consent:
             action="consent.create",
             obj=consent,
             patient_id=patient.pk,
+            part2=True,
             detail={"purpose": consent.purpose, "recipient_class": consent.recipient_class},
         )
     return consent
@@ -627,7 +641,9 @@ def consent_revoke(*, consent: Consent, note: str = "") -> Consent:
         )
         consent.refresh_from_db()
         if updated:
-            audit_record(action="consent.revoke", obj=consent, patient_id=consent.patient_id)
+            audit_record(
+                action="consent.revoke", obj=consent, patient_id=consent.patient_id, part2=True
+            )
     return consent
 
 
@@ -650,6 +666,7 @@ def part2_disclosure_record(
         action="part2.disclosure",
         obj=obj or consent,
         patient_id=patient.pk,
+        part2=True,
         detail={
             "consent_id": str(consent.pk),
             "recipient_payer_id": str(payer.pk) if payer else None,

@@ -1,11 +1,14 @@
 """Billing staff's patient screens: list and search, the patient page (coverage in COB order,
-verifications, episodes on a level-of-care timeline, diagnoses, consents) and every form."""
+verifications, episodes on a level-of-care timeline, diagnoses, consents) and every form.
+
+42 CFR Part 2 is decided by the selectors and services with the member's scopes (rcm.part2):
+a restricted episode shows only that it exists, and its forms are 404."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -26,7 +29,8 @@ from patients.forms import (
     VerificationForm,
 )
 from patients.importer import COLUMNS, patients_import_csv
-from patients.models import Consent, Coverage, EpisodeDiagnosis, EpisodeOfCare, Patient, Payer
+from patients.models import Coverage, EpisodeOfCare, Patient, Payer
+from rcm import part2
 from rcm.audit.services import audit_read
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
@@ -41,19 +45,12 @@ def _today(request: HttpRequest) -> date:
     return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
-def _part2_ok(request: HttpRequest) -> bool:
-    return "part2:read" in request.scopes  # type: ignore[attr-defined]
+def _scopes(request: HttpRequest) -> Collection[str]:
+    return request.scopes  # type: ignore[attr-defined, no-any-return]
 
 
 def _patient_url(request: HttpRequest, patient_id: object) -> str:
     return org_reverse(request, "patients:detail", pk=patient_id)
-
-
-def _require_part2(request: HttpRequest, episode: EpisodeOfCare) -> None:
-    if episode.is_part2 and not _part2_ok(request):
-        raise PermissionDenied(
-            "This episode is protected by 42 CFR Part 2; ask an owner for Part 2 access."
-        )
 
 
 @require_scope(READ)
@@ -87,25 +84,12 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     patient = selectors.patient_detail(pk=patient.pk)
-    today = _today(request)
-    part2_ok = _part2_ok(request)
-    needs = selectors.pending_authorization_needs(
-        episode_ids=[e.pk for e in patient.episodes.all()]
-    )
-    episodes = [
-        {
-            "episode": e,
-            "restricted": e.is_part2 and not part2_ok,
-            "timeline": selectors.episode_timeline(e, today=today),
-            "authorization_needs": needs.get(str(e.pk), []),
-        }
-        for e in patient.episodes.all()
-    ]
-    audit_read(
-        obj=patient,
-        patient_id=patient.pk,
-        part2_shown=part2_ok and any(e.is_part2 for e in patient.episodes.all()),
-    )
+    today, scopes = _today(request), _scopes(request)
+    episodes = selectors.episode_cards(patient, scopes=scopes, today=today)
+    consents = selectors.patient_consents(patient, scopes=scopes, today=today)
+    # A page that shows Part 2 detail (an SUD episode, a consent) is a Part 2 read in the trail.
+    shown_part2 = any(part2.is_part2(c.episode) and not c.restricted for c in episodes)
+    audit_read(obj=patient, patient_id=patient.pk, part2=shown_part2 or bool(consents))
     return render(
         request,
         "patients/detail.html",
@@ -113,12 +97,7 @@ def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
             "patient": patient,
             "coverages": selectors.cob_order(list(patient.coverages.all()), today=today),
             "episodes": episodes,
-            "consents": [
-                (c, selectors.consent_status(c, today=today)) for c in patient.consents.all()
-            ]
-            if part2_ok
-            else None,
-            "part2_ok": part2_ok,
+            "consents": consents,
             "today": today,
         },
     )
@@ -193,11 +172,17 @@ def coverage_verify(request: HttpRequest, pk: str) -> HttpResponse:
 def episode_open(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
 
+    scopes = _scopes(request)
+    form = EpisodeOpenForm(
+        request.POST or None,
+        initial={"admission_date": _today(request)},
+        program_types=selectors.program_type_choices(scopes=scopes),
+    )
     return handle_form(
         request,
-        EpisodeOpenForm(request.POST or None, initial={"admission_date": _today(request)}),
+        form,
         action=lambda data: services.episode_open(
-            today=_today(request), patient=patient, recorded_by=request.user, **data
+            today=_today(request), patient=patient, recorded_by=request.user, scopes=scopes, **data
         ),
         success_url=_patient_url(request, patient.pk),
         success_message="Episode opened.",
@@ -207,9 +192,7 @@ def episode_open(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 def _episode(request: HttpRequest, pk: str) -> EpisodeOfCare:
-    episode = get_object_or_404(EpisodeOfCare.objects.select_related("patient"), pk=pk)
-    _require_part2(request, episode)
-    return episode
+    return selectors.episode_get(pk=pk, scopes=_scopes(request))
 
 
 @require_scope(READ, post=WRITE)
@@ -266,10 +249,7 @@ def diagnosis_add(request: HttpRequest, pk: str) -> HttpResponse:
 
 @require_scope(READ, post=WRITE)
 def diagnosis_end(request: HttpRequest, pk: str) -> HttpResponse:
-    diagnosis = get_object_or_404(
-        EpisodeDiagnosis.objects.select_related("episode__patient"), pk=pk
-    )
-    _require_part2(request, diagnosis.episode)
+    diagnosis = selectors.diagnosis_get(pk=pk, scopes=_scopes(request))
     form = DischargeForm(request.POST or None, initial={"discharge_date": _today(request)})
     form.fields["discharge_date"].label = "Last day the diagnosis applies"
     return handle_form(
@@ -285,7 +265,7 @@ def diagnosis_end(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
-@require_scope("part2:read")
+@part2.require_grant
 @require_scope(READ, post=WRITE)
 def consent_create(request: HttpRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
@@ -301,10 +281,12 @@ def consent_create(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
-@require_scope("part2:read")
+@part2.require_grant
 @require_scope(READ, post=WRITE)
 def consent_revoke(request: HttpRequest, pk: str) -> HttpResponse:
-    consent = get_object_or_404(Consent.objects.select_related("patient"), pk=pk)
+    consent = get_object_or_404(
+        selectors.consent_list(scopes=_scopes(request)).select_related("patient"), pk=pk
+    )
     return handle_form(
         request,
         ConsentRevokeForm(request.POST or None),

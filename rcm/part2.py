@@ -19,16 +19,21 @@ grant, and tests/part2/test_access_layer.py fails until the model is named here.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import copy
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
 from django.apps import apps
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 GRANT = "part2:read"
+
+# What a member without the grant reads in place of a Part 2 value (the audit trail's patient,
+# record id and detail).
+RESTRICTED = "restricted (42 CFR Part 2)"
 
 # The program types whose records Part 2 protects (patients.models.ProgramType values).
 PROGRAM_TYPES = frozenset({"substance_use", "co_occurring"})
@@ -148,10 +153,11 @@ def hidden_count(qs: QuerySet[Any], scopes: Collection[str]) -> int:
     page can say "3 restricted records not shown" and its figures agree with the drill-down."""
     if may_see(scopes):
         return 0
-    rule = rule_for(qs.model)
+    model: type[models.Model] = qs.model
+    rule = rule_for(model)
     if rule is not None:
         return qs.filter(rule.q()).count()
-    if qs.model._meta.label in NOT_PART2 or not reaches_part2(qs.model):  # type: ignore[arg-type]
+    if model._meta.label in NOT_PART2 or not reaches_part2(model):
         return 0
     return qs.count()
 
@@ -167,6 +173,12 @@ def restricted_q(model: type[models.Model], path: str = "") -> Q:
         return q
     children: list[Any] = list(q.children)  # a rule's Q is one (lookup, value) pair
     return Q(**{f"{_prefix(path)}{key}": value for key, value in children})
+
+
+def flag(model: type[models.Model], path: str = "") -> ExpressionWrapper:
+    """`restricted_q` as a boolean column, for set-based writers that copy the flag onto the rows
+    they write (`.annotate(part2=part2.flag(Authorization))` in a scan's `values()` query)."""
+    return ExpressionWrapper(restricted_q(model, path), output_field=BooleanField())
 
 
 def is_part2(obj: models.Model) -> bool:
@@ -196,6 +208,32 @@ def ensure_visible(obj: M, scopes: Collection[str]) -> M:
 def visible_only(objs: Iterable[M], scopes: Collection[str]) -> list[M]:
     """The objects of a list already loaded that the caller may see."""
     return [obj for obj in objs if not restricted(obj, scopes)]
+
+
+def require_grant(view: Callable[..., Any]) -> Callable[..., Any]:
+    """An HTML view only for members with the Part 2 grant (403 otherwise), through the same
+    permission map as every other scope (`rcm.tenancy.decorators.require_scope`)."""
+    from rcm.tenancy.decorators import require_scope
+
+    return require_scope(GRANT)(view)
+
+
+# The audit trail's columns that name the patient or the record, or describe it; `detail` holds
+# identifiers (episode, diagnosis, claim) and amounts.
+AUDIT_REDACTED = ("patient_id", "object_id", "detail")
+
+
+def redact_audit_row(row: M, scopes: Collection[str]) -> M:
+    """An audit event as the caller may read it. The auditor sees every row (who, when, action,
+    outcome and the kind of record stay); without the grant a Part 2 row's patient, record id and
+    detail read RESTRICTED. Returns a copy, never the row itself, with `part2_redacted` set."""
+    redacted = copy.copy(row)
+    hidden = restricted(row, scopes)
+    if hidden:
+        for name in AUDIT_REDACTED:
+            setattr(redacted, name, RESTRICTED)
+    redacted.part2_redacted = hidden  # type: ignore[attr-defined]
+    return redacted
 
 
 @cache

@@ -38,6 +38,10 @@ class AuditEvent(TenantModel):
     user_agent = models.CharField(max_length=300, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS)
     detail = models.JSONField(default=dict, blank=True)
+    # 42 CFR Part 2: the event concerns a Part 2 record; set when the row is written (rows are
+    # never updated, so events written before this column existed stay False). rcm.part2 redacts
+    # such rows for a caller without the grant.
+    part2 = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-occurred_at", "-id"]

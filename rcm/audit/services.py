@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import models
 
+from rcm import part2 as part2_layer
 from rcm.audit.context import current_actor
 from rcm.audit.models import AuditEvent, Outcome
 from rcm.tenancy.context import require_organization_id
@@ -20,9 +21,22 @@ def _object_ref(obj: models.Model | None) -> tuple[str, str]:
     return obj._meta.label_lower, str(obj.pk)
 
 
-def audit_record_many(action: str, rows: Sequence[tuple[Any, dict[str, Any]]]) -> None:
+def _is_part2(obj: models.Model | None) -> bool:
+    """Whether the event concerns a Part 2 record (42 CFR Part 2): an object of a model the
+    access layer has a rule for. The rule may follow a foreign key (an authorization's episode),
+    so callers pass objects with that relation loaded, or say `part2=` themselves."""
+    if obj is None or part2_layer.rule_for(type(obj)) is None:
+        return False
+    return part2_layer.is_part2(obj)
+
+
+def audit_record_many(
+    action: str, rows: Sequence[tuple[Any, dict[str, Any]]], *, part2: bool | None = None
+) -> None:
     """One event per object in one INSERT (audit_record is a query each), for set-based
-    services. Each object is a patient's row (it has patient_id) and `detail` names no PHI."""
+    services. Each object is a patient's row (it has patient_id) and `detail` names no PHI.
+    Each row's Part 2 flag comes from its object (select_related the relation its rule follows,
+    so this adds no query), unless `part2` says it for all of them."""
     actor = current_actor()
     org_id = require_organization_id()
     AuditEvent.objects.bulk_create(
@@ -40,6 +54,7 @@ def audit_record_many(action: str, rows: Sequence[tuple[Any, dict[str, Any]]]) -
             ip_address=actor.ip_address,
             user_agent=actor.user_agent[:300],
             detail=detail,
+            part2=_is_part2(obj) if part2 is None else part2,
         )
         for obj, detail in rows
     )
@@ -56,8 +71,11 @@ def audit_record(
     detail: dict[str, Any] | None = None,
     organization_id: uuid.UUID | None = None,
     platform: bool = False,
+    part2: bool | None = None,
 ) -> AuditEvent:
-    """Append one event for the current organization (or none, for a `platform` event)."""
+    """Append one event for the current organization (or none, for a `platform` event).
+    `part2` flags an event about a Part 2 record (42 CFR Part 2); by default it is the object's
+    own answer (`rcm.part2.is_part2`), False without an object."""
     ref_type, ref_id = _object_ref(obj)
     actor = current_actor()
     event = AuditEvent(
@@ -75,15 +93,21 @@ def audit_record(
         user_agent=actor.user_agent[:300],
         outcome=outcome,
         detail=detail or {},
+        part2=_is_part2(obj) if part2 is None else part2,
     )
     # Platform rows bypass TenantModel.save's organization defaulting on purpose.
     models.Model.save(event, force_insert=True)
     return event
 
 
-def audit_read(*, obj: models.Model, patient_id: uuid.UUID | None, **detail: Any) -> AuditEvent:
-    """Record that the current actor saw a record (a patient page, an API read, an export)."""
-    return audit_record(action="view", obj=obj, patient_id=patient_id, detail=detail or None)
+def audit_read(
+    *, obj: models.Model, patient_id: uuid.UUID | None, part2: bool | None = None, **detail: Any
+) -> AuditEvent:
+    """Record that the current actor saw a record (a patient page, an API read, an export).
+    `part2=True` when what was shown is Part 2 detail (the row's flag, not part of `detail`)."""
+    return audit_record(
+        action="view", obj=obj, patient_id=patient_id, detail=detail or None, part2=part2
+    )
 
 
 def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

@@ -14,6 +14,10 @@ from tests.patients.factories import CoverageFactory, EpisodeFactory
 
 API = "/api/v1/authorizations/"
 REVIEWS = "/api/v1/authorization-reviews/"
+# The factories' episodes are substance use (42 CFR Part 2): partner keys here carry the grant;
+# tests/authorizations/test_part2.py is about keys without it.
+READ = ["authorizations:read", "part2:read"]
+WRITE = [*READ, "authorizations:write"]
 
 
 def _current(org: Any, days_left: int, **overrides: Any) -> Authorization:
@@ -34,7 +38,7 @@ def test_expiring_within_lists_only_approvals_ending_in_that_window(
 ) -> None:
     soon = _current(org, 5, auth_number="S1")
     _current(org, 12, auth_number="L1")
-    api = api_client_for(org, ["authorizations:read"])
+    api = api_client_for(org, READ)
     assert [a["id"] for a in api.get(API, {"expiring_within": 7}).json()["results"]] == [
         str(soon.pk)
     ]
@@ -49,7 +53,7 @@ def test_a_partner_creates_decides_and_extends_an_authorization(
     with tenant_context(org):
         episode = EpisodeFactory(organization=org)
         coverage = CoverageFactory(organization=org, patient=episode.patient)
-    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    api = api_client_for(org, WRITE)
     created = api.post(
         API,
         {
@@ -111,7 +115,7 @@ def test_a_request_sent_without_its_date_is_dated_in_the_clinics_day(
         coverage = CoverageFactory(
             organization=org, patient=episode.patient, effective_date=days_ago(400)
         )
-    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    api = api_client_for(org, WRITE)
     time_machine.move_to(datetime.combine(today(), time(3), tzinfo=UTC), tick=False)
     clinic_day = days_ago(1)
     created = api.post(
@@ -135,7 +139,7 @@ def test_bad_input_is_problem_json_naming_the_field_and_changes_nothing(
     org: Any, api_client_for: Any
 ) -> None:
     auth = make_authorization(org)
-    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    api = api_client_for(org, WRITE)
     response = api.patch(f"{API}{auth.pk}/", {"end_date": str(day(-27))}, format="json")
     assert response.status_code == 400
     body = response.json()
@@ -152,7 +156,7 @@ def test_bad_input_is_problem_json_naming_the_field_and_changes_nothing(
 
 def test_usage_and_utilization(org: Any, api_client_for: Any) -> None:
     auth = _current(org, 10, unit_type="sessions")
-    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    api = api_client_for(org, WRITE)
     for offset in range(2):
         response = api.post(
             f"{API}{auth.pk}/usage/",
@@ -185,7 +189,7 @@ def test_usage_and_utilization(org: Any, api_client_for: Any) -> None:
 
 def test_the_coverage_check_answers_partners_with_a_reason(org: Any, api_client_for: Any) -> None:
     auth = make_authorization(org)
-    api = api_client_for(org, ["authorizations:read"])
+    api = api_client_for(org, READ)
     with tenant_context(org):
         params = {
             "episode": str(auth.episode_id),
@@ -216,7 +220,7 @@ def test_another_tenants_ids_are_404_or_refused(
     theirs = make_authorization(other_org)
     with tenant_context(other_org):
         review_id = theirs.reviews.create(review_type="concurrent", scheduled_on=day(10)).pk
-    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    api = api_client_for(org, WRITE)
     assert api.get(f"{API}{theirs.pk}/").status_code == 404
     assert api.patch(f"{API}{theirs.pk}/", {"payer_contact": "x"}, format="json").status_code == 404
     assert api.post(f"{API}{theirs.pk}/usage/", {}, format="json").status_code == 404
@@ -243,7 +247,7 @@ def test_another_tenants_ids_are_404_or_refused(
 
 def test_a_read_only_key_cannot_write(org: Any, api_client_for: Any) -> None:
     auth = make_authorization(org)
-    api = api_client_for(org, ["authorizations:read"])
+    api = api_client_for(org, READ)
     assert api.get(f"{API}{auth.pk}/").status_code == 200
     assert api.post(f"{API}{auth.pk}/cancel/", {"reason": "x"}, format="json").status_code == 403
     assert api_client_for(org, ["patients:read"]).get(API).status_code == 403
@@ -255,7 +259,7 @@ def test_a_biller_key_runs_the_scan_on_demand_and_twice_creates_nothing(
     from rcm.celery import app
 
     _current(org, 2)
-    api = api_client_for(org, ["authorizations:read", "authorizations:write"])
+    api = api_client_for(org, WRITE)
     app.conf.task_always_eager = True
     try:
         first = api.post(f"{API}scan/")
@@ -264,4 +268,4 @@ def test_a_biller_key_runs_the_scan_on_demand_and_twice_creates_nothing(
         app.conf.task_always_eager = False
     assert first.status_code == 202 and first.json() == {"status": "done", "alerts_created": 1}
     assert second.json()["alerts_created"] == 0
-    assert api_client_for(org, ["authorizations:read"]).post(f"{API}scan/").status_code == 403
+    assert api_client_for(org, READ).post(f"{API}scan/").status_code == 403

@@ -33,7 +33,8 @@ def test_an_authorization_expiring_in_two_days_shows_in_the_inbox_and_the_calend
     page: Any, org: Any, eager_tasks: None
 ) -> None:
     reviewer = UserFactory(email="uma@riverbend.example")
-    MembershipFactory(organization=org, user=reviewer, role=Role.BILLER)
+    # The factory's episode is substance use (42 CFR Part 2): Uma has the Part 2 grant.
+    MembershipFactory(organization=org, user=reviewer, role=Role.BILLER, part2_access=True)
     auth = make_authorization(
         org,
         start_date=days_ago(10),

@@ -108,7 +108,7 @@ def test_members_without_part2_access_cannot_open_sud_episode_forms(
     with tenant_context(org):
         Membership.objects.filter(user=biller).update(part2_access=False)
     response = client_for(biller).get(f"{LIST}episodes/{chart['sud'].pk}/transition/")
-    assert response.status_code == 403
+    assert response.status_code == 404  # the same answer as an episode that does not exist
 
 
 def test_a_future_date_of_birth_is_shown_inline_and_nothing_is_saved(
