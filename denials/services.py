@@ -751,6 +751,7 @@ def _escalate_deadlines(today: date) -> int:
                 subject_type="denial",
                 subject_id=d.pk,
                 patient_id=d.claim.patient_id,
+                part2=part2.is_part2(d),
                 due_on=d.appeal_deadline,
                 assignee_id=manager,
             )

@@ -194,6 +194,9 @@ def test_appeal_deadlines_escalate_to_the_manager_at_14_7_and_3_days(practice, s
         assert services.follow_up_scan(today=deadline - timedelta(days=2)).escalations == 0
         alerts = Alert.objects.filter(kind="appeal_deadline")
         assert alerts.count() == 3 and {a.assignee_id for a in alerts} == {manager.pk}
+        # 42 CFR Part 2: an alert about a Part 2 claim's denial is flagged, so the inbox of a
+        # member without the grant leaves it out.
+        assert {a.part2 for a in alerts} == {denial.claim.is_part2}
 
 
 def test_waiting_on_the_payer_past_its_response_time_opens_one_follow_up(practice, submitted):
