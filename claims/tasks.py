@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from claims.services import claims_unbillable_scan
+from claims.services.scans import claims_unbillable_scan
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.selectors import active_organization_ids, organization_today
 
