@@ -32,26 +32,20 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from claims.batch_services import (  # noqa: E402
+from claims.models import Claim, ClaimLine, ClaimStatus, ServiceEntry  # noqa: E402
+from credentialing.models import Provider  # noqa: E402
+from credentialing.rules import npi_with_check_digit  # noqa: E402
+from patients.models import Coverage, EpisodeOfCare, Patient, Payer  # noqa: E402
+from rcm.tenancy.context import tenant_context  # noqa: E402
+from rcm.tenancy.models import Organization  # noqa: E402
+from submissions.models import Clearinghouse, SubmissionBatch  # noqa: E402
+from submissions.services import (  # noqa: E402
     batch_number,
     batch_prepare,
     batches_create,
     clearinghouse_save,
     pyx12_validate,
 )
-from claims.models import (  # noqa: E402
-    Claim,
-    ClaimLine,
-    ClaimStatus,
-    Clearinghouse,
-    ServiceEntry,
-    SubmissionBatch,
-)
-from credentialing.models import Provider  # noqa: E402
-from credentialing.rules import npi_with_check_digit  # noqa: E402
-from patients.models import Coverage, EpisodeOfCare, Patient, Payer  # noqa: E402
-from rcm.tenancy.context import tenant_context  # noqa: E402
-from rcm.tenancy.models import Organization  # noqa: E402
 from x12.writer import format_amount  # noqa: E402
 
 BIG, SMALL, LINES = 5000, 500, 3

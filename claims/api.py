@@ -14,7 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from claims import batch_api, selectors, services
+from claims import selectors, services
 from claims.models import (
     SERVICE_KINDS,
     TELEHEALTH,
@@ -293,4 +293,3 @@ def register(router: Any) -> None:
     router.register("claim-findings", FindingViewSet, basename="finding")
     router.register("fee-schedule/charges", ChargeMasterViewSet, basename="chargemaster")
     router.register("fee-schedule/contract-rates", ContractRateViewSet, basename="contractrate")
-    batch_api.register(router)  # submission batches, acknowledgments, rejections

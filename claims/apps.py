@@ -7,8 +7,6 @@ class ClaimsConfig(AppConfig):
         ("claims:charges", "Charges", "claims:read"),
         ("claims:ready_queue", "Ready to bill", "claims:read"),
         ("claims:list", "Claims", "claims:read"),
-        ("batches:list", "Batches", "claims:read"),
-        ("batches:rejections", "Rejections", "claims:read"),
     ]
 
     def ready(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from authorizations.services import COVERAGE_CHANGED_TOPIC
 from claims.selectors import unsubmitted_claim_ids
-from claims.services import claims_scrub
+from claims.services.scrubbing import claims_scrub
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
 from rcm.tenancy.selectors import organization_today

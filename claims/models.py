@@ -445,6 +445,3 @@ class PayerBillingRule(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_rule_type_display()}: {self.service_code or self.level} {self.value}"
-
-
-from claims.batch_models import *  # noqa: E402, F403

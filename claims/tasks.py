@@ -1,15 +1,12 @@
-"""Celery tasks of the claims app: the daily unbillable-charges scan, building a submission
-batch, and picking up acknowledgments from the inbound folders."""
+"""Celery tasks of the claims app: the daily unbillable-charges scan. Building submission
+batches and picking up acknowledgments are submissions/tasks.py."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from claims.models import Clearinghouse
-from claims.services import claims_unbillable_scan
-from claims.transport import inbound_folder
+from claims.services.scans import claims_unbillable_scan
 from rcm.tenancy.context import tenant_context
-from rcm.tenancy.models import Organization
 from rcm.tenancy.selectors import active_organization_ids, organization_today
 
 
@@ -22,33 +19,3 @@ def claims_unbillable_scan_all() -> int:
         with tenant_context(org_id):
             raised += len(claims_unbillable_scan(today=today))
     return raised
-
-
-@shared_task(name="claims.tasks.batch_build")
-def batch_build(organization_id: str, batch_id: str) -> str:
-    """Number, render, validate (pyx12), release and send one batch; progress is recorded on the
-    batch row as it goes. A second call for a released batch changes nothing."""
-    from claims.batch_services import batch_build as build
-
-    return build(organization_id=organization_id, batch_id=batch_id).status
-
-
-@shared_task(name="claims.tasks.acknowledgments_pickup")
-def acknowledgments_pickup() -> int:
-    """Apply the 999 / 277CA files waiting in each clearinghouse's inbound folder. Files already
-    applied change nothing (their hash is known). Returns how many files were seen."""
-    from claims.batch_services import acknowledgments_import_folder
-
-    seen = 0
-    for org_id in active_organization_ids():
-        slug = Organization.objects.values_list("slug", flat=True).get(pk=org_id)
-        with tenant_context(org_id):
-            codes = list(
-                Clearinghouse.objects.filter(is_active=True).values_list("code", flat=True)
-            )
-        for code in codes:
-            folder = inbound_folder(slug, code)
-            if folder.is_dir():
-                with tenant_context(org_id):
-                    seen += len(acknowledgments_import_folder(folder=folder))
-    return seen

@@ -3,8 +3,6 @@ from django.urls import path
 from claims import views
 
 app_name = "claims"
-# Submission batches keep their own namespace ("batches") at claims/batches/ (rcm/urls.py).
-mounts = {"batches/": "claims.batch_urls"}
 
 urlpatterns = [
     path("", views.claim_list, name="list"),

@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from alerts.services import AlertSpec, alerts_raise
 from claims import services as claims_services
-from claims.batch_services import FILING_INDICATOR, RESPONSIBILITY
 from claims.cob import prior_payer_settled
 from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus
 from denials import rules
@@ -55,6 +54,7 @@ from rcm.tenancy.context import require_organization_id
 from rcm.tenancy.models import Membership, Organization
 from rcm.tenancy.permissions import Role
 from rcm.tenancy.selectors import member_with_scope
+from submissions.services import FILING_INDICATOR, RESPONSIBILITY
 from x12.reader import X12Error
 from x12.remit835 import Remittance835File, check_balance, parse_835
 

@@ -100,8 +100,8 @@ RULES: dict[str, Rule] = {
     "claims.ClaimLine": Claim("claim"),
     "claims.ClaimFinding": Claim("claim"),
     "claims.ClaimEvent": Claim("claim"),
-    "claims.BatchClaim": Claim("claim"),
-    "claims.ClaimRejection": Claim("claim"),
+    "submissions.BatchClaim": Claim("claim"),
+    "submissions.ClaimRejection": Claim("claim"),
     # denials
     "denials.RemittanceClaim": Claim("claim"),
     "denials.RemittanceLine": Claim("remittance_claim__claim"),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "authorizations",
     "credentialing",
     "claims",
+    "submissions",
     "denials",
     "dashboards",
     "alerts",
@@ -198,7 +199,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "denials.tasks.small_balances_write_off_all",
         "schedule": crontab(hour=9, minute=30),
     },
-    # 999 / 277CA files dropped in the inbound folders (claims/tasks.py).
+    # 999 / 277CA files dropped in the inbound folders (submissions/tasks.py).
     "acknowledgments-pickup": {
         "task": "claims.tasks.acknowledgments_pickup",
         "schedule": 300.0,
@@ -256,9 +257,9 @@ SPECTACULAR_SETTINGS = {
         "AuthorizationStatusEnum": "authorizations.models.AuthorizationStatus",
         "PatientStatusEnum": "patients.models.PatientStatus",
         "EpisodeStatusEnum": "patients.models.EpisodeStatus",
-        "BatchStatusEnum": "claims.batch_models.BatchStatus",
-        "AckKindEnum": "claims.batch_models.AckKind",
-        "AckSourceEnum": "claims.batch_models.ACK_SOURCES",
+        "BatchStatusEnum": "submissions.models.BatchStatus",
+        "AckKindEnum": "submissions.models.AckKind",
+        "AckSourceEnum": "submissions.models.ACK_SOURCES",
         "AppealLevelEnum": "denials.models.AppealLevel",
         "AppealOutcomeEnum": "denials.models.AppealOutcome",
         "WorkStatusEnum": "denials.models.WorkStatus",

@@ -2,8 +2,9 @@
 
 Each domain app plugs in without editing this file: `<app>/urls.py` (with `app_name`) is mounted
 at `/o/<org-slug>/<app>/`, and `<app>/api.py` may define `register(router)` for its viewsets.
-`<app>/urls.py` may also define `mounts` ({sub-path: URL module with its own `app_name`},
-mounted under the app's path) and `site_urlpatterns` (pages outside any organization).
+`<app>/urls.py` may also define `mount_path` (its pages under another path than `<app>/`:
+submissions mounts its batch pages at `claims/batches/`) and `site_urlpatterns` (pages outside
+any organization).
 """
 
 import importlib
@@ -29,6 +30,7 @@ DOMAIN_APPS = [
     "authorizations",
     "credentialing",
     "claims",
+    "submissions",
     "denials",
     "dashboards",
     "alerts",
@@ -44,9 +46,8 @@ for _app in DOMAIN_APPS:
             _api.register(router)
     if find_spec(f"{_app}.urls"):
         _urls = importlib.import_module(f"{_app}.urls")
-        for _sub_path, _module in getattr(_urls, "mounts", {}).items():
-            domain_page_patterns.append(path(f"{_app}/{_sub_path}", include(_module)))
-        domain_page_patterns.append(path(f"{_app}/", include(f"{_app}.urls")))
+        _mount_path = getattr(_urls, "mount_path", f"{_app}/")
+        domain_page_patterns.append(path(_mount_path, include(f"{_app}.urls")))
         site_patterns.extend(getattr(_urls, "site_urlpatterns", []))
 
 api_patterns = [

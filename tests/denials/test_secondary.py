@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 
 from claims import services as claims_services
-from claims.batch_services import batch_build, batches_create
 from claims.models import Claim, ClaimLine
 from denials import services
 from denials.models import LineBalance, SecondaryClaim
 from rcm.outbox.models import OutboxMessage
 from rcm.tenancy.context import tenant_context
+from submissions.services import batch_build, batches_create
 from tests.claims.conftest import admitted, dos
 from tests.clock import today
 from tests.denials.conftest import add_medicaid

@@ -10,10 +10,10 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from playwright.sync_api import expect
 
-from claims.models import SubmissionBatch
 from rcm.celery import app
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
+from submissions.models import SubmissionBatch
 from tests.claims.conftest import practice  # noqa: F401
 from tests.e2e.conftest import sign_in
 from tests.factories import PASSWORD, MembershipFactory, UserFactory

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from claims.models import SubmissionBatch
+from submissions.models import SubmissionBatch
 from tests.claims.conftest import dos
 from tests.clock import now
 from x12.writer import Envelope, SegmentWriter, TransactionSet

@@ -6,9 +6,9 @@ from typing import Any
 import pytest
 
 from claims import services as claims_services
-from claims.batch_services import clearinghouse_save
 from claims.models import Claim, ClaimStatus
 from rcm.tenancy.context import tenant_context
+from submissions.services import clearinghouse_save
 from tests.claims.conftest import Practice, dos
 from tests.claims.conftest import practice as practice
 from tests.clock import today

@@ -3,16 +3,16 @@ which made a claim)."""
 
 from __future__ import annotations
 
-from claims.models import (
+from claims.models import Claim
+from rcm.tenancy.models import Organization
+from submissions.models import (
     Acknowledgment,
     BatchClaim,
-    Claim,
     ClaimRejection,
     Clearinghouse,
     ControlNumberCounter,
     SubmissionBatch,
 )
-from rcm.tenancy.models import Organization
 
 
 def build(org: Organization) -> None:

@@ -4,21 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from claims.batch_services import acknowledgment_import, batch_build, batches_create
-from claims.models import (
+from claims.models import Claim, ClaimEvent, ClaimStatus
+from rcm.errors import DomainError
+from rcm.tenancy.context import tenant_context
+from submissions.models import (
     Acknowledgment,
     AckStatus,
     BatchClaim,
     BatchStatus,
-    Claim,
-    ClaimEvent,
     ClaimRejection,
-    ClaimStatus,
     SubmissionBatch,
 )
-from claims.tasks import acknowledgments_pickup
-from rcm.errors import DomainError
-from rcm.tenancy.context import tenant_context
+from submissions.services import acknowledgment_import, batch_build, batches_create
+from submissions.tasks import acknowledgments_pickup
 from tests.submissions.acks import ack_277ca, ack_999
 from tests.submissions.conftest import bill_ready
 from x12.ack277ca import parse_277ca

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from claims.models import BatchStatus, ClaimStatus
+from claims.models import ClaimStatus
 from rcm.tenancy.context import tenant_context
+from submissions.models import BatchStatus
 from tests.submissions.acks import ack_277ca, ack_999
 from tests.submissions.conftest import bill_ready
 
@@ -36,7 +37,7 @@ def test_acknowledgments_are_uploaded_once_and_rejections_listed(
             f"{API}claim-batches/", {"clearinghouse": str(billing.clearinghouse.pk)}, format="json"
         ).json()[0]["id"]
     with tenant_context(billing.org):
-        from claims.models import SubmissionBatch
+        from submissions.models import SubmissionBatch
 
         batch = SubmissionBatch.objects.select_related("clearinghouse").get(pk=batch_id)
     first = client.post(f"{API}claim-acknowledgments/", {"content": ack_999(batch)}, format="json")

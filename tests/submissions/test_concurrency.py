@@ -6,10 +6,11 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from claims.batch_services import batch_build, batches_create
-from claims.models import BatchStatus, ClaimStatus, SubmissionBatch
+from claims.models import ClaimStatus
 from patients import services as patients_services
 from rcm.tenancy.context import tenant_context
+from submissions.models import BatchStatus, SubmissionBatch
+from submissions.services import batch_build, batches_create
 from tests import clock
 from tests.claims.conftest import admitted
 from tests.clock import years_ago

@@ -5,23 +5,17 @@ from pathlib import Path
 
 import pytest
 
-from claims.batch_services import (
+from claims.models import Claim, ClaimEvent, ClaimStatus
+from rcm.errors import DomainError
+from rcm.tenancy.context import tenant_context
+from submissions.models import BatchStatus, ControlNumberCounter, SubmissionBatch
+from submissions.services import (
     batch_build,
     batch_regenerate,
     batches_create,
     clearinghouse_save,
     pyx12_validate,
 )
-from claims.models import (
-    BatchStatus,
-    Claim,
-    ClaimEvent,
-    ClaimStatus,
-    ControlNumberCounter,
-    SubmissionBatch,
-)
-from rcm.errors import DomainError
-from rcm.tenancy.context import tenant_context
 from tests import clock
 from tests.submissions.conftest import bill_ready
 from x12.reader import read
@@ -210,8 +204,8 @@ def test_a_part2_claim_whose_consent_was_revoked_never_reaches_a_file(billing):
 
 def test_a_rejected_claim_sent_again_leaves_the_rejections_queue(billing):
     from claims import services as claims_services
-    from claims.batch_services import acknowledgment_import
-    from claims.models import ClaimRejection
+    from submissions.models import ClaimRejection
+    from submissions.services import acknowledgment_import
     from tests.clock import today
     from tests.submissions.acks import ack_277ca
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 import paramiko
 import pytest
 
-from claims.batch_services import batch_build, batch_send, batches_create, clearinghouse_save
-from claims.models import BatchStatus
-from claims.transport import SftpSender
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
+from submissions.models import BatchStatus
+from submissions.services import batch_build, batch_send, batches_create, clearinghouse_save
+from submissions.transport import SftpSender
 from tests.submissions.conftest import bill_ready
 from tests.submissions.sftp_server import sftp_server
 

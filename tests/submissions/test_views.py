@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from claims.models import BatchStatus, Claim, ClaimRejection, ClaimStatus, SubmissionBatch
+from claims.models import Claim, ClaimStatus
 from rcm.tenancy.context import tenant_context
+from submissions.models import BatchStatus, ClaimRejection, SubmissionBatch
 from tests.submissions.acks import ack_277ca, ack_999
 from tests.submissions.conftest import bill_ready
 
@@ -40,7 +41,7 @@ def test_a_biller_creates_a_batch_follows_its_progress_and_downloads_the_file(
 
 def test_an_open_batch_page_polls_for_progress(billing, biller, client_for):
     bill_ready(billing)
-    from claims.batch_services import batches_create
+    from submissions.services import batches_create
 
     with tenant_context(billing.org):
         batch = batches_create(clearinghouse=billing.clearinghouse)[0]

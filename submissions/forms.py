@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django import forms
 
-from claims.batch_services import CLEARINGHOUSE_FIELDS
-from claims.models import BatchStatus, Clearinghouse
 from rcm.form_fields import tenant_choice
+from submissions.models import BatchStatus, Clearinghouse
+from submissions.services import CLEARINGHOUSE_FIELDS
 
 MAX_ACK_BYTES = 20 * 1024 * 1024
 

@@ -13,22 +13,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch
 from django.views.decorators.http import require_POST
 
-from claims import batch_selectors as selectors
-from claims import batch_services as services
 from claims import selectors as claim_selectors
-from claims.batch_forms import (
+from claims.models import Claim
+from rcm.audit.services import audit_read
+from rcm.errors import DomainError, form_add_domain_error
+from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.selectors import organization_now
+from rcm.tenancy.templatetags.org_urls import org_reverse
+from submissions import selectors, services
+from submissions.forms import (
     AckUploadForm,
     BatchCreateForm,
     BatchFilterForm,
     ClearinghouseForm,
     RejectionFilterForm,
 )
-from claims.models import Claim, ClaimRejection, Clearinghouse, SubmissionBatch
-from rcm.audit.services import audit_read
-from rcm.errors import DomainError, form_add_domain_error
-from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.selectors import organization_now
-from rcm.tenancy.templatetags.org_urls import org_reverse
+from submissions.models import ClaimRejection, Clearinghouse, SubmissionBatch
 from x12.loops import label_loops
 
 READ, WRITE = "claims:read", "claims:write"
@@ -42,7 +42,7 @@ def _query(request: HttpRequest) -> str:
 
 def start_builds(organization_id: Any, batches: list[SubmissionBatch]) -> None:
     """Queue the build task for each batch once the batch rows are committed."""
-    from claims.tasks import batch_build
+    from submissions.tasks import batch_build
 
     for batch in batches:
         transaction.on_commit(

@@ -6,12 +6,11 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from claims.models import (
+from claims.models import Claim, ClaimStatus
+from submissions.models import (
     Acknowledgment,
     BatchClaim,
-    Claim,
     ClaimRejection,
-    ClaimStatus,
     Clearinghouse,
     SubmissionBatch,
 )

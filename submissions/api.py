@@ -14,9 +14,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from claims import batch_selectors as selectors
-from claims import batch_services as services
-from claims.models import Acknowledgment, ClaimRejection, Clearinghouse, SubmissionBatch
+from submissions import selectors, services
+from submissions.models import Acknowledgment, ClaimRejection, Clearinghouse, SubmissionBatch
 
 
 class BatchSerializer(serializers.ModelSerializer):
@@ -89,7 +88,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def create(self, request: Request) -> Response:
         data = BatchCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        from claims.batch_views import start_builds
+        from submissions.views import start_builds
 
         with transaction.atomic():
             batches = services.batches_create(

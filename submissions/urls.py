@@ -1,8 +1,10 @@
 from django.urls import path
 
-from claims import batch_views as views
+from submissions import views
 
 app_name = "batches"
+# The batch pages stay where billers know them, under the claims pages (rcm/urls.py).
+mount_path = "claims/batches/"
 
 urlpatterns = [
     path("", views.batch_list, name="list"),

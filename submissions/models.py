@@ -1,7 +1,8 @@
 """Electronic claim submission: clearinghouses, control numbers, submission batches (one X12
 interchange each), the acknowledgments received for them (999, 277CA) and the rejections queue.
 
-Imported at the end of claims/models.py so the models belong to the claims app.
+These models were moved here from the claims app; their tables keep the claims_ names
+(`Meta.db_table`), so moving them changed no table.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Clearinghouse(TenantModel):
     is_active = models.BooleanField(default=True)
 
     class Meta:
+        db_table = "claims_clearinghouse"
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
@@ -85,6 +87,7 @@ class ControlNumberCounter(TenantModel):
     last_transaction = models.PositiveIntegerField(default=0)
 
     class Meta:
+        db_table = "claims_controlnumbercounter"
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "clearinghouse", "submitter_id"],
@@ -139,6 +142,7 @@ class SubmissionBatch(TenantModel):
     )
 
     class Meta:
+        db_table = "claims_submissionbatch"
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -188,6 +192,7 @@ class BatchClaim(TenantModel):
     ack_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
+        db_table = "claims_batchclaim"
         ordering = ["batch", "position"]
         constraints = [
             models.UniqueConstraint(
@@ -232,6 +237,7 @@ class Acknowledgment(TenantModel):
     )
 
     class Meta:
+        db_table = "claims_acknowledgment"
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "sha256"], name="ack_org_sha_uniq")
@@ -255,6 +261,7 @@ class ClaimRejection(TenantModel):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        db_table = "claims_claimrejection"
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(

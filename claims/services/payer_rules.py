@@ -1,0 +1,79 @@
+"""Payer billing rules (edits as data) and the edits that apply to one claim."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db import transaction
+
+from claims import rules, scrubber
+from claims.models import (
+    PayerBillingRule,
+)
+from patients.models import (
+    Payer,
+)
+from rcm.audit.services import audit_record
+from rcm.errors import DomainError
+
+# --- Payer billing rules (edits as data) ---------------------------------------------------------
+
+
+def payer_billing_rule_create(
+    *, payer: Payer, rule_type: str, value: str, service_code: str = "", level: str = ""
+) -> PayerBillingRule:
+    value = value.strip()
+    if rule_type == "required_modifier":
+        value = value.upper()
+        if len(value) != 2 or not service_code.strip():
+            raise DomainError(
+                "A required modifier is 2 characters and names its service code.", field="value"
+            )
+    elif rule_type == "per_diem_minimum_minutes":
+        if not value.isdigit() or not level:
+            raise DomainError(
+                "A per-diem minimum is a number of minutes for a level of care.", field="value"
+            )
+    elif rule_type == "unit_rounding":
+        if value not in rules.UnitRounding.__members__.values():
+            raise DomainError("Unit rounding is 'midpoint' or 'whole_units'.", field="value")
+    else:
+        raise DomainError(f"Unknown rule type: {rule_type}", field="rule_type")
+    rule = PayerBillingRule(
+        payer=payer,
+        rule_type=rule_type,
+        service_code=service_code.strip().upper(),
+        level=level,
+        value=value,
+    )
+    with transaction.atomic():
+        rule.save()
+        audit_record(action="payer_billing_rule.create", obj=rule, detail={"rule_type": rule_type})
+    return rule
+
+
+def payer_edits(
+    payer: Payer, billing_rules: Iterable[PayerBillingRule], *, licensure_modifier: str | None
+) -> scrubber.PayerEdits:
+    required: dict[str, list[str]] = defaultdict(list)
+    minimums: dict[str, int] = {}
+    rounding = rules.UnitRounding.MIDPOINT.value
+    for rule in billing_rules:
+        if rule.rule_type == "required_modifier":
+            required[rule.service_code].append(rule.value)
+        elif rule.rule_type == "per_diem_minimum_minutes":
+            minimums[rule.level] = int(rule.value)
+        elif rule.rule_type == "unit_rounding":
+            rounding = rule.value
+    return scrubber.PayerEdits(
+        name=payer.name,
+        telehealth_pos=payer.telehealth_pos,
+        telehealth_modifier=payer.telehealth_modifier,
+        audio_only_modifier=payer.audio_only_modifier,
+        timely_filing_days=payer.timely_filing_days,
+        expected_licensure_modifier=licensure_modifier,
+        required_modifiers={k: tuple(v) for k, v in required.items()},
+        per_diem_minimum_minutes=minimums,
+        unit_rounding=rounding,
+    )

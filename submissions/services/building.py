@@ -1,0 +1,139 @@
+"""Queueing batches from ready claims and numbering them (control numbers)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from claims.models import Claim, ClaimStatus
+from rcm.audit.services import audit_record
+from rcm.errors import DomainError
+from submissions.models import (
+    BatchClaim,
+    BatchStatus,
+    Clearinghouse,
+    ControlNumberCounter,
+    SubmissionBatch,
+)
+
+OPEN_BATCH = (BatchStatus.QUEUED, BatchStatus.BUILDING)
+
+
+# --- Creating batches ------------------------------------------------------------------------------
+
+
+def batches_create(
+    *, clearinghouse: Clearinghouse, actor: Any = None, claim_ids: Iterable[Any] | None = None
+) -> list[SubmissionBatch]:
+    """Queue one batch per claim form from ready claims (all of them, or the ones given) that
+    are in no other open batch. The caller starts `claims.tasks.batch_build` for each."""
+    if not clearinghouse.is_active:
+        raise DomainError(f"{clearinghouse.name} is not active.", field="clearinghouse")
+    with transaction.atomic():
+        claims = Claim.objects.select_for_update(of=("self",)).filter(status=ClaimStatus.READY)
+        if claim_ids is not None:
+            ids = list(claim_ids)
+            claims = claims.filter(pk__in=ids)
+        claims = claims.exclude(batch_items__batch__status__in=OPEN_BATCH)
+        by_form: dict[str, list[Claim]] = defaultdict(list)
+        for claim in claims.order_by("patient_control_number"):
+            by_form[claim.claim_form].append(claim)
+        if claim_ids is not None and sum(len(v) for v in by_form.values()) != len(set(ids)):
+            raise DomainError(
+                "Only ready claims that are in no other open batch can be batched.",
+                field="claim_ids",
+            )
+        if not by_form:
+            raise DomainError("There is no ready claim to send.", field="claim_ids")
+        batches = []
+        for form in sorted(by_form):
+            chosen = by_form[form]
+            batch = SubmissionBatch.objects.create(
+                clearinghouse=clearinghouse,
+                claim_form=form,
+                usage=clearinghouse.usage,
+                claim_count=len(chosen),
+                progress_total=len(chosen),
+                total_charge=sum((c.total_charge for c in chosen), 0),
+                created_by=actor,
+            )
+            BatchClaim.objects.bulk_create(
+                BatchClaim(
+                    organization_id=batch.organization_id, batch=batch, claim=claim, position=n
+                )
+                for n, claim in enumerate(chosen, start=1)
+            )
+            audit_record(
+                action="batch.create",
+                obj=batch,
+                detail={"claims": len(chosen), "claim_form": form},
+            )
+            batches.append(batch)
+    return batches
+
+
+# --- Control numbers -------------------------------------------------------------------------------
+
+
+def batch_number(*, batch_id: Any) -> SubmissionBatch:
+    """Give the batch its ISA13 / GS06 / ST02 (once: a batch is never renumbered). The counter
+    row is locked, so two batches built at once get different, increasing numbers."""
+    with transaction.atomic():
+        batch = (
+            SubmissionBatch.objects.select_for_update()
+            .select_related("clearinghouse")
+            .get(pk=batch_id)
+        )
+        if batch.interchange_control_number:
+            return batch
+        ch = batch.clearinghouse
+        # A new submitter id (a new counter row) carries on from the numbers this clearinghouse
+        # has already used: ISA13/GS06 stay unique per clearinghouse.
+        used = SubmissionBatch.objects.filter(clearinghouse=ch).aggregate(
+            interchange=Max("interchange_control_number"),
+            group=Max("group_control_number"),
+            transaction=Max("transaction_control_number"),
+        )
+        ControlNumberCounter.objects.bulk_create(
+            [
+                ControlNumberCounter(
+                    organization_id=ch.organization_id,
+                    clearinghouse=ch,
+                    submitter_id=ch.submitter_id,
+                    last_interchange=used["interchange"] or 0,
+                    last_group=used["group"] or 0,
+                    last_transaction=used["transaction"] or 0,
+                )
+            ],
+            ignore_conflicts=True,
+        )
+        counter = ControlNumberCounter.objects.select_for_update().get(
+            clearinghouse=ch, submitter_id=ch.submitter_id
+        )
+        if counter.last_interchange >= 999_999_999:
+            raise DomainError("The interchange control numbers are exhausted.")
+        counter.last_interchange += 1
+        counter.last_group += 1
+        counter.last_transaction += 1
+        counter.save(update_fields=["last_interchange", "last_group", "last_transaction"])
+        now = timezone.now().astimezone(UTC).replace(second=0, microsecond=0)
+        batch.interchange_control_number = counter.last_interchange
+        batch.group_control_number = counter.last_group
+        batch.transaction_control_number = counter.last_transaction
+        batch.reference = f"{counter.last_interchange:09d}"
+        batch.envelope_created = now
+        batch.status = BatchStatus.BUILDING
+        batch.file_name = f"{batch.claim_form}_{ch.code}_{counter.last_interchange:09d}.x12"
+        batch.save()
+        audit_record(
+            action="batch.number",
+            obj=batch,
+            detail={"interchange_control_number": batch.interchange_control_number},
+        )
+    return batch

@@ -1,0 +1,93 @@
+"""Clearinghouses: the receiver, envelope settings and transport of each one."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from rcm.audit.services import audit_record
+from rcm.errors import DomainError
+from submissions.models import (
+    Clearinghouse,
+)
+from x12.reader import Separators, X12Error
+from x12.writer import SegmentWriter
+
+# --- Clearinghouses ------------------------------------------------------------------------------
+
+
+CLEARINGHOUSE_FIELDS = [
+    "name",
+    "code",
+    "receiver_name",
+    "receiver_id",
+    "receiver_qualifier",
+    "submitter_id",
+    "submitter_qualifier",
+    "contact_name",
+    "contact_phone",
+    "usage",
+    "element_separator",
+    "component_separator",
+    "repetition_separator",
+    "segment_terminator",
+    "line_break_after_segment",
+    "transport",
+    "sftp_host",
+    "sftp_port",
+    "sftp_username",
+    "sftp_password_env",
+    "sftp_host_key",
+    "sftp_remote_dir",
+    "is_active",
+]
+
+
+def _clearinghouse_check(ch: Clearinghouse) -> None:
+    try:
+        SegmentWriter(_separators(ch))
+    except X12Error as error:
+        raise DomainError(error.message, field="element_separator") from error
+    for name in ("receiver_id", "submitter_id"):
+        value = getattr(ch, name)
+        seps = _separators(ch)
+        chars = {seps.element, seps.component, seps.repetition, seps.segment}
+        if not value.strip() or any(c in value for c in chars):
+            raise DomainError(f"Enter a valid {name.replace('_', ' ')}.", field=name)
+    if not re.fullmatch(r"\d{10}", ch.contact_phone):
+        raise DomainError("The contact phone is ten digits.", field="contact_phone")
+    if ch.transport == "sftp" and not (ch.sftp_host and ch.sftp_username and ch.sftp_host_key):
+        raise DomainError(
+            "SFTP needs a host, a user name and the server's host key.", field="sftp_host"
+        )
+
+
+def clearinghouse_save(*, clearinghouse: Clearinghouse | None = None, **data: Any) -> Clearinghouse:
+    """Create or change a clearinghouse (receiver ids, separators, transport)."""
+    ch = clearinghouse or Clearinghouse()
+    unknown = set(data) - set(CLEARINGHOUSE_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown field: {', '.join(sorted(unknown))}")
+    for key, value in data.items():
+        setattr(
+            ch, key, value.strip() if isinstance(value, str) and key != "sftp_host_key" else value
+        )
+    _clearinghouse_check(ch)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ch.save()
+        except IntegrityError as error:
+            raise DomainError(
+                "Another clearinghouse already uses that code.", field="code"
+            ) from error
+        audit_record(action="clearinghouse.save", obj=ch, detail={"fields": sorted(data)})
+    return ch
+
+
+def _separators(ch: Clearinghouse) -> Separators:
+    return Separators(
+        ch.element_separator, ch.component_separator, ch.repetition_separator, ch.segment_terminator
+    )
