@@ -15,7 +15,7 @@ import dataclasses
 import inspect
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -108,7 +108,7 @@ def build_part2(org: Organization) -> Part2Seed:
         mrn=MRN,
         first_name=FIRST_NAME,
         last_name=LAST_NAME,
-        date_of_birth=datetime(1984, 7, 19).date(),
+        date_of_birth=date(1984, 7, 19),
         sex="M",
     )
     coverage = patient_services.coverage_create(
@@ -429,7 +429,8 @@ def visible_ids_by_model() -> dict[type[Model], list[str]]:
         pks = [str(pk) for pk in model.objects.order_by("pk").values_list("pk", flat=True)]
         if model is Alert and not _has_field(Alert, "part2"):
             hidden[model] = {
-                str(pk) for pk in Alert.objects.filter(title__contains=LAST_NAME).values_list(
+                str(pk)
+                for pk in Alert.objects.filter(title__contains=LAST_NAME).values_list(
                     "pk", flat=True
                 )
             } | {
