@@ -25,18 +25,8 @@ from django.db.models import Model
 from alerts.models import Alert, Area
 from alerts.services import AlertSpec, alerts_raise
 from authorizations import services as auth_services
-from claims import batch_services
 from claims import services as claim_services
-from claims.models import (
-    Acknowledgment,
-    BatchClaim,
-    Claim,
-    ClaimLine,
-    ClaimRejection,
-    Clearinghouse,
-    ServiceEntry,
-    SubmissionBatch,
-)
+from claims.models import Claim, ClaimLine, ServiceEntry
 from denials import models as dm
 from patients import services as patient_services
 from patients.models import Payer
@@ -44,6 +34,14 @@ from rcm import part2
 from rcm.audit.models import AuditEvent
 from rcm.audit.services import audit_record
 from rcm.tenancy.models import Organization, TenantModel
+from submissions import services as batch_services
+from submissions.models import (
+    Acknowledgment,
+    BatchClaim,
+    ClaimRejection,
+    Clearinghouse,
+    SubmissionBatch,
+)
 from tests import clock
 from tests.clock import days_ago, months_ago, today, years_ago
 from tests.credentialing.factories import billable_provider
