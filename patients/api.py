@@ -229,17 +229,6 @@ class EpisodeSerializer(serializers.ModelSerializer):
         exclude = ["organization"]
 
 
-class RestrictedEpisodeSerializer(serializers.ModelSerializer):
-    restricted = serializers.SerializerMethodField()
-
-    class Meta:
-        model = EpisodeOfCare
-        fields = ["id", "patient", "restricted", "created_at"]
-
-    def get_restricted(self, obj: EpisodeOfCare) -> str:
-        return f"42 CFR Part 2: needs the {part2.GRANT} scope"
-
-
 class EpisodeOpenSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
     program_type = serializers.ChoiceField(choices=ProgramType.choices)
@@ -282,31 +271,31 @@ def _record_part2_reads(episodes: list[EpisodeOfCare]) -> None:
 
 class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
     """Episodes of care with their level-of-care stays and diagnoses. Substance use and
-    co-occurring episodes are 42 CFR Part 2: without the grant only their existence is shown, and
-    acting on one is 404."""
+    co-occurring episodes are 42 CFR Part 2: without the grant they are left out of the list (the
+    `X-Part2-Hidden` header says how many), and reading or acting on one is 404."""
 
     scope_area = "patients"
     serializer_class = EpisodeSerializer
     input_serializer_class = EpisodeOpenSerializer
 
-    def get_queryset(self) -> Any:
+    def _all(self) -> Any:
         qs = EpisodeOfCare.objects.prefetch_related("stays", "diagnoses")
         if patient := uuid_query_param(self.request, "patient"):
             qs = qs.filter(patient_id=patient)
         return qs
 
+    def get_queryset(self) -> Any:
+        return part2.visible(self._all(), _scopes(self.request))
+
     def _serialize(self, episodes: list[EpisodeOfCare]) -> list[dict[str, Any]]:
-        scopes = _scopes(self.request)
-        restricted = {e.pk for e in episodes if selectors.episode_restricted(e, scopes=scopes)}
-        _record_part2_reads([e for e in episodes if e.pk not in restricted])
-        return [
-            RestrictedEpisodeSerializer(e).data if e.pk in restricted else EpisodeSerializer(e).data
-            for e in episodes
-        ]
+        _record_part2_reads(episodes)
+        return [EpisodeSerializer(e).data for e in episodes]
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(self._serialize(list(page or [])))
+        response = self.get_paginated_response(self._serialize(list(page or [])))
+        response[part2.HIDDEN_HEADER] = str(part2.hidden_count(self._all(), _scopes(request)))
+        return response
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self._serialize([self.get_object()])[0])

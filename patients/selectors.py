@@ -196,12 +196,6 @@ def diagnoses_visible(*, scopes: Collection[str]) -> QuerySet[EpisodeDiagnosis]:
     return part2.visible(EpisodeDiagnosis.objects.all(), scopes)
 
 
-def episode_restricted(episode: EpisodeOfCare, *, scopes: Collection[str]) -> bool:
-    """The episode exists but Part 2 keeps its detail from the caller: the patient page and the
-    API list say a restricted episode is there, and nothing more."""
-    return part2.restricted(episode, scopes)
-
-
 def program_type_choices(*, scopes: Collection[str]) -> list[tuple[str, str]]:
     """The programs the caller may open an episode in: no substance use or co-occurring program
     without the grant (opening one would create a record the caller may not see)."""

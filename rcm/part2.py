@@ -31,6 +31,9 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 GRANT = "part2:read"
 
+# The API lists' response header: how many rows of the list Part 2 kept from the caller.
+HIDDEN_HEADER = "X-Part2-Hidden"
+
 # What a member without the grant reads in place of a Part 2 value (the audit trail's patient,
 # record id and detail).
 RESTRICTED = "restricted (42 CFR Part 2)"
