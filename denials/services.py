@@ -239,7 +239,7 @@ def secondary_claims_build(
     import_id: Any = None,
     today: date,
     actor: Any = None,
-    scopes: Collection[str] | None,
+    scopes: Collection[str],
 ) -> list[Claim]:
     """Build the claims for balances that moved to a secondary coverage and are still to bill
     (the given ones, those of one 835 import, or all): each claim carries the primary's
@@ -248,14 +248,13 @@ def secondary_claims_build(
     skipped too). A fixed number of queries however many.
 
     `scopes` are the member's (a page or the API): only the balances they may see are built
-    (42 CFR Part 2); the ids of others are ignored like those already billed. None is the
-    organization as a whole (the posting job, the outbox handler), which sees every row."""
+    (42 CFR Part 2); the ids of others are ignored like those already billed. `part2.ORGANIZATION`
+    is the organization as a whole (the posting job, the outbox handler), which sees every row."""
     with transaction.atomic():
         qs = SecondaryClaim.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             status=SecondaryStatus.TO_BILL, claim__isnull=True
         )
-        if scopes is not None:
-            qs = part2.visible(qs, scopes)
+        qs = part2.visible(qs, scopes)
         if secondary_ids is not None:
             qs = qs.filter(pk__in=secondary_ids)
         if import_id is not None:
@@ -313,7 +312,9 @@ def secondary_claim_build(
                 f"This balance is {secondary.get_status_display().lower()}: nothing to build.",
                 field="status",
             )
-        secondary_claims_build(secondary_ids=[secondary.pk], today=today, actor=actor, scopes=None)
+        secondary_claims_build(
+            secondary_ids=[secondary.pk], today=today, actor=actor, scopes=part2.ORGANIZATION
+        )
         secondary.refresh_from_db()
     return secondary
 
@@ -373,7 +374,7 @@ def remittance_exception_match(
                 today=today,
                 actor=actor,
                 # The claim was matched by the caller, who may see it: its balances too.
-                scopes=None,
+                scopes=part2.ORGANIZATION,
             )
         audit_record(
             action="remittance_exception.match",

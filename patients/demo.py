@@ -7,6 +7,7 @@ from typing import Any
 
 from patients import services
 from patients.models import Patient
+from rcm import part2
 from rcm.tenancy.selectors import organization_today
 
 PAYERS: list[dict[str, Any]] = [
@@ -64,6 +65,7 @@ def seed(organization: object) -> None:
             effective_date=date(today.year - 1, 1, 1),
         )
         episode = services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=today,
             patient=patient,
             program_type=program,

@@ -354,14 +354,14 @@ def episode_open(
     recorded_by: Any = None,
     diagnosis: str = "",
     today: date,
-    scopes: Collection[str] | None = None,
+    scopes: Collection[str],
 ) -> EpisodeOfCare:
     """Admit a patient: the episode and its first level-of-care stay, and the primary diagnosis
     when given (a code that is refused leaves nothing behind).
 
     `scopes`: the member's (or API key's) scopes when a person or partner opens the episode (the
     page and the API pass them): 42 CFR Part 2, only a caller who may see a substance use episode
-    may open one. None for the organization's own processes (demo data, imports)."""
+    may open one; `part2.ORGANIZATION` for the organization's own processes (demo data, imports)."""
     if level not in LevelOfCare.values:
         raise DomainError(f"Unknown level of care: {level}", field="level")
     episode = EpisodeOfCare(
@@ -370,7 +370,7 @@ def episode_open(
         admission_date=admission_date,
         referral_source=referral_source,
     )
-    if scopes is not None and part2.restricted(episode, scopes):
+    if part2.restricted(episode, scopes):
         raise DomainError(
             "Opening a substance use or co-occurring episode needs the Part 2 grant "
             "(42 CFR Part 2); ask an owner for Part 2 access.",

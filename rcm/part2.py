@@ -31,6 +31,11 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 
 GRANT = "part2:read"
 
+# The scopes of the organization's own work (beat scans, outbox handlers, demo data, imports),
+# which is no member and sees every row. Services that narrow by the caller take `scopes`
+# without a default, so forgetting them is a TypeError, never every row.
+ORGANIZATION: frozenset[str] = frozenset({GRANT})
+
 # The API lists' response header: how many rows of the list Part 2 kept from the caller.
 HIDDEN_HEADER = "X-Part2-Hidden"
 

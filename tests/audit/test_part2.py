@@ -36,6 +36,7 @@ def chart(org: Any) -> dict[str, Any]:
             sex="M",
         )
         sud = patient_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=today(),
             patient=sam,
             program_type="substance_use",
@@ -52,6 +53,7 @@ def chart(org: Any) -> dict[str, Any]:
             sex="F",
         )
         mh = patient_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=today(),
             patient=mia,
             program_type="mental_health",

@@ -6,6 +6,7 @@ from datetime import date
 
 from authorizations import services
 from patients import services as patient_services
+from rcm import part2
 from rcm.tenancy.models import Organization
 from tests import clock
 from tests.clock import days_ago, today
@@ -27,6 +28,7 @@ def build(org: Organization) -> None:
         patient=patient, payer=payer, member_id="AM1", effective_date=days_ago(400)
     )
     episode = patient_services.episode_open(
+        scopes=part2.ORGANIZATION,
         today=clock.today(),
         patient=patient,
         program_type="mental_health",

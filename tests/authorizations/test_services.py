@@ -21,6 +21,7 @@ from authorizations.services import (
 )
 from patients import services as patient_services
 from patients.models import LevelOfCareStay
+from rcm import part2
 from rcm.errors import DomainError
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
@@ -396,6 +397,7 @@ def admitted(org: Any) -> Any:
         )
         coverage = CoverageFactory(organization=org, payer=payer, effective_date=days_ago(400))
         episode = patient_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=coverage.patient,
             program_type="mental_health",

@@ -21,6 +21,7 @@ from authorizations.services import (
 )
 from authorizations.tasks import authorization_scan_all, authorization_scan_organization
 from patients import services as patient_services
+from rcm import part2
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
@@ -147,6 +148,7 @@ def test_a_level_the_payer_authorizes_with_no_authorization_is_raised(org: Any) 
         coverage = CoverageFactory(organization=org, payer=payer, effective_date=days_ago(400))
         # The outbox event is not delivered here, as if the consumer were down: the scan still sees it.
         episode = patient_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=coverage.patient,
             program_type="mental_health",
@@ -173,6 +175,7 @@ def _bulk_authorizations(org: Any, count: int) -> None:
     with tenant_context(org):
         coverage = CoverageFactory(organization=org, effective_date=days_ago(400))
         episode = patient_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=coverage.patient,
             program_type="mental_health",

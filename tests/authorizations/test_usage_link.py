@@ -20,6 +20,7 @@ from authorizations.services import UsageLinkResult
 from claims import services as claims_services
 from claims.models import Claim, ClaimStatus
 from patients import services as patients_services
+from rcm import part2
 from rcm.audit.models import AuditEvent
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.services import outbox_process
@@ -123,6 +124,7 @@ def make_clinic(org: Any, *, level: str = "1") -> Clinic:
             patient=patient, payer=payer, member_id="W1", effective_date=long_before
         )
         episode = patients_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=patient,
             program_type="mental_health",

@@ -10,6 +10,7 @@ import pytest
 
 from claims import services as claims_services
 from patients import services as patients_services
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from tests import clock
 from tests.clock import months_ago, today, years_ago
@@ -88,6 +89,7 @@ def practice(org: Any) -> Practice:
             patient=patient, payer=payer, member_id="W1", effective_date=years_ago(1)
         )
         episode = patients_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=patient,
             program_type="mental_health",

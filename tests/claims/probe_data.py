@@ -9,6 +9,7 @@ from claims import services
 from claims.models import SavedClaimFilter
 from patients import services as patients_services
 from patients.models import Patient, Payer
+from rcm import part2
 from rcm.tenancy.models import Membership, Organization
 from tests import clock
 from tests.clock import months_ago, today, years_ago
@@ -26,6 +27,7 @@ def build(org: Organization) -> None:
         patient=patient, payer=payer, member_id="PM3", effective_date=years_ago(1), priority=3
     )
     episode = patients_services.episode_open(
+        scopes=part2.ORGANIZATION,
         today=clock.today(),
         patient=patient,
         program_type="mental_health",

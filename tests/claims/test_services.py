@@ -11,6 +11,7 @@ from authorizations.models import AuthorizationUsage
 from claims import services
 from claims.models import Claim, ClaimEvent, ClaimStatus, EntryStatus, ServiceEntry
 from patients import services as patients_services
+from rcm import part2
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from tests import clock
@@ -163,6 +164,7 @@ def test_an_unenrolled_provider_blocks_the_claim_with_the_reason(practice: Pract
 def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practice) -> None:
     with tenant_context(practice.org):
         sud = patients_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=practice.patient,
             program_type="substance_use",

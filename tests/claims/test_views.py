@@ -8,6 +8,7 @@ from typing import Any
 from claims import services
 from claims.models import Claim, ClaimStatus, SavedClaimFilter, ServiceEntry
 from patients import services as patients_services
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from tests import clock
 from tests.claims.conftest import Practice, dos
@@ -195,6 +196,7 @@ def test_the_charge_form_offers_no_part2_episode_without_the_grant(
 
     with tenant_context(practice.org):
         sud = patients_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=practice.patient,
             program_type="substance_use",

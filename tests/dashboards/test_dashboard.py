@@ -61,6 +61,7 @@ def _claim(org: Any, payer: Any, provider: Any, mrn: str) -> Claim:
         patient=patient, payer=payer, member_id=f"M{mrn}", effective_date=days_ago(400)
     )
     episode = patients_services.episode_open(
+        scopes=part2.ORGANIZATION,
         today=clock.today(),
         patient=patient,
         program_type="mental_health",
@@ -344,6 +345,7 @@ def test_unbilled_per_diem_days_list_the_census_days_without_a_charge(
             sex="U",
         )
         patients_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=patient,
             program_type="mental_health",

@@ -13,6 +13,7 @@ from claims import services as claims_services
 from claims.models import Claim, ClaimLine
 from denials import services
 from denials.models import LineBalance, SecondaryClaim
+from rcm import part2
 from rcm.outbox.models import OutboxMessage
 from rcm.tenancy.context import tenant_context
 from submissions.services import batch_build, batches_create
@@ -89,7 +90,9 @@ def test_the_primary_posting_builds_a_clean_secondary_claim_with_the_balance_mov
         assert OutboxMessage.objects.filter(
             topic="denials.secondary_claims_build", payload={"import_id": str(imp.pk)}
         ).exists()
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
+        (claim,) = services.secondary_claims_build(
+            import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
+        )
         claim.refresh_from_db()
         assert claim.status == "ready", list(claim.findings.values_list("message", flat=True))
         assert (claim.payer_id, claim.primary_claim_id) == (medicaid.pk, primary.pk)
@@ -120,10 +123,20 @@ def test_building_twice_builds_once(billing):
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
         assert (
-            len(services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)) == 1
+            len(
+                services.secondary_claims_build(
+                    import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
+                )
+            )
+            == 1
         )
-        assert services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None) == []
-        assert services.secondary_claims_build(today=today(), scopes=None) == []
+        assert (
+            services.secondary_claims_build(
+                import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
+            )
+            == []
+        )
+        assert services.secondary_claims_build(today=today(), scopes=part2.ORGANIZATION) == []
         assert Claim.objects.filter(primary_claim__isnull=False).count() == 1
 
 
@@ -131,7 +144,9 @@ def test_the_secondary_837_carries_the_primary_adjudication_and_passes_pyx12(bil
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
+        (claim,) = services.secondary_claims_build(
+            import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
+        )
         batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
     batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     assert batch.status == "released", batch.error
@@ -168,7 +183,9 @@ def test_the_secondary_payers_835_settles_the_moved_balance(billing):
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
+        (claim,) = services.secondary_claims_build(
+            import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
+        )
         batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
     batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     with tenant_context(billing.org):
@@ -218,7 +235,9 @@ def test_a_provider_not_enrolled_with_the_secondary_payer_leaves_the_claim_in_dr
     add_medicaid(billing, enrolled=False)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
+        (claim,) = services.secondary_claims_build(
+            import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
+        )
         claim.refresh_from_db()
         assert claim.status == "draft"
         rules = set(claim.findings.values_list("rule", flat=True))
@@ -231,7 +250,12 @@ def test_a_crossover_is_not_billed_again(billing):
     imp = primary_pays(billing, submit_primary(billing), crossover="STATE MEDICAID")
     with tenant_context(billing.org):
         assert SecondaryClaim.objects.get().status == "crossed_over"
-        assert services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None) == []
+        assert (
+            services.secondary_claims_build(
+                import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
+            )
+            == []
+        )
         assert not Claim.objects.filter(primary_claim__isnull=False).exists()
 
 
@@ -241,7 +265,12 @@ def test_another_organizations_secondaries_are_never_built(billing, other_org):
     with tenant_context(billing.org):
         ids = [SecondaryClaim.objects.get().pk]
     with tenant_context(other_org):
-        assert services.secondary_claims_build(secondary_ids=ids, today=today(), scopes=None) == []
+        assert (
+            services.secondary_claims_build(
+                secondary_ids=ids, today=today(), scopes=part2.ORGANIZATION
+            )
+            == []
+        )
     with tenant_context(billing.org):
         assert SecondaryClaim.objects.get().status == "to_bill"
 
@@ -329,7 +358,9 @@ def test_the_dashboard_counts_a_service_once_and_ar_only_what_the_secondary_owes
     add_medicaid(billing)
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
+        (claim,) = services.secondary_claims_build(
+            import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
+        )
         batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
     batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     with tenant_context(billing.org):
@@ -346,7 +377,9 @@ def test_voiding_a_secondary_draft_leaves_the_charges_billed_on_the_primary(bill
     add_medicaid(billing, enrolled=False)  # the secondary stays a draft
     imp = primary_pays(billing, submit_primary(billing))
     with tenant_context(billing.org):
-        (claim,) = services.secondary_claims_build(import_id=imp.pk, today=today(), scopes=None)
+        (claim,) = services.secondary_claims_build(
+            import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
+        )
         claim.refresh_from_db()
         assert claim.status == "draft"
         claims_services.claim_transition(claim=claim, to_status="void")

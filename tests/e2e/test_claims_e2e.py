@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from claims import services as claims_services
 from patients import services as patients_services
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
 from tests import clock
@@ -51,6 +52,7 @@ def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, o
             patient=patient, payer=payer, member_id="BP777", effective_date=years_ago(1)
         )
         episode = patients_services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=patient,
             program_type="mental_health",

@@ -123,6 +123,7 @@ def build_part2(org: Organization) -> Part2Seed:
         priority=2,
     )
     episode = patient_services.episode_open(
+        scopes=part2.ORGANIZATION,
         today=clock.today(),
         patient=patient,
         program_type="substance_use",

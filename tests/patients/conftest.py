@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from patients import services
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from tests import clock
 from tests.clock import days_ago, days_from_now, today
@@ -35,6 +36,7 @@ def chart(org: Any) -> dict[str, Any]:
             patient=jane, payer=payer, member_id="W123456", effective_date=days_ago(400)
         )
         sud = services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=jane,
             program_type="substance_use",
@@ -61,6 +63,7 @@ def chart(org: Any) -> dict[str, Any]:
             sex="M",
         )
         mh = services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=clock.today(),
             patient=john,
             program_type="mental_health",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from patients import services
+from rcm import part2
 from rcm.tenancy.models import Organization
 from tests import clock
 from tests.clock import days_ago, days_from_now, today
@@ -27,6 +28,7 @@ def build(org: Organization) -> None:
         coverage=coverage, verified_by=None, method="phone", reference_number="REF1"
     )
     episode = services.episode_open(
+        scopes=part2.ORGANIZATION,
         today=clock.today(),
         patient=patient,
         program_type="substance_use",

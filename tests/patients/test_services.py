@@ -9,6 +9,7 @@ import pytest
 
 from patients import services
 from patients.models import Coverage, EpisodeOfCare, LevelOfCareStay, Patient
+from rcm import part2
 from rcm.audit.models import AuditEvent
 from rcm.errors import DomainError
 from rcm.outbox.models import OutboxMessage
@@ -56,6 +57,7 @@ def patient(ctx: Any) -> Patient:
 def episode(patient: Patient, payer: Any) -> EpisodeOfCare:
     services.coverage_create(patient=patient, payer=payer, member_id="W1", effective_date=day(-59))
     return services.episode_open(
+        scopes=part2.ORGANIZATION,
         today=clock.today(),
         patient=patient,
         program_type="substance_use",
@@ -422,8 +424,12 @@ def test_services_that_depend_on_the_date_take_it_and_refuse_to_run_without_it(
             patient=patient, payer=payer, purpose="payment", on_date=today()
         )
     with pytest.raises(TypeError):
-        services.episode_open(  # type: ignore[call-arg]
-            patient=patient, program_type="mental_health", admission_date=today(), level="1"
+        services.episode_open(
+            scopes=part2.ORGANIZATION,  # type: ignore[call-arg]
+            patient=patient,
+            program_type="mental_health",
+            admission_date=today(),
+            level="1",
         )
     # The date given is the one used, not the clock: born 5 days ago is "in the future" for a
     # caller whose today was 10 days ago.
@@ -454,6 +460,7 @@ def test_the_authorization_needed_event_carries_the_day_the_edge_gave(org: Any) 
             patient=patient, payer=payer, member_id="S1", priority=1, effective_date=days_ago(400)
         )
         services.episode_open(
+            scopes=part2.ORGANIZATION,
             today=days_ago(1),
             patient=patient,
             program_type="mental_health",

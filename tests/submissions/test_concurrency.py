@@ -8,6 +8,7 @@ from django.db import connection
 
 from claims.models import ClaimStatus
 from patients import services as patients_services
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from submissions.models import BatchStatus, SubmissionBatch
 from submissions.services import batch_build, batches_create
@@ -26,7 +27,7 @@ def _second_patient(practice) -> None:
         )  # fmt: skip
         patients_services.coverage_create(patient=patient, payer=practice.payer, member_id="W2",
                                           effective_date=years_ago(1))  # fmt: skip
-        episode = patients_services.episode_open(today=clock.today(), patient=patient, program_type="mental_health",
+        episode = patients_services.episode_open(scopes=part2.ORGANIZATION, today=clock.today(), patient=patient, program_type="mental_health",
                                                  admission_date=admitted(), level="1")  # fmt: skip
         patients_services.diagnosis_add(episode=episode, code="F41.1")
     practice.patient, practice.episode = patient, episode

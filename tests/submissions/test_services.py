@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from claims.models import Claim, ClaimEvent, ClaimStatus
+from rcm import part2
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from submissions.models import BatchStatus, ControlNumberCounter, SubmissionBatch
@@ -150,7 +151,7 @@ def test_a_part2_claim_is_released_with_its_disclosure_logged_under_the_covering
     from tests.clock import days_from_now, today
 
     with tenant_context(billing.org):
-        sud = patients_services.episode_open(today=clock.today(), patient=billing.patient, program_type="substance_use",
+        sud = patients_services.episode_open(scopes=part2.ORGANIZATION, today=clock.today(), patient=billing.patient, program_type="substance_use",
                                              admission_date=admitted(), level="1")  # fmt: skip
         patients_services.diagnosis_add(episode=sud, code="F10.20")
         consent = patients_services.consent_create(
@@ -182,7 +183,7 @@ def test_a_part2_claim_whose_consent_was_revoked_never_reaches_a_file(billing):
     from tests.clock import days_from_now, today
 
     with tenant_context(billing.org):
-        sud = patients_services.episode_open(today=clock.today(), patient=billing.patient, program_type="substance_use",
+        sud = patients_services.episode_open(scopes=part2.ORGANIZATION, today=clock.today(), patient=billing.patient, program_type="substance_use",
                                              admission_date=admitted(), level="1")  # fmt: skip
         patients_services.diagnosis_add(episode=sud, code="F10.20")
         consent = patients_services.consent_create(
