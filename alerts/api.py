@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from alerts import selectors, services
 from alerts.models import Alert
-from rcm.tenancy.selectors import organization_now
+from rcm.tenancy.http import request_now, scopes_of
 
 
 class AlertSerializer(serializers.ModelSerializer):
@@ -54,15 +54,15 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self) -> Any:
         params = self.request.query_params
         return selectors.alert_inbox(
-            scopes=self.request._request.scopes,  # type: ignore[attr-defined]
-            now=organization_now(self.request.organization),  # type: ignore[attr-defined]
+            scopes=scopes_of(self.request),
+            now=request_now(self.request),
             show=params.get("show", "open"),
             area=params.get("area", ""),
             severity=params.get("severity", ""),
         )
 
     def _writable(self, pk: str) -> Alert:
-        scopes = self.request._request.scopes  # type: ignore[attr-defined]
+        scopes = scopes_of(self.request)
         alert = get_object_or_404(selectors.alerts_readable(scopes=scopes), pk=pk)
         if f"{alert.area}:write" not in scopes:
             raise PermissionDenied(f"Needs {alert.area}:write.")
@@ -85,7 +85,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         alert = services.alert_snooze(
             alert=alert,
             until=data.validated_data["until"],
-            now=organization_now(request.organization),  # type: ignore[attr-defined]
+            now=request_now(request),
         )
         return Response(AlertSerializer(alert).data)
 

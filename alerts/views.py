@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -15,18 +16,18 @@ from django.views.decorators.http import require_POST
 from alerts import selectors, services
 from alerts.forms import AlertFilterForm
 from alerts.models import Alert
-from rcm.tenancy.selectors import organization_now
+from rcm.tenancy.http import OrgRequest, request_now
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 SNOOZE_CHOICES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7)}
 
 
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: OrgRequest) -> HttpResponse:
     form = AlertFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    criteria = {
-        "scopes": request.scopes,  # type: ignore[attr-defined]
-        "now": organization_now(request.organization),  # type: ignore[attr-defined]
+    criteria: dict[str, Any] = {
+        "scopes": request.scopes,
+        "now": request_now(request),
         "show": data.get("show") or "open",
         "area": data.get("area") or "",
         "severity": data.get("severity") or "",
@@ -44,14 +45,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _writable(request: HttpRequest, pk: str) -> Alert:
-    alert = get_object_or_404(selectors.alerts_readable(scopes=request.scopes), pk=pk)  # type: ignore[attr-defined]
-    if f"{alert.area}:write" not in request.scopes:  # type: ignore[attr-defined]
+def _writable(request: OrgRequest, pk: str) -> Alert:
+    alert = get_object_or_404(selectors.alerts_readable(scopes=request.scopes), pk=pk)
+    if f"{alert.area}:write" not in request.scopes:
         raise PermissionDenied(f"Your role does not allow this ({alert.area}:write).")
     return alert
 
 
-def _after_action(request: HttpRequest, alert: Alert, note: str) -> HttpResponse:
+def _after_action(request: OrgRequest, alert: Alert, note: str) -> HttpResponse:
     if getattr(request, "htmx", False):
         return render(request, "alerts/_row.html", {"alert": alert, "note": note})
     messages.success(request, note)
@@ -59,16 +60,16 @@ def _after_action(request: HttpRequest, alert: Alert, note: str) -> HttpResponse
 
 
 @require_POST
-def acknowledge(request: HttpRequest, pk: str) -> HttpResponse:
+def acknowledge(request: OrgRequest, pk: str) -> HttpResponse:
     alert = services.alert_acknowledge(alert=_writable(request, pk), user=request.user)
     return _after_action(request, alert, f"Acknowledged: {alert.title}")
 
 
 @require_POST
-def snooze(request: HttpRequest, pk: str) -> HttpResponse:
+def snooze(request: OrgRequest, pk: str) -> HttpResponse:
     alert = _writable(request, pk)
     delta = SNOOZE_CHOICES.get(request.POST.get("for", ""), SNOOZE_CHOICES["1d"])
-    now = organization_now(request.organization)  # type: ignore[attr-defined]
+    now = request_now(request)
     alert = services.alert_snooze(alert=alert, until=now + delta, now=now)
     return _after_action(
         request,

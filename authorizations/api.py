@@ -7,8 +7,7 @@ authorization, review or episode is 404 (or "not found" for an id in the body) w
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from celery.result import EagerResult
@@ -34,17 +33,8 @@ from patients.levels import LevelOfCare
 from patients.models import Coverage, Payer
 from rcm.api import uuid_query_param
 from rcm.audit.services import audit_read
-from rcm.tenancy.selectors import member_with_scope, organization_today
-
-
-def _today(request: Request) -> date:
-    """The organization's day, read once per request (Parity's one clock); the tenant middleware
-    set the organization from the API key or the member's session."""
-    return organization_today(request._request.organization)  # type: ignore[attr-defined]
-
-
-def _scopes(request: Request) -> Collection[str]:
-    return request._request.scopes  # type: ignore[attr-defined, no-any-return]
+from rcm.tenancy.http import org_request, request_today, scopes_of
+from rcm.tenancy.selectors import member_with_scope
 
 
 def _tenant_object(model_or_queryset: Any, pk: Any, field: str) -> Any:
@@ -232,8 +222,8 @@ class AuthorizationViewSet(
                 level=params.get("level", ""),
                 status=params.get("status", ""),
             ),
-            today=_today(self.request),
-            scopes=_scopes(self.request),
+            today=request_today(self.request),
+            scopes=scopes_of(self.request),
         )
         episode = uuid_query_param(self.request, "episode")
         return qs.filter(episode_id=episode) if episode else qs
@@ -263,11 +253,11 @@ class AuthorizationViewSet(
         data.is_valid(raise_exception=True)
         values = data.resolve(data.validated_data)
         values["episode"] = _tenant_object(
-            selectors.episode_choices(scopes=_scopes(request), active_only=False),
+            selectors.episode_choices(scopes=scopes_of(request), active_only=False),
             values["episode"],
             "episode",
         )
-        auth = services.authorization_create(**values, today=_today(request))
+        auth = services.authorization_create(**values, today=request_today(request))
         return Response(AuthorizationSerializer(auth).data, status=201)
 
     @extend_schema(request=AuthorizationUpdateSerializer, responses=AuthorizationSerializer)
@@ -329,7 +319,7 @@ class AuthorizationViewSet(
     @action(detail=True, methods=["get"])
     def utilization(self, request: Request, pk: str) -> Response:
         auth = self.get_object()
-        f = selectors.authorization_forecast(authorization=auth, today=_today(request))
+        f = selectors.authorization_forecast(authorization=auth, today=request_today(request))
         return Response(
             {
                 "units_approved": f.units_approved,
@@ -359,7 +349,7 @@ class AuthorizationViewSet(
     )
     @action(detail=False, methods=["post"], url_path="scan")
     def scan(self, request: Request) -> Response:
-        result = authorization_scan_organization.delay(str(request._request.organization.pk))  # type: ignore[attr-defined]
+        result = authorization_scan_organization.delay(str(org_request(request).organization.pk))
         if isinstance(result, EagerResult):
             return Response(
                 {"status": "done", "alerts_created": result.get()["alerts_created"]}, status=202
@@ -378,7 +368,7 @@ class AuthorizationViewSet(
         data.is_valid(raise_exception=True)
         v = data.validated_data
         episode = _tenant_object(
-            selectors.episode_choices(scopes=_scopes(request), active_only=False),
+            selectors.episode_choices(scopes=scopes_of(request), active_only=False),
             v["episode"],
             "episode",
         )
@@ -456,7 +446,7 @@ class ReviewViewSet(
 
     def get_queryset(self) -> Any:
         params = self.request.query_params
-        qs = selectors.review_list(scopes=_scopes(self.request))
+        qs = selectors.review_list(scopes=scopes_of(self.request))
         auth = uuid_query_param(self.request, "authorization")
         if auth:
             qs = qs.filter(authorization_id=auth)
@@ -464,7 +454,7 @@ class ReviewViewSet(
             qs = qs.filter(completed_on__isnull=True)
         due = params.get("due_within")
         if due and due.isdigit():
-            qs = qs.filter(scheduled_on__lte=_today(self.request) + timedelta(days=int(due)))
+            qs = qs.filter(scheduled_on__lte=request_today(self.request) + timedelta(days=int(due)))
         return qs
 
     @extend_schema(request=ReviewCreateSerializer, responses={201: ReviewSerializer})
@@ -473,7 +463,7 @@ class ReviewViewSet(
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         values["authorization"] = _tenant_object(
-            selectors.authorizations_visible(scopes=_scopes(request)),
+            selectors.authorizations_visible(scopes=scopes_of(request)),
             values["authorization"],
             "authorization",
         )

@@ -7,14 +7,12 @@ rcm.part2): a Part 2 authorization is 404 for a member without the grant, whatev
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
-from datetime import date
 from typing import Any
 
 from celery.result import EagerResult
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -37,42 +35,33 @@ from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.http import OrgRequest, request_today, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ = "authorizations:read"
 WRITE = "authorizations:write"
 
 
-def _detail_url(request: HttpRequest, pk: Any) -> str:
+def _detail_url(request: OrgRequest, pk: Any) -> str:
     return org_reverse(request, "authorizations:detail", pk=pk)
 
 
-def _scopes(request: HttpRequest) -> Collection[str]:
-    return request.scopes  # type: ignore[attr-defined, no-any-return]
+def _auth_or_404(request: OrgRequest, pk: Any) -> Authorization:
+    return get_object_or_404(selectors.authorizations_visible(scopes=scopes_of(request)), pk=pk)
 
 
-def _auth_or_404(request: HttpRequest, pk: Any) -> Authorization:
-    return get_object_or_404(selectors.authorizations_visible(scopes=_scopes(request)), pk=pk)
-
-
-def _today(request: HttpRequest) -> date:
-    """The organization's day, read once per request (Parity's one clock)."""
-    return organization_today(request.organization)  # type: ignore[attr-defined]
-
-
-def _episode_param(request: HttpRequest, raw: str | None) -> EpisodeOfCare | None:
+def _episode_param(request: OrgRequest, raw: str | None) -> EpisodeOfCare | None:
     try:
         pk = uuid.UUID(raw) if raw else None
     except ValueError:
         return None
     if pk is None:
         return None
-    return selectors.episode_choices(scopes=_scopes(request)).filter(pk=pk).first()
+    return selectors.episode_choices(scopes=scopes_of(request)).filter(pk=pk).first()
 
 
 @require_scope(READ)
-def authorization_list(request: HttpRequest) -> HttpResponse:
+def authorization_list(request: OrgRequest) -> HttpResponse:
     form = AuthorizationFilterForm(request.GET or None, payers=selectors.payer_choices())
     data = form.cleaned_data if form.is_valid() else {}
     filters = selectors.AuthorizationFilter(
@@ -82,8 +71,8 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
         status=data.get("status") or "",
         search=data.get("q") or "",
     )
-    today = _today(request)
-    scopes = _scopes(request)
+    today = request_today(request)
+    scopes = scopes_of(request)
     qs = selectors.authorization_list(filters=filters, today=today, scopes=scopes)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     hidden = selectors.authorization_list_hidden(filters=filters, today=today, scopes=scopes)
@@ -100,9 +89,9 @@ def authorization_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ)
-def review_calendar(request: HttpRequest) -> HttpResponse:
+def review_calendar(request: OrgRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
-    today, scopes = _today(request), _scopes(request)
+    today, scopes = request_today(request), scopes_of(request)
     assignee_id = request.user.pk if mine else None
     calendar = selectors.review_calendar(today=today, scopes=scopes, assignee_id=assignee_id)
     hidden = selectors.review_calendar_hidden(today=today, scopes=scopes, assignee_id=assignee_id)
@@ -114,17 +103,17 @@ def review_calendar(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ)
-def authorization_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+def authorization_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     try:
-        auth = selectors.authorization_detail(pk=pk, scopes=_scopes(request))
+        auth = selectors.authorization_detail(pk=pk, scopes=scopes_of(request))
     except Authorization.DoesNotExist as exc:
         raise Http404 from exc
-    today = _today(request)
+    today = request_today(request)
     audit_read(obj=auth, patient_id=auth.episode.patient_id)
     context = {
         "auth": auth,
         "forecast": selectors.authorization_forecast(authorization=auth, today=today),
-        "diagnoses": selectors.episode_diagnoses(authorization=auth, scopes=_scopes(request)),
+        "diagnoses": selectors.episode_diagnoses(authorization=auth, scopes=scopes_of(request)),
         "usage_form": UsageForm(initial={"date_of_service": today, "unit_type": auth.unit_type}),
         "review_form": ReviewScheduleForm(initial={"review_type": "concurrent"}),
         "today": today,
@@ -133,14 +122,14 @@ def authorization_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def authorization_new(request: HttpRequest) -> HttpResponse:
+def authorization_new(request: OrgRequest) -> HttpResponse:
     episode = _episode_param(request, request.GET.get("episode") or request.POST.get("episode"))
-    today = _today(request)
+    today = request_today(request)
     form = NewAuthorizationForm(
         request.POST or None,
         initial={"episode": episode, "requested_on": today},
         patient_id=episode.patient_id if episode else None,
-        episodes=selectors.episode_choices(scopes=_scopes(request)),
+        episodes=selectors.episode_choices(scopes=scopes_of(request)),
     )
     return handle_form(
         request,
@@ -154,7 +143,7 @@ def authorization_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def authorization_edit(request: HttpRequest, pk: Any) -> HttpResponse:
+def authorization_edit(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = AuthorizationForm(
         request.POST or None, instance=auth, patient_id=auth.episode.patient_id
@@ -171,11 +160,11 @@ def authorization_edit(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def authorization_decide(request: HttpRequest, pk: Any) -> HttpResponse:
+def authorization_decide(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = DecideForm(
         request.POST or None,
-        initial={"decided_on": _today(request), "units_approved": auth.units_requested},
+        initial={"decided_on": request_today(request), "units_approved": auth.units_requested},
     )
     return handle_form(
         request,
@@ -193,7 +182,7 @@ def authorization_decide(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def authorization_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
+def authorization_cancel(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = CancelForm(request.POST or None)
     return handle_form(
@@ -213,7 +202,7 @@ def authorization_cancel(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def review_schedule(request: HttpRequest, pk: Any) -> HttpResponse:
+def review_schedule(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = ReviewScheduleForm(request.POST)
     try:
@@ -228,11 +217,11 @@ def review_schedule(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def review_complete(request: HttpRequest, pk: Any) -> HttpResponse:
-    review = get_object_or_404(selectors.review_list(scopes=_scopes(request)), pk=pk)
+def review_complete(request: OrgRequest, pk: Any) -> HttpResponse:
+    review = get_object_or_404(selectors.review_list(scopes=scopes_of(request)), pk=pk)
     form = ReviewCompleteForm(
         request.POST or None,
-        initial={"completed_on": _today(request), "reviewer": review.reviewer},
+        initial={"completed_on": request_today(request), "reviewer": review.reviewer},
     )
     return handle_form(
         request,
@@ -254,7 +243,7 @@ def review_complete(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def usage_record(request: HttpRequest, pk: Any) -> HttpResponse:
+def usage_record(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = UsageForm(request.POST)
     try:
@@ -277,8 +266,8 @@ def usage_record(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def scan_run(request: HttpRequest) -> HttpResponse:
-    result = authorization_scan_organization.delay(str(request.organization.pk))  # type: ignore[attr-defined]
+def scan_run(request: OrgRequest) -> HttpResponse:
+    result = authorization_scan_organization.delay(str(request.organization.pk))
     # Eager (no Redis): the result is here now; with a worker it arrives in the inbox shortly.
     created = result.get() if isinstance(result, EagerResult) else None
     if created is None:
@@ -289,7 +278,7 @@ def scan_run(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def authorization_settings(request: HttpRequest) -> HttpResponse:
+def authorization_settings(request: OrgRequest) -> HttpResponse:
     current = services.authorization_settings_get()
     form = SettingsForm(
         request.POST or None,

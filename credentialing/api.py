@@ -29,8 +29,8 @@ from credentialing.models import (
 )
 from patients.models import Payer
 from rcm.api import uuid_query_param
+from rcm.tenancy.http import request_today
 from rcm.tenancy.models import User
-from rcm.tenancy.selectors import organization_today
 
 
 @extend_schema_field(OpenApiTypes.UUID)
@@ -43,10 +43,6 @@ class TenantPK(serializers.PrimaryKeyRelatedField):
 
     def get_queryset(self) -> Any:
         return self.model.objects.all()
-
-
-def _today(request: Request) -> date:
-    return organization_today(request.organization)  # type: ignore[attr-defined]
 
 
 # --- Providers --------------------------------------------------------------------------------
@@ -108,7 +104,7 @@ class ProviderViewSet(
             q=params.get("q", ""),
             provider_type=params.get("provider_type", ""),
             show=params.get("show", "all"),
-            today=_today(self.request),
+            today=request_today(self.request),
         )
 
     @extend_schema(request=ProviderInputSerializer, responses={201: ProviderSerializer})
@@ -348,7 +344,7 @@ class EnrollmentViewSet(
         data = EnrollmentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         enrollment = services.enrollment_create(
-            user=self._user(), today=_today(request), **data.validated_data
+            user=self._user(), today=request_today(request), **data.validated_data
         )
         return Response(EnrollmentSerializer(enrollment).data, status=status.HTTP_201_CREATED)
 
@@ -360,7 +356,11 @@ class EnrollmentViewSet(
         changes = dict(data.validated_data)
         note = changes.pop("note", "")
         enrollment = services.enrollment_update(
-            enrollment=enrollment, data=changes, user=self._user(), today=_today(request), note=note
+            enrollment=enrollment,
+            data=changes,
+            user=self._user(),
+            today=request_today(request),
+            note=note,
         )
         return Response(EnrollmentSerializer(enrollment).data)
 
@@ -482,7 +482,7 @@ class MatrixViewSet(viewsets.ViewSet):
         responses={200: dict},
     )
     def list(self, request: Request) -> Response:
-        today = _today(request)
+        today = request_today(request)
         params = request.query_params
         matrix = selectors.enrollment_matrix(
             today=today,

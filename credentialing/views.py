@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -34,26 +34,26 @@ from credentialing.models import (
 )
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.http import OrgRequest, request_today
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ, WRITE = "credentialing:read", "credentialing:write"
 
 
-def org_today(request: HttpRequest) -> date:
-    return organization_today(request.organization)  # type: ignore[attr-defined]
+def org_today(request: OrgRequest) -> date:
+    return request_today(request)
 
 
 def _data(form: Any) -> dict[str, Any]:
     return {f: form.cleaned_data[f] for f in form.Meta.fields}
 
 
-def _provider_url(request: HttpRequest, provider_id: object) -> str:
+def _provider_url(request: OrgRequest, provider_id: object) -> str:
     return org_reverse(request, "credentialing:provider", pk=provider_id)
 
 
 @require_scope(READ)
-def roster(request: HttpRequest) -> HttpResponse:
+def roster(request: OrgRequest) -> HttpResponse:
     form = RosterFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     providers = selectors.provider_roster(
@@ -67,7 +67,7 @@ def roster(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def provider_create(request: HttpRequest) -> HttpResponse:
+def provider_create(request: OrgRequest) -> HttpResponse:
     form = ProviderForm(request.POST or None)
     return handle_form(
         request,
@@ -81,7 +81,7 @@ def provider_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ)
-def provider_detail(request: HttpRequest, pk: str) -> HttpResponse:
+def provider_detail(request: OrgRequest, pk: str) -> HttpResponse:
     provider = get_object_or_404(selectors.provider_page_queryset(), pk=pk)
     today = org_today(request)
     context = selectors.provider_page_context(provider=provider, today=today)
@@ -95,7 +95,7 @@ def provider_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def provider_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def provider_edit(request: OrgRequest, pk: str) -> HttpResponse:
     provider = get_object_or_404(Provider, pk=pk)
     form = ProviderForm(request.POST or None, instance=provider)
     return handle_form(
@@ -110,7 +110,7 @@ def provider_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def credential_create(request: HttpRequest, pk: str) -> HttpResponse:
+def credential_create(request: OrgRequest, pk: str) -> HttpResponse:
     provider = get_object_or_404(Provider, pk=pk)
     form = CredentialForm(request.POST or None)
     return handle_form(
@@ -125,7 +125,7 @@ def credential_create(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def credential_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def credential_edit(request: OrgRequest, pk: str) -> HttpResponse:
     credential = get_object_or_404(Credential.objects.select_related("provider"), pk=pk)
     form = CredentialForm(request.POST or None, instance=credential)
     title = f"{credential.get_kind_display()} of {credential.provider}"
@@ -141,7 +141,7 @@ def credential_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def enrollment_create(request: HttpRequest, pk: str) -> HttpResponse:
+def enrollment_create(request: OrgRequest, pk: str) -> HttpResponse:
     provider = get_object_or_404(Provider, pk=pk)
     form = EnrollmentForm(request.POST or None, initial={"payer": request.GET.get("payer")})
     return handle_form(
@@ -158,7 +158,7 @@ def enrollment_create(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def enrollment_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def enrollment_edit(request: OrgRequest, pk: str) -> HttpResponse:
     enrollment = get_object_or_404(
         PayerEnrollment.objects.select_related("provider", "payer", "service_facility"), pk=pk
     )
@@ -182,7 +182,7 @@ def enrollment_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ)
-def matrix(request: HttpRequest) -> HttpResponse:
+def matrix(request: OrgRequest) -> HttpResponse:
     form = MatrixFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     today = org_today(request)
@@ -203,7 +203,7 @@ def matrix(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ)
-def pipeline(request: HttpRequest) -> HttpResponse:
+def pipeline(request: OrgRequest) -> HttpResponse:
     form = PipelineFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     enrollments = selectors.enrollment_pipeline(
@@ -215,7 +215,7 @@ def pipeline(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def facility_list(request: HttpRequest) -> HttpResponse:
+def facility_list(request: OrgRequest) -> HttpResponse:
     form = FacilityForm(request.POST or None)
     return handle_form(
         request,
@@ -229,7 +229,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def facility_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def facility_edit(request: OrgRequest, pk: str) -> HttpResponse:
     facility = get_object_or_404(ServiceFacility, pk=pk)
     form = FacilityForm(request.POST or None, instance=facility)
     return handle_form(
@@ -244,7 +244,7 @@ def facility_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def payer_rules(request: HttpRequest) -> HttpResponse:
+def payer_rules(request: OrgRequest) -> HttpResponse:
     form = PayerRuleForm(request.POST or None)
     return handle_form(
         request,
@@ -259,7 +259,7 @@ def payer_rules(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def payer_rule_delete(request: HttpRequest, pk: str) -> HttpResponse:
+def payer_rule_delete(request: OrgRequest, pk: str) -> HttpResponse:
     rule = get_object_or_404(PayerProviderRule, pk=pk)
     services.payer_rule_delete(rule=rule)
     messages.success(request, "Payer rule removed.")

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from dashboards.forms import DashboardFilterForm
 from dashboards.rules import FORMULAS
 from dashboards.selectors import dashboard_figures
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.http import request_today, scopes_of
 
 
 def _number(value: Any) -> Any:
@@ -62,11 +62,11 @@ class KpiViewSet(viewsets.ViewSet):
                     for k, v in form.errors.items()
                 }
             )
-        today = organization_today(request.organization)  # type: ignore[attr-defined]
+        today = request_today(request)
         d = dashboard_figures(
             filters=form.filters(today=today),
             today=today,
-            scopes=request._request.scopes,  # type: ignore[attr-defined]
+            scopes=scopes_of(request),
         )
         figures = {
             name: {"value": _number(value), "formula": name} for name, value in d.headline().items()

@@ -10,7 +10,7 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -22,21 +22,18 @@ from dashboards.tables import TABLES, table_rows
 from rcm.audit.services import audit_record
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.decorators import require_scope
+from rcm.tenancy.http import OrgRequest, request_today
 from rcm.tenancy.permissions import scopes_for_role
 from rcm.tenancy.selectors import memberships_of_user, organization_today
 
 
-def _today(request: HttpRequest) -> date:
-    return organization_today(request.organization)  # type: ignore[attr-defined]
-
-
-def _context(request: HttpRequest, today: date) -> dict[str, Any]:
+def _context(request: OrgRequest, today: date) -> dict[str, Any]:
     form = DashboardFilterForm(request.GET or None)
     filters = form.filters(today=today)
     figures = selectors.dashboard_figures(
         filters=filters,
         today=today,
-        scopes=request.scopes,  # type: ignore[attr-defined]
+        scopes=request.scopes,
     )
     return {
         "form": form,
@@ -60,8 +57,8 @@ def _context(request: HttpRequest, today: date) -> dict[str, Any]:
 
 
 @require_scope("dashboards:read")
-def dashboard(request: HttpRequest) -> HttpResponse:
-    today = _today(request)
+def dashboard(request: OrgRequest) -> HttpResponse:
+    today = request_today(request)
     context = _context(request, today)
     export = request.GET.get("export", "")
     if export:
@@ -96,11 +93,11 @@ DRILLDOWNS = {
 
 
 @require_scope("dashboards:read")
-def unbilled_days(request: HttpRequest) -> HttpResponse:
+def unbilled_days(request: OrgRequest) -> HttpResponse:
     """The census days behind 'unbilled per-diem days': episode and date with no charge."""
-    today = _today(request)
+    today = request_today(request)
     filters = DashboardFilterForm(request.GET or None).filters(today=today)
-    scopes = request.scopes  # type: ignore[attr-defined]
+    scopes = request.scopes
     unbilled = selectors.unbilled_per_diem_days(filters, today=today, scopes=scopes)
     days = unbilled.days
     episodes = selectors.episodes_by_id({episode_id for episode_id, _ in days}, scopes=scopes)
@@ -116,12 +113,12 @@ def unbilled_days(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope("dashboards:read")
-def drilldown(request: HttpRequest) -> HttpResponse:
+def drilldown(request: OrgRequest) -> HttpResponse:
     """The claims behind a number (same selectors, same filters)."""
     kind = request.GET.get("kind", "")
     if kind not in DRILLDOWNS:
         raise Http404("No such list.")
-    today = _today(request)
+    today = request_today(request)
     form = DashboardFilterForm(request.GET or None)
     filters = form.filters(today=today)
     category = request.GET.get("category", "")
@@ -137,7 +134,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
         kind,
         filters,
         today=today,
-        scopes=request.scopes,  # type: ignore[attr-defined]
+        scopes=request.scopes,
         category=category,
         bucket=request.GET.get("bucket", ""),
         month=year_month,
@@ -161,7 +158,7 @@ def drilldown(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def portfolio(request: HttpRequest) -> HttpResponse:
+def portfolio(request: OrgRequest) -> HttpResponse:
     """A billing company's view: headline KPIs of each organization the user belongs to, each
     computed inside that organization's own tenant context over what that membership may see
     (its role's scopes and its own Part 2 grant)."""

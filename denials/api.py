@@ -9,7 +9,6 @@ not exist) on one's detail or action. Lists say how many rows they left out in t
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.http import HttpResponse
@@ -48,12 +47,7 @@ from denials.posting import progress_get
 from rcm.api import uuid_query_param
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
-from rcm.tenancy.selectors import organization_today
-
-
-def _scopes(request: Request) -> Any:
-    """The key's or the member's scopes, which every selector narrows by (42 CFR Part 2)."""
-    return request._request.scopes  # type: ignore[attr-defined]
+from rcm.tenancy.http import request_today, scopes_of
 
 
 class Part2HiddenListMixin:
@@ -70,11 +64,6 @@ class Part2HiddenListMixin:
         response = super().list(request, *args, **kwargs)  # type: ignore[misc]
         response[selectors.PART2_HIDDEN_HEADER] = str(self.part2_hidden())
         return response
-
-
-def _today(request: Request) -> date:
-    """The organization's day (the key's or the session's organization), once per request."""
-    return organization_today(request._request.organization)  # type: ignore[attr-defined]
 
 
 def _actor(request: Request) -> Any:
@@ -208,12 +197,12 @@ class AdjustmentViewSet(Part2HiddenListMixin, mixins.ListModelMixin, viewsets.Ge
 
     def get_queryset(self) -> Any:
         return selectors.adjustments_list(
-            payment_id=uuid_query_param(self.request, "payment"), scopes=_scopes(self.request)
+            payment_id=uuid_query_param(self.request, "payment"), scopes=scopes_of(self.request)
         )
 
     def part2_hidden(self) -> int:
         return selectors.adjustments_hidden(
-            payment_id=uuid_query_param(self.request, "payment"), scopes=_scopes(self.request)
+            payment_id=uuid_query_param(self.request, "payment"), scopes=scopes_of(self.request)
         )
 
 
@@ -258,10 +247,10 @@ class DenialViewSet(
         )
 
     def get_queryset(self) -> Any:
-        return selectors.denials_list(self._filters(), scopes=_scopes(self.request))
+        return selectors.denials_list(self._filters(), scopes=scopes_of(self.request))
 
     def part2_hidden(self) -> int:
-        return selectors.denials_hidden(self._filters(), scopes=_scopes(self.request))
+        return selectors.denials_hidden(self._filters(), scopes=scopes_of(self.request))
 
 
 class WorkItemSerializer(serializers.ModelSerializer):
@@ -314,12 +303,16 @@ class WorkItemViewSet(
 
     def get_queryset(self) -> Any:
         return selectors.work_queue(
-            filters=self._filters(), today=_today(self.request), scopes=_scopes(self.request)
+            filters=self._filters(),
+            today=request_today(self.request),
+            scopes=scopes_of(self.request),
         )
 
     def part2_hidden(self) -> int:
         return selectors.work_queue_hidden(
-            filters=self._filters(), today=_today(self.request), scopes=_scopes(self.request)
+            filters=self._filters(),
+            today=request_today(self.request),
+            scopes=scopes_of(self.request),
         )
 
     def _filters(self) -> selectors.QueueFilter:
@@ -347,7 +340,7 @@ class WorkItemViewSet(
             item_ids=data.validated_data["items"],
             assignee=data.validated_data["assignee"],
             actor=_actor(request),
-            scopes=_scopes(request),
+            scopes=scopes_of(request),
         )
         return Response({"assigned": count})
 
@@ -358,7 +351,7 @@ class WorkItemViewSet(
         data = WorkItemUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.work_item_update(
-            item=item, actor=_actor(request), today=_today(request), **data.validated_data
+            item=item, actor=_actor(request), today=request_today(request), **data.validated_data
         )
         return Response(WorkItemSerializer(item).data)
 
@@ -416,17 +409,17 @@ class AppealViewSet(
     scope_area = "denials"
 
     def get_queryset(self) -> Any:
-        return selectors.appeals(scopes=_scopes(self.request))
+        return selectors.appeals(scopes=scopes_of(self.request))
 
     def part2_hidden(self) -> int:
-        return selectors.appeals_hidden(scopes=_scopes(self.request))
+        return selectors.appeals_hidden(scopes=scopes_of(self.request))
 
     @extend_schema(request=AppealCreateSerializer, responses={201: AppealSerializer})
     def create(self, request: Request) -> Response:
         data = AppealCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         denial = (
-            selectors.denials(scopes=_scopes(request))
+            selectors.denials(scopes=scopes_of(request))
             .filter(pk=data.validated_data["denial"])
             .first()
         )
@@ -435,7 +428,7 @@ class AppealViewSet(
         appeal = services.appeal_create(
             denial=denial,
             level=data.validated_data["level"],
-            today=_today(request),
+            today=request_today(request),
             actor=_actor(request),
         )
         return Response(
@@ -475,7 +468,10 @@ class AppealViewSet(
         data = AppealSubmitSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = services.appeal_submit(
-            appeal=appeal, actor=_actor(request), today=_today(request), **data.validated_data
+            appeal=appeal,
+            actor=_actor(request),
+            today=request_today(request),
+            **data.validated_data,
         )
         return Response(AppealSerializer(appeal, context={"request": request}).data)
 
@@ -486,7 +482,10 @@ class AppealViewSet(
         data = AppealDecideSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         appeal = services.appeal_decide(
-            appeal=appeal, actor=_actor(request), today=_today(request), **data.validated_data
+            appeal=appeal,
+            actor=_actor(request),
+            today=request_today(request),
+            **data.validated_data,
         )
         return Response(AppealSerializer(appeal, context={"request": request}).data)
 
@@ -590,14 +589,14 @@ class ExceptionMatchSerializer(serializers.Serializer):
     )
 
     def validate_claim_line(self, value: Any) -> ClaimLine:
-        scopes = _scopes(self.context["request"])
+        scopes = scopes_of(self.context["request"])
         line = selectors.matchable_claim_lines(scopes=scopes).filter(pk=value).first()
         if line is None:
             raise serializers.ValidationError("Not found in this organization.")
         return line
 
     def validate_claim(self, value: Any) -> Claim:
-        scopes = _scopes(self.context["request"])
+        scopes = scopes_of(self.context["request"])
         claim = selectors.matchable_claims(scopes=scopes).filter(pk=value).first()
         if claim is None:
             raise serializers.ValidationError("Not found in this organization.")
@@ -639,11 +638,11 @@ class RemittanceExceptionViewSet(
 
     def get_queryset(self) -> Any:
         return selectors.exceptions_list(
-            self._filters(), scopes=_scopes(self.request)
+            self._filters(), scopes=scopes_of(self.request)
         ).prefetch_related("remittance_line__adjustments")
 
     def part2_hidden(self) -> int:
-        return selectors.exceptions_hidden(self._filters(), scopes=_scopes(self.request))
+        return selectors.exceptions_hidden(self._filters(), scopes=scopes_of(self.request))
 
     def _answer(self, pk: Any) -> Response:
         return Response(RemittanceExceptionSerializer(self.get_queryset().get(pk=pk)).data)
@@ -655,7 +654,10 @@ class RemittanceExceptionViewSet(
         data = ExceptionMatchSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
         services.remittance_exception_match(
-            exception=exception, actor=_actor(request), today=_today(request), **data.validated_data
+            exception=exception,
+            actor=_actor(request),
+            today=request_today(request),
+            **data.validated_data,
         )
         return self._answer(exception.pk)
 
@@ -668,7 +670,7 @@ class RemittanceExceptionViewSet(
         services.remittance_exception_resolve(
             exception=exception,
             note=data.validated_data["note"],
-            today=_today(request),
+            today=request_today(request),
             actor=_actor(request),
         )
         return self._answer(exception.pk)
@@ -707,19 +709,19 @@ class SecondaryClaimViewSet(
 
     def get_queryset(self) -> Any:
         return selectors.secondaries_list(
-            status=self.request.query_params.get("status", ""), scopes=_scopes(self.request)
+            status=self.request.query_params.get("status", ""), scopes=scopes_of(self.request)
         )
 
     def part2_hidden(self) -> int:
         return selectors.secondaries_hidden(
-            status=self.request.query_params.get("status", ""), scopes=_scopes(self.request)
+            status=self.request.query_params.get("status", ""), scopes=scopes_of(self.request)
         )
 
     @extend_schema(request=None, responses=SecondaryClaimSerializer)
     @action(detail=True, methods=["post"])
     def build(self, request: Request, pk: str) -> Response:
         secondary = services.secondary_claim_build(
-            secondary=self.get_object(), today=_today(request), actor=_actor(request)
+            secondary=self.get_object(), today=request_today(request), actor=_actor(request)
         )
         return Response(SecondaryClaimSerializer(secondary, context={"request": request}).data)
 
@@ -746,7 +748,7 @@ class ParityFlagViewSet(viewsets.GenericViewSet):
 
     @extend_schema(responses=ParityFlagSerializer(many=True))
     def list(self, request: Request) -> Response:
-        review = selectors.parity_review(today=_today(request), scopes=_scopes(request))
+        review = selectors.parity_review(today=request_today(request), scopes=scopes_of(request))
         response = Response(
             ParityFlagSerializer([f.__dict__ for f in review.flags], many=True).data
         )

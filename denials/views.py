@@ -4,12 +4,11 @@ one denial with its history, appeals, letter editor and PDF, and the parity revi
 from __future__ import annotations
 
 import csv
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
@@ -28,25 +27,14 @@ from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.http import OrgRequest, request_today, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ = "denials:read"
 WRITE = "denials:write"
 
 
-def _today(request: HttpRequest) -> date:
-    """The organization's day: read once per request and passed down."""
-    return organization_today(request.organization)  # type: ignore[attr-defined]
-
-
-def _scopes(request: HttpRequest) -> Any:
-    """The member's scopes: every selector and service narrows by them (42 CFR Part 2), so a
-    Part 2 row is left out of lists and answers 404 on its own for a member without the grant."""
-    return request.scopes  # type: ignore[attr-defined]
-
-
-def _denial_url(request: HttpRequest, pk: Any) -> str:
+def _denial_url(request: OrgRequest, pk: Any) -> str:
     return org_reverse(request, "denials:denial", pk=pk)
 
 
@@ -65,20 +53,20 @@ def _queue_filters(data: dict[str, Any]) -> selectors.QueueFilter:
 
 
 @require_scope(READ, post=WRITE)
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: OrgRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None, payers=selectors.payer_choices())
     data = form.cleaned_data if form.is_valid() else {}
-    today = _today(request)
+    today = request_today(request)
     filters = _queue_filters(data)
-    qs = selectors.work_queue(filters=filters, today=today, scopes=_scopes(request))
+    qs = selectors.work_queue(filters=filters, today=today, scopes=scopes_of(request))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "page": page,
         "today": today,
-        "assign_form": forms.BulkAssignForm(scopes=_scopes(request)),
+        "assign_form": forms.BulkAssignForm(scopes=scopes_of(request)),
         "part2_hidden": selectors.work_queue_hidden(
-            filters=filters, today=today, scopes=_scopes(request)
+            filters=filters, today=today, scopes=scopes_of(request)
         ),
     }
     return render(request, "denials/queue.html", context)
@@ -86,8 +74,8 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def queue_assign(request: HttpRequest) -> HttpResponse:
-    form = forms.BulkAssignForm(request.POST, scopes=_scopes(request))
+def queue_assign(request: OrgRequest) -> HttpResponse:
+    form = forms.BulkAssignForm(request.POST, scopes=scopes_of(request))
     if not form.is_valid():
         messages.error(request, "Select at least one item.")
         return redirect(org_reverse(request, "denials:queue"))
@@ -96,7 +84,7 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
             item_ids=[i.pk for i in form.cleaned_data["items"]],
             assignee=form.cleaned_data["assignee"],
             actor=request.user,
-            scopes=_scopes(request),
+            scopes=scopes_of(request),
         )
         messages.success(request, f"{count} item(s) assigned.")
     except DomainError as exc:
@@ -110,9 +98,9 @@ def queue_assign(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def queue_take_next(request: HttpRequest) -> HttpResponse:
+def queue_take_next(request: OrgRequest) -> HttpResponse:
     item = services.work_item_claim_next(
-        user=request.user, today=_today(request), scopes=_scopes(request)
+        user=request.user, today=request_today(request), scopes=scopes_of(request)
     )
     if item is None:
         messages.info(request, "Nothing is due: the queue is clear.")
@@ -121,8 +109,8 @@ def queue_take_next(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def item_detail(request: HttpRequest, pk: Any) -> HttpResponse:
-    item = get_object_or_404(selectors.work_items(scopes=_scopes(request)), pk=pk)
+def item_detail(request: OrgRequest, pk: Any) -> HttpResponse:
+    item = get_object_or_404(selectors.work_items(scopes=scopes_of(request)), pk=pk)
     denial = selectors.work_item_source(item)
     if denial is not None and request.method == "GET":
         return redirect(_denial_url(request, denial.pk))
@@ -132,7 +120,7 @@ def item_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.work_item_update(
-                item=item, actor=request.user, today=_today(request), **form.cleaned_data
+                item=item, actor=request.user, today=request_today(request), **form.cleaned_data
             )
             return redirect(org_reverse(request, "denials:item", pk=item.pk))
         except DomainError as exc:
@@ -142,7 +130,7 @@ def item_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def remittances(request: HttpRequest) -> HttpResponse:
+def remittances(request: OrgRequest) -> HttpResponse:
     form = forms.UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -154,7 +142,7 @@ def remittances(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form_add_domain_error(form, exc)
     page = Paginator(selectors.imports_list(), 25).get_page(request.GET.get("page"))
-    exceptions = selectors.unresolved_exception_count(scopes=_scopes(request))
+    exceptions = selectors.unresolved_exception_count(scopes=scopes_of(request))
     return render(
         request,
         "denials/remittances.html",
@@ -163,9 +151,9 @@ def remittances(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ)
-def import_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+def import_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     imp = get_object_or_404(selectors.imports_list(), pk=pk)
-    template = "denials/_import_progress.html" if request.htmx else "denials/import.html"  # type: ignore[attr-defined]
+    template = "denials/_import_progress.html" if request.htmx else "denials/import.html"
     context = {
         "imp": imp,
         "done": progress_get(imp),
@@ -175,9 +163,9 @@ def import_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ)
-def payment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+def payment_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     try:
-        detail = selectors.payment_detail(pk, scopes=_scopes(request))
+        detail = selectors.payment_detail(pk, scopes=scopes_of(request))
     except Payment.DoesNotExist:
         raise Http404 from None
     audit_read(obj=detail.payment, patient_id=None, claims=len(detail.claims))
@@ -193,14 +181,17 @@ def payment_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post="claims:write")
-def secondaries(request: HttpRequest) -> HttpResponse:
+def secondaries(request: OrgRequest) -> HttpResponse:
     if request.method == "POST":
         ids = None if request.POST.get("all") else request.POST.getlist("secondary")
         if ids == []:
             messages.error(request, "Select the balances to build claims for, or build every one.")
             return redirect(org_reverse(request, "denials:secondaries"))
         built = services.secondary_claims_build(
-            secondary_ids=ids, today=_today(request), actor=request.user, scopes=_scopes(request)
+            secondary_ids=ids,
+            today=request_today(request),
+            actor=request.user,
+            scopes=scopes_of(request),
         )
         if built:
             messages.success(request, f"Built {len(built)} secondary claim(s); each was scrubbed.")
@@ -208,50 +199,52 @@ def secondaries(request: HttpRequest) -> HttpResponse:
             messages.info(request, "Nothing to build: every balance already has its claim.")
         return redirect(org_reverse(request, "denials:secondaries") + "?status=billed")
     status = request.GET.get("status", "to_bill")
-    rows = selectors.secondaries_list(status=status, scopes=_scopes(request))
+    rows = selectors.secondaries_list(status=status, scopes=scopes_of(request))
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "status": status,
         "statuses": SecondaryStatus.choices,
-        "part2_hidden": selectors.secondaries_hidden(status=status, scopes=_scopes(request)),
+        "part2_hidden": selectors.secondaries_hidden(status=status, scopes=scopes_of(request)),
     }
     return render(request, "denials/secondaries.html", context)
 
 
 @require_scope(READ)
-def exceptions(request: HttpRequest) -> HttpResponse:
+def exceptions(request: OrgRequest) -> HttpResponse:
     form = forms.ExceptionFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     filters = selectors.ExceptionFilter(**data)
-    qs = selectors.exceptions_list(filters, scopes=_scopes(request))
+    qs = selectors.exceptions_list(filters, scopes=scopes_of(request))
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     context = {"form": form, "page": page}
-    context["part2_hidden"] = selectors.exceptions_hidden(filters, scopes=_scopes(request))
+    context["part2_hidden"] = selectors.exceptions_hidden(filters, scopes=scopes_of(request))
     return render(request, "denials/exceptions.html", context)
 
 
-def _exception(request: HttpRequest, pk: Any) -> RemittanceException:
-    qs = selectors.exceptions_list(selectors.ExceptionFilter(status="all"), scopes=_scopes(request))
+def _exception(request: OrgRequest, pk: Any) -> RemittanceException:
+    qs = selectors.exceptions_list(
+        selectors.ExceptionFilter(status="all"), scopes=scopes_of(request)
+    )
     return get_object_or_404(qs, pk=pk)
 
 
 def _exception_page(
-    request: HttpRequest,
+    request: OrgRequest,
     exc: RemittanceException,
     *,
     match_form: Any = None,
     resolve_form: Any = None,
 ) -> HttpResponse:
     """The exception page, or (htmx) only the claim search results."""
-    scopes = _scopes(request)
+    scopes = scopes_of(request)
     query = request.GET.get("q", "")
     search = {"q": query, "rc": exc.remittance_claim, "candidates": []}
     if exc.kind == ExceptionKind.UNMATCHED_CLAIM and not exc.resolved:
         search["candidates"] = selectors.claim_candidates(
             query=query, rc=exc.remittance_claim, scopes=scopes
         )
-    if request.htmx and request.method == "GET":  # type: ignore[attr-defined]
+    if request.htmx and request.method == "GET":
         return render(request, "denials/_exception_claims.html", search)
     context = {**selectors.exception_detail(exc), **search}
     claim = context["claim"]
@@ -264,7 +257,7 @@ def _exception_page(
 
 
 @require_scope(READ, post=WRITE)
-def exception_detail(request: HttpRequest, pk: Any) -> HttpResponse:
+def exception_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     exc = _exception(request, pk)
     if request.method != "POST":
         return _exception_page(request, exc)
@@ -272,12 +265,12 @@ def exception_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         exc,
         request.POST,
         lines=selectors.claim_lines_for_matching(exc.remittance_claim),
-        claims=selectors.matchable_claims(scopes=_scopes(request)),
+        claims=selectors.matchable_claims(scopes=scopes_of(request)),
     )
     if form.is_valid():
         try:
             exc = services.remittance_exception_match(
-                exception=exc, actor=request.user, today=_today(request), **form.cleaned_data
+                exception=exc, actor=request.user, today=request_today(request), **form.cleaned_data
             )
             messages.success(request, exc.resolution_note)
             return redirect(org_reverse(request, "denials:exception", pk=exc.pk))
@@ -288,7 +281,7 @@ def exception_detail(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def exception_resolve(request: HttpRequest, pk: Any) -> HttpResponse:
+def exception_resolve(request: OrgRequest, pk: Any) -> HttpResponse:
     exc = _exception(request, pk)
     form = forms.ResolveForm(request.POST)
     if form.is_valid():
@@ -296,7 +289,7 @@ def exception_resolve(request: HttpRequest, pk: Any) -> HttpResponse:
             services.remittance_exception_resolve(
                 exception=exc,
                 note=form.cleaned_data["note"],
-                today=_today(request),
+                today=request_today(request),
                 actor=request.user,
             )
             messages.success(request, "Marked resolved: nothing was posted.")
@@ -307,8 +300,8 @@ def exception_resolve(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
-    scopes = _scopes(request)
+def denial_detail(request: OrgRequest, pk: Any) -> HttpResponse:
+    scopes = scopes_of(request)
     try:
         context = selectors.denial_detail(pk, scopes=scopes)
     except Denial.DoesNotExist:
@@ -326,7 +319,7 @@ def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
     if request.method == "POST" and item is not None and form.is_valid():
         try:
             services.work_item_update(
-                item=item, actor=request.user, today=_today(request), **form.cleaned_data
+                item=item, actor=request.user, today=request_today(request), **form.cleaned_data
             )
             return redirect(_denial_url(request, pk))
         except DomainError as exc:
@@ -339,14 +332,14 @@ def denial_detail(request: HttpRequest, pk: Any) -> HttpResponse:
         appeal_form=forms.AppealForm(),
         balance=balance,
         write_off_form=forms.WriteOffForm(),
-        submit_form=forms.AppealSubmitForm(initial={"submitted_on": _today(request)}),
+        submit_form=forms.AppealSubmitForm(initial={"submitted_on": request_today(request)}),
         decide_form=forms.AppealDecideForm(),
         write_offs=selectors.write_offs(scopes=scopes).filter(claim_line_id=denial.claim_line_id),
     )
     return render(request, "denials/denial.html", context)
 
 
-def _appeal_action(request: HttpRequest, pk: Any, run: Any) -> HttpResponse:
+def _appeal_action(request: OrgRequest, pk: Any, run: Any) -> HttpResponse:
     try:
         run()
     except DomainError as exc:
@@ -356,8 +349,8 @@ def _appeal_action(request: HttpRequest, pk: Any, run: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def appeal_new(request: HttpRequest, pk: Any) -> HttpResponse:
-    denial = get_object_or_404(selectors.denials(scopes=_scopes(request)), pk=pk)
+def appeal_new(request: OrgRequest, pk: Any) -> HttpResponse:
+    denial = get_object_or_404(selectors.denials(scopes=scopes_of(request)), pk=pk)
     form = forms.AppealForm(request.POST)
     if not form.is_valid():
         return redirect(_denial_url(request, pk))
@@ -365,7 +358,7 @@ def appeal_new(request: HttpRequest, pk: Any) -> HttpResponse:
         appeal = services.appeal_create(
             denial=denial,
             level=form.cleaned_data["level"],
-            today=_today(request),
+            today=request_today(request),
             actor=request.user,
         )
     except DomainError as exc:
@@ -375,8 +368,8 @@ def appeal_new(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def letter_edit(request: HttpRequest, pk: Any) -> HttpResponse:
-    appeal = get_object_or_404(selectors.appeals(scopes=_scopes(request)), pk=pk)
+def letter_edit(request: OrgRequest, pk: Any) -> HttpResponse:
+    appeal = get_object_or_404(selectors.appeals(scopes=scopes_of(request)), pk=pk)
     form = forms.LetterForm(request.POST or None, initial={"letter_body": appeal.letter_body})
     return handle_form(
         request,
@@ -392,8 +385,8 @@ def letter_edit(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ)
-def letter_download(request: HttpRequest, pk: Any) -> HttpResponse:
-    appeal = get_object_or_404(selectors.appeals(scopes=_scopes(request)), pk=pk)
+def letter_download(request: OrgRequest, pk: Any) -> HttpResponse:
+    appeal = get_object_or_404(selectors.appeals(scopes=scopes_of(request)), pk=pk)
     pdf = letter_pdf(appeal)
     # A letter for a Part 2 claim is a disclosure: the export is logged like any other.
     audit_read(
@@ -411,8 +404,8 @@ def letter_download(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def appeal_submit(request: HttpRequest, pk: Any) -> HttpResponse:
-    appeal = get_object_or_404(selectors.appeals(scopes=_scopes(request)), pk=pk)
+def appeal_submit(request: OrgRequest, pk: Any) -> HttpResponse:
+    appeal = get_object_or_404(selectors.appeals(scopes=scopes_of(request)), pk=pk)
     form = forms.AppealSubmitForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the date and the method.")
@@ -421,15 +414,15 @@ def appeal_submit(request: HttpRequest, pk: Any) -> HttpResponse:
         request,
         appeal.denial_id,
         lambda: services.appeal_submit(
-            appeal=appeal, actor=request.user, today=_today(request), **form.cleaned_data
+            appeal=appeal, actor=request.user, today=request_today(request), **form.cleaned_data
         ),
     )
 
 
 @require_POST
 @require_scope(WRITE)
-def appeal_decide(request: HttpRequest, pk: Any) -> HttpResponse:
-    appeal = get_object_or_404(selectors.appeals(scopes=_scopes(request)), pk=pk)
+def appeal_decide(request: OrgRequest, pk: Any) -> HttpResponse:
+    appeal = get_object_or_404(selectors.appeals(scopes=scopes_of(request)), pk=pk)
     form = forms.AppealDecideForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give the outcome, the date and the amount recovered.")
@@ -438,18 +431,18 @@ def appeal_decide(request: HttpRequest, pk: Any) -> HttpResponse:
         request,
         appeal.denial_id,
         lambda: services.appeal_decide(
-            appeal=appeal, actor=request.user, today=_today(request), **form.cleaned_data
+            appeal=appeal, actor=request.user, today=request_today(request), **form.cleaned_data
         ),
     )
 
 
 @require_POST
 @require_scope(WRITE)
-def denial_correct(request: HttpRequest, pk: Any) -> HttpResponse:
-    denial = get_object_or_404(selectors.denials(scopes=_scopes(request)), pk=pk)
+def denial_correct(request: OrgRequest, pk: Any) -> HttpResponse:
+    denial = get_object_or_404(selectors.denials(scopes=scopes_of(request)), pk=pk)
     try:
         copy = services.denial_correct_claim(
-            denial=denial, today=_today(request), actor=request.user
+            denial=denial, today=request_today(request), actor=request.user
         )
         messages.success(
             request,
@@ -462,8 +455,8 @@ def denial_correct(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def write_off_new(request: HttpRequest, pk: Any) -> HttpResponse:
-    scopes = _scopes(request)
+def write_off_new(request: OrgRequest, pk: Any) -> HttpResponse:
+    scopes = scopes_of(request)
     denial = get_object_or_404(selectors.denials(scopes=scopes), pk=pk)
     balance = get_object_or_404(
         selectors.line_balances(scopes=scopes), claim_line_id=denial.claim_line_id
@@ -483,8 +476,8 @@ def write_off_new(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def write_off_decide(request: HttpRequest, pk: Any) -> HttpResponse:
-    scopes = _scopes(request)
+def write_off_decide(request: OrgRequest, pk: Any) -> HttpResponse:
+    scopes = scopes_of(request)
     write_off = get_object_or_404(selectors.write_offs(scopes=scopes), pk=pk)
     denial = selectors.denials(scopes=scopes).filter(claim_line_id=write_off.claim_line_id).first()
     approve = request.POST.get("decision") == "approve"
@@ -498,8 +491,8 @@ def write_off_decide(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ)
-def parity(request: HttpRequest) -> HttpResponse:
-    review = selectors.parity_review(today=_today(request), scopes=_scopes(request))
+def parity(request: OrgRequest) -> HttpResponse:
+    review = selectors.parity_review(today=request_today(request), scopes=scopes_of(request))
     return render(
         request,
         "denials/parity.html",
@@ -508,9 +501,9 @@ def parity(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ)
-def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    today = _today(request)
-    packet = selectors.parity_packet(today=today, scopes=_scopes(request))
+def parity_export(request: OrgRequest, fmt: str) -> HttpResponse:
+    today = request_today(request)
+    packet = selectors.parity_packet(today=today, scopes=scopes_of(request))
     rows = packet.rows
     if fmt == "csv":
         response = HttpResponse(content_type="text/csv")
@@ -527,7 +520,7 @@ def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
         raise Http404
     from weasyprint import HTML
 
-    organization = request.organization  # type: ignore[attr-defined]
+    organization = request.organization
     html = render_to_string(
         "denials/parity_packet.html",
         {
@@ -543,7 +536,7 @@ def parity_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def denial_settings(request: HttpRequest) -> HttpResponse:
+def denial_settings(request: OrgRequest) -> HttpResponse:
     current = services.denial_settings()
     initial = {
         "write_off_approval_threshold": current.write_off_approval_threshold,

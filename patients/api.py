@@ -5,8 +5,6 @@ audit trail."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -33,19 +31,9 @@ from patients.models import (
 from rcm import part2
 from rcm.api import ServiceViewSet, uuid_query_param
 from rcm.audit.services import audit_read, audit_record
-from rcm.tenancy.selectors import organization_now, organization_today
+from rcm.tenancy.http import request_now, request_today, scopes_of
 
 CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
-
-
-def _today(request: Request) -> date:
-    """The organization's date (the API key's or the session's organization)."""
-    return organization_today(request.organization)  # type: ignore[attr-defined]
-
-
-def _scopes(request: Request) -> Collection[str]:
-    """The member's or the API key's scopes (rcm.tenancy.permissions)."""
-    return getattr(request._request, "scopes", frozenset())  # type: ignore[no-any-return]
 
 
 # --- Payers -----------------------------------------------------------------------------------
@@ -107,10 +95,10 @@ class PatientViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModel
         return Response(self.get_serializer(patient).data)
 
     def perform_service_create(self, data: dict[str, Any]) -> Patient:
-        return services.patient_create(today=_today(self.request), **data)
+        return services.patient_create(today=request_today(self.request), **data)
 
     def perform_service_update(self, obj: Patient, data: dict[str, Any]) -> Patient:
-        return services.patient_update(patient=obj, data=data, today=_today(self.request))
+        return services.patient_update(patient=obj, data=data, today=request_today(self.request))
 
 
 # --- Coverage and verifications ---------------------------------------------------------------
@@ -285,7 +273,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         return qs
 
     def get_queryset(self) -> Any:
-        return part2.visible(self._all(), _scopes(self.request))
+        return part2.visible(self._all(), scopes_of(self.request))
 
     def _serialize(self, episodes: list[EpisodeOfCare]) -> list[dict[str, Any]]:
         _record_part2_reads(episodes)
@@ -294,7 +282,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         response = self.get_paginated_response(self._serialize(list(page or [])))
-        response[part2.HIDDEN_HEADER] = str(part2.hidden_count(self._all(), _scopes(request)))
+        response[part2.HIDDEN_HEADER] = str(part2.hidden_count(self._all(), scopes_of(request)))
         return response
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -302,11 +290,11 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
 
     def _writable(self) -> EpisodeOfCare:
         """The episode to act on: 404 when Part 2 keeps it from the caller."""
-        return selectors.episode_get(pk=self.kwargs["pk"], scopes=_scopes(self.request))
+        return selectors.episode_get(pk=self.kwargs["pk"], scopes=scopes_of(self.request))
 
     def perform_service_create(self, data: dict[str, Any]) -> EpisodeOfCare:
         return services.episode_open(
-            today=_today(self.request), scopes=_scopes(self.request), **data
+            today=request_today(self.request), scopes=scopes_of(self.request), **data
         )
 
     @extend_schema(request=TransitionSerializer, responses=StaySerializer)
@@ -317,7 +305,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         stay = services.episode_transition_level(
-            episode=episode, today=_today(request), **data.validated_data
+            episode=episode, today=request_today(request), **data.validated_data
         )
         return Response(StaySerializer(stay).data, status=201)
 
@@ -341,7 +329,7 @@ class StayViewSet(*CRUD):  # type: ignore[misc]
     serializer_class = StaySerializer
 
     def get_queryset(self) -> Any:
-        qs = selectors.stays_visible(scopes=_scopes(self.request))
+        qs = selectors.stays_visible(scopes=scopes_of(self.request))
         if episode := uuid_query_param(self.request, "episode"):
             qs = qs.filter(episode_id=episode)
         return qs
@@ -351,7 +339,7 @@ class _VisibleEpisodeField(serializers.PrimaryKeyRelatedField):
     """An episode the caller may act on (42 CFR Part 2: a restricted one is "does not exist")."""
 
     def get_queryset(self) -> Any:
-        return selectors.episodes_visible(scopes=_scopes(self.context["request"]))
+        return selectors.episodes_visible(scopes=scopes_of(self.context["request"]))
 
 
 class DiagnosisInputSerializer(serializers.Serializer):
@@ -373,7 +361,7 @@ class DiagnosisViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type:
     input_serializer_class = DiagnosisInputSerializer
 
     def get_queryset(self) -> Any:
-        qs = selectors.diagnoses_visible(scopes=_scopes(self.request))
+        qs = selectors.diagnoses_visible(scopes=scopes_of(self.request))
         if episode := uuid_query_param(self.request, "episode"):
             qs = qs.filter(episode_id=episode)
         return qs
@@ -427,14 +415,14 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
-        selectors.consents_readable(scopes=_scopes(request))  # recording one too (403)
+        selectors.consents_readable(scopes=scopes_of(request))  # recording one too (403)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "today": _today(self.request)}  # type: ignore[misc]
+        return {**super().get_serializer_context(), "today": request_today(self.request)}  # type: ignore[misc]
 
     def get_queryset(self) -> Any:
         return selectors.consent_list(
-            scopes=_scopes(self.request), patient_id=uuid_query_param(self.request, "patient")
+            scopes=scopes_of(self.request), patient_id=uuid_query_param(self.request, "patient")
         )
 
     def perform_service_create(self, data: dict[str, Any]) -> Consent:
@@ -479,8 +467,8 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
             patient=patient,
             payer=payer,
             purpose=data["purpose"],
-            on_date=data.get("date") or _today(request),
-            now=organization_now(request.organization),  # type: ignore[attr-defined]
+            on_date=data.get("date") or request_today(request),
+            now=request_now(request),
         )
         return Response(
             {

@@ -6,11 +6,8 @@ a restricted episode shows only that it exists, and its forms are 404."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import date
-
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from patients import selectors, services
@@ -34,32 +31,23 @@ from rcm import part2
 from rcm.audit.services import audit_read
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.http import OrgRequest, request_today, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ, WRITE = "patients:read", "patients:write"
 
 
-def _today(request: HttpRequest) -> date:
-    """The organization's date: this screen's one reading of the clock."""
-    return organization_today(request.organization)  # type: ignore[attr-defined]
-
-
-def _scopes(request: HttpRequest) -> Collection[str]:
-    return request.scopes  # type: ignore[attr-defined, no-any-return]
-
-
-def _patient_url(request: HttpRequest, patient_id: object) -> str:
+def _patient_url(request: OrgRequest, patient_id: object) -> str:
     return org_reverse(request, "patients:detail", pk=patient_id)
 
 
 @require_scope(READ)
-def patient_list(request: HttpRequest) -> HttpResponse:
+def patient_list(request: OrgRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     patients = selectors.patient_search(query=data.get("q", ""), status=data.get("status", ""))
     page = Paginator(patients, 25).get_page(request.GET.get("page"))
-    template = "patients/_results.html" if request.htmx else "patients/list.html"  # type: ignore[attr-defined]
+    template = "patients/_results.html" if request.htmx else "patients/list.html"
     return render(
         request,
         template,
@@ -68,11 +56,11 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def patient_create(request: HttpRequest) -> HttpResponse:
+def patient_create(request: OrgRequest) -> HttpResponse:
     return handle_form(
         request,
         PatientForm(request.POST or None),
-        action=lambda data: services.patient_create(today=_today(request), **data),
+        action=lambda data: services.patient_create(today=request_today(request), **data),
         success_url=lambda p: _patient_url(request, p.pk),
         success_message=lambda p: f"Patient {p.display_name} ({p.mrn}) created.",
         template="patients/form.html",
@@ -81,10 +69,10 @@ def patient_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ)
-def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
+def patient_detail(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     patient = selectors.patient_detail(pk=patient.pk)
-    today, scopes = _today(request), _scopes(request)
+    today, scopes = request_today(request), scopes_of(request)
     episodes = selectors.episode_cards(patient, scopes=scopes, today=today)
     consents = selectors.patient_consents(patient, scopes=scopes, today=today)
     # A page that shows Part 2 detail (an SUD episode, a consent) is a Part 2 read in the trail.
@@ -104,14 +92,14 @@ def patient_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def patient_edit(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=pk))
     return handle_form(
         request,
         form,
         action=lambda data: services.patient_update(
-            patient=patient, data=data, today=_today(request)
+            patient=patient, data=data, today=request_today(request)
         ),
         success_url=_patient_url(request, patient.pk),
         success_message="Patient saved.",
@@ -121,7 +109,7 @@ def patient_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def coverage_create(request: HttpRequest, pk: str) -> HttpResponse:
+def coverage_create(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     return handle_form(
         request,
@@ -135,7 +123,7 @@ def coverage_create(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def coverage_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def coverage_edit(request: OrgRequest, pk: str) -> HttpResponse:
     coverage = get_object_or_404(Coverage.objects.select_related("patient"), pk=pk)
     return handle_form(
         request,
@@ -149,7 +137,7 @@ def coverage_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def coverage_verify(request: HttpRequest, pk: str) -> HttpResponse:
+def coverage_verify(request: OrgRequest, pk: str) -> HttpResponse:
     coverage = get_object_or_404(Coverage.objects.select_related("patient", "payer"), pk=pk)
     form = VerificationForm(request.POST or None)
     return handle_form(
@@ -169,20 +157,24 @@ def coverage_verify(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def episode_open(request: HttpRequest, pk: str) -> HttpResponse:
+def episode_open(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
 
-    scopes = _scopes(request)
+    scopes = scopes_of(request)
     form = EpisodeOpenForm(
         request.POST or None,
-        initial={"admission_date": _today(request)},
+        initial={"admission_date": request_today(request)},
         program_types=selectors.program_type_choices(scopes=scopes),
     )
     return handle_form(
         request,
         form,
         action=lambda data: services.episode_open(
-            today=_today(request), patient=patient, recorded_by=request.user, scopes=scopes, **data
+            today=request_today(request),
+            patient=patient,
+            recorded_by=request.user,
+            scopes=scopes,
+            **data,
         ),
         success_url=_patient_url(request, patient.pk),
         success_message="Episode opened.",
@@ -191,19 +183,19 @@ def episode_open(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
-def _episode(request: HttpRequest, pk: str) -> EpisodeOfCare:
-    return selectors.episode_get(pk=pk, scopes=_scopes(request))
+def _episode(request: OrgRequest, pk: str) -> EpisodeOfCare:
+    return selectors.episode_get(pk=pk, scopes=scopes_of(request))
 
 
 @require_scope(READ, post=WRITE)
-def episode_transition(request: HttpRequest, pk: str) -> HttpResponse:
+def episode_transition(request: OrgRequest, pk: str) -> HttpResponse:
     episode = _episode(request, pk)
     current = episode.stays.filter(end_date__isnull=True).first()
     return handle_form(
         request,
-        TransitionForm(request.POST or None, initial={"on_date": _today(request)}),
+        TransitionForm(request.POST or None, initial={"on_date": request_today(request)}),
         action=lambda data: services.episode_transition_level(
-            today=_today(request), episode=episode, recorded_by=request.user, **data
+            today=request_today(request), episode=episode, recorded_by=request.user, **data
         ),
         success_url=_patient_url(request, episode.patient_id),
         success_message=lambda stay: (
@@ -220,11 +212,11 @@ def episode_transition(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def episode_discharge(request: HttpRequest, pk: str) -> HttpResponse:
+def episode_discharge(request: OrgRequest, pk: str) -> HttpResponse:
     episode = _episode(request, pk)
     return handle_form(
         request,
-        DischargeForm(request.POST or None, initial={"discharge_date": _today(request)}),
+        DischargeForm(request.POST or None, initial={"discharge_date": request_today(request)}),
         action=lambda data: services.episode_discharge(episode=episode, **data),
         success_url=_patient_url(request, episode.patient_id),
         success_message="Episode discharged.",
@@ -234,7 +226,7 @@ def episode_discharge(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def diagnosis_add(request: HttpRequest, pk: str) -> HttpResponse:
+def diagnosis_add(request: OrgRequest, pk: str) -> HttpResponse:
     episode = _episode(request, pk)
     return handle_form(
         request,
@@ -248,9 +240,9 @@ def diagnosis_add(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def diagnosis_end(request: HttpRequest, pk: str) -> HttpResponse:
-    diagnosis = selectors.diagnosis_get(pk=pk, scopes=_scopes(request))
-    form = DischargeForm(request.POST or None, initial={"discharge_date": _today(request)})
+def diagnosis_end(request: OrgRequest, pk: str) -> HttpResponse:
+    diagnosis = selectors.diagnosis_get(pk=pk, scopes=scopes_of(request))
+    form = DischargeForm(request.POST or None, initial={"discharge_date": request_today(request)})
     form.fields["discharge_date"].label = "Last day the diagnosis applies"
     return handle_form(
         request,
@@ -267,9 +259,9 @@ def diagnosis_end(request: HttpRequest, pk: str) -> HttpResponse:
 
 @part2.require_grant
 @require_scope(READ, post=WRITE)
-def consent_create(request: HttpRequest, pk: str) -> HttpResponse:
+def consent_create(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
-    initial = {"disclosing_party": request.organization.name, "signed_on": _today(request)}  # type: ignore[attr-defined]
+    initial = {"disclosing_party": request.organization.name, "signed_on": request_today(request)}
     return handle_form(
         request,
         ConsentForm(request.POST or None, initial=initial),
@@ -283,9 +275,9 @@ def consent_create(request: HttpRequest, pk: str) -> HttpResponse:
 
 @part2.require_grant
 @require_scope(READ, post=WRITE)
-def consent_revoke(request: HttpRequest, pk: str) -> HttpResponse:
+def consent_revoke(request: OrgRequest, pk: str) -> HttpResponse:
     consent = get_object_or_404(
-        selectors.consent_list(scopes=_scopes(request)).select_related("patient"), pk=pk
+        selectors.consent_list(scopes=scopes_of(request)).select_related("patient"), pk=pk
     )
     return handle_form(
         request,
@@ -299,12 +291,12 @@ def consent_revoke(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ)
-def payer_list(request: HttpRequest) -> HttpResponse:
+def payer_list(request: OrgRequest) -> HttpResponse:
     return render(request, "patients/payers.html", {"payers": selectors.payer_list()})
 
 
 @require_scope(READ, post=WRITE)
-def payer_create(request: HttpRequest) -> HttpResponse:
+def payer_create(request: OrgRequest) -> HttpResponse:
     form = PayerForm(request.POST or None)
     return handle_form(
         request,
@@ -318,7 +310,7 @@ def payer_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def payer_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def payer_edit(request: OrgRequest, pk: str) -> HttpResponse:
     payer = get_object_or_404(Payer, pk=pk)
     form = PayerForm(request.POST or None, instance=Payer.objects.get(pk=pk))
     return handle_form(
@@ -333,7 +325,7 @@ def payer_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def patient_import(request: HttpRequest) -> HttpResponse:
+def patient_import(request: OrgRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -343,7 +335,7 @@ def patient_import(request: HttpRequest) -> HttpResponse:
         except UnicodeDecodeError:
             form.add_error("file", "The file is not UTF-8 text; save it as CSV UTF-8.")
         else:
-            report = patients_import_csv(text=text, today=_today(request))
+            report = patients_import_csv(text=text, today=request_today(request))
     return render(
         request, "patients/import.html", {"form": form, "report": report, "columns": COLUMNS}
     )

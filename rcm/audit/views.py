@@ -8,14 +8,14 @@ import uuid
 import zoneinfo
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from rcm.audit.forms import AuditFilterForm
 from rcm.audit.selectors import AuditFilter, audit_event_list, audit_rows
 from rcm.audit.services import audit_record
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.selectors import organization_now
+from rcm.tenancy.http import OrgRequest, request_now
 
 CSV_COLUMNS = [
     "occurred_at",
@@ -35,7 +35,7 @@ CSV_COLUMNS = [
 ]
 
 
-def _filters(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilter]:
+def _filters(request: OrgRequest) -> tuple[AuditFilterForm, AuditFilter]:
     form = AuditFilterForm(request.GET or None)
     if not form.is_valid():
         return form, AuditFilter()
@@ -50,10 +50,10 @@ def _filters(request: HttpRequest) -> tuple[AuditFilterForm, AuditFilter]:
 
 
 @require_scope("audit:read")
-def audit_list(request: HttpRequest) -> HttpResponse:
+def audit_list(request: OrgRequest) -> HttpResponse:
     form, filters = _filters(request)
-    tz = zoneinfo.ZoneInfo(request.organization.time_zone)  # type: ignore[attr-defined]
-    scopes = request.scopes  # type: ignore[attr-defined]
+    tz = zoneinfo.ZoneInfo(request.organization.time_zone)
+    scopes = request.scopes
     events = audit_event_list(filters=filters, scopes=scopes, tz=tz)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     page.object_list = list(audit_rows(page.object_list, scopes))
@@ -65,13 +65,13 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope("audit:read")
-def audit_export(request: HttpRequest) -> HttpResponse:
+def audit_export(request: OrgRequest) -> HttpResponse:
     _, filters = _filters(request)
-    tz = zoneinfo.ZoneInfo(request.organization.time_zone)  # type: ignore[attr-defined]
-    scopes = request.scopes  # type: ignore[attr-defined]
+    tz = zoneinfo.ZoneInfo(request.organization.time_zone)
+    scopes = request.scopes
     events = audit_event_list(filters=filters, scopes=scopes, tz=tz)
     response = HttpResponse(content_type="text/csv")
-    stamp = organization_now(request.organization).strftime("%Y%m%d-%H%M%S")  # type: ignore[attr-defined]
+    stamp = request_now(request).strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)

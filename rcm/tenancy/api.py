@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from rcm.tenancy.http import org_request, scopes_of
+
 
 class MeView(APIView):
     """Who is calling: the organization the key (or session) belongs to, and its scopes."""
@@ -33,13 +35,13 @@ class MeView(APIView):
         )
     )
     def get(self, request: Request) -> Response:
-        org = request._request.organization  # type: ignore[attr-defined]
-        key = request._request.api_key  # type: ignore[attr-defined]
+        org = org_request(request).organization
+        key = request._request.api_key
         return Response(
             {
                 "organization": {"id": str(org.pk), "name": org.name, "slug": org.slug},
                 "auth": "api_key" if key else "session",
                 "api_key": f"{key.name} ({key.prefix})" if key else None,
-                "scopes": sorted(request._request.scopes),  # type: ignore[attr-defined]
+                "scopes": sorted(scopes_of(request)),
             }
         )

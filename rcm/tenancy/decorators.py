@@ -8,7 +8,9 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
+
+from rcm.tenancy.http import TenantRequest
 
 View = Callable[..., HttpResponse]
 
@@ -16,9 +18,9 @@ View = Callable[..., HttpResponse]
 def require_scope(scope: str, *, post: str | None = None) -> Callable[[View], View]:
     def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             needed = post if (post and request.method == "POST") else scope
-            if getattr(request, "organization", None) is None or needed not in request.scopes:  # type: ignore[attr-defined]
+            if getattr(request, "organization", None) is None or needed not in request.scopes:
                 raise PermissionDenied(f"Your role does not allow this ({needed}).")
             return view(request, *args, **kwargs)
 

@@ -8,6 +8,7 @@ the scopes of a DRF request. The attributes are set by `rcm.tenancy.middleware.T
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from django.http import HttpRequest
@@ -46,3 +47,17 @@ def org_request(request: Any) -> OrgRequest:
 def scopes_of(request: Any) -> frozenset[str]:
     """The caller's scopes, from a Django or a DRF request (none outside an organization)."""
     return getattr(org_request(request), "scopes", frozenset())
+
+
+def request_today(request: Any) -> date:
+    """The organization's day for this request (a Django or DRF request): the edge's clock."""
+    from rcm.tenancy.selectors import organization_today
+
+    return organization_today(org_request(request).organization)
+
+
+def request_now(request: Any) -> datetime:
+    """The organization's instant for this request (a Django or DRF request)."""
+    from rcm.tenancy.selectors import organization_now
+
+    return organization_now(org_request(request).organization)

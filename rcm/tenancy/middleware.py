@@ -26,6 +26,7 @@ from django.utils import timezone
 from rcm.audit.context import update_actor
 from rcm.tenancy import selectors
 from rcm.tenancy.context import tenant_context
+from rcm.tenancy.http import TenantRequest
 from rcm.tenancy.permissions import scopes_for_role
 from rcm.tenancy.services import api_key_authenticate
 
@@ -54,11 +55,11 @@ class TenantMiddleware:
     def __init__(self, get_response: Any) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.organization = None  # type: ignore[attr-defined]
-        request.membership = None  # type: ignore[attr-defined]
-        request.api_key = None  # type: ignore[attr-defined]
-        request.scopes = frozenset()  # type: ignore[attr-defined]
+    def __call__(self, request: TenantRequest) -> HttpResponse:
+        request.organization = None
+        request.membership = None
+        request.api_key = None
+        request.scopes = frozenset()
         path = request.path_info
         match = ORG_PATH.match(path)
         if match:
@@ -78,9 +79,9 @@ class TenantMiddleware:
                     return _problem(
                         401, "Unauthorized", "The API key is unknown, revoked or expired."
                     )
-                request.api_key = key  # type: ignore[attr-defined]
-                request.organization = key.organization  # type: ignore[attr-defined]
-                request.scopes = frozenset(key.scopes)  # type: ignore[attr-defined]
+                request.api_key = key
+                request.organization = key.organization
+                request.scopes = frozenset(key.scopes)
                 update_actor(api_key_id=key.pk, label=f"api-key:{key.prefix}", role="api")
                 return self._run(request, key.organization)
             slug = request.headers.get("X-Organization", "")
@@ -91,10 +92,10 @@ class TenantMiddleware:
                 return self._run_as_member(request, membership)
         return self.get_response(request)
 
-    def _run_as_member(self, request: HttpRequest, membership: Any) -> HttpResponse:
-        request.membership = membership  # type: ignore[attr-defined]
-        request.organization = membership.organization  # type: ignore[attr-defined]
-        request.scopes = scopes_for_role(membership.role, part2_access=membership.part2_access)  # type: ignore[attr-defined]
+    def _run_as_member(self, request: TenantRequest, membership: Any) -> HttpResponse:
+        request.membership = membership
+        request.organization = membership.organization
+        request.scopes = scopes_for_role(membership.role, part2_access=membership.part2_access)
         update_actor(role=membership.role)
         return self._run(request, membership.organization)
 

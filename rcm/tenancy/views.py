@@ -12,6 +12,7 @@ from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy import selectors, services
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.forms import ApiKeyForm, MemberAddForm, MemberEditForm, OrganizationSettingsForm
+from rcm.tenancy.http import OrgRequest
 from rcm.tenancy.models import ApiKey, Membership
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
@@ -25,14 +26,14 @@ def choose_organization(request: HttpRequest) -> HttpResponse:
     return render(request, "tenancy/choose.html", {"memberships": memberships})
 
 
-def org_home(request: HttpRequest) -> HttpResponse:
+def org_home(request: OrgRequest) -> HttpResponse:
     counts = {"members": selectors.membership_list().filter(is_active=True).count()}
     return render(request, "tenancy/org_home.html", {"counts": counts})
 
 
 @require_scope("org:admin")
-def organization_settings(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def organization_settings(request: OrgRequest) -> HttpResponse:
+    org = request.organization
     form = OrganizationSettingsForm(request.POST or None, instance=org)
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.Meta.fields}
@@ -48,7 +49,7 @@ def organization_settings(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope("org:admin")
-def member_list(request: HttpRequest) -> HttpResponse:
+def member_list(request: OrgRequest) -> HttpResponse:
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,7 +67,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope("org:admin")
-def member_edit(request: HttpRequest, pk: str) -> HttpResponse:
+def member_edit(request: OrgRequest, pk: str) -> HttpResponse:
     membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
     initial = {
         "role": membership.role,
@@ -86,10 +87,10 @@ def member_edit(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope("org:admin")
-def api_key_list(request: HttpRequest) -> HttpResponse:
+def api_key_list(request: OrgRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     new_key = None
-    now = selectors.organization_now(request.organization)  # type: ignore[attr-defined]
+    now = selectors.organization_now(request.organization)
     if request.method == "POST" and form.is_valid():
         try:
             _, new_key = services.api_key_create(
@@ -108,7 +109,7 @@ def api_key_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_scope("org:admin")
-def api_key_revoke(request: HttpRequest, pk: str) -> HttpResponse:
+def api_key_revoke(request: OrgRequest, pk: str) -> HttpResponse:
     key = get_object_or_404(ApiKey, pk=pk)
     services.api_key_revoke(key=key)
     messages.success(request, f"Key {key.name} ({key.prefix}…) revoked.")
