@@ -45,7 +45,7 @@ from denials.models import (
     WorkStatus,
 )
 from denials.posting import progress_get
-from rcm.api import uuid_query_param
+from rcm.api import Part2HiddenListMixin, uuid_query_param
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.tenancy.selectors import organization_today
@@ -54,22 +54,6 @@ from rcm.tenancy.selectors import organization_today
 def _scopes(request: Request) -> Any:
     """The key's or the member's scopes, which every selector narrows by (42 CFR Part 2)."""
     return request._request.scopes  # type: ignore[attr-defined]
-
-
-class Part2HiddenListMixin:
-    """A list answers with the `X-Part2-Hidden` header: how many rows of the same filtered list
-    42 CFR Part 2 kept from the caller (`part2_hidden()`, from the selector's `*_hidden` twin),
-    so the numbers a client shows can say "3 restricted records not shown"."""
-
-    request: Any
-
-    def part2_hidden(self) -> int:
-        raise NotImplementedError
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
-        response[selectors.PART2_HIDDEN_HEADER] = str(self.part2_hidden())
-        return response
 
 
 def _today(request: Request) -> date:

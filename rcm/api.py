@@ -212,5 +212,25 @@ class ServiceViewSet:
         raise NotImplementedError
 
 
+# The response header of an API list that says how many rows 42 CFR Part 2 kept from the caller.
+PART2_HIDDEN_HEADER = "X-Part2-Hidden"
+
+
+class Part2HiddenListMixin:
+    """A list answers with the `X-Part2-Hidden` header: how many rows of the same filtered list
+    42 CFR Part 2 kept from the caller (`part2_hidden()`, from the selector's `*_hidden` twin),
+    so the numbers a client shows can say "3 restricted records not shown"."""
+
+    request: Any
+
+    def part2_hidden(self) -> int:
+        raise NotImplementedError
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        response[PART2_HIDDEN_HEADER] = str(self.part2_hidden())
+        return response
+
+
 def has_scope(request: Request, scope: str) -> bool:
     return scope in getattr(request._request, "scopes", ())
