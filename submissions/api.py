@@ -27,6 +27,15 @@ from submissions.models import Acknowledgment, ClaimRejection, Clearinghouse, Su
 class BatchSerializer(serializers.ModelSerializer):
     clearinghouse = serializers.PrimaryKeyRelatedField(read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
+    error = serializers.SerializerMethodField(
+        help_text="Why the file was not released (reasons about claims the caller may not see "
+        "are left out: 42 CFR Part 2)"
+    )
+
+    def get_error(self, obj: SubmissionBatch) -> str:
+        request = self.context.get("request")
+        scopes = scopes_of(request) if request is not None else frozenset()
+        return selectors.batch_error(obj, scopes=scopes)
 
     class Meta:
         model = SubmissionBatch
@@ -104,7 +113,8 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 scopes=scopes_of(request),
             )
             start_builds(request._request.organization.pk, batches)  # type: ignore[attr-defined]
-        return Response(BatchSerializer(batches, many=True).data, status=201)
+        context = self.get_serializer_context()
+        return Response(BatchSerializer(batches, many=True, context=context).data, status=201)
 
     @extend_schema(
         responses={(200, "application/edi-x12"): OpenApiResponse(description="The X12 file")}

@@ -45,6 +45,24 @@ class BatchPage:
     items: list[BatchClaim]  # the batch's claims the caller may see, in file order
     acks: list[Acknowledgment]
     part2_hidden: int  # the batch's claims the caller may not see
+    error: str  # why the file was not released, as the caller may read it (`batch_error`)
+
+
+def batch_error(batch: SubmissionBatch, *, scopes: Scopes) -> str:
+    """Why the batch's file was not released, as the caller may read it: without the Part 2
+    grant, the reasons that name a claim of the batch they may not see (by its control number)
+    are left out, and a last line says how many. No query for a batch without an error; one
+    without the grant."""
+    if not batch.error or part2.may_see(scopes):
+        return batch.error
+    entries = BatchClaim.objects.filter(batch=batch).filter(part2.restricted_q(BatchClaim))
+    hidden = set(entries.values_list("claim__patient_control_number", flat=True))
+    lines = batch.error.splitlines()
+    shown = [line for line in lines if not any(pcn in line for pcn in hidden)]
+    if len(shown) < len(lines):
+        n = len(lines) - len(shown)
+        shown.append(f"{n} reason{'s' if n > 1 else ''} about restricted claims not shown.")
+    return "\n".join(shown)
 
 
 def batch_page(*, pk: Any, scopes: Scopes) -> BatchPage:
@@ -58,7 +76,9 @@ def batch_page(*, pk: Any, scopes: Scopes) -> BatchPage:
         .order_by("position")
     )
     acks = list(Acknowledgment.objects.filter(batch=batch).defer("content").order_by("created_at"))
-    return BatchPage(batch, items, acks, part2.hidden_count(entries, scopes))
+    hidden = part2.hidden_count(entries, scopes)
+    error = batch_error(batch, scopes=scopes) if hidden else batch.error
+    return BatchPage(batch, items, acks, hidden, error)
 
 
 @dataclass(frozen=True)
@@ -71,7 +91,7 @@ def batch_file(*, pk: Any, scopes: Scopes) -> BatchFile:
     """A batch whose 837 file the caller may download: SubmissionBatch.DoesNotExist when there
     is no such batch, or when it holds a claim the caller may not see (42 CFR Part 2: the file
     names the patient and the services), the same answer as for a batch that does not exist."""
-    batch = SubmissionBatch.objects.get(pk=pk)
+    batch = SubmissionBatch.objects.select_related("clearinghouse").get(pk=pk)
     entries = BatchClaim.objects.filter(batch=batch)
     if part2.hidden_count(entries, scopes):
         raise SubmissionBatch.DoesNotExist("No such batch.")

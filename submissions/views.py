@@ -95,6 +95,7 @@ def batch_detail(request: HttpRequest, pk: str) -> HttpResponse:
     batch = page.batch
     context = {
         "batch": batch, "items": page.items, "acks": page.acks, "part2_hidden": page.part2_hidden,
+        "error": page.error,
     }  # fmt: skip
     if request.GET.get("part") != "progress":
         return render(request, "batches/detail.html", context)
@@ -122,7 +123,10 @@ def batch_file(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def batch_send(request: HttpRequest, pk: str) -> HttpResponse:
-    batch = get_object_or_404(SubmissionBatch.objects.select_related("clearinghouse"), pk=pk)
+    try:  # the file names every patient in it: as for its download (42 CFR Part 2)
+        batch = selectors.batch_file(pk=pk, scopes=_scopes(request)).batch
+    except SubmissionBatch.DoesNotExist as missing:
+        raise Http404("No such batch.") from missing
     batch = services.batch_send(batch=batch)
     messages.info(request, batch.transport_detail)
     return redirect(org_reverse(request, "batches:detail", pk=pk))

@@ -235,3 +235,44 @@ def test_the_rejections_queue_hides_the_part2_one_and_will_not_resolve_it(
         assert ClaimRejection.objects.get(pk=hidden.pk).resolved_at is not None
     full = api_client_for(billing.org, GRANTED).get(f"{API}claim-rejections/?show=all")
     assert len(full.json()["results"]) == 2 and full[HEADER] == "0"
+
+
+def test_a_part2_claim_named_in_a_failed_batch_is_left_out_of_its_reasons(
+    billing: Any,
+    two_ready: Any,
+    plain_biller: Any,
+    biller: Any,
+    client_for: Any,
+    api_client_for: Any,
+) -> None:
+    """A member with the grant batched the Part 2 claim, which no consent covers: the reasons
+    name its control number, which a member without the grant must not read."""
+    part2 = two_ready[1]
+    with tenant_context(billing.org):
+        batch = batches_create(clearinghouse=billing.clearinghouse)[0]
+    batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
+    assert batch.status == BatchStatus.FAILED
+    assert part2.patient_control_number in batch.error
+    pcn = part2.patient_control_number.encode()
+    page = client_for(plain_biller).get(f"{BASE}{batch.pk}/")
+    assert pcn not in page.content
+    assert b"1 reason about restricted claims not shown." in page.content
+    api = api_client_for(billing.org, PLAIN)
+    assert pcn not in api.get(f"{API}claim-batches/{batch.pk}/").content
+    assert pcn not in api.get(f"{API}claim-batches/").content
+    assert pcn in client_for(biller).get(f"{BASE}{batch.pk}/").content
+    granted = api_client_for(billing.org, GRANTED).get(f"{API}claim-batches/{batch.pk}/")
+    assert pcn in granted.content
+
+
+def test_sending_a_batch_holding_a_part2_claim_again_needs_the_grant(
+    billing: Any, released: SubmissionBatch, plain_biller: Any, biller: Any, client_for: Any
+) -> None:
+    with tenant_context(billing.org):
+        SubmissionBatch.objects.filter(pk=released.pk).update(transport_detail="")
+    assert client_for(plain_biller).post(f"{BASE}{released.pk}/send/").status_code == 404
+    with tenant_context(billing.org):
+        assert SubmissionBatch.objects.get(pk=released.pk).transport_detail == ""
+    assert client_for(biller).post(f"{BASE}{released.pk}/send/").status_code == 302
+    with tenant_context(billing.org):
+        assert SubmissionBatch.objects.get(pk=released.pk).transport_detail.startswith("Deliver")
