@@ -1,6 +1,10 @@
 """The claims API: charges (with Idempotency-Key), claims (build, scrub, transition, correct,
-void with the payer), findings, and the fee schedule. Part 2 claims and charges only for keys
-with `part2:read`."""
+void with the payer), findings, and the fee schedule.
+
+42 CFR Part 2: every queryset comes from a selector narrowed by the caller's scopes, so a key or
+member without the Part 2 grant gets no Part 2 charge, claim or finding in a list, and 404 (as
+for a row that does not exist) on one's detail or action; building bills only the charges the
+caller may see. Lists say how many rows they left out in the `X-Part2-Hidden` header."""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -28,7 +31,9 @@ from claims.models import (
 )
 from credentialing.models import Provider, ServiceFacility
 from patients.models import EpisodeOfCare, Patient, Payer
-from rcm.api import ServiceViewSet, has_scope, uuid_query_param
+from rcm import part2
+from rcm.api import Part2HiddenListMixin, ServiceViewSet, uuid_query_param
+from rcm.tenancy.http import scopes_of
 from rcm.tenancy.selectors import organization_today
 
 LIST = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
@@ -47,6 +52,7 @@ class ServiceEntrySerializer(serializers.ModelSerializer):
 
 class ServiceEntryInputSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
+    # The episodes the caller may see (42 CFR Part 2), set per request in __init__.
     episode = serializers.PrimaryKeyRelatedField(queryset=EpisodeOfCare.objects)
     rendering_provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects)
     supervising_provider = serializers.PrimaryKeyRelatedField(
@@ -81,27 +87,42 @@ class ServiceEntryInputSerializer(serializers.Serializer):
     )
     documentation_signed = serializers.BooleanField(required=False, default=False)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        self.fields["episode"].queryset = selectors.charge_episodes(  # type: ignore[attr-defined]
+            scopes=scopes_of(request) if request is not None else frozenset()
+        )
 
-class ServiceEntryViewSet(ServiceViewSet, mixins.CreateModelMixin, *LIST):  # type: ignore[misc]
-    """Charges. Send an `Idempotency-Key` header when creating: a retry with the same key
-    returns the charge already recorded (200) instead of recording it twice."""
+
+class ServiceEntryViewSet(
+    Part2HiddenListMixin,
+    ServiceViewSet,
+    mixins.CreateModelMixin,
+    *LIST,  # type: ignore[misc]
+):
+    """Charges (`?status=`). Send an `Idempotency-Key` header when creating: a retry with the
+    same key returns the charge already recorded (200) instead of recording it twice."""
 
     scope_area = "claims"
     serializer_class = ServiceEntrySerializer
     input_serializer_class = ServiceEntryInputSerializer
 
     def get_queryset(self) -> Any:
-        qs = ServiceEntry.objects.all()
-        if not has_scope(self.request, "part2:read"):
-            qs = qs.filter(episode__program_type="mental_health")
-        if status_ := self.request.query_params.get("status"):
-            qs = qs.filter(status=status_)
-        return qs
+        return selectors.charges(
+            scopes=scopes_of(self.request), status=self.request.query_params.get("status", "")
+        )
+
+    def part2_hidden(self) -> int:
+        return selectors.charges_hidden(
+            scopes=scopes_of(self.request), status=self.request.query_params.get("status", "")
+        )
 
     @extend_schema(parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get("Idempotency-Key", "")[:120]
-        if key and (existing := ServiceEntry.objects.filter(idempotency_key=key).first()):
+        charges = selectors.charges(scopes=scopes_of(request))
+        if key and (existing := charges.filter(idempotency_key=key).first()):
             response = Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
             response["Idempotent-Replayed"] = "true"
             return response
@@ -109,10 +130,11 @@ class ServiceEntryViewSet(ServiceViewSet, mixins.CreateModelMixin, *LIST):  # ty
         return super().create(request, *args, **kwargs)
 
     def perform_service_create(self, data: dict[str, Any]) -> ServiceEntry:
-        if data["episode"].is_part2 and not has_scope(self.request, "part2:read"):
-            raise PermissionDenied("This episode is protected by 42 CFR Part 2 (needs part2:read).")
         return services.service_entry_create(
-            idempotency_key=getattr(self, "_key", ""), today=_today(self.request), **data
+            idempotency_key=getattr(self, "_key", ""),
+            today=_today(self.request),
+            scopes=scopes_of(self.request),
+            **data,
         )
 
 
@@ -152,27 +174,32 @@ class BuildSerializer(serializers.Serializer):
     )
 
 
-class ClaimViewSet(*LIST):  # type: ignore[misc]
+class ClaimViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
     """Claims with their lines and scrubber findings. Filters: `status`, `payer`, `provider`,
     `from`, `to` (service dates)."""
 
     scope_area = "claims"
     serializer_class = ClaimSerializer
 
-    def get_queryset(self) -> Any:
+    def _filters(self) -> selectors.ClaimFilters:
         p = self.request.query_params
-        filters = selectors.ClaimFilters(
+        return selectors.ClaimFilters(
             status=p.get("status", ""),
             payer=uuid_query_param(self.request, "payer"),
             provider=uuid_query_param(self.request, "provider"),
             date_from=p.get("from") or None,
             date_to=p.get("to") or None,
         )
+
+    def get_queryset(self) -> Any:
         return selectors.claim_list(
-            filters=filters,
-            scopes=self.request._request.scopes,  # type: ignore[attr-defined]
-            today=_today(self.request),
+            filters=self._filters(), scopes=scopes_of(self.request), today=_today(self.request)
         ).prefetch_related("lines", "findings__line")
+
+    def part2_hidden(self) -> int:
+        return selectors.claim_list_hidden(
+            filters=self._filters(), scopes=scopes_of(self.request), today=_today(self.request)
+        )
 
     @extend_schema(
         request=BuildSerializer,
@@ -181,20 +208,35 @@ class ClaimViewSet(*LIST):  # type: ignore[misc]
             {
                 "claims": serializers.ListField(child=serializers.UUIDField()),
                 "skipped": serializers.DictField(child=serializers.CharField()),
+                "part2_hidden": serializers.IntegerField(
+                    help_text="Open charges left out: the caller may not see them (42 CFR Part 2)"
+                ),
             },
         ),
     )
     @action(detail=False, methods=["post"])
     def build(self, request: Request) -> Response:
-        """Build claims from open charges and scrub them."""
+        """Build claims from open charges (the ones given, or all) and scrub them. Charges the
+        caller may not see (42 CFR Part 2) are not billed: given ids of them are ignored like
+        unknown ones, and building all says how many were left out in `part2_hidden` (and the
+        `X-Part2-Hidden` header)."""
         data = BuildSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         report = services.claims_build(
-            entry_ids=data.validated_data.get("charges"), today=_today(request)
+            entry_ids=data.validated_data.get("charges"),
+            today=_today(request),
+            scopes=scopes_of(request),
         )
-        return Response(
-            {"claims": [c.pk for c in report.claims], "skipped": report.skipped}, status=201
+        response = Response(
+            {
+                "claims": [c.pk for c in report.claims],
+                "skipped": report.skipped,
+                "part2_hidden": report.part2_hidden,
+            },
+            status=201,
         )
+        response[part2.HIDDEN_HEADER] = str(report.part2_hidden)
+        return response
 
     @extend_schema(request=None, responses=ClaimSerializer)
     @action(detail=True, methods=["post"])
@@ -229,20 +271,21 @@ class ClaimViewSet(*LIST):  # type: ignore[misc]
         return Response(ClaimSerializer(self.get_queryset().get(pk=copy.pk)).data, status=201)
 
 
-class FindingViewSet(*LIST):  # type: ignore[misc]
+class FindingViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
     """Scrubber findings across claims. `?rule=`, `?severity=`."""
 
     scope_area = "claims"
     serializer_class = FindingSerializer
 
+    def _filters(self) -> dict[str, str]:
+        p = self.request.query_params
+        return {"rule": p.get("rule", ""), "severity": p.get("severity", "")}
+
     def get_queryset(self) -> Any:
-        qs = ClaimFinding.objects.select_related("line")
-        if not has_scope(self.request, "part2:read"):
-            qs = qs.exclude(claim__is_part2=True)
-        for param in ("rule", "severity"):
-            if value := self.request.query_params.get(param):
-                qs = qs.filter(**{param: value})
-        return qs
+        return selectors.findings(scopes=scopes_of(self.request), **self._filters())
+
+    def part2_hidden(self) -> int:
+        return selectors.findings_hidden(scopes=scopes_of(self.request), **self._filters())
 
 
 class ChargeMasterSerializer(serializers.ModelSerializer):

@@ -6,10 +6,11 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 
+from claims import selectors
 from claims.models import SERVICE_KINDS, TELEHEALTH, ClaimStatus, PayerBillingRuleType
 from credentialing.models import Provider, ServiceFacility
 from patients.levels import LevelOfCare
-from patients.models import PART2_PROGRAMS, EpisodeDiagnosis, EpisodeOfCare, Payer
+from patients.models import EpisodeDiagnosis, EpisodeOfCare, Payer
 from rcm.form_fields import DATE, TIME, tenant_choice
 
 
@@ -50,13 +51,11 @@ class ChargeForm(forms.Form):
     )
     documentation_signed = forms.BooleanField(required=False, label="Progress note signed")
 
-    def __init__(self, *args: Any, patient: Any, part2: bool, **kwargs: Any) -> None:
-        """`part2`: the member holds the Part 2 grant; without it the patient's substance use
-        episodes and their diagnoses are neither listed nor accepted (42 CFR Part 2)."""
+    def __init__(self, *args: Any, patient: Any, scopes: Any, **kwargs: Any) -> None:
+        """`scopes`: the member's; the patient's episodes they may not see (42 CFR Part 2) and
+        their diagnoses are neither listed nor accepted."""
         super().__init__(*args, **kwargs)
-        episodes = EpisodeOfCare.objects.filter(patient=patient).order_by("-admission_date")
-        if not part2:
-            episodes = episodes.exclude(program_type__in=PART2_PROGRAMS)
+        episodes = selectors.charge_episodes(scopes=scopes, patient=patient)
         self.fields["episode"].queryset = episodes  # type: ignore[attr-defined]
         providers = Provider.objects.filter(active_until__isnull=True)
         self.fields["rendering_provider"].queryset = providers  # type: ignore[attr-defined]

@@ -1,11 +1,15 @@
-"""Reads for the claims screens and API. 42 CFR Part 2 claims and charges are visible only with
-`part2:read`; every list costs a fixed number of queries."""
+"""Reads for the claims screens and API; every list costs a fixed number of queries.
+
+42 CFR Part 2: every selector that reads charges, claims or their findings takes the caller's
+scopes (`request.scopes`; in DRF `request._request.scopes`) and narrows through `rcm.part2`, so a
+member without the Part 2 grant gets no Part 2 row; each list has a `*_hidden` twin that says how
+many it left out (one COUNT, none with the grant)."""
 
 from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -23,21 +27,61 @@ from claims.models import (
     SavedClaimFilter,
     ServiceEntry,
 )
+from patients.models import EpisodeOfCare
+from rcm import part2
+
+# The caller's scopes: the member's (the Part 2 grant among them) or the API key's.
+Scopes = Collection[str]
+
+# The claims a re-scrub or a batch may take: not yet sent.
+UNSENT = (ClaimStatus.DRAFT, ClaimStatus.READY)
 
 
-def _part2(qs: QuerySet[Any], scopes: Any, path: str = "") -> QuerySet[Any]:
-    if "part2:read" in scopes:
-        return qs
-    return qs.exclude(**{f"{path}is_part2" if path else "is_part2": True})
+# --- Charges -------------------------------------------------------------------------------------
 
 
-def open_charges(*, scopes: Any) -> QuerySet[ServiceEntry]:
-    qs = ServiceEntry.objects.filter(status=EntryStatus.OPEN).select_related(
-        "patient", "rendering_provider", "episode"
+def _open_charges() -> QuerySet[ServiceEntry]:
+    return ServiceEntry.objects.filter(status=EntryStatus.OPEN)
+
+
+def open_charges(*, scopes: Scopes) -> QuerySet[ServiceEntry]:
+    """The charges waiting for a claim that the caller may see, newest service first."""
+    return (
+        part2.visible(_open_charges(), scopes)
+        .select_related("patient", "rendering_provider", "episode")
+        .order_by("-date_of_service", "-created_at")
     )
-    if "part2:read" not in scopes:
-        qs = qs.filter(episode__program_type="mental_health")
-    return qs.order_by("-date_of_service", "-created_at")
+
+
+def open_charges_hidden(*, scopes: Scopes) -> int:
+    """How many open charges the caller may not see (Part 2 episodes)."""
+    return part2.hidden_count(_open_charges(), scopes)
+
+
+def _charges(status: str) -> QuerySet[ServiceEntry]:
+    qs = ServiceEntry.objects.all()
+    return qs.filter(status=status) if status else qs
+
+
+def charges(*, scopes: Scopes, status: str = "") -> QuerySet[ServiceEntry]:
+    """Charges (of one status, if given) the caller may see: the API's list, detail and replay."""
+    return part2.visible(_charges(status), scopes)
+
+
+def charges_hidden(*, scopes: Scopes, status: str = "") -> int:
+    return part2.hidden_count(_charges(status), scopes)
+
+
+def charge_episodes(*, scopes: Scopes, patient: Any = None) -> QuerySet[EpisodeOfCare]:
+    """The episodes a charge may be recorded on (the patient's, if given, newest first): without
+    the Part 2 grant, no substance use episode is offered or accepted."""
+    qs = EpisodeOfCare.objects.all()
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    return part2.visible(qs, scopes).order_by("-admission_date")
+
+
+# --- Claims --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -51,9 +95,8 @@ class ClaimFilters:
     q: str = ""
 
 
-def claim_list(*, filters: ClaimFilters, scopes: Any, today: date) -> QuerySet[Claim]:
-    """Claims matching the filters, newest first; `min_age_days` counts back from `today`."""
-    qs = _part2(Claim.objects.select_related("patient", "payer", "rendering_provider"), scopes)
+def _claims(filters: ClaimFilters, today: date) -> QuerySet[Claim]:
+    qs = Claim.objects.all()
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.payer:
@@ -73,7 +116,22 @@ def claim_list(*, filters: ClaimFilters, scopes: Any, today: date) -> QuerySet[C
             | Q(patient__last_name__icontains=term)
             | Q(patient__mrn__iexact=term)
         )
-    return qs.order_by("-statement_from", "-created_at")
+    return qs
+
+
+def claim_list(*, filters: ClaimFilters, scopes: Scopes, today: date) -> QuerySet[Claim]:
+    """Claims matching the filters that the caller may see, newest first; `min_age_days` counts
+    back from `today`."""
+    return (
+        part2.visible(_claims(filters, today), scopes)
+        .select_related("patient", "payer", "rendering_provider")
+        .order_by("-statement_from", "-created_at")
+    )
+
+
+def claim_list_hidden(*, filters: ClaimFilters, scopes: Scopes, today: date) -> int:
+    """How many claims matching the same filters the caller may not see."""
+    return part2.hidden_count(_claims(filters, today), scopes)
 
 
 @dataclass
@@ -84,36 +142,57 @@ class FindingGroup:
     claims: list[Claim] = field(default_factory=list)
 
 
-def ready_queue(*, scopes: Any) -> tuple[list[FindingGroup], int, int]:
+@dataclass(frozen=True)
+class ReadyQueue:
+    groups: list[FindingGroup]  # most claims first
+    drafts: int
+    ready: int
+    part2_hidden: int  # draft and ready claims the caller may not see
+
+
+def ready_queue(*, scopes: Scopes) -> ReadyQueue:
     """Draft claims grouped by what blocks them ('12 claims need an authorization'), and the
-    counts of draft and ready claims. Three queries."""
-    findings = _part2(
-        ClaimFinding.objects.filter(
-            severity="error", claim__status=ClaimStatus.DRAFT
-        ).select_related("claim__patient", "claim__payer"),
-        scopes,
-        "claim__",
-    ).order_by("rule", "claim__statement_from")
+    counts of draft and ready claims, of the claims the caller may see. A fixed number of queries
+    (one more without the Part 2 grant: how many it left out)."""
+    blocking = (
+        part2.visible(
+            ClaimFinding.objects.filter(severity="error", claim__status=ClaimStatus.DRAFT),
+            scopes,
+        )
+        .select_related("claim__patient", "claim__payer")
+        .order_by("rule", "claim__statement_from")
+    )
     groups: OrderedDict[str, FindingGroup] = OrderedDict()
-    for finding in findings:
+    for finding in blocking:
         group = groups.setdefault(
             finding.rule, FindingGroup(finding.rule, finding.message, finding.fix_hint)
         )
         if finding.claim not in group.claims:
             group.claims.append(finding.claim)
-    counts = (
-        _part2(Claim.objects.filter(status__in=[ClaimStatus.DRAFT, ClaimStatus.READY]), scopes)
-        .values("status")
-        .annotate(n=Count("pk"))
-    )
+    unsent = Claim.objects.filter(status__in=UNSENT)
+    counts = part2.visible(unsent, scopes).values("status").annotate(n=Count("pk"))
     by_status = {row["status"]: row["n"] for row in counts}
     ordered = sorted(groups.values(), key=lambda g: -len(g.claims))
-    return ordered, by_status.get(ClaimStatus.DRAFT, 0), by_status.get(ClaimStatus.READY, 0)
+    return ReadyQueue(
+        ordered,
+        by_status.get(ClaimStatus.DRAFT, 0),
+        by_status.get(ClaimStatus.READY, 0),
+        part2.hidden_count(unsent, scopes),
+    )
 
 
-def claim_detail(*, pk: Any, scopes: Any) -> Claim:
+def unsent_claim_ids(*, scopes: Scopes) -> list[Any]:
+    """The draft and ready claims the caller may see: what "re-scrub all" scrubs."""
+    return list(
+        part2.visible(Claim.objects.filter(status__in=UNSENT), scopes).values_list("pk", flat=True)
+    )
+
+
+def claim_detail(*, pk: Any, scopes: Scopes) -> Claim:
+    """One claim with its lines, findings and history; Claim.DoesNotExist when there is none the
+    caller may see (a Part 2 claim without the grant: the same answer)."""
     return (
-        _part2(
+        part2.visible(
             Claim.objects.select_related(
                 "patient",
                 "payer",
@@ -150,6 +229,24 @@ def claim_detail(*, pk: Any, scopes: Any) -> Claim:
     )
 
 
+def _findings(rule: str, severity: str) -> QuerySet[ClaimFinding]:
+    qs = ClaimFinding.objects.all()
+    if rule:
+        qs = qs.filter(rule=rule)
+    if severity:
+        qs = qs.filter(severity=severity)
+    return qs
+
+
+def findings(*, scopes: Scopes, rule: str = "", severity: str = "") -> QuerySet[ClaimFinding]:
+    """Scrubber findings across the claims the caller may see (of one rule or severity)."""
+    return part2.visible(_findings(rule, severity), scopes).select_related("line")
+
+
+def findings_hidden(*, scopes: Scopes, rule: str = "", severity: str = "") -> int:
+    return part2.hidden_count(_findings(rule, severity), scopes)
+
+
 def claim_authorizations(claim: Claim) -> list[Authorization]:
     return list(
         Authorization.objects.filter(episode_id=claim.episode_id, payer_id=claim.payer_id).order_by(
@@ -160,12 +257,11 @@ def claim_authorizations(claim: Claim) -> list[Authorization]:
 
 def unsubmitted_claim_ids(*, episode_id: Any, payer_id: Any) -> list[Any]:
     """The episode's claims to the payer still in draft or ready: the ones a change of
-    authorization should be scrubbed again for."""
+    authorization should be scrubbed again for (an outbox handler: the organization as a whole,
+    Part 2 claims too)."""
     return list(
         Claim.objects.filter(
-            episode_id=episode_id,
-            payer_id=payer_id,
-            status__in=[ClaimStatus.DRAFT, ClaimStatus.READY],
+            episode_id=episode_id, payer_id=payer_id, status__in=UNSENT
         ).values_list("pk", flat=True)
     )
 

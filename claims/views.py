@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
 
 from claims import selectors, services
@@ -31,6 +32,7 @@ from claims.models import (
 )
 from credentialing.services import provider_can_bill
 from patients.models import Patient
+from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
@@ -62,10 +64,10 @@ def _charge_patient(request: HttpRequest) -> Patient:
 
 @require_scope(READ, post=WRITE)
 def charge_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.open_charges(scopes=_scopes(request)), 50).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "claims/charges.html", {"page": page})
+    scopes = _scopes(request)
+    page = Paginator(selectors.open_charges(scopes=scopes), 50).get_page(request.GET.get("page"))
+    context = {"page": page, "part2_hidden": selectors.open_charges_hidden(scopes=scopes)}
+    return render(request, "claims/charges.html", context)
 
 
 @require_scope(WRITE)
@@ -75,7 +77,7 @@ def charge_create(request: HttpRequest) -> HttpResponse:
     form = ChargeForm(
         request.POST or None,
         patient=patient,
-        part2="part2:read" in _scopes(request),
+        scopes=_scopes(request),
         initial={"date_of_service": today, "kind": "psychotherapy"},
     )
     return handle_form(
@@ -85,6 +87,7 @@ def charge_create(request: HttpRequest) -> HttpResponse:
             patient=patient,
             created_by=request.user,
             today=today,
+            scopes=_scopes(request),
             **form.service_kwargs(_tz(request)),
         ),
         success_url=lambda entry: org_reverse(request, "claims:charges"),
@@ -100,7 +103,7 @@ def charge_create(request: HttpRequest) -> HttpResponse:
 def charge_preview(request: HttpRequest) -> HttpResponse:
     """The live suggestion beside the charge form (htmx, no writes)."""
     patient = _charge_patient(request)
-    form = ChargeForm(request.GET, patient=patient, part2="part2:read" in _scopes(request))
+    form = ChargeForm(request.GET, patient=patient, scopes=_scopes(request))
     form.is_valid()
     data = form.cleaned_data
     preview, error = None, ""
@@ -129,7 +132,9 @@ def charge_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def claims_build(request: HttpRequest) -> HttpResponse:
-    report = services.claims_build(today=_today(request), actor=request.user)
+    report = services.claims_build(
+        today=_today(request), actor=request.user, scopes=_scopes(request)
+    )
     ready = Claim.objects.filter(
         pk__in=[c.pk for c in report.claims], status=ClaimStatus.READY
     ).count()
@@ -139,24 +144,30 @@ def claims_build(request: HttpRequest) -> HttpResponse:
     )
     for reason in sorted(set(report.skipped.values())):
         messages.warning(request, f"Not billed: {reason}")
+    if report.part2_hidden:
+        n = report.part2_hidden
+        messages.info(
+            request,
+            f"{n} restricted charge{pluralize(n)} not billed (42 CFR Part 2: needs the Part 2 grant).",
+        )
     return redirect(org_reverse(request, "claims:ready_queue"))
 
 
 @require_scope(READ, post=WRITE)
 def ready_queue(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
-        ids = list(
-            Claim.objects.filter(status__in=[ClaimStatus.DRAFT, ClaimStatus.READY]).values_list(
-                "pk", flat=True
-            )
-        )
+        ids = selectors.unsent_claim_ids(scopes=_scopes(request))
         services.claims_scrub(claim_ids=ids, today=_today(request), actor=request.user)
         messages.success(request, f"Re-scrubbed {len(ids)} claim(s).")
         return redirect(org_reverse(request, "claims:ready_queue"))
-    groups, drafts, ready = selectors.ready_queue(scopes=_scopes(request))
-    return render(
-        request, "claims/ready_queue.html", {"groups": groups, "drafts": drafts, "ready": ready}
-    )
+    queue = selectors.ready_queue(scopes=_scopes(request))
+    context = {
+        "groups": queue.groups,
+        "drafts": queue.drafts,
+        "ready": queue.ready,
+        "part2_hidden": queue.part2_hidden,
+    }
+    return render(request, "claims/ready_queue.html", context)
 
 
 @require_scope(READ, post=READ)
@@ -173,8 +184,8 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         return redirect(org_reverse(request, "claims:list") + "?" + request.POST.get("query", ""))
     form = ClaimFilterForm(request.GET or None)
     filters = selectors.ClaimFilters(**(form.cleaned_data if form.is_valid() else {}))
-    today = _today(request)
-    claims = selectors.claim_list(filters=filters, scopes=_scopes(request), today=today)
+    today, scopes = _today(request), _scopes(request)
+    claims = selectors.claim_list(filters=filters, scopes=scopes, today=today)
     page = Paginator(claims, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -188,6 +199,9 @@ def claim_list(request: HttpRequest) -> HttpResponse:
             "saved": selectors.saved_filters(user=request.user),
             "save_form": SavedFilterForm(),
             "today": today,
+            "part2_hidden": selectors.claim_list_hidden(
+                filters=filters, scopes=scopes, today=today
+            ),
         },
     )
 
@@ -195,6 +209,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 @require_scope(READ)
 def claim_detail(request: HttpRequest, pk: str) -> HttpResponse:
     claim = _claim(request, pk)
+    audit_read(obj=claim, patient_id=claim.patient_id)
     enrollment = provider_can_bill(claim.rendering_provider, claim.payer, claim.statement_from)
     expected, unpriced = selectors.expected_reimbursement(claim)
     legal = sorted(s for s in services.TRANSITIONS[claim.status] if s != ClaimStatus.DRAFT)

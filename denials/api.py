@@ -44,26 +44,11 @@ from denials.models import (
     WorkStatus,
 )
 from denials.posting import progress_get
-from rcm.api import uuid_query_param
+from rcm import part2
+from rcm.api import Part2HiddenListMixin, uuid_query_param
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.tenancy.http import request_today, scopes_of
-
-
-class Part2HiddenListMixin:
-    """A list answers with the `X-Part2-Hidden` header: how many rows of the same filtered list
-    42 CFR Part 2 kept from the caller (`part2_hidden()`, from the selector's `*_hidden` twin),
-    so the numbers a client shows can say "3 restricted records not shown"."""
-
-    request: Any
-
-    def part2_hidden(self) -> int:
-        raise NotImplementedError
-
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
-        response[selectors.PART2_HIDDEN_HEADER] = str(self.part2_hidden())
-        return response
 
 
 def _actor(request: Request) -> Any:
@@ -752,7 +737,7 @@ class ParityFlagViewSet(viewsets.GenericViewSet):
         response = Response(
             ParityFlagSerializer([f.__dict__ for f in review.flags], many=True).data
         )
-        response[selectors.PART2_HIDDEN_HEADER] = str(review.part2_hidden)
+        response[part2.HIDDEN_HEADER] = str(review.part2_hidden)
         return response
 
 

@@ -41,7 +41,6 @@ Scopes = Collection[str]
 
 # Where a list has no room for the note (a CSV export, an API list): the response header that
 # says how many Part 2 rows it left out.
-PART2_HIDDEN_HEADER = part2.HIDDEN_HEADER
 
 
 @dataclass(frozen=True)

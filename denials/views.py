@@ -23,6 +23,7 @@ from denials.models import (
     SecondaryStatus,
 )
 from denials.posting import progress_get
+from rcm import part2
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.forms_flow import handle_form
@@ -509,7 +510,7 @@ def parity_export(request: OrgRequest, fmt: str) -> HttpResponse:
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = 'attachment; filename="parity-packet.csv"'
         # A CSV has no place for a note: the count of Part 2 records left out is a header.
-        response[selectors.PART2_HIDDEN_HEADER] = str(packet.part2_hidden)
+        response[part2.HIDDEN_HEADER] = str(packet.part2_hidden)
         writer = csv.DictWriter(
             response, fieldnames=list(rows[0]) if rows else ["flag", "payer", "evidence"]
         )

@@ -15,6 +15,7 @@ from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from rcm import part2
 from rcm.errors import DomainError
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -210,6 +211,22 @@ class ServiceViewSet:
 
     def perform_service_update(self, obj: Any, data: dict[str, Any]) -> Any:
         raise NotImplementedError
+
+
+class Part2HiddenListMixin:
+    """A list answers with the `X-Part2-Hidden` header: how many rows of the same filtered list
+    42 CFR Part 2 kept from the caller (`part2_hidden()`, from the selector's `*_hidden` twin),
+    so the numbers a client shows can say "3 restricted records not shown"."""
+
+    request: Any
+
+    def part2_hidden(self) -> int:
+        raise NotImplementedError
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)  # type: ignore[misc]
+        response[part2.HIDDEN_HEADER] = str(self.part2_hidden())
+        return response
 
 
 def has_scope(request: Request, scope: str) -> bool:

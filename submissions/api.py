@@ -1,12 +1,16 @@
 """Submission on the API: create batches from ready claims, follow their status, fetch the
-file, upload 999 / 277CA acknowledgments, list the rejections queue."""
+file, upload 999 / 277CA acknowledgments, list the rejections queue.
+
+42 CFR Part 2: a key or member without the Part 2 grant batches only the claims it may see, gets
+404 for the file of a batch holding a Part 2 claim, and no Part 2 rejection in the queue (the
+`X-Part2-Hidden` header says how many were left out)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -14,6 +18,8 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from rcm.api import Part2HiddenListMixin
+from rcm.tenancy.http import scopes_of
 from submissions import selectors, services
 from submissions.models import Acknowledgment, ClaimRejection, Clearinghouse, SubmissionBatch
 
@@ -21,6 +27,15 @@ from submissions.models import Acknowledgment, ClaimRejection, Clearinghouse, Su
 class BatchSerializer(serializers.ModelSerializer):
     clearinghouse = serializers.PrimaryKeyRelatedField(read_only=True)
     progress_percent = serializers.IntegerField(read_only=True)
+    error = serializers.SerializerMethodField(
+        help_text="Why the file was not released (reasons about claims the caller may not see "
+        "are left out: 42 CFR Part 2)"
+    )
+
+    def get_error(self, obj: SubmissionBatch) -> str:
+        request = self.context.get("request")
+        scopes = scopes_of(request) if request is not None else frozenset()
+        return selectors.batch_error(obj, scopes=scopes)
 
     class Meta:
         model = SubmissionBatch
@@ -39,7 +54,7 @@ class BatchCreateSerializer(serializers.Serializer):
         child=serializers.UUIDField(),
         required=False,
         allow_empty=False,
-        help_text="Ready claims to send; all ready claims when left out",
+        help_text="Ready claims to send; all ready claims (that the caller may see) when left out",
     )
 
 
@@ -95,9 +110,11 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 clearinghouse=data.validated_data["clearinghouse"],
                 claim_ids=data.validated_data.get("claim_ids"),
                 actor=request.user if getattr(request.user, "pk", None) else None,
+                scopes=scopes_of(request),
             )
             start_builds(request._request.organization.pk, batches)  # type: ignore[attr-defined]
-        return Response(BatchSerializer(batches, many=True).data, status=201)
+        context = self.get_serializer_context()
+        return Response(BatchSerializer(batches, many=True, context=context).data, status=201)
 
     @extend_schema(
         responses={(200, "application/edi-x12"): OpenApiResponse(description="The X12 file")}
@@ -106,10 +123,14 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def file(self, request: Request, pk: str) -> HttpResponse:
         from rcm.audit.services import audit_read
 
-        batch = self.get_object()
+        try:
+            found = selectors.batch_file(pk=self.get_object().pk, scopes=scopes_of(request))
+        except SubmissionBatch.DoesNotExist as missing:
+            raise Http404("No such batch.") from missing
+        batch = found.batch
         if not batch.content:
             return Response({"detail": "This batch has no file (it was not released)."}, status=409)  # type: ignore[return-value]
-        audit_read(obj=batch, patient_id=None, what="837 file download")
+        audit_read(obj=batch, patient_id=None, part2=found.part2, what="837 file download")
         response = HttpResponse(batch.content, content_type="application/edi-x12")
         response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
         return response
@@ -146,16 +167,22 @@ class AcknowledgmentViewSet(
         return Response(AcknowledgmentSerializer(ack).data, status=201 if applied else 200)
 
 
-class RejectionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class RejectionViewSet(Part2HiddenListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The rejections queue: claims refused at the front door, with the reason in words.
     `?show=all` includes resolved ones."""
 
     serializer_class = RejectionSerializer
     scope_area = "claims"
 
-    def get_queryset(self) -> Any:
+    def _filters(self) -> dict[str, str]:
         params = self.request.query_params
-        return selectors.rejection_queue(q=params.get("q", ""), show=params.get("show", "open"))
+        return {"q": params.get("q", ""), "show": params.get("show", "open")}
+
+    def get_queryset(self) -> Any:
+        return selectors.rejection_queue(**self._filters(), scopes=scopes_of(self.request))
+
+    def part2_hidden(self) -> int:
+        return selectors.rejection_queue_hidden(**self._filters(), scopes=scopes_of(self.request))
 
 
 def register(router: Any) -> None:

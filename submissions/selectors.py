@@ -1,19 +1,33 @@
-"""Reads for the submission screens, each a fixed number of queries."""
+"""Reads for the submission screens, each a fixed number of queries.
+
+42 CFR Part 2: every selector that reads claims, batch entries or rejections takes the caller's
+scopes (`request.scopes`; in DRF `request._request.scopes`) and narrows through `rcm.part2`; each
+list has a `*_hidden` twin that says how many it left out. A batch itself is no Part 2 record
+(its page lists only the claims the caller may see), but its 837 file names every patient in it:
+a member without the grant gets no file of a batch holding a Part 2 claim."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
 from claims.models import Claim, ClaimStatus
+from rcm import part2
 from submissions.models import (
     Acknowledgment,
     BatchClaim,
+    BatchStatus,
     ClaimRejection,
     Clearinghouse,
     SubmissionBatch,
 )
+
+Scopes = Collection[str]
+
+OPEN_BATCH = (BatchStatus.QUEUED, BatchStatus.BUILDING)
 
 
 def batch_list(*, status: str = "", clearinghouse_id: Any = None) -> QuerySet[SubmissionBatch]:
@@ -25,32 +39,91 @@ def batch_list(*, status: str = "", clearinghouse_id: Any = None) -> QuerySet[Su
     return batches.order_by("-created_at")
 
 
-def batch_page(*, pk: Any) -> tuple[SubmissionBatch, list[BatchClaim], list[Acknowledgment]]:
+@dataclass(frozen=True)
+class BatchPage:
+    batch: SubmissionBatch
+    items: list[BatchClaim]  # the batch's claims the caller may see, in file order
+    acks: list[Acknowledgment]
+    part2_hidden: int  # the batch's claims the caller may not see
+    error: str  # why the file was not released, as the caller may read it (`batch_error`)
+
+
+def batch_error(batch: SubmissionBatch, *, scopes: Scopes) -> str:
+    """Why the batch's file was not released, as the caller may read it: without the Part 2
+    grant, the reasons that name a claim of the batch they may not see (by its control number)
+    are left out, and a last line says how many. No query for a batch without an error; one
+    without the grant."""
+    if not batch.error or part2.may_see(scopes):
+        return batch.error
+    entries = BatchClaim.objects.filter(batch=batch).filter(part2.restricted_q(BatchClaim))
+    hidden = set(entries.values_list("claim__patient_control_number", flat=True))
+    lines = batch.error.splitlines()
+    shown = [line for line in lines if not any(pcn in line for pcn in hidden)]
+    if len(shown) < len(lines):
+        n = len(lines) - len(shown)
+        shown.append(f"{n} reason{'s' if n > 1 else ''} about restricted claims not shown.")
+    return "\n".join(shown)
+
+
+def batch_page(*, pk: Any, scopes: Scopes) -> BatchPage:
+    """A batch with the claims in it the caller may see, and its acknowledgments;
+    SubmissionBatch.DoesNotExist if there is no such batch."""
     batch = SubmissionBatch.objects.select_related("clearinghouse", "created_by").get(pk=pk)
+    entries = BatchClaim.objects.filter(batch=batch)
     items = list(
-        BatchClaim.objects.filter(batch=batch)
+        part2.visible(entries, scopes)
         .select_related("claim", "claim__patient", "claim__payer")
         .order_by("position")
     )
     acks = list(Acknowledgment.objects.filter(batch=batch).defer("content").order_by("created_at"))
-    return batch, items, acks
+    hidden = part2.hidden_count(entries, scopes)
+    error = batch_error(batch, scopes=scopes) if hidden else batch.error
+    return BatchPage(batch, items, acks, hidden, error)
 
 
-def ready_claim_counts() -> dict[str, int]:
-    """Ready claims per claim form that are in no open batch."""
-    rows = (
-        Claim.objects.filter(status=ClaimStatus.READY)
-        .exclude(batch_items__batch__status__in=["queued", "building"])
-        .values("claim_form")
-        .annotate(n=Count("id"))
+@dataclass(frozen=True)
+class BatchFile:
+    batch: SubmissionBatch
+    part2: bool  # the file holds a Part 2 claim (its download's audit event says so)
+
+
+def batch_file(*, pk: Any, scopes: Scopes) -> BatchFile:
+    """A batch whose 837 file the caller may download: SubmissionBatch.DoesNotExist when there
+    is no such batch, or when it holds a claim the caller may not see (42 CFR Part 2: the file
+    names the patient and the services), the same answer as for a batch that does not exist."""
+    batch = SubmissionBatch.objects.select_related("clearinghouse").get(pk=pk)
+    entries = BatchClaim.objects.filter(batch=batch)
+    if part2.hidden_count(entries, scopes):
+        raise SubmissionBatch.DoesNotExist("No such batch.")
+    holds_part2 = entries.filter(part2.restricted_q(BatchClaim)).exists()
+    return BatchFile(batch, holds_part2)
+
+
+def _ready_claims() -> QuerySet[Claim]:
+    return Claim.objects.filter(status=ClaimStatus.READY).exclude(
+        batch_items__batch__status__in=OPEN_BATCH
     )
+
+
+def ready_claims(*, scopes: Scopes | None) -> QuerySet[Claim]:
+    """Ready claims in no open batch that the caller may see: what a new batch may take. None is
+    the organization as a whole (a task), which sees every claim."""
+    return _ready_claims() if scopes is None else part2.visible(_ready_claims(), scopes)
+
+
+def ready_claim_counts(*, scopes: Scopes) -> dict[str, int]:
+    """Ready claims per claim form that are in no open batch and the caller may see."""
+    rows = ready_claims(scopes=scopes).values("claim_form").annotate(n=Count("id"))
     return {row["claim_form"]: row["n"] for row in rows}
 
 
-def rejection_queue(*, q: str = "", show: str = "open") -> QuerySet[ClaimRejection]:
-    rejections = ClaimRejection.objects.select_related(
-        "claim", "claim__patient", "claim__payer", "batch"
-    )
+def ready_claims_hidden(*, scopes: Scopes) -> int:
+    """How many ready claims in no open batch the caller may not see (left out of a batch)."""
+    return part2.hidden_count(_ready_claims(), scopes)
+
+
+def _rejections(q: str, show: str) -> QuerySet[ClaimRejection]:
+    rejections = ClaimRejection.objects.all()
     if show == "open":
         rejections = rejections.filter(resolved_at__isnull=True)
     if q:
@@ -59,7 +132,25 @@ def rejection_queue(*, q: str = "", show: str = "open") -> QuerySet[ClaimRejecti
             | Q(claim__patient__last_name__icontains=q)
             | Q(reason__icontains=q)
         )
-    return rejections.order_by("-created_at")
+    return rejections
+
+
+def rejection_queue(*, q: str = "", show: str = "open", scopes: Scopes) -> QuerySet[ClaimRejection]:
+    """Rejections the caller may see, newest first (open ones, or all)."""
+    return (
+        part2.visible(_rejections(q, show), scopes)
+        .select_related("claim", "claim__patient", "claim__payer", "batch")
+        .order_by("-created_at")
+    )
+
+
+def rejection_queue_hidden(*, q: str = "", show: str = "open", scopes: Scopes) -> int:
+    return part2.hidden_count(_rejections(q, show), scopes)
+
+
+def rejections(*, scopes: Scopes) -> QuerySet[ClaimRejection]:
+    """The rejections the caller may see, for an action by id (a Part 2 one is "not found")."""
+    return part2.visible(ClaimRejection.objects.all(), scopes)
 
 
 def clearinghouse_list() -> QuerySet[Clearinghouse]:

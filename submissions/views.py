@@ -1,5 +1,9 @@
 """Submission screens: batches (list, create, page with live progress, file download),
-clearinghouses, acknowledgment upload, the rejections queue and an X12 preview of one claim."""
+clearinghouses, acknowledgment upload, the rejections queue and an X12 preview of one claim.
+
+42 CFR Part 2: the selectors and services take the member's scopes, so a member without the
+Part 2 grant never sees nor batches a Part 2 claim, gets no 837 file holding one, and finds a
+Part 2 rejection "not found"; the lists say how many they left out."""
 
 from __future__ import annotations
 
@@ -28,10 +32,14 @@ from submissions.forms import (
     ClearinghouseForm,
     RejectionFilterForm,
 )
-from submissions.models import ClaimRejection, Clearinghouse, SubmissionBatch
+from submissions.models import Clearinghouse, SubmissionBatch
 from x12.loops import label_loops
 
 READ, WRITE = "claims:read", "claims:write"
+
+
+def _scopes(request: HttpRequest) -> Any:
+    return request.scopes  # type: ignore[attr-defined]
 
 
 def _query(request: HttpRequest) -> str:
@@ -56,7 +64,9 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and create.is_valid():
         try:
             batches = services.batches_create(
-                clearinghouse=create.cleaned_data["clearinghouse"], actor=request.user
+                clearinghouse=create.cleaned_data["clearinghouse"],
+                actor=request.user,
+                scopes=_scopes(request),
             )
         except DomainError as error:
             form_add_domain_error(create, error)
@@ -69,7 +79,8 @@ def batch_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.batch_list(status=status), 50).get_page(request.GET.get("page"))
     context = {
         "page": page, "create": create, "filters": filters, "query": _query(request),
-        "ready": selectors.ready_claim_counts(),
+        "ready": selectors.ready_claim_counts(scopes=_scopes(request)),
+        "part2_hidden": selectors.ready_claims_hidden(scopes=_scopes(request)),
         "has_clearinghouse": create.fields["clearinghouse"].queryset.exists(),  # type: ignore[attr-defined]
     }  # fmt: skip
     return render(request, "batches/list.html", context)
@@ -78,10 +89,14 @@ def batch_list(request: HttpRequest) -> HttpResponse:
 @require_scope(READ)
 def batch_detail(request: HttpRequest, pk: str) -> HttpResponse:
     try:
-        batch, items, acks = selectors.batch_page(pk=pk)
+        page = selectors.batch_page(pk=pk, scopes=_scopes(request))
     except SubmissionBatch.DoesNotExist as missing:
         raise Http404("No such batch.") from missing
-    context = {"batch": batch, "items": items, "acks": acks}
+    batch = page.batch
+    context = {
+        "batch": batch, "items": page.items, "acks": page.acks, "part2_hidden": page.part2_hidden,
+        "error": page.error,
+    }  # fmt: skip
     if request.GET.get("part") != "progress":
         return render(request, "batches/detail.html", context)
     response = render(request, "batches/_progress.html", context)
@@ -92,10 +107,14 @@ def batch_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 @require_scope(READ)
 def batch_file(request: HttpRequest, pk: str) -> HttpResponse:
-    batch = get_object_or_404(SubmissionBatch, pk=pk)
+    try:
+        found = selectors.batch_file(pk=pk, scopes=_scopes(request))
+    except SubmissionBatch.DoesNotExist as missing:
+        raise Http404("No such batch.") from missing
+    batch = found.batch
     if not batch.content:
         raise DomainError("This batch has no file (it was not released).")
-    audit_read(obj=batch, patient_id=None, what="837 file download")
+    audit_read(obj=batch, patient_id=None, part2=found.part2, what="837 file download")
     response = HttpResponse(batch.content, content_type="application/edi-x12")
     response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
     return response
@@ -104,7 +123,10 @@ def batch_file(request: HttpRequest, pk: str) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def batch_send(request: HttpRequest, pk: str) -> HttpResponse:
-    batch = get_object_or_404(SubmissionBatch.objects.select_related("clearinghouse"), pk=pk)
+    try:  # the file names every patient in it: as for its download (42 CFR Part 2)
+        batch = selectors.batch_file(pk=pk, scopes=_scopes(request)).batch
+    except SubmissionBatch.DoesNotExist as missing:
+        raise Http404("No such batch.") from missing
     batch = services.batch_send(batch=batch)
     messages.info(request, batch.transport_detail)
     return redirect(org_reverse(request, "batches:detail", pk=pk))
@@ -159,20 +181,24 @@ def _fix_url(request: HttpRequest, claim_id: Any) -> str:
 def rejections(request: HttpRequest) -> HttpResponse:
     form = RejectionFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    rows = selectors.rejection_queue(q=data.get("q", ""), show=data.get("show") or "open")
+    filters = {"q": data.get("q", ""), "show": data.get("show") or "open"}
+    scopes = _scopes(request)
+    rows = selectors.rejection_queue(**filters, scopes=scopes)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for rejection in page:
         rejection.fix_url = _fix_url(request, rejection.claim_id)  # type: ignore[attr-defined]
-    context = {"form": form, "page": page, "query": _query(request)}
+    context = {
+        "form": form, "page": page, "query": _query(request),
+        "part2_hidden": selectors.rejection_queue_hidden(**filters, scopes=scopes),
+    }  # fmt: skip
     return render(request, "batches/rejections.html", context)
 
 
 @require_POST
 @require_scope(WRITE)
 def rejection_resolve(request: HttpRequest, pk: str) -> HttpResponse:
-    services.rejection_resolve(
-        rejection=get_object_or_404(ClaimRejection, pk=pk), actor=request.user
-    )
+    rejection = get_object_or_404(selectors.rejections(scopes=_scopes(request)), pk=pk)
+    services.rejection_resolve(rejection=rejection, actor=request.user)
     messages.success(request, "Taken off the rejections queue.")
     return redirect(org_reverse(request, "batches:rejections"))
 
@@ -180,7 +206,7 @@ def rejection_resolve(request: HttpRequest, pk: str) -> HttpResponse:
 @require_scope(READ)
 def claim_x12_preview(request: HttpRequest, pk: str) -> HttpResponse:
     try:  # a Part 2 claim is not found without the Part 2 grant, as on the claim page
-        claim = claim_selectors.claim_detail(pk=pk, scopes=request.scopes)  # type: ignore[attr-defined]
+        claim = claim_selectors.claim_detail(pk=pk, scopes=_scopes(request))
     except Claim.DoesNotExist:
         raise Http404 from None
     text, problems = services.claim_x12_preview(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -30,6 +30,7 @@ from patients.models import (
     EpisodeDiagnosis,
     Payer,
 )
+from rcm import part2
 from rcm.audit.services import audit_record, audit_record_many
 from rcm.errors import DomainError
 
@@ -49,6 +50,8 @@ def _new_pcn() -> str:
 class BuildReport:
     claims: list[Claim] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)  # entry id -> reason
+    # Open charges the caller may not see (42 CFR Part 2), left for a member with the grant.
+    part2_hidden: int = 0
 
 
 def _primary_on(coverages: list[Coverage], day: date) -> Coverage | None:
@@ -57,17 +60,29 @@ def _primary_on(coverages: list[Coverage], day: date) -> Coverage | None:
 
 
 def claims_build(
-    *, entry_ids: Iterable[Any] | None = None, today: date, actor: Any = None
+    *,
+    entry_ids: Iterable[Any] | None = None,
+    today: date,
+    actor: Any = None,
+    scopes: Collection[str] | None = None,
 ) -> BuildReport:
     """Group open charges into claims by patient, coverage (payer), rendering provider and claim
     form (837I per-diem claims span a statement month); total = sum of lines. Then scrub them.
     Set-based: a fixed number of queries however many charges. `today` is the organization's
-    day (timely filing is judged against it)."""
+    day (timely filing is judged against it).
+
+    `scopes` are the member's or the API key's (a page or the API): only the charges they may
+    see are billed (42 CFR Part 2). Given ids of charges they may not see are ignored like
+    unknown ones; building every open charge says in `part2_hidden` how many it left out. None
+    is the organization as a whole (a task, the demo), which bills every charge."""
     report = BuildReport()
     with transaction.atomic():
-        entries_qs = ServiceEntry.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            status=EntryStatus.OPEN
-        )
+        open_entries = ServiceEntry.objects.filter(status=EntryStatus.OPEN)
+        entries_qs = open_entries.select_for_update(skip_locked=True, of=("self",))
+        if scopes is not None:
+            entries_qs = part2.visible(entries_qs, scopes)
+            if entry_ids is None:
+                report.part2_hidden = part2.hidden_count(open_entries, scopes)
         if entry_ids is not None:
             entries_qs = entries_qs.filter(pk__in=list(entry_ids))
         entries = list(

@@ -3,7 +3,7 @@ authorization usage it records."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,6 +32,7 @@ from patients.models import (
     Payer,
 )
 from patients.services import coverage_in_force
+from rcm import part2
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 
@@ -180,15 +181,28 @@ def service_entry_create(
     idempotency_key: str = "",
     created_by: Any = None,
     today: date,
+    scopes: Collection[str] | None = None,
 ) -> ServiceEntry:
     """Record a delivered service, on or before `today` (the organization's day). Timed codes
     come from the documented minutes: a billed code that disagrees with them is refused, never
     silently changed. A crisis session past 74 minutes also records its 90840 add-on. Usage is
     recorded against the authorization when the payer requires one. The same idempotency key
-    twice records once (EHRs retry)."""
+    twice records once (EHRs retry).
+
+    `scopes` are the member's or the API key's: without the Part 2 grant a charge on a substance
+    use episode is refused as if the episode did not exist, and a key already used for such a
+    charge is refused without showing it (42 CFR Part 2). None: the organization as a whole."""
+    if scopes is not None and part2.restricted(episode, scopes):
+        raise DomainError("No such episode.", field="episode", code="not_found")
     if idempotency_key:
         existing = ServiceEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
+            if scopes is not None and part2.restricted(existing, scopes):
+                raise DomainError(
+                    "This Idempotency-Key was already used.",
+                    field="idempotency_key",
+                    code="idempotency_key_used",
+                )
             return existing
     if episode.patient_id != patient.pk:
         raise DomainError("The episode belongs to another patient.", field="episode")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC
 from typing import Any
 
@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from claims.models import Claim, ClaimStatus
+from claims.models import Claim
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from submissions.models import (
@@ -21,26 +21,35 @@ from submissions.models import (
     ControlNumberCounter,
     SubmissionBatch,
 )
+from submissions.selectors import OPEN_BATCH, ready_claims
 
-OPEN_BATCH = (BatchStatus.QUEUED, BatchStatus.BUILDING)
+__all__ = ["OPEN_BATCH", "batch_number", "batches_create"]
 
 
 # --- Creating batches ------------------------------------------------------------------------------
 
 
 def batches_create(
-    *, clearinghouse: Clearinghouse, actor: Any = None, claim_ids: Iterable[Any] | None = None
+    *,
+    clearinghouse: Clearinghouse,
+    actor: Any = None,
+    claim_ids: Iterable[Any] | None = None,
+    scopes: Collection[str] | None = None,
 ) -> list[SubmissionBatch]:
     """Queue one batch per claim form from ready claims (all of them, or the ones given) that
-    are in no other open batch. The caller starts `claims.tasks.batch_build` for each."""
+    are in no other open batch. The caller starts `claims.tasks.batch_build` for each.
+
+    `scopes` are the member's or the API key's (a page or the API): only the claims they may see
+    are batched (42 CFR Part 2); a given id of one they may not see is refused like an unknown
+    one. None is the organization as a whole, which batches every ready claim. Sending a Part 2
+    claim to the payer still needs a consent that covers it (checked when the file is built)."""
     if not clearinghouse.is_active:
         raise DomainError(f"{clearinghouse.name} is not active.", field="clearinghouse")
     with transaction.atomic():
-        claims = Claim.objects.select_for_update(of=("self",)).filter(status=ClaimStatus.READY)
+        claims = ready_claims(scopes=scopes).select_for_update(of=("self",))
         if claim_ids is not None:
             ids = list(claim_ids)
             claims = claims.filter(pk__in=ids)
-        claims = claims.exclude(batch_items__batch__status__in=OPEN_BATCH)
         by_form: dict[str, list[Claim]] = defaultdict(list)
         for claim in claims.order_by("patient_control_number"):
             by_form[claim.claim_form].append(claim)
