@@ -25,6 +25,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from rcm import part2
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcm.settings")
 
@@ -201,7 +203,7 @@ def run(org: Organization, rows: list, providers: list, per_patient: int) -> dic
     baseline = time.perf_counter() - start
     with CaptureQueriesContext(connection) as queries:
         start = time.perf_counter()
-        report = services.claims_build(today=TODAY)
+        report = services.claims_build(scopes=part2.ORGANIZATION, today=TODAY)
         elapsed = time.perf_counter() - start
     lines = ClaimLine.objects.count()
     ready = Claim.objects.filter(status="ready").count()

@@ -22,6 +22,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+from rcm import part2
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcm.settings")
 
@@ -120,7 +122,7 @@ def batch_of(ch: Clearinghouse, pcn_prefix: str, count: int) -> SubmissionBatch:
             .order_by("patient_control_number")
             .values_list("pk", flat=True)[:count]
         )
-        existing = batches_create(clearinghouse=ch, claim_ids=ids)[0]
+        existing = batches_create(scopes=part2.ORGANIZATION, clearinghouse=ch, claim_ids=ids)[0]
         existing = batch_number(batch_id=existing.pk)
     return SubmissionBatch.objects.select_related("clearinghouse").get(pk=existing.pk)
 

@@ -11,6 +11,7 @@ from claims import services
 from claims.models import ChargeMasterItem
 from credentialing.models import PayerEnrollment
 from patients.models import EpisodeOfCare
+from rcm import part2
 from rcm.errors import DomainError
 from rcm.tenancy.selectors import organization_today
 
@@ -63,6 +64,7 @@ def seed(organization: object) -> None:
             start = datetime.combine(day, time(10, 0), tzinfo=tz)
             try:
                 services.service_entry_create(
+                    scopes=part2.ORGANIZATION,
                     patient=episode.patient,
                     episode=episode,
                     rendering_provider=provider,
@@ -76,4 +78,4 @@ def seed(organization: object) -> None:
                 )
             except DomainError:
                 continue  # e.g. no level of care that day: the demo skips it.
-    services.claims_build(today=today)
+    services.claims_build(scopes=part2.ORGANIZATION, today=today)

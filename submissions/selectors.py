@@ -105,10 +105,9 @@ def _ready_claims() -> QuerySet[Claim]:
     )
 
 
-def ready_claims(*, scopes: Scopes | None) -> QuerySet[Claim]:
-    """Ready claims in no open batch that the caller may see: what a new batch may take. None is
-    the organization as a whole (a task), which sees every claim."""
-    return _ready_claims() if scopes is None else part2.visible(_ready_claims(), scopes)
+def ready_claims(*, scopes: Scopes) -> QuerySet[Claim]:
+    """Ready claims in no open batch that the caller may see: what a new batch may take."""
+    return part2.visible(_ready_claims(), scopes)
 
 
 def ready_claim_counts(*, scopes: Scopes) -> dict[str, int]:

@@ -64,7 +64,7 @@ def claims_build(
     entry_ids: Iterable[Any] | None = None,
     today: date,
     actor: Any = None,
-    scopes: Collection[str] | None = None,
+    scopes: Collection[str],
 ) -> BuildReport:
     """Group open charges into claims by patient, coverage (payer), rendering provider and claim
     form (837I per-diem claims span a statement month); total = sum of lines. Then scrub them.
@@ -73,16 +73,16 @@ def claims_build(
 
     `scopes` are the member's or the API key's (a page or the API): only the charges they may
     see are billed (42 CFR Part 2). Given ids of charges they may not see are ignored like
-    unknown ones; building every open charge says in `part2_hidden` how many it left out. None
-    is the organization as a whole (a task, the demo), which bills every charge."""
+    unknown ones; building every open charge says in `part2_hidden` how many it left out.
+    `part2.ORGANIZATION` is the organization as a whole (a task, the demo), which bills every
+    charge."""
     report = BuildReport()
     with transaction.atomic():
         open_entries = ServiceEntry.objects.filter(status=EntryStatus.OPEN)
         entries_qs = open_entries.select_for_update(skip_locked=True, of=("self",))
-        if scopes is not None:
-            entries_qs = part2.visible(entries_qs, scopes)
-            if entry_ids is None:
-                report.part2_hidden = part2.hidden_count(open_entries, scopes)
+        entries_qs = part2.visible(entries_qs, scopes)
+        if entry_ids is None:
+            report.part2_hidden = part2.hidden_count(open_entries, scopes)
         if entry_ids is not None:
             entries_qs = entries_qs.filter(pk__in=list(entry_ids))
         entries = list(

@@ -181,7 +181,7 @@ def service_entry_create(
     idempotency_key: str = "",
     created_by: Any = None,
     today: date,
-    scopes: Collection[str] | None = None,
+    scopes: Collection[str],
 ) -> ServiceEntry:
     """Record a delivered service, on or before `today` (the organization's day). Timed codes
     come from the documented minutes: a billed code that disagrees with them is refused, never
@@ -191,13 +191,14 @@ def service_entry_create(
 
     `scopes` are the member's or the API key's: without the Part 2 grant a charge on a substance
     use episode is refused as if the episode did not exist, and a key already used for such a
-    charge is refused without showing it (42 CFR Part 2). None: the organization as a whole."""
-    if scopes is not None and part2.restricted(episode, scopes):
+    charge is refused without showing it (42 CFR Part 2). `part2.ORGANIZATION`: the organization
+    as a whole."""
+    if part2.restricted(episode, scopes):
         raise DomainError("No such episode.", field="episode", code="not_found")
     if idempotency_key:
         existing = ServiceEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            if scopes is not None and part2.restricted(existing, scopes):
+            if part2.restricted(existing, scopes):
                 raise DomainError(
                     "This Idempotency-Key was already used.",
                     field="idempotency_key",

@@ -34,14 +34,14 @@ def batches_create(
     clearinghouse: Clearinghouse,
     actor: Any = None,
     claim_ids: Iterable[Any] | None = None,
-    scopes: Collection[str] | None = None,
+    scopes: Collection[str],
 ) -> list[SubmissionBatch]:
     """Queue one batch per claim form from ready claims (all of them, or the ones given) that
     are in no other open batch. The caller starts `claims.tasks.batch_build` for each.
 
     `scopes` are the member's or the API key's (a page or the API): only the claims they may see
     are batched (42 CFR Part 2); a given id of one they may not see is refused like an unknown
-    one. None is the organization as a whole, which batches every ready claim. Sending a Part 2
+    one. `part2.ORGANIZATION` is the organization as a whole, which batches every ready claim. Sending a Part 2
     claim to the payer still needs a consent that covers it (checked when the file is built)."""
     if not clearinghouse.is_active:
         raise DomainError(f"{clearinghouse.name} is not active.", field="clearinghouse")

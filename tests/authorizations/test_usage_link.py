@@ -56,6 +56,7 @@ class Clinic:
         start = datetime(on.year, on.month, on.day, 9, tzinfo=CHICAGO)
         with tenant_context(self.org):
             return claims_services.service_entry_create(
+                scopes=part2.ORGANIZATION,
                 patient=self.patient,
                 episode=self.episode,
                 rendering_provider=self.provider,
@@ -382,6 +383,7 @@ def test_a_day_based_authorization_counts_each_day_once(org: Any) -> None:
     with tenant_context(org):
         for on in (program_day, next_day):
             claims_services.service_entry_create(
+                scopes=part2.ORGANIZATION,
                 patient=clinic.patient,
                 episode=clinic.episode,
                 rendering_provider=clinic.provider,
@@ -406,6 +408,7 @@ def test_a_day_based_authorization_counts_each_day_once(org: Any) -> None:
 def test_a_15_minute_authorization_counts_the_units_of_each_charge(clinic: Clinic) -> None:
     with tenant_context(clinic.org):
         claims_services.service_entry_create(
+            scopes=part2.ORGANIZATION,
             patient=clinic.patient,
             episode=clinic.episode,
             rendering_provider=clinic.provider,
@@ -460,7 +463,7 @@ def test_a_draft_claim_takes_the_authorization_without_re_entry(clinic: Clinic) 
     filing limit)."""
     clinic.session(day(56))
     with tenant_context(clinic.org):
-        claims_services.claims_build(today=day(57))
+        claims_services.claims_build(scopes=part2.ORGANIZATION, today=day(57))
         claim = Claim.objects.get()
         assert claim.status == ClaimStatus.DRAFT
         assert [f.rule for f in claim.findings.all()] == ["authorization_none"]

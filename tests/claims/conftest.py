@@ -52,6 +52,7 @@ class Practice:
         day = day or dos()
         with tenant_context(self.org):
             return claims_services.service_entry_create(
+                scopes=part2.ORGANIZATION,
                 patient=self.patient,
                 episode=self.episode,
                 rendering_provider=self.provider,

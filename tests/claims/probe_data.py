@@ -47,6 +47,7 @@ def build(org: Organization) -> None:
     )
     start = datetime.combine(day, time(9), tzinfo=UTC)
     services.service_entry_create(
+        scopes=part2.ORGANIZATION,
         patient=patient,
         episode=episode,
         rendering_provider=provider,
@@ -56,7 +57,7 @@ def build(org: Organization) -> None:
         end_at=start + timedelta(minutes=45),
         today=today(),
     )
-    services.claims_build(today=day + timedelta(days=1))
+    services.claims_build(scopes=part2.ORGANIZATION, today=day + timedelta(days=1))
     SavedClaimFilter.objects.create(
         user=Membership.objects.first().user, name="Probe", query="status=draft"
     )

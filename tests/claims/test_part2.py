@@ -14,6 +14,7 @@ from claims import services
 from claims.models import Claim, ClaimFinding, EntryStatus, ServiceEntry
 from patients import services as patients_services
 from rcm.audit.models import AuditEvent
+from rcm.part2 import ORGANIZATION
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
 from tests.claims.conftest import Practice, admitted, at, dos
@@ -45,6 +46,7 @@ def sud(practice: Practice) -> Any:
     `admitted()`): its records are Part 2."""
     with tenant_context(practice.org):
         episode = patients_services.episode_open(
+            scopes=ORGANIZATION,
             today=today(),
             patient=practice.patient,
             program_type="substance_use",
@@ -59,6 +61,7 @@ def _sud_session(practice: Practice, episode: Any, day: Any = None) -> ServiceEn
     day = day or dos() + timedelta(days=1)
     with tenant_context(practice.org):
         return services.service_entry_create(
+            scopes=ORGANIZATION,
             patient=practice.patient,
             episode=episode,
             rendering_provider=practice.provider,
@@ -82,7 +85,7 @@ def two_claims(practice: Practice, two_charges: Any) -> tuple[Claim, Claim]:
     """Both charges built (by the organization as a whole) into a claim each: (ordinary,
     Part 2). The Part 2 one waits in draft for a consent to disclose."""
     with tenant_context(practice.org):
-        services.claims_build(today=today())
+        services.claims_build(scopes=ORGANIZATION, today=today())
         ordinary = Claim.objects.get(is_part2=False)
         part2 = Claim.objects.get(is_part2=True)
     return ordinary, part2
@@ -240,7 +243,7 @@ def test_the_service_refuses_a_part2_episode_or_a_part2_idempotency_key_without_
                 episode=practice.episode, scopes={"claims:write"}, **kwargs
             )
         assert replay.value.field == "idempotency_key" and str(entry.pk) not in str(replay.value)
-        assert services.service_entry_create(episode=sud, scopes=None, **kwargs) == entry
+        assert services.service_entry_create(episode=sud, scopes=ORGANIZATION, **kwargs) == entry
 
 
 # --- Claims ------------------------------------------------------------------------------------

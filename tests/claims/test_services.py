@@ -89,7 +89,7 @@ def test_building_groups_charges_and_totals_lines(practice: Practice) -> None:
     practice.session(45, day=dos())
     practice.session(30, day=dos() + timedelta(days=7))
     with tenant_context(practice.org):
-        report = services.claims_build(today=dos() + timedelta(days=10))
+        report = services.claims_build(scopes=part2.ORGANIZATION, today=dos() + timedelta(days=10))
         claim = Claim.objects.get()
         assert len(report.claims) == 1 and claim.total_charge == Decimal("245.00")
         assert [
@@ -102,7 +102,9 @@ def test_building_groups_charges_and_totals_lines(practice: Practice) -> None:
         )
         assert set(ServiceEntry.objects.values_list("status", flat=True)) == {EntryStatus.BILLED}
         assert claim.lines.first().line_control_number == f"{claim.patient_control_number}-1"
-        assert services.claims_build(today=dos()).claims == []  # building again finds nothing new
+        assert (
+            services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims == []
+        )  # building again finds nothing new
 
 
 def test_a_charge_without_coverage_on_its_date_is_skipped_with_the_reason(
@@ -114,7 +116,7 @@ def test_a_charge_without_coverage_on_its_date_is_skipped_with_the_reason(
         )
     entry = practice.session(45)
     with tenant_context(practice.org):
-        report = services.claims_build(today=dos())
+        report = services.claims_build(scopes=part2.ORGANIZATION, today=dos())
     assert report.skipped == {str(entry.pk): f"No coverage in force on {dos()} (self-pay)."}
 
 
@@ -123,7 +125,7 @@ def test_a_missing_authorization_keeps_the_claim_in_draft_until_one_is_approved(
 ) -> None:
     practice.session(60)
     with tenant_context(practice.org):
-        services.claims_build(today=dos())
+        services.claims_build(scopes=part2.ORGANIZATION, today=dos())
         claim = Claim.objects.get()
         assert claim.status == ClaimStatus.DRAFT
         assert [f.rule for f in claim.findings.all()] == ["authorization_none"]
@@ -156,7 +158,7 @@ def test_an_unenrolled_provider_blocks_the_claim_with_the_reason(practice: Pract
         PayerEnrollment.objects.all().delete()
     practice.session(45)
     with tenant_context(practice.org):
-        services.claims_build(today=dos())
+        services.claims_build(scopes=part2.ORGANIZATION, today=dos())
         finding = Claim.objects.get().findings.get()
     assert finding.rule.startswith("provider_") and "Blue Plan" in finding.message
 
@@ -174,6 +176,7 @@ def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practi
         patients_services.diagnosis_add(episode=sud, code="F10.20")
     with tenant_context(practice.org):
         services.service_entry_create(
+            scopes=part2.ORGANIZATION,
             patient=practice.patient,
             episode=sud,
             rendering_provider=practice.provider,
@@ -184,7 +187,7 @@ def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practi
             documentation_signed=True,
             today=today(),
         )
-        services.claims_build(today=dos())
+        services.claims_build(scopes=part2.ORGANIZATION, today=dos())
         claim = Claim.objects.get(episode=sud)
         assert claim.is_part2 and [f.rule for f in claim.findings.all()] == ["part2_consent"]
         patients_services.consent_create(
@@ -205,10 +208,10 @@ def test_a_part2_claim_is_held_until_a_consent_covers_the_payer(practice: Practi
 def test_the_same_service_on_two_claims_is_a_duplicate(practice: Practice) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        (first,) = services.claims_build(today=dos()).claims
+        (first,) = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims
     practice.session(45)
     with tenant_context(practice.org):
-        services.claims_build(today=dos())
+        services.claims_build(scopes=part2.ORGANIZATION, today=dos())
         second = Claim.objects.exclude(pk=first.pk).get()
         assert [f.rule for f in second.findings.all()] == ["duplicate_claim_line"]
 
@@ -227,7 +230,7 @@ def test_the_same_service_on_two_claims_is_a_duplicate(practice: Practice) -> No
 def test_lifecycle_transitions(practice: Practice, path: list[str], legal: bool) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=dos()).claims[0]
+        claim = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims[0]
         if legal:
             for status in path:
                 claim = services.claim_transition(claim=claim, to_status=status)
@@ -246,7 +249,7 @@ def test_lifecycle_transitions(practice: Practice, path: list[str], legal: bool)
 def test_ready_is_reached_only_by_scrubbing(practice: Practice) -> None:
     practice.session(45, documentation_signed=False)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=dos()).claims[0]
+        claim = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims[0]
         claim.refresh_from_db()
         assert claim.status == ClaimStatus.DRAFT
         with pytest.raises(DomainError):
@@ -258,7 +261,7 @@ def test_ready_is_reached_only_by_scrubbing(practice: Practice) -> None:
 def test_voiding_an_unsent_claim_frees_its_charges(practice: Practice) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=dos()).claims[0]
+        claim = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims[0]
         services.claim_transition(claim=claim, to_status="void", note="wrong patient")
         assert ServiceEntry.objects.get().status == EntryStatus.OPEN
 
@@ -268,7 +271,7 @@ def test_a_replacement_claim_cites_the_original_and_gets_new_line_numbers(
 ) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=dos()).claims[0]
+        claim = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims[0]
         for status in ("submitted", "accepted", "denied"):
             claim = services.claim_transition(claim=claim, to_status=status)
         with pytest.raises(DomainError, match="payer's claim number"):
@@ -308,7 +311,9 @@ def test_a_step_down_within_the_month_starts_a_new_837i_claim(practice: Practice
     practice.session(45, day=dos())
     practice.session(45, day=dos() + timedelta(days=8))
     with tenant_context(practice.org):
-        claims = services.claims_build(today=dos() + timedelta(days=20)).claims
+        claims = services.claims_build(
+            scopes=part2.ORGANIZATION, today=dos() + timedelta(days=20)
+        ).claims
         assert sorted((c.claim_form, c.level) for c in claims) == [("837I", "1"), ("837I", "2.1")]
 
 
@@ -318,13 +323,16 @@ def test_building_scrubbing_and_listing_are_told_the_day_they_run_on(practice: P
 
     with tenant_context(practice.org):
         with pytest.raises(TypeError):
-            services.claims_build()  # type: ignore[call-arg]
+            services.claims_build(
+                scopes=part2.ORGANIZATION,
+            )  # type: ignore[call-arg]
         with pytest.raises(TypeError):
             services.claims_scrub(claim_ids=[])  # type: ignore[call-arg]
         with pytest.raises(TypeError):
             selectors.claim_list(filters=selectors.ClaimFilters(), scopes=())  # type: ignore[call-arg]
         with pytest.raises(TypeError):
-            services.service_entry_create(  # type: ignore[call-arg]
+            services.service_entry_create(
+                scopes=part2.ORGANIZATION,  # type: ignore[call-arg]
                 patient=practice.patient,
                 episode=practice.episode,
                 rendering_provider=practice.provider,

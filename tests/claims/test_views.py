@@ -73,7 +73,7 @@ def test_the_ready_queue_groups_claims_by_fix_with_a_fixed_number_of_queries(
     for day in range(8):
         practice.session(60, day=dos() - timedelta(days=day * 3))
     with tenant_context(practice.org):
-        services.claims_build(today=dos())
+        services.claims_build(scopes=part2.ORGANIZATION, today=dos())
     client = client_for(biller)
     client.get(f"{BASE}/ready/")
     with django_assert_max_num_queries(12):
@@ -87,7 +87,7 @@ def test_claims_list_filters_and_saved_filters(
 ) -> None:
     practice.session(45)
     with tenant_context(practice.org):
-        services.claims_build(today=dos())
+        services.claims_build(scopes=part2.ORGANIZATION, today=dos())
     client = client_for(biller)
     assert len(client.get(f"{BASE}/", {"status": "ready"}).context["page"]) == 1
     assert len(client.get(f"{BASE}/", {"status": "paid"}).context["page"]) == 0
@@ -102,7 +102,7 @@ def test_the_claim_page_shows_findings_and_moves_the_claim(
 ) -> None:
     practice.session(45, documentation_signed=False)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=dos()).claims[0]
+        claim = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims[0]
     client = client_for(biller)
     html = client.get(f"{BASE}/{claim.pk}/").content.decode()
     assert (
@@ -139,7 +139,7 @@ def test_part2_claims_are_hidden_without_part2_access(
         practice.episode.save()
     practice.session(45)
     with tenant_context(practice.org):
-        claim = services.claims_build(today=dos()).claims[0]
+        claim = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims[0]
     assert client_for(manager).get(f"{BASE}/{claim.pk}/").status_code == 404
     assert len(client_for(manager).get(f"{BASE}/").context["page"]) == 0
     assert client_for(biller).get(f"{BASE}/{claim.pk}/").status_code == 200
@@ -184,7 +184,7 @@ def test_the_claim_page_shows_expected_reimbursement_from_the_contract(
             allowed=Decimal("91.00"),
             effective_from=years_ago(1),
         )
-        claim = services.claims_build(today=dos()).claims[0]
+        claim = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims[0]
     response = client_for(biller).get(f"{BASE}/{claim.pk}/")
     assert response.context["expected"] == Decimal("91.00") and response.context["unpriced"] == 0
 

@@ -71,6 +71,7 @@ def _claim(org: Any, payer: Any, provider: Any, mrn: str) -> Claim:
     patients_services.diagnosis_add(episode=episode, code="F33.1")
     start = datetime.combine(dos(), time(9), tzinfo=ZoneInfo("UTC"))
     claims_services.service_entry_create(
+        scopes=part2.ORGANIZATION,
         patient=patient,
         episode=episode,
         rendering_provider=provider,
@@ -81,7 +82,7 @@ def _claim(org: Any, payer: Any, provider: Any, mrn: str) -> Claim:
         documentation_signed=True,
         today=today(),
     )
-    return claims_services.claims_build(today=today()).claims[0]
+    return claims_services.claims_build(scopes=part2.ORGANIZATION, today=today()).claims[0]
 
 
 def make_book(org: Any) -> Book:

@@ -11,6 +11,7 @@ from django.apps import apps
 
 from claims import services as claims_services
 from claims.models import Claim
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from tests.claims.conftest import Practice, dos, practice  # noqa: F401  (fixture re-export)
 from tests.clock import years_ago
@@ -38,7 +39,9 @@ def submitted(practice: Practice) -> Callable[..., Any]:  # noqa: F811
         ]
         with tenant_context(practice.org):
             report = claims_services.claims_build(
-                entry_ids=[e.pk for e in entries], today=max(e.date_of_service for e in entries)
+                scopes=part2.ORGANIZATION,
+                entry_ids=[e.pk for e in entries],
+                today=max(e.date_of_service for e in entries),
             )
             (claim,) = report.claims
             claim.refresh_from_db()

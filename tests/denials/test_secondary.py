@@ -31,11 +31,15 @@ pytestmark = pytest.mark.django_db
 def submit_primary(practice, day: date | None = None) -> Claim:
     entry = practice.session(45, day=day or dos())
     with tenant_context(practice.org):
-        (claim,) = claims_services.claims_build(entry_ids=[entry.pk], today=today()).claims
+        (claim,) = claims_services.claims_build(
+            scopes=part2.ORGANIZATION, entry_ids=[entry.pk], today=today()
+        ).claims
         claim.refresh_from_db()
         assert claim.status == "ready", list(claim.findings.values_list("message", flat=True))
     with tenant_context(practice.org):
-        batch = batches_create(clearinghouse=practice.clearinghouse, claim_ids=[claim.pk])[0]
+        batch = batches_create(
+            scopes=part2.ORGANIZATION, clearinghouse=practice.clearinghouse, claim_ids=[claim.pk]
+        )[0]
     batch_build(organization_id=practice.org.pk, batch_id=batch.pk)
     with tenant_context(practice.org):
         claim.refresh_from_db()
@@ -147,7 +151,9 @@ def test_the_secondary_837_carries_the_primary_adjudication_and_passes_pyx12(bil
         (claim,) = services.secondary_claims_build(
             import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
         )
-        batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
+        batch = batches_create(
+            scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse, claim_ids=[claim.pk]
+        )[0]
     batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     assert batch.status == "released", batch.error
     with tenant_context(billing.org):
@@ -186,7 +192,9 @@ def test_the_secondary_payers_835_settles_the_moved_balance(billing):
         (claim,) = services.secondary_claims_build(
             import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
         )
-        batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
+        batch = batches_create(
+            scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse, claim_ids=[claim.pk]
+        )[0]
     batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     with tenant_context(billing.org):
         line = ClaimLine.objects.get(claim=claim)
@@ -361,7 +369,9 @@ def test_the_dashboard_counts_a_service_once_and_ar_only_what_the_secondary_owes
         (claim,) = services.secondary_claims_build(
             import_id=imp.pk, today=today(), scopes=part2.ORGANIZATION
         )
-        batch = batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
+        batch = batches_create(
+            scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse, claim_ids=[claim.pk]
+        )[0]
     batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     with tenant_context(billing.org):
         figures = dashboard_figures(
@@ -384,7 +394,7 @@ def test_voiding_a_secondary_draft_leaves_the_charges_billed_on_the_primary(bill
         assert claim.status == "draft"
         claims_services.claim_transition(claim=claim, to_status="void")
         assert set(ServiceEntry.objects.values_list("status", flat=True)) == {"billed"}
-        assert claims_services.claims_build(today=today()).claims == []
+        assert claims_services.claims_build(scopes=part2.ORGANIZATION, today=today()).claims == []
 
 
 def test_a_malformed_id_filter_is_a_400_naming_the_parameter(billing, api_client_for):

@@ -161,6 +161,7 @@ def build_part2(org: Organization) -> Part2Seed:
     def session(day: Any) -> ServiceEntry:
         start = datetime.combine(day, time(10), tzinfo=UTC)
         return claim_services.service_entry_create(
+            scopes=part2.ORGANIZATION,
             patient=patient,
             episode=episode,
             rendering_provider=provider,
@@ -177,7 +178,9 @@ def build_part2(org: Organization) -> Part2Seed:
     claims = []
     for entry in (first, second):  # one claim each (a patient's month would be one claim)
         report = claim_services.claims_build(
-            entry_ids=[entry.pk], today=entry.date_of_service + timedelta(days=1)
+            scopes=part2.ORGANIZATION,
+            entry_ids=[entry.pk],
+            today=entry.date_of_service + timedelta(days=1),
         )
         assert len(report.claims) == 1, report.skipped
         claims.append(report.claims[0])

@@ -7,6 +7,7 @@ import pytest
 
 from claims import services as claims_services
 from claims.models import Claim, ClaimStatus
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from submissions.services import clearinghouse_save
 from tests.claims.conftest import Practice, dos
@@ -20,7 +21,7 @@ def bill_ready(practice: Practice, *sessions: int) -> list[Claim]:
     for week, minutes in enumerate(sessions or (45,)):
         practice.session(minutes, day=dos() + timedelta(days=7 * week))
     with tenant_context(practice.org):
-        claims = claims_services.claims_build(today=today()).claims
+        claims = claims_services.claims_build(scopes=part2.ORGANIZATION, today=today()).claims
         ready = list(Claim.objects.filter(status=ClaimStatus.READY))
         assert ready, [list(c.findings.values_list("message", flat=True)) for c in claims]
         return ready

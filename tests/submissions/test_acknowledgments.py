@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from claims.models import Claim, ClaimEvent, ClaimStatus
+from rcm import part2
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from submissions.models import (
@@ -29,7 +30,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "x12" / "samples"
 def sent(billing):
     (claim,) = bill_ready(billing)
     with tenant_context(billing.org):
-        batch = batches_create(clearinghouse=billing.clearinghouse)[0]
+        batch = batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)[0]
     batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     assert batch.status == BatchStatus.RELEASED
     billing.batch, billing.claim = batch, claim

@@ -41,7 +41,9 @@ def test_two_batches_built_at_the_same_time_get_distinct_increasing_control_numb
     assert len(claims) == 2
     with tenant_context(billing.org):
         batches = [
-            batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])[0]
+            batches_create(
+                scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse, claim_ids=[claim.pk]
+            )[0]
             for claim in claims
         ]
     barrier = threading.Barrier(len(batches))

@@ -13,6 +13,7 @@ import pytest
 from claims import services as claims_services
 from claims.models import Claim, ClaimStatus
 from rcm.audit.models import AuditEvent
+from rcm.part2 import ORGANIZATION
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
 from submissions.models import (
@@ -55,7 +56,7 @@ def two_ready(billing: Any) -> tuple[Claim, Claim]:
     (ordinary,) = bill_ready(billing)
     billing.session(45, day=dos() + timedelta(days=7))
     with tenant_context(billing.org):
-        (other,) = claims_services.claims_build(today=today()).claims
+        (other,) = claims_services.claims_build(scopes=ORGANIZATION, today=today()).claims
         Claim.objects.filter(pk=other.pk).update(is_part2=True)
         part2 = Claim.objects.get(pk=other.pk)
     assert part2.status == ClaimStatus.READY
@@ -69,7 +70,7 @@ def released(billing: Any, two_ready: Any) -> SubmissionBatch:
     part2 = two_ready[1]
     with tenant_context(billing.org):
         Claim.objects.filter(pk=part2.pk).update(is_part2=False)
-        batch = batches_create(clearinghouse=billing.clearinghouse)[0]
+        batch = batches_create(scopes=ORGANIZATION, clearinghouse=billing.clearinghouse)[0]
     batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     assert batch.status == BatchStatus.RELEASED and batch.claim_count == 2
     with tenant_context(billing.org):
@@ -249,7 +250,7 @@ def test_a_part2_claim_named_in_a_failed_batch_is_left_out_of_its_reasons(
     name its control number, which a member without the grant must not read."""
     part2 = two_ready[1]
     with tenant_context(billing.org):
-        batch = batches_create(clearinghouse=billing.clearinghouse)[0]
+        batch = batches_create(scopes=ORGANIZATION, clearinghouse=billing.clearinghouse)[0]
     batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     assert batch.status == BatchStatus.FAILED
     assert part2.patient_control_number in batch.error

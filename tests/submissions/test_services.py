@@ -24,7 +24,9 @@ from x12.reader import read
 
 def build(practice, **kwargs) -> SubmissionBatch:
     with tenant_context(practice.org):
-        batch = batches_create(clearinghouse=practice.clearinghouse, **kwargs)[0]
+        batch = batches_create(
+            scopes=part2.ORGANIZATION, clearinghouse=practice.clearinghouse, **kwargs
+        )[0]
     return batch_build(organization_id=practice.org.pk, batch_id=batch.pk)
 
 
@@ -118,11 +120,13 @@ def test_a_claim_without_a_member_id_or_a_valid_diagnosis_is_refused(billing):
 def test_only_ready_claims_in_no_open_batch_can_be_batched(billing):
     (claim,) = bill_ready(billing)
     with tenant_context(billing.org):
-        batches_create(clearinghouse=billing.clearinghouse)
+        batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)
         with pytest.raises(DomainError, match="no ready claim"):
-            batches_create(clearinghouse=billing.clearinghouse)
+            batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)
         with pytest.raises(DomainError, match="Only ready claims"):
-            batches_create(clearinghouse=billing.clearinghouse, claim_ids=[claim.pk])
+            batches_create(
+                scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse, claim_ids=[claim.pk]
+            )
 
 
 def test_separators_are_configurable_per_clearinghouse(billing):
@@ -159,12 +163,12 @@ def test_a_part2_claim_is_released_with_its_disclosure_logged_under_the_covering
             recipient_payer=billing.payer, purpose="payment", information_scope="claims",
             signed_on=admitted(), expires_on=days_from_now(365),
         )  # fmt: skip
-        claims_services.service_entry_create(
+        claims_services.service_entry_create(scopes=part2.ORGANIZATION,
             patient=billing.patient, episode=sud, rendering_provider=billing.provider,
             date_of_service=dos(), kind="psychotherapy", start_at=at(dos(), 9),
             end_at=at(dos(), 9, 45), documentation_signed=True, today=today(),
         )  # fmt: skip
-        claims_services.claims_build(today=dos())
+        claims_services.claims_build(scopes=part2.ORGANIZATION, today=dos())
         claim = Claim.objects.get(episode=sud)
         assert claim.is_part2 and claim.status == ClaimStatus.READY
     batch = build(billing)
@@ -191,12 +195,12 @@ def test_a_part2_claim_whose_consent_was_revoked_never_reaches_a_file(billing):
             recipient_payer=billing.payer, purpose="payment", information_scope="claims",
             signed_on=admitted(), expires_on=days_from_now(365),
         )  # fmt: skip
-        claims_services.service_entry_create(
+        claims_services.service_entry_create(scopes=part2.ORGANIZATION,
             patient=billing.patient, episode=sud, rendering_provider=billing.provider,
             date_of_service=dos(), kind="psychotherapy", start_at=at(dos(), 9),
             end_at=at(dos(), 9, 45), documentation_signed=True, today=today(),
         )  # fmt: skip
-        claims_services.claims_build(today=dos())
+        claims_services.claims_build(scopes=part2.ORGANIZATION, today=dos())
         patients_services.consent_revoke(consent=consent)
     batch = build(billing)
     assert batch.status == BatchStatus.FAILED

@@ -3,6 +3,7 @@ from __future__ import annotations
 import paramiko
 import pytest
 
+from rcm import part2
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from submissions.models import BatchStatus
@@ -30,7 +31,7 @@ def test_a_released_batch_is_uploaded_to_the_clearinghouse_sftp_server(billing, 
         )  # fmt: skip
     bill_ready(billing)
     with tenant_context(billing.org):
-        batch = batches_create(clearinghouse=billing.clearinghouse)[0]
+        batch = batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)[0]
     batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     assert batch.status == BatchStatus.RELEASED
     assert batch.transport_detail.startswith(f"Delivered to sftp://127.0.0.1:{sftp.port}/inbound/")
@@ -51,7 +52,7 @@ def test_a_wrong_password_or_host_key_is_reported_and_the_batch_stays_released(
         )  # fmt: skip
     bill_ready(billing)
     with tenant_context(billing.org):
-        batch = batches_create(clearinghouse=billing.clearinghouse)[0]
+        batch = batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)[0]
     batch = batch_build(organization_id=billing.org.pk, batch_id=batch.pk)
     assert batch.status == BatchStatus.RELEASED
     assert batch.transport_detail.startswith("Not delivered: The SFTP upload to 127.0.0.1:")

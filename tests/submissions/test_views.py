@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from claims.models import Claim, ClaimStatus
+from rcm import part2
 from rcm.tenancy.context import tenant_context
 from submissions.models import BatchStatus, ClaimRejection, SubmissionBatch
 from tests.submissions.acks import ack_277ca, ack_999
@@ -44,7 +45,7 @@ def test_an_open_batch_page_polls_for_progress(billing, biller, client_for):
     from submissions.services import batches_create
 
     with tenant_context(billing.org):
-        batch = batches_create(clearinghouse=billing.clearinghouse)[0]
+        batch = batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)[0]
     part = client_for(biller).get(f"{BASE}{batch.pk}/?part=progress").content.decode()
     assert 'hx-trigger="every 1s"' in part and "0 of 1 claims written" in part
 
