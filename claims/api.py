@@ -8,7 +8,6 @@ caller may see. Lists say how many rows they left out in the `X-Part2-Hidden` he
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -33,15 +32,9 @@ from credentialing.models import Provider, ServiceFacility
 from patients.models import EpisodeOfCare, Patient, Payer
 from rcm import part2
 from rcm.api import Part2HiddenListMixin, ServiceViewSet, uuid_query_param
-from rcm.tenancy.http import scopes_of
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.http import request_today, scopes_of
 
 LIST = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
-
-
-def _today(request: Request) -> date:
-    """The organization's day (the key's or the session's organization), once per request."""
-    return organization_today(request._request.organization)  # type: ignore[attr-defined]
 
 
 class ServiceEntrySerializer(serializers.ModelSerializer):
@@ -132,7 +125,7 @@ class ServiceEntryViewSet(
     def perform_service_create(self, data: dict[str, Any]) -> ServiceEntry:
         return services.service_entry_create(
             idempotency_key=getattr(self, "_key", ""),
-            today=_today(self.request),
+            today=request_today(self.request),
             scopes=scopes_of(self.request),
             **data,
         )
@@ -193,12 +186,16 @@ class ClaimViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
 
     def get_queryset(self) -> Any:
         return selectors.claim_list(
-            filters=self._filters(), scopes=scopes_of(self.request), today=_today(self.request)
+            filters=self._filters(),
+            scopes=scopes_of(self.request),
+            today=request_today(self.request),
         ).prefetch_related("lines", "findings__line")
 
     def part2_hidden(self) -> int:
         return selectors.claim_list_hidden(
-            filters=self._filters(), scopes=scopes_of(self.request), today=_today(self.request)
+            filters=self._filters(),
+            scopes=scopes_of(self.request),
+            today=request_today(self.request),
         )
 
     @extend_schema(
@@ -224,7 +221,7 @@ class ClaimViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
         data.is_valid(raise_exception=True)
         report = services.claims_build(
             entry_ids=data.validated_data.get("charges"),
-            today=_today(request),
+            today=request_today(request),
             scopes=scopes_of(request),
         )
         response = Response(
@@ -242,7 +239,7 @@ class ClaimViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
     @action(detail=True, methods=["post"])
     def scrub(self, request: Request, pk: str) -> Response:
         claim = self.get_object()
-        services.claims_scrub(claim_ids=[claim.pk], today=_today(request))
+        services.claims_scrub(claim_ids=[claim.pk], today=request_today(request))
         return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
 
     @extend_schema(request=ClaimTransitionSerializer, responses=ClaimSerializer)

@@ -6,16 +6,14 @@ from __future__ import annotations
 from celery import shared_task
 
 from claims.services.scans import claims_unbillable_scan
-from rcm.tenancy.context import tenant_context
-from rcm.tenancy.selectors import active_organization_ids, organization_today
+from rcm.tenancy.fanout import OrganizationTurn, for_each_organization
 
 
 @shared_task(name="claims.tasks.claims_unbillable_scan_all")
 def claims_unbillable_scan_all() -> int:
     """Daily: alert on recorded charges a provider cannot bill, organization by organization."""
-    raised = 0
-    for org_id in active_organization_ids():
-        today = organization_today(org_id)
-        with tenant_context(org_id):
-            raised += len(claims_unbillable_scan(today=today))
-    return raised
+
+    def scan(turn: OrganizationTurn) -> int:
+        return len(claims_unbillable_scan(today=turn.today))
+
+    return sum(raised for _, raised in for_each_organization(scan, name="claims_unbillable_scan"))

@@ -4,12 +4,11 @@ queue grouped by fix, the claims list with saved filters, the claim page, and fe
 from __future__ import annotations
 
 import zoneinfo
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
@@ -36,26 +35,17 @@ from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.http import OrgRequest, request_today, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ, WRITE = "claims:read", "claims:write"
 
 
-def _tz(request: HttpRequest) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(request.organization.time_zone)  # type: ignore[attr-defined]
+def _tz(request: OrgRequest) -> zoneinfo.ZoneInfo:
+    return zoneinfo.ZoneInfo(request.organization.time_zone)
 
 
-def _today(request: HttpRequest) -> date:
-    """The organization's day: read once per request and passed down."""
-    return organization_today(request.organization)  # type: ignore[attr-defined]
-
-
-def _scopes(request: HttpRequest) -> Any:
-    return request.scopes  # type: ignore[attr-defined]
-
-
-def _charge_patient(request: HttpRequest) -> Patient:
+def _charge_patient(request: OrgRequest) -> Patient:
     patient = get_object_or_404(
         Patient, pk=request.GET.get("patient") or request.POST.get("patient")
     )
@@ -63,21 +53,21 @@ def _charge_patient(request: HttpRequest) -> Patient:
 
 
 @require_scope(READ, post=WRITE)
-def charge_list(request: HttpRequest) -> HttpResponse:
-    scopes = _scopes(request)
+def charge_list(request: OrgRequest) -> HttpResponse:
+    scopes = scopes_of(request)
     page = Paginator(selectors.open_charges(scopes=scopes), 50).get_page(request.GET.get("page"))
     context = {"page": page, "part2_hidden": selectors.open_charges_hidden(scopes=scopes)}
     return render(request, "claims/charges.html", context)
 
 
 @require_scope(WRITE)
-def charge_create(request: HttpRequest) -> HttpResponse:
+def charge_create(request: OrgRequest) -> HttpResponse:
     patient = _charge_patient(request)
-    today = _today(request)
+    today = request_today(request)
     form = ChargeForm(
         request.POST or None,
         patient=patient,
-        scopes=_scopes(request),
+        scopes=scopes_of(request),
         initial={"date_of_service": today, "kind": "psychotherapy"},
     )
     return handle_form(
@@ -87,7 +77,7 @@ def charge_create(request: HttpRequest) -> HttpResponse:
             patient=patient,
             created_by=request.user,
             today=today,
-            scopes=_scopes(request),
+            scopes=scopes_of(request),
             **form.service_kwargs(_tz(request)),
         ),
         success_url=lambda entry: org_reverse(request, "claims:charges"),
@@ -100,10 +90,10 @@ def charge_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(WRITE)
-def charge_preview(request: HttpRequest) -> HttpResponse:
+def charge_preview(request: OrgRequest) -> HttpResponse:
     """The live suggestion beside the charge form (htmx, no writes)."""
     patient = _charge_patient(request)
-    form = ChargeForm(request.GET, patient=patient, scopes=_scopes(request))
+    form = ChargeForm(request.GET, patient=patient, scopes=scopes_of(request))
     form.is_valid()
     data = form.cleaned_data
     preview, error = None, ""
@@ -131,9 +121,9 @@ def charge_preview(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def claims_build(request: HttpRequest) -> HttpResponse:
+def claims_build(request: OrgRequest) -> HttpResponse:
     report = services.claims_build(
-        today=_today(request), actor=request.user, scopes=_scopes(request)
+        today=request_today(request), actor=request.user, scopes=scopes_of(request)
     )
     ready = Claim.objects.filter(
         pk__in=[c.pk for c in report.claims], status=ClaimStatus.READY
@@ -154,13 +144,13 @@ def claims_build(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def ready_queue(request: HttpRequest) -> HttpResponse:
+def ready_queue(request: OrgRequest) -> HttpResponse:
     if request.method == "POST":
-        ids = selectors.unsent_claim_ids(scopes=_scopes(request))
-        services.claims_scrub(claim_ids=ids, today=_today(request), actor=request.user)
+        ids = selectors.unsent_claim_ids(scopes=scopes_of(request))
+        services.claims_scrub(claim_ids=ids, today=request_today(request), actor=request.user)
         messages.success(request, f"Re-scrubbed {len(ids)} claim(s).")
         return redirect(org_reverse(request, "claims:ready_queue"))
-    queue = selectors.ready_queue(scopes=_scopes(request))
+    queue = selectors.ready_queue(scopes=scopes_of(request))
     context = {
         "groups": queue.groups,
         "drafts": queue.drafts,
@@ -171,7 +161,7 @@ def ready_queue(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=READ)
-def claim_list(request: HttpRequest) -> HttpResponse:
+def claim_list(request: OrgRequest) -> HttpResponse:
     if request.method == "POST":
         save = SavedFilterForm(request.POST)
         if save.is_valid():
@@ -184,7 +174,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
         return redirect(org_reverse(request, "claims:list") + "?" + request.POST.get("query", ""))
     form = ClaimFilterForm(request.GET or None)
     filters = selectors.ClaimFilters(**(form.cleaned_data if form.is_valid() else {}))
-    today, scopes = _today(request), _scopes(request)
+    today, scopes = request_today(request), scopes_of(request)
     claims = selectors.claim_list(filters=filters, scopes=scopes, today=today)
     page = Paginator(claims, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -207,7 +197,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_scope(READ)
-def claim_detail(request: HttpRequest, pk: str) -> HttpResponse:
+def claim_detail(request: OrgRequest, pk: str) -> HttpResponse:
     claim = _claim(request, pk)
     audit_read(obj=claim, patient_id=claim.patient_id)
     enrollment = provider_can_bill(claim.rendering_provider, claim.payer, claim.statement_from)
@@ -231,21 +221,23 @@ def claim_detail(request: HttpRequest, pk: str) -> HttpResponse:
     )
 
 
-def _claim(request: HttpRequest, pk: str) -> Claim:
+def _claim(request: OrgRequest, pk: str) -> Claim:
     try:
-        return selectors.claim_detail(pk=pk, scopes=_scopes(request))
+        return selectors.claim_detail(pk=pk, scopes=scopes_of(request))
     except Claim.DoesNotExist as exc:
         raise Http404 from exc
 
 
 @require_POST
 @require_scope(WRITE)
-def claim_action(request: HttpRequest, pk: str) -> HttpResponse:
+def claim_action(request: OrgRequest, pk: str) -> HttpResponse:
     claim = _claim(request, pk)
     action = request.POST.get("action", "")
     try:
         if action == "scrub":
-            services.claims_scrub(claim_ids=[claim.pk], today=_today(request), actor=request.user)
+            services.claims_scrub(
+                claim_ids=[claim.pk], today=request_today(request), actor=request.user
+            )
             claim.refresh_from_db()
             messages.success(request, f"Scrubbed: {claim.get_status_display()}.")
         elif action == "transition":
@@ -272,7 +264,7 @@ def claim_action(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def fee_schedule(request: HttpRequest) -> HttpResponse:
+def fee_schedule(request: OrgRequest) -> HttpResponse:
     kind = request.POST.get("form", "")
     forms = {
         "charge": ChargeMasterForm(request.POST if kind == "charge" else None, prefix="charge"),

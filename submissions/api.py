@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rcm.api import Part2HiddenListMixin
-from rcm.tenancy.http import scopes_of
+from rcm.tenancy.http import org_request, scopes_of
 from submissions import selectors, services
 from submissions.models import Acknowledgment, ClaimRejection, Clearinghouse, SubmissionBatch
 
@@ -112,7 +112,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                 actor=request.user if getattr(request.user, "pk", None) else None,
                 scopes=scopes_of(request),
             )
-            start_builds(request._request.organization.pk, batches)  # type: ignore[attr-defined]
+            start_builds(org_request(request).organization.pk, batches)
         context = self.get_serializer_context()
         return Response(BatchSerializer(batches, many=True, context=context).data, status=201)
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from rcm.tenancy.context import tenant_context
-from rcm.tenancy.models import Organization
-from rcm.tenancy.selectors import active_organization_ids
+from rcm.tenancy.fanout import OrganizationTurn, for_each_organization
 from submissions.models import Clearinghouse
 from submissions.transport import inbound_folder
 
@@ -30,16 +28,13 @@ def acknowledgments_pickup() -> int:
     applied change nothing (their hash is known). Returns how many files were seen."""
     from submissions.services import acknowledgments_import_folder
 
-    seen = 0
-    for org_id in active_organization_ids():
-        slug = Organization.objects.values_list("slug", flat=True).get(pk=org_id)
-        with tenant_context(org_id):
-            codes = list(
-                Clearinghouse.objects.filter(is_active=True).values_list("code", flat=True)
-            )
-        for code in codes:
-            folder = inbound_folder(slug, code)
+    def pickup(turn: OrganizationTurn) -> int:
+        seen = 0
+        codes = Clearinghouse.objects.filter(is_active=True).values_list("code", flat=True)
+        for code in list(codes):
+            folder = inbound_folder(turn.organization.slug, code)
             if folder.is_dir():
-                with tenant_context(org_id):
-                    seen += len(acknowledgments_import_folder(folder=folder))
-    return seen
+                seen += len(acknowledgments_import_folder(folder=folder))
+        return seen
+
+    return sum(seen for _, seen in for_each_organization(pickup, name="acknowledgments_pickup"))

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch
 from django.views.decorators.http import require_POST
@@ -22,7 +22,7 @@ from claims.models import Claim
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.selectors import organization_now
+from rcm.tenancy.http import OrgRequest, request_now, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 from submissions import selectors, services
 from submissions.forms import (
@@ -38,16 +38,6 @@ from x12.loops import label_loops
 READ, WRITE = "claims:read", "claims:write"
 
 
-def _scopes(request: HttpRequest) -> Any:
-    return request.scopes  # type: ignore[attr-defined]
-
-
-def _query(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query.pop("page", None)
-    return query.urlencode()
-
-
 def start_builds(organization_id: Any, batches: list[SubmissionBatch]) -> None:
     """Queue the build task for each batch once the batch rows are committed."""
     from submissions.tasks import batch_build
@@ -59,37 +49,37 @@ def start_builds(organization_id: Any, batches: list[SubmissionBatch]) -> None:
 
 
 @require_scope(READ, post=WRITE)
-def batch_list(request: HttpRequest) -> HttpResponse:
+def batch_list(request: OrgRequest) -> HttpResponse:
     create = BatchCreateForm(request.POST or None)
     if request.method == "POST" and create.is_valid():
         try:
             batches = services.batches_create(
                 clearinghouse=create.cleaned_data["clearinghouse"],
                 actor=request.user,
-                scopes=_scopes(request),
+                scopes=scopes_of(request),
             )
         except DomainError as error:
             form_add_domain_error(create, error)
         else:
-            start_builds(request.organization.pk, batches)  # type: ignore[attr-defined]
+            start_builds(request.organization.pk, batches)
             messages.success(request, f"{len(batches)} batch(es) queued.")
             return redirect(org_reverse(request, "batches:detail", pk=batches[0].pk))
     filters = BatchFilterForm(request.GET or None)
     status = filters.cleaned_data.get("status", "") if filters.is_valid() else ""
     page = Paginator(selectors.batch_list(status=status), 50).get_page(request.GET.get("page"))
     context = {
-        "page": page, "create": create, "filters": filters, "query": _query(request),
-        "ready": selectors.ready_claim_counts(scopes=_scopes(request)),
-        "part2_hidden": selectors.ready_claims_hidden(scopes=_scopes(request)),
+        "page": page, "create": create, "filters": filters,
+        "ready": selectors.ready_claim_counts(scopes=scopes_of(request)),
+        "part2_hidden": selectors.ready_claims_hidden(scopes=scopes_of(request)),
         "has_clearinghouse": create.fields["clearinghouse"].queryset.exists(),  # type: ignore[attr-defined]
     }  # fmt: skip
     return render(request, "batches/list.html", context)
 
 
 @require_scope(READ)
-def batch_detail(request: HttpRequest, pk: str) -> HttpResponse:
+def batch_detail(request: OrgRequest, pk: str) -> HttpResponse:
     try:
-        page = selectors.batch_page(pk=pk, scopes=_scopes(request))
+        page = selectors.batch_page(pk=pk, scopes=scopes_of(request))
     except SubmissionBatch.DoesNotExist as missing:
         raise Http404("No such batch.") from missing
     batch = page.batch
@@ -106,9 +96,9 @@ def batch_detail(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ)
-def batch_file(request: HttpRequest, pk: str) -> HttpResponse:
+def batch_file(request: OrgRequest, pk: str) -> HttpResponse:
     try:
-        found = selectors.batch_file(pk=pk, scopes=_scopes(request))
+        found = selectors.batch_file(pk=pk, scopes=scopes_of(request))
     except SubmissionBatch.DoesNotExist as missing:
         raise Http404("No such batch.") from missing
     batch = found.batch
@@ -122,9 +112,9 @@ def batch_file(request: HttpRequest, pk: str) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def batch_send(request: HttpRequest, pk: str) -> HttpResponse:
+def batch_send(request: OrgRequest, pk: str) -> HttpResponse:
     try:  # the file names every patient in it: as for its download (42 CFR Part 2)
-        batch = selectors.batch_file(pk=pk, scopes=_scopes(request)).batch
+        batch = selectors.batch_file(pk=pk, scopes=scopes_of(request)).batch
     except SubmissionBatch.DoesNotExist as missing:
         raise Http404("No such batch.") from missing
     batch = services.batch_send(batch=batch)
@@ -133,7 +123,7 @@ def batch_send(request: HttpRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def clearinghouses(request: HttpRequest, pk: str | None = None) -> HttpResponse:
+def clearinghouses(request: OrgRequest, pk: str | None = None) -> HttpResponse:
     instance = get_object_or_404(Clearinghouse, pk=pk) if pk else None
     form = ClearinghouseForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
@@ -150,7 +140,7 @@ def clearinghouses(request: HttpRequest, pk: str | None = None) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
-def ack_upload(request: HttpRequest) -> HttpResponse:
+def ack_upload(request: OrgRequest) -> HttpResponse:
     form = AckUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -169,7 +159,7 @@ def ack_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "batches/ack_upload.html", {"form": form})
 
 
-def _fix_url(request: HttpRequest, claim_id: Any) -> str:
+def _fix_url(request: OrgRequest, claim_id: Any) -> str:
     """The claim page (the claims screens own it), else our X12 preview."""
     try:
         return org_reverse(request, "claims:detail", pk=claim_id)
@@ -178,17 +168,17 @@ def _fix_url(request: HttpRequest, claim_id: Any) -> str:
 
 
 @require_scope(READ)
-def rejections(request: HttpRequest) -> HttpResponse:
+def rejections(request: OrgRequest) -> HttpResponse:
     form = RejectionFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     filters = {"q": data.get("q", ""), "show": data.get("show") or "open"}
-    scopes = _scopes(request)
+    scopes = scopes_of(request)
     rows = selectors.rejection_queue(**filters, scopes=scopes)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     for rejection in page:
         rejection.fix_url = _fix_url(request, rejection.claim_id)  # type: ignore[attr-defined]
     context = {
-        "form": form, "page": page, "query": _query(request),
+        "form": form, "page": page,
         "part2_hidden": selectors.rejection_queue_hidden(**filters, scopes=scopes),
     }  # fmt: skip
     return render(request, "batches/rejections.html", context)
@@ -196,22 +186,22 @@ def rejections(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
-def rejection_resolve(request: HttpRequest, pk: str) -> HttpResponse:
-    rejection = get_object_or_404(selectors.rejections(scopes=_scopes(request)), pk=pk)
+def rejection_resolve(request: OrgRequest, pk: str) -> HttpResponse:
+    rejection = get_object_or_404(selectors.rejections(scopes=scopes_of(request)), pk=pk)
     services.rejection_resolve(rejection=rejection, actor=request.user)
     messages.success(request, "Taken off the rejections queue.")
     return redirect(org_reverse(request, "batches:rejections"))
 
 
 @require_scope(READ)
-def claim_x12_preview(request: HttpRequest, pk: str) -> HttpResponse:
+def claim_x12_preview(request: OrgRequest, pk: str) -> HttpResponse:
     try:  # a Part 2 claim is not found without the Part 2 grant, as on the claim page
-        claim = claim_selectors.claim_detail(pk=pk, scopes=_scopes(request))
+        claim = claim_selectors.claim_detail(pk=pk, scopes=scopes_of(request))
     except Claim.DoesNotExist:
         raise Http404 from None
     text, problems = services.claim_x12_preview(
         claim=claim,
-        now=organization_now(request.organization),  # type: ignore[attr-defined]
+        now=request_now(request),
     )
     audit_read(obj=claim, patient_id=claim.patient_id, what="837 preview")
     context = {"claim": claim, "rows": label_loops(text) if text else [], "problems": problems}

@@ -62,15 +62,6 @@ def api_key_list() -> QuerySet[ApiKey]:
     return ApiKey.objects.select_related("created_by").order_by("revoked_at", "-created_at")
 
 
-def active_organization_ids() -> list[Any]:
-    """Organizations that scans visit one by one (each in its own tenant context)."""
-    from rcm.tenancy.models import Organization
-
-    return list(
-        Organization.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True)
-    )
-
-
 def _organization_zone(organization: Any) -> zoneinfo.ZoneInfo:
     from rcm.tenancy.models import Organization
 
