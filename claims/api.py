@@ -114,8 +114,9 @@ class ServiceEntryViewSet(
     @extend_schema(parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER)])
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get("Idempotency-Key", "")[:120]
-        charges = selectors.charges(scopes=scopes_of(request))
-        if key and (existing := charges.filter(idempotency_key=key).first()):
+        if existing := services.service_entry_replay(
+            idempotency_key=key, scopes=scopes_of(request)
+        ):
             response = Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
             response["Idempotent-Replayed"] = "true"
             return response

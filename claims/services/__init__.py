@@ -20,6 +20,7 @@ from claims.services.charges import (
     ChargePreview,
     charge_preview,
     service_entry_create,
+    service_entry_replay,
     service_entry_void,
 )
 from claims.services.fees import (
@@ -71,5 +72,6 @@ __all__ = [
     "saved_filter_save",
     "secondary_claims_create",
     "service_entry_create",
+    "service_entry_replay",
     "service_entry_void",
 ]

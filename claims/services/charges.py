@@ -154,6 +154,21 @@ def _diagnosis_ids(episode: EpisodeOfCare, given: Sequence[Any] | None, day: dat
     return ids
 
 
+def service_entry_replay(*, idempotency_key: str, scopes: Collection[str]) -> ServiceEntry | None:
+    """The charge an Idempotency-Key already recorded (an EHR retrying), or None. A key used for
+    a charge the caller may not see is refused without showing it (42 CFR Part 2)."""
+    if not idempotency_key:
+        return None
+    existing = ServiceEntry.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None and part2.restricted(existing, scopes):
+        raise DomainError(
+            "This Idempotency-Key was already used.",
+            field="idempotency_key",
+            code="idempotency_key_used",
+        )
+    return existing
+
+
 def service_entry_create(
     *,
     patient: Patient,
@@ -195,16 +210,8 @@ def service_entry_create(
     as a whole."""
     if part2.restricted(episode, scopes):
         raise DomainError("No such episode.", field="episode", code="not_found")
-    if idempotency_key:
-        existing = ServiceEntry.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if part2.restricted(existing, scopes):
-                raise DomainError(
-                    "This Idempotency-Key was already used.",
-                    field="idempotency_key",
-                    code="idempotency_key_used",
-                )
-            return existing
+    if existing := service_entry_replay(idempotency_key=idempotency_key, scopes=scopes):
+        return existing
     if episode.patient_id != patient.pk:
         raise DomainError("The episode belongs to another patient.", field="episode")
     if date_of_service < episode.admission_date or (
