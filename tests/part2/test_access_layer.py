@@ -61,3 +61,16 @@ def test_a_model_reaching_part2_without_a_rule_is_hidden_whole_without_the_grant
     assert part2.hidden_count(qs, GRANT) == 0
     assert part2.visible(qs, GRANT) is qs
     assert part2.is_part2(Unknown(claim_id=None))
+
+
+def test_every_model_that_carries_a_part2_flag_has_a_rule() -> None:
+    """Rows that name their subject by id (alerts, audit events) have no foreign-key path for the
+    walk to find: their own `part2` flag must be a rule, or the flag would be written and never
+    read."""
+    flagged = sorted(
+        m._meta.label
+        for m in apps.get_models()
+        if any(f.name == "part2" and isinstance(f, models.BooleanField) for f in m._meta.fields)
+    )
+    assert flagged, "no model carries a part2 flag: the walk below would prove nothing"
+    assert [label for label in flagged if label not in part2.RULES] == []
