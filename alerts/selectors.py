@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from typing import TypedDict, Unpack
 
 from django.db.models import Case, F, Q, QuerySet, Value, When
 
@@ -23,14 +24,24 @@ def alerts_readable(*, scopes: Collection[str]) -> QuerySet[Alert]:
     return part2.visible(Alert.objects.filter(area__in=readable_areas(scopes)), scopes)
 
 
+class InboxFilters(TypedDict, total=False):
+    """What the inbox is narrowed to: `show` is open (not acknowledged, not snoozed; the
+    default), snoozed, acknowledged, or all; `area`, `severity` and `assignee_id` when given."""
+
+    show: str
+    area: str
+    severity: str
+    assignee_id: object | None
+
+
 def _inbox_filtered(
     *,
     scopes: Collection[str],
     now: datetime,
-    show: str,
-    area: str,
-    severity: str,
-    assignee_id: object | None,
+    show: str = "open",
+    area: str = "",
+    severity: str = "",
+    assignee_id: object | None = None,
 ) -> QuerySet[Alert]:
     qs = Alert.objects.filter(area__in=readable_areas(scopes))
     if show == "open":
@@ -51,24 +62,11 @@ def _inbox_filtered(
 
 
 def alert_inbox(
-    *,
-    scopes: Collection[str],
-    now: datetime,
-    show: str = "open",
-    area: str = "",
-    severity: str = "",
-    assignee_id: object | None = None,
+    *, scopes: Collection[str], now: datetime, **filters: Unpack[InboxFilters]
 ) -> QuerySet[Alert]:
-    """Alerts the member may read. `show`: open (not acknowledged, not snoozed), snoozed,
-    acknowledged, or all; a snooze ends at `until` <= `now`."""
-    qs = _inbox_filtered(
-        scopes=scopes,
-        now=now,
-        show=show,
-        area=area,
-        severity=severity,
-        assignee_id=assignee_id,
-    )
+    """Alerts the member may read, narrowed by `filters` (InboxFilters); a snooze ends at
+    `until` <= `now`."""
+    qs = _inbox_filtered(scopes=scopes, now=now, **filters)
     qs = part2.visible(qs.select_related("assignee"), scopes)
     rank = Case(
         When(severity="critical", then=Value(0)),
@@ -81,23 +79,10 @@ def alert_inbox(
 
 
 def alert_inbox_hidden(
-    *,
-    scopes: Collection[str],
-    now: datetime,
-    show: str = "open",
-    area: str = "",
-    severity: str = "",
-    assignee_id: object | None = None,
+    *, scopes: Collection[str], now: datetime, **filters: Unpack[InboxFilters]
 ) -> int:
     """How many alerts of the same inbox Part 2 keeps from the caller (one COUNT)."""
-    qs = _inbox_filtered(
-        scopes=scopes,
-        now=now,
-        show=show,
-        area=area,
-        severity=severity,
-        assignee_id=assignee_id,
-    )
+    qs = _inbox_filtered(scopes=scopes, now=now, **filters)
     return part2.hidden_count(qs, scopes)
 
 

@@ -32,6 +32,7 @@ from authorizations.tasks import authorization_scan_organization
 from patients.levels import LevelOfCare
 from patients.models import Coverage, Payer
 from rcm.api import uuid_query_param
+from rcm.api_routing import ListCreatePatchViewSet
 from rcm.audit.services import audit_read
 from rcm.tenancy.http import org_request, request_today, scopes_of
 from rcm.tenancy.selectors import member_with_scope
@@ -57,23 +58,10 @@ class AuthorizationSerializer(serializers.ModelSerializer):
             "coverage",
             "payer",
             "stay",
-            "level",
-            "service_codes",
-            "unit_type",
-            "units_requested",
-            "units_approved",
+            *services.AUTH_FORM_FIELDS,
             "units_used",
             "units_remaining",
-            "start_date",
-            "end_date",
             "status",
-            "auth_number",
-            "requested_on",
-            "decided_on",
-            "payer_contact",
-            "reference_notes",
-            "approval_note",
-            "overlap_reason",
             "next_review_on",
             "assigned_to",
             "created_at",
@@ -195,20 +183,13 @@ UTILIZATION_RESULT = inline_serializer(
 )
 
 
-class AuthorizationViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class AuthorizationViewSet(ListCreatePatchViewSet):
     """Prior authorizations. Filters: `expiring_within` (days), `status`, `payer`, `level`,
     `episode`."""
 
     scope_area = "authorizations"
     serializer_class = AuthorizationSerializer
     lookup_field = "pk"
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         params = self.request.query_params

@@ -14,6 +14,7 @@ from authorizations.models import (
     ReviewType,
     UnitType,
 )
+from authorizations.services import AUTH_FORM_FIELDS
 from patients.levels import LevelOfCare
 from patients.models import Coverage, EpisodeOfCare
 from rcm.form_fields import DATE
@@ -71,22 +72,7 @@ class AuthorizationForm(forms.ModelForm):
 
     class Meta:
         model = Authorization
-        fields = [
-            "level",
-            "service_codes",
-            "unit_type",
-            "units_requested",
-            "units_approved",
-            "start_date",
-            "end_date",
-            "auth_number",
-            "requested_on",
-            "decided_on",
-            "payer_contact",
-            "reference_notes",
-            "approval_note",
-            "overlap_reason",
-        ]
+        fields = list(AUTH_FORM_FIELDS)
         widgets = {
             "start_date": DATE,
             "end_date": DATE,

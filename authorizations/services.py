@@ -140,8 +140,8 @@ def _audit(action: str, auth: Authorization, **detail: Any) -> None:
 
 # --- Authorizations ---------------------------------------------------------------------------
 
-AUTH_FIELDS = {
-    "coverage",
+# What a person edits on an authorization, in the order the form shows them.
+AUTH_FORM_FIELDS = (
     "level",
     "service_codes",
     "unit_type",
@@ -156,8 +156,9 @@ AUTH_FIELDS = {
     "reference_notes",
     "approval_note",
     "overlap_reason",
-    "assigned_to",
-}
+)
+# ...and what a caller may set: those, the coverage and the utilization reviewer.
+AUTH_FIELDS = {"coverage", *AUTH_FORM_FIELDS, "assigned_to"}
 
 
 def _normalize_codes(codes: Iterable[str] | str | None) -> list[str]:

@@ -29,6 +29,7 @@ from credentialing.models import (
 )
 from patients.models import Payer
 from rcm.api import uuid_query_param
+from rcm.api_routing import ListCreatePatchViewSet
 from rcm.tenancy.http import request_today
 from rcm.tenancy.models import User
 
@@ -53,17 +54,8 @@ class ProviderSerializer(serializers.ModelSerializer):
         model = Provider
         fields = [
             "id",
-            "first_name",
-            "last_name",
-            "credentials_suffix",
+            *services.PROVIDER_FIELDS,
             "display_name",
-            "npi",
-            "taxonomy_code",
-            "provider_type",
-            "supervising_provider",
-            "user",
-            "active_from",
-            "active_until",
             "created_at",
             "updated_at",
         ]
@@ -85,18 +77,11 @@ class ProviderInputSerializer(serializers.Serializer):
     active_until = serializers.DateField(required=False, allow_null=True)
 
 
-class ProviderViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class ProviderViewSet(ListCreatePatchViewSet):
     """Individual providers (NPI type 1). `?q=` searches name and NPI, `?provider_type=`."""
 
     scope_area = "credentialing"
     serializer_class = ProviderSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         params = self.request.query_params
@@ -132,15 +117,7 @@ class CredentialSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "provider",
-            "kind",
-            "number",
-            "state",
-            "issuer",
-            "issued_on",
-            "expires_on",
-            "verified_on",
-            "attested_on",
-            "result",
+            *services.CREDENTIAL_FIELDS,
             "created_at",
             "updated_at",
         ]
@@ -160,18 +137,11 @@ class CredentialInputSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=OigResult.choices, required=False, allow_blank=True)
 
 
-class CredentialViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class CredentialViewSet(ListCreatePatchViewSet):
     """Licences, DEA, board certification, malpractice, CAQH and OIG checks. `?provider=`."""
 
     scope_area = "credentialing"
     serializer_class = CredentialSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         qs = Credential.objects.all()
@@ -201,34 +171,16 @@ class CredentialViewSet(
 class FacilitySerializer(serializers.ModelSerializer):
     class Meta:
         model = ServiceFacility
-        fields = [
-            "id",
-            "name",
-            "npi",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "place_of_service",
-            "is_active",
-        ]
+        fields = ["id", *services.FACILITY_FIELDS]
         read_only_fields = ["id"]
 
     def validate_name(self, value: str) -> str:
         return value  # Uniqueness is checked by the service, with a clearer message.
 
 
-class FacilityViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class FacilityViewSet(ListCreatePatchViewSet):
     scope_area = "credentialing"
     serializer_class = FacilitySerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         return selectors.facility_list()
@@ -252,18 +204,7 @@ class EnrollmentSerializer(serializers.ModelSerializer):
             "id",
             "provider",
             "payer",
-            "service_facility",
-            "status",
-            "submitted_on",
-            "in_process_on",
-            "approved_on",
-            "denied_on",
-            "effective_date",
-            "termination_date",
-            "payer_provider_id",
-            "recredentialing_due_on",
-            "bill_under_supervisor",
-            "notes",
+            *services.ENROLLMENT_FIELDS,
             "created_at",
             "updated_at",
         ]
@@ -312,19 +253,12 @@ class EnrollmentEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class EnrollmentViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class EnrollmentViewSet(ListCreatePatchViewSet):
     """Payer enrollments. `?provider=`, `?payer=`, `?status=`. Every change is kept in
     `/history/`."""
 
     scope_area = "credentialing"
     serializer_class = EnrollmentSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         qs = PayerEnrollment.objects.all()
@@ -380,15 +314,7 @@ class PayerRuleSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PayerProviderRule
-        fields = [
-            "id",
-            "payer",
-            "provider_type",
-            "service_code",
-            "accepted",
-            "requires_supervision",
-            "notes",
-        ]
+        fields = ["id", *services.PAYER_RULE_FIELDS]
         read_only_fields = ["id"]
         validators: list[Any] = []  # The service reports a duplicate rule.
 

@@ -4,16 +4,16 @@ from typing import Any
 
 from django import forms
 
-from credentialing.models import (
-    Credential,
-    EnrollmentStatus,
-    PayerEnrollment,
-    PayerProviderRule,
-    Provider,
-    ProviderType,
-    ServiceFacility,
-)
+from credentialing import models
 from credentialing.selectors import MATRIX_FILTERS
+from credentialing.services import (
+    CREDENTIAL_FIELDS,
+    ENROLLMENT_DATES,
+    ENROLLMENT_FIELDS,
+    FACILITY_FIELDS,
+    PAYER_RULE_FIELDS,
+    PROVIDER_FIELDS,
+)
 from patients.models import Payer
 from rcm.form_fields import DATE, tenant_choice
 from rcm.tenancy.models import Membership, User
@@ -21,30 +21,19 @@ from rcm.tenancy.models import Membership, User
 
 class ProviderForm(forms.ModelForm):
     supervising_provider = tenant_choice(
-        Provider,
+        models.Provider,
         required=False,
         help_text="For pre-licensure clinicians who bill under a licensed supervisor.",
     )
 
     class Meta:
-        model = Provider
-        fields = [
-            "first_name",
-            "last_name",
-            "credentials_suffix",
-            "npi",
-            "taxonomy_code",
-            "provider_type",
-            "supervising_provider",
-            "user",
-            "active_from",
-            "active_until",
-        ]
+        model = models.Provider
+        fields = list(PROVIDER_FIELDS)
         widgets = {"active_from": DATE, "active_until": DATE}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        supervisors = Provider.objects.exclude(provider_type__in=["lmsw"])
+        supervisors = models.Provider.objects.exclude(provider_type__in=["lmsw"])
         if self.instance.pk:
             supervisors = supervisors.exclude(pk=self.instance.pk)
         self.fields["supervising_provider"].queryset = supervisors  # type: ignore[attr-defined]
@@ -56,70 +45,31 @@ class ProviderForm(forms.ModelForm):
 
 class CredentialForm(forms.ModelForm):
     class Meta:
-        model = Credential
-        fields = [
-            "kind",
-            "number",
-            "state",
-            "issuer",
-            "issued_on",
-            "expires_on",
-            "verified_on",
-            "attested_on",
-            "result",
-        ]
+        model = models.Credential
+        fields = list(CREDENTIAL_FIELDS)
         widgets = dict.fromkeys(("issued_on", "expires_on", "verified_on", "attested_on"), DATE)
 
 
 class FacilityForm(forms.ModelForm):
     class Meta:
-        model = ServiceFacility
-        fields = [
-            "name",
-            "npi",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "place_of_service",
-            "is_active",
-        ]
-
-
-ENROLLMENT_DATES = (
-    "submitted_on",
-    "in_process_on",
-    "approved_on",
-    "denied_on",
-    "effective_date",
-    "termination_date",
-    "recredentialing_due_on",
-)
+        model = models.ServiceFacility
+        fields = list(FACILITY_FIELDS)
 
 
 class EnrollmentForm(forms.ModelForm):
     payer = tenant_choice(Payer)
-    service_facility = tenant_choice(ServiceFacility, required=False)
+    service_facility = tenant_choice(models.ServiceFacility, required=False)
 
     class Meta:
-        model = PayerEnrollment
-        fields = [
-            "payer",
-            "service_facility",
-            "status",
-            *ENROLLMENT_DATES,
-            "payer_provider_id",
-            "bill_under_supervisor",
-            "notes",
-        ]
+        model = models.PayerEnrollment
+        fields = ["payer", *ENROLLMENT_FIELDS]
         widgets = dict.fromkeys(ENROLLMENT_DATES, DATE)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "payer" in self.fields:
             self.fields["payer"].queryset = Payer.objects.order_by("name")  # type: ignore[attr-defined]
-            self.fields["service_facility"].queryset = ServiceFacility.objects.filter(  # type: ignore[attr-defined]
+            self.fields["service_facility"].queryset = models.ServiceFacility.objects.filter(  # type: ignore[attr-defined]
                 is_active=True
             )
             self.fields["service_facility"].help_text = "Only where the payer enrols by location."
@@ -144,15 +94,8 @@ class PayerRuleForm(forms.ModelForm):
     payer = tenant_choice(Payer)
 
     class Meta:
-        model = PayerProviderRule
-        fields = [
-            "payer",
-            "provider_type",
-            "service_code",
-            "accepted",
-            "requires_supervision",
-            "notes",
-        ]
+        model = models.PayerProviderRule
+        fields = list(PAYER_RULE_FIELDS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -167,7 +110,7 @@ class RosterFilterForm(forms.Form):
         required=False, label="Search", widget=forms.TextInput(attrs={"type": "search"})
     )
     provider_type = forms.ChoiceField(
-        required=False, label="Type", choices=[("", "Any type"), *ProviderType.choices]
+        required=False, label="Type", choices=[("", "Any type"), *models.ProviderType.choices]
     )
     show = forms.ChoiceField(
         required=False,
@@ -178,7 +121,7 @@ class RosterFilterForm(forms.Form):
 class MatrixFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, label="Show", choices=MATRIX_FILTERS)
     provider_type = forms.ChoiceField(
-        required=False, label="Type", choices=[("", "Any type"), *ProviderType.choices]
+        required=False, label="Type", choices=[("", "Any type"), *models.ProviderType.choices]
     )
     q = forms.CharField(
         required=False, label="Provider", widget=forms.TextInput(attrs={"type": "search"})
@@ -187,7 +130,7 @@ class MatrixFilterForm(forms.Form):
 
 class PipelineFilterForm(forms.Form):
     status = forms.ChoiceField(
-        required=False, choices=[("", "Every status"), *EnrollmentStatus.choices]
+        required=False, choices=[("", "Every status"), *models.EnrollmentStatus.choices]
     )
     payer = tenant_choice(Payer, required=False, empty_label="Every payer")
 

@@ -56,7 +56,8 @@ def _same_tenant(obj: Any, field: str) -> None:
 
 # --- Providers --------------------------------------------------------------------------------
 
-PROVIDER_FIELDS = {
+# In the order forms show them.
+PROVIDER_FIELDS = (
     "first_name",
     "last_name",
     "credentials_suffix",
@@ -67,7 +68,7 @@ PROVIDER_FIELDS = {
     "user",
     "active_from",
     "active_until",
-}
+)
 
 
 def _check_provider(provider: Provider) -> None:
@@ -121,7 +122,8 @@ def provider_update(*, provider: Provider, data: dict[str, Any]) -> Provider:
 
 # --- Service facilities -----------------------------------------------------------------------
 
-FACILITY_FIELDS = {
+# In the order forms show them.
+FACILITY_FIELDS = (
     "name",
     "npi",
     "address_line1",
@@ -131,7 +133,7 @@ FACILITY_FIELDS = {
     "postal_code",
     "place_of_service",
     "is_active",
-}
+)
 
 
 def _check_facility(facility: ServiceFacility) -> None:
@@ -174,7 +176,8 @@ def facility_update(*, facility: ServiceFacility, data: dict[str, Any]) -> Servi
 
 # --- Credentials ------------------------------------------------------------------------------
 
-CREDENTIAL_FIELDS = {
+# In the order forms show them.
+CREDENTIAL_FIELDS = (
     "kind",
     "number",
     "state",
@@ -184,7 +187,7 @@ CREDENTIAL_FIELDS = {
     "verified_on",
     "attested_on",
     "result",
-}
+)
 
 
 def _check_credential(credential: Credential) -> None:
@@ -247,20 +250,25 @@ def credential_update(*, credential: Credential, data: dict[str, Any]) -> Creden
 
 # --- Enrollments ------------------------------------------------------------------------------
 
-ENROLLMENT_FIELDS = {
-    "service_facility",
-    "status",
+# The dates an enrollment records along its steps.
+ENROLLMENT_DATES = (
     "submitted_on",
     "in_process_on",
     "approved_on",
     "denied_on",
     "effective_date",
     "termination_date",
-    "payer_provider_id",
     "recredentialing_due_on",
+)
+# What may change on an enrollment (its provider and payer never do), in the order forms show them.
+ENROLLMENT_FIELDS = (
+    "service_facility",
+    "status",
+    *ENROLLMENT_DATES,
+    "payer_provider_id",
     "bill_under_supervisor",
     "notes",
-}
+)
 
 # The date field each status stamps when it is reached without one given.
 STEP_DATE_FIELD = {
@@ -396,6 +404,17 @@ def enrollment_update(
 
 
 # --- Payer rules ------------------------------------------------------------------------------
+
+
+# What a payer rule says, in the order forms show them.
+PAYER_RULE_FIELDS = (
+    "payer",
+    "provider_type",
+    "service_code",
+    "accepted",
+    "requires_supervision",
+    "notes",
+)
 
 
 def payer_rule_create(

@@ -24,25 +24,8 @@ from psycopg.types.json import Jsonb
 
 from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus
 from claims.services import TRANSITIONS
+from denials import models as m
 from denials import rules
-from denials.models import (
-    AdjustmentReason,
-    Denial,
-    ExceptionKind,
-    LineBalance,
-    Payment,
-    ProviderAdjustment,
-    RemarkCode,
-    RemittanceAdjustment,
-    RemittanceClaim,
-    RemittanceException,
-    RemittanceImport,
-    RemittanceLine,
-    SecondaryClaim,
-    SecondaryStatus,
-    WorkItem,
-    WorkKind,
-)
 from patients.models import Coverage, Payer
 from rcm.tenancy.context import require_organization_id
 from x12.remit835 import ClaimPayment, Remittance, Remittance835File, ServiceLine
@@ -66,7 +49,7 @@ def progress_set(import_id: Any, done: int) -> None:
     redis.Redis.from_url(url).set(progress_key(import_id), done, ex=3600)
 
 
-def progress_get(remittance_import: RemittanceImport) -> int:
+def progress_get(remittance_import: m.RemittanceImport) -> int:
     url = getattr(settings, "REDIS_URL", "")
     if url and remittance_import.status == "running":
         import redis
@@ -80,9 +63,13 @@ def progress_get(remittance_import: RemittanceImport) -> int:
 def reference_codes() -> tuple[dict[str, rules.Reason], dict[str, str]]:
     reasons = {
         code: rules.Reason(kind, category)
-        for code, kind, category in AdjustmentReason.objects.values_list("code", "kind", "category")
+        for code, kind, category in m.AdjustmentReason.objects.values_list(
+            "code", "kind", "category"
+        )
     }
-    remarks = {code: cat for code, cat in RemarkCode.objects.values_list("code", "category") if cat}
+    remarks = {
+        code: cat for code, cat in m.RemarkCode.objects.values_list("code", "category") if cat
+    }
     return reasons, remarks
 
 
@@ -118,15 +105,15 @@ class Summary:
 
 @dataclass
 class _Rows:
-    payments: list[Payment] = field(default_factory=list)
-    claims: list[RemittanceClaim] = field(default_factory=list)
-    lines: list[RemittanceLine] = field(default_factory=list)
-    adjustments: list[RemittanceAdjustment] = field(default_factory=list)
-    plbs: list[ProviderAdjustment] = field(default_factory=list)
-    exceptions: list[RemittanceException] = field(default_factory=list)
-    denials: list[Denial] = field(default_factory=list)
-    secondaries: list[SecondaryClaim] = field(default_factory=list)
-    work_items: list[WorkItem] = field(default_factory=list)
+    payments: list[m.Payment] = field(default_factory=list)
+    claims: list[m.RemittanceClaim] = field(default_factory=list)
+    lines: list[m.RemittanceLine] = field(default_factory=list)
+    adjustments: list[m.RemittanceAdjustment] = field(default_factory=list)
+    plbs: list[m.ProviderAdjustment] = field(default_factory=list)
+    exceptions: list[m.RemittanceException] = field(default_factory=list)
+    denials: list[m.Denial] = field(default_factory=list)
+    secondaries: list[m.SecondaryClaim] = field(default_factory=list)
+    work_items: list[m.WorkItem] = field(default_factory=list)
 
     def count(self) -> int:
         return sum(len(v) for v in self.__dict__.values())
@@ -249,7 +236,7 @@ class Poster:
     """Posts one parsed, balanced 835 file for the organization in context."""
 
     def __init__(
-        self, *, org_id: uuid.UUID, remittance_import: RemittanceImport, today: date
+        self, *, org_id: uuid.UUID, remittance_import: m.RemittanceImport, today: date
     ) -> None:
         self.org_id = org_id
         self.imp = remittance_import
@@ -257,8 +244,8 @@ class Poster:
         self.reasons, self.remarks = reference_codes()
         self.rows = _Rows()
         self.summary = Summary()
-        self.balances: dict[uuid.UUID, LineBalance] = {}
-        self.new_balances: list[LineBalance] = []
+        self.balances: dict[uuid.UUID, m.LineBalance] = {}
+        self.new_balances: list[m.LineBalance] = []
         self.claim_targets: dict[uuid.UUID, str] = {}
         self.payer_claim_numbers: dict[uuid.UUID, str] = {}
         self.done = 0
@@ -271,7 +258,7 @@ class Poster:
         self._load_claims({c.patient_control_number for c in parsed.claims})
         traces = [(r.payer_identifier, r.trace_number) for r in parsed.remittances]
         self.existing_traces = set(
-            Payment.objects.filter(trace_number__in=[t for _, t in traces]).values_list(
+            m.Payment.objects.filter(trace_number__in=[t for _, t in traces]).values_list(
                 "payer_identifier", "trace_number"
             )
         )
@@ -326,7 +313,7 @@ class Poster:
         ):
             self.lines_by_claim[row["claim_id"]].append(SimpleNamespace(pk=row["id"], **row))  # type: ignore[arg-type]
         self.balances = {
-            b.claim_line_id: b for b in LineBalance.objects.filter(claim_id__in=claim_ids)
+            b.claim_line_id: b for b in m.LineBalance.objects.filter(claim_id__in=claim_ids)
         }
         patient_ids = {c.patient_id for c in self.claims.values()}
         self.secondary_coverage: dict[uuid.UUID, list[Coverage]] = defaultdict(list)
@@ -373,7 +360,7 @@ class Poster:
                 None,
             )
             payer = matched.payer if matched else None
-        payment = Payment(
+        payment = m.Payment(
             organization_id=self.org_id,
             remittance_import=self.imp,
             payer=payer,
@@ -398,7 +385,7 @@ class Poster:
         for plb in remit.provider_adjustments:
             for item in plb.items:
                 self.rows.plbs.append(
-                    ProviderAdjustment(
+                    m.ProviderAdjustment(
                         organization_id=self.org_id,
                         payment=payment,
                         provider_identifier=plb.provider_identifier,
@@ -409,10 +396,10 @@ class Poster:
                 )
                 self.summary.provider_adjustments += item.amount
 
-    def _claim(self, payment: Payment, clp: ClaimPayment, remit_date: date) -> None:
+    def _claim(self, payment: m.Payment, clp: ClaimPayment, remit_date: date) -> None:
         claim = self.claims.get(clp.patient_control_number)
         self.summary.claims += 1
-        rc = RemittanceClaim(
+        rc = m.RemittanceClaim(
             organization_id=self.org_id,
             payment=payment,
             claim=claim,
@@ -438,7 +425,7 @@ class Poster:
             self._exception(
                 rc,
                 None,
-                ExceptionKind.UNMATCHED_CLAIM,
+                m.ExceptionKind.UNMATCHED_CLAIM,
                 f"Claim {clp.patient_control_number} (CLP at segment {clp.segment_position}) is "
                 f"not one of ours: paid {clp.paid}.",
                 clp.paid,
@@ -449,7 +436,7 @@ class Poster:
         self._post_claim(claim, rc, clp, remit_date)
 
     def _post_claim(
-        self, claim: Claim, rc: RemittanceClaim, clp: ClaimPayment, remit_date: date
+        self, claim: Claim, rc: m.RemittanceClaim, clp: ClaimPayment, remit_date: date
     ) -> None:
         """Post a CLP matched to one of our claims: its SVCs to the claim's lines (REF*6R, then
         the fallback), balances, denials, the claim's next status and the secondary claim."""
@@ -459,7 +446,7 @@ class Poster:
         available = list(self.lines_by_claim[claim.pk])
         by_lcn = {line.line_control_number: line for line in available}
         outcomes: list[tuple[Decimal, Decimal]] = []
-        matched_lines: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]] = []
+        matched_lines: list[tuple[ClaimLine, m.RemittanceLine, rules.LineSplit, ServiceLine]] = []
         claim_split = rules.split_adjustments(
             [rules.Cas(a.group_code, a.reason_code, a.amount) for a in clp.adjustments],
             self.reasons,
@@ -477,7 +464,7 @@ class Poster:
                 self._exception(
                     rc,
                     rl,
-                    ExceptionKind.UNMATCHED_LINE,
+                    m.ExceptionKind.UNMATCHED_LINE,
                     f"Line {svc.procedure_code} ${svc.charge} (SVC at segment "
                     f"{svc.segment_position}) of claim {clp.patient_control_number} matches none "
                     "of the claim's lines.",
@@ -514,8 +501,8 @@ class Poster:
         self,
         claim: Claim,
         line: ClaimLine,
-        rc: RemittanceClaim,
-        rl: RemittanceLine,
+        rc: m.RemittanceClaim,
+        rl: m.RemittanceLine,
         svc: ServiceLine,
         remit_date: date,
         *,
@@ -530,10 +517,10 @@ class Poster:
         return split
 
     def _line(
-        self, rc: RemittanceClaim, line: ClaimLine | None, svc: ServiceLine, *, matched: bool
-    ) -> RemittanceLine:
+        self, rc: m.RemittanceClaim, line: ClaimLine | None, svc: ServiceLine, *, matched: bool
+    ) -> m.RemittanceLine:
         rl = light_row(
-            RemittanceLine,
+            m.RemittanceLine,
             self.now,
             organization_id=self.org_id,
             remittance_claim_id=rc.pk,
@@ -555,10 +542,10 @@ class Poster:
             self._adjustment(rc, rl, cas)
         return rl
 
-    def _adjustment(self, rc: RemittanceClaim, rl: RemittanceLine | None, cas: Any) -> None:
+    def _adjustment(self, rc: m.RemittanceClaim, rl: m.RemittanceLine | None, cas: Any) -> None:
         self.rows.adjustments.append(
             light_row(
-                RemittanceAdjustment,
+                m.RemittanceAdjustment,
                 self.now,
                 organization_id=self.org_id,
                 remittance_claim_id=rc.pk,
@@ -576,13 +563,13 @@ class Poster:
 
     def _exception(
         self,
-        rc: RemittanceClaim,
-        rl: RemittanceLine | None,
+        rc: m.RemittanceClaim,
+        rl: m.RemittanceLine | None,
         kind: str,
         message: str,
         amount: Decimal,
     ) -> None:
-        exc = RemittanceException(
+        exc = m.RemittanceException(
             organization_id=self.org_id,
             remittance_import=self.imp,
             remittance_claim=rc,
@@ -594,9 +581,9 @@ class Poster:
         self.rows.exceptions.append(exc)
         self.summary.unmatched += 1
         self.rows.work_items.append(
-            WorkItem(
+            m.WorkItem(
                 organization_id=self.org_id,
-                kind=WorkKind.UNMATCHED_REMITTANCE,
+                kind=m.WorkKind.UNMATCHED_REMITTANCE,
                 source_id=exc.pk,
                 payer=rc.payment.payer,
                 title=message[:200],
@@ -622,7 +609,7 @@ class Poster:
         balance = self.balances.get(line.pk)
         if balance is None:
             balance = light_row(
-                LineBalance,
+                m.LineBalance,
                 self.now,
                 organization_id=self.org_id,
                 claim_id=claim.pk,
@@ -653,8 +640,8 @@ class Poster:
         self,
         claim: Claim,
         line: ClaimLine,
-        rc: RemittanceClaim,
-        rl: RemittanceLine | None,
+        rc: m.RemittanceClaim,
+        rl: m.RemittanceLine | None,
         split: rules.LineSplit,
         svc: ServiceLine | None,
         remit_date: date,
@@ -663,7 +650,7 @@ class Poster:
         rarcs = list(svc.remark_codes if svc else []) + list(rc.remark_codes)
         category = rules.denial_category(split.denial_reason, rarcs, self.reasons, self.remarks)
         deadline = rules.appeal_deadline(remit_date, claim.payer.appeal_window_days)
-        denial = Denial(
+        denial = m.Denial(
             organization_id=self.org_id,
             claim=claim,
             claim_line_id=line.pk,
@@ -684,9 +671,9 @@ class Poster:
         self.summary.denied_lines += 1
         self.summary.denied_amount += split.denied
         self.rows.work_items.append(
-            WorkItem(
+            m.WorkItem(
                 organization_id=self.org_id,
-                kind=WorkKind.DENIAL,
+                kind=m.WorkKind.DENIAL,
                 source_id=denial.pk,
                 claim=claim,
                 payer=claim.payer,
@@ -710,9 +697,9 @@ class Poster:
     def _secondary(
         self,
         claim: Claim,
-        rc: RemittanceClaim,
+        rc: m.RemittanceClaim,
         clp: ClaimPayment,
-        matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]],
+        matched: list[tuple[ClaimLine, m.RemittanceLine, rules.LineSplit, ServiceLine]],
         remit_date: date,
     ) -> None:
         """After the primary pays, the patient's share moves to the secondary coverage (when the
@@ -732,7 +719,7 @@ class Poster:
         for line, _, split, _svc in matched:
             self.balances[line.pk].transferred += split.patient_responsibility
         self.rows.secondaries.append(
-            SecondaryClaim(
+            m.SecondaryClaim(
                 organization_id=self.org_id,
                 primary_claim=claim,
                 remittance_claim=rc,
@@ -741,9 +728,9 @@ class Poster:
                 amount=remaining,
                 primary_paid=clp.paid,
                 primary_adjudication=_adjudication(clp, matched, remit_date),
-                status=SecondaryStatus.CROSSED_OVER
+                status=m.SecondaryStatus.CROSSED_OVER
                 if rc.crossover_payer_name
-                else SecondaryStatus.TO_BILL,
+                else m.SecondaryStatus.TO_BILL,
             )
         )
         self.summary.secondary_claims += 1
@@ -753,23 +740,23 @@ class Poster:
     def _write(self) -> None:
         r = self.rows
         for model, objs in (
-            (Payment, r.payments),
-            (RemittanceClaim, r.claims),
-            (RemittanceLine, r.lines),
-            (RemittanceAdjustment, r.adjustments),
-            (ProviderAdjustment, r.plbs),
-            (RemittanceException, r.exceptions),
-            (Denial, r.denials),
-            (SecondaryClaim, r.secondaries),
-            (WorkItem, r.work_items),
-            (LineBalance, self.new_balances),
+            (m.Payment, r.payments),
+            (m.RemittanceClaim, r.claims),
+            (m.RemittanceLine, r.lines),
+            (m.RemittanceAdjustment, r.adjustments),
+            (m.ProviderAdjustment, r.plbs),
+            (m.RemittanceException, r.exceptions),
+            (m.Denial, r.denials),
+            (m.SecondaryClaim, r.secondaries),
+            (m.WorkItem, r.work_items),
+            (m.LineBalance, self.new_balances),
         ):
             self.summary.insert_statements += fast_insert(model, objs, now=self.now)
         new_ids = {b.pk for b in self.new_balances}
         existing = [b for b in self.balances.values() if b.pk not in new_ids]
         if existing:
             fast_update(
-                LineBalance,
+                m.LineBalance,
                 existing,
                 [
                     "paid",
@@ -853,7 +840,7 @@ def _fallback_match(available: list[ClaimLine], svc: ServiceLine) -> ClaimLine |
 
 def _adjudication(
     clp: ClaimPayment,
-    matched: list[tuple[ClaimLine, RemittanceLine, rules.LineSplit, ServiceLine]],
+    matched: list[tuple[ClaimLine, m.RemittanceLine, rules.LineSplit, ServiceLine]],
     remit_date: date,
 ) -> dict[str, Any]:
     """What the secondary 837 needs from the primary (2320 claim-level, 2430 per line)."""

@@ -11,26 +11,7 @@ from django.db.models import Count, Q, QuerySet
 
 from authorizations.models import ConcurrentReview
 from claims.models import Claim, ClaimLine
-from denials import rules
-from denials.models import (
-    OPEN_WORK_STATUSES,
-    AdjustmentReason,
-    Appeal,
-    Denial,
-    ExceptionKind,
-    LineBalance,
-    Payment,
-    RemarkCode,
-    RemittanceAdjustment,
-    RemittanceClaim,
-    RemittanceException,
-    RemittanceImport,
-    RemittanceLine,
-    SecondaryClaim,
-    WorkItem,
-    WorkItemEvent,
-    WriteOff,
-)
+from denials import models, rules
 from patients.models import Payer
 from rcm import part2
 
@@ -55,14 +36,14 @@ class QueueFilter:
     due_only: bool = False
 
 
-def _work_queue(filters: QueueFilter, today: date) -> QuerySet[WorkItem]:
-    qs = WorkItem.objects.select_related("payer", "assignee", "claim")
+def _work_queue(filters: QueueFilter, today: date) -> QuerySet[models.WorkItem]:
+    qs = models.WorkItem.objects.select_related("payer", "assignee", "claim")
     if filters.status == "all":
         pass
     elif filters.status:
         qs = qs.filter(status=filters.status)
     else:
-        qs = qs.filter(status__in=OPEN_WORK_STATUSES)
+        qs = qs.filter(status__in=models.OPEN_WORK_STATUSES)
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.payer_id:
@@ -80,7 +61,7 @@ def _work_queue(filters: QueueFilter, today: date) -> QuerySet[WorkItem]:
     return qs.order_by("-priority_score", "opened_on", "pk")
 
 
-def work_queue(*, filters: QueueFilter, today: date, scopes: Scopes) -> QuerySet[WorkItem]:
+def work_queue(*, filters: QueueFilter, today: date, scopes: Scopes) -> QuerySet[models.WorkItem]:
     """The work queue as filtered, highest priority first, without the items the caller may not
     see (42 CFR Part 2)."""
     return part2.visible(_work_queue(filters, today), scopes)
@@ -92,35 +73,37 @@ def work_queue_hidden(*, filters: QueueFilter, today: date, scopes: Scopes) -> i
     return part2.hidden_count(_work_queue(filters, today), scopes)
 
 
-def work_items(*, scopes: Scopes) -> QuerySet[WorkItem]:
+def work_items(*, scopes: Scopes) -> QuerySet[models.WorkItem]:
     """The work items the caller may see, for a detail page, an action or a bulk action's ids."""
-    return part2.visible(WorkItem.objects.select_related("payer", "assignee", "claim"), scopes)
+    return part2.visible(
+        models.WorkItem.objects.select_related("payer", "assignee", "claim"), scopes
+    )
 
 
 def payer_choices() -> list[tuple[str, str]]:
     return [(str(p.pk), p.name) for p in Payer.objects.order_by("name")]
 
 
-def imports_list() -> QuerySet[RemittanceImport]:
-    return RemittanceImport.objects.defer("content").select_related("uploaded_by")
+def imports_list() -> QuerySet[models.RemittanceImport]:
+    return models.RemittanceImport.objects.defer("content").select_related("uploaded_by")
 
 
-def payments_for_import(imp: RemittanceImport) -> QuerySet[Payment]:
-    return Payment.objects.filter(remittance_import=imp).select_related("payer")
+def payments_for_import(imp: models.RemittanceImport) -> QuerySet[models.Payment]:
+    return models.Payment.objects.filter(remittance_import=imp).select_related("payer")
 
 
 @dataclass(frozen=True)
 class PaymentDetail:
-    payment: Payment
-    claims: list[RemittanceClaim]
+    payment: models.Payment
+    claims: list[models.RemittanceClaim]
     part2_hidden: int  # the payment's claims the caller may not see
 
 
 def payment_detail(pk: Any, *, scopes: Scopes) -> PaymentDetail:
     """A payment (payer level: everyone who reads denials sees it) with the remittance claims
     the caller may see, and how many Part 2 ones it leaves out. Payment.DoesNotExist if none."""
-    payment = Payment.objects.select_related("payer", "remittance_import").get(pk=pk)
-    rows = RemittanceClaim.objects.filter(payment=payment)
+    payment = models.Payment.objects.select_related("payer", "remittance_import").get(pk=pk)
+    rows = models.RemittanceClaim.objects.filter(payment=payment)
     claims = list(
         part2.visible(rows, scopes)
         .select_related("claim", "claim__patient")
@@ -135,9 +118,9 @@ class ExceptionFilter:
     kind: str = ""
 
 
-def _exceptions(filters: ExceptionFilter | None) -> QuerySet[RemittanceException]:
+def _exceptions(filters: ExceptionFilter | None) -> QuerySet[models.RemittanceException]:
     filters = filters or ExceptionFilter()
-    qs = RemittanceException.objects.select_related(
+    qs = models.RemittanceException.objects.select_related(
         "remittance_claim__payment__payer",
         "remittance_line",
         "remittance_import",
@@ -154,7 +137,7 @@ def _exceptions(filters: ExceptionFilter | None) -> QuerySet[RemittanceException
 
 def exceptions_list(
     filters: ExceptionFilter | None = None, *, scopes: Scopes
-) -> QuerySet[RemittanceException]:
+) -> QuerySet[models.RemittanceException]:
     """Exceptions for the list, the detail page and the API, open first; one query for any page
     size. An exception whose CLP matched a Part 2 claim is left out for a member without the
     grant; an unmatched one (no claim of ours yet) stays in."""
@@ -165,7 +148,7 @@ def exceptions_hidden(filters: ExceptionFilter | None = None, *, scopes: Scopes)
     return part2.hidden_count(_exceptions(filters), scopes)
 
 
-def exception_detail(exception: RemittanceException) -> dict[str, Any]:
+def exception_detail(exception: models.RemittanceException) -> dict[str, Any]:
     """What came in (payment, CLP, SVCs with CAS in our CARC wording, RARCs) and what it could
     be posted to: the matched claim's lines, each with what is already posted to it. The
     exception comes from `exceptions_list` (narrowed for the caller), so its claim is one the
@@ -177,25 +160,31 @@ def exception_detail(exception: RemittanceException) -> dict[str, Any]:
         else None
     )
     lines = list(
-        RemittanceLine.objects.filter(remittance_claim=rc)
+        models.RemittanceLine.objects.filter(remittance_claim=rc)
         .select_related("claim_line")
         .prefetch_related("adjustments")
         .order_by("segment_position", "created_at", "pk")
     )
     claim_cas = list(
-        RemittanceAdjustment.objects.filter(remittance_claim=rc, remittance_line__isnull=True)
+        models.RemittanceAdjustment.objects.filter(
+            remittance_claim=rc, remittance_line__isnull=True
+        )
     )
     shown = [x for x in lines if x.pk == exception.remittance_line_id] or lines
     carcs = {a.reason_code for x in shown for a in x.adjustments.all()}
     carcs |= {a.reason_code for a in claim_cas}
     rarcs = {r for x in shown for r in x.remark_codes} | set(rc.remark_codes)
     claim_lines = (
-        claim_lines_for_matching(rc) if exception.kind == ExceptionKind.UNMATCHED_LINE else []
+        claim_lines_for_matching(rc)
+        if exception.kind == models.ExceptionKind.UNMATCHED_LINE
+        else []
     )
     carc_words = dict(
-        AdjustmentReason.objects.filter(code__in=carcs).values_list("code", "description")
+        models.AdjustmentReason.objects.filter(code__in=carcs).values_list("code", "description")
     )
-    rarc_words = dict(RemarkCode.objects.filter(code__in=rarcs).values_list("code", "description"))
+    rarc_words = dict(
+        models.RemarkCode.objects.filter(code__in=rarcs).values_list("code", "description")
+    )
     # Our wording beside each code, for the template.
     for a in [*claim_cas, *(a for x in shown for a in x.adjustments.all())]:
         a.wording = carc_words.get(a.reason_code, "")  # type: ignore[attr-defined]
@@ -213,17 +202,17 @@ def exception_detail(exception: RemittanceException) -> dict[str, Any]:
     }
 
 
-def claim_lines_for_matching(rc: RemittanceClaim) -> list[ClaimLine]:
+def claim_lines_for_matching(rc: models.RemittanceClaim) -> list[ClaimLine]:
     """The lines of the claim `rc` matched, with their balance (`balance_or_none`) and whether
     this same remittance claim already posted to them (`posted_here`)."""
     if rc.claim_id is None:
         return []
     here = set(
-        RemittanceLine.objects.filter(remittance_claim=rc, claim_line__isnull=False).values_list(
-            "claim_line_id", flat=True
-        )
+        models.RemittanceLine.objects.filter(
+            remittance_claim=rc, claim_line__isnull=False
+        ).values_list("claim_line_id", flat=True)
     )
-    balances = {b.claim_line_id: b for b in LineBalance.objects.filter(claim_id=rc.claim_id)}
+    balances = {b.claim_line_id: b for b in models.LineBalance.objects.filter(claim_id=rc.claim_id)}
     lines = list(ClaimLine.objects.filter(claim_id=rc.claim_id).order_by("line_number"))
     for line in lines:
         line.balance_or_none = balances.get(line.pk)  # type: ignore[attr-defined]
@@ -245,7 +234,7 @@ def matchable_claim_lines(*, scopes: Scopes) -> QuerySet[ClaimLine]:
     return part2.visible(ClaimLine.objects.all(), scopes)
 
 
-def claim_candidates(*, query: str, rc: RemittanceClaim, scopes: Scopes) -> list[Claim]:
+def claim_candidates(*, query: str, rc: models.RemittanceClaim, scopes: Scopes) -> list[Claim]:
     """Claims for an unmatched CLP: by patient control number (part of it: a typo is the usual
     reason it did not match) or the patient's name; with no query, claims of the same total
     charge not yet answered by a remittance. Void claims are listed (marked) but refused."""
@@ -258,14 +247,14 @@ def claim_candidates(*, query: str, rc: RemittanceClaim, scopes: Scopes) -> list
             name_q &= Q(patient__first_name__icontains=term) | Q(patient__last_name__icontains=term)
         qs = qs.filter(Q(patient_control_number__icontains=query) | name_q)
     else:
-        answered = RemittanceClaim.objects.filter(claim__isnull=False).values("claim_id")
+        answered = models.RemittanceClaim.objects.filter(claim__isnull=False).values("claim_id")
         qs = qs.filter(total_charge=rc.charge).exclude(pk__in=answered)
     return list(qs.order_by("-statement_from", "patient_control_number")[:MATCH_SEARCH_LIMIT])
 
 
-def denials(*, scopes: Scopes) -> QuerySet[Denial]:
+def denials(*, scopes: Scopes) -> QuerySet[models.Denial]:
     """The denials the caller may see (for lookups by id: a Part 2 one is "not found")."""
-    return part2.visible(Denial.objects.select_related("claim", "payer"), scopes)
+    return part2.visible(models.Denial.objects.select_related("claim", "payer"), scopes)
 
 
 @dataclass(frozen=True)
@@ -274,8 +263,8 @@ class DenialFilter:
     payer_id: Any = None
 
 
-def _denials(filters: DenialFilter) -> QuerySet[Denial]:
-    qs = Denial.objects.order_by("appeal_deadline", "pk")
+def _denials(filters: DenialFilter) -> QuerySet[models.Denial]:
+    qs = models.Denial.objects.order_by("appeal_deadline", "pk")
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.payer_id:
@@ -283,7 +272,7 @@ def _denials(filters: DenialFilter) -> QuerySet[Denial]:
     return qs
 
 
-def denials_list(filters: DenialFilter, *, scopes: Scopes) -> QuerySet[Denial]:
+def denials_list(filters: DenialFilter, *, scopes: Scopes) -> QuerySet[models.Denial]:
     """Denials by appeal deadline, for the API list."""
     return part2.visible(_denials(filters), scopes)
 
@@ -292,14 +281,16 @@ def denials_hidden(filters: DenialFilter, *, scopes: Scopes) -> int:
     return part2.hidden_count(_denials(filters), scopes)
 
 
-def _adjustments(payment_id: Any) -> QuerySet[RemittanceAdjustment]:
-    qs = RemittanceAdjustment.objects.select_related("remittance_claim", "remittance_line")
+def _adjustments(payment_id: Any) -> QuerySet[models.RemittanceAdjustment]:
+    qs = models.RemittanceAdjustment.objects.select_related("remittance_claim", "remittance_line")
     if payment_id:
         qs = qs.filter(remittance_claim__payment_id=payment_id)
     return qs.order_by("-created_at")
 
 
-def adjustments_list(*, payment_id: Any = None, scopes: Scopes) -> QuerySet[RemittanceAdjustment]:
+def adjustments_list(
+    *, payment_id: Any = None, scopes: Scopes
+) -> QuerySet[models.RemittanceAdjustment]:
     """CAS adjustments (of one payment, if given), newest first."""
     return part2.visible(_adjustments(payment_id), scopes)
 
@@ -308,37 +299,39 @@ def adjustments_hidden(*, payment_id: Any = None, scopes: Scopes) -> int:
     return part2.hidden_count(_adjustments(payment_id), scopes)
 
 
-def appeals(*, scopes: Scopes) -> QuerySet[Appeal]:
+def appeals(*, scopes: Scopes) -> QuerySet[models.Appeal]:
     """The appeals the caller may see, newest first (lists, letters, submit and decide)."""
     return part2.visible(
-        Appeal.objects.select_related("denial__claim", "denial__payer").order_by("-created_at"),
+        models.Appeal.objects.select_related("denial__claim", "denial__payer").order_by(
+            "-created_at"
+        ),
         scopes,
     )
 
 
 def appeals_hidden(*, scopes: Scopes) -> int:
-    return part2.hidden_count(Appeal.objects.all(), scopes)
+    return part2.hidden_count(models.Appeal.objects.all(), scopes)
 
 
-def write_offs(*, scopes: Scopes) -> QuerySet[WriteOff]:
-    return part2.visible(WriteOff.objects.all(), scopes)
+def write_offs(*, scopes: Scopes) -> QuerySet[models.WriteOff]:
+    return part2.visible(models.WriteOff.objects.all(), scopes)
 
 
-def line_balances(*, scopes: Scopes) -> QuerySet[LineBalance]:
-    return part2.visible(LineBalance.objects.all(), scopes)
+def line_balances(*, scopes: Scopes) -> QuerySet[models.LineBalance]:
+    return part2.visible(models.LineBalance.objects.all(), scopes)
 
 
 def denial_detail(pk: Any, *, scopes: Scopes) -> dict[str, Any]:
     """One denial with its work item, history, appeals and adjustments; Denial.DoesNotExist when
     there is none the caller may see (a Part 2 denial without the grant: the same answer)."""
     denial = part2.visible(
-        Denial.objects.select_related(
+        models.Denial.objects.select_related(
             "claim", "claim__patient", "claim_line", "payer", "remittance_claim__payment"
         ),
         scopes,
     ).get(pk=pk)
     item = (
-        WorkItem.objects.filter(kind="denial", source_id=denial.pk)
+        models.WorkItem.objects.filter(kind="denial", source_id=denial.pk)
         .select_related("assignee")
         .first()
     )
@@ -346,22 +339,24 @@ def denial_detail(pk: Any, *, scopes: Scopes) -> dict[str, Any]:
         "denial": denial,
         "work_item": item,
         "events": list(
-            WorkItemEvent.objects.filter(work_item=item).select_related("actor") if item else []
+            models.WorkItemEvent.objects.filter(work_item=item).select_related("actor")
+            if item
+            else []
         ),
-        "appeals": list(Appeal.objects.filter(denial=denial)),
+        "appeals": list(models.Appeal.objects.filter(denial=denial)),
         "adjustments": list(
-            RemittanceAdjustment.objects.filter(remittance_line_id=denial.remittance_line_id)
+            models.RemittanceAdjustment.objects.filter(remittance_line_id=denial.remittance_line_id)
             if denial.remittance_line_id
-            else RemittanceAdjustment.objects.filter(
+            else models.RemittanceAdjustment.objects.filter(
                 remittance_claim=denial.remittance_claim, remittance_line__isnull=True
             )
         ),
     }
 
 
-def work_item_source(item: WorkItem) -> Denial | None:
+def work_item_source(item: models.WorkItem) -> models.Denial | None:
     if item.kind == "denial":
-        return Denial.objects.filter(pk=item.source_id).first()
+        return models.Denial.objects.filter(pk=item.source_id).first()
     return None
 
 
@@ -404,7 +399,7 @@ def parity_review(*, today: date, scopes: Scopes, since_days: int = 365) -> Pari
     since = today - timedelta(days=since_days)
     flags: list[ParityFlag] = []
     denials = part2.visible(
-        Denial.objects.filter(remittance_date__gte=since).select_related(
+        models.Denial.objects.filter(remittance_date__gte=since).select_related(
             "claim", "payer", "claim_line"
         ),
         scopes,
@@ -430,7 +425,7 @@ def parity_review(*, today: date, scopes: Scopes, since_days: int = 365) -> Pari
             )
     lines = (
         part2.visible(
-            RemittanceLine.objects.filter(
+            models.RemittanceLine.objects.filter(
                 claim_line__isnull=False, remittance_claim__payment__payment_date__gte=since
             ),
             scopes,
@@ -495,7 +490,7 @@ def parity_review(*, today: date, scopes: Scopes, since_days: int = 365) -> Pari
                 )
             )
     remitted = Claim.objects.filter(
-        pk__in=RemittanceClaim.objects.filter(
+        pk__in=models.RemittanceClaim.objects.filter(
             claim__isnull=False, payment__payment_date__gte=since
         ).values("claim_id")
     )
@@ -517,7 +512,9 @@ def parity_packet(*, today: date, scopes: Scopes) -> ParityPacket:
     denial_ids = [f.denial_id for f in flags if f.denial_id]
     denials = {
         d.pk: d
-        for d in Denial.objects.filter(pk__in=denial_ids).select_related("claim", "claim_line")
+        for d in models.Denial.objects.filter(pk__in=denial_ids).select_related(
+            "claim", "claim_line"
+        )
     }
     rows = []
     for f in flags:
@@ -549,8 +546,8 @@ def unresolved_exception_count(*, scopes: Scopes) -> int:
     return exceptions_list(ExceptionFilter(status="open"), scopes=scopes).count()
 
 
-def _secondaries(status: str) -> QuerySet[SecondaryClaim]:
-    qs = SecondaryClaim.objects.select_related(
+def _secondaries(status: str) -> QuerySet[models.SecondaryClaim]:
+    qs = models.SecondaryClaim.objects.select_related(
         "primary_claim__patient", "primary_claim__payer", "payer", "claim"
     ).order_by("-created_at", "pk")
     if status:
@@ -558,7 +555,7 @@ def _secondaries(status: str) -> QuerySet[SecondaryClaim]:
     return qs
 
 
-def secondaries_list(*, status: str, scopes: Scopes) -> QuerySet[SecondaryClaim]:
+def secondaries_list(*, status: str, scopes: Scopes) -> QuerySet[models.SecondaryClaim]:
     """Balances moved to a secondary coverage, newest first, for one screen (one query); only
     those of claims the caller may see (42 CFR Part 2)."""
     return part2.visible(_secondaries(status), scopes)

@@ -14,20 +14,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from patients import selectors, services
+from patients import models, selectors, services
 from patients.levels import LevelOfCare
-from patients.models import (
-    BenefitVerification,
-    Consent,
-    ConsentPurpose,
-    Coverage,
-    EpisodeDiagnosis,
-    EpisodeOfCare,
-    LevelOfCareStay,
-    Patient,
-    Payer,
-    ProgramType,
-)
 from rcm import part2
 from rcm.api import ServiceViewSet, uuid_query_param
 from rcm.audit.services import audit_read, audit_record
@@ -41,7 +29,7 @@ CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSe
 
 class PayerSerializer(serializers.ModelSerializer):
     class Meta:
-        model = Payer
+        model = models.Payer
         exclude = ["organization"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -57,10 +45,10 @@ class PayerViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMi
     def get_queryset(self) -> Any:
         return selectors.payer_list()
 
-    def perform_service_create(self, data: dict[str, Any]) -> Payer:
+    def perform_service_create(self, data: dict[str, Any]) -> models.Payer:
         return services.payer_create(**data)
 
-    def perform_service_update(self, obj: Payer, data: dict[str, Any]) -> Payer:
+    def perform_service_update(self, obj: models.Payer, data: dict[str, Any]) -> models.Payer:
         return services.payer_update(payer=obj, data=data)
 
 
@@ -69,7 +57,7 @@ class PayerViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMi
 
 class PatientSerializer(serializers.ModelSerializer):
     class Meta:
-        model = Patient
+        model = models.Patient
         exclude = ["organization"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -94,10 +82,10 @@ class PatientViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModel
         audit_read(obj=patient, patient_id=patient.pk, channel="api")
         return Response(self.get_serializer(patient).data)
 
-    def perform_service_create(self, data: dict[str, Any]) -> Patient:
+    def perform_service_create(self, data: dict[str, Any]) -> models.Patient:
         return services.patient_create(today=request_today(self.request), **data)
 
-    def perform_service_update(self, obj: Patient, data: dict[str, Any]) -> Patient:
+    def perform_service_update(self, obj: models.Patient, data: dict[str, Any]) -> models.Patient:
         return services.patient_update(patient=obj, data=data, today=request_today(self.request))
 
 
@@ -105,11 +93,11 @@ class PatientViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModel
 
 
 class CoverageSerializer(serializers.ModelSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
-    payer = serializers.PrimaryKeyRelatedField(queryset=Payer.objects)
+    patient = serializers.PrimaryKeyRelatedField(queryset=models.Patient.objects)
+    payer = serializers.PrimaryKeyRelatedField(queryset=models.Payer.objects)
 
     class Meta:
-        model = Coverage
+        model = models.Coverage
         exclude = ["organization"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
@@ -128,20 +116,20 @@ class CoverageViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateMode
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
-        qs = Coverage.objects.select_related("payer")
+        qs = models.Coverage.objects.select_related("payer")
         if patient := uuid_query_param(self.request, "patient"):
             qs = qs.filter(patient_id=patient)
         return qs
 
-    def perform_service_create(self, data: dict[str, Any]) -> Coverage:
+    def perform_service_create(self, data: dict[str, Any]) -> models.Coverage:
         return services.coverage_create(**data)
 
-    def perform_service_update(self, obj: Coverage, data: dict[str, Any]) -> Coverage:
+    def perform_service_update(self, obj: models.Coverage, data: dict[str, Any]) -> models.Coverage:
         return services.coverage_update(coverage=obj, data=data)
 
 
 class VerificationSerializer(serializers.ModelSerializer):
-    coverage = serializers.PrimaryKeyRelatedField(queryset=Coverage.objects)
+    coverage = serializers.PrimaryKeyRelatedField(queryset=models.Coverage.objects)
     benefits = serializers.DictField(
         required=False,
         write_only=True,
@@ -150,7 +138,7 @@ class VerificationSerializer(serializers.ModelSerializer):
     verified_at = serializers.DateTimeField(required=False)
 
     class Meta:
-        model = BenefitVerification
+        model = models.BenefitVerification
         exclude = ["organization"]
         read_only_fields = ["id", "created_at", "updated_at", "verified_by"]
 
@@ -162,12 +150,12 @@ class VerificationViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # ty
     serializer_class = input_serializer_class = VerificationSerializer
 
     def get_queryset(self) -> Any:
-        qs = BenefitVerification.objects.all()
+        qs = models.BenefitVerification.objects.all()
         if coverage := uuid_query_param(self.request, "coverage"):
             qs = qs.filter(coverage_id=coverage)
         return qs
 
-    def perform_service_create(self, data: dict[str, Any]) -> BenefitVerification:
+    def perform_service_create(self, data: dict[str, Any]) -> models.BenefitVerification:
         user = self.request.user if getattr(self.request.user, "pk", None) else None
         return services.coverage_verify(verified_by=user, **data)
 
@@ -177,7 +165,7 @@ class VerificationViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # ty
 
 class StaySerializer(serializers.ModelSerializer):
     class Meta:
-        model = LevelOfCareStay
+        model = models.LevelOfCareStay
         fields = [
             "id",
             "episode",
@@ -193,7 +181,7 @@ class StaySerializer(serializers.ModelSerializer):
 
 class DiagnosisSerializer(serializers.ModelSerializer):
     class Meta:
-        model = EpisodeDiagnosis
+        model = models.EpisodeDiagnosis
         fields = [
             "id",
             "episode",
@@ -213,13 +201,13 @@ class EpisodeSerializer(serializers.ModelSerializer):
     is_part2 = serializers.BooleanField(read_only=True)
 
     class Meta:
-        model = EpisodeOfCare
+        model = models.EpisodeOfCare
         exclude = ["organization"]
 
 
 class EpisodeOpenSerializer(serializers.Serializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
-    program_type = serializers.ChoiceField(choices=ProgramType.choices)
+    patient = serializers.PrimaryKeyRelatedField(queryset=models.Patient.objects)
+    program_type = serializers.ChoiceField(choices=models.ProgramType.choices)
     admission_date = serializers.DateField()
     level = serializers.ChoiceField(choices=LevelOfCare.choices)
     referral_source = serializers.CharField(required=False, allow_blank=True, default="")
@@ -241,7 +229,7 @@ class DischargeSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-def _record_part2_reads(episodes: list[EpisodeOfCare]) -> None:
+def _record_part2_reads(episodes: list[models.EpisodeOfCare]) -> None:
     """Each patient's Part 2 episodes sent in full: a disclosure in the audit trail."""
     by_patient: dict[Any, list[str]] = {}
     for episode in episodes:
@@ -267,7 +255,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
     input_serializer_class = EpisodeOpenSerializer
 
     def _all(self) -> Any:
-        qs = EpisodeOfCare.objects.prefetch_related("stays", "diagnoses")
+        qs = models.EpisodeOfCare.objects.prefetch_related("stays", "diagnoses")
         if patient := uuid_query_param(self.request, "patient"):
             qs = qs.filter(patient_id=patient)
         return qs
@@ -275,7 +263,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
     def get_queryset(self) -> Any:
         return part2.visible(self._all(), scopes_of(self.request))
 
-    def _serialize(self, episodes: list[EpisodeOfCare]) -> list[dict[str, Any]]:
+    def _serialize(self, episodes: list[models.EpisodeOfCare]) -> list[dict[str, Any]]:
         _record_part2_reads(episodes)
         return [EpisodeSerializer(e).data for e in episodes]
 
@@ -288,11 +276,11 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self._serialize([self.get_object()])[0])
 
-    def _writable(self) -> EpisodeOfCare:
+    def _writable(self) -> models.EpisodeOfCare:
         """The episode to act on: 404 when Part 2 keeps it from the caller."""
         return selectors.episode_get(pk=self.kwargs["pk"], scopes=scopes_of(self.request))
 
-    def perform_service_create(self, data: dict[str, Any]) -> EpisodeOfCare:
+    def perform_service_create(self, data: dict[str, Any]) -> models.EpisodeOfCare:
         return services.episode_open(
             today=request_today(self.request), scopes=scopes_of(self.request), **data
         )
@@ -366,7 +354,7 @@ class DiagnosisViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type:
             qs = qs.filter(episode_id=episode)
         return qs
 
-    def perform_service_create(self, data: dict[str, Any]) -> EpisodeDiagnosis:
+    def perform_service_create(self, data: dict[str, Any]) -> models.EpisodeDiagnosis:
         return services.diagnosis_add(**data)
 
     @extend_schema(request=DiagnosisEndSerializer, responses=DiagnosisSerializer)
@@ -386,18 +374,18 @@ class DiagnosisViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type:
 
 
 class ConsentSerializer(serializers.ModelSerializer):
-    patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
+    patient = serializers.PrimaryKeyRelatedField(queryset=models.Patient.objects)
     recipient_payer = serializers.PrimaryKeyRelatedField(
-        queryset=Payer.objects, required=False, allow_null=True
+        queryset=models.Payer.objects, required=False, allow_null=True
     )
     status = serializers.SerializerMethodField()
 
     class Meta:
-        model = Consent
+        model = models.Consent
         exclude = ["organization"]
         read_only_fields = ["id", "created_at", "updated_at", "revoked_at", "revocation_note"]
 
-    def get_status(self, obj: Consent) -> str:
+    def get_status(self, obj: models.Consent) -> str:
         # The view puts the organization's date in the context once per request.
         return selectors.consent_status(obj, today=self.context["today"]).label
 
@@ -425,7 +413,7 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
             scopes=scopes_of(self.request), patient_id=uuid_query_param(self.request, "patient")
         )
 
-    def perform_service_create(self, data: dict[str, Any]) -> Consent:
+    def perform_service_create(self, data: dict[str, Any]) -> models.Consent:
         return services.consent_create(**data)
 
     @extend_schema(
@@ -443,7 +431,7 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         parameters=[
             OpenApiParameter("patient", str, required=True),
             OpenApiParameter("payer", str, required=True),
-            OpenApiParameter("purpose", str, enum=ConsentPurpose.values),
+            OpenApiParameter("purpose", str, enum=models.ConsentPurpose.values),
             OpenApiParameter("date", str),
         ],
         responses=inline_serializer(
@@ -461,8 +449,8 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
         params = CheckSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        patient: Patient = get_object_or_404(Patient.objects, pk=data["patient"])
-        payer: Payer = get_object_or_404(Payer.objects, pk=data["payer"])
+        patient: models.Patient = get_object_or_404(models.Patient.objects, pk=data["patient"])
+        payer: models.Payer = get_object_or_404(models.Payer.objects, pk=data["payer"])
         decision = services.consent_covers(
             patient=patient,
             payer=payer,
@@ -483,7 +471,7 @@ class CheckSerializer(serializers.Serializer):
     patient = serializers.UUIDField()
     payer = serializers.UUIDField()
     purpose = serializers.ChoiceField(
-        choices=ConsentPurpose.choices, default=ConsentPurpose.PAYMENT
+        choices=models.ConsentPurpose.choices, default=models.ConsentPurpose.PAYMENT
     )
     date = serializers.DateField(required=False)
 

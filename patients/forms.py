@@ -13,7 +13,14 @@ from patients.models import (
     ProgramType,
     VerificationMethod,
 )
-from patients.services import CONSENT_FIELDS, COVERAGE_FIELDS, PATIENT_FIELDS
+from patients.services import (
+    BENEFIT_FIELDS,
+    CONSENT_FIELDS,
+    COVERAGE_FIELDS,
+    PATIENT_FIELDS,
+    PAYER_FIELDS,
+    PAYER_RULE_FIELDS,
+)
 from rcm.form_fields import DATE, tenant_choice
 
 
@@ -65,27 +72,7 @@ class PayerForm(forms.ModelForm):
 
     class Meta:
         model = Payer
-        fields = [
-            "name",
-            "payer_id",
-            "payer_type",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "phone",
-            "default_claim_form",
-            "timely_filing_days",
-            "corrected_claim_days",
-            "appeal_window_days",
-            "response_days",
-            "telehealth_pos",
-            "telehealth_modifier",
-            "audio_only_modifier",
-            "requires_licensure_modifier",
-            "is_active",
-        ]
+        fields = [f for f in PAYER_FIELDS if f not in PAYER_RULE_FIELDS]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -144,20 +131,10 @@ class VerificationForm(forms.Form):
     )
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
-    BENEFIT_FIELDS = (
-        "copay",
-        "coinsurance_percent",
-        "deductible",
-        "deductible_met",
-        "visit_limit",
-        "day_limit",
-        "auth_required",
-    )
-
     def service_kwargs(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        benefits = {k: data.pop(k) for k in self.BENEFIT_FIELDS if data.get(k) is not None}
-        for k in self.BENEFIT_FIELDS:
+        benefits = {k: data.pop(k) for k in BENEFIT_FIELDS if data.get(k) is not None}
+        for k in BENEFIT_FIELDS:
             data.pop(k, None)
         return {**data, "benefits": benefits}
 

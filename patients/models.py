@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from patients.levels import LevelOfCare
-from rcm.tenancy.models import TenantModel
+from rcm.tenancy.models import TenantModel, mailing_address_fields
 
 
 class PayerType(models.TextChoices):
@@ -51,11 +51,7 @@ class Payer(TenantModel):
     name = models.CharField(max_length=120)
     payer_id = models.CharField("X12 payer id", max_length=80)
     payer_type = models.CharField(max_length=20, choices=PayerType.choices)
-    address_line1 = models.CharField(max_length=55, blank=True)
-    address_line2 = models.CharField(max_length=55, blank=True)
-    city = models.CharField(max_length=30, blank=True)
-    state = models.CharField(max_length=2, blank=True)
-    postal_code = models.CharField(max_length=10, blank=True)
+    address_line1, address_line2, city, state, postal_code = mailing_address_fields()
     phone = models.CharField(max_length=20, blank=True)
     default_claim_form = models.CharField(
         max_length=4, choices=ClaimForm.choices, default=ClaimForm.PROFESSIONAL
@@ -133,11 +129,7 @@ class Patient(TenantModel):
     preferred_name = models.CharField(max_length=60, blank=True)
     date_of_birth = models.DateField()
     sex = models.CharField(max_length=1, choices=Sex.choices)
-    address_line1 = models.CharField(max_length=55, blank=True)
-    address_line2 = models.CharField(max_length=55, blank=True)
-    city = models.CharField(max_length=30, blank=True)
-    state = models.CharField(max_length=2, blank=True)
-    postal_code = models.CharField(max_length=10, blank=True)
+    address_line1, address_line2, city, state, postal_code = mailing_address_fields()
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
     status = models.CharField(

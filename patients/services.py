@@ -33,6 +33,7 @@ from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
 from rcm.service_helpers import apply_fields as _apply
 from rcm.service_helpers import validate_model as _validate
+from rcm.tenancy.models import MAILING_ADDRESS_FIELDS
 from x12.identifiers import phone_error, zip_code_error
 
 AUTHORIZATION_NEEDED_TOPIC = "patients.authorization_needed"
@@ -63,16 +64,15 @@ PAYER_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
 
 # --- Payers -----------------------------------------------------------------------------------
 
+# The payer's rules kept as JSON: the payer form asks for them with fields of its own.
+PAYER_RULE_FIELDS = ("claim_form_by_level", "auth_required_levels", "auth_required_codes")
+
 # In the order forms show them.
 PAYER_FIELDS = (
     "name",
     "payer_id",
     "payer_type",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
+    *MAILING_ADDRESS_FIELDS,
     "phone",
     "default_claim_form",
     "claim_form_by_level",
@@ -150,11 +150,7 @@ PATIENT_FIELDS = (
     "preferred_name",
     "date_of_birth",
     "sex",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
+    *MAILING_ADDRESS_FIELDS,
     "phone",
     "email",
     "status",
@@ -199,6 +195,17 @@ def patient_update(*, patient: Patient, data: dict[str, Any], today: date) -> Pa
 
 # --- Coverage ---------------------------------------------------------------------------------
 
+# What a benefit verification may confirm on the coverage.
+BENEFIT_FIELDS = (
+    "copay",
+    "coinsurance_percent",
+    "deductible",
+    "deductible_met",
+    "visit_limit",
+    "day_limit",
+    "auth_required",
+)
+
 # In the order forms show them.
 COVERAGE_FIELDS = (
     "payer",
@@ -213,13 +220,7 @@ COVERAGE_FIELDS = (
     "subscriber_last_name",
     "subscriber_date_of_birth",
     "subscriber_sex",
-    "copay",
-    "coinsurance_percent",
-    "deductible",
-    "deductible_met",
-    "visit_limit",
-    "day_limit",
-    "auth_required",
+    *BENEFIT_FIELDS,
     "benefits_notes",
 )
 

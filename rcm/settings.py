@@ -21,6 +21,18 @@ SECRET_KEY = env.str("SECRET_KEY", default="insecure-parity-demo-key-change-me-0
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# The domain apps, at the top level; rcm/urls.py mounts the pages and API routes of each.
+DOMAIN_APPS = [
+    "patients",
+    "authorizations",
+    "credentialing",
+    "claims",
+    "submissions",
+    "denials",
+    "dashboards",
+    "alerts",
+]
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -37,14 +49,7 @@ INSTALLED_APPS = [
     "rcm.tenancy",
     "rcm.audit",
     "rcm.outbox",
-    "patients",
-    "authorizations",
-    "credentialing",
-    "claims",
-    "submissions",
-    "denials",
-    "dashboards",
-    "alerts",
+    *DOMAIN_APPS,
 ]
 
 MIDDLEWARE = [

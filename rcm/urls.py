@@ -10,6 +10,7 @@ any organization).
 import importlib
 from importlib.util import find_spec
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
@@ -25,21 +26,10 @@ handler403 = "rcm.views.permission_denied"
 handler404 = "rcm.views.page_not_found"
 handler500 = "rcm.views.server_error"
 
-DOMAIN_APPS = [
-    "patients",
-    "authorizations",
-    "credentialing",
-    "claims",
-    "submissions",
-    "denials",
-    "dashboards",
-    "alerts",
-]
-
 router = UuidRouter()
 domain_page_patterns: list[URLResolver] = []
 site_patterns: list[URLPattern | URLResolver] = []
-for _app in DOMAIN_APPS:
+for _app in settings.DOMAIN_APPS:
     if find_spec(f"{_app}.api"):
         _api = importlib.import_module(f"{_app}.api")
         if hasattr(_api, "register"):

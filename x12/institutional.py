@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from .cob import OtherPayer, line_adjudication_segments, other_payer_segments
+from .cob import OtherPayer, other_payer_segments
 from .professional import (
     FREQUENCY_CODES,
     MAX_DIAGNOSES,
     BillingProvider,
+    ClaimFileWriter,
     ClaimSubmission,
     Problem,
     Progress,
@@ -28,12 +29,11 @@ from .professional import (
     Submitter,
     _provider_problems,
     billing_problems,
-    build_transaction,
+    claim_segment,
     diagnosis_problem,
     facility_problems,
+    line_detail_segments,
     other_payer_problems,
-    render_interchange,
-    service_date_segment,
     subscriber_problems,
 )
 from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
@@ -198,17 +198,8 @@ def _person(code: str, provider: Provider, prv: str = "") -> list[SegmentSpec]:
 
 def _claim_segments(claim: InstitutionalClaim) -> list[SegmentSpec]:
     out: list[SegmentSpec] = [
-        (
-            "CLM",
-            claim.patient_control_number,
-            claim.total_charge,
-            None,
-            None,
-            (claim.facility_code, "A", claim.frequency_code),
-            None,
-            "A",  # assignment accepted
-            "Y",  # benefits assigned
-            "Y",  # release of information
+        claim_segment(
+            claim, (claim.facility_code, "A", claim.frequency_code), provider_signature=None
         ),
         ("DTP", "434", "RD8", f"{claim.statement_from:%Y%m%d}-{claim.statement_to:%Y%m%d}"),
     ]
@@ -243,25 +234,15 @@ def _claim_segments(claim: InstitutionalClaim) -> list[SegmentSpec]:
         out.append(("LX", number))
         procedure = ("HC", line.procedure_code, *line.modifiers) if line.procedure_code else None
         out.append(("SV2", line.revenue_code, procedure, line.charge, line.unit_basis, line.units))
-        out.append(service_date_segment(line.service_date, line.service_date_to))
-        if line.prior_authorization:
-            out.append(("REF", "G1", line.prior_authorization))
-        if line.line_control_number:
-            out.append(("REF", "6R", line.line_control_number))
-        out += line_adjudication_segments(
-            claim.other_payers, line.line_control_number, institutional=True
-        )
+        out += line_detail_segments(line, claim.other_payers, institutional=True)
     return out
 
 
+WRITER_837I = ClaimFileWriter("837I", VERSION, check_837i, _claim_segments)
+
+
 def build_837i(batch: Batch837I, on_progress: Progress | None = None) -> TransactionSet:
-    return build_transaction(
-        batch,
-        problems=check_837i(batch),
-        claim_segments=_claim_segments,
-        version=VERSION,
-        on_progress=on_progress,
-    )
+    return WRITER_837I.build(batch, on_progress)
 
 
 def render_837i(
@@ -271,6 +252,4 @@ def render_837i(
     on_progress: Progress | None = None,
 ) -> str:
     """A complete 837I interchange: checks, then ISA ... IEA. Raises X12Error on a problem."""
-    return render_interchange(
-        build_837i(batch, on_progress), envelope, writer, version=VERSION, label="837I"
-    )
+    return WRITER_837I.render(batch, envelope, writer, on_progress)

@@ -367,17 +367,10 @@ def demographics(person: Person) -> SegmentSpec:
 
 def _claim_segments(claim: ProfessionalClaim) -> list[SegmentSpec]:
     out: list[SegmentSpec] = [
-        (
-            "CLM",
-            claim.patient_control_number,
-            claim.total_charge,
-            None,
-            None,
+        claim_segment(
+            claim,
             (claim.place_of_service, "B", claim.frequency_code),
-            "Y",  # provider signature on file
-            "A",  # assignment accepted
-            "Y",  # benefits assigned
-            "Y",  # release of information
+            provider_signature="Y",  # on file
         )
     ]
     if claim.original_claim_number:
@@ -411,14 +404,42 @@ def _claim_segments(claim: ProfessionalClaim) -> list[SegmentSpec]:
                 tuple(line.diagnosis_pointers),
             )
         )
-        out.append(service_date_segment(line.service_date, line.service_date_to))
-        if line.prior_authorization:
-            out.append(("REF", "G1", line.prior_authorization))
-        if line.line_control_number:
-            out.append(("REF", "6R", line.line_control_number))
-        out += line_adjudication_segments(
-            claim.other_payers, line.line_control_number, institutional=False
-        )
+        out += line_detail_segments(line, claim.other_payers, institutional=False)
+    return out
+
+
+def claim_segment(
+    claim: Any, place: tuple[str, str, str], *, provider_signature: str | None
+) -> SegmentSpec:
+    """CLM for either form: `place` is the place of service (837P) or facility type code (837I),
+    its qualifier and the frequency code."""
+    return (
+        "CLM",
+        claim.patient_control_number,
+        claim.total_charge,
+        None,
+        None,
+        place,
+        provider_signature,
+        "A",  # assignment accepted
+        "Y",  # benefits assigned
+        "Y",  # release of information
+    )
+
+
+def line_detail_segments(
+    line: Any, other_payers: Sequence[OtherPayer], *, institutional: bool
+) -> list[SegmentSpec]:
+    """What follows a service line's SV1/SV2 on either form: its date(s), prior authorization,
+    line control number and the other payers' adjudication of it."""
+    out = [service_date_segment(line.service_date, line.service_date_to)]
+    if line.prior_authorization:
+        out.append(("REF", "G1", line.prior_authorization))
+    if line.line_control_number:
+        out.append(("REF", "6R", line.line_control_number))
+    out += line_adjudication_segments(
+        other_payers, line.line_control_number, institutional=institutional
+    )
     return out
 
 
@@ -514,53 +535,56 @@ def party_segments(sub: ClaimSubmission | Any, hl: int) -> tuple[list[SegmentSpe
     return segs, hl
 
 
-def build_transaction(
-    batch: Any,
-    *,
-    problems: Sequence[Problem],
-    claim_segments: Callable[[Any], list[SegmentSpec]],
-    version: str,
-    on_progress: Progress | None = None,
-) -> TransactionSet:
-    """An 837 transaction set (BHT through the last service line) for either claim form: refuses
-    to write when the pre-write checks found problems, reports progress every tenth of the way."""
-    if problems:
-        raise X12Error("The claim file was not written: " + " ".join(p.message for p in problems))
-    segs = header_segments(batch)
-    hl = 1
-    every = max(1, len(batch.submissions) // 10)
-    for done, sub in enumerate(batch.submissions, start=1):
-        parties, hl = party_segments(sub, hl)
-        segs += parties
-        segs += claim_segments(sub.claim)
-        if on_progress and (done % every == 0 or done == len(batch.submissions)):
-            on_progress(done)
-    return TransactionSet("837", segs, version)
+@dataclass(frozen=True)
+class ClaimFileWriter:
+    """Writes the 837 of one claim form: the pre-write `check` of a batch, the `claim_segments`
+    of each claim (2300 onward), the implementation guide `version` and the form's `label`."""
+
+    label: str
+    version: str
+    check: Callable[[Any], list[Problem]]
+    claim_segments: Callable[[Any], list[SegmentSpec]]
+
+    def build(self, batch: Any, on_progress: Progress | None = None) -> TransactionSet:
+        """The transaction set (BHT through the last service line): refuses to write when the
+        pre-write checks found problems, reports progress every tenth of the way."""
+        problems = self.check(batch)
+        if problems:
+            raise X12Error(
+                "The claim file was not written: " + " ".join(p.message for p in problems)
+            )
+        segs = header_segments(batch)
+        hl = 1
+        every = max(1, len(batch.submissions) // 10)
+        for done, sub in enumerate(batch.submissions, start=1):
+            parties, hl = party_segments(sub, hl)
+            segs += parties
+            segs += self.claim_segments(sub.claim)
+            if on_progress and (done % every == 0 or done == len(batch.submissions)):
+                on_progress(done)
+        return TransactionSet("837", segs, self.version)
+
+    def render(
+        self,
+        batch: Any,
+        envelope: Envelope,
+        writer: SegmentWriter | None = None,
+        on_progress: Progress | None = None,
+    ) -> str:
+        """A complete interchange: checks, then ISA ... IEA. Raises X12Error on a problem (the
+        envelope must be GS01 HC with this form's version)."""
+        transaction = self.build(batch, on_progress)
+        if envelope.version != self.version or envelope.functional_id != "HC":
+            raise X12Error(f"An {self.label} envelope must be GS01 HC and GS08 {self.version}.")
+        return envelope.render([transaction], writer)
 
 
-def render_interchange(
-    transaction: TransactionSet,
-    envelope: Envelope,
-    writer: SegmentWriter | None,
-    *,
-    version: str,
-    label: str,
-) -> str:
-    """ISA ... IEA around one 837 transaction set, after checking the envelope fits the form."""
-    if envelope.version != version or envelope.functional_id != "HC":
-        raise X12Error(f"An {label} envelope must be GS01 HC and GS08 {version}.")
-    return envelope.render([transaction], writer)
+WRITER_837P = ClaimFileWriter("837P", VERSION, check_837p, _claim_segments)
 
 
 def build_837p(batch: Batch837P, on_progress: Progress | None = None) -> TransactionSet:
     """The 837P transaction set body (BHT through the last service line)."""
-    return build_transaction(
-        batch,
-        problems=check_837p(batch),
-        claim_segments=_claim_segments,
-        version=VERSION,
-        on_progress=on_progress,
-    )
+    return WRITER_837P.build(batch, on_progress)
 
 
 def render_837p(
@@ -570,6 +594,4 @@ def render_837p(
     on_progress: Progress | None = None,
 ) -> str:
     """A complete 837P interchange: checks, then ISA ... IEA. Raises X12Error on a problem."""
-    return render_interchange(
-        build_837p(batch, on_progress), envelope, writer, version=VERSION, label="837P"
-    )
+    return WRITER_837P.render(batch, envelope, writer, on_progress)

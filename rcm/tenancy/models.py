@@ -37,6 +37,24 @@ class User(AbstractUser):
         return self.get_full_name() or self.email
 
 
+# The names of the mailing_address_fields(), for the field lists of forms, serializers and services.
+MAILING_ADDRESS_FIELDS = ("address_line1", "address_line2", "city", "state", "postal_code")
+
+
+def mailing_address_fields() -> tuple[models.CharField[str, str], ...]:
+    """The fields of a street address, all optional, with the lengths the 837 allows (N3: 55,
+    N4: 30, 2 and 10). A model unpacks them into the names of MAILING_ADDRESS_FIELDS:
+    `address_line1, address_line2, city, state, postal_code = mailing_address_fields()` (in its
+    class body, so they keep their place among its fields)."""
+    return (
+        models.CharField(max_length=55, blank=True),
+        models.CharField(max_length=55, blank=True),
+        models.CharField(max_length=30, blank=True),
+        models.CharField(max_length=2, blank=True),
+        models.CharField(max_length=10, blank=True),
+    )
+
+
 class Organization(models.Model):
     """A clinic or group practice: the tenant. Billing identity fields feed the 837 later."""
 
@@ -50,11 +68,7 @@ class Organization(models.Model):
     group_npi = models.CharField("group NPI", max_length=10, blank=True)
     tax_id = models.CharField("tax id (EIN)", max_length=10, blank=True)
     taxonomy_code = models.CharField(max_length=10, blank=True)
-    address_line1 = models.CharField(max_length=55, blank=True)
-    address_line2 = models.CharField(max_length=55, blank=True)
-    city = models.CharField(max_length=30, blank=True)
-    state = models.CharField(max_length=2, blank=True)
-    postal_code = models.CharField(max_length=10, blank=True)
+    address_line1, address_line2, city, state, postal_code = mailing_address_fields()
     phone = models.CharField(max_length=20, blank=True)
     # Pay-to address (837 loop 2010AB), only when payments go elsewhere than the billing address;
     # unlike the billing address it may be a PO box.

@@ -18,7 +18,7 @@ from django.utils import timezone
 from rcm.audit.services import audit_record, changed_fields
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
-from rcm.tenancy.models import ApiKey, Membership, Organization
+from rcm.tenancy.models import MAILING_ADDRESS_FIELDS, ApiKey, Membership, Organization
 from rcm.tenancy.permissions import API_KEY_SCOPES, Role
 from rcm.tenancy.rules import billing_identity_errors
 
@@ -30,11 +30,7 @@ ORGANIZATION_SETTINGS_FIELDS = (
     "group_npi",
     "tax_id",
     "taxonomy_code",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
+    *MAILING_ADDRESS_FIELDS,
     "phone",
     "pay_to_address_line1",
     "pay_to_address_line2",

@@ -27,14 +27,7 @@ from claims.models import Claim, ClaimEvent, ClaimLine, ServiceEntry
 from credentialing.models import PayerEnrollment, Provider
 from credentialing.rules import npi_with_check_digit
 from denials.models import Appeal, Denial, LineBalance, Payment, RemittanceClaim, RemittanceImport
-from patients.models import (
-    Coverage,
-    EpisodeDiagnosis,
-    EpisodeOfCare,
-    LevelOfCareStay,
-    Patient,
-    Payer,
-)
+from patients import models as patients_models
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Organization
 from rcm.tenancy.selectors import organization_today
@@ -102,10 +95,12 @@ class Command(BaseCommand):
         oid = org.pk
         with transaction.atomic():
             payers = [
-                Payer(organization_id=oid, name=name, payer_id=pid, payer_type="commercial")
+                patients_models.Payer(
+                    organization_id=oid, name=name, payer_id=pid, payer_type="commercial"
+                )
                 for name, pid in PAYERS
             ]
-            Payer.objects.bulk_create(payers)
+            patients_models.Payer.objects.bulk_create(payers)
             providers = [
                 Provider(
                     organization_id=oid,
@@ -138,7 +133,7 @@ class Command(BaseCommand):
             n_claims = max(1, n_lines // LINES_PER_CLAIM)
             n_patients = max(1, n_claims // 6)
             patients = [
-                Patient(
+                patients_models.Patient(
                     organization_id=oid,
                     mrn=f"V{i:07d}",
                     first_name="Pat",
@@ -148,9 +143,9 @@ class Command(BaseCommand):
                 )
                 for i in range(n_patients)
             ]
-            Patient.objects.bulk_create(patients, batch_size=BATCH)
+            patients_models.Patient.objects.bulk_create(patients, batch_size=BATCH)
             coverages = [
-                Coverage(
+                patients_models.Coverage(
                     organization_id=oid,
                     patient=p,
                     payer=payers[i % len(payers)],
@@ -159,9 +154,9 @@ class Command(BaseCommand):
                 )
                 for i, p in enumerate(patients)
             ]
-            Coverage.objects.bulk_create(coverages, batch_size=BATCH)
+            patients_models.Coverage.objects.bulk_create(coverages, batch_size=BATCH)
             episodes = [
-                EpisodeOfCare(
+                patients_models.EpisodeOfCare(
                     organization_id=oid,
                     patient=p,
                     program_type="mental_health",
@@ -169,11 +164,11 @@ class Command(BaseCommand):
                 )
                 for p in patients
             ]
-            EpisodeOfCare.objects.bulk_create(episodes, batch_size=BATCH)
+            patients_models.EpisodeOfCare.objects.bulk_create(episodes, batch_size=BATCH)
             per_diem = {e.pk for e in episodes[: max(1, len(episodes) // 20)]}
-            LevelOfCareStay.objects.bulk_create(
+            patients_models.LevelOfCareStay.objects.bulk_create(
                 [
-                    LevelOfCareStay(
+                    patients_models.LevelOfCareStay(
                         organization_id=oid,
                         episode=e,
                         level="2.1" if e.pk in per_diem else "1",
@@ -184,7 +179,7 @@ class Command(BaseCommand):
                 batch_size=BATCH,
             )
             diagnoses = [
-                EpisodeDiagnosis(
+                patients_models.EpisodeDiagnosis(
                     organization_id=oid,
                     episode=e,
                     code="F33.1",
@@ -194,7 +189,7 @@ class Command(BaseCommand):
                 )
                 for e in episodes
             ]
-            EpisodeDiagnosis.objects.bulk_create(diagnoses, batch_size=BATCH)
+            patients_models.EpisodeDiagnosis.objects.bulk_create(diagnoses, batch_size=BATCH)
             Authorization.objects.bulk_create(
                 [
                     Authorization(
