@@ -34,6 +34,29 @@ class EntryStatus(models.TextChoices):
     VOID = "void", "Void"
 
 
+def who_and_where_fields() -> tuple[models.ForeignKey[Any, Any], ...]:
+    """Who rendered a service, who supervised it (when the payer requires a supervisor) and where:
+    the same three fields on a charge and on the claim built from it. A model unpacks them in its
+    class body: `rendering_provider, supervising_provider, service_facility = ...`."""
+    return (
+        models.ForeignKey("credentialing.Provider", on_delete=models.PROTECT, related_name="+"),
+        models.ForeignKey(
+            "credentialing.Provider",
+            null=True,
+            blank=True,
+            on_delete=models.PROTECT,
+            related_name="+",
+        ),
+        models.ForeignKey(
+            "credentialing.ServiceFacility",
+            null=True,
+            blank=True,
+            on_delete=models.PROTECT,
+            related_name="+",
+        ),
+    )
+
+
 class ServiceEntry(TenantModel):
     """One service delivered (a charge), as documented."""
 
@@ -46,19 +69,7 @@ class ServiceEntry(TenantModel):
     level = models.CharField(
         max_length=8, choices=LevelOfCare.choices, help_text="Level of care on the date of service"
     )
-    rendering_provider = models.ForeignKey(
-        "credentialing.Provider", on_delete=models.PROTECT, related_name="+"
-    )
-    supervising_provider = models.ForeignKey(
-        "credentialing.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    service_facility = models.ForeignKey(
-        "credentialing.ServiceFacility",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    rendering_provider, supervising_provider, service_facility = who_and_where_fields()
     date_of_service = models.DateField()
     start_at = models.DateTimeField(null=True, blank=True)
     end_at = models.DateTimeField(null=True, blank=True)
@@ -225,19 +236,7 @@ class Claim(TenantModel):
     )
     payer = models.ForeignKey("patients.Payer", on_delete=models.PROTECT, related_name="claims")
     claim_form = models.CharField(max_length=4, choices=ClaimForm.choices)
-    rendering_provider = models.ForeignKey(
-        "credentialing.Provider", on_delete=models.PROTECT, related_name="+"
-    )
-    supervising_provider = models.ForeignKey(
-        "credentialing.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    service_facility = models.ForeignKey(
-        "credentialing.ServiceFacility",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
+    rendering_provider, supervising_provider, service_facility = who_and_where_fields()
     patient_control_number = models.CharField(max_length=20)
     frequency = models.CharField(
         max_length=1, choices=Frequency.choices, default=Frequency.ORIGINAL

@@ -197,20 +197,7 @@ def claims_build(
         ClaimLine.objects.bulk_create(lines, batch_size=2000)
         billed = [line.service_entry_id for line in lines]
         ServiceEntry.objects.filter(pk__in=billed).update(status=EntryStatus.BILLED)
-        ClaimEvent.objects.bulk_create(
-            [
-                ClaimEvent(
-                    claim=c,
-                    organization_id=c.organization_id,
-                    from_status="",
-                    to_status=ClaimStatus.DRAFT,
-                    actor=actor,
-                    note="Built from charges",
-                )
-                for c in claims
-            ],
-            batch_size=1000,
-        )
+        _record_created(claims, actor=actor, notes=["Built from charges"] * len(claims))
         audit_record(
             action="claims.build",
             detail={"claims": len(claims), "lines": len(lines), "skipped": len(report.skipped)},
@@ -326,24 +313,36 @@ def secondary_claims_create(
                 )
         Claim.objects.bulk_create(claims, batch_size=1000)
         ClaimLine.objects.bulk_create(lines, batch_size=2000)
-        ClaimEvent.objects.bulk_create(
-            [
-                ClaimEvent(
-                    claim=c,
-                    organization_id=c.organization_id,
-                    from_status="",
-                    to_status=ClaimStatus.DRAFT,
-                    actor=actor,
-                    note=f"Secondary of {s.primary.patient_control_number} after "
-                    f"{s.adjudication.get('payer_name', 'the primary')} paid "
-                    f"${s.adjudication.get('paid', '0')}"[:300],
-                )
-                for c, s in zip(claims, sources, strict=True)
+        _record_created(
+            claims,
+            actor=actor,
+            notes=[
+                f"Secondary of {s.primary.patient_control_number} after "
+                f"{s.adjudication.get('payer_name', 'the primary')} paid "
+                f"${s.adjudication.get('paid', '0')}"[:300]
+                for s in sources
             ],
-            batch_size=1000,
         )
         audit_record_many(
             "claim.secondary_build", [(c, {"primary": str(c.primary_claim_id)}) for c in claims]
         )
         claims_scrub(claim_ids=[c.pk for c in claims], today=today, actor=actor)
     return claims
+
+
+def _record_created(claims: list[Claim], *, actor: Any, notes: list[str]) -> None:
+    """The first history event of each new claim (draft), with its note, in one INSERT."""
+    ClaimEvent.objects.bulk_create(
+        [
+            ClaimEvent(
+                claim=c,
+                organization_id=c.organization_id,
+                from_status="",
+                to_status=ClaimStatus.DRAFT,
+                actor=actor,
+                note=note,
+            )
+            for c, note in zip(claims, notes, strict=True)
+        ],
+        batch_size=1000,
+    )
