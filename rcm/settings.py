@@ -139,6 +139,15 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Invitations to join an organization: the emailed link works this many days.
+INVITATION_VALID_DAYS = env.int("INVITATION_VALID_DAYS", default=7)
+# Password reset links (Django's default token generator) work this many seconds.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
+# "Forgot your password?" requests per hour, per client address and per email address; beyond
+# them the page answers the same but sends nothing. Counted in the default cache, which must be
+# shared between processes (Redis) for the limits to hold across them.
+PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=10)
+PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
 
 # --- Localisation -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

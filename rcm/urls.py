@@ -68,6 +68,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Invitations and password resets.
+    path("accounts/", include("rcm.tenancy.account_urls")),
     path("healthz", views.healthz, name="healthz"),
     *site_patterns,
     path("o/<slug:org_slug>/", include(organization_patterns)),

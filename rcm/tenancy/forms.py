@@ -58,6 +58,46 @@ class MemberAddForm(forms.Form):
     )
 
 
+class InvitationForm(forms.Form):
+    email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    role = forms.ChoiceField(choices=Role.choices)
+    part2_access = forms.BooleanField(
+        required=False, label="42 CFR Part 2 access (substance use records)"
+    )
+
+
+class AcceptInvitationForm(forms.Form):
+    """A person without an account accepts an invitation: their name and a password."""
+
+    first_name = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "given-name"})
+    )
+    last_name = forms.CharField(
+        max_length=150, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 12 characters; not a common or all-numeric password.",
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data: dict[str, Any] = super().clean() or {}
+        if (
+            data.get("password1")
+            and data.get("password2")
+            and data["password1"] != data["password2"]
+        ):
+            self.add_error("password2", "The two passwords differ.")
+        return data
+
+
 class MemberEditForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     part2_access = forms.BooleanField(

@@ -182,3 +182,48 @@ class ApiKey(TenantModel):
     def is_usable_at(self, now: datetime) -> bool:
         """Not revoked, and not expired at `now`."""
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class Invitation(TenantModel):
+    """An owner's offer of membership to an email address. The membership exists only once the
+    person accepts by the emailed link. The link carries a token signed with SECRET_KEY over the
+    organization, the invitation and `nonce`; resending or revoking changes the nonce, so every
+    earlier link stops working (the nonce alone is useless without SECRET_KEY)."""
+
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices)
+    part2_access = models.BooleanField("42 CFR Part 2 access", default=False)
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    nonce = models.CharField(max_length=32, editable=False)
+    sent_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["organization", "email"], name="invitation_org_email_idx")]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} ({self.get_role_display()})"
+
+    def status_at(self, now: datetime) -> InvitationStatus:
+        if self.accepted_at is not None:
+            return InvitationStatus.ACCEPTED
+        if self.revoked_at is not None:
+            return InvitationStatus.REVOKED
+        if self.expires_at <= now:
+            return InvitationStatus.EXPIRED
+        return InvitationStatus.PENDING

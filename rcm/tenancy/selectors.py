@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from rcm.errors import DomainError
-from rcm.tenancy.models import ApiKey, Membership, User
+from rcm.tenancy.models import ApiKey, Invitation, Membership, User
 from rcm.tenancy.permissions import roles_with_scope
 
 
@@ -36,6 +36,27 @@ def memberships_of_user(*, user: Any) -> list[Membership]:
 
 def membership_list() -> QuerySet[Membership]:
     return Membership.objects.select_related("user").order_by("-is_active", "user__email")
+
+
+def invitation_list() -> QuerySet[Invitation]:
+    """The organization's invitations not yet accepted (pending, expired or revoked), newest first."""
+    return Invitation.objects.filter(accepted_at=None).select_related("invited_by")
+
+
+def locked_out_emails(emails: list[str], *, now: datetime) -> set[str]:
+    """Which of these (lower-case) emails django-axes locks out of sign-in at `now`."""
+    from axes.helpers import get_cool_off
+    from axes.models import AccessAttempt
+    from django.conf import settings
+    from django.db.models.functions import Lower
+
+    attempts = AccessAttempt.objects.annotate(name=Lower("username")).filter(
+        name__in=emails, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+    )
+    cool_off = get_cool_off()
+    if cool_off is not None:
+        attempts = attempts.filter(attempt_time__gte=now - cool_off)
+    return set(attempts.values_list("name", flat=True))
 
 
 def members_with_scope(scope: str) -> QuerySet[User]:

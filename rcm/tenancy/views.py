@@ -11,9 +11,9 @@ from django.views.decorators.http import require_POST
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy import selectors, services
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.forms import ApiKeyForm, MemberAddForm, MemberEditForm, OrganizationSettingsForm
-from rcm.tenancy.http import OrgRequest
-from rcm.tenancy.models import ApiKey, Membership
+from rcm.tenancy.forms import ApiKeyForm, InvitationForm, MemberEditForm, OrganizationSettingsForm
+from rcm.tenancy.http import OrgRequest, request_now
+from rcm.tenancy.models import ApiKey, Invitation, Membership
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 
@@ -50,19 +50,31 @@ def organization_settings(request: OrgRequest) -> HttpResponse:
 
 @require_scope("org:admin")
 def member_list(request: OrgRequest) -> HttpResponse:
-    form = MemberAddForm(request.POST or None)
+    """Members, pending invitations, and the invitation form (which answers the same whether or
+    not the address has a Parity account)."""
+    now = request_now(request)
+    form = InvitationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.membership_add(**form.cleaned_data)
+            invitation = services.invitation_create(
+                invited_by=request.user, now=now, **form.cleaned_data
+            )
         except DomainError as exc:
             form_add_domain_error(form, exc)
         else:
-            messages.success(
-                request, f"{membership.user.email} added as {membership.get_role_display()}."
-            )
+            messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect(org_reverse(request, "tenancy:members"))
+    memberships = list(selectors.membership_list())
+    locked = selectors.locked_out_emails([m.user.email.lower() for m in memberships], now=now)
+    for m in memberships:
+        m.locked_out = m.user.email.lower() in locked  # type: ignore[attr-defined]
+    invitations = list(selectors.invitation_list())
+    for i in invitations:
+        i.status = i.status_at(now)  # type: ignore[attr-defined]
     return render(
-        request, "tenancy/members.html", {"form": form, "memberships": selectors.membership_list()}
+        request,
+        "tenancy/members.html",
+        {"form": form, "memberships": memberships, "invitations": invitations},
     )
 
 
@@ -83,7 +95,54 @@ def member_edit(request: OrgRequest, pk: str) -> HttpResponse:
         else:
             messages.success(request, f"{membership.user.email} updated.")
             return redirect(org_reverse(request, "tenancy:members"))
-    return render(request, "tenancy/member_edit.html", {"form": form, "membership": membership})
+    locked = bool(
+        selectors.locked_out_emails([membership.user.email.lower()], now=request_now(request))
+    )
+    return render(
+        request,
+        "tenancy/member_edit.html",
+        {"form": form, "membership": membership, "locked_out": locked},
+    )
+
+
+@require_POST
+@require_scope("org:admin")
+def member_unlock(request: OrgRequest, pk: str) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
+    services.member_unlock(membership=membership)
+    messages.success(request, f"{membership.user.email} may sign in again.")
+    return redirect(org_reverse(request, "tenancy:member_edit", pk=membership.pk))
+
+
+@require_POST
+@require_scope("org:admin")
+def member_force_password_reset(request: OrgRequest, pk: str) -> HttpResponse:
+    membership = get_object_or_404(Membership.objects.select_related("user"), pk=pk)
+    services.member_force_password_reset(membership=membership, actor=request.user)
+    messages.success(
+        request,
+        f"{membership.user.email} is signed out everywhere and must choose a new password: "
+        "a reset link is on its way to them.",
+    )
+    return redirect(org_reverse(request, "tenancy:member_edit", pk=membership.pk))
+
+
+@require_POST
+@require_scope("org:admin")
+def invitation_resend(request: OrgRequest, pk: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=pk)
+    services.invitation_resend(invitation=invitation, now=request_now(request))
+    messages.success(request, f"Invitation sent to {invitation.email} again.")
+    return redirect(org_reverse(request, "tenancy:members"))
+
+
+@require_POST
+@require_scope("org:admin")
+def invitation_revoke(request: OrgRequest, pk: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation, pk=pk)
+    services.invitation_revoke(invitation=invitation, now=request_now(request))
+    messages.success(request, f"Invitation to {invitation.email} withdrawn.")
+    return redirect(org_reverse(request, "tenancy:members"))
 
 
 @require_scope("org:admin")
