@@ -18,7 +18,7 @@ from rcm.outbox.models import OutboxMessage
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Organization
 from rcm.tenancy.permissions import Role
-from rcm.tenancy.services import api_key_create
+from rcm.tenancy.services import api_key_create, invitation_create
 from tests import clock
 from tests.factories import MembershipFactory, UserFactory
 
@@ -29,6 +29,13 @@ def _tenancy(org: Organization) -> None:
     )
     api_key_create(
         name=f"{org.name} probe key", scopes=["patients:read"], created_by=None, now=clock.now()
+    )
+    invitation_create(
+        email=f"invitee@{org.slug}.example",
+        role=Role.BILLER,
+        part2_access=False,
+        invited_by=None,
+        now=clock.now(),
     )
 
 

@@ -116,7 +116,13 @@ class PasswordResetView(auth_views.PasswordResetView):
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
-    """Setting the new password also lifts a sign-in lockout, and is audited."""
+    """Setting the new password also lifts a sign-in lockout, and is audited. A link that is not
+    valid (expired, used, mangled) answers 404 with its explanation."""
+
+    def render_to_response(self, context: dict[str, Any], **kwargs: Any) -> HttpResponse:
+        if not context.get("validlink"):
+            kwargs["status"] = 404
+        return super().render_to_response(context, **kwargs)
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

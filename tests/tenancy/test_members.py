@@ -5,45 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core import mail
 
 from rcm.audit.models import AuditEvent
 from rcm.errors import DomainError
-from rcm.outbox.models import OutboxMessage
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Membership
 from rcm.tenancy.permissions import Role
 from rcm.tenancy.services import membership_add, membership_update
-
-
-def test_an_owner_adds_a_new_person_who_gets_a_welcome_email(
-    owner: Any, org: Any, client_for: Any, django_capture_on_commit_callbacks: Any, settings: Any
-) -> None:
-    settings.CELERY_TASK_ALWAYS_EAGER = True
-    from rcm.celery import app
-
-    app.conf.task_always_eager = True
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(owner).post(
-                "/o/riverbend/settings/members/",
-                {
-                    "email": "New.Person@Riverbend.example",
-                    "role": "biller",
-                    "password": "a-long-pass-phrase-9",
-                },
-            )
-    finally:
-        app.conf.task_always_eager = False
-    assert response.status_code == 302
-    with tenant_context(org):
-        membership = Membership.objects.get(user__email="new.person@riverbend.example")
-        assert membership.role == Role.BILLER
-        assert AuditEvent.objects.filter(
-            action="membership.create", object_id=str(membership.pk)
-        ).exists()
-        assert OutboxMessage.objects.get().status == "done"
-    assert len(mail.outbox) == 1 and "Riverbend" in mail.outbox[0].subject
 
 
 def test_adding_someone_twice_names_the_email_field(owner: Any, biller: Any, org: Any) -> None:
