@@ -60,7 +60,7 @@ class MemberAddForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "off"}))
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.BILLER)
     part2_access = forms.BooleanField(
         required=False, label="42 CFR Part 2 access (substance use records)"
     )
