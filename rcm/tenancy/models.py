@@ -194,8 +194,8 @@ class InvitationStatus(models.TextChoices):
 class Invitation(TenantModel):
     """An owner's offer of membership to an email address. The membership exists only once the
     person accepts by the emailed link. The link carries a token signed with SECRET_KEY over the
-    organization, the invitation and `nonce`; resending or revoking changes the nonce, so every
-    earlier link stops working (the nonce alone is useless without SECRET_KEY)."""
+    organization, the invitation and `nonce`; resending changes the nonce, so every earlier link
+    stops working (the nonce alone is useless without SECRET_KEY)."""
 
     email = models.EmailField()
     role = models.CharField(max_length=20, choices=Role.choices)

@@ -334,12 +334,13 @@ def invitation_resend(*, invitation: Invitation, now: datetime) -> Invitation:
 
 
 def invitation_revoke(*, invitation: Invitation, now: datetime) -> Invitation:
-    """Withdraw a pending (or expired) invitation: its link then says so. Revoking twice, or an
-    accepted invitation, changes nothing."""
+    """Withdraw a pending (or expired) invitation: its link then says it was withdrawn (the nonce
+    stays, so the link is still recognised). Revoking twice, or an accepted invitation, changes
+    nothing."""
     with transaction.atomic():
         updated = Invitation.objects.filter(
             pk=invitation.pk, accepted_at=None, revoked_at=None
-        ).update(revoked_at=now, nonce=secrets.token_hex(16))
+        ).update(revoked_at=now)
         invitation.refresh_from_db()
         if updated:
             audit_record(
