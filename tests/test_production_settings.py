@@ -18,7 +18,13 @@ PYTHON = sys.executable
 
 
 def _production_env(**changes: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SECURE_")}
+    # Not what this run's environment set for tests: the browser tests' conftest sets
+    # DJANGO_ALLOW_ASYNC_UNSAFE in the worker, which `check --deploy` rightly refuses.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("SECURE_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     env.update(
         DJANGO_SETTINGS_MODULE="rcm.settings",
         DEBUG="false",
