@@ -25,7 +25,8 @@ RUN pip install .
 COPY . .
 # STATIC_MANIFEST as at run time (docker-compose.yml): the hashed names and staticfiles.json
 # that CompressedManifestStaticFilesStorage serves are written here.
-RUN SECRET_KEY=build-only STATIC_MANIFEST=true python manage.py collectstatic --noinput \
+RUN SECRET_KEY=build-only ALLOWED_HOSTS=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+    STATIC_MANIFEST=true python manage.py collectstatic --noinput \
     && useradd --create-home --uid 10001 parity \
     && mkdir -p /app/var && chown parity /app/var
 USER parity

@@ -10,7 +10,11 @@ TYPED := rcm patients authorizations credentialing claims submissions denials da
 # Tests run in parallel (pytest-xdist), one test database per worker: `make test PYTEST_WORKERS=1`
 # (or 0) runs them in one process.
 PYTEST_WORKERS ?= auto
-TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)}
+TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
+	DJANGO_SETTINGS_MODULE=tests.settings
+# Development runs with DEBUG on: with DEBUG off the settings require SECRET_KEY, ALLOWED_HOSTS
+# and DATABASE_URL, as production does (docs/operations.md).
+DEV_ENV = DEBUG=$${DEBUG:-true}
 
 .PHONY: run test test-fast test-ahead lint format typecheck migrate demo check-services e2e worker beat clean
 
@@ -22,11 +26,11 @@ $(STAMP): pyproject.toml
 
 ## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
 run: $(STAMP)
-	$(BIN)/python manage.py migrate --noinput
-	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then $(BIN)/python manage.py setup_db_roles; fi
-	$(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then $(DEV_ENV) $(BIN)/python manage.py setup_db_roles; fi
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Parity is starting on http://127.0.0.1:8000 (Ctrl-C to stop)"
-	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## test: lint, then every test against PostgreSQL and Redis, in parallel
 test: $(STAMP) lint
@@ -62,10 +66,10 @@ typecheck: $(STAMP)
 	$(BIN)/mypy $(TYPED)
 
 worker: $(STAMP)
-	$(BIN)/celery -A rcm worker --loglevel=info
+	$(DEV_ENV) $(BIN)/celery -A rcm worker --loglevel=info
 
 beat: $(STAMP)
-	$(BIN)/celery -A rcm beat --loglevel=info
+	$(DEV_ENV) $(BIN)/celery -A rcm beat --loglevel=info
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts

@@ -28,7 +28,8 @@ from pathlib import Path
 from rcm import part2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rcm.settings")
+# The test settings: production settings with test values for SECRET_KEY and ALLOWED_HOSTS.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 
 import django
 

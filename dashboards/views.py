@@ -3,7 +3,6 @@ billing-company portfolio page."""
 
 from __future__ import annotations
 
-import csv
 from datetime import date, timedelta
 from typing import Any
 
@@ -20,6 +19,7 @@ from dashboards.forms import DashboardFilterForm
 from dashboards.rules import FORMULAS
 from dashboards.tables import TABLES, table_rows
 from rcm.audit.services import audit_record
+from rcm.csv_export import csv_response
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.http import OrgRequest, request_today
@@ -64,11 +64,7 @@ def dashboard(request: OrgRequest) -> HttpResponse:
     if export:
         if export not in TABLES:
             raise Http404("No such table.")
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = f'attachment; filename="{export}.csv"'
-        writer = csv.writer(response)
-        for row in table_rows(export, context["d"]):
-            writer.writerow(row)
+        response = csv_response(f"{export}.csv", table_rows(export, context["d"]))
         audit_record(action="dashboard.export", detail={"table": export})
         return response
     if request.GET.get("format") == "pdf":

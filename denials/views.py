@@ -3,7 +3,6 @@ one denial with its history, appeals, letter editor and PDF, and the parity revi
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -23,7 +22,7 @@ from denials.models import (
     SecondaryStatus,
 )
 from denials.posting import progress_get
-from rcm import part2
+from rcm import csv_export, part2
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.forms_flow import handle_form
@@ -507,11 +506,10 @@ def parity_export(request: OrgRequest, fmt: str) -> HttpResponse:
     packet = selectors.parity_packet(today=today, scopes=scopes_of(request))
     rows = packet.rows
     if fmt == "csv":
-        response = HttpResponse(content_type="text/csv")
-        response["Content-Disposition"] = 'attachment; filename="parity-packet.csv"'
+        response = csv_export.csv_response("parity-packet.csv")
         # A CSV has no place for a note: the count of Part 2 records left out is a header.
         response[part2.HIDDEN_HEADER] = str(packet.part2_hidden)
-        writer = csv.DictWriter(
+        writer = csv_export.dict_writer(
             response, fieldnames=list(rows[0]) if rows else ["flag", "payer", "evidence"]
         )
         writer.writeheader()

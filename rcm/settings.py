@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -16,7 +18,18 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback key is for the embedded demo only; production sets SECRET_KEY.
+# With DEBUG off (production, and any run that forgot DEBUG=true) these must come from the
+# environment: the process refuses to start rather than run on a public key, accept any host or
+# fall back to the SQLite demo file. (`make run` sets DEBUG=true; tests/settings.py sets test values.)
+PRODUCTION_REQUIRED = ("SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL")
+if not DEBUG:
+    for _name in PRODUCTION_REQUIRED:
+        if not env.str(_name, default="").strip():
+            raise ImproperlyConfigured(
+                f"{_name} must be set in the environment when DEBUG is off "
+                f"(docs/operations.md, Configuration). For local development set DEBUG=true."
+            )
+# The fallback key is for the embedded demo (DEBUG on) only.
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-parity-demo-key-change-me-0123456789abcdef")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -129,8 +142,7 @@ SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=1
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=12 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG and IS_POSTGRES)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# SESSION_COOKIE_SECURE / CSRF_COOKIE_SECURE: see "Production hardening" below.
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)  # hours
@@ -287,13 +299,66 @@ SPECTACULAR_SETTINGS = {
     "AUTHENTICATION_WHITELIST": ["rcm.api.ApiKeyAuthentication"],
 }
 
-# --- Security headers -------------------------------------------------------------------------
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
+# --- Production hardening: security headers, HTTPS, cookies, caching (issue 16) ---------------
+# Kept in one block on purpose (easier merges); docs/operations.md "Security headers" explains it.
+# Production defaults are the safe ones; with DEBUG on (development) HTTPS is not forced.
+SECURE_CONTENT_TYPE_NOSNIFF = True  # X-Content-Type-Options: nosniff
+SECURE_REFERRER_POLICY = env.str("SECURE_REFERRER_POLICY", default="same-origin")
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=False) else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# Strict-Transport-Security (sent on HTTPS responses only). One year; preload is a setting.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SESSION_COOKIE_SECURE)
+# Behind a TLS-terminating proxy Django sees plain HTTP: name the header the proxy sets, as
+# SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO=https" (BEHIND_PROXY=true is that default).
+# Set it only when the proxy always sets (or strips) that header, or anyone can claim HTTPS.
+_proxy_header = env.str(
+    "SECURE_PROXY_SSL_HEADER",
+    default="HTTP_X_FORWARDED_PROTO=https" if env.bool("BEHIND_PROXY", default=False) else "",
 )
+if _proxy_header and "=" not in _proxy_header:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER must read HEADER=value, e.g. HTTP_X_FORWARDED_PROTO=https"
+    )
+SECURE_PROXY_SSL_HEADER = (
+    tuple(part.strip() for part in _proxy_header.split("=", 1)) if _proxy_header else None
+)
+# Content-Security-Policy (django-csp 4): scripts and styles from our own origin only; no inline
+# script, no on*= handler, no eval (htmx's allowEval is off, base.html). Inline style attributes
+# (style="width: 40%" on progress bars and timelines) are allowed by style-src-attr; <style>
+# elements are not (htmx's indicator styles live in parity.css). Same in tests and development,
+# so a browser test fails on an inline script.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-elem": [SELF],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# CSP right after SecurityMiddleware; no-store on every response that may carry PHI (signed-in,
+# organization and API responses: rcm/security.py) once the user is known.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "csp.middleware.CSPMiddleware",
+)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "rcm.security.NoStoreMiddleware",
+)
+# --- End of production hardening -------------------------------------------------------------
 
 LOGGING = {
     "version": 1,

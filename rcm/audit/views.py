@@ -3,7 +3,6 @@ the selectors with the caller's scopes (42 CFR Part 2 rows redacted without the 
 
 from __future__ import annotations
 
-import csv
 import uuid
 import zoneinfo
 
@@ -14,6 +13,8 @@ from django.shortcuts import render
 from rcm.audit.forms import AuditFilterForm
 from rcm.audit.selectors import AuditFilter, audit_event_list, audit_rows
 from rcm.audit.services import audit_record
+from rcm.csv_export import csv_response
+from rcm.csv_export import writer as csv_writer
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.http import OrgRequest, request_now
 
@@ -70,11 +71,9 @@ def audit_export(request: OrgRequest) -> HttpResponse:
     tz = zoneinfo.ZoneInfo(request.organization.time_zone)
     scopes = request.scopes
     events = audit_event_list(filters=filters, scopes=scopes, tz=tz)
-    response = HttpResponse(content_type="text/csv")
     stamp = request_now(request).strftime("%Y%m%d-%H%M%S")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
+    response = csv_response(f"audit-{stamp}.csv", header=CSV_COLUMNS)
+    writer = csv_writer(response)
     count = 0
     for event in audit_rows(events.iterator(chunk_size=2000), scopes):
         writer.writerow(

@@ -50,10 +50,20 @@ def page(browser: Any, live_server: Any, request: Any) -> Iterator[Any]:
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
+    # The live server sends the production Content-Security-Policy: an inline script, an on*=
+    # handler or an inline <style> the policy blocks fails the test that met it.
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield page
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
 
 
 def sign_in(page: Any, email: str, password: str) -> None:

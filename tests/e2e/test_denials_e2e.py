@@ -3,6 +3,7 @@ generate the appeal letter; match a remittance exception to our claim."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -134,6 +135,11 @@ def test_a_paid_primary_moves_the_patients_share_to_a_secondary_claim(
     sign_in(page, biller.email, PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Remittance").click()
     page.get_by_role("link", name="Secondary claims").click()
+    # Choosing a status submits the filter (static/js/parity.js: no inline handler under the CSP).
+    page.get_by_label("Status").select_option("")
+    expect(page).to_have_url(re.compile(r"status=$"))
+    page.get_by_label("Status").select_option("to_bill")
+    expect(page).to_have_url(re.compile(r"status=to_bill"))
     row = (
         page.locator("#secondaries")
         .get_by_role("row")

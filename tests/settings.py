@@ -1,0 +1,15 @@
+"""The settings the test suite runs with (pyproject.toml, Makefile): production settings
+(rcm/settings.py, DEBUG off, CSP and every header on) with test values for the variables
+production must set, and HTTP allowed (the test client and the live server speak plain HTTP;
+tests that need HTTPS pass `secure=True`)."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "parity-tests-only-not-a-secret-" + "x" * 40)
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/parity")
+
+from rcm.settings import *  # noqa: F403
