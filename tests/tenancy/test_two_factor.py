@@ -62,8 +62,8 @@ def test_the_default_policy_requires_owners_and_billing_company_users(db: Any) -
     clinic = OrganizationFactory(two_factor_policy=TwoFactorPolicy.OWNERS_AND_BILLING_COMPANY)
     other = OrganizationFactory(two_factor_policy=TwoFactorPolicy.NOBODY)
     assert (
-        TwoFactorPolicy.OWNERS_AND_BILLING_COMPANY
-        == clinic._meta.get_field("two_factor_policy").default
+        clinic._meta.get_field("two_factor_policy").default
+        == TwoFactorPolicy.OWNERS_AND_BILLING_COMPANY
     )
     owner = MembershipFactory(organization=clinic, role=Role.OWNER).user
     clinician = MembershipFactory(organization=clinic, role=Role.CLINICIAN).user
@@ -193,9 +193,7 @@ def test_a_clinician_is_not_forced_under_the_default_policy(
     assert client.get("/o/riverbend/").status_code == 200
 
 
-def test_api_key_requests_are_unaffected(
-    strict_org: Any, owner: Any, api_client_for: Any
-) -> None:
+def test_api_key_requests_are_unaffected(strict_org: Any, owner: Any, api_client_for: Any) -> None:
     api = api_client_for(strict_org)
     client = Client()
     _password_step(client, owner)  # an owner's session waiting for enrolment, same machine
