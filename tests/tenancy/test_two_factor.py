@@ -251,3 +251,16 @@ def test_events_of_a_user_without_organization_are_platform_events(db: Any) -> N
     _enrolled(user)
     event = AuditEvent.all_tenants.get(action="auth.two_factor_enrolled")
     assert event.organization_id is None
+
+
+def test_an_owner_sets_the_policy_in_the_organization_settings(org: Any, owner: Any) -> None:
+    client = Client()
+    client.force_login(owner)
+    data = {"name": org.name, "time_zone": org.time_zone, "two_factor_policy": "everyone"}
+    assert client.post("/o/riverbend/settings/", data).status_code == 302
+    org.refresh_from_db()
+    assert org.two_factor_policy == TwoFactorPolicy.EVERYONE
+    del data["two_factor_policy"]  # left out: unchanged
+    client.post("/o/riverbend/settings/", data)
+    org.refresh_from_db()
+    assert org.two_factor_policy == TwoFactorPolicy.EVERYONE
