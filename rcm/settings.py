@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "rcm.tenancy",
     "rcm.audit",
     "rcm.outbox",
@@ -72,10 +75,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "rcm.tenancy.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the idle timeout (a signed-out session needs no second factor) and htmx (it answers
+    # htmx with HX-Redirect), before the tenant: no organization page without the second factor.
+    "rcm.tenancy.middleware.TwoFactorMiddleware",
     "rcm.audit.middleware.RequestContextMiddleware",
     "rcm.tenancy.middleware.TenantMiddleware",
     "rcm.errors.DomainErrorMiddleware",
@@ -160,6 +167,13 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=24 * 3600)
 # shared between processes (Redis) for the limits to hold across them.
 PASSWORD_RESET_LIMIT_PER_IP = env.int("PASSWORD_RESET_LIMIT_PER_IP", default=10)
 PASSWORD_RESET_LIMIT_PER_EMAIL = env.int("PASSWORD_RESET_LIMIT_PER_EMAIL", default=3)
+
+# Second factor (docs/tenancy.md "Two-factor sign-in"): TOTP apps and single-use recovery codes.
+# Wrong codes at the second step count as failed sign-ins for Axes (the same lockout).
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Parity")
+RECOVERY_CODE_COUNT = 10
+# How long the password step stays good while the second step is pending.
+TWO_FACTOR_PENDING_SECONDS = 300
 
 # --- Localisation -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -18,9 +18,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from rcm import views
 from rcm.api_routing import UuidRouter
+from rcm.tenancy import two_factor_views
 from rcm.tenancy import views as tenancy_views
 from rcm.tenancy.api import MeView
-from rcm.tenancy.forms import SignInForm
 
 handler403 = "rcm.views.permission_denied"
 handler404 = "rcm.views.page_not_found"
@@ -61,13 +61,9 @@ organization_patterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("", tenancy_views.choose_organization, name="home"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(
-            authentication_form=SignInForm, redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("accounts/login/", two_factor_views.SignInView.as_view(), name="login"),
+    path("accounts/login/code/", two_factor_views.second_step, name="two_factor_verify"),
+    path("accounts/security/", two_factor_views.security, name="security"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Invitations and password resets.
     path("accounts/", include("rcm.tenancy.account_urls")),

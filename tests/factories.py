@@ -8,7 +8,7 @@ from typing import Any
 import factory
 
 from rcm.tenancy.context import tenant_context
-from rcm.tenancy.models import Membership, Organization, User
+from rcm.tenancy.models import Membership, Organization, TwoFactorPolicy, User
 from rcm.tenancy.permissions import Role
 
 PASSWORD = "correct-horse-battery-staple"
@@ -22,6 +22,9 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Clinic {n}")
     slug = factory.Sequence(lambda n: f"clinic-{n}")
     time_zone = "America/New_York"
+    # Tests sign in with force_login and no second factor; tests/tenancy/test_two_factor.py sets
+    # the policy it tests (the model's default requires owners and billing-company users).
+    two_factor_policy = TwoFactorPolicy.NOBODY
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -43,6 +43,14 @@ def _record_for_user(
                 audit_record(action=action, outcome=outcome, detail=detail)
 
 
+def audit_user_event(
+    user: Any, request: HttpRequest | None, action: str, outcome: str, detail: dict[str, Any]
+) -> None:
+    """An event about a user's own sign-in settings (two-factor enrolment, recovery codes): in
+    each of their organizations, or a platform event when they have none."""
+    _record_for_user(user, request, action, outcome, detail)
+
+
 @receiver(user_logged_in)
 def on_sign_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     _record_for_user(user, request, "auth.sign_in", Outcome.SUCCESS, {})
@@ -61,4 +69,8 @@ def on_sign_in_failed(
 ) -> None:
     email = str(credentials.get("username") or credentials.get("email") or "")[:254]
     user = get_user_model().objects.filter(email__iexact=email).first() if email else None
-    _record_for_user(user, request, "auth.sign_in_failed", Outcome.FAILURE, {"email": email})
+    # The second step of sign-in reports a wrong code the same way, so Axes counts it too.
+    action = (
+        "auth.second_factor_failed" if credentials.get("second_factor") else "auth.sign_in_failed"
+    )
+    _record_for_user(user, request, action, Outcome.FAILURE, {"email": email})

@@ -7,4 +7,5 @@ class TenancyConfig(AppConfig):
     verbose_name = "Tenancy"
 
     def ready(self) -> None:
-        from rcm.tenancy import checks, handlers  # noqa: F401  (system check, outbox handlers)
+        # System check, outbox handlers, and the sign-in receiver of the two-factor state.
+        from rcm.tenancy import checks, handlers, two_factor  # noqa: F401

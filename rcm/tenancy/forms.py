@@ -23,6 +23,18 @@ class OrganizationSettingsForm(forms.ModelForm):
         model = Organization
         fields = ORGANIZATION_SETTINGS_FIELDS
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out of a post, the policy stays as it is (a form posting other settings only).
+        self.fields["two_factor_policy"].required = False
+        self.fields["two_factor_policy"].help_text = (
+            "They set up an authenticator app before reaching this organization. A "
+            "billing-company user is a member of more than one organization."
+        )
+
+    def clean_two_factor_policy(self) -> str:
+        return self.cleaned_data["two_factor_policy"] or self.instance.two_factor_policy
+
     def clean_tax_id(self) -> str:
         return normalize_ein(self.cleaned_data["tax_id"])
 

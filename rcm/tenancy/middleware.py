@@ -149,3 +149,53 @@ class IdleTimeoutMiddleware:
             if last is None or now - float(last) > self.TOUCH_EVERY_SECONDS:
                 request.session["last_activity"] = now
         return self.get_response(request)
+
+
+class TwoFactorMiddleware:
+    """Holds a signed-in session to its two-factor state (rcm.tenancy.two_factor): a user whose
+    organization requires a second factor and who has none reaches only the Security page and
+    sign-out (pages redirect there; session API calls get 403); a session that skipped the
+    second step of a user with a device (another sign-in form) is signed out. Requests with an
+    API key are the key's business, not the session's."""
+
+    OPEN_PREFIXES = ("/accounts/", "/healthz")
+
+    def __init__(self, get_response: Any) -> None:
+        self.get_response = get_response
+        self.open_prefixes = (*self.OPEN_PREFIXES, "/" + settings.STATIC_URL.lstrip("/"))
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        path = request.path_info
+        if path.startswith(API_PREFIX) and _raw_api_key(request):
+            return self.get_response(request)
+        from rcm.tenancy import two_factor
+
+        state = request.session.get(two_factor.SESSION_STATE)
+        if state is None:  # a session from before two-factor sign-in existed
+            verified = bool(getattr(user, "is_verified", lambda: False)())
+            state = two_factor.session_state(user, verified=verified)
+            request.session[two_factor.SESSION_STATE] = state
+        if state == two_factor.OK:
+            return self.get_response(request)
+        if state == two_factor.VERIFY:  # not even the Security page: it shows recovery codes
+            request.logout_reason = "second_factor_missing"  # type: ignore[attr-defined]
+            logout(request)
+            if path.startswith(API_PREFIX):
+                return _problem(401, "Unauthorized", "Sign in again with your second factor.")
+            target = reverse("login") + "?" + urlencode({"next": request.get_full_path()})
+        elif path.startswith(self.open_prefixes):
+            return self.get_response(request)
+        else:
+            if path.startswith(API_PREFIX):
+                return _problem(
+                    403, "Forbidden", "Set up two-factor sign-in: your organization requires it."
+                )
+            target = reverse("security")
+        if getattr(request, "htmx", False):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return HttpResponseRedirect(target)

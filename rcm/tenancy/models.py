@@ -55,6 +55,19 @@ def mailing_address_fields() -> tuple[models.CharField[str, str], ...]:
     )
 
 
+class TwoFactorPolicy(models.TextChoices):
+    """Who must sign in with a second factor (docs/tenancy.md "Two-factor sign-in"). A
+    billing-company user is one with active memberships in more than one organization (the
+    partner biller who works several clinics): a stolen password opens more than one tenant."""
+
+    EVERYONE = "everyone", "Everyone"
+    OWNERS_AND_BILLING_COMPANY = (
+        "owners_billing_company",
+        "Owners and billing-company users (members of more than one organization)",
+    )
+    NOBODY = "nobody", "Nobody (optional for everyone)"
+
+
 class Organization(models.Model):
     """A clinic or group practice: the tenant. Billing identity fields feed the 837 later."""
 
@@ -77,6 +90,12 @@ class Organization(models.Model):
     pay_to_city = models.CharField(max_length=30, blank=True)
     pay_to_state = models.CharField(max_length=2, blank=True)
     pay_to_postal_code = models.CharField(max_length=10, blank=True)
+    two_factor_policy = models.CharField(
+        "require two-factor sign-in for",
+        max_length=30,
+        choices=TwoFactorPolicy.choices,
+        default=TwoFactorPolicy.OWNERS_AND_BILLING_COMPANY,
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

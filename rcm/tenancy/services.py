@@ -47,6 +47,7 @@ ORGANIZATION_SETTINGS_FIELDS = (
     "pay_to_city",
     "pay_to_state",
     "pay_to_postal_code",
+    "two_factor_policy",
 )
 
 

@@ -75,7 +75,8 @@ class Command(BaseCommand):
                                 "part2_access": role in {Role.OWNER, Role.BILLER},
                             },
                         )
-                        lines.append(f"  {email:38} {role.label} at {org.name}")
+                        second = " (two-factor)" if role == Role.OWNER else ""
+                        lines.append(f"  {email:38} {role.label} at {org.name}{second}")
                     for config in apps.get_app_configs():
                         try:
                             demo = importlib.import_module(f"{config.name}.demo")
@@ -94,6 +95,14 @@ class Command(BaseCommand):
             for org in Organization.objects.filter(slug__in=[o["slug"] for o in ORGANIZATIONS]):
                 with tenant_context(org):
                     Membership.objects.get_or_create(user=multi, defaults={"role": Role.BILLER})
-            lines.append(f"  {'billing@partner.example':38} Biller at both organizations")
+            lines.append(
+                f"  {'billing@partner.example':38} Biller at both organizations (two-factor)"
+            )
         self.stdout.write(f"Demo sign-ins (password for all: {DEMO_PASSWORD}):")
         self.stdout.write("\n".join(lines))
+        self.stdout.write(
+            "The demo organizations keep the default two-factor policy: owners and the "
+            "billing-company user set up an authenticator app at their first sign-in (scan the QR "
+            "code, or type the key shown into any TOTP app, e.g. `oathtool --totp -b KEY`), then "
+            "enter its code at each sign-in. The other roles sign in with the password alone."
+        )
