@@ -348,7 +348,7 @@ class X12File:
 
 def _count(segment: Segment, i: int) -> int | None:
     value = segment.element(i).strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit() and len(value) <= 9:
         return int(value)
     return None
 
@@ -356,8 +356,8 @@ def _count(segment: Segment, i: int) -> int | None:
 def _control_numbers_differ(a: str, b: str) -> bool:
     """Control numbers are compared as numbers when both are numeric (GS06 1 = GE02 000001)."""
     a, b = a.strip(), b.strip()
-    if a.isdigit() and b.isdigit():
-        return int(a) != int(b)
+    if a.isascii() and b.isascii() and a.isdigit() and b.isdigit():
+        return a.lstrip("0") != b.lstrip("0")
     return a != b
 
 
