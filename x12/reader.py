@@ -176,7 +176,8 @@ def read_separators(data: str | bytes) -> tuple[Separators, int]:
             f"but starts with {text[start : start + 20]!r}."
         )
     element = text[start + 3 : start + 4]
-    if not element or element.isalnum() or element.isspace():
+    # Control characters (\x1c-\x1f) are legitimate separators; blanks and line breaks are not.
+    if not element or element.isalnum() or element in " \t\r\n\x0b\x0c":
         raise X12Error(
             f"The ISA segment is malformed: the character after 'ISA' must be the element "
             f"separator, found {element!r}.",
