@@ -65,7 +65,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_reader_error_ends_the_import_rejected_with_the_message(practice, submitted, case):
-    mangle, segment_id, reason = CASES[case]
+    mangle, _, reason = CASES[case]
     claim, text = _setup(practice, submitted)
     imp = post(practice.org, mangle(text, claim.patient_control_number))
     assert imp.status == "rejected" and imp.finished_at is not None
@@ -92,7 +92,7 @@ def test_the_api_answers_400_not_500(practice, submitted, api_client_for, case):
 
 
 def test_an_empty_svc01_is_posted_not_a_500(practice, submitted, api_client_for):
-    claim, text = _setup(practice, submitted)
+    _claim, text = _setup(practice, submitted)
     text = _replace(text, "SVC*HC:90834*", "SVC**")
     api = api_client_for(practice.org, ["denials:read", "denials:write"])
     response = api.post("/api/v1/remittances/", {"content": text}, format="json")
@@ -104,7 +104,7 @@ def test_an_empty_svc01_is_posted_not_a_500(practice, submitted, api_client_for)
 
 
 def test_an_835_with_component_separator_gt_posts_like_one_with_colon(practice, submitted):
-    claim, text = _setup(practice, submitted)
+    _claim, text = _setup(practice, submitted)
     assert text[104] == ":" and text.count(":") == 2  # ISA16 and SVC01
     imp = post(practice.org, text.replace(":", ">"))
     assert imp.status == "posted", imp.error
@@ -120,7 +120,7 @@ def test_an_835_with_component_separator_gt_posts_like_one_with_colon(practice, 
 def test_a_value_no_column_holds_ends_the_import_instead_of_leaving_it_pending(
     practice, submitted, monkeypatch
 ):
-    claim, text = _setup(practice, submitted)
+    _claim, text = _setup(practice, submitted)
 
     def overflow(self, parsed):
         raise DataError("numeric field overflow\nDETAIL: A field with precision 12, scale 2")

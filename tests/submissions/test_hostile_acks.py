@@ -68,7 +68,7 @@ def test_a_277ca_with_an_empty_svc01_is_applied(sent, api_client_for):  # noqa: 
 def test_a_999_whose_counts_are_not_digits_is_applied(sent):  # noqa: F811
     text = ack_999(sent.batch).replace("AK9*A*1*1*1", "AK9*A*\xb2*1*" + "9" * 5000)
     with tenant_context(sent.org):
-        ack, applied = acknowledgment_import(content=text.encode("latin-1"))
+        _ack, applied = acknowledgment_import(content=text.encode("latin-1"))
         assert applied and SubmissionBatch.objects.get().status == BatchStatus.ACKNOWLEDGED
 
 

@@ -9,6 +9,7 @@ amount and quantity they return must be a finite decimal the database columns ca
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import random
 from collections.abc import Callable
@@ -299,10 +300,8 @@ def _walk(value: Any) -> Any:
 def feed(kind: str, data: str | bytes) -> None:
     """Every reader that applies to ``kind``, strict and not; X12Error is the only way out."""
     for strict in (True, False):
-        try:
+        with contextlib.suppress(X12Error):
             read(data, strict=strict)
-        except X12Error:
-            pass
         try:
             if kind == "835":
                 parsed835 = parse_835(data, strict=strict)

@@ -158,7 +158,7 @@ def test_valid_r_values_are_read(value, expected):
      "\u0661\u0662", "\xb2", "-", ".", "-.", "1.2.3", "10000000000", "12.345", "9" * 19, ""],
 )  # fmt: skip
 def test_invalid_r_values_are_refused(value):
-    with pytest.raises(ValueError, match="^which "):
+    with pytest.raises(ValueError, match=r"^which "):
         read_decimal(value, MONEY)
 
 
