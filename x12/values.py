@@ -47,7 +47,7 @@ class Limit:
 # Monetary amounts (data element 782, R 1/18) are stored in DecimalField(max_digits=12,
 # decimal_places=2) columns (denials.models.MONEY); quantities (data element 380, R 1/15: SVC05
 # units, CAS quantities, QTY) in DecimalField(max_digits=9, decimal_places=2) columns.
-# tests/x12/test_values.py checks these against the model fields.
+# tests/denials/test_hostile_835.py checks these against the model fields.
 MONEY = Limit("amount", max_length=18, max_digits=12, decimal_places=2)
 QUANTITY = Limit("quantity", max_length=15, max_digits=9, decimal_places=2)
 # Counts (QTY*90/AA in a 277CA, AK9 counts in a 999) are whole numbers.

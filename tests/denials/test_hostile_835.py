@@ -132,3 +132,23 @@ def test_a_value_no_column_holds_ends_the_import_instead_of_leaving_it_pending(
     with tenant_context(practice.org):
         assert RemittanceImport.objects.get().status == "rejected"
         assert not Payment.objects.exists()
+
+
+def test_the_readers_limits_match_the_columns():
+    from denials import models as m
+    from x12.values import MONEY, QUANTITY
+
+    def shape(model, name):
+        field = model._meta.get_field(name)
+        return field.max_digits, field.decimal_places
+
+    money = (MONEY.max_digits, MONEY.decimal_places)
+    for model, name in [(m.Payment, "amount"), (m.RemittanceClaim, "charge"),
+                        (m.RemittanceClaim, "paid"), (m.RemittanceClaim, "patient_responsibility"),
+                        (m.RemittanceLine, "charge"), (m.RemittanceLine, "paid"),
+                        (m.RemittanceLine, "allowed"), (m.RemittanceAdjustment, "amount"),
+                        (m.ProviderAdjustment, "amount"), (m.LineBalance, "allowed")]:  # fmt: skip
+        assert shape(model, name) == money, (model, name)
+    quantity = (QUANTITY.max_digits, QUANTITY.decimal_places)
+    assert shape(m.RemittanceLine, "units") == quantity
+    assert shape(m.RemittanceAdjustment, "quantity") == quantity
