@@ -16,7 +16,7 @@ TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDI
 # and DATABASE_URL, as production does (docs/operations.md).
 DEV_ENV = DEBUG=$${DEBUG:-true}
 
-.PHONY: run test test-fast test-ahead lint format typecheck migrate demo check-services e2e worker beat clean
+.PHONY: run test test-fast test-ahead x12-fuzz lint format typecheck migrate demo check-services e2e worker beat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ test: $(STAMP) lint
 test-fast: $(STAMP)
 	@$(TEST_ENV) $(BIN)/python -m rcm.check_services
 	$(TEST_ENV) $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e and not probe" $(PYTEST_ARGS)
+
+## x12-fuzz: mutate the X12 samples and feed every reader (FILES, SEED); any crash fails it
+FILES ?= 20000
+SEED ?= 1
+x12-fuzz: $(STAMP)
+	$(BIN)/python -m tests.x12.fuzz --files $(FILES) --seed $(SEED)
 
 ## test-ahead: the rule, service and X12 tests again, as if it were two years after the suite's
 ## default day (tests/clock.py), so a test that only passes near today fails the day it is written

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import DataError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -146,11 +146,27 @@ def remittance_post(*, import_id: Any, today: date) -> RemittanceImport:
         if not claimed:
             return imp
         parsed, error, position = remittance_validate(imp.content)
+        summary: Summary | None = None
         if parsed is None:
             imp.status, imp.error, imp.error_position = ImportStatus.REJECTED, error, position
         else:
             poster = Poster(org_id=require_organization_id(), remittance_import=imp, today=today)
-            summary = poster.post(parsed)
+            try:
+                with transaction.atomic():
+                    summary = poster.post(parsed)
+            except DataError as exc:
+                # A value the reader let through but a column cannot hold: the same file would
+                # fail the same way on every retry, so the import ends here instead of staying
+                # pending while the job is retried.
+                summary = None
+                reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "data error"
+                imp.status, imp.error, imp.error_position = (
+                    ImportStatus.REJECTED,
+                    f"The file could not be posted; nothing was posted: {reason}.",
+                    None,
+                )
+                imp.summary = {"rows_posted": 0}
+        if summary is not None:
             imp.status = ImportStatus.POSTED
             imp.summary = summary.as_dict()
             imp.processed_claims = imp.total_claims

@@ -21,7 +21,7 @@ from datetime import date
 from decimal import Decimal
 
 from .reader import Segment, Transaction, collector_paused, transactions_of
-from .values import to_date, to_date_range, to_decimal
+from .values import QUANTITY, element_count, element_decimal, to_date, to_date_range
 
 ACCEPTED = "accepted"
 REJECTED = "rejected"
@@ -262,8 +262,8 @@ def _stc(seg: Segment) -> StatusInformation:
         statuses=statuses,
         effective_date=to_date(seg.element(2)),
         action_code=seg.element(3),
-        total_charge=to_decimal(seg.element(4)),
-        payment_amount=to_decimal(seg.element(5)),
+        total_charge=element_decimal(seg, 4, what="total charge"),
+        payment_amount=element_decimal(seg, 5, what="payment amount"),
         message=seg.element(12),
         segment_position=seg.position,
     )
@@ -363,17 +363,16 @@ def _level_segment(level: Level, seg: Segment) -> None:
     elif sid == "STC":
         level.status_information.append(_stc(seg))
     elif sid == "QTY":
-        quantity = to_decimal(seg.element(2))
-        value = int(quantity) if quantity is not None else None
+        value = element_count(seg, 2, "quantity")
         if seg.element(1) == "90":
             level.accepted_quantity = value
         elif seg.element(1) == "AA":
             level.rejected_quantity = value
     elif sid == "AMT":
         if seg.element(1) == "YU":
-            level.accepted_amount = to_decimal(seg.element(2))
+            level.accepted_amount = element_decimal(seg, 2, what="amount")
         elif seg.element(1) == "YY":
-            level.rejected_amount = to_decimal(seg.element(2))
+            level.rejected_amount = element_decimal(seg, 2, what="amount")
     elif sid == "DTP":
         if seg.element(1) == "050":
             level.received_date = to_date(seg.element(3))
@@ -386,14 +385,14 @@ def _claim_segment(
 ) -> None:
     sid = seg.id
     if sid == "SVC":
-        procedure = [*seg.components(1), ""]
+        procedure = [*seg.components(1), "", ""]
         claim.lines.append(
             ServiceLineAcknowledgment(
                 procedure_qualifier=procedure[0],
                 procedure_code=procedure[1],
                 modifiers=[m for m in procedure[2:6] if m],
-                charge=to_decimal(seg.element(2)),
-                units=to_decimal(seg.element(7)),
+                charge=element_decimal(seg, 2, what="line charge"),
+                units=element_decimal(seg, 7, QUANTITY, "units"),
                 line_item_control_number="",
                 service_date_from=None,
                 service_date_to=None,

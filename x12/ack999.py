@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .reader import Segment, X12Error, collector_paused, transactions_of
+from .values import to_int
 
 ACCEPTED = "accepted"
 ACCEPTED_WITH_ERRORS = "accepted_with_errors"
@@ -169,7 +170,7 @@ class Ack999File:
 
 
 def _int(value: str) -> int | None:
-    return int(value) if value.strip().isdigit() else None
+    return to_int(value)
 
 
 def _status(code: str) -> tuple[str, str]:

@@ -176,7 +176,8 @@ def read_separators(data: str | bytes) -> tuple[Separators, int]:
             f"but starts with {text[start : start + 20]!r}."
         )
     element = text[start + 3 : start + 4]
-    if not element or element.isalnum() or element.isspace():
+    # Control characters (\x1c-\x1f) are legitimate separators; blanks and line breaks are not.
+    if not element or element.isalnum() or element in " \t\r\n\x0b\x0c":
         raise X12Error(
             f"The ISA segment is malformed: the character after 'ISA' must be the element "
             f"separator, found {element!r}.",
@@ -348,7 +349,7 @@ class X12File:
 
 def _count(segment: Segment, i: int) -> int | None:
     value = segment.element(i).strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit() and len(value) <= 9:
         return int(value)
     return None
 
@@ -356,8 +357,8 @@ def _count(segment: Segment, i: int) -> int | None:
 def _control_numbers_differ(a: str, b: str) -> bool:
     """Control numbers are compared as numbers when both are numeric (GS06 1 = GE02 000001)."""
     a, b = a.strip(), b.strip()
-    if a.isdigit() and b.isdigit():
-        return int(a) != int(b)
+    if a.isascii() and b.isascii() and a.isdigit() and b.isdigit():
+        return a.lstrip("0") != b.lstrip("0")
     return a != b
 
 

@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 
 from .reader import Segment, Transaction, X12Error, collector_paused, transactions_of
-from .values import ZERO, to_amount, to_date, to_decimal
+from .values import QUANTITY, ZERO, element_amount, element_decimal, to_date
 
 # CLP02 claim status codes.
 CLAIM_STATUS_CODES = {
@@ -260,7 +260,13 @@ def _adjustments(seg: Segment) -> list[Adjustment]:
     position = seg.position
     # CAS02-04, 05-07, ... 17-19: up to six reason/amount/quantity triplets.
     return [
-        Adjustment(group, f[i], to_amount(f[i + 1]), to_decimal(f[i + 2]), position)
+        Adjustment(
+            group,
+            f[i],
+            element_amount(seg, i + 1, "adjustment amount"),
+            element_decimal(seg, i + 2, QUANTITY, "adjustment quantity"),
+            position,
+        )
         for i in range(2, 20, 3)
         if f[i]
     ]
@@ -292,15 +298,15 @@ def _service_line(seg: Segment) -> ServiceLine:
         procedure_qualifier=qualifier,
         procedure_code=code,
         modifiers=modifiers,
-        charge=to_amount(f[2]),
-        paid=to_amount(f[3]),
+        charge=element_amount(seg, 2, "line charge"),
+        paid=element_amount(seg, 3, "line paid"),
         revenue_code=f[4],
         # SVC05 units paid; when absent the TR3 says one unit is implied.
-        units=to_decimal(f[5]),
+        units=element_decimal(seg, 5, QUANTITY, "units paid"),
         original_procedure_qualifier=oq,
         original_procedure_code=oc,
         original_modifiers=om,
-        original_units=to_decimal(f[7]),
+        original_units=element_decimal(seg, 7, QUANTITY, "original units"),
         segment_position=seg.position,
     )
 
@@ -316,7 +322,7 @@ def _plb(seg: Segment) -> ProviderAdjustment:
             ProviderAdjustmentItem(
                 reason_code=parts[0],
                 reference=parts[1] if len(parts) > 1 else "",
-                amount=to_amount(seg.element(i + 1)),
+                amount=element_amount(seg, i + 1, "provider adjustment amount"),
             )
         )
     return ProviderAdjustment(
@@ -360,7 +366,7 @@ def _remittance(txn: Transaction) -> Remittance:
     remit = Remittance(
         control_number=txn.control_number,
         handling_code=bpr.element(1),
-        payment_amount=to_amount(bpr.element(2)),
+        payment_amount=element_amount(bpr, 2, "payment amount"),
         credit_debit=bpr.element(3),
         payment_method=bpr.element(4),
         payment_format=bpr.element(5),
@@ -392,9 +398,9 @@ def _remittance(txn: Transaction) -> Remittance:
                 patient_control_number=f[1],
                 status_code=f[2],
                 status_text=CLAIM_STATUS_CODES.get(f[2], f"Status {f[2]}"),
-                charge=to_amount(f[3]),
-                paid=to_amount(f[4]),
-                patient_responsibility=to_amount(f[5]),
+                charge=element_amount(seg, 3, "claim charge"),
+                paid=element_amount(seg, 4, "claim paid"),
+                patient_responsibility=element_amount(seg, 5, "patient responsibility"),
                 claim_filing_indicator=f[6],
                 payer_claim_control_number=f[7],
                 facility_code=f[8],
@@ -477,7 +483,7 @@ def _line_segment(line: ServiceLine, seg: Segment, warnings: list[str]) -> None:
         if f[1] == "6R":
             line.line_item_control_number = f[2]
     elif sid == "AMT":
-        amount = to_amount(f[2])
+        amount = element_amount(seg, 2, "amount")
         line.amounts[f[1]] = amount
         if f[1] == "B6":
             line.allowed_amount = amount
@@ -519,7 +525,7 @@ def _claim_segment(claim: ClaimPayment, seg: Segment, warnings: list[str]) -> No
     elif sid == "REF":
         claim.references[seg.element(1)] = seg.element(2)
     elif sid == "AMT":
-        claim.amounts[seg.element(1)] = to_amount(seg.element(2))
+        claim.amounts[seg.element(1)] = element_amount(seg, 2, "amount")
     elif sid == "MOA":
         claim.remark_codes.extend(seg.element(i) for i in range(3, 8) if seg.element(i))
     elif sid == "MIA":
