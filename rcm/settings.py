@@ -201,8 +201,15 @@ EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.cons
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Parity <no-reply@parity.invalid>")
 
-# --- Celery -----------------------------------------------------------------------------------
+# --- Celery and the cache --------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# The cache holds the password-reset and sign-in rate limits, which every web process must share:
+# Redis when there is one, else this process's memory (the embedded demo; tests/settings.py).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

@@ -13,3 +13,7 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/parity")
 
 from rcm.settings import *  # noqa: F403
+
+# Rate-limit counters stay in each test process (a Redis cache would carry them from one run to
+# the next); the Redis cache itself is production's (rcm/settings.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
