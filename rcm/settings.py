@@ -65,6 +65,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "rcm.audit.middleware.RequestContextMiddleware",
     "rcm.tenancy.middleware.TenantMiddleware",
+    # After the tenant: one audit event per GET of a page or API view marked `audit_phi`.
+    "rcm.audit.reads.PhiReadAuditMiddleware",
     "rcm.errors.DomainErrorMiddleware",
     # Axes last, as its documentation asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
