@@ -102,7 +102,10 @@ def connect_collectors() -> None:
     """Watch the patient and every model that names one (AuditConfig.ready)."""
     for model in apps.get_models():
         columns = {f.attname for f in model._meta.concrete_fields}
-        if model._meta.label_lower == "patients.patient" or "patient_id" in columns:
+        label = model._meta.label_lower
+        if label == "patients.patient" or (
+            "patient_id" in columns and label not in NOT_PATIENT_ROWS
+        ):
             _watch(model)
 
 
@@ -114,9 +117,16 @@ def _model(label: str) -> type[models.Model] | None:
         return None
 
 
+# Rows that name a patient without showing the patient's record: the audit trail itself.
+NOT_PATIENT_ROWS = frozenset({"audit.auditevent"})
+
+
 def _patient_id(obj: models.Model) -> Any:
-    if obj._meta.label_lower == "patients.patient":
+    label = obj._meta.label_lower
+    if label == "patients.patient":
         return obj.pk
+    if label in NOT_PATIENT_ROWS:
+        return None
     return obj.__dict__.get("patient_id")
 
 
