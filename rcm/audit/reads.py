@@ -178,7 +178,6 @@ def _record(request: HttpRequest, response: HttpResponse, state: _Read) -> None:
     seen: set[Any] = set()
     marked_rows: set[Any] = set()
     part2 = False
-    may_see = part2_layer.GRANT in getattr(request, "scopes", ())
     for obj in state.rows:
         if model is not None and isinstance(obj, model):
             marked_rows.add(obj.pk)
@@ -186,7 +185,9 @@ def _record(request: HttpRequest, response: HttpResponse, state: _Read) -> None:
         if pid is not None and pid not in seen:
             seen.add(pid)
             patient_ids.append(str(pid))
-        if may_see and not part2:
+        # A Part 2 row loaded (shown, or shown as a placeholder): the event is Part 2, so an
+        # auditor without the grant reads its patients as restricted.
+        if not part2:
             part2 = _loaded_part2(obj)
     count = _result_count(response)
     content_type = response.get("Content-Type", "").split(";")[0].strip()
