@@ -262,3 +262,13 @@ def test_a_page_without_phi_writes_no_read_event(world: World, db: Any) -> None:
     ):
         assert response.status_code == 200
         assert not _events(world, response)
+
+
+def test_a_read_that_loaded_a_part2_row_is_a_part2_event(world: World, db: Any) -> None:
+    _, api = _clients(world)
+    episodes = api.get(reverse("api:episode-list"))
+    (event,) = [e for e in _events(world, episodes) if e.action == "view"]
+    assert event.part2  # the seeded substance-use episode
+    coverages = api.get(reverse("api:coverage-list"))
+    (event,) = [e for e in _events(world, coverages) if e.action == "view"]
+    assert not event.part2
