@@ -47,6 +47,7 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """Alerts raised by the daily scans. `?show=open|snoozed|acknowledged|all`, `?area=`.
     Alerts about 42 CFR Part 2 records are absent (404 by id) without the Part 2 grant."""
 
+    audit_phi = "alerts.alert"
     serializer_class = AlertSerializer
     lookup_field = "pk"
     scope_area = None  # Each alert is filtered by its own area's read scope.

@@ -16,12 +16,14 @@ from django.views.decorators.http import require_POST
 from alerts import selectors, services
 from alerts.forms import AlertFilterForm
 from alerts.models import Alert
+from rcm.audit.reads import audit_phi
 from rcm.tenancy.http import OrgRequest, request_now
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 SNOOZE_CHOICES = {"1d": timedelta(days=1), "3d": timedelta(days=3), "7d": timedelta(days=7)}
 
 
+@audit_phi("alerts.alert")
 def inbox(request: OrgRequest) -> HttpResponse:
     form = AlertFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}

@@ -187,6 +187,7 @@ class AuthorizationViewSet(ListCreatePatchViewSet):
     """Prior authorizations. Filters: `expiring_within` (days), `status`, `payer`, `level`,
     `episode`."""
 
+    audit_phi = "authorizations.authorization"
     scope_area = "authorizations"
     serializer_class = AuthorizationSerializer
     lookup_field = "pk"
@@ -421,6 +422,7 @@ class ReviewViewSet(
 ):
     """Concurrent reviews. Filters: `authorization`, `open=1`, `due_within` (days)."""
 
+    audit_phi = "authorizations.concurrentreview"
     scope_area = "authorizations"
     serializer_class = ReviewSerializer
     lookup_field = "pk"

@@ -31,6 +31,7 @@ from authorizations.forms import (
 from authorizations.models import Authorization
 from authorizations.tasks import authorization_scan_organization
 from patients.models import EpisodeOfCare
+from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.forms_flow import handle_form
@@ -61,6 +62,7 @@ def _episode_param(request: OrgRequest, raw: str | None) -> EpisodeOfCare | None
 
 
 @require_scope(READ)
+@audit_phi("authorizations.authorization")
 def authorization_list(request: OrgRequest) -> HttpResponse:
     form = AuthorizationFilterForm(request.GET or None, payers=selectors.payer_choices())
     data = form.cleaned_data if form.is_valid() else {}
@@ -89,6 +91,7 @@ def authorization_list(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("authorizations.concurrentreview")
 def review_calendar(request: OrgRequest) -> HttpResponse:
     mine = request.GET.get("mine") == "1"
     today, scopes = request_today(request), scopes_of(request)
@@ -103,6 +106,7 @@ def review_calendar(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("authorizations.authorization")
 def authorization_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     try:
         auth = selectors.authorization_detail(pk=pk, scopes=scopes_of(request))
@@ -122,6 +126,7 @@ def authorization_detail(request: OrgRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("authorizations.authorization")
 def authorization_new(request: OrgRequest) -> HttpResponse:
     episode = _episode_param(request, request.GET.get("episode") or request.POST.get("episode"))
     today = request_today(request)
@@ -143,6 +148,7 @@ def authorization_new(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("authorizations.authorization")
 def authorization_edit(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = AuthorizationForm(
@@ -160,6 +166,7 @@ def authorization_edit(request: OrgRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("authorizations.authorization")
 def authorization_decide(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = DecideForm(
@@ -182,6 +189,7 @@ def authorization_decide(request: OrgRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("authorizations.authorization")
 def authorization_cancel(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = CancelForm(request.POST or None)
@@ -202,6 +210,7 @@ def authorization_cancel(request: OrgRequest, pk: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
+@audit_phi("authorizations.concurrentreview")
 def review_schedule(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = ReviewScheduleForm(request.POST)
@@ -217,6 +226,7 @@ def review_schedule(request: OrgRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("authorizations.concurrentreview")
 def review_complete(request: OrgRequest, pk: Any) -> HttpResponse:
     review = get_object_or_404(selectors.review_list(scopes=scopes_of(request)), pk=pk)
     form = ReviewCompleteForm(
@@ -243,6 +253,7 @@ def review_complete(request: OrgRequest, pk: Any) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
+@audit_phi("authorizations.authorization")
 def usage_record(request: OrgRequest, pk: Any) -> HttpResponse:
     auth = _auth_or_404(request, pk)
     form = UsageForm(request.POST)

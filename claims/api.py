@@ -97,6 +97,7 @@ class ServiceEntryViewSet(
     """Charges (`?status=`). Send an `Idempotency-Key` header when creating: a retry with the
     same key returns the charge already recorded (200) instead of recording it twice."""
 
+    audit_phi = "claims.serviceentry"
     scope_area = "claims"
     serializer_class = ServiceEntrySerializer
     input_serializer_class = ServiceEntryInputSerializer
@@ -172,6 +173,7 @@ class ClaimViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
     """Claims with their lines and scrubber findings. Filters: `status`, `payer`, `provider`,
     `from`, `to` (service dates)."""
 
+    audit_phi = "claims.claim"
     scope_area = "claims"
     serializer_class = ClaimSerializer
 
@@ -272,6 +274,7 @@ class ClaimViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
 class FindingViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
     """Scrubber findings across claims. `?rule=`, `?severity=`."""
 
+    audit_phi = "claims.claimfinding"
     scope_area = "claims"
     serializer_class = FindingSerializer
 

@@ -31,6 +31,7 @@ from claims.models import (
 )
 from credentialing.services import provider_can_bill
 from patients.models import Patient
+from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.forms_flow import handle_form
@@ -53,6 +54,7 @@ def _charge_patient(request: OrgRequest) -> Patient:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("claims.serviceentry")
 def charge_list(request: OrgRequest) -> HttpResponse:
     scopes = scopes_of(request)
     page = Paginator(selectors.open_charges(scopes=scopes), 50).get_page(request.GET.get("page"))
@@ -61,6 +63,7 @@ def charge_list(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(WRITE)
+@audit_phi("claims.serviceentry")
 def charge_create(request: OrgRequest) -> HttpResponse:
     patient = _charge_patient(request)
     today = request_today(request)
@@ -90,6 +93,7 @@ def charge_create(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(WRITE)
+@audit_phi("claims.serviceentry")
 def charge_preview(request: OrgRequest) -> HttpResponse:
     """The live suggestion beside the charge form (htmx, no writes)."""
     patient = _charge_patient(request)
@@ -144,6 +148,7 @@ def claims_build(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("claims.claim")
 def ready_queue(request: OrgRequest) -> HttpResponse:
     if request.method == "POST":
         ids = selectors.unsent_claim_ids(scopes=scopes_of(request))
@@ -161,6 +166,7 @@ def ready_queue(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=READ)
+@audit_phi("claims.claim")
 def claim_list(request: OrgRequest) -> HttpResponse:
     if request.method == "POST":
         save = SavedFilterForm(request.POST)
@@ -197,6 +203,7 @@ def claim_list(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("claims.claim")
 def claim_detail(request: OrgRequest, pk: str) -> HttpResponse:
     claim = _claim(request, pk)
     audit_read(obj=claim, patient_id=claim.patient_id)

@@ -18,6 +18,7 @@ from dashboards.charts import bars
 from dashboards.forms import DashboardFilterForm
 from dashboards.rules import FORMULAS
 from dashboards.tables import TABLES, table_rows
+from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_record
 from rcm.csv_export import csv_response
 from rcm.tenancy.context import tenant_context
@@ -89,6 +90,7 @@ DRILLDOWNS = {
 
 
 @require_scope("dashboards:read")
+@audit_phi("patients.episodeofcare")
 def unbilled_days(request: OrgRequest) -> HttpResponse:
     """The census days behind 'unbilled per-diem days': episode and date with no charge."""
     today = request_today(request)
@@ -109,6 +111,7 @@ def unbilled_days(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope("dashboards:read")
+@audit_phi("claims.claim")
 def drilldown(request: OrgRequest) -> HttpResponse:
     """The claims behind a number (same selectors, same filters)."""
     kind = request.GET.get("kind", "")

@@ -99,6 +99,7 @@ class RemittanceImportViewSet(
     """835 imports. POST a file to import it; GET one to poll its progress and summary. A file
     that is not a balanced 835 answers 400 naming the segment position; nothing is posted."""
 
+    audit_phi = "denials.remittanceimport"
     serializer_class = RemittanceImportSerializer
     scope_area = "denials"
     parser_classes = [MultiPartParser, FormParser, JSONParser]
@@ -144,6 +145,7 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class PaymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    audit_phi = "denials.payment"
     serializer_class = PaymentSerializer
     scope_area = "denials"
 
@@ -177,6 +179,7 @@ class AdjustmentViewSet(Part2HiddenListMixin, mixins.ListModelMixin, viewsets.Ge
     """CAS adjustments; `?payment=<id>` for one payment's. `X-Part2-Hidden`: how many were left
     out (42 CFR Part 2)."""
 
+    audit_phi = "denials.remittanceadjustment"
     serializer_class = AdjustmentSerializer
     scope_area = "denials"
 
@@ -222,6 +225,7 @@ class DenialViewSet(
     """Denials; `?category=`, `?payer=`. `X-Part2-Hidden`: how many were left out (42 CFR
     Part 2); a Part 2 denial's detail answers 404 without the grant."""
 
+    audit_phi = "denials.denial"
     serializer_class = DenialSerializer
     scope_area = "denials"
 
@@ -283,6 +287,7 @@ class WorkItemViewSet(
     (a user id or `none`), `?age=` (days open at least), `?status=` (`all` or one status).
     `X-Part2-Hidden`: how many items of the filtered queue were left out (42 CFR Part 2)."""
 
+    audit_phi = "denials.workitem"
     serializer_class = WorkItemSerializer
     scope_area = "denials"
 
@@ -390,6 +395,7 @@ class AppealViewSet(
     says how many) and answers 404, its letter and actions too, without the grant; creating one
     for a Part 2 denial answers as for a denial that does not exist."""
 
+    audit_phi = "denials.appeal"
     serializer_class = AppealSerializer
     scope_area = "denials"
 
@@ -612,6 +618,7 @@ class RemittanceExceptionViewSet(
     is not ours. An exception whose CLP matched a Part 2 claim is left out (`X-Part2-Hidden` says
     how many) and answers 404 without the grant; unmatched ones are listed for everyone."""
 
+    audit_phi = "denials.remittanceexception"
     serializer_class = RemittanceExceptionSerializer
     scope_area = "denials"
 
@@ -689,6 +696,7 @@ class SecondaryClaimViewSet(
     automatically after the 835 posts). Without the Part 2 grant a Part 2 balance is left out
     (`X-Part2-Hidden` says how many) and answers 404, `build` too."""
 
+    audit_phi = "denials.secondaryclaim"
     serializer_class = SecondaryClaimSerializer
     scope_area = "claims"
 

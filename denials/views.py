@@ -23,6 +23,7 @@ from denials.models import (
 )
 from denials.posting import progress_get
 from rcm import csv_export, part2
+from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.forms_flow import handle_form
@@ -53,6 +54,7 @@ def _queue_filters(data: dict[str, Any]) -> selectors.QueueFilter:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("denials.workitem")
 def queue(request: OrgRequest) -> HttpResponse:
     form = forms.QueueFilterForm(request.GET or None, payers=selectors.payer_choices())
     data = form.cleaned_data if form.is_valid() else {}
@@ -109,6 +111,7 @@ def queue_take_next(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("denials.workitem")
 def item_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     item = get_object_or_404(selectors.work_items(scopes=scopes_of(request)), pk=pk)
     denial = selectors.work_item_source(item)
@@ -151,6 +154,7 @@ def remittances(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("denials.remittanceimport")
 def import_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     imp = get_object_or_404(selectors.imports_list(), pk=pk)
     template = "denials/_import_progress.html" if request.htmx else "denials/import.html"
@@ -163,6 +167,7 @@ def import_detail(request: OrgRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("denials.payment")
 def payment_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     try:
         detail = selectors.payment_detail(pk, scopes=scopes_of(request))
@@ -181,6 +186,7 @@ def payment_detail(request: OrgRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post="claims:write")
+@audit_phi("denials.secondaryclaim")
 def secondaries(request: OrgRequest) -> HttpResponse:
     if request.method == "POST":
         ids = None if request.POST.get("all") else request.POST.getlist("secondary")
@@ -211,6 +217,7 @@ def secondaries(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("denials.remittanceexception")
 def exceptions(request: OrgRequest) -> HttpResponse:
     form = forms.ExceptionFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
@@ -257,6 +264,7 @@ def _exception_page(
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("denials.remittanceexception")
 def exception_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     exc = _exception(request, pk)
     if request.method != "POST":
@@ -300,6 +308,7 @@ def exception_resolve(request: OrgRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("denials.denial")
 def denial_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     scopes = scopes_of(request)
     try:
@@ -368,6 +377,7 @@ def appeal_new(request: OrgRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("denials.appeal")
 def letter_edit(request: OrgRequest, pk: Any) -> HttpResponse:
     appeal = get_object_or_404(selectors.appeals(scopes=scopes_of(request)), pk=pk)
     form = forms.LetterForm(request.POST or None, initial={"letter_body": appeal.letter_body})
@@ -385,6 +395,7 @@ def letter_edit(request: OrgRequest, pk: Any) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("denials.appeal")
 def letter_download(request: OrgRequest, pk: Any) -> HttpResponse:
     appeal = get_object_or_404(selectors.appeals(scopes=scopes_of(request)), pk=pk)
     pdf = letter_pdf(appeal)
@@ -501,6 +512,7 @@ def parity(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("denials.parity_packet")
 def parity_export(request: OrgRequest, fmt: str) -> HttpResponse:
     today = request_today(request)
     packet = selectors.parity_packet(today=today, scopes=scopes_of(request))

@@ -65,6 +65,7 @@ class PatientSerializer(serializers.ModelSerializer):
 class PatientViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
     """Patients. `?q=` searches name, MRN, date of birth or member id; `?status=` filters."""
 
+    audit_phi = "patients.patient"
     scope_area = "patients"
     serializer_class = input_serializer_class = PatientSerializer
     http_method_names = ["get", "post", "patch", "head", "options"]
@@ -110,6 +111,7 @@ class CoverageUpdateSerializer(CoverageSerializer):
 class CoverageViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
     """Coverage in coordination-of-benefits order (`priority`). `?patient=` filters."""
 
+    audit_phi = "patients.coverage"
     scope_area = "patients"
     serializer_class = input_serializer_class = CoverageSerializer
     update_serializer_class = CoverageUpdateSerializer
@@ -146,6 +148,7 @@ class VerificationSerializer(serializers.ModelSerializer):
 class VerificationViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
     """Benefit verifications (phone, portal, 271). `?coverage=` filters."""
 
+    audit_phi = "patients.benefitverification"
     scope_area = "patients"
     serializer_class = input_serializer_class = VerificationSerializer
 
@@ -250,6 +253,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
     co-occurring episodes are 42 CFR Part 2: without the grant they are left out of the list (the
     `X-Part2-Hidden` header says how many), and reading or acting on one is 404."""
 
+    audit_phi = "patients.episodeofcare"
     scope_area = "patients"
     serializer_class = EpisodeSerializer
     input_serializer_class = EpisodeOpenSerializer
@@ -313,6 +317,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
 class StayViewSet(*CRUD):  # type: ignore[misc]
     """Level-of-care stays (the transitions history). `?episode=` filters."""
 
+    audit_phi = "patients.levelofcarestay"
     scope_area = "patients"
     serializer_class = StaySerializer
 
@@ -344,6 +349,7 @@ class DiagnosisEndSerializer(serializers.Serializer):
 class DiagnosisViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
     """ICD-10-CM diagnoses of episodes (validated against the code set). `?episode=` filters."""
 
+    audit_phi = "patients.episodediagnosis"
     scope_area = "patients"
     serializer_class = DiagnosisSerializer
     input_serializer_class = DiagnosisInputSerializer
@@ -393,6 +399,7 @@ class ConsentSerializer(serializers.ModelSerializer):
 class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
     """Part 2 consents (reading needs the Part 2 grant; recording also `patients:write`)."""
 
+    audit_phi = "patients.consent"
     required_scopes = {
         "GET": part2.GRANT,
         "HEAD": part2.GRANT,

@@ -28,6 +28,7 @@ from patients.forms import (
 from patients.importer import COLUMNS, patients_import_csv
 from patients.models import Coverage, EpisodeOfCare, Patient, Payer
 from rcm import part2
+from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
@@ -42,6 +43,7 @@ def _patient_url(request: OrgRequest, patient_id: object) -> str:
 
 
 @require_scope(READ)
+@audit_phi("patients.patient")
 def patient_list(request: OrgRequest) -> HttpResponse:
     form = PatientSearchForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
@@ -69,6 +71,7 @@ def patient_create(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("patients.patient")
 def patient_detail(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     patient = selectors.patient_detail(pk=patient.pk)
@@ -92,6 +95,7 @@ def patient_detail(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.patient")
 def patient_edit(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = PatientForm(request.POST or None, instance=Patient.objects.get(pk=pk))
@@ -109,6 +113,7 @@ def patient_edit(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.coverage")
 def coverage_create(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     return handle_form(
@@ -123,6 +128,7 @@ def coverage_create(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.coverage")
 def coverage_edit(request: OrgRequest, pk: str) -> HttpResponse:
     coverage = get_object_or_404(Coverage.objects.select_related("patient"), pk=pk)
     return handle_form(
@@ -137,6 +143,7 @@ def coverage_edit(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.coverage")
 def coverage_verify(request: OrgRequest, pk: str) -> HttpResponse:
     coverage = get_object_or_404(Coverage.objects.select_related("patient", "payer"), pk=pk)
     form = VerificationForm(request.POST or None)
@@ -157,6 +164,7 @@ def coverage_verify(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.episodeofcare")
 def episode_open(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
 
@@ -188,6 +196,7 @@ def _episode(request: OrgRequest, pk: str) -> EpisodeOfCare:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.episodeofcare")
 def episode_transition(request: OrgRequest, pk: str) -> HttpResponse:
     episode = _episode(request, pk)
     current = episode.stays.filter(end_date__isnull=True).first()
@@ -212,6 +221,7 @@ def episode_transition(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.episodeofcare")
 def episode_discharge(request: OrgRequest, pk: str) -> HttpResponse:
     episode = _episode(request, pk)
     return handle_form(
@@ -226,6 +236,7 @@ def episode_discharge(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.episodediagnosis")
 def diagnosis_add(request: OrgRequest, pk: str) -> HttpResponse:
     episode = _episode(request, pk)
     return handle_form(
@@ -240,6 +251,7 @@ def diagnosis_add(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.episodediagnosis")
 def diagnosis_end(request: OrgRequest, pk: str) -> HttpResponse:
     diagnosis = selectors.diagnosis_get(pk=pk, scopes=scopes_of(request))
     form = DischargeForm(request.POST or None, initial={"discharge_date": request_today(request)})
@@ -259,6 +271,7 @@ def diagnosis_end(request: OrgRequest, pk: str) -> HttpResponse:
 
 @part2.require_grant
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.consent")
 def consent_create(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     initial = {"disclosing_party": request.organization.name, "signed_on": request_today(request)}
@@ -275,6 +288,7 @@ def consent_create(request: OrgRequest, pk: str) -> HttpResponse:
 
 @part2.require_grant
 @require_scope(READ, post=WRITE)
+@audit_phi("patients.consent")
 def consent_revoke(request: OrgRequest, pk: str) -> HttpResponse:
     consent = get_object_or_404(
         selectors.consent_list(scopes=scopes_of(request)).select_related("patient"), pk=pk

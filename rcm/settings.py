@@ -85,6 +85,8 @@ MIDDLEWARE = [
     "rcm.tenancy.middleware.TwoFactorMiddleware",
     "rcm.audit.middleware.RequestContextMiddleware",
     "rcm.tenancy.middleware.TenantMiddleware",
+    # After the tenant: one audit event per GET of a page or API view marked `audit_phi`.
+    "rcm.audit.reads.PhiReadAuditMiddleware",
     "rcm.errors.DomainErrorMiddleware",
     # Axes last, as its documentation asks, so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",

@@ -92,6 +92,7 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """Submission batches. Creating one queues its build; poll it until `released` (or
     `failed`, with `error` saying why), then fetch `file/`."""
 
+    audit_phi = "submissions.submissionbatch"
     serializer_class = BatchSerializer
     scope_area = "claims"
     lookup_field = "pk"
@@ -142,6 +143,7 @@ class AcknowledgmentViewSet(
     """999 and 277CA files applied to our batches. POST a file (multipart) or its text; the same
     file again answers 200 and changes nothing."""
 
+    audit_phi = "submissions.acknowledgment"
     serializer_class = AcknowledgmentSerializer
     scope_area = "claims"
     lookup_field = "pk"
@@ -171,6 +173,7 @@ class RejectionViewSet(Part2HiddenListMixin, mixins.ListModelMixin, viewsets.Gen
     """The rejections queue: claims refused at the front door, with the reason in words.
     `?show=all` includes resolved ones."""
 
+    audit_phi = "submissions.claimrejection"
     serializer_class = RejectionSerializer
     scope_area = "claims"
 

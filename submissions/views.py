@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from claims import selectors as claim_selectors
 from claims.models import Claim
+from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy.decorators import require_scope
@@ -77,6 +78,7 @@ def batch_list(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("submissions.submissionbatch")
 def batch_detail(request: OrgRequest, pk: str) -> HttpResponse:
     try:
         page = selectors.batch_page(pk=pk, scopes=scopes_of(request))
@@ -96,6 +98,7 @@ def batch_detail(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("submissions.submissionbatch")
 def batch_file(request: OrgRequest, pk: str) -> HttpResponse:
     try:
         found = selectors.batch_file(pk=pk, scopes=scopes_of(request))
@@ -168,6 +171,7 @@ def _fix_url(request: OrgRequest, claim_id: Any) -> str:
 
 
 @require_scope(READ)
+@audit_phi("submissions.claimrejection")
 def rejections(request: OrgRequest) -> HttpResponse:
     form = RejectionFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
@@ -194,6 +198,7 @@ def rejection_resolve(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ)
+@audit_phi("claims.claim")
 def claim_x12_preview(request: OrgRequest, pk: str) -> HttpResponse:
     try:  # a Part 2 claim is not found without the Part 2 grant, as on the claim page
         claim = claim_selectors.claim_detail(pk=pk, scopes=scopes_of(request))

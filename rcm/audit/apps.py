@@ -8,3 +8,6 @@ class AuditConfig(AppConfig):
 
     def ready(self) -> None:
         from rcm.audit import receivers  # noqa: F401  (sign-in / sign-out events)
+        from rcm.audit.reads import connect_collectors
+
+        connect_collectors()

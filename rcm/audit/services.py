@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 
 from rcm import part2 as part2_layer
+from rcm.audit import reads
 from rcm.audit.context import current_actor
 from rcm.audit.models import AuditEvent, Outcome
 from rcm.tenancy.context import require_organization_id
@@ -95,6 +96,8 @@ def audit_record(
         detail=detail or {},
         part2=_is_part2(obj) if part2 is None else part2,
     )
+    if reads.is_read_action(action):
+        reads.note_read_recorded()
     # Platform rows bypass TenantModel.save's organization defaulting on purpose.
     models.Model.save(event, force_insert=True)
     return event

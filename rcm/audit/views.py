@@ -11,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from rcm.audit.forms import AuditFilterForm
+from rcm.audit.reads import audit_phi
 from rcm.audit.selectors import AuditFilter, audit_event_list, audit_rows
 from rcm.audit.services import audit_record
 from rcm.csv_export import csv_response
@@ -51,6 +52,7 @@ def _filters(request: OrgRequest) -> tuple[AuditFilterForm, AuditFilter]:
 
 
 @require_scope("audit:read")
+@audit_phi("audit.auditevent")
 def audit_list(request: OrgRequest) -> HttpResponse:
     form, filters = _filters(request)
     tz = zoneinfo.ZoneInfo(request.organization.time_zone)
@@ -66,6 +68,7 @@ def audit_list(request: OrgRequest) -> HttpResponse:
 
 
 @require_scope("audit:read")
+@audit_phi("audit.auditevent")
 def audit_export(request: OrgRequest) -> HttpResponse:
     _, filters = _filters(request)
     tz = zoneinfo.ZoneInfo(request.organization.time_zone)
