@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenancy", "0002_organization_pay_to_address"),
+        ("tenancy", "0003_invitation"),
     ]
 
     operations = [
