@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from patients import models, selectors, services
 from patients.levels import LevelOfCare
 from rcm import part2
-from rcm.api import ServiceViewSet, uuid_query_param
+from rcm.api import ServiceUpdateViewSet, ServiceViewSet, uuid_query_param
 from rcm.audit.services import audit_read, audit_record
 from rcm.tenancy.http import request_now, request_today, scopes_of
 
@@ -34,13 +34,12 @@ class PayerSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class PayerViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
+class PayerViewSet(ServiceUpdateViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
     """Payers and their billing rules (claim form by level, filing and appeal windows, prior
     authorization lists, telehealth conventions)."""
 
     scope_area = "patients"
     serializer_class = input_serializer_class = PayerSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         return selectors.payer_list()
@@ -62,12 +61,11 @@ class PatientSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class PatientViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
+class PatientViewSet(ServiceUpdateViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
     """Patients. `?q=` searches name, MRN, date of birth or member id; `?status=` filters."""
 
     scope_area = "patients"
     serializer_class = input_serializer_class = PatientSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("status", str)])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -107,13 +105,14 @@ class CoverageUpdateSerializer(CoverageSerializer):
         read_only_fields = ["id", "created_at", "updated_at", "patient"]
 
 
-class CoverageViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
+class CoverageViewSet(
+    ServiceUpdateViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD
+):  # type: ignore[misc]
     """Coverage in coordination-of-benefits order (`priority`). `?patient=` filters."""
 
     scope_area = "patients"
     serializer_class = input_serializer_class = CoverageSerializer
     update_serializer_class = CoverageUpdateSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         qs = models.Coverage.objects.select_related("payer")

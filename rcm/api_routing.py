@@ -41,3 +41,70 @@ class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
             "scheme": "bearer",
             "description": "An organization API key: prt_<prefix>_<secret>",
         }
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An error, RFC 9457 (rcm.api.problem_exception_handler).",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string", "nullable": True},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+                "required": ["field", "message", "code"],
+            },
+        },
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+PROBLEM_RESPONSES = {
+    "400": "The request is malformed: a parameter or field is invalid (`errors` names it).",
+    "401": "No valid API key or session.",
+    "403": "The key or role lacks the scope, or no organization was named.",
+    "404": "No such record in the caller's organization (or hidden by 42 CFR Part 2).",
+    "409": "The change conflicts with an existing record (a unique field, `errors` names it).",
+    "415": "The request body's content type is not one this operation reads.",
+}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def document_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: every operation documents the problem+json errors it
+    can answer with (rcm.api.problem_exception_handler and rcm.api.reject_nul_in_query): 400,
+    401 and 403 everywhere, 404 where the path has an id, 409 on writes, 415 where there is a
+    request body. The API has no throttling, so no 429."""
+    components = result.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    reference = {"$ref": "#/components/schemas/Problem"}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            codes = ["400", "401", "403"]
+            if "{" in path:
+                codes.append("404")
+            if method in WRITE_METHODS:
+                codes.append("409")
+            if "requestBody" in operation:
+                codes.append("415")
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                responses.setdefault(
+                    code,
+                    {
+                        "description": PROBLEM_RESPONSES[code],
+                        "content": {"application/problem+json": {"schema": reference}},
+                    },
+                )
+    return result

@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "rcm.audit.middleware.RequestContextMiddleware",
+    "rcm.api.reject_nul_in_query",
     "rcm.tenancy.middleware.TenantMiddleware",
     "rcm.errors.DomainErrorMiddleware",
     # Axes last, as its documentation asks, so it sees the outcome of authentication.
@@ -232,7 +233,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "rcm.api.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "rcm.api.JsonObjectParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "UNAUTHENTICATED_USER": None,
@@ -250,6 +251,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rcm.api_routing.document_problem_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SexEnum": "patients.models.Sex",
         "TelehealthModifierEnum": "patients.models.TelehealthModifier",
