@@ -232,10 +232,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "rcm.api.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rcm.api.JsonObjectParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON objects only; the two file uploads (835s, acknowledgments) add multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["rcm.api.JsonObjectParser"],
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
