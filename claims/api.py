@@ -205,16 +205,19 @@ class ClaimViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
 
     @extend_schema(
         request=BuildSerializer,
-        responses=inline_serializer(
-            "BuildResult",
-            {
-                "claims": serializers.ListField(child=serializers.UUIDField()),
-                "skipped": serializers.DictField(child=serializers.CharField()),
-                "part2_hidden": serializers.IntegerField(
-                    help_text="Open charges left out: the caller may not see them (42 CFR Part 2)"
-                ),
-            },
-        ),
+        responses={
+            201: inline_serializer(
+                "BuildResult",
+                {
+                    "claims": serializers.ListField(child=serializers.UUIDField()),
+                    "skipped": serializers.DictField(child=serializers.CharField()),
+                    "part2_hidden": serializers.IntegerField(
+                        help_text="Open charges left out: the caller may not see them (42 CFR "
+                        "Part 2)"
+                    ),
+                },
+            )
+        },
     )
     @action(detail=False, methods=["post"])
     def build(self, request: Request) -> Response:

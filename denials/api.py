@@ -45,7 +45,12 @@ from denials.models import (
 )
 from denials.posting import progress_get
 from rcm import part2
-from rcm.api import JsonObjectParser, Part2HiddenListMixin, uuid_query_param
+from rcm.api import (
+    JsonObjectParser,
+    Part2HiddenListMixin,
+    choice_query_param,
+    uuid_query_param,
+)
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.tenancy.http import request_today, scopes_of
@@ -616,9 +621,11 @@ class RemittanceExceptionViewSet(
     scope_area = "denials"
 
     def _filters(self) -> selectors.ExceptionFilter:
-        p = self.request.query_params
         return selectors.ExceptionFilter(
-            status=p.get("status", "") if self.action == "list" else "all", kind=p.get("kind", "")
+            status=choice_query_param(self.request, "status", ["open", "resolved", "all"])
+            if self.action == "list"
+            else "all",
+            kind=choice_query_param(self.request, "kind", ExceptionKind.values),
         )
 
     def get_queryset(self) -> Any:

@@ -284,7 +284,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
             today=request_today(self.request), scopes=scopes_of(self.request), **data
         )
 
-    @extend_schema(request=TransitionSerializer, responses=StaySerializer)
+    @extend_schema(request=TransitionSerializer, responses={201: StaySerializer})
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str) -> Response:
         """Step down / step up: close the current stay and open the next level."""
@@ -389,6 +389,10 @@ class ConsentSerializer(serializers.ModelSerializer):
         return selectors.consent_status(obj, today=self.context["today"]).label
 
 
+class ConsentRevokeSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
 class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
     """Part 2 consents (reading needs the Part 2 grant; recording also `patients:write`)."""
 
@@ -415,14 +419,13 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
     def perform_service_create(self, data: dict[str, Any]) -> models.Consent:
         return services.consent_create(**data)
 
-    @extend_schema(
-        request=inline_serializer("ConsentRevoke", {"note": serializers.CharField(required=False)}),
-        responses=ConsentSerializer,
-    )
+    @extend_schema(request=ConsentRevokeSerializer, responses=ConsentSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
+        data = ConsentRevokeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         consent = services.consent_revoke(
-            consent=self.get_object(), note=str(request.data.get("note", ""))
+            consent=self.get_object(), note=data.validated_data.get("note", "")
         )
         return Response(ConsentSerializer(consent, context=self.get_serializer_context()).data)
 

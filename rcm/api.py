@@ -13,7 +13,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, models
 from django.http import Http404, HttpRequest, HttpResponse
-from rest_framework import exceptions, parsers, permissions
+from rest_framework import exceptions, parsers, permissions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -148,6 +148,34 @@ def int_query_param(
     if not minimum <= number <= maximum:
         raise exceptions.ValidationError({name: [f"Between {minimum} and {maximum}."]})
     return number
+
+
+def choice_query_param(request: Request, name: str, choices: list[str]) -> str:
+    """A filter with a fixed set of values (absent: ""); any other value is a 400 naming it."""
+    value = request.query_params.get(name)
+    if value is None:
+        return ""
+    if value not in choices:
+        raise exceptions.ValidationError({name: [f"One of: {', '.join(choices)}."]})
+    return value
+
+
+def _strict(field_class: Any, accepted: tuple[type, ...]) -> None:
+    """DRF's CharField turns a JSON number into text and its UUIDField reads an integer as an
+    id; the schema documents strings, so anything else is a 400 naming the field. Patched once
+    here, where every API module imports from, rather than in each of the serializers."""
+    parse = field_class.to_internal_value
+
+    def to_internal_value(self: Any, data: Any) -> Any:
+        if not isinstance(data, accepted):
+            self.fail("invalid", value=data)
+        return parse(self, data)
+
+    field_class.to_internal_value = to_internal_value
+
+
+_strict(serializers.CharField, (str,))
+_strict(serializers.UUIDField, (str, uuid.UUID))
 
 
 class JsonObjectParser(parsers.JSONParser):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import mixins, viewsets
+from drf_spectacular.openapi import AutoSchema
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.routers import SimpleRouter
 
 
@@ -29,6 +30,42 @@ class ListCreatePatchViewSet(
     """List, read, create and change with PATCH (no PUT, no DELETE)."""
 
     http_method_names = ["get", "post", "patch", "head", "options"]
+
+
+class ParityAutoSchema(AutoSchema):
+    """The API's schema class (REST_FRAMEWORK's DEFAULT_SCHEMA_CLASS). A read-only choice field
+    of a model field that may be blank answers "" for "not set"; DRF does not mark such a field
+    allow_blank, so drf-spectacular would leave "" out of its enum."""
+
+    def _map_serializer_field(
+        self, field: Any, direction: Any, bypass_extensions: bool = False
+    ) -> Any:
+        if (
+            isinstance(field, serializers.ChoiceField)
+            and field.read_only
+            and not field.allow_blank
+            and _model_field_may_be_blank(field)
+        ):
+            field.allow_blank = True
+        return super()._map_serializer_field(field, direction, bypass_extensions)
+
+
+def _model_field_may_be_blank(field: Any) -> bool:
+    model = getattr(getattr(field.parent, "Meta", None), "model", None)
+    if model is None or not field.source or "." in field.source:
+        return False
+    try:
+        return bool(model._meta.get_field(field.source).blank)
+    except Exception:  # not a model field (a property or method): nothing to add
+        return False
+
+
+class SingleObjectSchema(ParityAutoSchema):
+    """For a ViewSet whose `list` answers one object (a report, not rows): drf-spectacular would
+    otherwise document its response as an array."""
+
+    def _is_list_view(self, serializer: Any = None) -> bool:
+        return False
 
 
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -87,13 +124,13 @@ def document_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[st
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Problem"] = PROBLEM_SCHEMA
     reference = {"$ref": "#/components/schemas/Problem"}
-    for path, operations in result.get("paths", {}).items():
+    for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
-            codes = ["400", "401", "403"]
-            if "{" in path:
-                codes.append("404")
+            # 404 everywhere: an id in the path, the body or a filter may name a record the caller's
+            # organization does not have (or Part 2 hides).
+            codes = ["400", "401", "403", "404"]
             if method in WRITE_METHODS:
                 codes.append("409")
             if "requestBody" in operation:
@@ -108,3 +145,28 @@ def document_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[st
                     },
                 )
     return result
+
+
+def _decimals_accept_numbers(schema: Any) -> None:
+    """DRF's DecimalField reads `"12.50"` and `12.5` alike; drf-spectacular documents only the
+    string, so a request sending a number would look schema-breaking while it is accepted."""
+    if isinstance(schema, list):
+        for item in schema:
+            _decimals_accept_numbers(item)
+        return
+    if not isinstance(schema, dict):
+        return
+    for key, value in list(schema.get("properties", {}).items()):
+        if isinstance(value, dict) and value.get("format") == "decimal":
+            string = {k: v for k, v in value.items() if k not in {"nullable", "description"}}
+            number = {"type": "number"}
+            replaced: dict[str, Any] = {"oneOf": [string, number]}
+            for kept in ("nullable", "description"):
+                if kept in value:
+                    replaced[kept] = value[kept]
+            schema["properties"][key] = replaced
+        else:
+            _decimals_accept_numbers(value)
+    for key in ("items", "oneOf", "anyOf", "allOf"):
+        if key in schema:
+            _decimals_accept_numbers(schema[key])

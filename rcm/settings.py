@@ -229,7 +229,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rcm.api.HasScope"],
     "DEFAULT_PAGINATION_CLASS": "rcm.api.DefaultCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "rcm.api_routing.ParityAutoSchema",
     "EXCEPTION_HANDLER": "rcm.api.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON objects only; the two file uploads (835s, acknowledgments) add multipart themselves.
