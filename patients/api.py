@@ -106,8 +106,11 @@ class CoverageUpdateSerializer(CoverageSerializer):
 
 
 class CoverageViewSet(
-    ServiceUpdateViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD
-):  # type: ignore[misc]
+    ServiceUpdateViewSet,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    *CRUD,  # type: ignore[misc]
+):
     """Coverage in coordination-of-benefits order (`priority`). `?patient=` filters."""
 
     scope_area = "patients"
