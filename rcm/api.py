@@ -161,8 +161,9 @@ def choice_query_param(request: Request, name: str, choices: list[str]) -> str:
 
 
 def _strict(field_class: Any, accepted: tuple[type, ...]) -> None:
-    """DRF's CharField turns a JSON number into text and its UUIDField reads an integer as an
-    id; the schema documents strings, so anything else is a 400 naming the field. Patched once
+    """DRF's CharField turns a JSON number into text, its UUIDField reads an integer as an id and
+    its BooleanField reads 0 and 1; the schema documents strings and booleans, so anything else
+    is a 400 naming the field. Patched once
     here, where every API module imports from, rather than in each of the serializers."""
     parse = field_class.to_internal_value
 
@@ -176,6 +177,8 @@ def _strict(field_class: Any, accepted: tuple[type, ...]) -> None:
 
 _strict(serializers.CharField, (str,))
 _strict(serializers.UUIDField, (str, uuid.UUID))
+# JSON booleans, and the words DRF reads ("true", "false") from a query string; not 0 or 1.
+_strict(serializers.BooleanField, (bool, str))
 
 
 class JsonObjectParser(parsers.JSONParser):

@@ -119,9 +119,13 @@ WRITE_METHODS = {"post", "put", "patch", "delete"}
 def document_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: every operation documents the problem+json errors it
     can answer with (rcm.api.problem_exception_handler and rcm.api.reject_nul_in_query): 400,
-    401 and 403 everywhere, 404 where the path has an id, 409 on writes, 415 where there is a
-    request body. The API has no throttling, so no 429."""
+    401, 403 and 404 everywhere, 409 on writes, 415 where there is a request body. The API has
+    no throttling, so no 429. Decimal inputs are documented as DRF reads them: a decimal string
+    or a JSON number."""
     components = result.setdefault("components", {}).setdefault("schemas", {})
+    for name, component in components.items():
+        if name.endswith("Request"):
+            _decimals_accept_numbers(component)
     components["Problem"] = PROBLEM_SCHEMA
     reference = {"$ref": "#/components/schemas/Problem"}
     for operations in result.get("paths", {}).values():

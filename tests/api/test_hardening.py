@@ -161,3 +161,20 @@ def test_the_schema_documents_problem_responses(org: Any) -> None:
     assert {"400", "401", "403", "409", "415"} <= set(create)
     assert "application/problem+json" in create["409"]["content"]
     assert "404" in schema["paths"]["/api/v1/payers/{id}/"]["get"]["responses"]
+
+
+def test_a_number_for_a_text_field_or_a_boolean_is_a_400_naming_the_field(
+    org: Any, api_client_for: Any
+) -> None:
+    api = api_client_for(org)
+    payer = {"name": 12345, "payer_id": "N1", "payer_type": "commercial"}
+    assert _fields(_problem(api.post(f"{API}/payers/", payer, format="json"), 400)) == {"name"}
+    payer = {"name": "Numbers", "payer_id": "N1", "payer_type": "commercial", "is_active": 0}
+    assert "is_active" in _fields(_problem(api.post(f"{API}/payers/", payer, format="json"), 400))
+
+
+def test_an_unknown_filter_value_is_a_400_not_ignored(org: Any, api_client_for: Any) -> None:
+    api = api_client_for(org)
+    body = _problem(api.get(f"{API}/remittance-exceptions/", {"status": "AAA"}), 400)
+    assert _fields(body) == {"status"}
+    assert _fields(_problem(api.get(f"{API}/coverages/", {"patient": ""}), 400)) == {"patient"}

@@ -85,8 +85,6 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
-    # Thousands of 400s and 404s are the point; a 500's traceback still prints.
-    logging.getLogger("django.request").setLevel(logging.ERROR)
     connection, original_name = _setup_database()
     started = time.monotonic()
     server = None
@@ -94,6 +92,9 @@ def main(argv: list[str]) -> int:
         key = _seed()
         connection.close()
         server, port = _serve()
+        # Thousands of 400s and 404s are the point; a 500's traceback still prints. (After
+        # get_wsgi_application(), which configures logging again.)
+        logging.getLogger("django.request").setLevel(logging.ERROR)
         command = [
             str(Path(sys.executable).with_name("schemathesis")),
             "run",
