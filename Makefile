@@ -16,7 +16,7 @@ TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDI
 # and DATABASE_URL, as production does (docs/operations.md).
 DEV_ENV = DEBUG=$${DEBUG:-true}
 
-.PHONY: run test test-fast test-ahead x12-fuzz lint format typecheck migrate demo check-services e2e worker beat clean
+.PHONY: run test test-fast test-ahead x12-fuzz api-fuzz lint format typecheck migrate demo check-services e2e worker beat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,14 @@ test-ahead: $(STAMP)
 	@$(TEST_ENV) $(BIN)/python -m rcm.check_services
 	$(TEST_ENV) PARITY_TEST_TODAY=$$($(BIN)/python -m tests.clock --years-ahead 2) \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e and not probe" $(TEST_AHEAD) $(PYTEST_ARGS)
+
+## api-fuzz: schemathesis against the OpenAPI schema on a throwaway database (tests/fuzz/api_fuzz.py):
+## no 5xx, responses and status codes as documented, invalid input rejected. Fixed seed;
+## API_FUZZ_EXAMPLES cases per operation and phase (CI: 5; nightly: see docs/contributing.md)
+API_FUZZ_EXAMPLES ?= 5
+api-fuzz: $(STAMP)
+	@$(TEST_ENV) $(BIN)/python -m rcm.check_services
+	$(TEST_ENV) API_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) $(BIN)/python -m tests.fuzz.api_fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

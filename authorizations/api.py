@@ -31,7 +31,7 @@ from authorizations.models import (
 from authorizations.tasks import authorization_scan_organization
 from patients.levels import LevelOfCare
 from patients.models import Coverage, Payer
-from rcm.api import uuid_query_param
+from rcm.api import INTEGER_MAX, int_query_param, uuid_query_param
 from rcm.api_routing import ListCreatePatchViewSet
 from rcm.audit.services import audit_read
 from rcm.tenancy.http import org_request, request_today, scopes_of
@@ -77,8 +77,10 @@ class _AuthorizationFields(serializers.Serializer):
         child=serializers.CharField(max_length=10), required=False
     )
     unit_type = serializers.ChoiceField(choices=UnitType.choices)
-    units_requested = serializers.IntegerField(min_value=1)
-    units_approved = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    units_requested = serializers.IntegerField(max_value=INTEGER_MAX, min_value=1)
+    units_approved = serializers.IntegerField(
+        max_value=INTEGER_MAX, min_value=0, required=False, allow_null=True
+    )
     start_date = serializers.DateField()
     end_date = serializers.DateField()
     auth_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
@@ -117,7 +119,9 @@ class AuthorizationUpdateSerializer(_AuthorizationFields):
 class DecisionSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["approved", "partial", "denied", "pending"])
     decided_on = serializers.DateField()
-    units_approved = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    units_approved = serializers.IntegerField(
+        max_value=INTEGER_MAX, min_value=0, required=False, allow_null=True
+    )
     auth_number = serializers.CharField(max_length=50, required=False, allow_blank=True)
     approval_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
     overlap_reason = serializers.CharField(max_length=300, required=False, allow_blank=True)
@@ -130,7 +134,7 @@ class CancelSerializer(serializers.Serializer):
 
 class UsageSerializer(serializers.Serializer):
     date_of_service = serializers.DateField()
-    units = serializers.IntegerField(min_value=1)
+    units = serializers.IntegerField(max_value=INTEGER_MAX, min_value=1)
     unit_type = serializers.ChoiceField(choices=UnitType.choices)
     service_code = serializers.CharField(max_length=10, required=False, allow_blank=True)
     source = serializers.ChoiceField(choices=UsageSource.choices, default=UsageSource.MANUAL)
@@ -143,7 +147,7 @@ class CoverageCheckSerializer(serializers.Serializer):
     level = serializers.ChoiceField(choices=LevelOfCare.choices)
     service_code = serializers.CharField(max_length=10)
     date_of_service = serializers.DateField()
-    units = serializers.IntegerField(min_value=1, default=1)
+    units = serializers.IntegerField(max_value=INTEGER_MAX, min_value=1, default=1)
 
 
 COVERAGE_RESULT = inline_serializer(
@@ -194,12 +198,11 @@ class AuthorizationViewSet(ListCreatePatchViewSet):
 
     def get_queryset(self) -> Any:
         params = self.request.query_params
-        expiring = params.get("expiring_within")
-        if expiring is not None and not expiring.isdigit():
-            raise serializers.ValidationError({"expiring_within": ["A whole number of days."]})
+        # Ten years of days at most: the calendar ends at year 9999.
+        expiring = int_query_param(self.request, "expiring_within", maximum=3660)
         qs = selectors.authorization_list(
             filters=selectors.AuthorizationFilter(
-                expiring_within=int(expiring) if expiring else None,
+                expiring_within=expiring,
                 payer_id=uuid_query_param(self.request, "payer"),
                 level=params.get("level", ""),
                 status=params.get("status", ""),
@@ -408,7 +411,9 @@ class ReviewCompleteSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=ReviewOutcome.choices)
     completed_on = serializers.DateField()
     new_end_date = serializers.DateField(required=False, allow_null=True)
-    added_units = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    added_units = serializers.IntegerField(
+        max_value=INTEGER_MAX, min_value=1, required=False, allow_null=True
+    )
     reviewer = serializers.CharField(max_length=120, required=False, allow_blank=True)
     summary = serializers.CharField(required=False, allow_blank=True)
     next_review_on = serializers.DateField(required=False, allow_null=True)

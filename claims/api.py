@@ -31,7 +31,7 @@ from claims.models import (
 from credentialing.models import Provider, ServiceFacility
 from patients.models import EpisodeOfCare, Patient, Payer
 from rcm import part2
-from rcm.api import Part2HiddenListMixin, ServiceViewSet, uuid_query_param
+from rcm.api import INTEGER_MAX, Part2HiddenListMixin, ServiceViewSet, uuid_query_param
 from rcm.tenancy.http import request_today, scopes_of
 
 LIST = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
@@ -57,7 +57,9 @@ class ServiceEntryInputSerializer(serializers.Serializer):
     date_of_service = serializers.DateField()
     kind = serializers.ChoiceField(choices=SERVICE_KINDS)
     service_code = serializers.CharField(max_length=5, required=False, allow_blank=True, default="")
-    units = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    units = serializers.IntegerField(
+        max_value=INTEGER_MAX, min_value=1, required=False, allow_null=True
+    )
     modifiers = serializers.ListField(
         child=serializers.CharField(max_length=2), required=False, default=list
     )
@@ -73,7 +75,9 @@ class ServiceEntryInputSerializer(serializers.Serializer):
     group_session_id = serializers.CharField(
         max_length=40, required=False, allow_blank=True, default=""
     )
-    program_minutes = serializers.IntegerField(min_value=0, required=False, allow_null=True)
+    program_minutes = serializers.IntegerField(
+        max_value=INTEGER_MAX, min_value=0, required=False, allow_null=True
+    )
     services_delivered = serializers.CharField(required=False, allow_blank=True, default="")
     documentation_ref = serializers.CharField(
         max_length=80, required=False, allow_blank=True, default=""
@@ -203,16 +207,19 @@ class ClaimViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
 
     @extend_schema(
         request=BuildSerializer,
-        responses=inline_serializer(
-            "BuildResult",
-            {
-                "claims": serializers.ListField(child=serializers.UUIDField()),
-                "skipped": serializers.DictField(child=serializers.CharField()),
-                "part2_hidden": serializers.IntegerField(
-                    help_text="Open charges left out: the caller may not see them (42 CFR Part 2)"
-                ),
-            },
-        ),
+        responses={
+            201: inline_serializer(
+                "BuildResult",
+                {
+                    "claims": serializers.ListField(child=serializers.UUIDField()),
+                    "skipped": serializers.DictField(child=serializers.CharField()),
+                    "part2_hidden": serializers.IntegerField(
+                        help_text="Open charges left out: the caller may not see them (42 CFR "
+                        "Part 2)"
+                    ),
+                },
+            )
+        },
     )
     @action(detail=False, methods=["post"])
     def build(self, request: Request) -> Response:

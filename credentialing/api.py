@@ -299,7 +299,7 @@ class EnrollmentViewSet(ListCreatePatchViewSet):
         return Response(EnrollmentSerializer(enrollment).data)
 
     @extend_schema(responses=EnrollmentEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def history(self, request: Request, pk: str) -> Response:
         enrollment = self.get_object()
         events = selectors.enrollment_history(enrollment=enrollment)

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from dashboards.forms import DashboardFilterForm
 from dashboards.rules import FORMULAS
 from dashboards.selectors import dashboard_figures
+from rcm.api_routing import SingleObjectSchema
 from rcm.tenancy.http import request_today, scopes_of
 
 
@@ -28,6 +29,7 @@ class KpiViewSet(viewsets.ViewSet):
     the same number its drill-down page shows."""
 
     scope_area = "dashboards"
+    schema = SingleObjectSchema()
 
     @extend_schema(
         parameters=[

@@ -21,7 +21,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -45,7 +45,12 @@ from denials.models import (
 )
 from denials.posting import progress_get
 from rcm import part2
-from rcm.api import Part2HiddenListMixin, uuid_query_param
+from rcm.api import (
+    JsonObjectParser,
+    Part2HiddenListMixin,
+    choice_query_param,
+    uuid_query_param,
+)
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.tenancy.http import request_today, scopes_of
@@ -102,7 +107,7 @@ class RemittanceImportViewSet(
     audit_phi = "denials.remittanceimport"
     serializer_class = RemittanceImportSerializer
     scope_area = "denials"
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, JsonObjectParser]
 
     def get_queryset(self) -> Any:
         return selectors.imports_list()
@@ -623,9 +628,11 @@ class RemittanceExceptionViewSet(
     scope_area = "denials"
 
     def _filters(self) -> selectors.ExceptionFilter:
-        p = self.request.query_params
         return selectors.ExceptionFilter(
-            status=p.get("status", "") if self.action == "list" else "all", kind=p.get("kind", "")
+            status=choice_query_param(self.request, "status", ["open", "resolved", "all"])
+            if self.action == "list"
+            else "all",
+            kind=choice_query_param(self.request, "kind", ExceptionKind.values),
         )
 
     def get_queryset(self) -> Any:

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from patients import models, selectors, services
 from patients.levels import LevelOfCare
 from rcm import part2
-from rcm.api import ServiceViewSet, uuid_query_param
+from rcm.api import ServiceUpdateViewSet, ServiceViewSet, uuid_query_param
 from rcm.audit.services import audit_read, audit_record
 from rcm.tenancy.http import request_now, request_today, scopes_of
 
@@ -34,13 +34,12 @@ class PayerSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class PayerViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
+class PayerViewSet(ServiceUpdateViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
     """Payers and their billing rules (claim form by level, filing and appeal windows, prior
     authorization lists, telehealth conventions)."""
 
     scope_area = "patients"
     serializer_class = input_serializer_class = PayerSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         return selectors.payer_list()
@@ -62,13 +61,12 @@ class PatientSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class PatientViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
+class PatientViewSet(ServiceUpdateViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
     """Patients. `?q=` searches name, MRN, date of birth or member id; `?status=` filters."""
 
     audit_phi = "patients.patient"
     scope_area = "patients"
     serializer_class = input_serializer_class = PatientSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("status", str)])
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -108,14 +106,18 @@ class CoverageUpdateSerializer(CoverageSerializer):
         read_only_fields = ["id", "created_at", "updated_at", "patient"]
 
 
-class CoverageViewSet(ServiceViewSet, mixins.CreateModelMixin, mixins.UpdateModelMixin, *CRUD):  # type: ignore[misc]
+class CoverageViewSet(
+    ServiceUpdateViewSet,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    *CRUD,  # type: ignore[misc]
+):
     """Coverage in coordination-of-benefits order (`priority`). `?patient=` filters."""
 
     audit_phi = "patients.coverage"
     scope_area = "patients"
     serializer_class = input_serializer_class = CoverageSerializer
     update_serializer_class = CoverageUpdateSerializer
-    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self) -> Any:
         qs = models.Coverage.objects.select_related("payer")
@@ -289,7 +291,7 @@ class EpisodeViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
             today=request_today(self.request), scopes=scopes_of(self.request), **data
         )
 
-    @extend_schema(request=TransitionSerializer, responses=StaySerializer)
+    @extend_schema(request=TransitionSerializer, responses={201: StaySerializer})
     @action(detail=True, methods=["post"])
     def transition(self, request: Request, pk: str) -> Response:
         """Step down / step up: close the current stay and open the next level."""
@@ -396,6 +398,10 @@ class ConsentSerializer(serializers.ModelSerializer):
         return selectors.consent_status(obj, today=self.context["today"]).label
 
 
+class ConsentRevokeSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
 class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]
     """Part 2 consents (reading needs the Part 2 grant; recording also `patients:write`)."""
 
@@ -423,14 +429,13 @@ class ConsentViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: i
     def perform_service_create(self, data: dict[str, Any]) -> models.Consent:
         return services.consent_create(**data)
 
-    @extend_schema(
-        request=inline_serializer("ConsentRevoke", {"note": serializers.CharField(required=False)}),
-        responses=ConsentSerializer,
-    )
+    @extend_schema(request=ConsentRevokeSerializer, responses=ConsentSerializer)
     @action(detail=True, methods=["post"])
     def revoke(self, request: Request, pk: str) -> Response:
+        data = ConsentRevokeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
         consent = services.consent_revoke(
-            consent=self.get_object(), note=str(request.data.get("note", ""))
+            consent=self.get_object(), note=data.validated_data.get("note", "")
         )
         return Response(ConsentSerializer(consent, context=self.get_serializer_context()).data)
 

@@ -170,6 +170,22 @@ def _changed(instance: Any, data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if getattr(instance, k) != v}
 
 
+def _rows(reader: csv.DictReader[str], problems: list[ImportProblem]) -> Any:
+    """The rows with their numbers; a row the csv module refuses (a value over its field size
+    limit, 128 KB) ends the file with a problem naming that row instead of an exception."""
+    number = 1
+    while True:
+        number += 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            problems.append(ImportProblem(number, "", f"cannot be read: {exc}"))
+            return
+        yield number, raw
+
+
 def patients_import_csv(*, text: str, today: date) -> ImportReport:
     """Check every row, then import all of them in one transaction, or none."""
     report = ImportReport()
@@ -192,7 +208,7 @@ def patients_import_csv(*, text: str, today: date) -> ImportReport:
     rows: list[_Row] = []
     seen_coverage: dict[tuple[str, str, str], int] = {}
     first_patient_row: dict[str, _Row] = {}
-    for number, raw in enumerate(reader, start=2):
+    for number, raw in _rows(reader, report.problems):
         if number - 1 > MAX_ROWS:
             report.problems.append(
                 ImportProblem(number, "", f"more than {MAX_ROWS} rows; split the file")

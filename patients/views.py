@@ -350,6 +350,11 @@ def patient_import(request: OrgRequest) -> HttpResponse:
             form.add_error("file", "The file is not UTF-8 text; save it as CSV UTF-8.")
         else:
             report = patients_import_csv(text=text, today=request_today(request))
+    # A refused file is a 400, so a script posting it sees the failure without reading the page.
+    refused = request.method == "POST" and (form.errors or (report and report.problems))
     return render(
-        request, "patients/import.html", {"form": form, "report": report, "columns": COLUMNS}
+        request,
+        "patients/import.html",
+        {"form": form, "report": report, "columns": COLUMNS},
+        status=400 if refused else 200,
     )

@@ -3,13 +3,17 @@ RFC 9457 problem+json errors. Tenant resolution itself happens once, in TenantMi
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
-from rest_framework import exceptions, permissions
+from django.db import DataError, IntegrityError, models
+from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework import exceptions, parsers, permissions, serializers
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
 from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
@@ -90,21 +94,167 @@ def required_scope(view: Any, method: str) -> str | None:
     return f"{area}:read" if method in READ_METHODS else f"{area}:write"
 
 
+# PostgreSQL's bigint: the widest whole number any column or filter takes; INTEGER_MAX is its
+# integer (unit counts, minutes), the bound every whole-number input field declares.
+BIGINT_MAX = 2**63 - 1
+INTEGER_MAX = 2**31 - 1
+
+
 class DefaultCursorPagination(CursorPagination):
     ordering = "-created_at"
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_page_size(self, request: Request) -> int | None:
+        """A `page_size` that is not a whole number from 1 to 200 is a 400, not silently ignored."""
+        if request.query_params.get(self.page_size_query_param) is None:
+            return self.page_size
+        return int_query_param(request, self.page_size_query_param, minimum=1, maximum=200)
+
+    def decode_cursor(self, request: Request) -> Any:
+        """A cursor this API did not hand out is the client's error (400), not a missing page."""
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound as exc:
+            raise exceptions.ValidationError(
+                {self.cursor_query_param: ["Invalid cursor."]}
+            ) from exc
+
 
 def uuid_query_param(request: Request, name: str) -> uuid.UUID | None:
-    """An id filter from the query string; a malformed one is a 400 naming the parameter."""
+    """An id filter from the query string; a malformed (or empty) one is a 400 naming the
+    parameter."""
     value = request.query_params.get(name)
-    if not value:
+    if value is None:
         return None
     try:
         return uuid.UUID(value)
     except ValueError as exc:
         raise exceptions.ValidationError({name: ["Not a valid id."]}) from exc
+
+
+def int_query_param(
+    request: Request, name: str, *, minimum: int = 0, maximum: int = BIGINT_MAX
+) -> int | None:
+    """A whole-number filter from the query string, within [minimum, maximum]; anything else is
+    a 400 naming the parameter (a number past 64 bits must never reach the database or the
+    calendar arithmetic)."""
+    value = request.query_params.get(name)
+    if value is None:
+        return None
+    if not value.strip().lstrip("-").isdigit() or len(value) > 25:
+        raise exceptions.ValidationError({name: ["A whole number."]})
+    number = int(value)
+    if not minimum <= number <= maximum:
+        raise exceptions.ValidationError({name: [f"Between {minimum} and {maximum}."]})
+    return number
+
+
+def choice_query_param(request: Request, name: str, choices: list[str]) -> str:
+    """A filter with a fixed set of values (absent: ""); any other value is a 400 naming it."""
+    value = request.query_params.get(name)
+    if value is None:
+        return ""
+    if value not in choices:
+        raise exceptions.ValidationError({name: [f"One of: {', '.join(choices)}."]})
+    return value
+
+
+def _strict(field_class: Any, accepted: tuple[type, ...]) -> None:
+    """DRF's CharField turns a JSON number into text, its UUIDField reads an integer as an id and
+    its BooleanField reads 0 and 1; the schema documents strings and booleans, so anything else
+    is a 400 naming the field. Patched once
+    here, where every API module imports from, rather than in each of the serializers."""
+    parse = field_class.to_internal_value
+
+    def to_internal_value(self: Any, data: Any) -> Any:
+        if not isinstance(data, accepted):
+            self.fail("invalid", value=data)
+        return parse(self, data)
+
+    field_class.to_internal_value = to_internal_value
+
+
+_strict(serializers.CharField, (str,))
+_strict(serializers.UUIDField, (str, uuid.UUID))
+# JSON booleans, and the words DRF reads ("true", "false") from a query string; not 0 or 1.
+_strict(serializers.BooleanField, (bool, str))
+
+
+class JsonObjectParser(parsers.JSONParser):
+    """JSON bodies: every write takes an object, so `false`, `[]` or `"x"` is a 400 here rather
+    than an AttributeError in a view, and JSON nested too deep for the parser is a 400 rather
+    than a RecursionError."""
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> Any:
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError as exc:
+            raise exceptions.ParseError("JSON parse error - nested too deeply.") from exc
+        if not isinstance(data, dict):
+            raise exceptions.ParseError("The request body must be a JSON object.")
+        return data
+
+
+def reject_nul_in_query(get_response: Callable[[HttpRequest], HttpResponse]) -> Any:
+    """Middleware: an API query parameter holding a NUL character is a 400 naming the parameter.
+    PostgreSQL refuses NUL in text, so such a filter would otherwise fail deep in a query."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/api/"):
+            for name, values in request.GET.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    field = name.replace("\x00", "\\u0000")
+                    message = "Must not contain a NUL character."
+                    body = {
+                        "type": "about:blank",
+                        "title": "Bad Request",
+                        "status": 400,
+                        "detail": f"{field}: {message}",
+                        "instance": request.path,
+                        "errors": [{"field": field, "message": message, "code": "null_characters"}],
+                    }
+                    return HttpResponse(
+                        json.dumps(body), status=400, content_type="application/problem+json"
+                    )
+        return get_response(request)
+
+    return middleware
+
+
+class Conflict(exceptions.APIException):
+    status_code = 409
+    default_detail = "This conflicts with a record that already exists."
+    default_code = "conflict"
+
+
+def _constraint_fields(name: str | None) -> list[str]:
+    """The fields of the unique constraint the database named, looked up in the models."""
+    if not name:
+        return []
+    for model in apps.get_models():
+        for constraint in model._meta.constraints:
+            if constraint.name == name and isinstance(constraint, models.UniqueConstraint):
+                return [f for f in constraint.fields if f != "organization"]
+        for field in model._meta.local_fields:
+            if field.unique and name.startswith(f"{model._meta.db_table}_{field.column}"):
+                return [field.name]
+    return []
+
+
+def _integrity_errors(exc: IntegrityError) -> list[dict[str, Any]]:
+    diag = getattr(exc.__cause__, "diag", None)
+    fields = _constraint_fields(getattr(diag, "constraint_name", None))
+    message = "A record with this value already exists."
+    if not fields:
+        return [
+            {
+                "field": None,
+                "message": "This conflicts with a record that already exists.",
+                "code": "conflict",
+            }
+        ]
+    return [{"field": field, "message": message, "code": "unique"} for field in fields]
 
 
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -123,6 +273,15 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     elif isinstance(exc, DjangoValidationError):
         # A filter value the database field refuses (a malformed id or date): the client's error.
         exc = exceptions.ValidationError({"query": exc.messages})
+    elif isinstance(exc, IntegrityError):
+        # A unique constraint (a second payer with the same payer id): 409, naming the fields.
+        errors = _integrity_errors(exc)
+        exc = Conflict()
+    elif isinstance(exc, DataError):
+        # A value PostgreSQL cannot store or compare (out of range, NUL in text).
+        exc = exceptions.ValidationError(
+            {"non_field_errors": ["A value is out of range or not allowed for its field."]}
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -136,6 +295,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         404: "Not Found",
         405: "Method Not Allowed",
         409: "Conflict",
+        415: "Unsupported Media Type",
         429: "Too Many Requests",
     }.get(status, "Error")
     if errors:
@@ -185,17 +345,28 @@ def _flatten(detail: Any, prefix: str = "") -> Any:
 
 class ServiceViewSet:
     """Mixin for viewsets whose writes go through services: validate with `input_serializer_class`,
-    call `perform_service_create(data)` / `perform_service_update(obj, data)`, answer with the
-    output serializer (`serializer_class`)."""
+    call `perform_service_create(data)`, answer with the output serializer (`serializer_class`).
+    A viewset whose rows can be changed uses ServiceUpdateViewSet instead; one without an update
+    service offers no PATCH at all (405, and the schema does not document it)."""
 
     input_serializer_class: Any = None
-    update_serializer_class: Any = None
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.input_serializer_class(data=request.data, context=self.get_serializer_context())  # type: ignore[attr-defined]
         data.is_valid(raise_exception=True)
         obj = self.perform_service_create(data.validated_data)
         return Response(self.get_serializer(obj).data, status=201)  # type: ignore[attr-defined]
+
+    def perform_service_create(self, data: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+
+class ServiceUpdateViewSet(ServiceViewSet):
+    """ServiceViewSet with PATCH: validates with `update_serializer_class` (or the input
+    serializer) as a partial update and calls `perform_service_update(obj, data)`."""
+
+    update_serializer_class: Any = None
+    http_method_names = ["get", "post", "patch", "head", "options"]
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         obj = self.get_object()  # type: ignore[attr-defined]
@@ -205,9 +376,6 @@ class ServiceViewSet:
         data.is_valid(raise_exception=True)
         obj = self.perform_service_update(obj, data.validated_data)
         return Response(self.get_serializer(obj).data)  # type: ignore[attr-defined]
-
-    def perform_service_create(self, data: dict[str, Any]) -> Any:
-        raise NotImplementedError
 
     def perform_service_update(self, obj: Any, data: dict[str, Any]) -> Any:
         raise NotImplementedError

@@ -84,6 +84,7 @@ MIDDLEWARE = [
     # htmx with HX-Redirect), before the tenant: no organization page without the second factor.
     "rcm.tenancy.middleware.TwoFactorMiddleware",
     "rcm.audit.middleware.RequestContextMiddleware",
+    "rcm.api.reject_nul_in_query",
     "rcm.tenancy.middleware.TenantMiddleware",
     # After the tenant: one audit event per GET of a page or API view marked `audit_phi`.
     "rcm.audit.reads.PhiReadAuditMiddleware",
@@ -272,13 +273,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rcm.api.HasScope"],
     "DEFAULT_PAGINATION_CLASS": "rcm.api.DefaultCursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "rcm.api_routing.ParityAutoSchema",
     "EXCEPTION_HANDLER": "rcm.api.problem_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON objects only; the two file uploads (835s, acknowledgments) add multipart themselves.
+    "DEFAULT_PARSER_CLASSES": ["rcm.api.JsonObjectParser"],
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -294,6 +293,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "rcm.api_routing.document_problem_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SexEnum": "patients.models.Sex",
         "TelehealthModifierEnum": "patients.models.TelehealthModifier",

@@ -42,24 +42,32 @@ def healthz(request: HttpRequest) -> JsonResponse:
     )
 
 
-def _problem(request: HttpRequest, status: int, title: str) -> HttpResponse:
-    body = {"type": "about:blank", "title": title, "status": status, "instance": request.path}
+def _problem(request: HttpRequest, status: int, title: str, detail: str) -> HttpResponse:
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
     return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return _problem(request, 404, "Not Found")
+        return _problem(request, 404, "Not Found", "Not found.")
     return render(request, "404.html", status=404)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return _problem(request, 403, "Forbidden")
+        return _problem(request, 403, "Forbidden", "You may not do this.")
     return render(request, "403.html", {"reason": str(exception or "")}, status=403)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        return _problem(request, 500, "Internal Server Error")
+        return _problem(
+            request, 500, "Internal Server Error", "The server failed; the error was logged."
+        )
     return render(request, "500.html", status=500)

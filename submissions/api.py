@@ -14,11 +14,11 @@ from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from rcm.api import Part2HiddenListMixin
+from rcm.api import JsonObjectParser, Part2HiddenListMixin
 from rcm.tenancy.http import org_request, scopes_of
 from submissions import selectors, services
 from submissions.models import Acknowledgment, ClaimRejection, Clearinghouse, SubmissionBatch
@@ -147,7 +147,7 @@ class AcknowledgmentViewSet(
     serializer_class = AcknowledgmentSerializer
     scope_area = "claims"
     lookup_field = "pk"
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JsonObjectParser, MultiPartParser, FormParser]
 
     def get_queryset(self) -> Any:
         return Acknowledgment.objects.defer("content").order_by("-created_at")
