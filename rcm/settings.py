@@ -220,10 +220,29 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=14 * 60)
+# Times that must agree (system check rcm.E001-E003 in rcm/tenancy/checks.py; docs/operations.md,
+# "Time limits"): soft limit < hard limit < visibility timeout, and the outbox relay's overdue age
+# < visibility timeout. With acks_late, Redis hands a message whose worker died (or is still
+# running it) to another worker after the visibility timeout, so a task must be killed before that.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=10 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=9 * 60)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=8 * 60)
+# Workers that survive a Redis restart (docs/operations.md, "Broker connection loss"): reconnect
+# forever instead of giving up after 100 tries, retry channel errors, cancel (and so redeliver)
+# acks_late tasks whose connection was lost, and detect a dead or half-open connection.
+CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "health_check_interval": 25,
+    "socket_keepalive": True,
+    "socket_connect_timeout": 5,
+    "socket_timeout": 30,
+    "retry_on_timeout": True,
+}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "rcm.outbox.tasks.outbox_relay", "schedule": 60.0},
@@ -261,7 +280,9 @@ X12_OUTBOUND_DIR = env.str("X12_OUTBOUND_DIR", default=str(BASE_DIR / "var" / "x
 X12_INBOUND_DIR = env.str("X12_INBOUND_DIR", default=str(BASE_DIR / "var" / "x12" / "inbound"))
 # Enrollment applications pending longer than this raise an alert (credentialing scan).
 CREDENTIALING_PENDING_ALERT_DAYS = env.int("CREDENTIALING_PENDING_ALERT_DAYS", default=90)
-# Outbox rows still pending this long after creation are re-sent by the relay.
+# Outbox rows still pending this long after creation are overdue and re-sent by the relay; it
+# must be shorter than CELERY_VISIBILITY_TIMEOUT (check rcm.E003) so that the relay, not Redis's
+# redelivery, recovers work whose worker died.
 OUTBOX_RELAY_AFTER_SECONDS = env.int("OUTBOX_RELAY_AFTER_SECONDS", default=30)
 
 # --- REST API ---------------------------------------------------------------------------------
