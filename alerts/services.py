@@ -7,10 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,6 +20,8 @@ from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.context import require_organization_id
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -44,9 +47,23 @@ class AlertSpec:
     extra: dict[str, str] = field(default_factory=dict)
 
 
+def rows_inserted(model: type[ModelT], objs: list[ModelT]) -> list[ModelT]:
+    """The objects of a `bulk_create(ignore_conflicts=True)` that were really inserted: the
+    losers of a conflict keep the key generated in Python (uuid4), which no row has, so the rows
+    with their keys are exactly this transaction's inserts (one query, whatever the timing of a
+    concurrent insert; PostgreSQL reports no ids for ON CONFLICT DO NOTHING through Django)."""
+    if not objs:
+        return []
+    inserted = set(
+        model._default_manager.filter(pk__in=[o.pk for o in objs]).values_list("pk", flat=True)
+    )
+    return [o for o in objs if o.pk in inserted]
+
+
 def alerts_raise(*, specs: Iterable[AlertSpec]) -> list[Alert]:
-    """Create the alerts that do not exist yet (set-based: two queries whatever the count) and
-    email their assignees through the outbox. Returns the alerts created by this call."""
+    """Create the alerts that do not exist yet (set-based: three queries whatever the count) and
+    email their assignees through the outbox. Returns the alerts this call created — not those a
+    concurrent raise of the same condition created first (its count is the rows inserted)."""
     specs = list({s.dedupe_key: s for s in specs}.values())
     if not specs:
         return []
@@ -80,6 +97,7 @@ def alerts_raise(*, specs: Iterable[AlertSpec]) -> list[Alert]:
             alert.organization_id = org_id
         # ignore_conflicts: a concurrent scan that raced us created the same rows; nothing doubles.
         Alert.objects.bulk_create(new, ignore_conflicts=True, batch_size=1000)
+        new = rows_inserted(Alert, new)
         to_email = [str(a.pk) for a in new if a.assignee_id]
         if to_email:
             outbox_enqueue(

@@ -102,11 +102,13 @@ class RemittanceImport(TenantModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            # A file posts once: the same bytes again are recorded as a duplicate, never posted.
+            # A file posts once: at most one import of the same bytes is live (waiting, posting or
+            # posted); the same bytes again are recorded as a duplicate, never posted, however
+            # close together the uploads arrive (services.remittance_import_create).
             models.UniqueConstraint(
                 fields=["organization", "sha256"],
-                condition=Q(status="posted"),
-                name="remitimport_org_sha_posted_uniq",
+                condition=Q(status__in=["pending", "running", "posted"]),
+                name="remitimport_org_sha_live_uniq",
             )
         ]
         indexes = [models.Index(fields=["organization", "sha256"], name="remitimport_org_sha_idx")]

@@ -8,6 +8,7 @@ Called by denials.services (remittance_import_create / remittance_post); not a p
 from __future__ import annotations
 
 import itertools
+import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -33,28 +34,51 @@ from x12.remit835 import ClaimPayment, Remittance, Remittance835File, ServiceLin
 ZERO = Decimal("0.00")
 BATCH = 2000
 PROGRESS_EVERY = 500
+PROGRESS_TIMEOUT = 0.5  # seconds
+
+logger = logging.getLogger(__name__)
 
 
 def progress_key(import_id: Any) -> str:
     return f"denials:remit-progress:{import_id}"
 
 
-def progress_set(import_id: Any, done: int) -> None:
-    """Live progress lives in Redis: the posting transaction is not visible until it commits."""
-    url = getattr(settings, "REDIS_URL", "")
-    if not url:
-        return
+def _progress_redis() -> Any:
+    """A client with short timeouts: a slow or absent Redis costs a posting at most a moment."""
     import redis
 
-    redis.Redis.from_url(url).set(progress_key(import_id), done, ex=3600)
+    return redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=PROGRESS_TIMEOUT, socket_connect_timeout=PROGRESS_TIMEOUT
+    )
+
+
+def progress_write(import_id: Any, done: int) -> None:
+    """Write the live progress to Redis (the posting transaction is not visible until it
+    commits)."""
+    _progress_redis().set(progress_key(import_id), done, ex=3600)
+
+
+def progress_set(import_id: Any, done: int) -> bool:
+    """Best-effort: any error writing the progress (Redis down, a timeout) is logged and ignored,
+    so it never fails or rolls back a posting. Answers whether it was written."""
+    if not getattr(settings, "REDIS_URL", ""):
+        return False
+    try:
+        progress_write(import_id, done)
+    except Exception:
+        logger.warning("remittance progress not written for import %s", import_id, exc_info=True)
+        return False
+    return True
 
 
 def progress_get(remittance_import: m.RemittanceImport) -> int:
-    url = getattr(settings, "REDIS_URL", "")
-    if url and remittance_import.status == "running":
-        import redis
-
-        value = redis.Redis.from_url(url).get(progress_key(remittance_import.pk))
+    """The live progress of a running import, else (or when Redis cannot answer) the row's own."""
+    if getattr(settings, "REDIS_URL", "") and remittance_import.status == "running":
+        try:
+            value = _progress_redis().get(progress_key(remittance_import.pk))
+        except Exception:
+            logger.warning("remittance progress not read", exc_info=True)
+            value = None
         if value is not None:
             return int(value)
     return remittance_import.processed_claims
@@ -249,6 +273,7 @@ class Poster:
         self.claim_targets: dict[uuid.UUID, str] = {}
         self.payer_claim_numbers: dict[uuid.UUID, str] = {}
         self.done = 0
+        self.progress_ok = True
         self.now = timezone.now()  # when the rows are written (a stamp; decisions use `today`)
         self.event_note = f"835 import {remittance_import.file_name}"[:300]
 
@@ -380,8 +405,10 @@ class Poster:
         for clp in remit.claims:
             self._claim(payment, clp, remit_date)
             self.done += 1
-            if self.done % PROGRESS_EVERY == 0:
-                progress_set(self.imp.pk, self.done)
+            if self.done % PROGRESS_EVERY == 0 and self.progress_ok:
+                # Best-effort; after one failure this posting stops trying (no repeated timeouts
+                # while it holds its locks).
+                self.progress_ok = progress_set(self.imp.pk, self.done)
         for plb in remit.provider_adjustments:
             for item in plb.items:
                 self.rows.plbs.append(

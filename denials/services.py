@@ -12,11 +12,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import DataError, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from alerts.services import AlertSpec, alerts_raise
+from alerts.services import AlertSpec, alerts_raise, rows_inserted
 from claims import services as claims_services
 from claims.cob import prior_payer_settled
 from claims.models import Claim, ClaimEvent, ClaimLine, ClaimStatus
@@ -93,7 +93,8 @@ def remittance_import_create(
 ) -> RemittanceImport:
     """Record an uploaded 835. A file that is not a readable, balanced 835 is kept as rejected
     with the reason and segment position (nothing is posted); the same bytes as a file already
-    posted are kept as a duplicate; otherwise posting is queued (remittance_post)."""
+    waiting, posting or posted are kept as a duplicate (`summary["duplicate_of"]` names that import),
+    whatever the timing of the two uploads; otherwise posting is queued (remittance_post)."""
     raw = content.encode("utf-8") if isinstance(content, str) else content
     if not raw.strip():
         raise DomainError("The file is empty.", field="file")
@@ -102,29 +103,45 @@ def remittance_import_create(
     text = _decode(raw)
     sha = hashlib.sha256(raw).hexdigest()
     parsed, error, position = remittance_validate(text)
+    fields = {
+        "file_name": file_name[:200] or "remittance.835",
+        "sha256": sha,
+        "source": source,
+        "total_claims": len(parsed.claims) if parsed else 0,
+        "error": error,
+        "error_position": position,
+        "uploaded_by": uploaded_by,
+    }
+    first = ""
     with transaction.atomic():
-        duplicate = RemittanceImport.objects.filter(
-            sha256=sha, status__in=[ImportStatus.PENDING, ImportStatus.RUNNING, ImportStatus.POSTED]
-        ).exists()
         if parsed is None:
             status = ImportStatus.REJECTED
-        elif duplicate:
-            status = ImportStatus.DUPLICATE
         else:
-            status = ImportStatus.PENDING
-        imp = RemittanceImport.objects.create(
-            file_name=file_name[:200] or "remittance.835",
-            content=text if status == ImportStatus.PENDING else "",
-            sha256=sha,
-            source=source,
-            status=status,
-            total_claims=len(parsed.claims) if parsed else 0,
-            error=error,
-            error_position=position,
-            uploaded_by=uploaded_by,
-            summary={"rows_posted": 0} if status != ImportStatus.PENDING else {},
-            finished_at=None if status == ImportStatus.PENDING else timezone.now(),
-        )
+            # Two uploads of the same file are decided by the database, not by timing: the lock
+            # (per organization and hash, released at commit) makes the second check wait for the
+            # first insert to commit, and the partial unique constraint backs it up.
+            _lock_file_hash(sha)
+            first = _live_import_of(sha)
+            status = ImportStatus.DUPLICATE if first else ImportStatus.PENDING
+        imp: RemittanceImport | None = None
+        if status == ImportStatus.PENDING:
+            try:
+                with transaction.atomic():
+                    imp = RemittanceImport.objects.create(
+                        **fields, content=text, status=status, summary={}, finished_at=None
+                    )
+            except IntegrityError as exc:
+                if LIVE_IMPORT_CONSTRAINT not in str(exc):
+                    raise
+                # Another upload of the same file committed first (a path that skipped the lock).
+                status, first = ImportStatus.DUPLICATE, _live_import_of(sha)
+        if imp is None:
+            summary: dict[str, Any] = {"rows_posted": 0}
+            if status == ImportStatus.DUPLICATE and first:
+                summary["duplicate_of"] = first
+            imp = RemittanceImport.objects.create(
+                **fields, content="", status=status, summary=summary, finished_at=timezone.now()
+            )
         audit_record(action="remittance.upload", obj=imp, detail={"status": status})
         if status == ImportStatus.PENDING:
             outbox_enqueue(
@@ -133,6 +150,30 @@ def remittance_import_create(
                 idempotency_key=f"remittance-post:{imp.pk}",
             )
     return imp
+
+
+LIVE_IMPORT_STATUSES = (ImportStatus.PENDING, ImportStatus.RUNNING, ImportStatus.POSTED)
+LIVE_IMPORT_CONSTRAINT = "remitimport_org_sha_live_uniq"
+
+
+def _live_import_of(sha: str) -> str:
+    """The id of the import of these bytes that is waiting, posting or posted ("" if none)."""
+    pk = (
+        RemittanceImport.objects.filter(sha256=sha, status__in=LIVE_IMPORT_STATUSES)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return str(pk) if pk else ""
+
+
+def _lock_file_hash(sha: str) -> None:
+    """A transaction-level advisory lock on (organization, file hash)."""
+    digest = hashlib.sha256(f"remittance-import:{require_organization_id()}:{sha}".encode())
+    key = int.from_bytes(digest.digest()[:8], "big", signed=True)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def remittance_post(*, import_id: Any, today: date) -> RemittanceImport:
@@ -724,7 +765,8 @@ def follow_up_scan(*, today: date) -> ScanResult:
             if w.pk not in existing
         ]
         WorkItem.objects.bulk_create(follow_ups, ignore_conflicts=True)
-        result.payer_follow_ups = len(follow_ups)
+        # Counted as inserted: a concurrent scan's rows are not this scan's.
+        result.payer_follow_ups = len(rows_inserted(WorkItem, follow_ups))
         result.status_follow_ups = _status_follow_ups(org_id, today)
         result.rescored = _rescore(today)
     return result
@@ -818,7 +860,7 @@ def _status_follow_ups(org_id: uuid.UUID, today: date) -> int:
         for c in claims
     ]
     WorkItem.objects.bulk_create(items, ignore_conflicts=True)
-    return len(items)
+    return len(rows_inserted(WorkItem, items))
 
 
 def _rescore(today: date) -> int:

@@ -169,3 +169,35 @@ def test_the_api_lists_and_acknowledges(org: Any, api_client_for: Any) -> None:
     assert api.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").json()["acknowledged_at"]
     read_only = api_client_for(org, ["authorizations:read"])
     assert read_only.post(f"/api/v1/alerts/{alert.pk}/acknowledge/").status_code == 403
+
+
+def test_raising_reports_only_the_rows_it_created_when_another_raise_overlaps(
+    org: Any, monkeypatch: Any
+) -> None:
+    """A concurrent scan inserts half the same conditions between this raise's existence check
+    and its insert: the raise reports (and emails) only the rows it really created, so two
+    overlapping raises report the rows created between them, never double."""
+    import alerts.services as alert_services
+
+    specs = [_spec(f"race{i}") for i in range(10)]
+    with tenant_context(org):
+        assert len(alerts_raise(specs=specs)) == 10
+        assert alerts_raise(specs=specs) == []
+        Alert.objects.all().delete()
+
+        real = alert_services.require_organization_id
+        racer: list[Alert] = []
+        raced: list[bool] = []
+
+        def the_other_scan_commits_first() -> Any:
+            if not raced:
+                raced.append(True)
+                racer.extend(alerts_raise(specs=specs[:5]))
+            return real()
+
+        monkeypatch.setattr(alert_services, "require_organization_id", the_other_scan_commits_first)
+        created = alerts_raise(specs=specs)
+        assert len(racer) == 5
+        assert len(created) == 5
+        assert {a.dedupe_key for a in created} == {f"race{i}" for i in range(5, 10)}
+        assert len(racer) + len(created) == Alert.objects.count() == 10
