@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from celery.result import EagerResult
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -28,13 +27,12 @@ from authorizations.models import (
     UnitType,
     UsageSource,
 )
-from authorizations.tasks import authorization_scan_organization
 from patients.levels import LevelOfCare
 from patients.models import Coverage, Payer
 from rcm.api import INTEGER_MAX, int_query_param, uuid_query_param
 from rcm.api_routing import ListCreatePatchViewSet
 from rcm.audit.services import audit_read
-from rcm.tenancy.http import org_request, request_today, scopes_of
+from rcm.tenancy.http import request_today, scopes_of
 from rcm.tenancy.selectors import member_with_scope
 
 
@@ -326,20 +324,24 @@ class AuthorizationViewSet(ListCreatePatchViewSet):
                 {
                     "status": serializers.ChoiceField(choices=["done", "queued"]),
                     "alerts_created": serializers.IntegerField(allow_null=True),
+                    "detail": serializers.CharField(),
                 },
             )
         },
-        description="Run the authorization alert scan for this organization now (the daily scan "
-        "runs anyway). Safe to call twice: the second call creates nothing.",
+        description="Queue the authorization alert scan for this organization (the daily scan "
+        "runs anyway). Answers 202 `queued` at once, even while the task broker is down; the new "
+        "alerts reach the inbox when a worker has run it. Safe to call twice: a scan creates no "
+        "alert twice.",
     )
     @action(detail=False, methods=["post"], url_path="scan")
     def scan(self, request: Request) -> Response:
-        result = authorization_scan_organization.delay(str(org_request(request).organization.pk))
-        if isinstance(result, EagerResult):
-            return Response(
-                {"status": "done", "alerts_created": result.get()["alerts_created"]}, status=202
-            )
-        return Response({"status": "queued", "alerts_created": None}, status=202)
+        # An outbox message, sent after the commit (re-sent by the relay if the broker is
+        # down): the answer never waits for, nor fails with, the broker.
+        services.authorization_scan_request()
+        return Response(
+            {"status": "queued", "alerts_created": None, "detail": services.SCAN_STARTED},
+            status=202,
+        )
 
     @extend_schema(
         parameters=[CoverageCheckSerializer],

@@ -9,4 +9,4 @@ class AuthorizationsConfig(AppConfig):
     ]
 
     def ready(self) -> None:
-        from authorizations import handlers  # noqa: F401  (patients.authorization_needed)
+        from authorizations import handlers  # noqa: F401  (authorization_needed, scan)

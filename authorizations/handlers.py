@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from authorizations.services import authorization_draft_for_stay
+from authorizations.services import SCAN_TOPIC, authorization_draft_for_stay, authorization_scan
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
+from rcm.tenancy.selectors import organization_today
 
 
 @outbox_handler("patients.authorization_needed")
@@ -21,3 +22,9 @@ def authorization_needed(message: OutboxMessage) -> None:
         if "recorded_on" in payload  # messages queued before the field existed
         else message.created_at.date(),
     )
+
+
+@outbox_handler(SCAN_TOPIC)
+def scan(message: OutboxMessage) -> None:
+    """A biller's "run now": the daily scan, for this organization, now."""
+    authorization_scan(today=organization_today(message.organization_id))

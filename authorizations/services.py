@@ -1375,6 +1375,21 @@ def _unauthorized_stays(fallback: uuid.UUID | None) -> list[AlertSpec]:
     return specs
 
 
+SCAN_TOPIC = "authorizations.scan"
+SCAN_STARTED = "The scan will start shortly; new alerts appear in the inbox."
+
+
+def authorization_scan_request() -> None:
+    """ "Run now": the scan for the organization in context, as an outbox message handled
+    shortly by a worker (`authorizations.handlers`), so the request never waits for, nor fails
+    with, the broker. Requests within the same minute are one scan (the scan is idempotent)."""
+    outbox_enqueue(
+        topic=SCAN_TOPIC,
+        payload={},
+        idempotency_key=f"authorization-scan:{timezone.now():%Y%m%d%H%M}",
+    )
+
+
 def authorization_scan(*, today: date) -> ScanResult:
     """The daily scan for the organization in context: expire what ended, raise every alert
     that is not raised yet. Running it twice creates nothing new."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from celery.result import EagerResult
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -29,7 +28,6 @@ from authorizations.forms import (
     UsageForm,
 )
 from authorizations.models import Authorization
-from authorizations.tasks import authorization_scan_organization
 from patients.models import EpisodeOfCare
 from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
@@ -278,13 +276,9 @@ def usage_record(request: OrgRequest, pk: Any) -> HttpResponse:
 @require_POST
 @require_scope(WRITE)
 def scan_run(request: OrgRequest) -> HttpResponse:
-    result = authorization_scan_organization.delay(str(request.organization.pk))
-    # Eager (no Redis): the result is here now; with a worker it arrives in the inbox shortly.
-    created = result.get() if isinstance(result, EagerResult) else None
-    if created is None:
-        messages.info(request, "The authorization scan is running; new alerts appear in a moment.")
-    else:
-        messages.success(request, f"Scan done: {created['alerts_created']} new alert(s).")
+    # An outbox message, sent after the commit (re-sent by the relay if the broker is down).
+    services.authorization_scan_request()
+    messages.info(request, services.SCAN_STARTED)
     return redirect(org_reverse(request, "alerts:inbox"))
 
 

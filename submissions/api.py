@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, viewsets
@@ -19,7 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from rcm.api import JsonObjectParser, Part2HiddenListMixin
-from rcm.tenancy.http import org_request, scopes_of
+from rcm.tenancy.http import scopes_of
 from submissions import selectors, services
 from submissions.models import Acknowledgment, ClaimRejection, Clearinghouse, SubmissionBatch
 
@@ -104,16 +103,14 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def create(self, request: Request) -> Response:
         data = BatchCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        from submissions.views import start_builds
-
-        with transaction.atomic():
-            batches = services.batches_create(
-                clearinghouse=data.validated_data["clearinghouse"],
-                claim_ids=data.validated_data.get("claim_ids"),
-                actor=request.user if getattr(request.user, "pk", None) else None,
-                scopes=scopes_of(request),
-            )
-            start_builds(org_request(request).organization.pk, batches)
+        # The build of each batch is an outbox message written with the batch (sent on commit,
+        # re-sent by the relay if the broker is down): the answer never waits for Redis.
+        batches = services.batches_create(
+            clearinghouse=data.validated_data["clearinghouse"],
+            claim_ids=data.validated_data.get("claim_ids"),
+            actor=request.user if getattr(request.user, "pk", None) else None,
+            scopes=scopes_of(request),
+        )
         context = self.get_serializer_context()
         return Response(BatchSerializer(batches, many=True, context=context).data, status=201)
 

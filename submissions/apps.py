@@ -7,3 +7,6 @@ class SubmissionsConfig(AppConfig):
         ("batches:list", "Batches", "claims:read"),
         ("batches:rejections", "Rejections", "claims:read"),
     ]
+
+    def ready(self) -> None:
+        from submissions import handlers  # noqa: F401  (outbox handler: the 837 batch build)

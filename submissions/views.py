@@ -11,7 +11,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch
@@ -39,16 +38,6 @@ from x12.loops import label_loops
 READ, WRITE = "claims:read", "claims:write"
 
 
-def start_builds(organization_id: Any, batches: list[SubmissionBatch]) -> None:
-    """Queue the build task for each batch once the batch rows are committed."""
-    from submissions.tasks import batch_build
-
-    for batch in batches:
-        transaction.on_commit(
-            lambda b=batch: batch_build.delay(str(organization_id), str(b.pk))  # type: ignore[misc]
-        )
-
-
 @require_scope(READ, post=WRITE)
 def batch_list(request: OrgRequest) -> HttpResponse:
     create = BatchCreateForm(request.POST or None)
@@ -62,7 +51,6 @@ def batch_list(request: OrgRequest) -> HttpResponse:
         except DomainError as error:
             form_add_domain_error(create, error)
         else:
-            start_builds(request.organization.pk, batches)
             messages.success(request, f"{len(batches)} batch(es) queued.")
             return redirect(org_reverse(request, "batches:detail", pk=batches[0].pk))
     filters = BatchFilterForm(request.GET or None)

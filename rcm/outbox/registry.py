@@ -1,5 +1,11 @@
 """Outbox topics and the functions that handle them. An app registers its handlers with
-`@outbox_handler("topic")` in a module it imports from its AppConfig.ready()."""
+`@outbox_handler("topic")` in a module it imports from its AppConfig.ready().
+
+A handler runs inside the transaction that claims its message (all or nothing) unless it is
+registered `long_running=True`: then it manages its own transactions (to commit progress as it
+goes) and the message is leased instead of claimed; a worker that dies mid-run leaves the lease
+to expire, and the relay delivers the message again. Such a handler must be safe to run again
+from the start."""
 
 from __future__ import annotations
 
@@ -8,11 +14,16 @@ from typing import Any
 
 Handler = Callable[[Any], None]
 _HANDLERS: dict[str, Handler] = {}
+_LONG_RUNNING: set[str] = set()
 
 
-def outbox_handler(topic: str) -> Callable[[Handler], Handler]:
+def outbox_handler(topic: str, *, long_running: bool = False) -> Callable[[Handler], Handler]:
     def register(func: Handler) -> Handler:
         _HANDLERS[topic] = func
+        if long_running:
+            _LONG_RUNNING.add(topic)
+        else:
+            _LONG_RUNNING.discard(topic)
         return func
 
     return register
@@ -20,3 +31,7 @@ def outbox_handler(topic: str) -> Callable[[Handler], Handler]:
 
 def handler_for(topic: str) -> Handler | None:
     return _HANDLERS.get(topic)
+
+
+def is_long_running(topic: str) -> bool:
+    return topic in _LONG_RUNNING

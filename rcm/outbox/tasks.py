@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from rcm.outbox.services import outbox_pending_ids, outbox_process
+from rcm.outbox.services import outbox_pending_ids, outbox_process, outbox_send
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.fanout import OrganizationTurn, for_each_organization
 from rcm.tenancy.selectors import organization_now
@@ -13,7 +13,8 @@ from rcm.tenancy.selectors import organization_now
 @shared_task(name="rcm.outbox.tasks.outbox_deliver")
 def outbox_deliver(organization_id: str, message_id: str) -> bool:
     with tenant_context(organization_id):
-        return outbox_process(message_id=message_id, now=organization_now(organization_id))
+        now = organization_now(organization_id)
+    return outbox_process(message_id=message_id, now=now, organization_id=organization_id)
 
 
 @shared_task(name="rcm.outbox.tasks.outbox_relay")
@@ -26,7 +27,7 @@ def outbox_relay() -> int:
         # failing later does not hold back what the others have pending.
         ids = outbox_pending_ids(now=turn.now)
         for message_id in ids:
-            outbox_deliver.delay(str(turn.organization.pk), str(message_id))
+            outbox_send(turn.organization.pk, message_id)
         return len(ids)
 
     return sum(sent for _organization, sent in for_each_organization(relay, name="outbox_relay"))

@@ -18,6 +18,7 @@ from submissions.services.acknowledgments import (
     rejection_resolve,
 )
 from submissions.services.building import (
+    BATCH_BUILD_TOPIC,
     OPEN_BATCH,
     batch_number,
     batches_create,
@@ -52,6 +53,7 @@ from submissions.services.sending import (
 )
 
 __all__ = [
+    "BATCH_BUILD_TOPIC",
     "CLEARINGHOUSE_FIELDS",
     "FILING_INDICATOR",
     "INPATIENT_LEVELS",

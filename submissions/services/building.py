@@ -14,6 +14,7 @@ from django.utils import timezone
 from claims.models import Claim
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
+from rcm.outbox.services import outbox_enqueue
 from submissions.models import (
     BatchClaim,
     BatchStatus,
@@ -23,7 +24,9 @@ from submissions.models import (
 )
 from submissions.selectors import OPEN_BATCH, ready_claims
 
-__all__ = ["OPEN_BATCH", "batch_number", "batches_create"]
+__all__ = ["BATCH_BUILD_TOPIC", "OPEN_BATCH", "batch_number", "batches_create"]
+
+BATCH_BUILD_TOPIC = "submissions.batch_build"
 
 
 # --- Creating batches ------------------------------------------------------------------------------
@@ -37,7 +40,8 @@ def batches_create(
     scopes: Collection[str],
 ) -> list[SubmissionBatch]:
     """Queue one batch per claim form from ready claims (all of them, or the ones given) that
-    are in no other open batch. The caller starts `claims.tasks.batch_build` for each.
+    are in no other open batch. Each batch's build is an outbox message (`submissions.batch_build`)
+    written in the same transaction, so it is built even if the broker is down right now.
 
     `scopes` are the member's or the API key's (a page or the API): only the claims they may see
     are batched (42 CFR Part 2); a given id of one they may not see is refused like an unknown
@@ -82,6 +86,11 @@ def batches_create(
                 action="batch.create",
                 obj=batch,
                 detail={"claims": len(chosen), "claim_form": form},
+            )
+            outbox_enqueue(
+                topic=BATCH_BUILD_TOPIC,
+                payload={"batch_id": str(batch.pk)},
+                idempotency_key=f"batch-build:{batch.pk}",
             )
             batches.append(batch)
     return batches

@@ -145,7 +145,9 @@ def _set_progress(batch_id: Any, done: int) -> None:
 def batch_build(*, organization_id: Any, batch_id: Any) -> SubmissionBatch:
     """Number, render, validate with pyx12, release and send one batch. Each phase commits on
     its own so the page sees progress; any refusal fails the batch with the reasons (nothing is
-    released). Calling it again for a released batch changes nothing."""
+    released). Calling it again for a released batch changes nothing; calling it again for a
+    batch left `building` (its worker died) builds it again from its claims with the control
+    numbers it already has (numbers are given once, under the counter's lock)."""
     with tenant_context(organization_id):
         batch = SubmissionBatch.objects.get(pk=batch_id)
         if batch.status not in OPEN_BATCH:
@@ -166,6 +168,13 @@ def batch_build(*, organization_id: Any, batch_id: Any) -> SubmissionBatch:
             raise BatchRefused([f"pyx12: {e}" for e in errors[:20]])
         with tenant_context(organization_id):
             batch = batch_release(batch_id=batch_id, rendered=rendered)
+    except DomainError:
+        # Another run of the same build (a delivery after an expired lease) finished first.
+        with tenant_context(organization_id):
+            batch = SubmissionBatch.objects.get(pk=batch_id)
+        if batch.status in OPEN_BATCH:
+            raise
+        return batch
     except BatchRefused as refused:
         with tenant_context(organization_id):
             return batch_fail(batch_id=batch_id, reasons=refused.reasons)

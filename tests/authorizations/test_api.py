@@ -254,18 +254,51 @@ def test_a_read_only_key_cannot_write(org: Any, api_client_for: Any) -> None:
 
 
 def test_a_biller_key_runs_the_scan_on_demand_and_twice_creates_nothing(
-    org: Any, api_client_for: Any
+    org: Any, api_client_for: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
+    from alerts.models import Alert
     from rcm.celery import app
 
     _current(org, 2)
     api = api_client_for(org, WRITE)
     app.conf.task_always_eager = True
     try:
-        first = api.post(f"{API}scan/")
-        second = api.post(f"{API}scan/")
+        with django_capture_on_commit_callbacks(execute=True):
+            first = api.post(f"{API}scan/")
+        with django_capture_on_commit_callbacks(execute=True):
+            second = api.post(f"{API}scan/")
     finally:
         app.conf.task_always_eager = False
-    assert first.status_code == 202 and first.json() == {"status": "done", "alerts_created": 1}
-    assert second.json()["alerts_created"] == 0
+    assert first.status_code == 202 and first.json()["status"] == "queued"
+    assert first.json()["detail"].startswith("The scan will start shortly")
+    assert second.status_code == 202
+    with tenant_context(org):
+        assert Alert.objects.count() == 1
     assert api_client_for(org, READ).post(f"{API}scan/").status_code == 403
+
+
+def test_the_api_run_now_answers_202_while_the_broker_is_down(
+    org: Any, api_client_for: Any, monkeypatch: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from rcm.celery import app
+    from rcm.outbox.models import OutboxMessage, OutboxStatus
+    from rcm.outbox.services import outbox_process
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    _current(org, 2)
+    monkeypatch.setattr(app, "send_task", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client_for(org, WRITE).post(f"{API}scan/")
+    assert response.status_code == 202 and response.json()["status"] == "queued"
+    with tenant_context(org):
+        message = OutboxMessage.objects.get(topic="authorizations.scan")
+        assert message.status == OutboxStatus.PENDING
+        # The relay's delivery, once the broker is back, runs the scan.
+        from alerts.models import Alert
+
+        assert outbox_process(message_id=message.pk, now=message.available_at) is True
+        assert Alert.objects.count() == 1

@@ -275,11 +275,12 @@ def eager(settings: Any) -> Any:
 
 
 def test_the_scan_button_raises_alerts_for_the_organization(
-    org: Any, biller: Any, client_for: Any, eager: Any
+    org: Any, biller: Any, client_for: Any, eager: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     auth = _current(org, 2)
-    response = client_for(biller).post(f"{BASE}scan/", follow=True)
-    assert "Scan done: 1 new alert(s)." in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(biller).post(f"{BASE}scan/", follow=True)
+    assert "The scan will start shortly" in response.content.decode()
     with tenant_context(org):
         assert Alert.objects.get().dedupe_key == f"auth-ending:{auth.pk}:3"
 
@@ -342,3 +343,30 @@ def test_the_authorization_page_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(22):
         response = client.get(f"{BASE}{auth.pk}/")
     assert response.status_code == 200
+
+
+def test_run_now_answers_while_the_broker_is_down(
+    org: Any,
+    biller: Any,
+    client_for: Any,
+    monkeypatch: Any,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from kombu.exceptions import OperationalError
+
+    from rcm.celery import app
+    from rcm.outbox.models import OutboxMessage, OutboxStatus
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(app, "send_task", refuse)
+    client = client_for(biller)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"{BASE}scan/")
+    assert response.status_code == 302
+    page = client.get(response["Location"]).content.decode()
+    assert "The scan will start shortly" in page
+    with tenant_context(org):
+        message = OutboxMessage.objects.get(topic="authorizations.scan")
+    assert message.status == OutboxStatus.PENDING
