@@ -32,7 +32,7 @@ from patients.models import Coverage, Payer
 from rcm.api import INTEGER_MAX, int_query_param, uuid_query_param
 from rcm.api_routing import ListCreatePatchViewSet
 from rcm.audit.services import audit_read
-from rcm.tenancy.http import request_today, scopes_of
+from rcm.tenancy.http import request_now, request_today, scopes_of
 from rcm.tenancy.selectors import member_with_scope
 
 
@@ -337,7 +337,7 @@ class AuthorizationViewSet(ListCreatePatchViewSet):
     def scan(self, request: Request) -> Response:
         # An outbox message, sent after the commit (re-sent by the relay if the broker is
         # down): the answer never waits for, nor fails with, the broker.
-        services.authorization_scan_request()
+        services.authorization_scan_request(now=request_now(request))
         return Response(
             {"status": "queued", "alerts_created": None, "detail": services.SCAN_STARTED},
             status=202,

@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -1379,14 +1379,15 @@ SCAN_TOPIC = "authorizations.scan"
 SCAN_STARTED = "The scan will start shortly; new alerts appear in the inbox."
 
 
-def authorization_scan_request() -> None:
+def authorization_scan_request(*, now: datetime) -> None:
     """ "Run now": the scan for the organization in context, as an outbox message handled
     shortly by a worker (`authorizations.handlers`), so the request never waits for, nor fails
-    with, the broker. Requests within the same minute are one scan (the scan is idempotent)."""
+    with, the broker. Requests within the same minute of `now` are one scan (the scan is
+    idempotent)."""
     outbox_enqueue(
         topic=SCAN_TOPIC,
         payload={},
-        idempotency_key=f"authorization-scan:{timezone.now():%Y%m%d%H%M}",
+        idempotency_key=f"authorization-scan:{now.astimezone(UTC):%Y%m%d%H%M}",
     )
 
 

@@ -34,7 +34,7 @@ from rcm.audit.services import audit_read
 from rcm.errors import DomainError
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.http import OrgRequest, request_today, scopes_of
+from rcm.tenancy.http import OrgRequest, request_now, request_today, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ = "authorizations:read"
@@ -277,7 +277,7 @@ def usage_record(request: OrgRequest, pk: Any) -> HttpResponse:
 @require_scope(WRITE)
 def scan_run(request: OrgRequest) -> HttpResponse:
     # An outbox message, sent after the commit (re-sent by the relay if the broker is down).
-    services.authorization_scan_request()
+    services.authorization_scan_request(now=request_now(request))
     messages.info(request, services.SCAN_STARTED)
     return redirect(org_reverse(request, "alerts:inbox"))
 

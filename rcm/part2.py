@@ -20,7 +20,7 @@ grant, and tests/part2/test_access_layer.py fails until the model is named here.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
@@ -201,21 +201,6 @@ def is_part2(obj: models.Model) -> bool:
 def restricted(obj: models.Model, scopes: Collection[str]) -> bool:
     """Whether the caller may not see this row."""
     return not may_see(scopes) and is_part2(obj)
-
-
-def ensure_visible(obj: M, scopes: Collection[str]) -> M:
-    """`obj`, or Http404 when the caller may not see it (the same answer as a row that does not
-    exist, so nothing tells a member without the grant that a Part 2 record is there)."""
-    from django.http import Http404
-
-    if restricted(obj, scopes):
-        raise Http404("No such record.")
-    return obj
-
-
-def visible_only(objs: Iterable[M], scopes: Collection[str]) -> list[M]:
-    """The objects of a list already loaded that the caller may see."""
-    return [obj for obj in objs if not restricted(obj, scopes)]
 
 
 def require_grant(view: Callable[..., Any]) -> Callable[..., Any]:

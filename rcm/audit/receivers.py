@@ -21,9 +21,11 @@ from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Membership
 
 
-def _record_for_user(
+def audit_user_event(
     user: Any, request: HttpRequest | None, action: str, outcome: str, detail: dict[str, Any]
 ) -> None:
+    """An event about a person's own sign-in (signing in and out, two-factor, a password reset):
+    in each of their organizations, or a platform event when they have none."""
     actor = actor_for_request(request) if request is not None else None
     if actor is not None and user is not None:
         actor = replace(actor, user_id=user.pk, label=user.email)
@@ -43,24 +45,16 @@ def _record_for_user(
                 audit_record(action=action, outcome=outcome, detail=detail)
 
 
-def audit_user_event(
-    user: Any, request: HttpRequest | None, action: str, outcome: str, detail: dict[str, Any]
-) -> None:
-    """An event about a user's own sign-in settings (two-factor enrolment, recovery codes): in
-    each of their organizations, or a platform event when they have none."""
-    _record_for_user(user, request, action, outcome, detail)
-
-
 @receiver(user_logged_in)
 def on_sign_in(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    _record_for_user(user, request, "auth.sign_in", Outcome.SUCCESS, {})
+    audit_user_event(user, request, "auth.sign_in", Outcome.SUCCESS, {})
 
 
 @receiver(user_logged_out)
 def on_sign_out(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     if user is not None:
         reason = getattr(request, "logout_reason", "user")
-        _record_for_user(user, request, "auth.sign_out", Outcome.SUCCESS, {"reason": reason})
+        audit_user_event(user, request, "auth.sign_out", Outcome.SUCCESS, {"reason": reason})
 
 
 @receiver(user_login_failed)
@@ -73,4 +67,4 @@ def on_sign_in_failed(
     action = (
         "auth.second_factor_failed" if credentials.get("second_factor") else "auth.sign_in_failed"
     )
-    _record_for_user(user, request, action, Outcome.FAILURE, {"email": email})
+    audit_user_event(user, request, action, Outcome.FAILURE, {"email": email})

@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from rcm.audit.models import Outcome
+from rcm.audit.receivers import audit_user_event
 from rcm.audit.services import audit_record, changed_fields
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
@@ -491,16 +493,6 @@ def password_reset_completed(*, user: Any) -> None:
     each organization they belong to."""
     with transaction.atomic():
         cleared = _clear_sign_in_failures(user.email)
-        # Bypass: the person is outside any organization; each of theirs gets its own event.
-        org_ids = list(
-            Membership.all_tenants.filter(user=user).values_list("organization_id", flat=True)
+        audit_user_event(
+            user, None, "auth.password_reset", Outcome.SUCCESS, {"lock_records_cleared": cleared}
         )
-        for org_id in org_ids:
-            with tenant_context(org_id):
-                audit_record(
-                    action="auth.password_reset",
-                    obj=user,
-                    detail={"lock_records_cleared": cleared},
-                )
-        if not org_ids:
-            audit_record(action="auth.password_reset", obj=user, platform=True)

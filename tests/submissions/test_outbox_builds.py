@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.utils import timezone
+
 from kombu.exceptions import OperationalError
 
 from rcm.celery import app as celery_app
@@ -21,6 +21,7 @@ from rcm.outbox.tasks import outbox_deliver, outbox_relay
 from rcm.tenancy.context import tenant_context
 from submissions.models import BatchStatus, ControlNumberCounter, SubmissionBatch
 from submissions.services import BATCH_BUILD_TOPIC, batch_number
+from tests import clock
 from tests.submissions.conftest import bill_ready
 
 BASE = "/o/riverbend/claims/batches/"
@@ -121,7 +122,7 @@ def test_a_build_whose_worker_died_is_built_again_with_the_same_control_numbers(
         batch = batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)[0]
         message = OutboxMessage.objects.get(topic=BATCH_BUILD_TOPIC)
         # A worker leased the message, numbered the batch, and was killed mid-render.
-        start = timezone.now()
+        start = clock.now()
         OutboxMessage.objects.filter(pk=message.pk).update(
             attempts=1, available_at=start + outbox_lease()
         )
@@ -152,7 +153,7 @@ def test_a_build_that_never_finishes_is_given_up_after_the_attempts(billing: Any
         batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)
         message = OutboxMessage.objects.get(topic=BATCH_BUILD_TOPIC)
         OutboxMessage.objects.filter(pk=message.pk).update(attempts=MAX_ATTEMPTS)
-        assert outbox_process(message_id=message.pk, now=timezone.now()) is False
+        assert outbox_process(message_id=message.pk, now=clock.now()) is False
         message.refresh_from_db()
         assert message.status == OutboxStatus.FAILED and "never finished" in message.last_error
         assert SubmissionBatch.objects.get().status == BatchStatus.QUEUED

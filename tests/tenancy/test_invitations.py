@@ -41,10 +41,15 @@ def link_in(message: Any) -> str:
     return match.group(1)
 
 
-def invite(org: Any, email: str, *, now: Any = None, role: str = Role.BILLER) -> Invitation:
+def invite(org: Any, email: str, *, sent_days_ago: int = 0, role: str = Role.BILLER) -> Invitation:
+    """An invitation sent `sent_days_ago` days before the suite's frozen instant."""
     with tenant_context(org):
         return invitation_create(
-            email=email, role=role, part2_access=False, invited_by=None, now=now or clock.now()
+            email=email,
+            role=role,
+            part2_access=False,
+            invited_by=None,
+            now=clock.now() - timedelta(days=sent_days_ago),
         )
 
 
@@ -149,7 +154,7 @@ def test_an_existing_user_must_sign_in_as_themselves_to_accept(
 def test_expired_revoked_superseded_and_forged_links_are_refused(
     owner: Any, org: Any, client_for: Any
 ) -> None:
-    expired = invite(org, "late@example.com", now=clock.now() - timedelta(days=8))
+    expired = invite(org, "late@example.com", sent_days_ago=8)
     response = Client().get(accept_url(expired))
     assert response.status_code == 410 and "has expired" in response.content.decode()
 
