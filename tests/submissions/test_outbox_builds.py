@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-
 from kombu.exceptions import OperationalError
 
 from rcm.celery import app as celery_app
