@@ -49,7 +49,7 @@ class JobSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_label(self, obj: OutboxMessage) -> str:
-        return services.topic_label(obj.topic)
+        return services.job_label(obj)
 
 
 class ScanRunSerializer(serializers.ModelSerializer):

@@ -21,6 +21,7 @@ def job_list(*, status: str = "failed", search: str = "") -> QuerySet[OutboxMess
     return qs.only(
         "id",
         "topic",
+        "payload",
         "status",
         "attempts",
         "created_at",

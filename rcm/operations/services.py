@@ -52,12 +52,20 @@ def topic_label(topic: str) -> str:
     return TOPIC_LABELS.get(topic, topic)
 
 
+def job_label(message: OutboxMessage) -> str:
+    """What a person calls the job: its topic's label, and for a scan run which scan and day."""
+    payload = message.payload if isinstance(message.payload, dict) else {}
+    if message.topic == SCAN_RUN_TOPIC and payload.get("scan"):
+        return f"{scan_label(str(payload['scan']))} for {payload.get('day', '')}"
+    return topic_label(message.topic)
+
+
 def _dispatch(run: ScanRun) -> None:
     """Hand the run (already counted in `attempts`) to a worker through the outbox: one message
     per attempt, sent after commit and re-sent by the relay if the broker misses it."""
     outbox_enqueue(
         topic=SCAN_RUN_TOPIC,
-        payload={"run_id": str(run.pk)},
+        payload={"run_id": str(run.pk), "scan": run.scan, "day": run.day.isoformat()},
         idempotency_key=f"scan-run:{run.pk}:{run.attempts}",
     )
 

@@ -31,7 +31,7 @@ def operations_page(request: OrgRequest) -> HttpResponse:
         request.GET.get("page")
     )
     for job in jobs:
-        job.label = services.topic_label(job.topic)  # type: ignore[attr-defined]
+        job.label = services.job_label(job)  # type: ignore[attr-defined]
     runs = Paginator(selectors.scan_run_list(status=status, search=search), 25).get_page(
         request.GET.get("runs_page")
     )
@@ -57,7 +57,7 @@ def job_retry(request: OrgRequest, pk: str) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, f"{services.topic_label(message.topic)} will run again shortly.")
+        messages.success(request, f"{services.job_label(message)} will run again shortly.")
     return _back(request)
 
 
@@ -77,7 +77,7 @@ def scan_run_retry(request: OrgRequest, pk: str) -> HttpResponse:
 @require_scope("org:admin")
 def job_cancel(request: OrgRequest, pk: str) -> HttpResponse:
     message = get_object_or_404(OutboxMessage, pk=pk)
-    label = services.topic_label(message.topic)
+    label = services.job_label(message)
     return _cancel(
         request,
         label,

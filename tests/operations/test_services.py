@@ -18,6 +18,7 @@ from rcm.operations.services import (
     SCAN_RUN_MAX_ATTEMPTS,
     SCAN_RUN_TOPIC,
     job_failures_alert,
+    job_label,
     outbox_message_cancel,
     outbox_message_retry,
     scan_run_cancel,
@@ -65,7 +66,8 @@ def test_a_scan_runs_once_a_day_however_often_the_catch_up_runs(org: Any, only_s
     assert run.counts == {"alerts_created": 2} and run.attempts == 1
     assert run.started_at is not None and run.finished_at is not None
     with tenant_context(org):
-        assert OutboxMessage.objects.filter(topic=SCAN_RUN_TOPIC).count() == 1
+        (message,) = OutboxMessage.objects.filter(topic=SCAN_RUN_TOPIC)
+    assert job_label(message) == f"Tests.Counting for {clock.today().isoformat()}"
 
 
 def test_every_registered_scan_is_recorded_and_runs_for_an_organization(org: Any) -> None:
