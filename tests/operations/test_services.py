@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from django.db import IntegrityError, transaction
 
 from alerts.models import Alert, Area
 from alerts.selectors import alerts_readable
@@ -281,3 +282,12 @@ def test_a_cancelled_scan_run_is_not_caught_up(org: Any, only_scans: Any) -> Non
         assert run.status == ScanRunStatus.CANCELLED
         assert AuditEvent.objects.filter(action="scan_run.cancel").count() == 1
     assert scan_runs_catch_up_all()["scan_runs_sent"] == 0
+
+
+def test_the_database_refuses_a_second_run_of_a_scan_for_one_day(org: Any) -> None:
+    with tenant_context(org):
+        ScanRun.objects.create(scan="authorizations.daily", day=clock.today())
+        with pytest.raises(IntegrityError), transaction.atomic():
+            ScanRun.objects.create(scan="authorizations.daily", day=clock.today())
+        ScanRun.objects.create(scan="authorizations.daily", day=clock.days_ago(1))
+        assert ScanRun.objects.count() == 2
