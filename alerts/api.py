@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from alerts import selectors, services
-from alerts.models import Alert
+from alerts.models import Alert, area_scope
 from rcm.tenancy.http import request_now, scopes_of
 
 
@@ -65,8 +65,8 @@ class AlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def _writable(self, pk: str) -> Alert:
         scopes = scopes_of(self.request)
         alert = get_object_or_404(selectors.alerts_readable(scopes=scopes), pk=pk)
-        if f"{alert.area}:write" not in scopes:
-            raise PermissionDenied(f"Needs {alert.area}:write.")
+        if area_scope(alert.area, "write") not in scopes:
+            raise PermissionDenied(f"Needs {area_scope(alert.area, 'write')}.")
         return alert
 
     @extend_schema(request=None, responses=AlertSerializer)

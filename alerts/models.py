@@ -17,13 +17,23 @@ class Severity(models.TextChoices):
 
 
 class Area(models.TextChoices):
-    """Which part of the product an alert belongs to; reading it needs `<area>:read`."""
+    """Which part of the product an alert belongs to; reading it needs `<area>:read`, acting on
+    it `<area>:write` (`area_scope`), except operations: background jobs that failed for good,
+    for the organization's owners (`org:admin`)."""
 
     AUTHORIZATIONS = "authorizations", "Authorizations"
     CREDENTIALING = "credentialing", "Credentialing"
     PATIENTS = "patients", "Patients"
     CLAIMS = "claims", "Claims"
     DENIALS = "denials", "Denials"
+    OPERATIONS = "operations", "Operations"
+
+
+def area_scope(area: str, access: str) -> str:
+    """The scope that reads (`access="read"`) or acts on (`"write"`) an area's alerts."""
+    if area == Area.OPERATIONS:
+        return "org:admin"
+    return f"{area}:{access}"
 
 
 class Alert(TenantModel):

@@ -11,12 +11,12 @@ from typing import TypedDict, Unpack
 
 from django.db.models import Case, F, Q, QuerySet, Value, When
 
-from alerts.models import Alert, Area
+from alerts.models import Alert, Area, area_scope
 from rcm import part2
 
 
 def readable_areas(scopes: Iterable[str]) -> list[str]:
-    return [area for area in Area.values if f"{area}:read" in scopes]
+    return [area for area in Area.values if area_scope(area, "read") in scopes]
 
 
 def alerts_readable(*, scopes: Collection[str]) -> QuerySet[Alert]:

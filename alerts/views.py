@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from alerts import selectors, services
 from alerts.forms import AlertFilterForm
-from alerts.models import Alert
+from alerts.models import Alert, area_scope
 from rcm.audit.reads import audit_phi
 from rcm.tenancy.http import OrgRequest, request_now
 from rcm.tenancy.templatetags.org_urls import org_reverse
@@ -49,8 +49,9 @@ def inbox(request: OrgRequest) -> HttpResponse:
 
 def _writable(request: OrgRequest, pk: str) -> Alert:
     alert = get_object_or_404(selectors.alerts_readable(scopes=request.scopes), pk=pk)
-    if f"{alert.area}:write" not in request.scopes:
-        raise PermissionDenied(f"Your role does not allow this ({alert.area}:write).")
+    needed = area_scope(alert.area, "write")
+    if needed not in request.scopes:
+        raise PermissionDenied(f"Your role does not allow this ({needed}).")
     return alert
 
 

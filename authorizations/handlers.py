@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 
 from authorizations.services import SCAN_TOPIC, authorization_draft_for_stay, authorization_scan
+from rcm.operations.scans import scheduled_scan
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
 from rcm.tenancy.selectors import organization_today
@@ -28,3 +29,10 @@ def authorization_needed(message: OutboxMessage) -> None:
 def scan(message: OutboxMessage) -> None:
     """A biller's "run now": the daily scan, for this organization, now."""
     authorization_scan(today=organization_today(message.organization_id))
+
+
+@scheduled_scan("authorizations.daily", label="Authorization scan", starts_at=time(5, 0))
+def daily_scan(today: date) -> dict[str, int]:
+    """The daily scan, recorded once per organization and day (rcm.operations)."""
+    result = authorization_scan(today=today)
+    return {"expired": result.expired, "alerts_created": result.alerts_created}

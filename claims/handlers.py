@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 from authorizations.services import COVERAGE_CHANGED_TOPIC
 from claims.selectors import unsubmitted_claim_ids
+from claims.services.scans import claims_unbillable_scan
 from claims.services.scrubbing import claims_scrub
+from rcm.operations.scans import scheduled_scan
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
 from rcm.tenancy.selectors import organization_today
@@ -21,3 +25,9 @@ def authorization_coverage_changed(message: OutboxMessage) -> None:
     )
     if claim_ids:
         claims_scrub(claim_ids=claim_ids, today=organization_today(message.organization_id))
+
+
+@scheduled_scan("claims.unbillable", label="Unbillable charges scan", starts_at=time(1, 30))
+def unbillable_scan(today: date) -> dict[str, int]:
+    """Daily: alert on recorded charges a provider cannot bill (rcm.operations records it)."""
+    return {"alerts_created": len(claims_unbillable_scan(today=today))}

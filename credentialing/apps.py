@@ -7,3 +7,6 @@ class CredentialingConfig(AppConfig):
         ("credentialing:roster", "Providers", "credentialing:read"),
         ("credentialing:matrix", "Credentialing", "credentialing:read"),
     ]
+
+    def ready(self) -> None:
+        from credentialing import handlers  # noqa: F401  (the daily scan, rcm.operations)

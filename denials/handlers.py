@@ -3,8 +3,17 @@ secondary claims its postings moved balances to."""
 
 from __future__ import annotations
 
-from denials.services import remittance_post, secondary_claims_build
+from dataclasses import asdict
+from datetime import date, time
+
+from denials.services import (
+    follow_up_scan,
+    remittance_post,
+    secondary_claims_build,
+    small_balances_write_off,
+)
 from rcm import part2
+from rcm.operations.scans import scheduled_scan
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
 from rcm.tenancy.selectors import organization_today
@@ -25,3 +34,15 @@ def build_secondary_claims(message: OutboxMessage) -> None:
         today=organization_today(message.organization_id),
         scopes=part2.ORGANIZATION,  # the organization's own job: every balance the import moved
     )
+
+
+@scheduled_scan("denials.follow_up", label="Follow-up scan", starts_at=time(0, 30))
+def daily_follow_up_scan(today: date) -> dict[str, int]:
+    """The day's recorded follow-up scan (rcm.operations); beat's hourly run refreshes it."""
+    return asdict(follow_up_scan(today=today))
+
+
+@scheduled_scan("denials.small_balances", label="Small-balance write-offs", starts_at=time(4, 30))
+def small_balances(today: date) -> dict[str, int]:
+    """The small-balance rule, once per organization and day."""
+    return {"written_off": small_balances_write_off()}

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "rcm.tenancy",
     "rcm.audit",
     "rcm.outbox",
+    "rcm.operations",
     *DOMAIN_APPS,
 ]
 
@@ -246,27 +247,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "outbox-relay": {"task": "rcm.outbox.tasks.outbox_relay", "schedule": 60.0},
-    # Daily, early morning in US time zones; each organization's "today" is its own local date.
-    "authorization-scan": {
-        "task": "authorizations.tasks.authorization_scan_all",
-        "schedule": crontab(hour=10, minute=0),
+    # The daily scans (authorization, credentialing, unbillable charges, follow-ups, small-balance
+    # write-offs): each organization's run is recorded per scan and local day and started through
+    # the outbox once its local start time passes; a run lost while Redis or the workers were
+    # down, or one that failed, is caught up on a later tick (rcm/operations; docs/operations.md).
+    "scan-runs-catch-up": {
+        "task": "rcm.operations.tasks.scan_runs_catch_up",
+        "schedule": 600.0,
     },
-    "claims-unbillable-scan": {
-        "task": "claims.tasks.claims_unbillable_scan_all",
-        "schedule": crontab(hour=6, minute=30),
-    },
-    "credentialing-scan": {
-        "task": "credentialing.tasks.credentialing_scan",
-        "schedule": crontab(hour=6, minute=15),
-    },
-    # Denials: due follow-ups, appeal deadline escalations, payer and claim-status follow-ups.
+    # Denials, hourly refresh between the day's recorded runs: due follow-ups, appeal deadline
+    # escalations, payer and claim-status follow-ups.
     "denials-follow-up-scan": {
         "task": "denials.tasks.follow_up_scan_all",
         "schedule": crontab(minute=5),
-    },
-    "denials-small-balances": {
-        "task": "denials.tasks.small_balances_write_off_all",
-        "schedule": crontab(hour=9, minute=30),
     },
     # 999 / 277CA files dropped in the inbound folders (submissions/tasks.py).
     "acknowledgments-pickup": {
@@ -319,6 +312,8 @@ SPECTACULAR_SETTINGS = {
         "rcm.api_routing.document_problem_responses",
     ],
     "ENUM_NAME_OVERRIDES": {
+        # Outbox messages and scan runs share these states (pending, done, failed, cancelled).
+        "JobStatusEnum": "rcm.outbox.models.OutboxStatus",
         "SexEnum": "patients.models.Sex",
         "TelehealthModifierEnum": "patients.models.TelehealthModifier",
         "ClaimStatusEnum": "claims.models.ClaimStatus",

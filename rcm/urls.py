@@ -18,6 +18,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from rcm import views
 from rcm.api_routing import UuidRouter
+from rcm.operations import api as _operations_api
 from rcm.tenancy import two_factor_views
 from rcm.tenancy import views as tenancy_views
 from rcm.tenancy.api import MeView
@@ -40,6 +41,8 @@ for _app in settings.DOMAIN_APPS:
         domain_page_patterns.append(path(_mount_path, include(f"{_app}.urls")))
         site_patterns.extend(getattr(_urls, "site_urlpatterns", []))
 
+_operations_api.register(router)
+
 api_patterns = [
     path("me", MeView.as_view(), name="me"),
     path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="schema"),
@@ -56,6 +59,7 @@ organization_patterns: list[URLPattern | URLResolver] = [
     path("", tenancy_views.org_home, name="org_home"),
     path("settings/", include("rcm.tenancy.urls")),
     path("audit/", include("rcm.audit.urls")),
+    path("operations/", include("rcm.operations.urls")),
     *domain_page_patterns,
 ]
 

@@ -13,6 +13,8 @@ class OutboxStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    # Given up on by an owner, with a reason (rcm.operations.services.outbox_message_cancel).
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class OutboxMessage(TenantModel):
@@ -26,6 +28,7 @@ class OutboxMessage(TenantModel):
     available_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    cancel_reason = models.TextField(blank=True)
 
     class Meta:
         constraints = [

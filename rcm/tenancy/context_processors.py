@@ -22,6 +22,7 @@ ADMIN_NAVIGATION: list[tuple[str, str, str]] = [
     ("tenancy:members", "Members", "org:admin"),
     ("tenancy:api_keys", "API keys", "org:admin"),
     ("tenancy:settings", "Settings", "org:admin"),
+    ("operations:page", "Operations", "org:admin"),
 ]
 
 
