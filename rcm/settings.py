@@ -244,8 +244,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "retry_on_timeout": True,
 }
 CELERY_TIMEZONE = "UTC"
+# Recovering a job whose worker died (docs/operations.md, "The outbox"; system check rcm.E004-E006
+# in rcm/tenancy/checks.py). A long-running handler holds its message for OUTBOX_LEASE_SECONDS and
+# a heartbeat renews the lease every OUTBOX_HEARTBEAT_SECONDS while it runs; a killed worker's
+# lease lapses and the relay (every OUTBOX_RELAY_INTERVAL_SECONDS) sends the message again, so
+# lease + relay interval (90 s by default) plus the queue stays within two minutes.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=60)
+OUTBOX_HEARTBEAT_SECONDS = env.int("OUTBOX_HEARTBEAT_SECONDS", default=20)
+OUTBOX_RELAY_INTERVAL_SECONDS = env.int("OUTBOX_RELAY_INTERVAL_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
-    "outbox-relay": {"task": "rcm.outbox.tasks.outbox_relay", "schedule": 60.0},
+    "outbox-relay": {
+        "task": "rcm.outbox.tasks.outbox_relay",
+        "schedule": float(OUTBOX_RELAY_INTERVAL_SECONDS),
+    },
     # Daily, early morning in US time zones; each organization's "today" is its own local date.
     "authorization-scan": {
         "task": "authorizations.tasks.authorization_scan_all",
