@@ -385,6 +385,8 @@ def _message(org: Any, key: str) -> Any:
 def scenario_kill(stack: Stack, world: World) -> list[Result]:
     """kill -9 of the worker mid-835 posting and of the one mid-837 build (found with celery
     inspect), each replaced by a new worker at once (a supervisor's restart)."""
+    from django.conf import settings
+
     from denials import models as dm
     from denials.posting import _progress_redis, progress_key
     from denials.services import remittance_import_create
@@ -469,7 +471,12 @@ def scenario_kill(stack: Stack, world: World) -> list[Result]:
     else:
         start, where = killed["837"]
 
+        picked: list[float] = []
+
         def released() -> bool:
+            # Picked up: a second delivery has leased the message (the dead run's lease lapsed).
+            if not picked and _message(org, build_key).attempts >= 2:
+                picked.append(time.monotonic() - start)
             with tenant_context(org):
                 return SubmissionBatch.objects.get(pk=batch.pk).status == BatchStatus.RELEASED
 
@@ -487,7 +494,9 @@ def scenario_kill(stack: Stack, world: World) -> list[Result]:
                 and len(files) == 1 and message.status == "done")  # fmt: skip
         results.append(Result(
             "kill -9 mid-837 batch build", good, took if ok else None, PICKUP_DEADLINE,
-            f"killed at {where}; batch {b.status} with {items}/{SIZE_837} claims, "
+            f"killed at {where}; picked up again after "
+            f"{f'{picked[0]:.1f} s' if picked else '?'} (lease {settings.OUTBOX_LEASE_SECONDS} s, "
+            f"relay every {settings.OUTBOX_RELAY_INTERVAL_SECONDS} s); batch {b.status} with {items}/{SIZE_837} claims, "
             f"{len(files)} file written, ISA13 {b.interchange_control_number} (counter {counter}),"
             f" outbox {message.status} after {message.attempts} run(s)",
         ))  # fmt: skip
