@@ -243,6 +243,7 @@ def database_urls() -> tuple[str, str, str]:
 
 
 def recreate_database(owner_url: str, name: str, *, drop_only: bool = False) -> None:
+    """Create the harness database afresh; `drop_only` drops it and the harness's role."""
     import psycopg
     from psycopg import sql
 
@@ -251,7 +252,11 @@ def recreate_database(owner_url: str, name: str, *, drop_only: bool = False) -> 
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
-        if not drop_only:
+        if drop_only:
+            # Its grants went with the database; a run still using the role keeps it.
+            with contextlib.suppress(psycopg.Error):
+                conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(APP_ROLE)))
+        else:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
