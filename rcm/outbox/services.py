@@ -96,7 +96,8 @@ class LeaseHeartbeat:
     `available_at` to a full lease after the moment of the beat, reckoned from the delivery's
     `now` plus the time elapsed since (a monotonic clock), and only while the message is still
     pending under this run's attempt. A beat that fails (a database blip) is tried again at the
-    next one; the lease has room for two missed beats (check rcm.E004). Stopped in `finally`."""
+    next one; the lease outlasts one missed beat (check rcm.E004; two with the default 45 s
+    lease and 15 s heartbeat). Stopped in `finally`."""
 
     def __init__(
         self, *, organization_id: uuid.UUID | str, message_id: uuid.UUID | str, attempt: int,
