@@ -16,7 +16,7 @@ TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDI
 # and DATABASE_URL, as production does (docs/operations.md).
 DEV_ENV = DEBUG=$${DEBUG:-true}
 
-.PHONY: run test test-fast test-ahead x12-fuzz api-fuzz lint format typecheck migrate demo check-services e2e worker beat clean
+.PHONY: run test test-fast test-ahead test-faults x12-fuzz api-fuzz lint format typecheck migrate demo check-services e2e worker beat clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,13 @@ test-ahead: $(STAMP)
 	@$(TEST_ENV) $(BIN)/python -m rcm.check_services
 	$(TEST_ENV) PARITY_TEST_TODAY=$$($(BIN)/python -m tests.clock --years-ahead 2) \
 		$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not e2e and not probe" $(TEST_AHEAD) $(PYTEST_ARGS)
+
+## test-faults: the fault tests (tests/faults/harness.py): their own redis-server on a spare port and
+## database (<DATABASE_URL's name>_faults, dropped at the end), real Celery workers and beat, killed
+## (kill -9) and cut off from Redis mid-work; each scenario must recover within its deadline. About
+## 6 minutes, so not in .ci/run: run it before each release (docs/operations.md, "Fault tests").
+test-faults: $(STAMP)
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m tests.faults
 
 ## api-fuzz: schemathesis against the OpenAPI schema on a throwaway database (tests/fuzz/api_fuzz.py):
 ## no 5xx, responses and status codes as documented, invalid input rejected. Fixed seed;

@@ -229,13 +229,15 @@ CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=10 * 60
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=9 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=8 * 60)
 # Workers that survive a Redis restart (docs/operations.md, "Broker connection loss"): reconnect
-# forever instead of giving up after 100 tries, retry channel errors, cancel (and so redeliver)
-# acks_late tasks whose connection was lost, and detect a dead or half-open connection.
+# forever instead of giving up after 100 tries, retry channel errors, let a task running when the
+# connection drops finish (its message is redelivered and the outbox claim makes that a no-op;
+# cancelling it killed it after its email was sent and before its commit, so the relay's rerun
+# sent the email twice: make test-faults), and detect a dead or half-open connection.
 CELERY_BROKER_CONNECTION_RETRY = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 CELERY_BROKER_CHANNEL_ERROR_RETRY = True
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "health_check_interval": 25,
@@ -245,8 +247,19 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "retry_on_timeout": True,
 }
 CELERY_TIMEZONE = "UTC"
+# Recovering a job whose worker died (docs/operations.md, "The outbox"; system check rcm.E004-E006
+# in rcm/tenancy/checks.py). A long-running handler holds its message for OUTBOX_LEASE_SECONDS and
+# a heartbeat renews the lease every OUTBOX_HEARTBEAT_SECONDS while it runs; a killed worker's
+# lease lapses and the relay (every OUTBOX_RELAY_INTERVAL_SECONDS) sends the message again, so
+# lease + relay interval (75 s by default) plus the queue and the rerun stay within two minutes.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=45)
+OUTBOX_HEARTBEAT_SECONDS = env.int("OUTBOX_HEARTBEAT_SECONDS", default=15)
+OUTBOX_RELAY_INTERVAL_SECONDS = env.int("OUTBOX_RELAY_INTERVAL_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
-    "outbox-relay": {"task": "rcm.outbox.tasks.outbox_relay", "schedule": 60.0},
+    "outbox-relay": {
+        "task": "rcm.outbox.tasks.outbox_relay",
+        "schedule": float(OUTBOX_RELAY_INTERVAL_SECONDS),
+    },
     # The daily scans (authorization, credentialing, unbillable charges, follow-ups, small-balance
     # write-offs): each organization's run is recorded per scan and local day and started through
     # the outbox once its local start time passes; a run lost while Redis or the workers were

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core import checks
 from django.test import override_settings
 
-from rcm.tenancy.checks import celery_times_check
+from rcm.tenancy.checks import celery_times_check, outbox_recovery_check
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,7 +93,8 @@ def test_the_worker_reconnects_forever() -> None:
     assert conf.broker_connection_retry_on_startup is True
     assert conf.broker_connection_max_retries is None
     assert conf.broker_channel_error_retry is True
-    assert conf.worker_cancel_long_running_tasks_on_connection_loss is True
+    # A task running when Redis drops finishes (cancelling it could send an email twice).
+    assert conf.worker_cancel_long_running_tasks_on_connection_loss is False
     options = conf.broker_transport_options
     assert options["visibility_timeout"] == settings.CELERY_VISIBILITY_TIMEOUT
     assert options["health_check_interval"] > 0
@@ -103,8 +104,59 @@ def test_the_worker_reconnects_forever() -> None:
     assert conf.task_soft_time_limit == settings.CELERY_TASK_SOFT_TIME_LIMIT
 
 
+def _recovery_ids(**overrides: Any) -> list[str]:
+    with override_settings(**overrides):
+        return [message.id or "" for message in outbox_recovery_check()]
+
+
+def test_the_outbox_defaults_pick_up_a_dead_workers_job_within_two_minutes() -> None:
+    assert outbox_recovery_check() == []
+    assert outbox_recovery_check in checks.registry.registry.get_checks()
+    lease, relay_every = settings.OUTBOX_LEASE_SECONDS, settings.OUTBOX_RELAY_INTERVAL_SECONDS
+    assert lease >= settings.OUTBOX_HEARTBEAT_SECONDS * 3
+    assert max(lease, settings.OUTBOX_RELAY_AFTER_SECONDS) + relay_every < 120
+    assert settings.CELERY_BEAT_SCHEDULE["outbox-relay"]["schedule"] == relay_every
+
+
+@pytest.mark.parametrize(("lease", "heartbeat"), [(60, 31), (60, 60), (30, 20)])
+def test_a_heartbeat_slower_than_half_the_lease_is_an_error(lease: int, heartbeat: int) -> None:
+    assert _recovery_ids(OUTBOX_LEASE_SECONDS=lease, OUTBOX_HEARTBEAT_SECONDS=heartbeat) == [
+        "rcm.E004"
+    ]
+    assert _recovery_ids(OUTBOX_LEASE_SECONDS=lease, OUTBOX_HEARTBEAT_SECONDS=lease // 2) == []
+
+
+@pytest.mark.parametrize("missing", ["OUTBOX_LEASE_SECONDS", "OUTBOX_HEARTBEAT_SECONDS"])
+def test_an_unset_or_zero_lease_or_heartbeat_is_an_error(missing: str) -> None:
+    assert _recovery_ids(**{missing: 0}) == ["rcm.E004"]
+    assert _recovery_ids(**{missing: None}) == ["rcm.E004"]
+
+
+def test_a_lease_and_relay_interval_beyond_two_minutes_is_an_error() -> None:
+    schedule = {"outbox-relay": {"task": "rcm.outbox.tasks.outbox_relay", "schedule": 60.0}}
+    # The old lease (the hard time limit + 60 s) and the old minutely relay.
+    assert _recovery_ids(
+        OUTBOX_LEASE_SECONDS=600,
+        OUTBOX_HEARTBEAT_SECONDS=200,
+        OUTBOX_RELAY_INTERVAL_SECONDS=60,
+        CELERY_BEAT_SCHEDULE=schedule,
+    ) == ["rcm.E005"]
+    assert _recovery_ids(
+        OUTBOX_LEASE_SECONDS=60, OUTBOX_RELAY_INTERVAL_SECONDS=60, CELERY_BEAT_SCHEDULE=schedule
+    ) == ["rcm.E005"]
+    # A long relay age counts as much as a long lease.
+    assert _recovery_ids(OUTBOX_RELAY_AFTER_SECONDS=90) == ["rcm.E005"]
+    assert _recovery_ids(OUTBOX_RELAY_AFTER_SECONDS=70) == []
+
+
+def test_beat_must_run_the_relay_at_the_configured_interval() -> None:
+    other = {"outbox-relay": {"task": "rcm.outbox.tasks.outbox_relay", "schedule": 45.0}}
+    assert _recovery_ids(CELERY_BEAT_SCHEDULE=other) == ["rcm.E006"]
+    assert _recovery_ids(CELERY_BEAT_SCHEDULE={}) == ["rcm.E006"]
+
+
 def _run_check(**env: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("CELERY_")}
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "OUTBOX_"))}
     environ.update(DJANGO_SETTINGS_MODULE="tests.settings", **env)
     return subprocess.run(
         [sys.executable, "manage.py", "check"],
@@ -126,3 +178,6 @@ def test_the_times_come_from_the_environment_and_manage_check_refuses_a_disagree
     bad = _run_check(CELERY_VISIBILITY_TIMEOUT="300")  # the default hard limit is 540 s
     assert bad.returncode != 0
     assert "rcm.E001" in bad.stderr
+    slow_relay = _run_check(OUTBOX_LEASE_SECONDS="120", OUTBOX_HEARTBEAT_SECONDS="40")
+    assert slow_relay.returncode != 0
+    assert "rcm.E005" in slow_relay.stderr

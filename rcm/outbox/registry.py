@@ -3,9 +3,9 @@
 
 A handler runs inside the transaction that claims its message (all or nothing) unless it is
 registered `long_running=True`: then it manages its own transactions (to commit progress as it
-goes) and the message is leased instead of claimed; a worker that dies mid-run leaves the lease
-to expire, and the relay delivers the message again. Such a handler must be safe to run again
-from the start."""
+goes) and the message is leased instead of claimed, the lease (OUTBOX_LEASE_SECONDS) renewed by a
+heartbeat while it runs; a worker that dies mid-run stops beating, the lease lapses, and the relay
+delivers the message again. Such a handler must be safe to run again from the start."""
 
 from __future__ import annotations
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from rcm.outbox.models import OutboxMessage, OutboxStatus
@@ -82,18 +84,81 @@ def outbox_process(
 
 
 def outbox_lease() -> timedelta:
-    """How long a long-running handler holds its message: past Celery's hard time limit, so
-    when the lease ends the worker that held it has finished or been killed."""
-    return timedelta(seconds=getattr(settings, "CELERY_TASK_TIME_LIMIT", 15 * 60) + 60)
+    """How long a long-running handler holds its message without a heartbeat: short, so a
+    worker killed mid-run has its message delivered again within two minutes (lease + relay
+    interval; system check rcm.E005). A live handler's heartbeat keeps renewing it."""
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+
+
+class LeaseHeartbeat:
+    """Renews a leased message's lease every OUTBOX_HEARTBEAT_SECONDS while its handler runs: a
+    daemon thread with its own database connection, under the message's tenant. Each beat moves
+    `available_at` to a full lease after the moment of the beat, reckoned from the delivery's
+    `now` plus the time elapsed since (a monotonic clock), and only while the message is still
+    pending under this run's attempt. A beat that fails (a database blip) is tried again at the
+    next one; the lease outlasts one missed beat (check rcm.E004; two with the default 45 s
+    lease and 15 s heartbeat). Stopped in `finally`."""
+
+    def __init__(
+        self, *, organization_id: uuid.UUID | str, message_id: uuid.UUID | str, attempt: int,
+        now: datetime,
+    ) -> None:  # fmt: skip
+        self.organization_id = organization_id
+        self.message_id = message_id
+        self.attempt = attempt
+        self.now = now
+        self.beats = 0
+        self._started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name=f"outbox-heartbeat-{message_id}", daemon=True
+        )
+
+    def beat(self) -> bool:
+        """Renew the lease once; False when it is no longer this run's (done, failed, or taken
+        over by a later delivery after it lapsed)."""
+        elapsed = timedelta(seconds=time.monotonic() - self._started)
+        with tenant_context(self.organization_id):
+            renewed = OutboxMessage.objects.filter(
+                pk=self.message_id, status=OutboxStatus.PENDING, attempts=self.attempt
+            ).update(available_at=self.now + elapsed + outbox_lease())
+        self.beats += 1
+        return bool(renewed)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(settings.OUTBOX_HEARTBEAT_SECONDS):
+                try:
+                    if not self.beat():
+                        logger.warning("outbox: lost the lease of %s", self.message_id)
+                        return
+                except Exception:
+                    logger.warning(
+                        "outbox: heartbeat of %s failed; next one in %s s",
+                        self.message_id,
+                        settings.OUTBOX_HEARTBEAT_SECONDS,
+                        exc_info=True,
+                    )
+        finally:
+            connection.close()  # this thread's own connection
+
+    def __enter__(self) -> LeaseHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
 
 
 def _process_long_running(
     org_id: uuid.UUID | str, message_id: uuid.UUID | str, now: datetime
 ) -> bool:
     """Lease the message (it stays pending, due again when the lease ends), run the handler
-    outside any transaction (it commits its own progress), then mark the message done. A
-    worker killed mid-run leaves the lease to expire; the relay then sends the message again
-    and the handler starts over (it must be safe to). A delivery during the lease does nothing."""
+    outside any transaction (it commits its own progress) while a heartbeat renews the lease,
+    then mark the message done. A worker killed mid-run stops beating: the lease lapses within
+    OUTBOX_LEASE_SECONDS, the relay sends the message again and the handler starts over (it must
+    be safe to). A delivery while the lease holds does nothing."""
     with tenant_context(org_id):
         leased = OutboxMessage.objects.filter(
             pk=message_id, status=OutboxStatus.PENDING, available_at__lte=now
@@ -110,16 +175,20 @@ def _process_long_running(
             logger.error("outbox: %s abandoned after %s runs", message.topic, MAX_ATTEMPTS)
             return False
     handler = handler_for(message.topic)
+    heartbeat = LeaseHeartbeat(
+        organization_id=org_id, message_id=message.pk, attempt=message.attempts, now=now
+    )
     try:
-        handler(message)  # type: ignore[misc]
+        with heartbeat:
+            handler(message)  # type: ignore[misc]
     except Exception as exc:
         with tenant_context(org_id):
             _record_failure(message, exc, now)
         return False
     with tenant_context(org_id):
-        OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.PENDING).update(
-            status=OutboxStatus.DONE, processed_at=now, last_error=""
-        )
+        OutboxMessage.objects.filter(
+            pk=message.pk, status=OutboxStatus.PENDING, attempts=message.attempts
+        ).update(status=OutboxStatus.DONE, processed_at=now, last_error="")
     return True
 
 
