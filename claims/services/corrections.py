@@ -79,8 +79,9 @@ def _refuse_unless_editable(claim: Claim) -> None:
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Say why the claim is changed (the reason is kept in its history).",
-                          field="reason")  # fmt: skip
+        raise DomainError(
+            "Say why the claim is changed (the reason is kept in its history).", field="reason"
+        )
     return reason
 
 
@@ -132,8 +133,9 @@ def _clean_line_values(
     if (code := values.get("service_code")) is not None:
         code = str(code).strip().upper()
         if not SERVICE_CODE.match(code):
-            raise DomainError("A service code is 5 letters or digits (CPT or HCPCS).",
-                              field="service_code")  # fmt: skip
+            raise DomainError(
+                "A service code is 5 letters or digits (CPT or HCPCS).", field="service_code"
+            )
         clean["service_code"] = code
     if (modifiers := values.get("modifiers")) is not None:
         if isinstance(modifiers, str):
@@ -141,8 +143,9 @@ def _clean_line_values(
         mods = [str(m).strip().upper() for m in modifiers if str(m).strip()]
         bad = [m for m in mods if not MODIFIER.match(m)]
         if bad:
-            raise DomainError(f"A modifier is 2 letters or digits, not {bad[0]!r}.",
-                              field="modifiers")  # fmt: skip
+            raise DomainError(
+                f"A modifier is 2 letters or digits, not {bad[0]!r}.", field="modifiers"
+            )
         if len(mods) > 4:
             raise DomainError("A line carries 4 modifiers at most.", field="modifiers")
         if len(set(mods)) != len(mods):
@@ -175,21 +178,25 @@ def _clean_line_values(
     if (pos := values.get("place_of_service")) is not None:
         pos = str(pos).strip()
         if not PLACE_OF_SERVICE.match(pos):
-            raise DomainError("A place of service is a 2-digit code (11 office, 02/10 "
-                              "telehealth...).", field="place_of_service")  # fmt: skip
+            raise DomainError(
+                "A place of service is a 2-digit code (11 office, 02/10 telehealth...).",
+                field="place_of_service",
+            )
         clean["place_of_service"] = pos
     if (pointers := values.get("diagnosis_pointers")) is not None:
         if isinstance(pointers, str):
             try:
                 pointers = [int(p) for p in pointers.replace(",", " ").split()]
             except ValueError:
-                raise DomainError("Diagnosis pointers are numbers (1, 2...).",
-                                  field="diagnosis_pointers") from None  # fmt: skip
+                raise DomainError(
+                    "Diagnosis pointers are numbers (1, 2...).", field="diagnosis_pointers"
+                ) from None
         count = len(claim.diagnosis_codes)
         pointers = list(pointers)
         if not pointers or len(pointers) > 4:
-            raise DomainError("A line points at 1 to 4 of the claim's diagnoses.",
-                              field="diagnosis_pointers")  # fmt: skip
+            raise DomainError(
+                "A line points at 1 to 4 of the claim's diagnoses.", field="diagnosis_pointers"
+            )
         if len(set(pointers)) != len(pointers) or any(
             not isinstance(p, int) or not 1 <= p <= count for p in pointers
         ):
@@ -237,8 +244,7 @@ def claim_line_update(
         line = ClaimLine.objects.select_for_update().get(pk=line.pk, claim=claim)
         changes = _clean_line_values(claim, line, values, today=today)
         if not changes:
-            raise DomainError("Nothing to change: the line already says that.",
-                              field="service_code")  # fmt: skip
+            raise DomainError("Nothing to change: the line already says that.")
         claim = _reopen_if_rejected(claim, reason=reason, actor=actor)
         before = {k: getattr(line, k) for k in changes}
         for name, value in changes.items():
