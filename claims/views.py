@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from claims import selectors, services
 from claims.forms import (
@@ -257,7 +258,7 @@ def claim_edit(request: OrgRequest, pk: str) -> HttpResponse:
     scrubber found, its lines with edit and delete, and a re-scrub after a fix made elsewhere."""
     claim = _claim(request, pk)
     audit_read(obj=claim, patient_id=claim.patient_id, what="claim edit")
-    form = ClaimRescrubForm(request.POST or None)
+    form = ClaimRescrubForm(request.POST or None, prefix="rescrub")
     if claim.status != ClaimStatus.REJECTED:
         form.fields["reason"].required = False
     return handle_form(
@@ -279,25 +280,51 @@ def _line(claim: Claim, line_pk: str) -> ClaimLine:
     return get_object_or_404(ClaimLine, pk=line_pk, claim=claim)
 
 
+def _line_form(
+    request: OrgRequest,
+    claim: Claim,
+    line: ClaimLine,
+    form: Any,
+    *,
+    action: Any,
+    done: str,
+    deleting: bool,
+) -> HttpResponse:
+    """A line's edit or delete form: a page of its own, or (htmx) a panel in the claim's edit
+    view that shows its errors in place and reloads the edit view once saved."""
+    response = handle_form(
+        request,
+        form,
+        action=action,
+        success_url=lambda c: org_reverse(request, "claims:edit", pk=c.pk),
+        success_message=lambda c: (
+            f"Line {line.line_number} {done} and the claim re-scrubbed: "
+            f"{c.get_status_display().lower()}."
+        ),
+        template="claims/_line_form.html" if request.htmx else "claims/line_form.html",
+        context={**_edit_context(claim), "line": line, "deleting": deleting},
+    )
+    if request.htmx and response.status_code == 302:
+        return HttpResponseClientRedirect(response["Location"])
+    return response
+
+
 @require_scope(WRITE)
 @audit_phi("claims.claim")
 def claim_line_edit(request: OrgRequest, pk: str, line_pk: str) -> HttpResponse:
     claim = _claim(request, pk)
     line = _line(claim, line_pk)
     form = ClaimLineForm(request.POST or None, initial=ClaimLineForm.initial_for(line))
-    return handle_form(
+    return _line_form(
         request,
+        claim,
+        line,
         form,
         action=lambda data: services.claim_line_update(
             line=line, today=request_today(request), actor=request.user, **data
         ),
-        success_url=lambda c: org_reverse(request, "claims:edit", pk=c.pk),
-        success_message=lambda c: (
-            f"Line {line.line_number} saved and the claim re-scrubbed: "
-            f"{c.get_status_display().lower()}."
-        ),
-        template="claims/line_form.html",
-        context={**_edit_context(claim), "line": line},
+        done="saved",
+        deleting=False,
     )
 
 
@@ -307,19 +334,16 @@ def claim_line_delete(request: OrgRequest, pk: str, line_pk: str) -> HttpRespons
     claim = _claim(request, pk)
     line = _line(claim, line_pk)
     form = ClaimLineDeleteForm(request.POST or None)
-    return handle_form(
+    return _line_form(
         request,
+        claim,
+        line,
         form,
         action=lambda data: services.claim_line_delete(
             line=line, today=request_today(request), actor=request.user, **data
         ),
-        success_url=lambda c: org_reverse(request, "claims:edit", pk=c.pk),
-        success_message=lambda c: (
-            f"Line {line.line_number} deleted and the claim re-scrubbed: "
-            f"{c.get_status_display().lower()}."
-        ),
-        template="claims/line_delete.html",
-        context={**_edit_context(claim), "line": line},
+        done="deleted",
+        deleting=True,
     )
 
 

@@ -219,3 +219,20 @@ def test_api_refusals_paid_claim_never_accepted_and_other_tenant(
         ).status_code
         == 404
     )
+
+
+def test_the_line_form_opens_in_place_with_htmx_and_reloads_the_edit_view_once_saved(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
+    claim = _claim(practice)
+    with tenant_context(practice.org):
+        line = claim.lines.get()
+    client = client_for(biller)
+    url = f"{BASE}/{claim.pk}/lines/{line.pk}/edit/"
+    panel = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in panel and 'hx-target="#line-editor"' in panel
+    refused = client.post(url, _line_data(units="0"), HTTP_HX_REQUEST="true")
+    assert "<html" not in refused.content.decode()
+    assert set(refused.context["form"].errors) == {"units"}
+    saved = client.post(url, _line_data(charge="151.00"), HTTP_HX_REQUEST="true")
+    assert saved["HX-Redirect"] == f"{BASE}/{claim.pk}/edit/"
