@@ -13,6 +13,7 @@ from rcm import part2
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
 from tests.claims.conftest import Practice, dos
+from tests.clock import today
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -236,3 +237,20 @@ def test_the_line_form_opens_in_place_with_htmx_and_reloads_the_edit_view_once_s
     assert set(refused.context["form"].errors) == {"units"}
     saved = client.post(url, _line_data(charge="151.00"), HTTP_HX_REQUEST="true")
     assert saved["HX-Redirect"] == f"{BASE}/{claim.pk}/edit/"
+
+
+def test_a_work_item_on_a_rejected_claim_links_to_its_edit_view(
+    practice: Practice, biller: Any, client_for: Any
+) -> None:
+    import uuid
+
+    from denials.services import work_item_open
+
+    claim = _claim(practice, statuses=("submitted", "rejected"))
+    with tenant_context(practice.org):
+        item = work_item_open(
+            kind="rejection", source_id=uuid.uuid4(), title="277CA rejection",
+            today=today(), claim=claim,
+        )  # fmt: skip
+    html = client_for(biller).get(f"/o/riverbend/denials/items/{item.pk}/").content.decode()
+    assert f'href="{BASE}/{claim.pk}/edit/"' in html and "Fix claim" in html
