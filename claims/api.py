@@ -8,11 +8,13 @@ caller may see. Lists say how many rows they left out in the `X-Part2-Hidden` he
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -33,6 +35,12 @@ from patients.models import EpisodeOfCare, Patient, Payer
 from rcm import part2
 from rcm.api import INTEGER_MAX, Part2HiddenListMixin, ServiceViewSet, uuid_query_param
 from rcm.tenancy.http import request_today, scopes_of
+
+
+def _actor(request: Request) -> Any:
+    """The member calling, or None for an API key (its audit events name the key)."""
+    return request.user if getattr(request.user, "pk", None) else None
+
 
 LIST = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
 
@@ -167,6 +175,57 @@ class ClaimTransitionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+REASON_FIELD = {
+    "max_length": 200,
+    "help_text": "Why the claim changes: kept in the claim's history (its timeline) and audited",
+}
+
+
+class ClaimLineUpdateSerializer(serializers.Serializer):
+    """A line of a claim the payer does not have (draft, ready, rejected at the front door);
+    only the fields given change."""
+
+    reason = serializers.CharField(**REASON_FIELD)  # type: ignore[arg-type]
+    service_code = serializers.RegexField(r"^[A-Za-z0-9]{5}$", required=False)
+    modifiers = serializers.ListField(
+        child=serializers.RegexField(r"^[A-Za-z0-9]{2}$"), max_length=4, required=False
+    )
+    units = serializers.IntegerField(min_value=1, max_value=9999, required=False)
+    charge = serializers.DecimalField(
+        max_digits=10, decimal_places=2, min_value=Decimal("0"), required=False
+    )
+    date_of_service = serializers.DateField(required=False)
+    place_of_service = serializers.RegexField(r"^[0-9]{2}$", required=False)
+    diagnosis_pointers = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=12),
+        min_length=1,
+        max_length=4,
+        required=False,
+        help_text="1-based positions in the claim's diagnosis codes",
+    )
+
+
+class ClaimLineDeleteSerializer(serializers.Serializer):
+    reason = serializers.CharField(**REASON_FIELD)  # type: ignore[arg-type]
+    void_charge = serializers.BooleanField(
+        default=False,
+        help_text="Void the charge behind the line too (else it goes back to the open charges)",
+    )
+
+
+class ClaimRescrubSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="What was fixed (the patient's address...); required for a rejected claim",
+    )
+
+
+LINE_ID = "lines/<uuid:line_id>"
+
+
 class BuildSerializer(serializers.Serializer):
     charges = serializers.ListField(
         child=serializers.UUIDField(), required=False, help_text="Default: every open charge"
@@ -263,19 +322,82 @@ class ClaimViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
         )
         return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
 
-    @extend_schema(request=None, responses=ClaimSerializer)
+    @extend_schema(request=None, responses={201: ClaimSerializer})
     @action(detail=True, methods=["post"])
     def correct(self, request: Request, pk: str) -> Response:
-        """A replacement claim (frequency 7) citing the payer's claim number."""
-        copy = services.claim_correct(claim=self.get_object())
+        """A replacement claim (frequency 7) citing the payer's claim control number (REF*F8).
+        400 with the reason for a claim the payer never accepted (no payer claim control
+        number), a void claim, a claim with a replacement or void not yet accepted, or past the
+        days the payer allows for corrected claims (its `corrected_claim_days` rule)."""
+        copy = services.claim_correct(
+            claim=self.get_object(), today=request_today(request), actor=_actor(request)
+        )
         return Response(ClaimSerializer(self.get_queryset().get(pk=copy.pk)).data, status=201)
 
-    @extend_schema(request=None, responses=ClaimSerializer)
+    @extend_schema(request=None, responses={201: ClaimSerializer})
     @action(detail=True, methods=["post"], url_path="void-with-payer")
     def void_with_payer(self, request: Request, pk: str) -> Response:
-        """A void claim (frequency 8) asking the payer to cancel the original."""
-        copy = services.claim_void_with_payer(claim=self.get_object())
+        """A void claim (frequency 8) asking the payer to cancel the original; refused as a
+        replacement is."""
+        copy = services.claim_void_with_payer(
+            claim=self.get_object(), today=request_today(request), actor=_actor(request)
+        )
         return Response(ClaimSerializer(self.get_queryset().get(pk=copy.pk)).data, status=201)
+
+    def _line(self, claim: Claim, line_id: str) -> ClaimLine:
+        line = ClaimLine.objects.filter(claim=claim, pk=line_id).first()
+        if line is None:
+            raise NotFound("No such line on this claim.")
+        return line
+
+    @extend_schema(request=ClaimLineUpdateSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["patch"], url_path=LINE_ID)
+    def line_update(self, request: Request, pk: str, line_id: str) -> Response:
+        """Correct a line of a claim the payer does not have yet (draft, ready, or rejected at
+        the front door by a 999 or 277CA), with a reason. The claim is scrubbed again (a
+        rejected one goes back to draft, then ready when clean, for the next batch). Any other
+        status: 400 naming it (once the payer has it, send a replacement claim instead)."""
+        claim = self.get_object()
+        line = self._line(claim, line_id)
+        data = ClaimLineUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.claim_line_update(
+            line=line, today=request_today(request), actor=_actor(request), **data.validated_data
+        )
+        return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
+
+    @extend_schema(request=ClaimLineDeleteSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"], url_path=LINE_ID + "/delete")
+    def line_delete(self, request: Request, pk: str, line_id: str) -> Response:
+        """Take a line off a claim the payer does not have yet, with a reason; the other lines
+        are renumbered and the claim scrubbed again. Its charge goes back to the open charges,
+        or is voided with `void_charge`. The only line of a claim cannot be deleted (void the
+        claim instead)."""
+        claim = self.get_object()
+        line = self._line(claim, line_id)
+        data = ClaimLineDeleteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.claim_line_delete(
+            line=line, today=request_today(request), actor=_actor(request), **data.validated_data
+        )
+        return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
+
+    @extend_schema(request=ClaimRescrubSerializer, responses=ClaimSerializer)
+    @action(detail=True, methods=["post"])
+    def rescrub(self, request: Request, pk: str) -> Response:
+        """Scrub a claim the payer does not have again after a fix made elsewhere (the
+        patient's address, the coverage). A rejected claim needs the `reason`: it goes back to
+        draft, then to ready when clean, for the next batch."""
+        claim = self.get_object()
+        data = ClaimRescrubSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.claim_rescrub(
+            claim=claim,
+            today=request_today(request),
+            actor=_actor(request),
+            reason=data.validated_data["reason"],
+        )
+        return Response(ClaimSerializer(self.get_queryset().get(pk=claim.pk)).data)
 
 
 class FindingViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]

@@ -149,9 +149,77 @@ class PayerBillingRuleForm(forms.Form):
     service_code = forms.CharField(max_length=5, required=False)
     level = forms.ChoiceField(required=False, choices=[("", "—"), *LevelOfCare.choices])
     value = forms.CharField(
-        max_length=20, help_text="A modifier (HF), minutes (300), or midpoint / whole_units"
+        max_length=20,
+        help_text="A modifier (HF), minutes (300), midpoint / whole_units, or days (90)",
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["payer"].queryset = Payer.objects.all()  # type: ignore[attr-defined]
+
+
+REASON_HELP = "Why the claim changes: kept in its history and audit trail"
+
+
+class ClaimLineForm(forms.Form):
+    """A line of a claim the payer does not have, corrected with a reason. Every field is
+    checked at once; the service's refusal lands beside its field."""
+
+    service_code = forms.RegexField(
+        regex=r"^[A-Za-z0-9]{5}$",
+        max_length=5,
+        error_messages={"invalid": "A service code is 5 letters or digits (CPT or HCPCS)."},
+    )
+    modifiers = forms.RegexField(
+        regex=r"^\s*([A-Za-z0-9]{2}[\s,]*){0,4}$",
+        required=False,
+        max_length=20,
+        help_text="Up to 4, separated by spaces (HF 95)",
+        error_messages={
+            "invalid": "Up to 4 modifiers of 2 letters or digits, separated by spaces."
+        },
+    )
+    units = forms.IntegerField(min_value=1, max_value=9999)
+    charge = forms.DecimalField(max_digits=10, decimal_places=2, min_value=0)
+    date_of_service = forms.DateField(widget=DATE)
+    place_of_service = forms.RegexField(
+        regex=r"^[0-9]{2}$",
+        max_length=2,
+        error_messages={"invalid": "A place of service is a 2-digit code (11, 02, 10...)."},
+    )
+    diagnosis_pointers = forms.RegexField(
+        regex=r"^\s*([1-9][0-9]?[\s,]*){1,4}$",
+        max_length=20,
+        help_text="1 to 4 of the claim's diagnoses, by number (1 2)",
+        error_messages={"invalid": "1 to 4 diagnosis numbers, separated by spaces."},
+    )
+    reason = forms.CharField(max_length=200, help_text=REASON_HELP)
+
+    @staticmethod
+    def initial_for(line: Any) -> dict[str, Any]:
+        return {
+            "service_code": line.service_code,
+            "modifiers": " ".join(line.modifiers),
+            "units": line.units,
+            "charge": line.charge,
+            "date_of_service": line.date_of_service,
+            "place_of_service": line.place_of_service,
+            "diagnosis_pointers": " ".join(str(p) for p in line.diagnosis_pointers),
+        }
+
+
+class ClaimLineDeleteForm(forms.Form):
+    reason = forms.CharField(max_length=200, help_text=REASON_HELP)
+    void_charge = forms.BooleanField(
+        required=False,
+        label="Void the charge too (the service should never have been billed)",
+        help_text="Otherwise the charge goes back to the open charges, to bill on another claim",
+    )
+
+
+class ClaimRescrubForm(forms.Form):
+    reason = forms.CharField(
+        max_length=200,
+        label="What was fixed",
+        help_text="The patient's address, the coverage... kept in the claim's history",
+    )

@@ -422,6 +422,10 @@ class PayerBillingRuleType(models.TextChoices):
     REQUIRED_MODIFIER = "required_modifier", "Modifier required on a code"
     PER_DIEM_MINIMUM = "per_diem_minimum_minutes", "Per-diem minimum minutes for a level"
     UNIT_ROUNDING = "unit_rounding", "15-minute unit rounding"
+    CORRECTED_CLAIM_DAYS = (
+        "corrected_claim_days",
+        "Days allowed for a corrected or void claim (from the payer's decision)",
+    )
 
 
 class PayerBillingRule(TenantModel):

@@ -24,6 +24,7 @@ from claims.models import (
     ClaimLine,
     ClaimStatus,
     EntryStatus,
+    Frequency,
     SavedClaimFilter,
     ServiceEntry,
 )
@@ -316,3 +317,12 @@ def expected_reimbursement(claim: Claim) -> tuple[Any, int]:
         )
         total += best.allowed * line.units
     return total.quantize(Decimal("0.01")), missing
+
+
+def claim_corrections(claim: Claim, *, scopes: Scopes) -> list[Claim]:
+    """The replacements (frequency 7) and voids (8) sent for a claim, oldest first."""
+    return list(
+        part2.visible(Claim.objects.filter(original_claim=claim), scopes)
+        .exclude(frequency=Frequency.ORIGINAL)
+        .order_by("created_at")
+    )

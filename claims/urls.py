@@ -14,4 +14,7 @@ urlpatterns = [
     path("fee-schedule/", views.fee_schedule, name="fee_schedule"),
     path("<uuid:pk>/", views.claim_detail, name="detail"),
     path("<uuid:pk>/action/", views.claim_action, name="action"),
+    path("<uuid:pk>/edit/", views.claim_edit, name="edit"),
+    path("<uuid:pk>/lines/<uuid:line_pk>/edit/", views.claim_line_edit, name="line_edit"),
+    path("<uuid:pk>/lines/<uuid:line_pk>/delete/", views.claim_line_delete, name="line_delete"),
 ]

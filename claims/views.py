@@ -12,12 +12,16 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from claims import selectors, services
 from claims.forms import (
     ChargeForm,
     ChargeMasterForm,
     ClaimFilterForm,
+    ClaimLineDeleteForm,
+    ClaimLineForm,
+    ClaimRescrubForm,
     ContractRateForm,
     PayerBillingRuleForm,
     SavedFilterForm,
@@ -25,8 +29,10 @@ from claims.forms import (
 from claims.models import (
     ChargeMasterItem,
     Claim,
+    ClaimLine,
     ClaimStatus,
     ContractRate,
+    Frequency,
     PayerBillingRule,
 )
 from credentialing.services import provider_can_bill
@@ -210,6 +216,7 @@ def claim_detail(request: OrgRequest, pk: str) -> HttpResponse:
     enrollment = provider_can_bill(claim.rendering_provider, claim.payer, claim.statement_from)
     expected, unpriced = selectors.expected_reimbursement(claim)
     legal = sorted(s for s in services.TRANSITIONS[claim.status] if s != ClaimStatus.DRAFT)
+    today = request_today(request)
     return render(
         request,
         "claims/detail.html",
@@ -224,7 +231,119 @@ def claim_detail(request: OrgRequest, pk: str) -> HttpResponse:
                 for s in legal
                 if s != ClaimStatus.SUBMITTED or claim.status == ClaimStatus.READY
             ],
+            "editable": services.claim_editable(claim),
+            "corrections": selectors.claim_corrections(claim, scopes=scopes_of(request)),
+            "replacement_refusal": services.correction_refusal(
+                claim, frequency=Frequency.REPLACEMENT, today=today
+            ),
+            "void_refusal": services.correction_refusal(
+                claim, frequency=Frequency.VOID, today=today
+            ),
         },
+    )
+
+
+def _edit_context(claim: Claim) -> dict[str, Any]:
+    return {
+        "claim": claim,
+        "editable": services.claim_editable(claim),
+        "rejections": claim.rejections.filter(resolved_at__isnull=True).order_by("-created_at"),  # type: ignore[attr-defined]
+    }
+
+
+@require_scope(READ, post=WRITE)
+@audit_phi("claims.claim")
+def claim_edit(request: OrgRequest, pk: str) -> HttpResponse:
+    """A claim the payer does not have, opened to be fixed: why it was rejected, what the
+    scrubber found, its lines with edit and delete, and a re-scrub after a fix made elsewhere."""
+    claim = _claim(request, pk)
+    audit_read(obj=claim, patient_id=claim.patient_id, what="claim edit")
+    form = ClaimRescrubForm(request.POST or None, prefix="rescrub")
+    if claim.status != ClaimStatus.REJECTED:
+        form.fields["reason"].required = False
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.claim_rescrub(
+            claim=claim, today=request_today(request), actor=request.user, reason=data["reason"]
+        ),
+        success_url=lambda c: org_reverse(request, "claims:edit", pk=c.pk),
+        success_message=lambda c: (
+            f"Re-scrubbed: claim {c.patient_control_number} is {c.get_status_display().lower()}."
+        ),
+        template="claims/edit.html",
+        context={**_edit_context(claim), "rescrub_form": form},
+    )
+
+
+def _line(claim: Claim, line_pk: str) -> ClaimLine:
+    return get_object_or_404(ClaimLine, pk=line_pk, claim=claim)
+
+
+def _line_form(
+    request: OrgRequest,
+    claim: Claim,
+    line: ClaimLine,
+    form: Any,
+    *,
+    action: Any,
+    done: str,
+    deleting: bool,
+) -> HttpResponse:
+    """A line's edit or delete form: a page of its own, or (htmx) a panel in the claim's edit
+    view that shows its errors in place and reloads the edit view once saved."""
+    response = handle_form(
+        request,
+        form,
+        action=action,
+        success_url=lambda c: org_reverse(request, "claims:edit", pk=c.pk),
+        success_message=lambda c: (
+            f"Line {line.line_number} {done} and the claim re-scrubbed: "
+            f"{c.get_status_display().lower()}."
+        ),
+        template="claims/_line_form.html" if request.htmx else "claims/line_form.html",
+        context={**_edit_context(claim), "line": line, "deleting": deleting},
+    )
+    if request.htmx and response.status_code == 302:
+        return HttpResponseClientRedirect(response["Location"])
+    return response
+
+
+@require_scope(WRITE)
+@audit_phi("claims.claim")
+def claim_line_edit(request: OrgRequest, pk: str, line_pk: str) -> HttpResponse:
+    claim = _claim(request, pk)
+    line = _line(claim, line_pk)
+    form = ClaimLineForm(request.POST or None, initial=ClaimLineForm.initial_for(line))
+    return _line_form(
+        request,
+        claim,
+        line,
+        form,
+        action=lambda data: services.claim_line_update(
+            line=line, today=request_today(request), actor=request.user, **data
+        ),
+        done="saved",
+        deleting=False,
+    )
+
+
+@require_scope(WRITE)
+@audit_phi("claims.claim")
+def claim_line_delete(request: OrgRequest, pk: str, line_pk: str) -> HttpResponse:
+    claim = _claim(request, pk)
+    line = _line(claim, line_pk)
+    form = ClaimLineDeleteForm(request.POST or None)
+    return _line_form(
+        request,
+        claim,
+        line,
+        form,
+        action=lambda data: services.claim_line_delete(
+            line=line, today=request_today(request), actor=request.user, **data
+        ),
+        done="deleted",
+        deleting=True,
     )
 
 
@@ -257,7 +376,7 @@ def claim_action(request: OrgRequest, pk: str) -> HttpResponse:
             messages.success(request, f"Claim is now {claim.get_status_display().lower()}.")
         elif action in {"correct", "void_with_payer"}:
             func = services.claim_correct if action == "correct" else services.claim_void_with_payer
-            copy = func(claim=claim, actor=request.user)
+            copy = func(claim=claim, today=request_today(request), actor=request.user)
             messages.success(
                 request,
                 f"Created {copy.get_frequency_display().lower()} claim {copy.patient_control_number}.",

@@ -1040,7 +1040,7 @@ def denial_correct_claim(*, denial: Denial, today: date, actor: Any = None) -> C
             field="category",
         )
     with transaction.atomic():
-        copy = claim_correct(claim=denial.claim, actor=actor)
+        copy = claim_correct(claim=denial.claim, today=today, actor=actor)
         item = WorkItem.objects.filter(kind=WorkKind.DENIAL, source_id=denial.pk).first()
         if item is not None:
             work_item_update(

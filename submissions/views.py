@@ -151,9 +151,9 @@ def ack_upload(request: OrgRequest) -> HttpResponse:
 
 
 def _fix_url(request: OrgRequest, claim_id: Any) -> str:
-    """The claim page (the claims screens own it), else our X12 preview."""
+    """The claim's edit view (the claims screens own it), else our X12 preview."""
     try:
-        return org_reverse(request, "claims:detail", pk=claim_id)
+        return org_reverse(request, "claims:edit", pk=claim_id)
     except NoReverseMatch:
         return org_reverse(request, "batches:claim_x12_preview", pk=claim_id)
 

@@ -23,6 +23,13 @@ from claims.services.charges import (
     service_entry_replay,
     service_entry_void,
 )
+from claims.services.corrections import (
+    EDITABLE,
+    claim_editable,
+    claim_line_delete,
+    claim_line_update,
+    claim_rescrub,
+)
 from claims.services.fees import (
     charge_for,
     charge_master_set,
@@ -33,8 +40,10 @@ from claims.services.lifecycle import (
     claim_correct,
     claim_transition,
     claim_void_with_payer,
+    correction_refusal,
 )
 from claims.services.payer_rules import (
+    corrected_claim_days,
     payer_billing_rule_create,
     payer_edits,
 )
@@ -50,6 +59,7 @@ from claims.services.scrubbing import (
 )
 
 __all__ = [
+    "EDITABLE",
     "MAX_LINES_837P",
     "NOT_YET_DISCLOSED",
     "PCN_ALPHABET",
@@ -61,12 +71,18 @@ __all__ = [
     "charge_master_set",
     "charge_preview",
     "claim_correct",
+    "claim_editable",
+    "claim_line_delete",
+    "claim_line_update",
+    "claim_rescrub",
     "claim_transition",
     "claim_void_with_payer",
     "claims_build",
     "claims_scrub",
     "claims_unbillable_scan",
     "contract_rate_set",
+    "corrected_claim_days",
+    "correction_refusal",
     "payer_billing_rule_create",
     "payer_edits",
     "saved_filter_save",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import date, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,8 +20,10 @@ from claims.models import (
     ServiceEntry,
 )
 from claims.services.building import _new_pcn
+from claims.services.payer_rules import corrected_claim_days
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
+from rcm.tenancy.models import Organization
 
 # --- Lifecycle -------------------------------------------------------------------------------
 
@@ -88,29 +92,114 @@ def claim_transition(*, claim: Claim, to_status: str, actor: Any = None, note: s
     return claim
 
 
-def _copy(claim: Claim, *, frequency: str, actor: Any) -> Claim:
-    if claim.status not in {
+# Where the payer has decided on a claim: a replacement or void may follow.
+ADJUDICATED = frozenset(
+    {
         ClaimStatus.ACCEPTED,
         ClaimStatus.PAID,
         ClaimStatus.PARTIALLY_PAID,
         ClaimStatus.DENIED,
         ClaimStatus.APPEALED,
         ClaimStatus.CLOSED,
-    }:
-        raise DomainError(
-            "Only a claim the payer accepted can be corrected or voided with the payer; void a draft or ready claim directly.",
-            field="frequency",
+    }
+)
+# A replacement or void the payer has not accepted yet: a second one would cross it.
+NOT_YET_WITH_PAYER = frozenset(
+    {ClaimStatus.DRAFT, ClaimStatus.READY, ClaimStatus.SUBMITTED, ClaimStatus.REJECTED}
+)
+
+
+def _decided_on(claim: Claim) -> date:
+    """The day (in the organization's time zone) of the payer's last decision on the claim: the
+    last time it was accepted, paid or denied; the last service date when none is recorded."""
+    decided = (
+        ClaimEvent.objects.filter(
+            claim=claim,
+            to_status__in=[
+                ClaimStatus.ACCEPTED,
+                ClaimStatus.PAID,
+                ClaimStatus.PARTIALLY_PAID,
+                ClaimStatus.DENIED,
+            ],
+        )
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if decided is None:
+        return claim.statement_to
+    zone = Organization.objects.values_list("time_zone", flat=True).get(pk=claim.organization_id)
+    return timezone.localtime(decided, ZoneInfo(zone)).date()
+
+
+def correction_refusal(claim: Claim, *, frequency: str, today: date) -> str:
+    """Why a replacement (7) or void (8) of the claim would be refused as of `today`, in words;
+    "" when it may be sent. The claim page offers the actions only when this is empty."""
+    what = "replaced" if frequency == Frequency.REPLACEMENT else "voided with the payer"
+    pcn = claim.patient_control_number
+    if claim.frequency == Frequency.VOID or claim.status == ClaimStatus.VOID:
+        return f"Claim {pcn} is a void claim: it cannot be {what}."
+    if claim.status not in ADJUDICATED:
+        return (
+            f"Claim {pcn} is {claim.get_status_display().lower()}: only a claim the payer "
+            f"accepted can be {what}. Before the payer has it, edit its lines or void it directly."
         )
     if not claim.payer_claim_number:
-        raise DomainError(
-            "Record the payer's claim number first: a replacement or void must cite it (REF*F8).",
-            field="payer_claim_number",
+        return (
+            f"The payer never accepted claim {pcn} under a claim control number (none came on a "
+            "277CA or an 835, CLP07): a replacement or void must cite it (REF*F8)."
         )
+    pending = (
+        Claim.objects.filter(original_claim=claim, status__in=NOT_YET_WITH_PAYER)
+        .exclude(frequency=Frequency.ORIGINAL)
+        .order_by("created_at")
+        .first()
+    )
+    if pending is not None:
+        return (
+            f"Claim {pcn} already has an open {Frequency(pending.frequency).label.lower()} "
+            f"({pending.patient_control_number}, {pending.get_status_display().lower()}): finish "
+            "or void that one first."
+        )
+    done = (
+        Claim.objects.filter(original_claim=claim, status__in=ADJUDICATED)
+        .exclude(frequency=Frequency.ORIGINAL)
+        .order_by("-created_at")
+        .first()
+    )
+    if done is not None:
+        if done.frequency == Frequency.VOID:
+            return f"The payer accepted void claim {done.patient_control_number} for claim {pcn}."
+        return (
+            f"Claim {pcn} was replaced by {done.patient_control_number}, which the payer "
+            "accepted: correct or void that claim instead."
+        )
+    limit = corrected_claim_days(claim.payer_id)
+    if limit is not None:
+        decided = _decided_on(claim)
+        deadline = decided + timedelta(days=limit)
+        if today > deadline:
+            return (
+                f"{claim.payer.name} allows corrected and void claims within {limit} days of its "
+                f"decision ({decided}); that limit passed on {deadline}."
+            )
+    return ""
+
+
+def _copy(claim: Claim, *, frequency: str, actor: Any, today: date) -> Claim:
+    claim = Claim.objects.select_for_update().select_related("payer").get(pk=claim.pk)
+    refusal = correction_refusal(claim, frequency=frequency, today=today)
+    if refusal:
+        field = "payer_claim_number" if not claim.payer_claim_number else "frequency"
+        raise DomainError(refusal, field=field, code="correction_refused")
     copy = Claim.objects.get(pk=claim.pk)
     copy.pk = uuid.uuid4()
     copy.patient_control_number = _new_pcn()
     copy.frequency = frequency
     copy.original_claim = claim
+    # The copy's own payer claim number comes with its own acceptance; REF*F8 cites the
+    # original's (submissions rendering reads it from original_claim).
+    copy.payer_claim_number = ""
     copy.status = ClaimStatus.DRAFT
     copy.submitted_at = copy.scrubbed_at = None
     copy.created_at = timezone.now()
@@ -129,14 +218,23 @@ def _copy(claim: Claim, *, frequency: str, actor: Any) -> Claim:
         actor=actor,
         note=f"{Frequency(frequency).label} of {claim.patient_control_number}",
     )
+    ClaimEvent.objects.create(
+        claim=claim,
+        from_status=claim.status,
+        to_status=claim.status,
+        actor=actor,
+        note=f"{Frequency(frequency).label} {copy.patient_control_number} started",
+    )
     return copy
 
 
-def claim_correct(*, claim: Claim, actor: Any = None) -> Claim:
+def claim_correct(*, claim: Claim, today: date, actor: Any = None) -> Claim:
     """A replacement claim (frequency 7) that cites the original's payer claim number; fix its
-    lines, then scrub and submit it like any claim."""
+    lines, then scrub and submit it like any claim. Refused, with the reason, for a claim the
+    payer never accepted (no payer claim control number), a void claim, a claim with a
+    replacement or void not yet accepted, and past the payer's days for corrected claims."""
     with transaction.atomic():
-        copy = _copy(claim, frequency=Frequency.REPLACEMENT, actor=actor)
+        copy = _copy(claim, frequency=Frequency.REPLACEMENT, actor=actor, today=today)
         audit_record(
             action="claim.correct",
             obj=copy,
@@ -146,10 +244,11 @@ def claim_correct(*, claim: Claim, actor: Any = None) -> Claim:
     return copy
 
 
-def claim_void_with_payer(*, claim: Claim, actor: Any = None) -> Claim:
-    """A void claim (frequency 8) asking the payer to cancel an accepted claim."""
+def claim_void_with_payer(*, claim: Claim, today: date, actor: Any = None) -> Claim:
+    """A void claim (frequency 8) asking the payer to cancel an accepted claim; refused as a
+    replacement is."""
     with transaction.atomic():
-        copy = _copy(claim, frequency=Frequency.VOID, actor=actor)
+        copy = _copy(claim, frequency=Frequency.VOID, actor=actor, today=today)
         audit_record(
             action="claim.void_request",
             obj=copy,

@@ -20,6 +20,18 @@ from rcm.errors import DomainError
 # --- Payer billing rules (edits as data) ---------------------------------------------------------
 
 
+def corrected_claim_days(payer_id: object) -> int | None:
+    """How many days the payer allows for a replacement or void claim after its decision on the
+    original (its `corrected_claim_days` rule), or None when it names no limit."""
+    value = (
+        PayerBillingRule.objects.filter(payer_id=payer_id, rule_type="corrected_claim_days")
+        .order_by("-created_at")
+        .values_list("value", flat=True)
+        .first()
+    )
+    return int(value) if value else None
+
+
 def payer_billing_rule_create(
     *, payer: Payer, rule_type: str, value: str, service_code: str = "", level: str = ""
 ) -> PayerBillingRule:
@@ -35,6 +47,13 @@ def payer_billing_rule_create(
             raise DomainError(
                 "A per-diem minimum is a number of minutes for a level of care.", field="value"
             )
+    elif rule_type == "corrected_claim_days":
+        if not value.isdigit() or not 1 <= int(value) <= 3650:
+            raise DomainError(
+                "Days allowed for a corrected claim are a whole number from 1 to 3650.",
+                field="value",
+            )
+        value = str(int(value))
     elif rule_type == "unit_rounding":
         if value not in rules.UnitRounding.__members__.values():
             raise DomainError("Unit rounding is 'midpoint' or 'whole_units'.", field="value")

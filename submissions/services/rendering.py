@@ -197,6 +197,14 @@ def _other_payers(claim: Claim, lines: list[LineRow]) -> tuple[OtherPayer, ...]:
     return (other,) if other else ()
 
 
+def _original_claim_number(claim: Claim) -> str:
+    if claim.frequency == "1":
+        return ""
+    if claim.original_claim_id is not None:
+        return claim.original_claim.payer_claim_number  # type: ignore[union-attr]
+    return claim.payer_claim_number  # a correction recorded before claims were linked
+
+
 def _professional(claim: Claim, lines: list[LineRow], org: Organization) -> x12p.ProfessionalClaim:
     claim_pos = lines[0].place_of_service if lines else ""
     claim_auth, line_auths = _line_authorizations(claim, lines)
@@ -225,7 +233,8 @@ def _professional(claim: Claim, lines: list[LineRow], org: Organization) -> x12p
             for line in lines
         ],
         frequency_code=claim.frequency,
-        original_claim_number=claim.payer_claim_number if claim.frequency != "1" else "",
+        # REF*F8: the payer's claim control number of the claim this one replaces or voids.
+        original_claim_number=_original_claim_number(claim),
         prior_authorization=claim_auth,
         other_payers=_other_payers(claim, lines),
         rendering_provider=_provider(rendering) if rendering.npi != org.group_npi else None,
@@ -356,6 +365,7 @@ def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> Prep
             "rendering_provider",
             "supervising_provider",
             "service_facility",
+            "original_claim",
         )
     )
     lines_by_claim: dict[Any, list[LineRow]] = defaultdict(list)

@@ -274,15 +274,15 @@ def test_a_replacement_claim_cites_the_original_and_gets_new_line_numbers(
         claim = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims[0]
         for status in ("submitted", "accepted", "denied"):
             claim = services.claim_transition(claim=claim, to_status=status)
-        with pytest.raises(DomainError, match="payer's claim number"):
-            services.claim_correct(claim=claim)
+        with pytest.raises(DomainError, match="never accepted claim"):
+            services.claim_correct(claim=claim, today=dos())
         Claim.objects.filter(pk=claim.pk).update(payer_claim_number="PAYER-9")
         claim.refresh_from_db()
-        replacement = services.claim_correct(claim=claim)
+        replacement = services.claim_correct(claim=claim, today=dos())
         assert (
             replacement.frequency,
             replacement.original_claim_id,
-            replacement.payer_claim_number,
+            replacement.original_claim.payer_claim_number,
         ) == ("7", claim.pk, "PAYER-9")
         assert replacement.patient_control_number != claim.patient_control_number
         assert replacement.lines.get().line_control_number.startswith(
