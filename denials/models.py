@@ -559,6 +559,10 @@ class Appeal(TenantModel):
     recovered_amount = models.DecimalField(**MONEY, default=0)
     letter_body = models.TextField(blank=True)
     letter_updated_at = models.DateTimeField(null=True, blank=True)
+    # The letter as sent, recorded once when the appeal is marked sent: the HTML it was printed
+    # from and the PDF itself. The download serves this copy from then on.
+    sent_letter_html = models.TextField(blank=True)
+    sent_letter_pdf = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["denial", "created_at"]

@@ -68,12 +68,14 @@ PAYER_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
 PAYER_RULE_FIELDS = ("claim_form_by_level", "auth_required_levels", "auth_required_codes")
 
 # In the order forms show them.
+APPEALS_ADDRESS_FIELDS = tuple(f"appeals_{name}" for name in MAILING_ADDRESS_FIELDS)
 PAYER_FIELDS = (
     "name",
     "payer_id",
     "payer_type",
     *MAILING_ADDRESS_FIELDS,
     "phone",
+    *APPEALS_ADDRESS_FIELDS,
     "default_claim_form",
     "claim_form_by_level",
     "timely_filing_days",
