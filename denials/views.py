@@ -79,7 +79,9 @@ def queue(request: OrgRequest) -> HttpResponse:
 def queue_assign(request: OrgRequest) -> HttpResponse:
     form = forms.BulkAssignForm(request.POST, scopes=scopes_of(request))
     if not form.is_valid():
-        messages.error(request, "Select at least one item.")
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
         return redirect(org_reverse(request, "denials:queue"))
     try:
         count = services.work_items_assign(
