@@ -266,3 +266,30 @@ def letter_missing_parts(body: str, required: LetterRequirements) -> list[str]:
     elif not has(required.member_id):
         missing.append(f"the member ID ({required.member_id})")
     return missing
+
+
+# --- Remittance exceptions -----------------------------------------------------------------------
+
+
+def exception_summary(
+    *,
+    kind: str,
+    patient_control_number: str,
+    payer_claim_number: str,
+    service_code: str = "",
+    service_date: date | None = None,
+    line_control_number: str = "",
+) -> str:
+    """What an 835 exception is, in a biller's words: which id matched nothing of ours."""
+    if kind == "unmatched_line":
+        on = f" on {service_date:%Y-%m-%d}" if service_date else ""
+        why = (
+            f"unknown line control number {line_control_number} (REF*6R)"
+            if line_control_number
+            else "no line control number (REF*6R) and no line of the same code, date and charge"
+        )
+        return f"Unmatched service line {service_code}{on} of claim {patient_control_number}: {why}"
+    summary = f"Unmatched claim id {patient_control_number} (CLP01)"
+    if payer_claim_number:
+        summary += f"; unknown payer claim number {payer_claim_number} (CLP07)"
+    return summary
