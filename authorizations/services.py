@@ -42,7 +42,7 @@ from patients.models import Coverage, EpisodeOfCare, LevelOfCareStay, Payer
 from rcm import part2
 from rcm.audit.context import current_actor
 from rcm.audit.services import audit_record
-from rcm.errors import DomainError
+from rcm.errors import DomainError, ErrorCollector
 from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.context import require_organization_id
 
@@ -198,19 +198,19 @@ def _check_authorization(auth: Authorization) -> None:
                     "(sessions or 15-minute units) or widen the dates.",
                     field=name,
                 )
+    # The decision's own checks are independent: refuse with all of them at once.
+    errors = ErrorCollector()
     if auth.status in APPROVED_STATUSES:
         if not auth.units_approved:
-            raise DomainError(
-                "Give the number of units the payer approved.", field="units_approved"
-            )
+            errors.add("Give the number of units the payer approved.", field="units_approved")
         if auth.decided_on is None:
-            raise DomainError("Give the date the payer decided.", field="decided_on")
+            errors.add("Give the date the payer decided.", field="decided_on")
     if (
         auth.units_approved
         and auth.units_approved > auth.units_requested
         and not auth.approval_note.strip()
     ):
-        raise DomainError(
+        errors.add(
             f"{auth.units_approved} units approved is more than the {auth.units_requested} "
             "requested; add a note saying why (e.g. the payer's letter).",
             field="approval_note",
@@ -219,11 +219,9 @@ def _check_authorization(auth: Authorization) -> None:
         auth.status == AuthorizationStatus.PARTIAL
         and (auth.units_approved or 0) >= auth.units_requested
     ):
-        raise DomainError(
-            "A partial approval grants fewer units than requested.", field="units_approved"
-        )
+        errors.add("A partial approval grants fewer units than requested.", field="units_approved")
     if auth.decided_on and auth.requested_on and auth.decided_on < auth.requested_on:
-        raise DomainError("The decision date is before the request date.", field="decided_on")
+        errors.add("The decision date is before the request date.", field="decided_on")
     if auth.status in APPROVED_STATUSES and not auth.overlap_reason.strip():
         overlapping = (
             Authorization.objects.filter(
@@ -238,12 +236,13 @@ def _check_authorization(auth: Authorization) -> None:
             .first()
         )
         if overlapping is not None:
-            raise DomainError(
+            errors.add(
                 f"This approval overlaps authorization {overlapping.auth_number or '(no number)'} "
                 f"({overlapping.start_date} to {overlapping.end_date}) for the same level and "
                 "payer. Give a reason to keep both, or change the dates.",
                 field="overlap_reason",
             )
+    errors.raise_any()
 
 
 def _refresh_next_review(auth: Authorization) -> None:
@@ -389,9 +388,12 @@ def authorization_decide(
             auth.overlap_reason = overlap_reason
         if end_date:
             auth.end_date = end_date
+        errors = ErrorCollector()
         if auth.status in APPROVED_STATUSES and not auth.auth_number:
-            raise DomainError("Give the payer's authorization number.", field="auth_number")
-        _check_authorization(auth)
+            errors.add("Give the payer's authorization number.", field="auth_number")
+        with errors.check():
+            _check_authorization(auth)
+        errors.raise_any()
         auth.save()
         event = _event(auth, "decided", _diff(before, auth))
         _audit("authorization.decide", auth, status=status)

@@ -237,6 +237,18 @@ def _clean_claims(f: DashboardFilters, scopes: Scopes) -> tuple[tuple[int, int],
     return (row["answered"] - row["rejected"], row["answered"]), hidden["answered"]
 
 
+def _answered_claims(f: DashboardFilters, *, clean: bool) -> QuerySet[Claim]:
+    """The claims behind the clean-claim rate: submitted in the period and answered at the
+    front door (accepted or rejected); with `clean`, those never rejected (its numerator)."""
+    events = ClaimEvent.objects.filter(claim=OuterRef("pk"))
+    claims = Claim.objects.filter(f.claims(), **_submitted_between(f)).filter(
+        Exists(events.filter(to_status__in=[ClaimStatus.ACCEPTED, ClaimStatus.REJECTED]))
+    )
+    if clean:
+        claims = claims.exclude(Exists(events.filter(to_status=ClaimStatus.REJECTED)))
+    return claims
+
+
 def _adjudicated_claims(f: DashboardFilters) -> QuerySet[Claim]:
     """Claims remitted (835) in the period: the denominator of the denial rate (every row)."""
     remitted = RemittanceClaim.objects.filter(
@@ -714,9 +726,12 @@ def drilldown_claims(
     bucket: str = "",
     month: tuple[int, int] | None = None,
 ) -> Drilldown:
-    """The claims behind a figure (`kind`: denied, adjudicated, ar), the same selectors and
-    filters as the figure, the caller's visible ones and how many were left out (one COUNT)."""
-    if kind == "denied":
+    """The claims behind a figure (`kind`: clean, answered, denied, adjudicated, ar), the same
+    selectors and filters as the figure, the caller's visible ones and how many were left out
+    (one COUNT)."""
+    if kind in ("clean", "answered"):
+        claims = _answered_claims(f, clean=kind == "clean")
+    elif kind == "denied":
         claims = _denied_claims(f, category=category)
     elif kind == "adjudicated":
         claims = _adjudicated_claims(f)

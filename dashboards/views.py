@@ -57,8 +57,19 @@ def _context(request: OrgRequest, today: date) -> dict[str, Any]:
     }
 
 
+def _invalid_filters(request: OrgRequest) -> HttpResponse | None:
+    """The dashboard with its filter errors beside their fields, no figures, when the filters
+    (a date range that ends before it starts...) are wrong: never a silently replaced period."""
+    form = DashboardFilterForm(request.GET or None)
+    if not form.is_bound or form.is_valid():
+        return None
+    return render(request, "dashboards/dashboard.html", {"form": form, "d": None}, status=400)
+
+
 @require_scope("dashboards:read")
 def dashboard(request: OrgRequest) -> HttpResponse:
+    if (invalid := _invalid_filters(request)) is not None:
+        return invalid
     today = request_today(request)
     context = _context(request, today)
     export = request.GET.get("export", "")
@@ -83,6 +94,8 @@ def dashboard(request: OrgRequest) -> HttpResponse:
 
 
 DRILLDOWNS = {
+    "clean": "Claims accepted on first pass, submitted in the period",
+    "answered": "Claims accepted or rejected at the front door, submitted in the period",
     "denied": "Claims with a denial, adjudicated in the period",
     "adjudicated": "Claims adjudicated in the period",
     "ar": "Claims with an open balance",
@@ -93,6 +106,8 @@ DRILLDOWNS = {
 @audit_phi("patients.episodeofcare")
 def unbilled_days(request: OrgRequest) -> HttpResponse:
     """The census days behind 'unbilled per-diem days': episode and date with no charge."""
+    if (invalid := _invalid_filters(request)) is not None:
+        return invalid
     today = request_today(request)
     filters = DashboardFilterForm(request.GET or None).filters(today=today)
     scopes = request.scopes
@@ -117,6 +132,8 @@ def drilldown(request: OrgRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind not in DRILLDOWNS:
         raise Http404("No such list.")
+    if (invalid := _invalid_filters(request)) is not None:
+        return invalid
     today = request_today(request)
     form = DashboardFilterForm(request.GET or None)
     filters = form.filters(today=today)

@@ -62,14 +62,34 @@ class QueueFilterForm(forms.Form):
 
 
 class BulkAssignForm(forms.Form):
+    """Assign the selected items. The assignee starts on "Choose…": unassigning is a choice of
+    its own, never what an untouched menu does."""
+
+    UNASSIGN = "none"
+
     items = forms.ModelMultipleChoiceField(queryset=None, widget=forms.MultipleHiddenInput)  # type: ignore[arg-type,var-annotated]
-    assignee = _UserField(queryset=None, required=False, empty_label="Unassign")  # type: ignore[arg-type]
+    assignee = forms.ChoiceField(
+        choices=[],
+        label="Assign the selected items to",
+        error_messages={"required": "Choose who gets the selected items (or Unassign)."},
+    )
 
     def __init__(self, *args: Any, scopes: Any, **kwargs: Any) -> None:
+        # Its own element ids: the queue's filter form has an "assignee" field too.
+        kwargs.setdefault("auto_id", "id_bulk_%s")
         super().__init__(*args, **kwargs)
         # Only items the member may see (42 CFR Part 2): a hidden one's id is "not a choice".
         self.fields["items"].queryset = work_items(scopes=scopes)  # type: ignore[attr-defined]
-        self.fields["assignee"].queryset = _members()  # type: ignore[attr-defined]
+        self._people = {str(u.pk): u for u in _members()}
+        self.fields["assignee"].choices = [  # type: ignore[attr-defined]
+            ("", "Choose…"),
+            *((pk, u.get_full_name() or u.email) for pk, u in self._people.items()),
+            (self.UNASSIGN, "Unassign (nobody)"),
+        ]
+
+    def clean_assignee(self) -> Any:
+        value = self.cleaned_data["assignee"]
+        return None if value == self.UNASSIGN else self._people[value]
 
 
 class WorkItemUpdateForm(forms.Form):

@@ -7,12 +7,15 @@ discloses SUD treatment information to the payer.
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.template.loader import render_to_string
 from django.utils.html import escape
 
 from authorizations.models import Authorization
 from claims.models import ClaimLine
 from denials.models import Appeal, DenialCategory
+from denials.rules import LetterRequirements, letter_missing_parts
 
 PART2_NOTICE = (
     "NOTICE (42 CFR 2.32): This record which has been disclosed to you is protected by federal "
@@ -91,12 +94,74 @@ def _authorization(lines: list[ClaimLine], number: str) -> Authorization | None:
     return None
 
 
-def letter_context(appeal: Appeal) -> dict[str, object]:
+def format_zip(postal_code: str) -> str:
+    """A US ZIP as printed: 5 digits, or ZIP+4 with its hyphen (stored with or without it)."""
+    digits = postal_code.replace("-", "").strip()
+    if len(digits) == 9 and digits.isdigit():
+        return f"{digits[:5]}-{digits[5:]}"
+    return postal_code.strip()
+
+
+def _address_lines(line1: str, line2: str, city: str, state: str, postal_code: str) -> list[str]:
+    """A mailing address as the lines of an envelope; none when the street or city is missing."""
+    if not (line1.strip() and city.strip()):
+        return []
+    last = f"{city.strip()}, {state.strip()} {format_zip(postal_code)}".strip()
+    return [line for line in (line1.strip(), line2.strip(), last) if line]
+
+
+def payer_appeals_address(payer: object) -> list[str]:
+    return _address_lines(
+        *(
+            getattr(payer, f"appeals_{name}")
+            for name in ("address_line1", "address_line2", "city", "state", "postal_code")
+        )
+    )
+
+
+def _provider_name(provider: object) -> str:
+    name = f"{getattr(provider, 'first_name', '')} {getattr(provider, 'last_name', '')}".strip()
+    suffix = getattr(provider, "credentials_suffix", "")
+    return f"{name}, {suffix}" if suffix else name
+
+
+def letter_requirements(appeal: Appeal) -> LetterRequirements:
+    """What this appeal's letter must name, from the payer, the claim and its provider."""
+    claim = appeal.denial.claim
+    provider = claim.rendering_provider
+    return LetterRequirements(
+        payer_name=appeal.denial.payer.name,
+        appeals_address=tuple(payer_appeals_address(appeal.denial.payer)),
+        provider_name=f"{provider.first_name} {provider.last_name}".strip(),
+        provider_npi=provider.npi,
+        claim_number=claim.patient_control_number,
+        member_id=claim.coverage.member_id if claim.coverage_id else "",
+    )
+
+
+def letter_missing(appeal: Appeal) -> list[str]:
+    """The parts the letter (as it would be printed) still lacks before it may be sent."""
+    return letter_missing_parts(_printed_body(appeal), letter_requirements(appeal))
+
+
+def letter_context(appeal: Appeal, *, today: date) -> dict[str, object]:
     denial = appeal.denial
     claim = denial.claim
+    organization = claim.organization
     lines = list(ClaimLine.objects.filter(claim=claim).order_by("line_number"))
     denied_lines = [line for line in lines if line.pk == denial.claim_line_id] or lines
     return {
+        "today": today,
+        "organization_address": _address_lines(
+            organization.address_line1,
+            organization.address_line2,
+            organization.city,
+            organization.state,
+            organization.postal_code,
+        ),
+        "appeals_address": payer_appeals_address(denial.payer),
+        "provider": claim.rendering_provider,
+        "provider_name": _provider_name(claim.rendering_provider),
         "appeal": appeal,
         "denial": denial,
         "claim": claim,
@@ -114,25 +179,41 @@ def letter_context(appeal: Appeal) -> dict[str, object]:
     }
 
 
-def letter_draft(appeal: Appeal) -> str:
-    """The first draft (plain text the biller edits)."""
-    return render_to_string("denials/letters/appeal.txt", letter_context(appeal)).strip() + "\n"
+def letter_draft(appeal: Appeal, *, today: date) -> str:
+    """The first draft (plain text the biller edits), dated `today`."""
+    context = letter_context(appeal, today=today)
+    return render_to_string("denials/letters/appeal.txt", context).strip() + "\n"
+
+
+def _printed_body(appeal: Appeal) -> str:
+    """The letter as edited. The Part 2 notice is added again if the biller deleted it from a
+    Part 2 claim's letter: the disclosure must carry it."""
+    body = appeal.letter_body
+    if appeal.denial.claim.is_part2 and "42 CFR 2.32" not in body:
+        body = f"{body}\n\n{PART2_NOTICE}"
+    return body
 
 
 def letter_html(appeal: Appeal) -> str:
-    """The letter as edited, as the HTML the PDF is printed from. The Part 2 notice is added
-    again if the biller deleted it from a Part 2 claim's letter: the disclosure must carry it."""
-    body = appeal.letter_body or letter_draft(appeal)
-    if appeal.denial.claim.is_part2 and "42 CFR 2.32" not in body:
-        body = f"{body}\n\n{PART2_NOTICE}"
+    """The letter as the HTML the PDF is printed from: once sent, the recorded copy."""
+    if appeal.sent_letter_html:
+        return appeal.sent_letter_html
+    body = _printed_body(appeal)
     paragraphs = [escape(p).replace("\n", "<br>") for p in body.split("\n\n")]
     return render_to_string(
         "denials/letters/appeal_pdf.html", {"paragraphs": paragraphs, "appeal": appeal}
     )
 
 
-def letter_pdf(appeal: Appeal) -> bytes:
-    """The letter rendered to PDF (WeasyPrint)."""
+def html_to_pdf(html: str) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=letter_html(appeal)).write_pdf()
+    return HTML(string=html).write_pdf()  # type: ignore[no-any-return]
+
+
+def letter_pdf(appeal: Appeal) -> bytes:
+    """The letter as a PDF (WeasyPrint). Once the appeal is sent, the copy recorded then: the
+    payer got that document, byte for byte, whatever the templates have become since."""
+    if appeal.sent_letter_pdf:
+        return bytes(appeal.sent_letter_pdf)
+    return html_to_pdf(letter_html(appeal))

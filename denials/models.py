@@ -277,8 +277,8 @@ class ProviderAdjustment(TenantModel):
 
 
 class ExceptionKind(models.TextChoices):
-    UNMATCHED_CLAIM = "unmatched_claim", "Claim not found"
-    UNMATCHED_LINE = "unmatched_line", "Service line not found"
+    UNMATCHED_CLAIM = "unmatched_claim", "Unmatched claim id"
+    UNMATCHED_LINE = "unmatched_line", "Unmatched service line"
 
 
 class RemittanceException(TenantModel):
@@ -310,6 +310,21 @@ class RemittanceException(TenantModel):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def summary(self) -> str:
+        """Which id matched nothing of ours (reads the CLP and SVC the list selects with it)."""
+        from denials.rules import exception_summary
+
+        rc, line = self.remittance_claim, self.remittance_line
+        return exception_summary(
+            kind=self.kind,
+            patient_control_number=rc.patient_control_number,
+            payer_claim_number=rc.payer_claim_number,
+            service_code=line.service_code if line else "",
+            service_date=line.service_date if line else None,
+            line_control_number=line.line_control_number if line else "",
+        )
 
     @property
     def is_matched(self) -> bool:
@@ -559,6 +574,10 @@ class Appeal(TenantModel):
     recovered_amount = models.DecimalField(**MONEY, default=0)
     letter_body = models.TextField(blank=True)
     letter_updated_at = models.DateTimeField(null=True, blank=True)
+    # The letter as sent, recorded once when the appeal is marked sent: the HTML it was printed
+    # from and the PDF itself. The download serves this copy from then on.
+    sent_letter_html = models.TextField(blank=True)
+    sent_letter_pdf = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["denial", "created_at"]

@@ -6,6 +6,7 @@ them in here as plain mappings.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -204,3 +205,91 @@ def write_off_needs_approval(amount: Decimal, threshold: Decimal) -> bool:
 
 def is_small_balance(balance: Decimal, limit: Decimal) -> bool:
     return ZERO < balance <= limit
+
+
+# --- Appeal letters ------------------------------------------------------------------------------
+
+# Any bracketed text is a part the biller was asked to fill in ("[BILLER TO COMPLETE: ...]").
+LETTER_PLACEHOLDER = re.compile(r"\[[^\[\]]*\]")
+# The letter's own date: a line holding only a date ("December 7, 2026" or "12/07/2026").
+LETTER_DATE_LINE = re.compile(
+    r"^\s*(?:(?:January|February|March|April|May|June|July|August|September|October|November"
+    r"|December)\s+\d{1,2},\s+\d{4}|\d{1,2}/\d{1,2}/\d{4})\s*$",
+    re.MULTILINE | re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class LetterRequirements:
+    """What a letter must name, from the records (empty when the record lacks it)."""
+
+    payer_name: str
+    appeals_address: tuple[str, ...]
+    provider_name: str
+    provider_npi: str
+    claim_number: str
+    member_id: str
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def letter_missing_parts(body: str, required: LetterRequirements) -> list[str]:
+    """Every part an appeal letter lacks before it may be recorded as sent, in reading order;
+    an empty list means it is complete."""
+    text = _squash(body)
+
+    def has(value: str) -> bool:
+        return bool(value.strip()) and _squash(value) in text
+
+    missing = [
+        f"placeholder left: {' '.join(p.split())[:60]}{'…' if len(p) > 60 else ''}"
+        for p in LETTER_PLACEHOLDER.findall(body)
+    ]
+    if not LETTER_DATE_LINE.search(body):
+        missing.append("the date of the letter (a line of its own, e.g. December 7, 2026)")
+    if not has(required.payer_name):
+        missing.append(f"the payer's name ({required.payer_name})")
+    if not required.appeals_address:
+        missing.append("the payer's appeals address (add it to the payer record)")
+    elif not all(has(line) for line in required.appeals_address):
+        missing.append(f"the payer's appeals address ({', '.join(required.appeals_address)})")
+    if not (has(required.provider_name) and has(f"NPI {required.provider_npi}")):
+        missing.append(
+            f"the provider signature block ({required.provider_name}, NPI {required.provider_npi})"
+        )
+    if not has(required.claim_number):
+        missing.append(f"the claim number ({required.claim_number})")
+    if not required.member_id:
+        missing.append("the member ID (the claim's coverage has none)")
+    elif not has(required.member_id):
+        missing.append(f"the member ID ({required.member_id})")
+    return missing
+
+
+# --- Remittance exceptions -----------------------------------------------------------------------
+
+
+def exception_summary(
+    *,
+    kind: str,
+    patient_control_number: str,
+    payer_claim_number: str,
+    service_code: str = "",
+    service_date: date | None = None,
+    line_control_number: str = "",
+) -> str:
+    """What an 835 exception is, in a biller's words: which id matched nothing of ours."""
+    if kind == "unmatched_line":
+        on = f" on {service_date:%Y-%m-%d}" if service_date else ""
+        why = (
+            f"unknown line control number {line_control_number} (REF*6R)"
+            if line_control_number
+            else "no line control number (REF*6R) and no line of the same code, date and charge"
+        )
+        return f"Unmatched service line {service_code}{on} of claim {patient_control_number}: {why}"
+    summary = f"Unmatched claim id {patient_control_number} (CLP01)"
+    if payer_claim_number:
+        summary += f"; unknown payer claim number {payer_claim_number} (CLP07)"
+    return summary

@@ -37,7 +37,7 @@ class QueueFilter:
 
 
 def _work_queue(filters: QueueFilter, today: date) -> QuerySet[models.WorkItem]:
-    qs = models.WorkItem.objects.select_related("payer", "assignee", "claim")
+    qs = models.WorkItem.objects.select_related("payer", "assignee", "claim__patient")
     if filters.status == "all":
         pass
     elif filters.status:
@@ -76,7 +76,7 @@ def work_queue_hidden(*, filters: QueueFilter, today: date, scopes: Scopes) -> i
 def work_items(*, scopes: Scopes) -> QuerySet[models.WorkItem]:
     """The work items the caller may see, for a detail page, an action or a bulk action's ids."""
     return part2.visible(
-        models.WorkItem.objects.select_related("payer", "assignee", "claim"), scopes
+        models.WorkItem.objects.select_related("payer", "assignee", "claim__patient"), scopes
     )
 
 

@@ -905,7 +905,7 @@ def appeal_create(*, denial: Denial, level: str, today: date, actor: Any = None)
     )
     with transaction.atomic():
         appeal = Appeal.objects.create(denial=denial, level=level, deadline=deadline)
-        appeal.letter_body = letter_draft(appeal)
+        appeal.letter_body = letter_draft(appeal, today=today)
         appeal.letter_updated_at = timezone.now()
         appeal.save(update_fields=["letter_body", "letter_updated_at", "updated_at"])
         audit_record(
@@ -918,6 +918,11 @@ def appeal_create(*, denial: Denial, level: str, today: date, actor: Any = None)
 
 
 def appeal_letter_save(*, appeal: Appeal, body: str, actor: Any = None) -> Appeal:
+    """Save the biller's edit of a letter not yet sent (a sent letter is a record)."""
+    if appeal.submitted_on is not None:
+        raise DomainError(
+            "This letter was sent: its recorded copy can no longer change.", field="letter_body"
+        )
     if not body.strip():
         raise DomainError("The letter is empty.", field="letter_body")
     with transaction.atomic():
@@ -937,9 +942,19 @@ def appeal_submit(
     *, appeal: Appeal, submitted_on: date, method: str, today: date, actor: Any = None
 ) -> Appeal:
     """Record that the appeal went out (on or before `today`); its work item waits on the payer,
-    the claim is appealed."""
+    the claim is appealed. The letter must be complete (no placeholder; date, payer name and
+    appeals address, provider signature block, claim and member ids); the copy sent is recorded."""
     from claims.services import claim_transition
+    from denials.letters import html_to_pdf, letter_html, letter_missing
 
+    if appeal.submitted_on is not None:
+        raise DomainError("This appeal was already recorded as sent.", field="submitted_on")
+    missing = letter_missing(appeal)
+    if missing:
+        raise DomainError(
+            "The letter cannot be recorded as sent yet. It lacks: " + "; ".join(missing) + ".",
+            field="letter_body",
+        )
     if submitted_on > today:
         raise DomainError("The submission date is in the future.", field="submitted_on")
     if submitted_on > appeal.deadline:
@@ -950,9 +965,20 @@ def appeal_submit(
         )
     if not method.strip():
         raise DomainError("Say how the appeal was sent (portal, fax, mail).", field="method")
+    html = letter_html(appeal)
+    pdf = html_to_pdf(html)
     with transaction.atomic():
         appeal.submitted_on, appeal.method = submitted_on, method.strip()[:20]
-        appeal.save(update_fields=["submitted_on", "method", "updated_at"])
+        appeal.sent_letter_html, appeal.sent_letter_pdf = html, pdf
+        appeal.save(
+            update_fields=[
+                "submitted_on",
+                "method",
+                "sent_letter_html",
+                "sent_letter_pdf",
+                "updated_at",
+            ]
+        )
         claim = appeal.denial.claim
         claim.refresh_from_db(fields=["status"])
         if claim.status in {ClaimStatus.DENIED, ClaimStatus.PARTIALLY_PAID}:

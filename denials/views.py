@@ -13,7 +13,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from denials import forms, selectors, services
-from denials.letters import letter_pdf
+from denials.letters import letter_missing, letter_pdf
 from denials.models import (
     Denial,
     ExceptionKind,
@@ -79,7 +79,9 @@ def queue(request: OrgRequest) -> HttpResponse:
 def queue_assign(request: OrgRequest) -> HttpResponse:
     form = forms.BulkAssignForm(request.POST, scopes=scopes_of(request))
     if not form.is_valid():
-        messages.error(request, "Select at least one item.")
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
         return redirect(org_reverse(request, "denials:queue"))
     try:
         count = services.work_items_assign(
@@ -336,13 +338,17 @@ def denial_detail(request: OrgRequest, pk: Any) -> HttpResponse:
     balance = (
         selectors.line_balances(scopes=scopes).filter(claim_line_id=denial.claim_line_id).first()
     )
+    # One submit/decide form per appeal, each with its own element ids (labels point at them).
+    for appeal in context["appeals"]:
+        appeal.submit_form = forms.AppealSubmitForm(
+            initial={"submitted_on": request_today(request)}, auto_id=f"id_{appeal.pk}_%s"
+        )
+        appeal.decide_form = forms.AppealDecideForm(auto_id=f"id_{appeal.pk}_%s")
     context.update(
         form=form,
         appeal_form=forms.AppealForm(),
         balance=balance,
         write_off_form=forms.WriteOffForm(),
-        submit_form=forms.AppealSubmitForm(initial={"submitted_on": request_today(request)}),
-        decide_form=forms.AppealDecideForm(),
         write_offs=selectors.write_offs(scopes=scopes).filter(claim_line_id=denial.claim_line_id),
     )
     return render(request, "denials/denial.html", context)
@@ -390,7 +396,7 @@ def letter_edit(request: OrgRequest, pk: Any) -> HttpResponse:
         success_url=org_reverse(request, "denials:letter", pk=appeal.pk),
         success_message="Letter saved.",
         template="denials/letter.html",
-        context={"appeal": appeal},
+        context={"appeal": appeal, "missing": letter_missing(appeal)},
     )
 
 

@@ -35,6 +35,25 @@ COVERAGE_COLUMNS = [
 ]
 COLUMNS = PATIENT_COLUMNS + COVERAGE_COLUMNS
 REQUIRED = ["mrn", "first_name", "last_name", "date_of_birth", "sex"]
+# The template's example row: one patient without coverage, so the template imports as it is.
+TEMPLATE_EXAMPLE = {
+    "mrn": "EXAMPLE-1",
+    "first_name": "Jane",
+    "last_name": "Example",
+    "date_of_birth": "1980-05-01",
+    "sex": "F",
+    "address_line1": "12 Main St",
+    "city": "Springfield",
+    "state": "IL",
+    "postal_code": "62701",
+}
+
+
+def template_rows() -> list[list[str]]:
+    """The import template: the columns, then one example row to overwrite."""
+    return [COLUMNS, [TEMPLATE_EXAMPLE.get(column, "") for column in COLUMNS]]
+
+
 PRIORITY_WORDS = {"1": 1, "2": 2, "3": 3, "primary": 1, "secondary": 2, "tertiary": 3}
 RELATIONSHIP_WORDS = {"self": "18", "spouse": "01", "child": "19", "other": "G8"} | {
     code: code for code in SubscriberRelationship.values

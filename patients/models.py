@@ -53,6 +53,14 @@ class Payer(TenantModel):
     payer_type = models.CharField(max_length=20, choices=PayerType.choices)
     address_line1, address_line2, city, state, postal_code = mailing_address_fields()
     phone = models.CharField(max_length=20, blank=True)
+    # Where appeals go (often not the claims address): an appeal letter is not sent without it.
+    (
+        appeals_address_line1,
+        appeals_address_line2,
+        appeals_city,
+        appeals_state,
+        appeals_postal_code,
+    ) = mailing_address_fields()
     default_claim_form = models.CharField(
         max_length=4, choices=ClaimForm.choices, default=ClaimForm.PROFESSIONAL
     )

@@ -29,7 +29,7 @@ from patients.models import (
 from patients.rules import ConsentDecision, check_icd10, consent_decision
 from rcm import part2
 from rcm.audit.services import audit_record
-from rcm.errors import DomainError
+from rcm.errors import DomainError, ErrorCollector
 from rcm.outbox.services import outbox_enqueue
 from rcm.service_helpers import apply_fields as _apply
 from rcm.service_helpers import validate_model as _validate
@@ -68,12 +68,14 @@ PAYER_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
 PAYER_RULE_FIELDS = ("claim_form_by_level", "auth_required_levels", "auth_required_codes")
 
 # In the order forms show them.
+APPEALS_ADDRESS_FIELDS = tuple(f"appeals_{name}" for name in MAILING_ADDRESS_FIELDS)
 PAYER_FIELDS = (
     "name",
     "payer_id",
     "payer_type",
     *MAILING_ADDRESS_FIELDS,
     "phone",
+    *APPEALS_ADDRESS_FIELDS,
     "default_claim_form",
     "claim_form_by_level",
     "timely_filing_days",
@@ -91,11 +93,14 @@ PAYER_FIELDS = (
 
 
 def _check_address(row: Payer | Patient) -> None:
-    """A ZIP code and a phone number, when given, that a claim and a caller can use."""
+    """A ZIP code and a phone number, when given, that a claim and a caller can use (both
+    refusals at once)."""
+    errors = ErrorCollector()
     if row.postal_code and (message := zip_code_error(row.postal_code)):
-        raise DomainError(message, field="postal_code")
+        errors.add(message, field="postal_code")
     if row.phone and (message := phone_error(row.phone)):
-        raise DomainError(message, field="phone")
+        errors.add(message, field="phone")
+    errors.raise_any()
 
 
 def _check_payer_rules(payer: Payer) -> None:
@@ -158,16 +163,21 @@ PATIENT_FIELDS = (
 
 
 def _check_patient(patient: Patient, *, today: date) -> None:
+    """Every refusal at once (the form shows each beside its field)."""
+    errors = ErrorCollector()
     patient.mrn = (patient.mrn or "").strip()
     if patient.date_of_birth and patient.date_of_birth > today:
-        raise DomainError("Date of birth is in the future.", field="date_of_birth")
+        errors.add("Date of birth is in the future.", field="date_of_birth")
     if patient.state:
         patient.state = patient.state.strip().upper()
-    _check_address(patient)
-    _validate(patient)
+    with errors.check():
+        _check_address(patient)
+    with errors.check():
+        _validate(patient)
     duplicate = Patient.objects.filter(mrn=patient.mrn).exclude(pk=patient.pk)
     if duplicate.exists():
-        raise DomainError(f"MRN {patient.mrn} belongs to another patient.", field="mrn")
+        errors.add(f"MRN {patient.mrn} belongs to another patient.", field="mrn")
+    errors.raise_any()
 
 
 def patient_create(*, today: date, **data: Any) -> Patient:

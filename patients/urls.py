@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.patient_create, name="create"),
     path("import/", views.patient_import, name="import"),
+    path("import/template.csv", views.patient_import_template, name="import_template"),
     path("payers/", views.payer_list, name="payers"),
     path("payers/new/", views.payer_create, name="payer_create"),
     path("payers/<uuid:pk>/", views.payer_edit, name="payer_edit"),

@@ -25,9 +25,9 @@ from patients.forms import (
     TransitionForm,
     VerificationForm,
 )
-from patients.importer import COLUMNS, patients_import_csv
+from patients.importer import COLUMNS, patients_import_csv, template_rows
 from patients.models import Coverage, EpisodeOfCare, Patient, Payer
-from rcm import part2
+from rcm import csv_export, part2
 from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
 from rcm.forms_flow import handle_form
@@ -336,6 +336,12 @@ def payer_edit(request: OrgRequest, pk: str) -> HttpResponse:
         template="patients/form.html",
         context={"title": f"Edit payer {payer.name}"},
     )
+
+
+@require_scope(READ)
+def patient_import_template(request: OrgRequest) -> HttpResponse:
+    """The CSV import template: the columns and one example row."""
+    return csv_export.csv_response("patients-import-template.csv", template_rows())
 
 
 @require_scope(READ, post=WRITE)

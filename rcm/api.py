@@ -264,8 +264,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
 
     errors: list[dict[str, Any]] = []
     if isinstance(exc, DomainError):
-        errors = [exc.as_dict()]
-        exc = exceptions.ValidationError({exc.field or "non_field_errors": [exc.message]})
+        errors = [e.as_dict() for e in exc.errors]
+        by_field: dict[str, list[str]] = {}
+        for e in exc.errors:
+            by_field.setdefault(e.field or "non_field_errors", []).append(e.message)
+        exc = exceptions.ValidationError(by_field)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     elif isinstance(exc, DjangoPermissionDenied):

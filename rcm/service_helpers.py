@@ -13,15 +13,19 @@ from rcm.errors import DomainError
 
 
 def validate_model(instance: Model) -> None:
-    """Model field validation as a DomainError naming the first field at fault (constraints and
-    uniqueness are the services' and the database's business)."""
+    """Model field validation as a DomainError naming every field at fault, each with its first
+    message (constraints and uniqueness are the services' and the database's business)."""
     try:
         instance.full_clean(
             exclude=["organization"], validate_unique=False, validate_constraints=False
         )
     except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise DomainError(messages[0], field=None if field == "__all__" else field) from exc
+        raise DomainError.combine(
+            [
+                DomainError(messages[0], field=None if field == "__all__" else field)
+                for field, messages in exc.message_dict.items()
+            ]
+        ) from exc
 
 
 def apply_fields(instance: Model, data: dict[str, Any], allowed: Collection[str]) -> list[str]:

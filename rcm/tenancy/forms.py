@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from rcm.tenancy.models import Organization
-from rcm.tenancy.permissions import API_KEY_SCOPES, SCOPES, Role
+from rcm.tenancy.permissions import API_KEY_SCOPES, LEAST_PRIVILEGED_ROLE, SCOPES, Role
 from rcm.tenancy.rules import billing_identity_errors
 from rcm.tenancy.services import ORGANIZATION_SETTINGS_FIELDS
 from x12.identifiers import normalize_ein
@@ -59,7 +59,7 @@ class MemberAddForm(forms.Form):
     email = forms.EmailField()
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
-    role = forms.ChoiceField(choices=Role.choices)
+    role = forms.ChoiceField(choices=Role.choices, initial=LEAST_PRIVILEGED_ROLE)
     part2_access = forms.BooleanField(
         required=False, label="42 CFR Part 2 access (substance use records)"
     )
@@ -72,7 +72,7 @@ class MemberAddForm(forms.Form):
 
 class InvitationForm(forms.Form):
     email = forms.EmailField(widget=forms.EmailInput(attrs={"autocomplete": "off"}))
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.BILLER)
+    role = forms.ChoiceField(choices=Role.choices, initial=LEAST_PRIVILEGED_ROLE)
     part2_access = forms.BooleanField(
         required=False, label="42 CFR Part 2 access (substance use records)"
     )

@@ -67,6 +67,11 @@ def scopes_for_role(role: str, *, part2_access: bool = False) -> frozenset[str]:
     return scopes | {"part2:read"} if part2_access else scopes
 
 
+# What a new member's role starts as: the role with the fewest scopes, so a hurried "Add" never
+# hands out more than asked (an owner is a deliberate choice).
+LEAST_PRIVILEGED_ROLE = min(Role, key=lambda role: (len(ROLE_SCOPES.get(role, ())), role.value))
+
+
 def roles_with_scope(scope: str) -> list[str]:
     """The roles whose scopes include `scope` (who may be handed work in that area)."""
     return [role for role, scopes in ROLE_SCOPES.items() if scope in scopes]

@@ -9,10 +9,11 @@ from decimal import Decimal
 import pytest
 
 from denials import services
-from denials.models import Denial, Payment, RemittanceImport, WorkItem
+from denials.models import Appeal, Denial, Payment, RemittanceImport, WorkItem
 from rcm.tenancy.context import tenant_context
 from tests.claims.conftest import dos
 from tests.clock import today
+from tests.denials.letter_helpers import complete_the_letter
 from tests.denials.test_posting import post
 from tests.denials.test_views import _denial_file
 
@@ -99,6 +100,14 @@ def test_appeals_and_the_letter_pdf(denial, api_client_for):
     )
     pdf = api.get(f"/api/v1/appeals/{pk}/letter.pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    refused = api.post(
+        f"/api/v1/appeals/{pk}/submit/",
+        {"submitted_on": str(today()), "method": "fax"},
+        format="json",
+    )
+    assert refused.status_code == 400 and "appeals address" in refused.content.decode()
+    with tenant_context(denial.organization):
+        complete_the_letter(Appeal.objects.get(pk=pk))
     sent = api.post(
         f"/api/v1/appeals/{pk}/submit/",
         {"submitted_on": str(today()), "method": "fax"},

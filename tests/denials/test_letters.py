@@ -14,6 +14,7 @@ from denials.models import Denial
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from tests.clock import days_from_now, today
+from tests.denials.letter_helpers import complete_the_letter
 from tests.denials.test_posting import post
 from tests.denials.test_views import _denial_file
 
@@ -79,6 +80,7 @@ def test_submitting_and_winning_an_appeal_moves_the_claim_and_the_item(practice,
 
     appeal = _appeal(practice, submitted)
     with tenant_context(practice.org):
+        complete_the_letter(appeal)
         with pytest.raises(DomainError, match="in the future"):
             services.appeal_submit(
                 appeal=appeal, submitted_on=days_from_now(1), method="portal", today=today()

@@ -476,19 +476,19 @@ def test_the_exceptions_list_links_filters_and_costs_a_fixed_number_of_queries(
     html = listing.content.decode()
     with tenant_context(practice.org):
         ids = list(RemittanceException.objects.values_list("pk", flat=True))
-    assert len(ids) == 5 and b"Claim not found" in first.content
+    assert len(ids) == 5 and b"Unmatched claim id" in first.content
     assert all(f"/o/riverbend/denials/exceptions/{pk}/" in html for pk in ids)
     lines_only = client.get("/o/riverbend/denials/exceptions/?kind=unmatched_line").content
-    assert lines_only.count(b"Service line not found</a>") == 4
-    assert b"Claim not found</a>" not in lines_only
+    assert lines_only.count(b"Unmatched service line</a>") == 4
+    assert b"Unmatched claim id</a>" not in lines_only
     with tenant_context(practice.org):
         services.remittance_exception_resolve(
             exception=RemittanceException.objects.get(kind="unmatched_claim"),
             note="Refund",
             today=today(),
         )
-    assert b"Claim not found</a>" not in client.get("/o/riverbend/denials/exceptions/").content
+    assert b"Unmatched claim id</a>" not in client.get("/o/riverbend/denials/exceptions/").content
     resolved = client.get("/o/riverbend/denials/exceptions/?status=resolved").content
-    assert resolved.count(b"Claim not found</a>") == 1 and b"Not ours" in resolved
+    assert resolved.count(b"Unmatched claim id</a>") == 1 and b"Not ours" in resolved
     paged = client.get("/o/riverbend/denials/exceptions/?status=all&page=1").content
-    assert paged.count(b"not found</a>") == 5
+    assert paged.count(b"Unmatched claim id</a>") + paged.count(b"Unmatched service line</a>") == 5

@@ -171,7 +171,7 @@ def test_an_unmatched_claim_is_found_and_posted_from_the_exceptions_queue(
     sign_in(page, biller.email, PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Remittance").click()
     page.get_by_role("link", name="Exceptions queue").click()
-    page.locator("#exceptions").get_by_role("link", name="Claim not found").click()
+    page.locator("#exceptions").get_by_role("link", name="Unmatched claim id").click()
     expect(page.locator("#clp-facts")).to_contain_text("TYPO-" + claim.patient_control_number)
     expect(page.locator("#svc-1")).to_contain_text("contracted amount")
     # htmx live search: part of the control number finds the claim without a page load.
