@@ -75,6 +75,7 @@ PAYER_FIELDS = (
     *MAILING_ADDRESS_FIELDS,
     "phone",
     "default_claim_form",
+    "submission_method",
     "claim_form_by_level",
     "timely_filing_days",
     "corrected_claim_days",
