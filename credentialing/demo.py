@@ -124,6 +124,7 @@ def seed(org: Organization) -> None:
         (lcsw, medicaid, approved),
         (lcsw, medicare, {"status": "approved", "effective_date": today + timedelta(days=14)}),
         (lcsw, commercial, approved),
+        (lcsw, mco, approved),
         (lmsw, medicaid, {"bill_under_supervisor": True}),
         (lpc, medicare, {"status": "denied", "submitted_on": today - timedelta(days=200)}),
         (
