@@ -18,6 +18,7 @@ TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDI
 # Development runs with DEBUG on: with DEBUG off the settings require SECRET_KEY, ALLOWED_HOSTS
 # and DATABASE_URL, as production does (docs/operations.md).
 DEV_ENV = DEBUG=$${DEBUG:-true}
+PORT ?= 8000
 
 .PHONY: run test test-fast test-ahead x12-fuzz api-fuzz lint format typecheck migrate demo check-services e2e worker beat clean
 
@@ -38,8 +39,8 @@ run: $(RUN_STAMP)
 	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then $(DEV_ENV) $(BIN)/python manage.py setup_db_roles; fi
 	@start=$$(date +%s); $(DEV_ENV) $(BIN)/python manage.py seed_demo && \
 	  echo "seed_demo: $$(( $$(date +%s) - start )) s"
-	@echo "Parity is starting on http://127.0.0.1:8000 (Ctrl-C to stop)"
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Parity is starting on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: lint, then every test against PostgreSQL and Redis, in parallel
 test: $(STAMP) lint
