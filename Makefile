@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two install stamps: `make run` installs only what running needs (RUN_STAMP); the test, lint and
+# fuzz targets add the development extras (pytest, linters, the browser driver...) on top (STAMP).
+RUN_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/parity
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
@@ -15,22 +18,29 @@ TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDI
 # Development runs with DEBUG on: with DEBUG off the settings require SECRET_KEY, ALLOWED_HOSTS
 # and DATABASE_URL, as production does (docs/operations.md).
 DEV_ENV = DEBUG=$${DEBUG:-true}
+PORT ?= 8000
 
 .PHONY: run test test-fast test-ahead test-faults x12-fuzz api-fuzz lint format typecheck migrate demo check-services e2e worker beat clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
-## run: install, migrate, load demo data and serve on http://127.0.0.1:8000
-run: $(STAMP)
-	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+## run: install what running needs, migrate, load demo data and serve on http://127.0.0.1:8000
+## (the three steps are timed: `make run` should serve within about a minute of a fresh clone)
+run: $(RUN_STAMP)
+	@start=$$(date +%s); $(DEV_ENV) $(BIN)/python manage.py migrate --noinput -v 0 && \
+	  echo "migrate: $$(( $$(date +%s) - start )) s"
 	@if [[ "$${DATABASE_URL:-}" == postgres* ]]; then $(DEV_ENV) $(BIN)/python manage.py setup_db_roles; fi
-	$(DEV_ENV) $(BIN)/python manage.py seed_demo
-	@echo "Parity is starting on http://127.0.0.1:8000 (Ctrl-C to stop)"
-	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@start=$$(date +%s); $(DEV_ENV) $(BIN)/python manage.py seed_demo && \
+	  echo "seed_demo: $$(( $$(date +%s) - start )) s"
+	@echo "Parity is starting on http://127.0.0.1:$(PORT) (Ctrl-C to stop)"
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## test: lint, then every test against PostgreSQL and Redis, in parallel
 test: $(STAMP) lint
@@ -86,10 +96,10 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy $(TYPED)
 
-worker: $(STAMP)
+worker: $(RUN_STAMP)
 	$(DEV_ENV) $(BIN)/celery -A rcm worker --loglevel=info
 
-beat: $(STAMP)
+beat: $(RUN_STAMP)
 	$(DEV_ENV) $(BIN)/celery -A rcm beat --loglevel=info
 
 clean:

@@ -1,5 +1,6 @@
-"""Demo charge master and a week of charges for `make run`, built into claims and scrubbed, so
-the ready-to-bill queue shows both clean claims and claims that need a fix."""
+"""Demo charge master and a month of charges for `make run`, built into claims and scrubbed, so
+the ready-to-bill queue shows both clean claims and claims that need a fix (an unsigned note),
+and one draft claim is voided. The submissions and denials demos carry the rest further."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from claims import services
-from claims.models import ChargeMasterItem
+from claims.models import ChargeMasterItem, Claim, ClaimStatus
 from credentialing.models import PayerEnrollment
 from patients.models import EpisodeOfCare
 from rcm import part2
@@ -59,7 +60,7 @@ def seed(organization: object) -> None:
         )
         if provider is None:
             continue
-        for days_ago in (3, 5):
+        for days_ago in (31, 24, 5, 3):
             day = today - timedelta(days=days_ago)
             start = datetime.combine(day, time(10, 0), tzinfo=tz)
             try:
@@ -72,10 +73,15 @@ def seed(organization: object) -> None:
                     kind="psychotherapy",
                     start_at=start,
                     end_at=start + timedelta(minutes=45 + days_ago),
-                    # Every other patient has one unsigned note: the queue shows what blocks it.
-                    documentation_signed=not (index % 2 and days_ago == 5),
+                    # A few patients have an unsigned note: the queue shows what blocks it.
+                    documentation_signed=not (index % 7 == 3 and days_ago == 5),
                     today=today,
                 )
             except DomainError:
                 continue  # e.g. no level of care that day: the demo skips it.
     services.claims_build(scopes=part2.ORGANIZATION, today=today)
+    draft = Claim.objects.filter(status=ClaimStatus.DRAFT).order_by("patient_control_number")
+    if (mistake := draft.first()) is not None:
+        services.claim_transition(
+            claim=mistake, to_status=ClaimStatus.VOID, note="Entered for the wrong patient"
+        )

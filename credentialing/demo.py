@@ -27,14 +27,13 @@ def seed(org: Organization) -> None:
     if Provider.objects.exists():
         return
     today = organization_today(org)
-    payers = list(Payer.objects.filter(is_active=True).order_by("name")[:4])
-    if len(payers) < 4:
-        payers = [
-            Payer.objects.filter(payer_id=pid, name=name).first()
-            or payer_create(name=name, payer_id=pid, payer_type=kind)
-            for name, pid, kind in DEMO_PAYERS
-        ]
+    payers = [
+        Payer.objects.filter(payer_id=pid).first()
+        or payer_create(name=name, payer_id=pid, payer_type=kind)
+        for name, pid, kind in DEMO_PAYERS
+    ]
     medicaid, medicare, commercial, mco = payers
+    others = list(Payer.objects.filter(is_active=True).exclude(pk__in=[p.pk for p in payers]))
     salt = f"{sum(map(ord, org.slug)) % 1000:03d}"
 
     def npi(n: int) -> str:
@@ -125,6 +124,7 @@ def seed(org: Organization) -> None:
         (lcsw, medicaid, approved),
         (lcsw, medicare, {"status": "approved", "effective_date": today + timedelta(days=14)}),
         (lcsw, commercial, approved),
+        (lcsw, mco, approved),
         (lmsw, medicaid, {"bill_under_supervisor": True}),
         (lpc, medicare, {"status": "denied", "submitted_on": today - timedelta(days=200)}),
         (
@@ -134,6 +134,8 @@ def seed(org: Organization) -> None:
         ),
         (peer, medicaid, approved),
     ]
+    # The other payers (the paper one among them): the psychiatrist and the LCSW are enrolled.
+    plan += [(p, payer, approved) for payer in others for p in (psychiatrist, lcsw)]
     for p, payer, data in plan:
         services.enrollment_create(provider=p, payer=payer, today=today, **data)
     services.credentialing_alerts_scan(today=today)

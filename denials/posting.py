@@ -181,6 +181,9 @@ def fast_insert(
                     values = [None if v is None else Jsonb(v) for v in values]
                 elif f.attname == "updated_at":
                     values = [v or now for v in values]
+                elif isinstance(f, models.DecimalField):
+                    # A model default (0) beside computed Decimals: one array needs one type.
+                    values = [Decimal(v) if isinstance(v, int) else v for v in values]
                 columns.append(values)
             cursor.execute(sql, columns)
     return -(-len(objs) // chunk)

@@ -45,6 +45,11 @@ class TelehealthModifier(models.TextChoices):
     NONE = "", "No modifier"
 
 
+class SubmissionMethod(models.TextChoices):
+    ELECTRONIC = "electronic", "Electronic (837 through the clearinghouse)"
+    PAPER = "paper", "Paper (CMS-1500 printed and mailed)"
+
+
 class Payer(TenantModel):
     """A health plan this organization bills, with its rules as editable data."""
 
@@ -63,6 +68,12 @@ class Payer(TenantModel):
     ) = mailing_address_fields()
     default_claim_form = models.CharField(
         max_length=4, choices=ClaimForm.choices, default=ClaimForm.PROFESSIONAL
+    )
+    submission_method = models.CharField(
+        max_length=10,
+        choices=SubmissionMethod.choices,
+        default=SubmissionMethod.ELECTRONIC,
+        help_text="Paper: professional claims are printed on the CMS-1500 (02/12) and mailed.",
     )
     # {"3.5": "837I", "2.1": "837I"}: levels billed on another form than the default.
     claim_form_by_level = models.JSONField(default=dict, blank=True)

@@ -77,6 +77,7 @@ PAYER_FIELDS = (
     "phone",
     *APPEALS_ADDRESS_FIELDS,
     "default_claim_form",
+    "submission_method",
     "claim_form_by_level",
     "timely_filing_days",
     "corrected_claim_days",

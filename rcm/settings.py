@@ -284,6 +284,11 @@ CELERY_BEAT_SCHEDULE = {
 # acknowledgments are picked up from X12_INBOUND_DIR/<org slug>/<clearinghouse code>/.
 X12_OUTBOUND_DIR = env.str("X12_OUTBOUND_DIR", default=str(BASE_DIR / "var" / "x12" / "outbound"))
 X12_INBOUND_DIR = env.str("X12_INBOUND_DIR", default=str(BASE_DIR / "var" / "x12" / "inbound"))
+# Demo mode (DEBUG on, as `make run`): an SFTP clearinghouse's uploads land in this local folder,
+# <dir>/<host>/<remote dir>/, instead of going over the network. Empty (production): real SFTP.
+X12_SFTP_DEMO_DIR = env.str(
+    "X12_SFTP_DEMO_DIR", default=str(BASE_DIR / "var" / "sftp-demo") if DEBUG else ""
+)
 # Enrollment applications pending longer than this raise an alert (credentialing scan).
 CREDENTIALING_PENDING_ALERT_DAYS = env.int("CREDENTIALING_PENDING_ALERT_DAYS", default=90)
 # Outbox rows still pending this long after creation are overdue and re-sent by the relay; it

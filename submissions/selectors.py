@@ -100,8 +100,11 @@ def batch_file(*, pk: Any, scopes: Scopes) -> BatchFile:
 
 
 def _ready_claims() -> QuerySet[Claim]:
-    return Claim.objects.filter(status=ClaimStatus.READY).exclude(
-        batch_items__batch__status__in=OPEN_BATCH
+    # A payer whose rules say paper gets its professional claims on the CMS-1500 (paper print).
+    return (
+        Claim.objects.filter(status=ClaimStatus.READY)
+        .exclude(batch_items__batch__status__in=OPEN_BATCH)
+        .exclude(payer__submission_method="paper", claim_form="837P")
     )
 
 

@@ -110,7 +110,25 @@ class SftpSender:
         return Delivery(f"sftp://{self.host}:{self.port}/{target}")
 
 
+class DemoSftpSender(FolderSender):
+    """Demo mode (settings.X12_SFTP_DEMO_DIR): the SFTP upload lands in a local folder standing
+    for the server's, <demo dir>/<host>/<remote dir>/, with the same write-then-rename."""
+
+    def __init__(self, root: Path, host: str, remote_dir: str) -> None:
+        super().__init__(root / host / (remote_dir.strip("/") or "."))
+        self.host = host
+
+    def send(self, *, name: str, content: bytes) -> Delivery:
+        delivered = super().send(name=name, content=content)
+        return Delivery(f"sftp (demo mode) {self.host}: {delivered.where}")
+
+
 def sender_for(clearinghouse, org_slug: str) -> Sender:  # type: ignore[no-untyped-def]
+    demo_dir = getattr(settings, "X12_SFTP_DEMO_DIR", "")
+    if clearinghouse.transport == "sftp" and demo_dir:
+        return DemoSftpSender(
+            Path(demo_dir), clearinghouse.sftp_host, clearinghouse.sftp_remote_dir
+        )
     if clearinghouse.transport == "sftp":
         password = os.environ.get(clearinghouse.sftp_password_env, "")
         if not clearinghouse.sftp_password_env or not password:

@@ -17,4 +17,6 @@ urlpatterns = [
     path("rejections/", views.rejections, name="rejections"),
     path("rejections/<uuid:pk>/resolve/", views.rejection_resolve, name="rejection_resolve"),
     path("claim/<uuid:pk>/x12/", views.claim_x12_preview, name="claim_x12_preview"),
+    path("claim/<uuid:pk>/cms1500.pdf", views.claim_cms1500, name="claim_cms1500"),
+    path("paper/", views.paper_print, name="paper"),
 ]

@@ -7,10 +7,12 @@ Part 2 rejection "not found"; the lists say how many they left out."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count, Sum
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch
@@ -18,11 +20,12 @@ from django.views.decorators.http import require_POST
 
 from claims import selectors as claim_selectors
 from claims.models import Claim
+from rcm import part2
 from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.http import OrgRequest, request_now, scopes_of
+from rcm.tenancy.http import OrgRequest, request_now, request_today, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 from submissions import selectors, services
 from submissions.forms import (
@@ -199,3 +202,60 @@ def claim_x12_preview(request: OrgRequest, pk: str) -> HttpResponse:
     audit_read(obj=claim, patient_id=claim.patient_id, what="837 preview")
     context = {"claim": claim, "rows": label_loops(text) if text else [], "problems": problems}
     return render(request, "batches/claim_x12.html", context)
+
+
+@require_scope(READ)
+@audit_phi("claims.claim")
+def claim_cms1500(request: OrgRequest, pk: str) -> HttpResponse:
+    """The claim on the CMS-1500 (02/12), to look at or print by hand (changes nothing)."""
+    try:  # a Part 2 claim is not found without the Part 2 grant, as on the claim page
+        claim = claim_selectors.claim_detail(pk=pk, scopes=scopes_of(request))
+    except Claim.DoesNotExist:
+        raise Http404 from None
+    # An institutional claim is refused with the reason (DomainErrorMiddleware shows it).
+    pages = services.cms1500_pages(
+        claim, organization=request.organization, today=request_today(request)
+    )
+    audit_read(obj=claim, patient_id=claim.patient_id, what="CMS-1500")
+    response = HttpResponse(services.cms1500_pdf(pages), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="cms1500-{claim.patient_control_number}.pdf"'
+    )
+    return response
+
+
+@require_scope(READ, post=WRITE)
+@audit_phi("claims.claim")
+def paper_print(request: OrgRequest) -> HttpResponse:
+    """Ready claims for payers that take paper: pick some (or none for all) and print them as
+    one PDF; printing marks them submitted."""
+    scopes = scopes_of(request)
+    error = ""
+    if request.method == "POST":
+        raw = request.POST.getlist("claim")
+        try:
+            ids = [uuid.UUID(value) for value in raw] or None
+        except ValueError:
+            error = "A chosen claim id is not valid: reload the page and choose again."
+        else:
+            try:
+                pdf, printed = services.paper_claims_print(
+                    scopes=scopes, actor=request.user, today=request_today(request), claim_ids=ids
+                )
+            except DomainError as refused:
+                error = refused.message
+            else:
+                response = HttpResponse(pdf, content_type="application/pdf")
+                name = f"cms1500-{request_today(request):%Y%m%d}-{len(printed)}-claims.pdf"
+                response["Content-Disposition"] = f'attachment; filename="{name}"'
+                return response
+    rows = (
+        services.paper_claims(scopes=scopes)
+        .select_related("patient", "payer")
+        .order_by("payer__name", "patient_control_number")
+    )
+    totals = rows.aggregate(n=Count("id"), amount=Sum("total_charge"))
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    hidden = part2.hidden_count(services.paper_claims(scopes=part2.ORGANIZATION), scopes)
+    context = {"page": page, "totals": totals, "error": error, "part2_hidden": hidden}
+    return render(request, "batches/paper.html", context, status=400 if error else 200)

@@ -17,3 +17,6 @@ from rcm.settings import *  # noqa: F403
 # Rate-limit counters stay in each test process (a Redis cache would carry them from one run to
 # the next); the Redis cache itself is production's (rcm/settings.py).
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Real SFTP in tests (tests/submissions/sftp_server.py); a test of the demo mode sets a folder.
+X12_SFTP_DEMO_DIR = ""

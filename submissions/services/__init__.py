@@ -27,6 +27,13 @@ from submissions.services.clearinghouses import (
     CLEARINGHOUSE_FIELDS,
     clearinghouse_save,
 )
+from submissions.services.paper import (
+    LINES_PER_PAGE,
+    cms1500_pages,
+    cms1500_pdf,
+    paper_claims,
+    paper_claims_print,
+)
 from submissions.services.rendering import (
     FILING_INDICATOR,
     INPATIENT_LEVELS,
@@ -57,6 +64,7 @@ __all__ = [
     "CLEARINGHOUSE_FIELDS",
     "FILING_INDICATOR",
     "INPATIENT_LEVELS",
+    "LINES_PER_PAGE",
     "MEDICARE_CONDITION",
     "OPEN_BATCH",
     "RESIDENTIAL_LEVELS",
@@ -79,6 +87,10 @@ __all__ = [
     "batches_create",
     "claim_x12_preview",
     "clearinghouse_save",
+    "cms1500_pages",
+    "cms1500_pdf",
+    "paper_claims",
+    "paper_claims_print",
     "pyx12_validate",
     "rejection_resolve",
     "type_of_bill",

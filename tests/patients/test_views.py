@@ -194,6 +194,7 @@ def test_payer_rules_are_edited_as_data(org: Any, biller: Any, chart: Any, clien
             "payer_id": "BP001",
             "payer_type": "commercial",
             "default_claim_form": "837P",
+            "submission_method": "paper",
             "timely_filing_days": 120,
             "corrected_claim_days": 90,
             "appeal_window_days": 180,
@@ -214,6 +215,7 @@ def test_payer_rules_are_edited_as_data(org: Any, biller: Any, chart: Any, clien
     assert payer.auth_required_levels == ["2.5"] and payer.auth_required_codes == ["90837", "H0015"]
     assert payer.claim_form_for("2.5") == "837I" and payer.claim_form_for("1") == "837P"
     assert payer.timely_filing_days == 120 and payer.telehealth_pos == "02"
+    assert payer.submission_method == "paper"  # its claims print on the CMS-1500
 
 
 def test_an_authorization_need_not_yet_consumed_is_visible_on_the_episode(

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -53,6 +54,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user_model = get_user_model()
+        # One hash for every demo user: hashing is slow on purpose (a second each), and the
+        # demo's thirteen users share one password.
+        password_hash = make_password(DEMO_PASSWORD)
         lines = []
         with transaction.atomic():
             for spec in ORGANIZATIONS:
@@ -64,10 +68,12 @@ class Command(BaseCommand):
                         if user is None:
                             user = user_model.objects.create_user(
                                 email=email,
-                                password=DEMO_PASSWORD,
+                                password=None,
                                 first_name=role.label.split(" ")[0],
                                 last_name=org.name.split(" ")[0],
                             )
+                            user.password = password_hash
+                            user.save(update_fields=["password"])
                         Membership.objects.get_or_create(
                             user=user,
                             defaults={
@@ -88,10 +94,12 @@ class Command(BaseCommand):
             if multi is None:
                 multi = user_model.objects.create_user(
                     email="billing@partner.example",
-                    password=DEMO_PASSWORD,
+                    password=None,
                     first_name="Pat",
                     last_name="Partner",
                 )
+                multi.password = password_hash
+                multi.save(update_fields=["password"])
             for org in Organization.objects.filter(slug__in=[o["slug"] for o in ORGANIZATIONS]):
                 with tenant_context(org):
                     Membership.objects.get_or_create(user=multi, defaults={"role": Role.BILLER})
