@@ -20,6 +20,7 @@ from claims.models import Claim, ClaimLine, ClaimStatus
 from claims.services import claim_transition, claims_unbillable_scan
 from credentialing.services import credentialing_alerts_scan
 from denials import services
+from denials.letters import payer_appeals_address
 from denials.models import Denial, RemittanceImport
 from rcm.tenancy.models import Organization
 from rcm.tenancy.selectors import organization_today
@@ -76,17 +77,16 @@ def _close_and_appeal(claims: list[Claim], today: Any) -> None:
 
 def _letter(denial: Denial, today: Any) -> str:
     claim = denial.claim
-    payer = denial.payer
-    org = Organization.objects.get(pk=claim.organization_id)
+    provider = claim.rendering_provider
+    address = "\n".join(payer_appeals_address(denial.payer))
     return (
-        f"{today:%B %-d, %Y}\n\n{payer.name}\nAttn: Appeals\n{payer.address_line1}\n"
-        f"{payer.city}, {payer.state} {payer.postal_code}\n\n"
+        f"{today:%B %-d, %Y}\n\n{denial.payer.name}\n{address}\n\n"
         f"Re: Level 1 appeal of claim {claim.patient_control_number}, payer claim "
         f"{claim.payer_claim_number or 'on file'}, member {claim.coverage.member_id}\n\n"
         "We ask you to reconsider the denial of these services for lack of medical necessity. "
         "The enclosed assessment documents the ASAM criteria met on admission and at each "
         "review, and the treatment plan the services followed.\n\n"
-        f"Sincerely,\n\nBilling Office\n{org.name}\nNPI {org.group_npi}\n"
+        f"Sincerely,\n\n{provider.first_name} {provider.last_name}\nNPI {provider.npi}\n"
     )
 
 

@@ -130,10 +130,23 @@ def patient_specs(today: date) -> list[dict[str, Any]]:
     return specs
 
 
+def _appeals_address(spec: dict[str, Any]) -> dict[str, str]:
+    """The demo payers take appeals at their main address, attention of the appeals unit."""
+    return {
+        "appeals_address_line1": "Attn: Appeals Unit",
+        "appeals_address_line2": spec["address_line1"],
+        "appeals_city": spec["city"],
+        "appeals_state": spec["state"],
+        "appeals_postal_code": spec["postal_code"],
+    }
+
+
 def seed(organization: object) -> None:
     if Patient.objects.exists():
         return  # Already seeded: running twice changes nothing.
-    payers = {spec["payer_id"]: services.payer_create(**spec) for spec in PAYERS}
+    payers = {
+        spec["payer_id"]: services.payer_create(**spec, **_appeals_address(spec)) for spec in PAYERS
+    }
     today = organization_today(organization)
     # Admitted 40 days ago, covered since 1 January of last year (in force even in January).
     admitted = today - timedelta(days=40)
