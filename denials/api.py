@@ -26,7 +26,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from claims.models import Claim, ClaimLine
-from denials import selectors, services
+from denials import desk_api, selectors, services
 from denials.letters import letter_pdf
 from denials.models import (
     Appeal,
@@ -768,3 +768,4 @@ def register(router: Any) -> None:
     router.register("appeals", AppealViewSet, basename="appeal")
     router.register("parity-flags", ParityFlagViewSet, basename="parity-flag")
     router.register("secondary-claims", SecondaryClaimViewSet, basename="secondary-claim")
+    desk_api.register(router)
