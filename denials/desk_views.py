@@ -20,7 +20,7 @@ from denials.account import claim_account, claim_timeline
 from denials.notes import note_add, note_subject
 from patients import selectors as patient_selectors
 from patients import services as patient_services
-from patients.models import Note, NoteSubject
+from patients.models import Note, NoteSubject, Patient
 from rcm import part2
 from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
@@ -87,8 +87,8 @@ def notes(request: OrgRequest) -> HttpResponse:
     patient_id: Any = None
     if request.GET.get("patient"):
         try:
-            patient_id = patient_selectors.patient_detail(pk=request.GET["patient"]).pk
-        except (ValidationError, ValueError):
+            patient_id = Patient.objects.only("pk").get(pk=request.GET["patient"]).pk
+        except (ValidationError, ValueError, Patient.DoesNotExist):
             raise Http404 from None
     subjects = _subjects(request)
     qs = patient_selectors.notes_search(
