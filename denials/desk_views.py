@@ -167,10 +167,10 @@ def note_create(request: OrgRequest, subject_type: str, subject_id: Any) -> Http
         "subject_id": subject.id,
         "next": request.POST.get("next", ""),
     }
-    template = (
-        "denials/_note_form.html" if request.headers.get("HX-Request") else "denials/note_new.html"
-    )
-    return render(request, template, context, status=400)
+    if request.headers.get("HX-Request"):
+        # 422: static/js/parity.js lets htmx swap the form back in with its errors.
+        return render(request, "denials/_note_form.html", context, status=422)
+    return render(request, "denials/note_new.html", context, status=400)
 
 
 def _note(request: OrgRequest, pk: Any) -> Note:

@@ -87,7 +87,7 @@ def test_an_empty_note_is_refused_beside_its_field_and_nothing_is_written(
         {"body": "   "},
         HTTP_HX_REQUEST="true",
     )
-    assert page.status_code == 400
+    assert page.status_code == 422
     assert 'id="id_body_error"' in page.content.decode()
     assert "Write the note: it is empty." in page.content.decode()
     api = api_client_for(practice.org, ["claims:read", "claims:write"])
