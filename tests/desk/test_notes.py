@@ -16,8 +16,10 @@ from rcm import part2
 from rcm.audit.models import AuditEvent
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.models import Role
-from tests.claims.test_part2 import _sud_session
-from tests.claims.test_part2 import sud  # noqa: F401  (fixture re-export)
+from tests.claims.test_part2 import (
+    _sud_session,
+    sud,  # noqa: F401  (fixture re-export)
+)
 from tests.clock import today
 from tests.factories import MembershipFactory, UserFactory
 
@@ -220,3 +222,40 @@ def test_the_notes_list_costs_the_same_queries_for_one_note_or_many(
     add(5)
     with django_assert_max_num_queries(len(account_one.captured_queries)):
         client.get(url(practice, f"claims/{claim.pk}/account/"))
+
+
+def test_the_work_items_detail_carries_the_notes_on_its_claim_and_denial(
+    practice, submitted, biller, client_for, api_client_for
+):
+    from decimal import Decimal
+
+    from denials.models import Denial, WorkItem
+    from tests.denials.x835 import Clp, Svc, build_835
+    from tests.desk.test_claim_money import post
+
+    claim = submitted()
+    with tenant_context(practice.org):
+        lcn = claim.lines.get().line_control_number
+    svc = Svc("90834", Decimal("150"), Decimal("0"), lcn=lcn, cas=[("CO", "50", Decimal("150"))])
+    post(
+        practice,
+        build_835(
+            [Clp(claim.patient_control_number, "4", Decimal("150"), Decimal("0"), lines=[svc])]
+        ),
+    )
+    with tenant_context(practice.org):
+        denial = Denial.objects.get()
+        item = WorkItem.objects.get(kind="denial")
+    client = client_for(biller)
+    client.post(url(practice, f"notes/denial/{denial.pk}/new/"), {"body": "Records requested"})
+    client.post(url(practice, f"notes/claim/{claim.pk}/new/"), {"body": "Claim looks right"})
+    api = api_client_for(practice.org, ["denials:read", "claims:read"])
+    data = api.get(f"{API}/work-items/{item.pk}/").json()
+    assert [n["body"] for n in data["record_notes"]] == ["Claim looks right", "Records requested"]
+    panel = client.get(
+        url(practice, "notes/"),
+        {"subject_type": "denial", "subject_id": str(denial.pk)},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "Records requested" in panel and "Claim looks right" not in panel
+    assert 'id="note-form"' in panel

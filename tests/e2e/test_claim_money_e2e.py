@@ -79,7 +79,9 @@ def test_a_biller_reads_the_money_on_a_paid_claim_and_adds_a_note(
     page.get_by_label("Note", exact=True).fill("   ")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#id_body_error")).to_contain_text("Write the note: it is empty.")
-    page.get_by_label("Note", exact=True).fill("Patient will pay the $30 coinsurance at her next visit.")
+    page.get_by_label("Note", exact=True).fill(
+        "Patient will pay the $30 coinsurance at her next visit."
+    )
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#timeline li[data-kind=note]")).to_contain_text(
         "Patient will pay the $30 coinsurance at her next visit."
