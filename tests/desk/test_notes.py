@@ -251,7 +251,10 @@ def test_the_work_items_detail_carries_the_notes_on_its_claim_and_denial(
     client.post(url(practice, f"notes/claim/{claim.pk}/new/"), {"body": "Claim looks right"})
     api = api_client_for(practice.org, ["denials:read", "claims:read"])
     data = api.get(f"{API}/work-items/{item.pk}/").json()
-    assert [n["body"] for n in data["record_notes"]] == ["Claim looks right", "Records requested"]
+    assert sorted(n["body"] for n in data["record_notes"]) == [
+        "Claim looks right",
+        "Records requested",
+    ]
     panel = client.get(
         url(practice, "notes/"),
         {"subject_type": "denial", "subject_id": str(denial.pk)},

@@ -76,10 +76,10 @@ def test_a_biller_reads_the_money_on_a_paid_claim_and_adds_a_note(
     expect(page.locator("#money-links")).to_contain_text("Payment TRACE1")
     expect(page.locator("#timeline")).to_contain_text("paid $80.00")
 
-    page.get_by_label("Note", exact=True).fill("   ")
+    page.locator("#note-form textarea[name=body]").fill("   ")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#id_body_error")).to_contain_text("Write the note: it is empty.")
-    page.get_by_label("Note", exact=True).fill(
+    page.locator("#note-form textarea[name=body]").fill(
         "Patient will pay the $30 coinsurance at her next visit."
     )
     page.get_by_role("button", name="Add note").click()
