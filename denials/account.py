@@ -325,7 +325,7 @@ def claim_timeline(
         add(claim.created_at, "created", created, link=("claims:detail", claim.original_claim_id))
     else:
         add(claim.created_at, "created", created)
-    for e in ClaimEvent.objects.filter(claim=claim).select_related("actor"):
+    for e in _chained(ClaimEvent.objects.filter(claim=claim).select_related("actor")):
         text = f"{e.from_status or 'new'} → {e.to_status}"
         add(e.created_at, "status", text + (f" — {e.note}" if e.note else ""), actor=who(e.actor))
     if claim.scrubbed_at:
@@ -403,6 +403,21 @@ def claim_timeline(
     # Stable: records written in the same instant keep the order above (created first).
     events.sort(key=lambda e: e.at)
     return events
+
+
+def _chained(events: Iterable[ClaimEvent]) -> list[ClaimEvent]:
+    """Status moves in time order; moves written in the same instant (posting moves a claim
+    submitted -> accepted -> paid at once) follow each other by status (from = previous to)."""
+    ordered: list[ClaimEvent] = []
+    pending = sorted(events, key=lambda e: e.created_at)
+    while pending:
+        first = pending[0]
+        same = [e for e in pending if e.created_at == first.created_at]
+        last = ordered[-1].to_status if ordered else ""
+        follows = next((e for e in same if e.from_status == last), first)
+        ordered.append(follows)
+        pending.remove(follows)
+    return ordered
 
 
 def notes_for_claim(*, claim: Claim, scopes: Collection[str]) -> list[Note]:

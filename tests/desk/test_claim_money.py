@@ -240,5 +240,14 @@ def test_the_timeline_lists_every_event_in_order_in_a_constant_number_of_queries
     kinds = [e.kind for e in events]
     assert kinds[0] == "created" and "batched" in kinds and "paid" in kinds
     assert kinds.count("note") == 3
+    # Moves written in one instant (the suite's clock stands still) follow each other.
+    moves = [e.text.split(" — ")[0] for e in events if e.kind == "status"]
+    assert moves == [
+        "new → draft",
+        "draft → ready",
+        "ready → submitted",
+        "submitted → accepted",
+        "accepted → paid",
+    ]
     assert [e.at for e in events] == sorted(e.at for e in events)
     assert all(str(e.at.tzinfo) == "America/Chicago" for e in events)
