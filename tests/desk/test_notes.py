@@ -262,3 +262,31 @@ def test_the_work_items_detail_carries_the_notes_on_its_claim_and_denial(
     ).content.decode()
     assert "Records requested" in panel and "Claim looks right" not in panel
     assert 'id="note-form"' in panel
+
+
+def test_the_claim_page_searches_its_own_notes(practice, biller, client_for):
+    claim = build(practice)
+    other = build(practice)
+    with tenant_context(practice.org):
+        for subject, body in ((claim, "Resubmit with the auth number"), (other, "Resubmit later")):
+            note_add(
+                subject_type="claim",
+                subject_id=subject.pk,
+                body=body,
+                author=biller,
+                scopes=part2.ORGANIZATION,
+            )
+    client = client_for(biller)
+    account = client.get(url(practice, f"claims/{claim.pk}/account/")).content.decode()
+    assert 'id="claim-notes-search"' in account
+    found = client.get(
+        url(practice, "notes/"),
+        {"subject_type": "claim", "subject_id": str(claim.pk), "q": "resubmit"},
+    ).content.decode()
+    assert "Resubmit with the auth number" in found and "Resubmit later" not in found
+    assert (
+        client.get(
+            url(practice, "notes/"), {"subject_type": "claim", "subject_id": "not-a-uuid"}
+        ).status_code
+        == 404
+    )
