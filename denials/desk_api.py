@@ -151,6 +151,12 @@ class NoteOut(serializers.ModelSerializer):
     def get_author(self, obj: Note) -> str:
         return obj.author.email if obj.author else ""
 
+    def to_representation(self, instance: Note) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if instance.retracted_at is not None:
+            data["body"] = ""  # a retracted note is kept for the audit trail, not shown
+        return data
+
 
 class NoteIn(serializers.Serializer):
     subject_type = serializers.ChoiceField(choices=NoteSubject.choices)

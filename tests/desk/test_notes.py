@@ -192,6 +192,10 @@ def test_a_correction_keeps_the_original_and_a_retraction_hides_the_text(
     with tenant_context(practice.org):
         actions = set(AuditEvent.objects.values_list("action", flat=True))
         assert {"note.create", "note.correct", "note.retract"} <= actions
+    assert (
+        "Payer said 45 days" not in client.get(url(practice, f"notes/{new.pk}/")).content.decode()
+    )
+    assert "Payer said 45 days" not in client.get(url(practice, "notes/")).content.decode()
 
 
 def test_the_notes_list_costs_the_same_queries_for_one_note_or_many(
