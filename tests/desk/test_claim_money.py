@@ -251,3 +251,20 @@ def test_the_timeline_lists_every_event_in_order_in_a_constant_number_of_queries
     ]
     assert [e.at for e in events] == sorted(e.at for e in events)
     assert all(str(e.at.tzinfo) == "America/Chicago" for e in events)
+
+
+def test_a_remittance_that_does_not_balance_changes_no_figure(practice, submitted):
+    claim = submitted()
+    with tenant_context(practice.org):
+        line = claim.lines.get()
+    # 150 charged, 80 paid, 40 contractual: the payer accounts for 120 of 150.
+    svc = Svc("90834", D("150"), D("80"), lcn=line.line_control_number, cas=[("CO", "45", D("40"))])
+    imp = post(
+        practice,
+        build_835([Clp(claim.patient_control_number, "1", D("150"), D("80"), lines=[svc])]),
+    )
+    assert imp.status == "rejected"
+    account = account_of(practice, claim)
+    (money,) = account.lines
+    assert (money.paid, money.adjusted, money.insurance_balance) == (D("0"), D("0"), D("150"))
+    assert money.unbalanced == D("0") and account.payments == []

@@ -152,6 +152,8 @@ def test_a_member_without_the_part2_grant_sees_no_part2_note(
         == 404
     )
     api = api_client_for(practice.org, ["claims:read"])
+    assert api.get(f"{API}/claim-accounts/{restricted.pk}/").status_code == 404
+    assert api.get(f"{API}/claim-accounts/{ordinary.pk}/").status_code == 200
     answer = api.get(f"{API}/notes/")
     assert [n["body"] for n in answer.json()["results"]] == ["ordinary follow-up"]
     assert answer["X-Part2-Hidden"] == "1"
