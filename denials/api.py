@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
+    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -26,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from claims.models import Claim, ClaimLine
-from denials import selectors, services
+from denials import desk_api, selectors, services
 from denials.letters import letter_pdf
 from denials.models import (
     Appeal,
@@ -44,6 +45,7 @@ from denials.models import (
     WorkStatus,
 )
 from denials.posting import progress_get
+from patients.selectors import notes_search
 from rcm import part2
 from rcm.api import (
     JsonObjectParser,
@@ -271,6 +273,28 @@ class WorkItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class WorkItemDetailSerializer(WorkItemSerializer):
+    record_notes = serializers.SerializerMethodField(
+        help_text="Notes on the item's claim and denial (patients.Note), newest first"
+    )
+
+    class Meta(WorkItemSerializer.Meta):
+        fields = [*WorkItemSerializer.Meta.fields, "record_notes"]
+        read_only_fields = fields
+
+    @extend_schema_field(desk_api.NoteOut(many=True))
+    def get_record_notes(self, obj: WorkItem) -> Any:
+        subjects = []
+        if obj.claim_id:
+            subjects.append(("claim", obj.claim_id))
+        if obj.kind == "denial":
+            subjects.append(("denial", obj.source_id))
+        if not subjects:
+            return []
+        notes = notes_search(scopes=self.context["scopes"], subjects=subjects)
+        return desk_api.NoteOut(notes, many=True).data
+
+
 class AssignSerializer(serializers.Serializer):
     items = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=500)
     assignee = serializers.UUIDField(allow_null=True, help_text="A member's user id, or null")
@@ -295,6 +319,13 @@ class WorkItemViewSet(
     audit_phi = "denials.workitem"
     serializer_class = WorkItemSerializer
     scope_area = "denials"
+
+    @extend_schema(responses=WorkItemDetailSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """One work item, with the notes on its claim and denial."""
+        item = self.get_object()
+        context = {"scopes": scopes_of(request)}
+        return Response(WorkItemDetailSerializer(item, context=context).data)
 
     def get_queryset(self) -> Any:
         return selectors.work_queue(
@@ -768,3 +799,4 @@ def register(router: Any) -> None:
     router.register("appeals", AppealViewSet, basename="appeal")
     router.register("parity-flags", ParityFlagViewSet, basename="parity-flag")
     router.register("secondary-claims", SecondaryClaimViewSet, basename="secondary-claim")
+    desk_api.register(router)

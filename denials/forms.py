@@ -219,3 +219,30 @@ class ResolveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="E.g. another provider's patient, payer error: refund requested.",
     )
+
+
+class NoteForm(forms.Form):
+    """A free-text note on a patient, a claim or a denial (append-only: an edit corrects it)."""
+
+    body = forms.CharField(
+        label="Note",
+        required=True,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Write the note: it is empty."},
+    )
+    part2_content = forms.BooleanField(
+        label="Holds SUD treatment detail (42 CFR Part 2)", required=False
+    )
+
+
+class NoteRetractForm(forms.Form):
+    reason = forms.CharField(
+        label="Why retract it",
+        max_length=200,
+        error_messages={"required": "Say why the note is retracted."},
+    )
+
+
+class NoteSearchForm(forms.Form):
+    q = forms.CharField(label="Search notes", required=False, max_length=100)

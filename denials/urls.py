@@ -1,6 +1,6 @@
 from django.urls import path
 
-from denials import views
+from denials import desk_views, views
 
 app_name = "denials"
 
@@ -28,4 +28,12 @@ urlpatterns = [
     path("settings/", views.denial_settings, name="settings"),
     path("parity/", views.parity, name="parity"),
     path("parity/packet.<str:fmt>", views.parity_export, name="parity_export"),
+    path("claims/<uuid:pk>/account/", desk_views.claim_account_view, name="claim_account"),
+    path("notes/", desk_views.notes, name="notes"),
+    path(
+        "notes/<str:subject_type>/<uuid:subject_id>/new/",
+        desk_views.note_create,
+        name="note_create",
+    ),
+    path("notes/<uuid:pk>/", desk_views.note_edit, name="note_edit"),
 ]

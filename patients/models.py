@@ -473,3 +473,62 @@ class Consent(TenantModel):
 
     def __str__(self) -> str:
         return f"Part 2 consent signed {self.signed_on}"
+
+
+class NoteSubject(models.TextChoices):
+    PATIENT = "patient", "Patient"
+    CLAIM = "claim", "Claim"
+    DENIAL = "denial", "Denial"
+
+
+class Note(TenantModel):
+    """A biller's free-text note on a patient, a claim or a denial.
+
+    One model for all three, here in the lowest app every subject reaches: `subject_type` +
+    `subject_id` name the subject (claims and denials live in higher layers, so no foreign key to
+    them), `patient` is always the subject's patient (so a patient's page finds every note about
+    them), and `part2` is copied from the subject when the note is written (a Part 2 claim's or
+    denial's note, or a patient note its author marks as SUD treatment detail): rcm.part2 hides
+    such notes from members without the grant.
+
+    Append-only: a note's text is never changed. An edit writes a new note that `corrects` the
+    old one (which stays, marked `corrected_at` and shown struck through); a delete retracts it
+    (kept for the audit trail, its text no longer shown). Each is audited as a PHI change.
+    """
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
+    subject_type = models.CharField(max_length=8, choices=NoteSubject.choices)
+    subject_id = models.UUIDField()
+    body = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    part2 = models.BooleanField(default=False)
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    corrected_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a later note corrected this one"
+    )
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retracted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retraction_reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["organization", "subject_type", "subject_id"], name="note_org_subject_idx"
+            ),
+            models.Index(fields=["organization", "patient", "created_at"], name="note_org_pat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Note on {self.subject_type} {self.subject_id}"
+
+    @property
+    def is_current(self) -> bool:
+        """Neither corrected by a later note nor retracted."""
+        return self.retracted_at is None and self.corrected_at is None

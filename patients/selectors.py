@@ -22,6 +22,7 @@ from patients.models import (
     EpisodeDiagnosis,
     EpisodeOfCare,
     LevelOfCareStay,
+    Note,
     Patient,
     Payer,
     ProgramType,
@@ -256,3 +257,39 @@ def patient_consents(
     if not part2.may_see(scopes):
         return None
     return [(c, consent_status(c, today=today)) for c in patient.consents.all()]
+
+
+def notes_search(
+    *,
+    scopes: Collection[str],
+    query: str = "",
+    patient_id: Any = None,
+    subjects: Collection[tuple[str, Any]] = (),
+) -> QuerySet[Note]:
+    """Notes the caller may see (42 CFR Part 2 through rcm.part2), newest first, whose text
+    contains `query`; narrowed to one patient and/or to the given (subject type, id) pairs."""
+    qs = part2.visible(Note.objects.all(), scopes).select_related("author", "patient")
+    if patient_id is not None:
+        qs = qs.filter(patient_id=patient_id)
+    if subjects:
+        where = Q()
+        for subject_type, subject_id in subjects:
+            where |= Q(subject_type=subject_type, subject_id=subject_id)
+        qs = qs.filter(where)
+    if query.strip():
+        qs = qs.filter(body__icontains=query.strip()).exclude(retracted_at__isnull=False)
+    return qs.order_by("-created_at")
+
+
+def notes_hidden(
+    *, scopes: Collection[str], patient_id: Any = None, subjects: Collection[tuple[str, Any]] = ()
+) -> int:
+    qs = Note.objects.all()
+    if patient_id is not None:
+        qs = qs.filter(patient_id=patient_id)
+    if subjects:
+        where = Q()
+        for subject_type, subject_id in subjects:
+            where |= Q(subject_type=subject_type, subject_id=subject_id)
+        qs = qs.filter(where)
+    return part2.hidden_count(qs, scopes)

@@ -22,6 +22,8 @@ from patients.models import (
     EpisodeOfCare,
     EpisodeStatus,
     LevelOfCareStay,
+    Note,
+    NoteSubject,
     Patient,
     Payer,
     PayerType,
@@ -685,3 +687,99 @@ def part2_disclosure_record(
             "what": what,
         },
     )
+
+
+# --- Notes ------------------------------------------------------------------------------------
+
+NOTE_MAX_LENGTH = 5000
+
+
+def _note_body(body: str) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise DomainError("Write the note: it is empty.", field="body")
+    if len(body) > NOTE_MAX_LENGTH:
+        raise DomainError(
+            f"A note holds at most {NOTE_MAX_LENGTH} characters ({len(body)} given).", field="body"
+        )
+    return body
+
+
+def note_create(
+    *,
+    patient: Patient,
+    subject_type: str,
+    subject_id: Any,
+    body: str,
+    author: Any,
+    part2: bool,
+) -> Note:
+    """Write a note on a subject the caller resolved (and may see); `part2` is the subject's own
+    flag (42 CFR Part 2), copied onto the note so the access layer can hide it."""
+    if subject_type not in NoteSubject.values:
+        raise DomainError(f"Unknown note subject {subject_type!r}.", field="subject_type")
+    body = _note_body(body)
+    with transaction.atomic():
+        note = Note.objects.create(
+            patient=patient,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            body=body,
+            author=author if getattr(author, "is_authenticated", False) else None,
+            part2=part2,
+        )
+        audit_record(
+            action="note.create",
+            obj=note,
+            patient_id=patient.pk,
+            detail={"subject_type": subject_type, "subject_id": str(subject_id)},
+        )
+    return note
+
+
+def note_correct(*, note: Note, body: str, author: Any, now: datetime) -> Note:
+    """Correct a current note: a new note with the new text replaces it; the old one stays in
+    the record, marked corrected (notes are append-only)."""
+    body = _note_body(body)
+    with transaction.atomic():
+        old = Note.objects.select_for_update().get(pk=note.pk)
+        if not old.is_current:
+            raise DomainError(
+                "This note was already corrected or retracted: correct its latest version.",
+                field="body",
+            )
+        new = Note.objects.create(
+            patient_id=old.patient_id,
+            subject_type=old.subject_type,
+            subject_id=old.subject_id,
+            body=body,
+            author=author if getattr(author, "is_authenticated", False) else None,
+            part2=old.part2,
+            corrects=old,
+        )
+        old.corrected_at = now
+        old.save(update_fields=["corrected_at", "updated_at"])
+        audit_record(
+            action="note.correct",
+            obj=new,
+            patient_id=old.patient_id,
+            detail={"corrects": str(old.pk)},
+        )
+    return new
+
+
+def note_retract(*, note: Note, reason: str, actor: Any, now: datetime) -> Note:
+    """Retract (delete) a current note: kept for the audit trail, its text no longer shown."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Say why the note is retracted.", field="reason")
+    with transaction.atomic():
+        note = Note.objects.select_for_update().get(pk=note.pk)
+        if not note.is_current:
+            raise DomainError("This note was already corrected or retracted.", field="reason")
+        note.retracted_at = now
+        note.retracted_by = actor if getattr(actor, "is_authenticated", False) else None
+        note.retraction_reason = reason[:200]
+        note.save(update_fields=["retracted_at", "retracted_by", "retraction_reason", "updated_at"])
+        audit_record(action="note.retract", obj=note, patient_id=note.patient_id)
+    return note

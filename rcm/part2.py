@@ -123,6 +123,7 @@ RULES: dict[str, Rule] = {
     "denials.Appeal": Claim("denial__claim"),
     "denials.WriteOff": Claim("claim"),
     # rows that name their subject by id
+    "patients.Note": Flag("part2"),
     "alerts.Alert": Flag("part2"),
     "audit.AuditEvent": Flag("part2"),
 }

@@ -3,6 +3,7 @@
 //
 //   <select data-autosubmit>                 submits its form when the choice changes
 //   <button data-uncheck="css selector">     unchecks the matching boxes of its form first
+//   an htmx form answered 422                 shows the answer (the form with its errors inline)
 (function () {
   "use strict";
 
@@ -21,5 +22,14 @@
     target.form.querySelectorAll(target.getAttribute("data-uncheck")).forEach(function (box) {
       box.checked = false;
     });
+  });
+
+  // htmx swaps only 2xx answers; a form refused with 422 (Unprocessable Content) comes back with
+  // its errors beside their fields and replaces the form in place.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (event.detail.xhr && event.detail.xhr.status === 422) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
   });
 })();

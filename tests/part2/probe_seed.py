@@ -29,7 +29,7 @@ from claims import services as claim_services
 from claims.models import Claim, ClaimLine, ServiceEntry
 from denials import models as dm
 from patients import services as patient_services
-from patients.models import Payer
+from patients.models import Note, Payer
 from rcm import part2
 from rcm.audit.models import AuditEvent
 from rcm.audit.services import audit_record
@@ -323,6 +323,15 @@ def build_part2(org: Organization) -> Part2Seed:
         claim=claim_denied, claim_line=line, amount=D("21.09"), reason="Part 2 probe",
         status="pending",
     )  # fmt: skip
+
+    # A note on the Part 2 claim (patients.Note: Flag("part2"), copied from the claim).
+    Note.objects.create(
+        patient=patient,
+        subject_type="claim",
+        subject_id=claim_denied.pk,
+        body=f"Called the payer about {SUD_CODE}, authorization {AUTH_NUMBER}.",
+        part2=True,
+    )
 
     alerts = alerts_raise(
         specs=[

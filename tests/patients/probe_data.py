@@ -46,3 +46,11 @@ def build(org: Organization) -> None:
         signed_on=days_ago(130),
         expires_on=days_from_now(235),
     )
+    services.note_create(
+        patient=patient,
+        subject_type="patient",
+        subject_id=patient.pk,
+        body="Probe note",
+        author=None,
+        part2=False,
+    )
