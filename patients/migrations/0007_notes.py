@@ -13,7 +13,7 @@ from rcm.tenancy.rls import EnableRowLevelSecurity
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("patients", "0004_flag_part2_alerts"),
+        ("patients", "0006_payer_submission_method"),
         ("tenancy", "0004_organization_two_factor_policy"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
