@@ -35,6 +35,7 @@ from submissions.services.rendering import (
     RESPONSIBILITY,
     VERSION,
     BatchRefused,
+    BuildProblem,
     LineRow,
     PreparedBatch,
     RenderedBatch,
@@ -49,6 +50,7 @@ from submissions.services.sending import (
     batch_fail,
     batch_regenerate,
     batch_release,
+    batch_retry,
     batch_send,
 )
 
@@ -63,6 +65,7 @@ __all__ = [
     "RESPONSIBILITY",
     "VERSION",
     "BatchRefused",
+    "BuildProblem",
     "LineRow",
     "PreparedBatch",
     "RenderedBatch",
@@ -75,6 +78,7 @@ __all__ = [
     "batch_regenerate",
     "batch_release",
     "batch_render",
+    "batch_retry",
     "batch_send",
     "batches_create",
     "claim_x12_preview",
