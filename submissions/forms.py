@@ -68,7 +68,7 @@ class BatchSelectionForm(BatchCreateForm):
     """Create a batch from the claims picked: the boxes ticked (`claim_ids`), or every claim on
     the filter (`all_matching`, with the count the biller saw)."""
 
-    claim_ids = forms.TypedMultipleChoiceField(required=False, coerce=str)
+    claim_ids = forms.TypedMultipleChoiceField(required=False, coerce=uuid.UUID)
     all_matching = forms.BooleanField(required=False)
     expected_count = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import UTC
@@ -54,7 +55,7 @@ def batches_create(
     with transaction.atomic():
         claims = ready_claims(scopes=scopes).select_for_update(of=("self",))
         if claim_ids is not None:
-            ids = set(claim_ids)
+            ids = {_claim_id(value) for value in claim_ids}
             claims = claims.filter(pk__in=ids)
         by_form: dict[str, list[Claim]] = defaultdict(list)
         for claim in claims.order_by("patient_control_number"):
@@ -101,6 +102,13 @@ def batches_create(
             )
             batches.append(batch)
     return batches
+
+
+def _claim_id(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise DomainError(f"{str(value)[:40]!r} is not a claim id.", field="claim_ids") from None
 
 
 def _refuse_unready(ids: set[Any], ready: set[Any], scopes: Collection[str]) -> None:
