@@ -543,8 +543,10 @@ SUBMISSION_FIXES = {
 
 
 def _submission_fix(field: str, self_insured: bool) -> str:
-    if field.startswith("subscriber") and self_insured and not field.startswith(
-        "subscriber.member_id"
+    if (
+        field.startswith("subscriber")
+        and self_insured
+        and not field.startswith("subscriber.member_id")
     ):
         return SUBMISSION_FIXES["patient"]
     for prefix, fix in sorted(SUBMISSION_FIXES.items(), key=lambda kv: -len(kv[0])):

@@ -18,9 +18,9 @@ from patients import models, selectors, services
 from patients.levels import LevelOfCare
 from rcm import part2
 from rcm.api import CleanedFieldsMixin, ServiceUpdateViewSet, ServiceViewSet, uuid_query_param
-from rcm.validators import PATIENT_CLEANERS, PAYER_CLEANERS, SUBSCRIBER_NAME_CLEANERS
 from rcm.audit.services import audit_read, audit_record
 from rcm.tenancy.http import request_now, request_today, scopes_of
+from rcm.validators import PATIENT_CLEANERS, PAYER_CLEANERS, SUBSCRIBER_NAME_CLEANERS
 
 CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
 

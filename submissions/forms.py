@@ -46,7 +46,7 @@ class ClaimPickForm(forms.Form):
         self.fields["payer"].queryset = Payer.objects.all()  # type: ignore[attr-defined]
 
     def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+        data = super().clean() or {}
         start, end = data.get("service_from"), data.get("service_to")
         if start and end and end < start:
             self.add_error("service_to", "The end of the range is before its start.")
@@ -78,7 +78,7 @@ class BatchSelectionForm(BatchCreateForm):
         self.fields["claim_ids"].valid_value = _is_uuid  # type: ignore[attr-defined]
 
     def clean(self):  # type: ignore[no-untyped-def]
-        data = super().clean()
+        data = super().clean() or {}
         if not data.get("all_matching") and not data.get("claim_ids"):
             self.add_error("claim_ids", "Tick the claims to send, or choose all on the filter.")
         return data

@@ -4,25 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('submissions', '0002_queue_unfinished_batch_builds'),
+        ("submissions", "0002_queue_unfinished_batch_builds"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='submissionbatch',
-            name='attempts',
+            model_name="submissionbatch",
+            name="attempts",
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name='submissionbatch',
-            name='failures',
+            model_name="submissionbatch",
+            name="failures",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='submissionbatch',
-            name='sent_at',
+            model_name="submissionbatch",
+            name="sent_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

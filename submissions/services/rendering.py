@@ -16,7 +16,6 @@ from claims.models import Claim, ClaimLine, ClaimStatus
 from claims.services import NOT_YET_DISCLOSED
 from patients.models import ClaimForm, Consent
 from patients.rules import consent_decision
-from rcm.errors import DomainError
 from rcm.tenancy.models import Organization
 from submissions.models import (
     BatchStatus,
@@ -383,8 +382,8 @@ class PreparedBatch:
         envelope = dataclasses.replace(
             self.envelope,
             interchange_control_number=batch.interchange_control_number,
-            group_control_number=batch.group_control_number,
-            transaction_control_number=batch.transaction_control_number,
+            group_control_number=batch.group_control_number or 0,
+            transaction_control_number=batch.transaction_control_number or 0,
             created=created,
         )
         data = dataclasses.replace(self.data, reference=batch.reference, created=created)

@@ -261,9 +261,7 @@ def batch_build(*, organization_id: Any, batch_id: Any) -> SubmissionBatch:
         return batch
     except BatchRefused as refused:
         with tenant_context(organization_id):
-            return batch_fail(
-                batch_id=batch_id, reasons=refused.reasons, problems=refused.problems
-            )
+            return batch_fail(batch_id=batch_id, reasons=refused.reasons, problems=refused.problems)
     with tenant_context(organization_id):
         batch = SubmissionBatch.objects.select_related("clearinghouse").get(pk=batch_id)
         return batch_send(batch=batch)

@@ -105,7 +105,11 @@ def test_the_patient_form_stores_zip_and_phone_normalized(
     assert response.status_code == 302
     with tenant_context(org):
         patient = Patient.objects.get()
-    assert (patient.postal_code, patient.state, patient.phone) == ("972041234", "OR", "+15035550100")
+    assert (patient.postal_code, patient.state, patient.phone) == (
+        "972041234",
+        "OR",
+        "+15035550100",
+    )
     page = client_for(biller).get(f"{LIST}{patient.pk}/").content.decode()
     assert "97204-1234" in page and "(503) 555-0100" in page
 

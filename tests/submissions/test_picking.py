@@ -134,7 +134,10 @@ def test_a_selection_holding_a_claim_that_stopped_being_ready_is_refused_naming_
     )
     page = response.content.decode()
     assert response.status_code == 200
-    assert f"No longer ready to send (changed, or in another open batch): {second.patient_control_number}" in page
+    assert (
+        f"No longer ready to send (changed, or in another open batch): {second.patient_control_number}"
+        in page
+    )
     with tenant_context(billing.org):
         assert not SubmissionBatch.objects.exists()
 
@@ -192,4 +195,3 @@ def test_batch_times_are_shown_in_the_organizations_time_zone(
     # Riverbend is in America/Chicago: CST in December.
     assert " CST" in page and " CST" in listing
     assert "UTC" not in page
-

@@ -49,7 +49,7 @@ def test_a_failed_build_names_the_claim_and_field_and_uses_no_control_number(bil
 def test_retry_after_the_fix_builds_with_the_first_control_number(
     billing, django_capture_on_commit_callbacks
 ):
-    batch, claim = _failed_batch(billing)
+    batch, _claim = _failed_batch(billing)
     with tenant_context(billing.org):
         Patient.objects.filter(pk=billing.patient.pk).update(
             address_line1="12 Elm Ave", city="Portland"
@@ -67,7 +67,9 @@ def test_retry_after_the_fix_builds_with_the_first_control_number(
     with tenant_context(billing.org):
         claims_services.claims_build(scopes=part2.ORGANIZATION, today=today())
         nxt = batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)[0]
-    assert batch_build(organization_id=billing.org.pk, batch_id=nxt.pk).interchange_control_number == 2
+    assert (
+        batch_build(organization_id=billing.org.pk, batch_id=nxt.pk).interchange_control_number == 2
+    )
 
 
 def test_retry_is_refused_naming_a_claim_that_is_no_longer_ready(billing):
