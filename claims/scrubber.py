@@ -17,6 +17,7 @@ from claims.rules import (
     per_diem_day,
 )
 from patients.rules import check_icd10
+from x12 import professional as x12p
 
 ERROR, WARNING = "error", "warning"
 TIMELY_FILING_WARN_DAYS = 14
@@ -84,6 +85,20 @@ class PayerEdits:
 
 
 @dataclass(frozen=True)
+class SubmissionFacts:
+    """What the 837 carries besides the lines, as the writer will see it: the billing provider
+    (with the labels of the organization's billing fields left blank), the subscriber, the
+    patient when not the subscriber, and the payer."""
+
+    patient_control_number: str
+    billing: x12p.BillingProvider
+    billing_missing: tuple[tuple[str, str], ...]  # (field, label) left blank in the settings
+    subscriber: x12p.Subscriber
+    patient: x12p.Patient | None
+    payer: x12p.Payer
+
+
+@dataclass(frozen=True)
 class ClaimFacts:
     lines: tuple[LineFacts, ...]
     diagnoses: tuple[DiagnosisFacts, ...]  # in HI order; pointers are 1-based into this
@@ -93,6 +108,7 @@ class ClaimFacts:
     has_supervising_provider: bool
     part2_consent: Decision | None  # None: not a Part 2 claim
     today: date
+    submission: SubmissionFacts | None = None  # None: the 837 parties are not checked
 
 
 Rule = Callable[[ClaimFacts], list[Finding]]
@@ -513,6 +529,65 @@ def _zero(claim: ClaimFacts) -> list[Finding]:
     return out
 
 
+# Where a biller fixes what the 837 writer would refuse, by the first part of its field.
+SUBMISSION_FIXES = {
+    "billing_provider": "Complete the billing identity in Organization settings.",
+    "patient": "Correct it on the patient's page.",
+    "subscriber.address": "Add the address on the patient's page (the claim sends it for the "
+    "subscriber too).",
+    "subscriber": "Correct the subscriber on the coverage (or on the patient's page when the "
+    "patient is the subscriber).",
+    "relationship": "Set the patient's relationship to the subscriber on the coverage.",
+    "payer": "Correct the payer's record.",
+}
+
+
+def _submission_fix(field: str, self_insured: bool) -> str:
+    if (
+        field.startswith("subscriber")
+        and self_insured
+        and not field.startswith("subscriber.member_id")
+    ):
+        return SUBMISSION_FIXES["patient"]
+    for prefix, fix in sorted(SUBMISSION_FIXES.items(), key=lambda kv: -len(kv[0])):
+        if field.startswith(prefix):
+            return fix
+    return ""
+
+
+def _submission_data(claim: ClaimFacts) -> list[Finding]:
+    """Everything the 837 writer checks before it writes a byte (x12.professional's own checks:
+    billing provider NPI, EIN and street address; the subscriber's and the patient's names,
+    addresses, dates of birth and sex; the relationship; member and payer ids), so a ready claim
+    is one its batch will build."""
+    facts = claim.submission
+    if facts is None:
+        return []
+    prefix = f"claim {facts.patient_control_number}"
+    found = [
+        x12p.Problem(f"billing_provider.{name}", f"The organization's {label} is missing.")
+        for name, label in facts.billing_missing
+    ]
+    if not facts.billing_missing:
+        found += x12p.billing_problems(facts.billing)
+    found += x12p.subscriber_problems(facts.subscriber, facts.payer, prefix)
+    found += x12p.party_problems(facts, prefix)
+    out = []
+    for problem in found:
+        field_name = problem.field.removeprefix(prefix + ".")
+        message = problem.message.removeprefix(f"Claim {facts.patient_control_number}: ")
+        out.append(
+            Finding(
+                "x12_" + field_name.split(".")[0],
+                ERROR,
+                field_name,
+                message[:1].upper() + message[1:],
+                _submission_fix(field_name, facts.patient is None),
+            )
+        )
+    return out
+
+
 RULES: tuple[Rule, ...] = (
     _coverage_active,
     _authorization,
@@ -528,6 +603,7 @@ RULES: tuple[Rule, ...] = (
     _timely_filing,
     _duplicates,
     _zero,
+    _submission_data,
 )
 
 

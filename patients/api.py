@@ -17,9 +17,10 @@ from rest_framework.response import Response
 from patients import models, selectors, services
 from patients.levels import LevelOfCare
 from rcm import part2
-from rcm.api import ServiceUpdateViewSet, ServiceViewSet, uuid_query_param
+from rcm.api import CleanedFieldsMixin, ServiceUpdateViewSet, ServiceViewSet, uuid_query_param
 from rcm.audit.services import audit_read, audit_record
 from rcm.tenancy.http import request_now, request_today, scopes_of
+from rcm.validators import PATIENT_CLEANERS, PAYER_CLEANERS, SUBSCRIBER_NAME_CLEANERS
 
 CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
 
@@ -27,7 +28,9 @@ CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSe
 # --- Payers -----------------------------------------------------------------------------------
 
 
-class PayerSerializer(serializers.ModelSerializer):
+class PayerSerializer(CleanedFieldsMixin, serializers.ModelSerializer):
+    cleaners = PAYER_CLEANERS
+
     class Meta:
         model = models.Payer
         exclude = ["organization"]
@@ -54,7 +57,9 @@ class PayerViewSet(ServiceUpdateViewSet, mixins.CreateModelMixin, mixins.UpdateM
 # --- Patients ---------------------------------------------------------------------------------
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(CleanedFieldsMixin, serializers.ModelSerializer):
+    cleaners = PATIENT_CLEANERS
+
     class Meta:
         model = models.Patient
         exclude = ["organization"]
@@ -91,7 +96,9 @@ class PatientViewSet(ServiceUpdateViewSet, mixins.CreateModelMixin, mixins.Updat
 # --- Coverage and verifications ---------------------------------------------------------------
 
 
-class CoverageSerializer(serializers.ModelSerializer):
+class CoverageSerializer(CleanedFieldsMixin, serializers.ModelSerializer):
+    cleaners = SUBSCRIBER_NAME_CLEANERS
+
     patient = serializers.PrimaryKeyRelatedField(queryset=models.Patient.objects)
     payer = serializers.PrimaryKeyRelatedField(queryset=models.Payer.objects)
 

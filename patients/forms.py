@@ -21,7 +21,8 @@ from patients.services import (
     PAYER_FIELDS,
     PAYER_RULE_FIELDS,
 )
-from rcm.form_fields import DATE, tenant_choice
+from rcm.form_fields import DATE, tenant_choice, use_837_cleaners
+from rcm.validators import PATIENT_CLEANERS, PAYER_CLEANERS, SUBSCRIBER_NAME_CLEANERS
 
 
 def _date_widgets(*names: str) -> dict[str, Any]:
@@ -33,6 +34,10 @@ class PatientForm(forms.ModelForm):
         model = Patient
         fields = list(PATIENT_FIELDS)
         widgets = _date_widgets("date_of_birth")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        use_837_cleaners(self, PATIENT_CLEANERS)
 
 
 class PatientSearchForm(forms.Form):
@@ -76,6 +81,7 @@ class PayerForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        use_837_cleaners(self, PAYER_CLEANERS)
         payer = self.instance
         if payer.pk:
             self.initial["auth_required_levels"] = payer.auth_required_levels
@@ -108,6 +114,7 @@ class CoverageForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        use_837_cleaners(self, SUBSCRIBER_NAME_CLEANERS)
         self.fields["payer"].queryset = Payer.objects.filter(is_active=True)  # type: ignore[attr-defined]
 
 

@@ -18,6 +18,7 @@ from patients.models import Coverage, Patient, Payer, Sex, SubscriberRelationshi
 from patients.services import PATIENT_FIELDS
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
+from rcm.validators import PATIENT_CLEANERS, SUBSCRIBER_NAME_CLEANERS, clean_fields
 
 PATIENT_COLUMNS = [name for name in PATIENT_FIELDS if name != "status"]
 COVERAGE_COLUMNS = [
@@ -132,7 +133,9 @@ def _check_row(
     if values["sex"] and sex not in Sex.values:
         problem("sex", f"'{values['sex']}' is not F, M or U")
     patient["sex"] = sex
-    patient["state"] = values["state"].upper()
+    # The same checks as the patient form and the API (ZIP, state, phone, names an 837 accepts).
+    for column, message in clean_fields(patient, PATIENT_CLEANERS).items():
+        problem(column, message)
 
     coverage: dict[str, Any] | None = None
     if any(values[c] for c in COVERAGE_COLUMNS):
@@ -151,6 +154,8 @@ def _check_row(
         coverage["member_id"] = values["member_id"]
         for name in ("group_number", "plan_name", "subscriber_first_name", "subscriber_last_name"):
             coverage[name] = values[name]
+        for column, message in clean_fields(coverage, SUBSCRIBER_NAME_CLEANERS).items():
+            problem(column, message)
         priority = PRIORITY_WORDS.get(values["priority"].lower() or "1")
         if priority is None:
             problem("priority", f"'{values['priority']}' is not primary, secondary or tertiary")

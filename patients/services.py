@@ -36,7 +36,13 @@ from rcm.outbox.services import outbox_enqueue
 from rcm.service_helpers import apply_fields as _apply
 from rcm.service_helpers import validate_model as _validate
 from rcm.tenancy.models import MAILING_ADDRESS_FIELDS
-from x12.identifiers import phone_error, zip_code_error
+from rcm.validators import (
+    PATIENT_CLEANERS,
+    PAYER_CLEANERS,
+    SUBSCRIBER_NAME_CLEANERS,
+    Cleaner,
+    clean_fields,
+)
 
 AUTHORIZATION_NEEDED_TOPIC = "patients.authorization_needed"
 
@@ -95,19 +101,21 @@ PAYER_FIELDS = (
 )
 
 
-def _check_address(row: Payer | Patient) -> None:
-    """A ZIP code and a phone number, when given, that a claim and a caller can use (both
-    refusals at once)."""
+def _clean(row: Payer | Patient | Coverage, cleaners: dict[str, Cleaner]) -> None:
+    """The values an 837 must accept (rcm.validators: ZIP, state, phone, names), normalized on
+    the row (ZIP without hyphen, phone in E.164); every refused one at once, each on its field."""
+    values: dict[str, object] = {name: getattr(row, name) for name in cleaners}
+    problems = clean_fields(values, cleaners)
     errors = ErrorCollector()
-    if row.postal_code and (message := zip_code_error(row.postal_code)):
-        errors.add(message, field="postal_code")
-    if row.phone and (message := phone_error(row.phone)):
-        errors.add(message, field="phone")
+    for field, message in problems.items():
+        errors.add(message, field=field)
     errors.raise_any()
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
 def _check_payer_rules(payer: Payer) -> None:
-    _check_address(payer)
+    _clean(payer, PAYER_CLEANERS)
     bad_levels = [lvl for lvl in payer.auth_required_levels if lvl not in LevelOfCare.values]
     if bad_levels:
         raise DomainError(f"Unknown level of care: {bad_levels[0]}", field="auth_required_levels")
@@ -171,10 +179,8 @@ def _check_patient(patient: Patient, *, today: date) -> None:
     patient.mrn = (patient.mrn or "").strip()
     if patient.date_of_birth and patient.date_of_birth > today:
         errors.add("Date of birth is in the future.", field="date_of_birth")
-    if patient.state:
-        patient.state = patient.state.strip().upper()
     with errors.check():
-        _check_address(patient)
+        _clean(patient, PATIENT_CLEANERS)
     with errors.check():
         _validate(patient)
     duplicate = Patient.objects.filter(mrn=patient.mrn).exclude(pk=patient.pk)
@@ -243,6 +249,7 @@ def _ranges_overlap(a_start: date, a_end: date | None, b_start: date, b_end: dat
 
 
 def _check_coverage(coverage: Coverage) -> None:
+    _clean(coverage, SUBSCRIBER_NAME_CLEANERS)
     coverage.member_id = (coverage.member_id or "").strip()
     if not coverage.member_id:
         raise DomainError("The member id is required.", field="member_id")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 from django.apps import apps
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from rcm import part2
 from rcm.errors import DomainError
+from rcm.validators import Cleaner, clean_fields
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -402,3 +403,32 @@ class Part2HiddenListMixin:
 
 def has_scope(request: Request, scope: str) -> bool:
     return scope in getattr(request._request, "scopes", ())
+
+
+class CleanedFieldsMixin:
+    """A serializer whose text fields named in `cleaners` go through rcm.validators (ZIP, state,
+    phone, names an 837 accepts), stored as the cleaner returns them. Every refused value is
+    reported with the other field errors, each under its field."""
+
+    cleaners: ClassVar[dict[str, Cleaner]] = {}
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)  # type: ignore[misc]
+        errors: dict[str, Any] = {}
+        values: Any = None
+        try:
+            values = super().to_internal_value(data)  # type: ignore[misc]
+        except serializers.ValidationError as exc:
+            errors = dict(exc.detail) if isinstance(exc.detail, dict) else {}
+            if not errors:
+                raise
+        raw = {k: data[k] for k in self.cleaners if k in data and k not in errors}
+        for field, message in clean_fields(raw, self.cleaners).items():
+            errors[field] = [message]
+        if errors:
+            raise serializers.ValidationError(errors)
+        for field, value in raw.items():
+            if field in values:
+                values[field] = value
+        return values

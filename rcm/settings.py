@@ -111,7 +111,10 @@ TEMPLATES = [
                 "rcm.tenancy.context_processors.tenancy",
                 "alerts.context_processors.open_alerts",
             ],
-            "builtins": ["rcm.tenancy.templatetags.org_urls"],
+            "builtins": [
+                "rcm.tenancy.templatetags.org_urls",
+                "rcm.tenancy.templatetags.formatting",
+            ],
         },
     }
 ]

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 
-from rcm.form_fields import tenant_choice
+from patients.models import ClaimForm, Payer
+from rcm.form_fields import DATE, tenant_choice
 from submissions.models import BatchStatus, Clearinghouse
+from submissions.selectors import ClaimPick
 from submissions.services import CLEARINGHOUSE_FIELDS
 
 MAX_ACK_BYTES = 20 * 1024 * 1024
@@ -23,6 +27,69 @@ class BatchCreateForm(forms.Form):
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
         self.fields["clearinghouse"].queryset = Clearinghouse.objects.filter(is_active=True)  # type: ignore[attr-defined]
+
+
+class ClaimPickForm(forms.Form):
+    """The filter of the ready claims a biller picks from (GET, and repeated in the POST of
+    "all N on this filter")."""
+
+    payer = tenant_choice(Payer, required=False, empty_label="Any payer")
+    claim_form = forms.ChoiceField(
+        choices=[("", "Any claim form"), *ClaimForm.choices], required=False, label="Claim form"
+    )
+    q = forms.CharField(required=False, label="Search", help_text="Claim number, patient or MRN")
+    service_from = forms.DateField(required=False, widget=DATE, label="Service from")
+    service_to = forms.DateField(required=False, widget=DATE, label="Service to")
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.all()  # type: ignore[attr-defined]
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean() or {}
+        start, end = data.get("service_from"), data.get("service_to")
+        if start and end and end < start:
+            self.add_error("service_to", "The end of the range is before its start.")
+        return data
+
+    def pick(self) -> ClaimPick:
+        data = self.cleaned_data if self.is_valid() else {}
+        payer = data.get("payer")
+        return ClaimPick(
+            payer_id=payer.pk if payer else None,
+            claim_form=data.get("claim_form") or "",
+            q=(data.get("q") or "").strip(),
+            service_from=data.get("service_from"),
+            service_to=data.get("service_to"),
+        )
+
+
+class BatchSelectionForm(BatchCreateForm):
+    """Create a batch from the claims picked: the boxes ticked (`claim_ids`), or every claim on
+    the filter (`all_matching`, with the count the biller saw)."""
+
+    claim_ids = forms.TypedMultipleChoiceField(required=False, coerce=uuid.UUID)
+    all_matching = forms.BooleanField(required=False)
+    expected_count = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        # Any UUID is a syntactically valid choice: the service decides which are batchable.
+        self.fields["claim_ids"].valid_value = _is_uuid  # type: ignore[attr-defined]
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean() or {}
+        if not data.get("all_matching") and not data.get("claim_ids"):
+            self.add_error("claim_ids", "Tick the claims to send, or choose all on the filter.")
+        return data
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 class BatchFilterForm(forms.Form):

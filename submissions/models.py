@@ -135,8 +135,15 @@ class SubmissionBatch(TenantModel):
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # Why the last build failed, one entry per problem: {"claim_id", "claim" (its patient control
+    # number, empty for the organization or the file), "field", "message"}.
+    failures = models.JSONField(default=list, blank=True)
+    # Builds asked for: 1, then one more for each retry (each has its own outbox message).
+    attempts = models.PositiveIntegerField(default=1)
     transport_detail = models.CharField(max_length=300, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
+    # When the transport last delivered the file (shown in the organization's time zone).
+    sent_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

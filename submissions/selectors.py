@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from claims.models import Claim, ClaimStatus
 from rcm import part2
@@ -46,6 +48,7 @@ class BatchPage:
     acks: list[Acknowledgment]
     part2_hidden: int  # the batch's claims the caller may not see
     error: str  # why the file was not released, as the caller may read it (`batch_error`)
+    failures: list[dict[str, str]]  # the same by claim and field, without restricted claims
 
 
 def batch_error(batch: SubmissionBatch, *, scopes: Scopes) -> str:
@@ -78,7 +81,12 @@ def batch_page(*, pk: Any, scopes: Scopes) -> BatchPage:
     acks = list(Acknowledgment.objects.filter(batch=batch).defer("content").order_by("created_at"))
     hidden = part2.hidden_count(entries, scopes)
     error = batch_error(batch, scopes=scopes) if hidden else batch.error
-    return BatchPage(batch, items, acks, hidden, error)
+    failures = list(batch.failures or [])
+    if hidden and failures:
+        restricted = entries.filter(part2.restricted_q(BatchClaim))
+        hidden_ids = {str(pk) for pk in restricted.values_list("claim_id", flat=True)}
+        failures = [f for f in failures if f.get("claim_id") not in hidden_ids]
+    return BatchPage(batch, items, acks, hidden, error, failures)
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,62 @@ def ready_claim_counts(*, scopes: Scopes) -> dict[str, int]:
     """Ready claims per claim form that are in no open batch and the caller may see."""
     rows = ready_claims(scopes=scopes).values("claim_form").annotate(n=Count("id"))
     return {row["claim_form"]: row["n"] for row in rows}
+
+
+@dataclass(frozen=True)
+class ClaimPick:
+    """The filter a biller picks ready claims with (every part optional)."""
+
+    payer_id: Any = None
+    claim_form: str = ""
+    q: str = ""  # claim number, patient name or MRN
+    service_from: date | None = None
+    service_to: date | None = None
+
+
+def _picked(claims: QuerySet[Claim], pick: ClaimPick) -> QuerySet[Claim]:
+    if pick.payer_id:
+        claims = claims.filter(payer_id=pick.payer_id)
+    if pick.claim_form:
+        claims = claims.filter(claim_form=pick.claim_form)
+    if pick.q:
+        claims = claims.filter(
+            Q(patient_control_number__icontains=pick.q)
+            | Q(patient__last_name__icontains=pick.q)
+            | Q(patient__first_name__icontains=pick.q)
+            | Q(patient__mrn__iexact=pick.q)
+        )
+    if pick.service_from:
+        claims = claims.filter(statement_to__gte=pick.service_from)
+    if pick.service_to:
+        claims = claims.filter(statement_from__lte=pick.service_to)
+    return claims
+
+
+def ready_claims_picked(*, pick: ClaimPick, scopes: Scopes) -> QuerySet[Claim]:
+    """The ready claims in no open batch that match the biller's filter and the caller may see,
+    shaped for the picking table (patient and payer joined), by payer then date."""
+    return (
+        _picked(ready_claims(scopes=scopes), pick)
+        .select_related("patient", "payer")
+        .order_by("payer__name", "statement_from", "patient_control_number")
+    )
+
+
+def ready_claims_picked_hidden(*, pick: ClaimPick, scopes: Scopes) -> int:
+    return part2.hidden_count(_picked(_ready_claims(), pick), scopes)
+
+
+@dataclass(frozen=True)
+class SelectionTotal:
+    count: int
+    amount: Decimal
+
+
+def selection_total(claims: QuerySet[Claim]) -> SelectionTotal:
+    """How many claims and how much they bill (one query)."""
+    row = claims.order_by().aggregate(n=Count("id"), amount=Sum("total_charge"))
+    return SelectionTotal(row["n"], row["amount"] or Decimal("0.00"))
 
 
 def ready_claims_hidden(*, scopes: Scopes) -> int:

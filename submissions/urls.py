@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:pk>/", views.batch_detail, name="detail"),
     path("<uuid:pk>/file/", views.batch_file, name="file"),
     path("<uuid:pk>/send/", views.batch_send, name="send"),
+    path("<uuid:pk>/retry/", views.batch_retry, name="retry"),
     path("clearinghouses/", views.clearinghouses, name="clearinghouses"),
     path("clearinghouses/<uuid:pk>/", views.clearinghouses, name="clearinghouse_edit"),
     path("acknowledgments/upload/", views.ack_upload, name="ack_upload"),

@@ -32,25 +32,45 @@ from submissions.forms import (
     AckUploadForm,
     BatchCreateForm,
     BatchFilterForm,
+    BatchSelectionForm,
+    ClaimPickForm,
     ClearinghouseForm,
     RejectionFilterForm,
 )
 from submissions.models import Clearinghouse, SubmissionBatch
+from submissions.selectors import ClaimPick
 from x12.loops import label_loops
 
 READ, WRITE = "claims:read", "claims:write"
 
 
+def _create_batches(request: OrgRequest, form: Any, pick: ClaimPick) -> list[SubmissionBatch]:
+    """The batches of the claims the biller picked (or, from the older form without a
+    selection, of every ready claim)."""
+    data = form.cleaned_data
+    ids, expected = None, None
+    if isinstance(form, BatchSelectionForm):
+        ids = data["claim_ids"]
+        if data["all_matching"]:
+            picked = selectors.ready_claims_picked(pick=pick, scopes=scopes_of(request))
+            ids, expected = list(picked.values_list("pk", flat=True)), data["expected_count"]
+    return services.batches_create(
+        clearinghouse=data["clearinghouse"], actor=request.user, claim_ids=ids,
+        expected_count=expected, scopes=scopes_of(request),
+    )  # fmt: skip
+
+
 @require_scope(READ, post=WRITE)
+@audit_phi("claims.claim")
 def batch_list(request: OrgRequest) -> HttpResponse:
-    create = BatchCreateForm(request.POST or None)
+    scopes = scopes_of(request)
+    pick_form = ClaimPickForm(request.GET or None)  # on a POST the filter stays in the URL
+    pick = pick_form.pick()
+    selecting = "selection" in request.POST
+    create = (BatchSelectionForm if selecting else BatchCreateForm)(request.POST or None)
     if request.method == "POST" and create.is_valid():
         try:
-            batches = services.batches_create(
-                clearinghouse=create.cleaned_data["clearinghouse"],
-                actor=request.user,
-                scopes=scopes_of(request),
-            )
+            batches = _create_batches(request, create, pick)
         except DomainError as error:
             form_add_domain_error(create, error)
         else:
@@ -59,10 +79,14 @@ def batch_list(request: OrgRequest) -> HttpResponse:
     filters = BatchFilterForm(request.GET or None)
     status = filters.cleaned_data.get("status", "") if filters.is_valid() else ""
     page = Paginator(selectors.batch_list(status=status), 50).get_page(request.GET.get("page"))
+    picked = selectors.ready_claims_picked(pick=pick, scopes=scopes)
     context = {
-        "page": page, "create": create, "filters": filters,
-        "ready": selectors.ready_claim_counts(scopes=scopes_of(request)),
-        "part2_hidden": selectors.ready_claims_hidden(scopes=scopes_of(request)),
+        "page": page, "create": create, "filters": filters, "pick_form": pick_form,
+        "claims": Paginator(picked, 50).get_page(request.GET.get("claims_page")),
+        "selection_total": selectors.selection_total(picked),
+        "checked": set(request.POST.getlist("claim_ids")),
+        "ready": selectors.ready_claim_counts(scopes=scopes),
+        "part2_hidden": selectors.ready_claims_picked_hidden(pick=pick, scopes=scopes),
         "has_clearinghouse": create.fields["clearinghouse"].queryset.exists(),  # type: ignore[attr-defined]
     }  # fmt: skip
     return render(request, "batches/list.html", context)
@@ -78,7 +102,7 @@ def batch_detail(request: OrgRequest, pk: str) -> HttpResponse:
     batch = page.batch
     context = {
         "batch": batch, "items": page.items, "acks": page.acks, "part2_hidden": page.part2_hidden,
-        "error": page.error,
+        "error": page.error, "failures": page.failures,
     }  # fmt: skip
     if request.GET.get("part") != "progress":
         return render(request, "batches/detail.html", context)
@@ -102,6 +126,19 @@ def batch_file(request: OrgRequest, pk: str) -> HttpResponse:
     response = HttpResponse(batch.content, content_type="application/edi-x12")
     response["Content-Disposition"] = f'attachment; filename="{batch.file_name}"'
     return response
+
+
+@require_POST
+@require_scope(WRITE)
+def batch_retry(request: OrgRequest, pk: str) -> HttpResponse:
+    batch = get_object_or_404(SubmissionBatch, pk=pk)
+    try:
+        services.batch_retry(batch=batch, actor=request.user, scopes=scopes_of(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The batch will be built again.")
+    return redirect(org_reverse(request, "batches:detail", pk=pk))
 
 
 @require_POST

@@ -65,3 +65,24 @@ class MembershipFactory(TenantFactory):
 
     user = factory.SubFactory(UserFactory)
     role = Role.BILLER
+
+
+# What every 837 needs from the organization and the patient (the scrubber holds a claim without
+# them): for tests that build claims to send.
+BILLING_IDENTITY = {
+    "group_npi": "1234567893",
+    "tax_id": "93-1234567",
+    "taxonomy_code": "261QM0801X",
+    "address_line1": "100 River St",
+    "city": "Portland",
+    "state": "OR",
+    "postal_code": "97204",
+}
+HOME_ADDRESS = {"address_line1": "12 Elm Ave", "city": "Portland", "state": "OR",
+                "postal_code": "97205"}  # fmt: skip
+
+
+def set_billing_identity(org: Organization) -> None:
+    for name, value in BILLING_IDENTITY.items():
+        setattr(org, name, value)
+    org.save()

@@ -1,5 +1,5 @@
 """Checks of the identifiers an 837 carries: NPI (with its check digit), EIN, taxonomy code,
-street addresses (no PO box), ZIP codes and phone numbers. One implementation for the 837
+street addresses (no PO box), ZIP codes, USPS state codes, phone numbers and names. One implementation for the 837
 pre-write checks, the organization's billing identity (rcm.tenancy.rules), credentialing's
 providers and facilities, and patients' and payers' addresses. Pure: strings in, a reason (or
 None) out.
@@ -8,6 +8,9 @@ None) out.
 from __future__ import annotations
 
 import re
+import unicodedata
+
+import phonenumbers
 
 # The NPI check digit is the Luhn digit over the card-issuer prefix 80840 followed by the first
 # nine digits of the NPI (CMS, "Requirements for NPI check digit").
@@ -96,6 +99,167 @@ def zip_code_error(value: str) -> str | None:
     return None
 
 
+def normalize_zip(value: str) -> str:
+    """'97204-1234' -> '972041234': stored as the 837's N403 carries it (5 or 9 digits, no
+    hyphen); anything malformed is returned stripped, for `zip_code_error` to name."""
+    text = value.strip()
+    return text.replace("-", "") if ZIP_RE.match(text) else text
+
+
+def format_zip(value: str) -> str:
+    """'972041234' -> '97204-1234' (how people read a ZIP+4); other values unchanged."""
+    text = (value or "").strip()
+    if len(text) == 9 and text.isdigit():
+        return f"{text[:5]}-{text[5:]}"
+    return text
+
+
+# USPS two-letter codes: the 50 states, the District of Columbia, the territories and freely
+# associated states, and the armed forces "states" (USPS Publication 28, appendix B).
+US_STATES = frozenset(
+    [
+        "AL",
+        "AK",
+        "AZ",
+        "AR",
+        "CA",
+        "CO",
+        "CT",
+        "DE",
+        "FL",
+        "GA",
+        "HI",
+        "ID",
+        "IL",
+        "IN",
+        "IA",
+        "KS",
+        "KY",
+        "LA",
+        "ME",
+        "MD",
+        "MA",
+        "MI",
+        "MN",
+        "MS",
+        "MO",
+        "MT",
+        "NE",
+        "NV",
+        "NH",
+        "NJ",
+        "NM",
+        "NY",
+        "NC",
+        "ND",
+        "OH",
+        "OK",
+        "OR",
+        "PA",
+        "RI",
+        "SC",
+        "SD",
+        "TN",
+        "TX",
+        "UT",
+        "VT",
+        "VA",
+        "WA",
+        "WV",
+        "WI",
+        "WY",
+        "DC",
+        "AS",
+        "GU",
+        "MP",
+        "PR",
+        "VI",
+        "UM",
+        "FM",
+        "MH",
+        "PW",
+        "AA",
+        "AE",
+        "AP",
+    ]
+)
+
+
+def state_error(value: str) -> str | None:
+    """Why `value` is not a USPS state code (N402), or None. Lowercase is accepted."""
+    if value.strip().upper() not in US_STATES:
+        return (
+            f"{value.strip()!r} is not a US state code: use the two-letter USPS code "
+            "(e.g. OR, NY, DC, PR)."
+        )
+    return None
+
+
+def normalize_state(value: str) -> str:
+    return value.strip().upper()
+
+
+# The X12 delimiters an 837 uses (element, component, repetition, segment): a name holding one
+# would shift every element after it.
+X12_SEPARATORS = frozenset("*:^~")
+# Name elements of the 837 (NM103 last or organization name, NM104 first, NM105 middle).
+NAME_LENGTHS = {"last": 60, "first": 35, "middle": 25}
+
+
+def name_error(value: str, *, max_length: int = 60) -> str | None:
+    """Why `value` cannot be a name element of an 837 (NM103-NM105), or None: it must hold a
+    letter, fit the element, and use only the X12 basic and extended character sets (printable
+    ASCII) without the separators ~ * : ^ or control characters."""
+    text = value.strip()
+    for char in text:
+        if char in X12_SEPARATORS:
+            return f"{char!r} is an X12 separator and cannot be in a name sent on a claim."
+        if unicodedata.category(char).startswith("C"):
+            return "A name cannot hold control characters (tabs, line breaks...)."
+        if not char.isascii():
+            plain = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+            hint = f" (write {plain!r})" if plain else ""
+            return (
+                f"{char!r} is outside the X12 character set the 837 uses: write the name in "
+                f"plain letters{hint}."
+            )
+    if text and not any(c.isalpha() for c in text):
+        return "A name must hold at least one letter."
+    if len(text) > max_length:
+        return f"A claim carries at most {max_length} characters of this name."
+    return None
+
+
+def phone_e164(value: str) -> str:
+    """The number in E.164 ('(503) 555-0100' -> '+15035550100'); a value that is no phone
+    number is returned stripped, for `phone_error` to name."""
+    text = value.strip()
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_valid_number(number):
+        return text
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(value: str) -> str:
+    """A stored E.164 number as people read it: (503) 555-0100 for a US one."""
+    text = (value or "").strip()
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return text
+    if not phonenumbers.is_valid_number(number):
+        return text
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 1
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)
+
+
 def normalize_phone(value: str) -> str:
     """The ten digits of a US phone number ('+1 (503) 555-0100' -> '5035550100', as the 837's
     PER segment wants them); anything that is not one is returned stripped, for `phone_error`."""
@@ -106,11 +270,21 @@ def normalize_phone(value: str) -> str:
 
 
 def phone_error(value: str) -> str | None:
-    """Why `value` is not a US phone number, or None. Punctuation and a leading +1 are allowed;
-    the area code and the exchange start with 2-9 (North American Numbering Plan)."""
-    digits = normalize_phone(value)
-    if len(digits) != 10 or not digits.isdigit():
-        return "A phone number is 10 digits with its area code, e.g. 503-555-0100."
-    if digits[0] in "01" or digits[3] in "01":
-        return f"{value.strip()} is not a US number: the area code and exchange start with 2-9."
+    """Why `value` is not a phone number, or None (the `phonenumbers` package, US by default).
+    Punctuation and a leading +1 are allowed; a US number has its area code, and the area code
+    and exchange start with 2-9 (North American Numbering Plan)."""
+    text = value.strip()
+    ten_digits = "A phone number is 10 digits with its area code, e.g. 503-555-0100."
+    try:
+        number = phonenumbers.parse(text, "US")
+    except phonenumbers.NumberParseException:
+        return ten_digits
+    if number.country_code == 1:
+        digits = str(number.national_number)
+        if len(digits) != 10:
+            return ten_digits
+        if digits[0] in "01" or digits[3] in "01":
+            return f"{text} is not a US number: the area code and exchange start with 2-9."
+    if not phonenumbers.is_valid_number(number):
+        return f"{text} is not a valid phone number."
     return None

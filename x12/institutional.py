@@ -34,6 +34,7 @@ from .professional import (
     facility_problems,
     line_detail_segments,
     other_payer_problems,
+    party_problems,
     subscriber_problems,
 )
 from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
@@ -160,6 +161,7 @@ def _claim_problems(sub: InstitutionalSubmission) -> list[Problem]:
     problems += _provider_problems(claim.rendering_provider, "rendering_provider")
     problems += facility_problems(claim.service_facility, prefix)
     problems += subscriber_problems(sub.subscriber, sub.payer, prefix)
+    problems += party_problems(sub, prefix)
     problems += other_payer_problems(sub)
     for number, line in enumerate(claim.lines, start=1):
         where = f"lines[{number}]"

@@ -21,7 +21,15 @@ from typing import Any
 import simple_icd_10_cm
 
 from .cob import OtherPayer, cob_problems, line_adjudication_segments, other_payer_segments
-from .identifiers import ein_error, npi_error, po_box_error
+from .identifiers import (
+    NAME_LENGTHS,
+    ein_error,
+    name_error,
+    npi_error,
+    po_box_error,
+    state_error,
+    zip_code_error,
+)
 from .reader import X12Error
 from .writer import Envelope, SegmentSpec, SegmentWriter, TransactionSet
 
@@ -224,6 +232,88 @@ def subscriber_problems(subscriber: Subscriber, payer: Payer, prefix: str) -> li
     return problems
 
 
+# PAT01: the patient's relationship to the subscriber when the patient is not the subscriber.
+PATIENT_RELATIONSHIPS = frozenset({"01", "19", "20", "21", "39", "40", "53", "G8"})
+GENDERS = frozenset({"F", "M", "U"})
+
+
+def address_problems(address: Address | None, field: str, whose: str) -> list[Problem]:
+    """N3/N4 of a person or the billing provider: street, city, a USPS state code, a ZIP."""
+    if address is None:
+        return [Problem(field, f"{whose} address is missing (the 837 requires it).")]
+    missing = [
+        label
+        for value, label in (
+            (address.line1, "street"),
+            (address.city, "city"),
+            (address.state, "state"),
+            (address.postal_code, "ZIP code"),
+        )
+        if not value.strip()
+    ]
+    if missing:
+        return [
+            Problem(
+                field,
+                f"{whose} address has no {', '.join(missing)}: the 837 requires a full address "
+                "(N3 and N4).",
+            )
+        ]
+    problems = []
+    if reason := state_error(address.state):
+        problems.append(Problem(f"{field}.state", f"{whose} address: {reason}"))
+    if reason := zip_code_error(address.postal_code):
+        problems.append(Problem(f"{field}.postal_code", f"{whose} address: {reason}"))
+    return problems
+
+
+def person_problems(person: Person, field: str, whose: str) -> list[Problem]:
+    """NM1/N3/N4/DMG of the subscriber (2010BA) or the patient (2010CA): a name the 837 can
+    carry, a full address, the date of birth and a gender code."""
+    problems = []
+    for value, part in (
+        (person.last_name, "last"),
+        (person.first_name, "first"),
+        (person.middle_name, "middle"),
+    ):
+        if not value.strip():
+            if part != "middle":
+                problems.append(Problem(f"{field}.{part}_name", f"{whose} {part} name is missing."))
+        elif reason := name_error(value, max_length=NAME_LENGTHS[part]):
+            problems.append(Problem(f"{field}.{part}_name", f"{whose} {part} name: {reason}"))
+    if person.birth_date is None:
+        problems.append(Problem(f"{field}.date_of_birth", f"{whose} date of birth is missing."))
+    if person.gender not in GENDERS:
+        problems.append(
+            Problem(f"{field}.sex", f"{whose} sex must be F, M or U, not {person.gender!r}.")
+        )
+    return problems + address_problems(person.address, f"{field}.address", whose)
+
+
+def party_problems(sub: ClaimSubmission | Any, prefix: str) -> list[Problem]:
+    """The subscriber, the patient (when not the subscriber) and their relationship, for either
+    claim form."""
+    pcn = prefix.removeprefix("claim ")
+    problems = person_problems(
+        sub.subscriber.person, f"{prefix}.subscriber", f"Claim {pcn}: the subscriber's"
+    )
+    if sub.patient is not None:
+        if sub.patient.relationship not in PATIENT_RELATIONSHIPS:
+            problems.append(
+                Problem(
+                    f"{prefix}.relationship",
+                    f"Claim {pcn}: {sub.patient.relationship!r} is not a relationship of the "
+                    "patient to the subscriber the 837 knows (PAT01).",
+                )
+            )
+        problems += person_problems(
+            sub.patient.person, f"{prefix}.patient", f"Claim {pcn}: the patient's"
+        )
+    if reason := name_error(sub.payer.name, max_length=NAME_LENGTHS["last"]):
+        problems.append(Problem(f"{prefix}.payer.name", f"Claim {pcn}: the payer name: {reason}"))
+    return problems
+
+
 def other_payer_problems(sub: ClaimSubmission | Any) -> list[Problem]:
     """The COB loops' checks (x12.cob.cob_problems) for either claim form."""
     claim = sub.claim
@@ -254,6 +344,9 @@ def billing_problems(billing: BillingProvider) -> list[Problem]:
         problems.append(
             Problem("billing_provider.tax_id", "The billing provider tax ID must be 9 digits.")
         )
+    problems += address_problems(
+        billing.address, "billing_provider.address", "The billing provider's"
+    )
     for address_line in (billing.address.line1, billing.address.line2):
         if po_box_error(address_line):
             problems.append(
@@ -319,6 +412,7 @@ def check_837p(batch: Batch837P) -> list[Problem]:
         problems += _provider_problems(claim.supervising_provider, "supervising_provider")
         problems += facility_problems(claim.service_facility, prefix)
         problems += subscriber_problems(sub.subscriber, sub.payer, prefix)
+        problems += party_problems(sub, prefix)
         problems += other_payer_problems(sub)
         for number, line in enumerate(claim.lines, start=1):
             if line.unit_basis not in ("UN", "MJ"):

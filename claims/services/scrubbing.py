@@ -30,6 +30,8 @@ from patients.models import (
     EpisodeDiagnosis,
 )
 from patients.rules import consent_decision
+from rcm.tenancy.models import Organization
+from x12 import professional as x12p
 
 # A claim not yet sent is disclosed later than any revocation already on file: every recorded
 # revocation counts against it (consent_decision's `revoked_before`), whatever the clock says.
@@ -48,7 +50,7 @@ def claims_scrub(
     with transaction.atomic():
         claims = list(
             Claim.objects.select_for_update(of=("self",))
-            .select_related("payer", "coverage", "rendering_provider", "episode")
+            .select_related("payer", "coverage", "rendering_provider", "episode", "patient")
             .filter(pk__in=list(claim_ids), status__in=[ClaimStatus.DRAFT, ClaimStatus.READY])
         )
         if not claims:
@@ -91,6 +93,7 @@ def claims_scrub(
             for line in lines_by_claim[claim.pk]
         }
         billability = billability_for_pairs(queries.values())
+        organization = Organization.objects.get(pk=claims[0].organization_id)
         duplicates = _duplicates(claims, lines_by_claim)
         now = timezone.now()
         findings: dict[Any, list[scrubber.Finding]] = {}
@@ -108,6 +111,7 @@ def claims_scrub(
                 queries,
                 duplicates,
                 today,
+                organization,
             )
             line_auth.update(auth_by_line)
             found = scrubber.scrub(facts)
@@ -229,6 +233,7 @@ def _facts(
     queries: dict[Any, Any],
     duplicates: dict[Any, str],
     today: date,
+    organization: Organization,
 ) -> tuple[scrubber.ClaimFacts, dict[Any, Any]]:
     payer = claim.payer
     education = rules.EDUCATION_BY_PROVIDER_TYPE.get(claim.rendering_provider.provider_type, "")
@@ -307,5 +312,63 @@ def _facts(
         has_supervising_provider=claim.supervising_provider_id is not None,
         part2_consent=part2,
         today=today,
+        submission=submission_facts(claim, organization),
     )
     return facts, auth_by_line
+
+
+# The organization's billing fields the 837's billing provider loop (2010AA) cannot do without.
+BILLING_FIELDS = (
+    ("group_npi", "group NPI"),
+    ("tax_id", "tax id (EIN)"),
+    ("address_line1", "billing street address"),
+    ("city", "billing city"),
+    ("state", "billing state"),
+    ("postal_code", "billing ZIP code"),
+)
+
+
+def _address(row: Any) -> x12p.Address:
+    return x12p.Address(
+        row.address_line1, row.city, row.state, row.postal_code.replace("-", ""), row.address_line2
+    )
+
+
+def submission_facts(claim: Claim, organization: Organization) -> scrubber.SubmissionFacts:
+    """The 837's parties of a claim as the writer will see them (the subscriber's address is
+    the patient's home address: the claim sends one address for the household)."""
+    patient, coverage, payer = claim.patient, claim.coverage, claim.payer
+    home = _address(patient)
+    patient_person = x12p.Person(
+        patient.last_name, patient.first_name, patient.date_of_birth, patient.sex or "U", home,
+        patient.middle_name,
+    )  # fmt: skip
+    dependent = None
+    person = patient_person
+    if coverage.relationship != "18":
+        person = x12p.Person(
+            coverage.subscriber_last_name,
+            coverage.subscriber_first_name,
+            coverage.subscriber_date_of_birth,  # type: ignore[arg-type]
+            coverage.subscriber_sex or "U",
+            home,
+        )
+        dependent = x12p.Patient(patient_person, coverage.relationship)
+    billing = x12p.BillingProvider(
+        organization.name,
+        organization.group_npi,
+        organization.tax_id.replace("-", ""),
+        _address(organization),
+    )
+    return scrubber.SubmissionFacts(
+        patient_control_number=claim.patient_control_number,
+        billing=billing,
+        billing_missing=tuple(
+            (name, label)
+            for name, label in BILLING_FIELDS
+            if not str(getattr(organization, name) or "").strip()
+        ),
+        subscriber=x12p.Subscriber(person, coverage.member_id.strip()),
+        patient=dependent,
+        payer=x12p.Payer(payer.name, payer.payer_id),
+    )

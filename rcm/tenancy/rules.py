@@ -8,6 +8,7 @@ from x12.identifiers import (
     npi_error,
     phone_error,
     po_box_error,
+    state_error,
     taxonomy_error,
     zip_code_error,
 )
@@ -31,6 +32,10 @@ def billing_identity_errors(data: dict[str, str]) -> list[tuple[str, str]]:
         errors.append(("taxonomy_code", message))
     for field in ("address_line1", "address_line2"):
         if message := po_box_error(data.get(field) or ""):
+            errors.append((field, message))
+    for field in ("state", "pay_to_state"):
+        value = (data.get(field) or "").strip()
+        if value and (message := state_error(value)):
             errors.append((field, message))
     for field in ("postal_code", "pay_to_postal_code"):
         value = (data.get(field) or "").strip()

@@ -42,6 +42,7 @@ from submissions.services.rendering import (
     RESPONSIBILITY,
     VERSION,
     BatchRefused,
+    BuildProblem,
     LineRow,
     PreparedBatch,
     RenderedBatch,
@@ -56,6 +57,7 @@ from submissions.services.sending import (
     batch_fail,
     batch_regenerate,
     batch_release,
+    batch_retry,
     batch_send,
 )
 
@@ -71,6 +73,7 @@ __all__ = [
     "RESPONSIBILITY",
     "VERSION",
     "BatchRefused",
+    "BuildProblem",
     "LineRow",
     "PreparedBatch",
     "RenderedBatch",
@@ -83,6 +86,7 @@ __all__ = [
     "batch_regenerate",
     "batch_release",
     "batch_render",
+    "batch_retry",
     "batch_send",
     "batches_create",
     "claim_x12_preview",

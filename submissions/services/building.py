@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import UTC
@@ -12,6 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from claims.models import Claim
+from rcm import part2
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
@@ -24,7 +26,7 @@ from submissions.models import (
 )
 from submissions.selectors import OPEN_BATCH, ready_claims
 
-__all__ = ["BATCH_BUILD_TOPIC", "OPEN_BATCH", "batch_number", "batches_create"]
+__all__ = ["BATCH_BUILD_TOPIC", "OPEN_BATCH", "batch_number", "batch_start", "batches_create"]
 
 BATCH_BUILD_TOPIC = "submissions.batch_build"
 
@@ -37,6 +39,7 @@ def batches_create(
     clearinghouse: Clearinghouse,
     actor: Any = None,
     claim_ids: Iterable[Any] | None = None,
+    expected_count: int | None = None,
     scopes: Collection[str],
 ) -> list[SubmissionBatch]:
     """Queue one batch per claim form from ready claims (all of them, or the ones given) that
@@ -52,18 +55,23 @@ def batches_create(
     with transaction.atomic():
         claims = ready_claims(scopes=scopes).select_for_update(of=("self",))
         if claim_ids is not None:
-            ids = list(claim_ids)
+            ids = {_claim_id(value) for value in claim_ids}
             claims = claims.filter(pk__in=ids)
         by_form: dict[str, list[Claim]] = defaultdict(list)
         for claim in claims.order_by("patient_control_number"):
             by_form[claim.claim_form].append(claim)
-        if claim_ids is not None and sum(len(v) for v in by_form.values()) != len(set(ids)):
-            raise DomainError(
-                "Only ready claims that are in no other open batch can be batched.",
-                field="claim_ids",
-            )
+        if claim_ids is not None:
+            _refuse_unready(ids, {c.pk for chosen in by_form.values() for c in chosen}, scopes)
         if not by_form:
             raise DomainError("There is no ready claim to send.", field="claim_ids")
+        found = sum(len(chosen) for chosen in by_form.values())
+        if expected_count is not None and found != expected_count:
+            # "All N on this filter": the biller saw N; send exactly what they saw or nothing.
+            raise DomainError(
+                f"The filter now matches {found} ready claims, not the {expected_count} shown: "
+                "nothing was batched; check the selection again.",
+                field="claim_ids",
+            )
         batches = []
         for form in sorted(by_form):
             chosen = by_form[form]
@@ -94,6 +102,57 @@ def batches_create(
             )
             batches.append(batch)
     return batches
+
+
+def _claim_id(value: Any) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError:
+        raise DomainError(f"{str(value)[:40]!r} is not a claim id.", field="claim_ids") from None
+
+
+def _refuse_unready(ids: set[Any], ready: set[Any], scopes: Collection[str]) -> None:
+    """A selection is sent whole or not at all: the claims that stopped being ready (or went
+    into another open batch) are named; ids of claims the caller cannot see (another
+    organization's, or Part 2 without the grant) are only counted, as for unknown ones."""
+    missing = ids - ready
+    if not missing:
+        return
+    known = part2.visible(Claim.objects.filter(pk__in=missing), scopes)
+    named = sorted(known.values_list("patient_control_number", flat=True))
+    parts = []
+    if named:
+        parts.append(
+            "no longer ready to send (changed, or in another open batch): " + ", ".join(named)
+        )
+    if unknown := len(missing) - len(named):
+        parts.append(f"{unknown} selected claim{'s' if unknown > 1 else ''} not found")
+    raise DomainError(
+        "Nothing was batched. " + "; ".join(parts)[:1].upper() + "; ".join(parts)[1:] + ".",
+        field="claim_ids",
+    )
+
+
+# --- Building ---
+
+
+def _envelope_time() -> Any:
+    # X12 dates carry no zone: the file is written in UTC, to the minute.
+    return timezone.now().astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def batch_start(*, batch_id: Any) -> SubmissionBatch | None:
+    """Mark a queued batch building and fix the time its file will carry (the ISA/GS/BHT date,
+    and the day its Part 2 disclosures are checked against); None when it is no longer open."""
+    with transaction.atomic():
+        batch = SubmissionBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status not in OPEN_BATCH:
+            return None
+        batch.status = BatchStatus.BUILDING
+        if batch.envelope_created is None:
+            batch.envelope_created = _envelope_time()
+        batch.save(update_fields=["status", "envelope_created", "updated_at"])
+    return batch
 
 
 # --- Control numbers -------------------------------------------------------------------------------
@@ -140,12 +199,11 @@ def batch_number(*, batch_id: Any) -> SubmissionBatch:
         counter.last_group += 1
         counter.last_transaction += 1
         counter.save(update_fields=["last_interchange", "last_group", "last_transaction"])
-        now = timezone.now().astimezone(UTC).replace(second=0, microsecond=0)
         batch.interchange_control_number = counter.last_interchange
         batch.group_control_number = counter.last_group
         batch.transaction_control_number = counter.last_transaction
         batch.reference = f"{counter.last_interchange:09d}"
-        batch.envelope_created = now
+        batch.envelope_created = batch.envelope_created or _envelope_time()
         batch.status = BatchStatus.BUILDING
         batch.file_name = f"{batch.claim_form}_{ch.code}_{counter.last_interchange:09d}.x12"
         batch.save()

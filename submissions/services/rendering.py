@@ -3,9 +3,10 @@ validating it with pyx12."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
@@ -15,7 +16,6 @@ from claims.models import Claim, ClaimLine, ClaimStatus
 from claims.services import NOT_YET_DISCLOSED
 from patients.models import ClaimForm, Consent
 from patients.rules import consent_decision
-from rcm.errors import DomainError
 from rcm.tenancy.models import Organization
 from submissions.models import (
     BatchStatus,
@@ -48,12 +48,45 @@ VERSION = {ClaimForm.PROFESSIONAL: x12p.VERSION, ClaimForm.INSTITUTIONAL: x12i.V
 # --- Rendering from the database (a fixed number of queries) ------------------------------------
 
 
-class BatchRefused(Exception):
-    """The data cannot make a valid 837: the reasons, for a biller."""
+@dataclass(frozen=True)
+class BuildProblem:
+    """One reason a batch's file cannot be written: the claim (None for the organization's
+    billing identity or the file as a whole), the field at fault and what is wrong."""
 
-    def __init__(self, reasons: list[str]) -> None:
+    message: str
+    field: str = ""
+    claim_id: Any = None
+    patient_control_number: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "claim_id": str(self.claim_id or ""),
+            "claim": self.patient_control_number,
+            "field": self.field,
+            "message": self.message,
+        }
+
+
+class BatchRefused(Exception):
+    """The data cannot make a valid 837: the reasons, for a biller, and (when known) the claims
+    and fields they concern."""
+
+    def __init__(self, reasons: list[str], problems: Sequence[BuildProblem] = ()) -> None:
         super().__init__(" ".join(reasons))
         self.reasons = reasons
+        self.problems = list(problems) or [BuildProblem(reason) for reason in reasons]
+
+    @classmethod
+    def of(cls, problems: Sequence[BuildProblem]) -> BatchRefused:
+        return cls([p.message for p in problems], problems)
+
+
+# The envelope of a file checked before it has control numbers (they are taken only when the
+# file is written, so a refused build uses none): any valid values do, they are not sent.
+UNNUMBERED = {"interchange_control_number": 1, "group_control_number": 1,
+              "transaction_control_number": 1}  # fmt: skip
+UNNUMBERED_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+UNNUMBERED_REFERENCE = "000000000"
 
 
 def _address(line1: str, line2: str, city: str, state: str, postal: str) -> x12p.Address:
@@ -61,8 +94,8 @@ def _address(line1: str, line2: str, city: str, state: str, postal: str) -> x12p
                         line2.upper())  # fmt: skip
 
 
-def _billing(org: Organization) -> tuple[x12p.BillingProvider, list[str]]:
-    problems = []
+def _billing(org: Organization) -> tuple[x12p.BillingProvider, list[BuildProblem]]:
+    problems: list[BuildProblem] = []
     for field_name, label in (
         ("group_npi", "Billing NPI"),
         ("tax_id", "Tax ID (EIN)"),
@@ -72,7 +105,12 @@ def _billing(org: Organization) -> tuple[x12p.BillingProvider, list[str]]:
         ("postal_code", "Billing ZIP code"),
     ):
         if not getattr(org, field_name).strip():
-            problems.append(f"{label} is missing: set it in Organization settings.")
+            problems.append(
+                BuildProblem(
+                    f"{label} is missing: set it in Organization settings.",
+                    f"billing_provider.{field_name}",
+                )
+            )
     pay_to = None
     if org.pay_to_address_line1:
         pay_to = _address(org.pay_to_address_line1, org.pay_to_address_line2, org.pay_to_city,
@@ -128,31 +166,46 @@ def _parties(claim: Claim) -> tuple[x12p.Subscriber, x12p.Patient | None, x12p.P
 
 def _claim_problems(
     claim: Claim, lines: list[LineRow], part2_ok: bool, *, require_ready: bool
-) -> list[str]:
+) -> list[BuildProblem]:
     pcn = claim.patient_control_number
     problems = []
+
+    def add(field: str, message: str) -> None:
+        problems.append(BuildProblem(message, field, claim.pk, pcn))
+
     if require_ready and claim.status != ClaimStatus.READY:
-        problems.append(f"Claim {pcn} is {claim.get_status_display().lower()}, not ready.")
+        add("status", f"Claim {pcn} is {claim.get_status_display().lower()}, not ready.")
     if claim.coverage.relationship != "18" and not (
         claim.coverage.subscriber_last_name and claim.coverage.subscriber_date_of_birth
     ):
-        problems.append(f"Claim {pcn}: the subscriber's name and birth date are missing.")
+        add("subscriber", f"Claim {pcn}: the subscriber's name and birth date are missing.")
     if not claim.diagnosis_codes:
-        problems.append(f"Claim {pcn} has no diagnosis.")
+        add("diagnoses", f"Claim {pcn} has no diagnosis.")
     patient = claim.patient
     if not (patient.address_line1 and patient.city and patient.state and patient.postal_code):
-        problems.append(
+        add(
+            "subscriber.address" if claim.coverage.relationship == "18" else "patient.address",
             f"Claim {pcn}: the patient's address is missing (the 837 requires it): add it on "
-            "the patient's page."
+            "the patient's page.",
         )
     if not lines:
-        problems.append(f"Claim {pcn} has no service lines.")
+        add("lines", f"Claim {pcn} has no service lines.")
     if claim.is_part2 and not part2_ok:
-        problems.append(
+        add(
+            "consent",
             f"Claim {pcn} holds Part 2 (substance use) records and no consent covers sending "
-            "them to this payer."
+            "them to this payer.",
         )
     return problems
+
+
+def _build_problem(problem: x12p.Problem, claim_ids: dict[str, Any]) -> BuildProblem:
+    """The writer's problem with its claim: its fields read "claim <PCN>.<field>"."""
+    head, _, rest = problem.field.partition(".")
+    if head.startswith("claim ") and head.removeprefix("claim ") in claim_ids:
+        pcn = head.removeprefix("claim ")
+        return BuildProblem(problem.message, rest, claim_ids[pcn], pcn)
+    return BuildProblem(problem.message, problem.field)
 
 
 @dataclass(slots=True)
@@ -331,6 +384,20 @@ class PreparedBatch:
     claims: list[Claim]
     part2_consents: dict[Any, Consent]
 
+    def numbered(self, batch: SubmissionBatch) -> PreparedBatch:
+        """The same file with the control numbers, reference and time the batch was given."""
+        assert batch.interchange_control_number and batch.envelope_created
+        created = batch.envelope_created.astimezone(UTC).replace(tzinfo=None)
+        envelope = dataclasses.replace(
+            self.envelope,
+            interchange_control_number=batch.interchange_control_number,
+            group_control_number=batch.group_control_number or 0,
+            transaction_control_number=batch.transaction_control_number or 0,
+            created=created,
+        )
+        data = dataclasses.replace(self.data, reference=batch.reference, created=created)
+        return dataclasses.replace(self, envelope=envelope, data=data)
+
     def render(self, on_progress: Callable[[int], None] | None = None) -> RenderedBatch:
         try:
             if self.claim_form == ClaimForm.INSTITUTIONAL:
@@ -338,16 +405,16 @@ class PreparedBatch:
             else:
                 text = x12p.render_837p(self.data, self.envelope, self.writer, on_progress)
         except X12Error as error:
-            raise BatchRefused([error.message]) from error
+            raise BatchRefused([error.message], [BuildProblem(error.message, "file")]) from error
         return RenderedBatch(text, self.claims, self.part2_consents)
 
 
 def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> PreparedBatch:
     """The batch's X12 file from the database, with its recorded control numbers and time (so
-    the same claims render to the same bytes). Six queries however many claims. Raises
-    BatchRefused with the reasons when the data cannot make a valid 837."""
-    if not batch.interchange_control_number or batch.envelope_created is None:
-        raise DomainError("The batch has no control numbers yet.")
+    the same claims render to the same bytes), or placeholders when it has none yet (a file
+    checked before it is numbered: `PreparedBatch.numbered` gives it its numbers). Six queries
+    however many claims. Raises BatchRefused with the reasons, claims and fields when the data
+    cannot make a valid 837."""
     ch = batch.clearinghouse
     org = Organization.objects.get(pk=batch.organization_id)
     if claim is not None:  # a preview of one claim, in no batch
@@ -394,7 +461,7 @@ def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> Prep
                 consents[claim.patient_id],  # type: ignore[arg-type]
                 payer_id=claim.payer_id,
                 purpose="payment",
-                on_date=batch.envelope_created.date(),
+                on_date=(batch.envelope_created or UNNUMBERED_TIME).date(),
                 # A released batch was disclosed under the consent as it stood at release; one
                 # not yet released is disclosed after every revocation already on file.
                 revoked_before=(batch.released_at if released else None) or NOT_YET_DISCLOSED,
@@ -416,29 +483,39 @@ def batch_prepare(*, batch: SubmissionBatch, claim: Claim | None = None) -> Prep
     submitter = x12p.Submitter(org.name.upper(), ch.submitter_id, ch.contact_name.upper(),
                                ch.contact_phone)  # fmt: skip
     receiver = x12p.Receiver(ch.receiver_name.upper(), ch.receiver_id)
-    created = batch.envelope_created.astimezone(UTC).replace(tzinfo=None)
+    numbered = bool(batch.interchange_control_number)
+    created = (batch.envelope_created or UNNUMBERED_TIME).astimezone(UTC).replace(tzinfo=None)
+    numbers: dict[str, Any] = (
+        {
+            "interchange_control_number": batch.interchange_control_number,
+            "group_control_number": batch.group_control_number,
+            "transaction_control_number": batch.transaction_control_number,
+        }
+        if numbered
+        else UNNUMBERED
+    )
+    reference = batch.reference if numbered else UNNUMBERED_REFERENCE
     envelope = Envelope(
         sender_id=ch.submitter_id,
         receiver_id=ch.receiver_id,
         sender_qualifier=ch.submitter_qualifier,
         receiver_qualifier=ch.receiver_qualifier,
-        interchange_control_number=batch.interchange_control_number,
-        group_control_number=batch.group_control_number,  # type: ignore[arg-type]
-        transaction_control_number=batch.transaction_control_number,  # type: ignore[arg-type]
+        **numbers,
         created=created,
         version=VERSION[batch.claim_form],  # type: ignore[index]
         usage=batch.usage,
     )
     writer = SegmentWriter(_separators(ch), newline=ch.line_break_after_segment)
     if batch.claim_form == ClaimForm.INSTITUTIONAL:
-        data: Any = x12i.Batch837I(submitter, receiver, billing, submissions, batch.reference, created)  # fmt: skip
+        data: Any = x12i.Batch837I(submitter, receiver, billing, submissions, reference, created)  # fmt: skip
         found = x12i.check_837i(data)
     else:
-        data = x12p.Batch837P(submitter, receiver, billing, submissions, batch.reference, created)
+        data = x12p.Batch837P(submitter, receiver, billing, submissions, reference, created)
         found = x12p.check_837p(data)
-    refused = problems + [p.message for p in found if keep(p)]
+    claim_ids = {c.patient_control_number: c.pk for c in claims}
+    refused = problems + [_build_problem(p, claim_ids) for p in found if keep(p)]
     if refused:
-        raise BatchRefused(refused)
+        raise BatchRefused.of(refused)
     return PreparedBatch(batch.claim_form, data, envelope, writer, claims, part2_consents)
 
 

@@ -29,6 +29,7 @@ from tests import clock
 from tests.authorizations.factories import make_authorization
 from tests.clock import days_ago, days_from_now, years_ago
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
+from tests.factories import HOME_ADDRESS, set_billing_identity
 
 CHICAGO = ZoneInfo("America/Chicago")
 ADMITTED_DAYS_AGO = 60  # day(61), the default authorization's last day, is today
@@ -106,6 +107,7 @@ def make_clinic(org: Any, *, level: str = "1") -> Clinic:
     """Coverage, prices, licence and enrollment in force from long before the admission to long
     after today, so only the authorization decides what a test sees."""
     long_before = day(1) - timedelta(days=365)
+    set_billing_identity(org)
     with tenant_context(org):
         payer = patients_services.payer_create(
             name="Blue Plan",
@@ -120,6 +122,7 @@ def make_clinic(org: Any, *, level: str = "1") -> Clinic:
             last_name="Doe",
             date_of_birth=date(1980, 5, 1),
             sex="F",
+            **HOME_ADDRESS,
         )
         coverage = patients_services.coverage_create(
             patient=patient, payer=payer, member_id="W1", effective_date=long_before

@@ -71,6 +71,11 @@ def practice(org: Any) -> Practice:
     """Riverbend: Blue Plan (auth required for outpatient 90837 only), Jane Doe covered for a
     year and in outpatient mental health care with F33.1 since `admitted()`, and Lena, an LCSW
     licensed and enrolled with Blue Plan for years to come; the fee schedule began a year ago."""
+    # The billing identity every 837 carries (the scrubber checks it before a claim is ready).
+    org.group_npi, org.tax_id, org.taxonomy_code = "1234567893", "93-1234567", "261QM0801X"
+    org.address_line1, org.address_line2 = "100 River St", "Suite 200"
+    org.city, org.state, org.postal_code = "Portland", "OR", "97204-1234"
+    org.save()
     with tenant_context(org):
         payer = patients_services.payer_create(
             name="Blue Plan",
@@ -85,6 +90,10 @@ def practice(org: Any) -> Practice:
             last_name="Doe",
             date_of_birth=date(1980, 5, 1),
             sex="F",
+            address_line1="12 Elm Ave",
+            city="Portland",
+            state="OR",
+            postal_code="97205",
         )
         coverage = patients_services.coverage_create(
             patient=patient, payer=payer, member_id="W1", effective_date=years_ago(1)

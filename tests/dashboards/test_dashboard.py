@@ -31,7 +31,7 @@ from rcm.tenancy.permissions import Role
 from tests import clock
 from tests.clock import days_ago, days_from_now, today
 from tests.credentialing.factories import CredentialFactory, EnrollmentFactory, ProviderFactory
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import HOME_ADDRESS, MembershipFactory, UserFactory, set_billing_identity
 
 URL = "/o/riverbend/dashboards/"
 
@@ -56,6 +56,7 @@ def _claim(org: Any, payer: Any, provider: Any, mrn: str) -> Claim:
         last_name=mrn,
         date_of_birth=date(1980, 1, 1),
         sex="U",
+        **HOME_ADDRESS,
     )
     patients_services.coverage_create(
         patient=patient, payer=payer, member_id=f"M{mrn}", effective_date=days_ago(400)
@@ -88,6 +89,7 @@ def _claim(org: Any, payer: Any, provider: Any, mrn: str) -> Claim:
 def make_book(org: Any) -> Book:
     """Four claims of $150 submitted today: c1 accepted and paid $100 (CO-45 $50); c2 rejected;
     c3 accepted and denied (authorization); c4 waiting. Two appeals decided: one overturned."""
+    set_billing_identity(org)
     with tenant_context(org):
         payer = patients_services.payer_create(
             name="Blue Plan", payer_id="BP1", payer_type="commercial"

@@ -21,7 +21,13 @@ from tests.credentialing.factories import (
     billable_provider,
 )
 from tests.e2e.conftest import sign_in
-from tests.factories import PASSWORD, MembershipFactory, UserFactory
+from tests.factories import (
+    HOME_ADDRESS,
+    PASSWORD,
+    MembershipFactory,
+    UserFactory,
+    set_billing_identity,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -33,6 +39,7 @@ def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, o
         role=Role.BILLER,
         part2_access=True,
     )
+    set_billing_identity(org)
     with tenant_context(org):
         payer = patients_services.payer_create(
             name="Blue Plan",
@@ -47,6 +54,7 @@ def test_a_biller_bills_a_session_and_fixes_a_missing_authorization(page: Any, o
             last_name="Brown",
             date_of_birth=date(1992, 7, 21),
             sex="F",
+            **HOME_ADDRESS,
         )
         coverage = patients_services.coverage_create(
             patient=patient, payer=payer, member_id="BP777", effective_date=years_ago(1)

@@ -123,7 +123,7 @@ def test_only_ready_claims_in_no_open_batch_can_be_batched(billing):
         batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)
         with pytest.raises(DomainError, match="no ready claim"):
             batches_create(scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse)
-        with pytest.raises(DomainError, match="Only ready claims"):
+        with pytest.raises(DomainError, match=f"No longer ready .*{claim.patient_control_number}"):
             batches_create(
                 scopes=part2.ORGANIZATION, clearinghouse=billing.clearinghouse, claim_ids=[claim.pk]
             )

@@ -31,3 +31,11 @@ def test_billing_identity_errors_name_each_bad_field() -> None:
     }
     assert billing_identity_errors({"postal_code": "97204-1234", "phone": "(503) 555-0100"}) == []
     assert billing_identity_errors({"group_npi": "", "tax_id": ""}) == []
+
+
+def test_the_billing_state_must_be_a_usps_code() -> None:
+    assert dict(billing_identity_errors({"state": "Oregon", "pay_to_state": "XX"})).keys() == {
+        "state",
+        "pay_to_state",
+    }
+    assert billing_identity_errors({"state": "or", "pay_to_state": "DC"}) == []
