@@ -421,7 +421,9 @@ class SavedClaimFilter(TenantModel):
 class PayerBillingRuleType(models.TextChoices):
     REQUIRED_MODIFIER = "required_modifier", "Modifier required on a code"
     PER_DIEM_MINIMUM = "per_diem_minimum_minutes", "Per-diem minimum minutes for a level"
-    UNIT_ROUNDING = "unit_rounding", "15-minute unit rounding"
+    UNIT_ROUNDING = "unit_rounding", "Timed unit rounding (all codes, or one code)"
+    UNIT_TYPE = "unit_type", "Unit of a code (per 15 minutes, per hour, per diem, per session)"
+    NOT_ACCEPTED = "not_accepted", "Code the payer does not accept"
 
 
 class PayerBillingRule(TenantModel):
