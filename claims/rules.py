@@ -183,7 +183,7 @@ TIMED_FAMILY_PROMPT = {
     ServiceKind.HEALTH_BEHAVIOR: "Choose the health behaviour code (96158, 96164, 96167 or 96170).",
     ServiceKind.ADAPTIVE_BEHAVIOR: "Choose the adaptive behaviour code (97151-97158).",
 }
-KIND_FAMILIES = {
+KIND_FAMILIES: dict[str, str] = {
     ServiceKind.TESTING: "testing",
     ServiceKind.HEALTH_BEHAVIOR: "health_behavior",
     ServiceKind.ADAPTIVE_BEHAVIOR: "adaptive_behavior",

@@ -4,20 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('claims', '0007_move_submission_models_to_submissions'),
+        ("claims", "0007_move_submission_models_to_submissions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='payerbillingrule',
-            name='rule_type',
-            field=models.CharField(choices=[('required_modifier', 'Modifier required on a code'), ('per_diem_minimum_minutes', 'Per-diem minimum minutes for a level'), ('unit_rounding', 'Timed unit rounding (all codes, or one code)'), ('unit_type', 'Unit of a code (per 15 minutes, per hour, per diem, per session)'), ('not_accepted', 'Code the payer does not accept')], max_length=30),
+            model_name="payerbillingrule",
+            name="rule_type",
+            field=models.CharField(
+                choices=[
+                    ("required_modifier", "Modifier required on a code"),
+                    ("per_diem_minimum_minutes", "Per-diem minimum minutes for a level"),
+                    ("unit_rounding", "Timed unit rounding (all codes, or one code)"),
+                    (
+                        "unit_type",
+                        "Unit of a code (per 15 minutes, per hour, per diem, per session)",
+                    ),
+                    ("not_accepted", "Code the payer does not accept"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='serviceentry',
-            name='kind',
-            field=models.CharField(choices=[('psychotherapy', 'Psychotherapy'), ('psychotherapy_addon', 'Psychotherapy addon'), ('crisis', 'Crisis'), ('family_without_patient', 'Family without patient'), ('family_with_patient', 'Family with patient'), ('per_15_minutes', 'Per 15 minutes'), ('testing', 'Testing'), ('health_behavior', 'Health behavior'), ('adaptive_behavior', 'Adaptive behavior'), ('untimed', 'Untimed')], max_length=30),
+            model_name="serviceentry",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("psychotherapy", "Psychotherapy"),
+                    ("psychotherapy_addon", "Psychotherapy addon"),
+                    ("crisis", "Crisis"),
+                    ("family_without_patient", "Family without patient"),
+                    ("family_with_patient", "Family with patient"),
+                    ("per_15_minutes", "Per 15 minutes"),
+                    ("testing", "Testing"),
+                    ("health_behavior", "Health behavior"),
+                    ("adaptive_behavior", "Adaptive behavior"),
+                    ("untimed", "Untimed"),
+                ],
+                max_length=30,
+            ),
         ),
     ]
