@@ -28,7 +28,10 @@ class ChargeForm(forms.Form):
     service_code = forms.CharField(
         max_length=5,
         required=False,
-        help_text="Timed services: leave blank to bill the code the minutes support",
+        help_text=(
+            "Psychotherapy and crisis: leave blank to bill the code the minutes support; "
+            "testing, health behaviour, adaptive behaviour and H-codes: the code"
+        ),
     )
     units = forms.IntegerField(min_value=1, required=False, help_text="Untimed codes only")
     telehealth = forms.ChoiceField(choices=TELEHEALTH, required=False)
