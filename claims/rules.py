@@ -457,3 +457,43 @@ def code_in_effect(code: str, on: date) -> CodeInEffect:
     return CodeInEffect(
         False, f"{code} ended on {known.effective_to}; it cannot be billed for {on}."
     )
+
+
+# --- Monthly care management (CoCM, BHI): minutes added up across a calendar month -------------
+
+
+class CareProgram(StrEnum):
+    COCM = "cocm"  # 99492 first month / 99493 later months + 99494 add-on units
+    BHI = "bhi"  # 99484
+    COCM_FQHC = "cocm_fqhc"  # G0512 (FQHC / RHC)
+
+
+def monthly_charges(
+    program: str,
+    *,
+    first_month: bool,
+    minutes: int,
+    thresholds: Sequence[codesets.MonthlyThreshold] | None = None,
+) -> CodeSuggestion:
+    """The codes a calendar month's minutes support (claims/codesets/monthly_thresholds.csv):
+    first-month or subsequent-month code once its minimum is met, then one add-on unit once
+    `addon_threshold` minutes pass its base and one more each `addon_step` minutes after; under
+    the minimum nothing, with the reason."""
+    month = "first" if first_month else "subsequent"
+    rows = codesets.load().monthly if thresholds is None else thresholds
+    rule = next((r for r in rows if r.program == program and r.month == month), None)
+    if rule is None:
+        return _not_billable(f"No monthly code is set for program {program!r}.")
+    label = "first month" if first_month else "a later month"
+    if minutes < rule.minimum:
+        return _not_billable(
+            f"{minutes} minutes in {label}: {rule.code} needs at least {rule.minimum}; "
+            "nothing is billed for the month."
+        )
+    lines = [CodedLine(rule.code, 1)]
+    past = minutes - rule.base
+    if rule.addon_code and past >= rule.addon_threshold:
+        units = (past - rule.addon_threshold) // rule.addon_step + 1
+        lines.append(CodedLine(rule.addon_code, units))
+    extra = f" + {lines[1].units} x {lines[1].code}" if len(lines) > 1 else ""
+    return CodeSuggestion(True, tuple(lines), f"{minutes} minutes in {label}: {rule.code}{extra}")

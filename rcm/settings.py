@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.claims_unbillable_scan_all",
         "schedule": crontab(hour=6, minute=30),
     },
+    # Care management months (CoCM, BHI): the last month closes on each organization's 1st.
+    "care-month-rollup": {
+        "task": "claims.tasks.care_month_rollup_all",
+        "schedule": crontab(hour=7, minute=0),
+    },
     "credentialing-scan": {
         "task": "credentialing.tasks.credentialing_scan",
         "schedule": crontab(hour=6, minute=15),

@@ -85,6 +85,6 @@ def test_live_suggestion_for_testing_and_adaptive_behavior_codes(page: Any, org:
     page.locator("#id_service_code").blur()
     page.locator("#id_end_time").fill("09:23")
     expect(page.locator(".suggested-code")).to_have_text(["97153"])
-    expect(suggestion).to_contain_text("× 2")
+    expect(suggestion).to_contain_text("23 minutes = 2 15-minute units")
     page.locator("#id_end_time").fill("09:07")
     expect(suggestion).to_contain_text("less than one billable 15-minute unit of 97153")
