@@ -12,6 +12,8 @@ urlpatterns = [
     path("build/", views.claims_build, name="build"),
     path("ready/", views.ready_queue, name="ready_queue"),
     path("fee-schedule/", views.fee_schedule, name="fee_schedule"),
+    path("care/", views.care_months, name="care_months"),
+    path("care/<uuid:pk>/confirm/", views.care_month_confirm, name="care_month_confirm"),
     path("<uuid:pk>/", views.claim_detail, name="detail"),
     path("<uuid:pk>/action/", views.claim_action, name="action"),
 ]
