@@ -454,6 +454,7 @@ CARE_PROGRAMS = [
     (CareProgram.COCM.value, "Psychiatric collaborative care (99492 / 99493 + 99494)"),
     (CareProgram.BHI.value, "General behavioral health integration (99484)"),
     (CareProgram.COCM_FQHC.value, "Collaborative care in an FQHC / RHC (G0512)"),
+    (CareProgram.DMHT.value, "Digital mental health treatment management (G0553 + G0554)"),
 ]
 
 

@@ -466,6 +466,7 @@ class CareProgram(StrEnum):
     COCM = "cocm"  # 99492 first month / 99493 later months + 99494 add-on units
     BHI = "bhi"  # 99484
     COCM_FQHC = "cocm_fqhc"  # G0512 (FQHC / RHC)
+    DMHT = "dmht"  # G0553 + G0554 (digital mental health treatment management)
 
 
 def monthly_charges(

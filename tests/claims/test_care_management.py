@@ -79,6 +79,11 @@ def test_cocm_later_months(minutes: int, expected: list[tuple[str, int]]) -> Non
         ("cocm_fqhc", False, 59, []),
         ("cocm_fqhc", False, 60, [("G0512", 1)]),
         ("cocm_fqhc", False, 200, [("G0512", 1)]),
+        ("dmht", True, 19, []),
+        ("dmht", True, 20, [("G0553", 1)]),
+        ("dmht", False, 39, [("G0553", 1)]),
+        ("dmht", False, 40, [("G0553", 1), ("G0554", 1)]),
+        ("dmht", False, 60, [("G0553", 1), ("G0554", 2)]),
     ],
 )
 def test_bhi_and_fqhc_collaborative_care(
