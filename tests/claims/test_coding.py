@@ -413,3 +413,63 @@ def test_the_scrubber_applies_same_day_edits_across_the_days_claims(practice: An
     assert [rule for rule, _ in findings] == ["ncci_ptp"]
     assert f"90834 (claim {first.patient_control_number} line 1)" in findings[0][1]
     assert "90839 (line 1)" in findings[0][1]
+
+
+def test_payer_overrides_are_validated_and_reach_the_scrubber(practice: Any) -> None:
+    from claims import services
+    from claims.models import PayerBillingRule
+    from rcm.errors import DomainError
+    from rcm.tenancy.context import tenant_context
+
+    with tenant_context(practice.org):
+        payer = practice.payer
+        with pytest.raises(DomainError, match="threshold:N") as bad_rounding:
+            services.payer_billing_rule_create(payer=payer, rule_type="unit_rounding", value="half")
+        assert bad_rounding.value.field == "value"
+        with pytest.raises(DomainError, match="names its service code"):
+            services.payer_billing_rule_create(payer=payer, rule_type="unit_type", value="per_hour")
+        with pytest.raises(DomainError, match="Name the service code"):
+            services.payer_billing_rule_create(payer=payer, rule_type="not_accepted", value="x")
+        services.payer_billing_rule_create(
+            payer=payer, rule_type="unit_rounding", service_code="H2019", value="threshold:10"
+        )
+        services.payer_billing_rule_create(
+            payer=payer, rule_type="unit_type", service_code="H2017", value="per_hour"
+        )
+        services.payer_billing_rule_create(
+            payer=payer, rule_type="not_accepted", service_code="H0004", value=""
+        )
+        edits = services.payer_edits(
+            payer, PayerBillingRule.objects.filter(payer=payer), licensure_modifier=None
+        )
+    assert edits.rounding_for("H2019") == "threshold:10"
+    assert edits.rounding_for("H2017") == "midpoint"
+    assert edits.coding.unit_types == {"H2017": "per_hour"}
+    assert edits.coding.not_accepted == frozenset({"H0004"})
+
+
+def test_the_live_suggestion_uses_the_payers_unit_for_a_code(practice: Any) -> None:
+    from datetime import timedelta
+
+    from claims import services
+    from rcm.tenancy.context import tenant_context
+    from tests.claims.conftest import at, dos
+
+    def preview() -> list[tuple[str, int]]:
+        found = services.charge_preview(
+            patient=practice.patient,
+            rendering_provider=practice.provider,
+            date_of_service=dos(),
+            kind="per_15_minutes",
+            service_code="H2017",
+            start_at=at(dos(), 9),
+            end_at=at(dos(), 9) + timedelta(minutes=91),
+        )
+        return [(x.code, x.units) for x in found.suggestion.lines]
+
+    with tenant_context(practice.org):
+        assert preview() == [("H2017", 6)]
+        services.payer_billing_rule_create(
+            payer=practice.payer, rule_type="unit_type", service_code="H2017", value="per_hour"
+        )
+        assert preview() == [("H2017", 2)]
