@@ -20,8 +20,11 @@ from rest_framework.response import Response
 
 from claims import selectors, services
 from claims.models import (
+    CARE_PROGRAMS,
     SERVICE_KINDS,
     TELEHEALTH,
+    CareMinutes,
+    CareMonth,
     ChargeMasterItem,
     Claim,
     ClaimFinding,
@@ -34,7 +37,7 @@ from credentialing.models import Provider, ServiceFacility
 from patients.models import EpisodeOfCare, Patient, Payer
 from rcm import part2
 from rcm.api import INTEGER_MAX, Part2HiddenListMixin, ServiceViewSet, uuid_query_param
-from rcm.tenancy.http import request_today, scopes_of
+from rcm.tenancy.http import request_now, request_today, scopes_of
 
 
 def _actor(request: Request) -> Any:
@@ -460,9 +463,112 @@ class ContractRateViewSet(ServiceViewSet, mixins.CreateModelMixin, *LIST):  # ty
         return services.contract_rate_set(**data)
 
 
+class CareMinutesSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CareMinutes
+        exclude = ["organization", "recorded_by"]
+
+
+class CareMinutesInputSerializer(serializers.Serializer):
+    # The episodes the caller may see (42 CFR Part 2), set per request in __init__.
+    episode = serializers.PrimaryKeyRelatedField(queryset=EpisodeOfCare.objects)
+    program = serializers.ChoiceField(choices=CARE_PROGRAMS)
+    staff_name = serializers.CharField(max_length=120)
+    performed_on = serializers.DateField()
+    minutes = serializers.IntegerField(min_value=1, max_value=600)
+    activity = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        self.fields["episode"].queryset = selectors.charge_episodes(  # type: ignore[attr-defined]
+            scopes=scopes_of(request) if request is not None else frozenset()
+        )
+
+
+class CareMinutesViewSet(
+    Part2HiddenListMixin,
+    ServiceViewSet,
+    mixins.CreateModelMixin,
+    *LIST,  # type: ignore[misc]
+):
+    """Staff minutes of monthly care management (collaborative care, behavioral health
+    integration): each entry adds to the patient's calendar month; a month already rolled up
+    takes no more minutes (400)."""
+
+    audit_phi = "claims.careminutes"
+    scope_area = "claims"
+    serializer_class = CareMinutesSerializer
+    input_serializer_class = CareMinutesInputSerializer
+
+    def get_queryset(self) -> Any:
+        return selectors.care_minutes(scopes=scopes_of(self.request))
+
+    def part2_hidden(self) -> int:
+        return selectors.care_minutes_hidden(scopes=scopes_of(self.request))
+
+    def perform_service_create(self, data: dict[str, Any]) -> CareMinutes:
+        return services.care_minutes_add(
+            patient=data["episode"].patient,  # the audit trail names the key that recorded it
+            today=request_today(self.request),
+            scopes=scopes_of(self.request),
+            **data,
+        )
+
+
+class CareMonthSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CareMonth
+        exclude = ["organization", "confirmed_by"]
+
+
+class CareMonthConfirmSerializer(serializers.Serializer):
+    rendering_provider = serializers.PrimaryKeyRelatedField(queryset=Provider.objects)
+
+
+class CareMonthViewSet(Part2HiddenListMixin, *LIST):  # type: ignore[misc]
+    """Rolled-up care-management months (`?status=proposed|nothing|confirmed`, `?q=` patient):
+    the minutes, the charges they support or why none. `confirm` records a proposed month's
+    charges once; a month already billed or with nothing to bill answers 400."""
+
+    audit_phi = "claims.caremonth"
+    scope_area = "claims"
+    serializer_class = CareMonthSerializer
+
+    def get_queryset(self) -> Any:
+        p = self.request.query_params
+        return selectors.care_months(
+            scopes=scopes_of(self.request), q=p.get("q", ""), status=p.get("status", "")
+        )
+
+    def part2_hidden(self) -> int:
+        p = self.request.query_params
+        return selectors.care_months_hidden(
+            scopes=scopes_of(self.request), q=p.get("q", ""), status=p.get("status", "")
+        )
+
+    @extend_schema(request=CareMonthConfirmSerializer, responses=CareMonthSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request: Request, pk: str) -> Response:
+        month = self.get_object()
+        data = CareMonthConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        confirmed = services.care_month_confirm(
+            care_month=month,
+            rendering_provider=data.validated_data["rendering_provider"],
+            actor=None,  # an API key is no user; the audit trail names the key
+            now=request_now(request),
+            today=request_today(request),
+            scopes=scopes_of(request),
+        )
+        return Response(CareMonthSerializer(confirmed).data)
+
+
 def register(router: Any) -> None:
     router.register("charges", ServiceEntryViewSet, basename="charge")
     router.register("claims", ClaimViewSet, basename="claim")
     router.register("claim-findings", FindingViewSet, basename="finding")
+    router.register("care-minutes", CareMinutesViewSet, basename="careminutes")
+    router.register("care-months", CareMonthViewSet, basename="caremonth")
     router.register("fee-schedule/charges", ChargeMasterViewSet, basename="chargemaster")
     router.register("fee-schedule/contract-rates", ContractRateViewSet, basename="contractrate")

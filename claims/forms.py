@@ -7,7 +7,13 @@ from zoneinfo import ZoneInfo
 from django import forms
 
 from claims import selectors
-from claims.models import SERVICE_KINDS, TELEHEALTH, ClaimStatus, PayerBillingRuleType
+from claims.models import (
+    CARE_PROGRAMS,
+    SERVICE_KINDS,
+    TELEHEALTH,
+    ClaimStatus,
+    PayerBillingRuleType,
+)
 from credentialing.models import Provider, ServiceFacility
 from patients.levels import LevelOfCare
 from patients.models import EpisodeDiagnosis, EpisodeOfCare, Payer
@@ -28,7 +34,10 @@ class ChargeForm(forms.Form):
     service_code = forms.CharField(
         max_length=5,
         required=False,
-        help_text="Timed services: leave blank to bill the code the minutes support",
+        help_text=(
+            "Psychotherapy and crisis: leave blank to bill the code the minutes support; "
+            "testing, health behaviour, adaptive behaviour and H-codes: the code"
+        ),
     )
     units = forms.IntegerField(min_value=1, required=False, help_text="Untimed codes only")
     telehealth = forms.ChoiceField(choices=TELEHEALTH, required=False)
@@ -223,3 +232,32 @@ class ClaimRescrubForm(forms.Form):
         label="What was fixed",
         help_text="The patient's address, the coverage... kept in the claim's history",
     )
+
+
+class CareMinutesForm(forms.Form):
+    episode = tenant_choice(EpisodeOfCare, label="Patient and episode")
+    program = forms.ChoiceField(choices=CARE_PROGRAMS)
+    staff_name = forms.CharField(max_length=120, label="Staff member")
+    performed_on = forms.DateField(widget=DATE, label="Day")
+    minutes = forms.IntegerField(min_value=1, max_value=600)
+    activity = forms.CharField(max_length=200, required=False)
+
+    def __init__(self, *args: Any, scopes: Any, **kwargs: Any) -> None:
+        """Only the episodes the member may see (42 CFR Part 2) are offered or accepted."""
+        super().__init__(*args, **kwargs)
+        episodes = selectors.charge_episodes(scopes=scopes).select_related("patient")
+        self.fields["episode"].queryset = episodes  # type: ignore[attr-defined]
+        self.fields["episode"].label_from_instance = lambda e: (  # type: ignore[attr-defined]
+            f"{e.patient.last_name}, {e.patient.first_name} — {e.get_program_type_display()} "
+            f"from {e.admission_date}"
+        )
+
+
+class CareMonthConfirmForm(forms.Form):
+    rendering_provider = tenant_choice(Provider, label="Billing practitioner")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rendering_provider"].queryset = Provider.objects.filter(  # type: ignore[attr-defined]
+            active_until__isnull=True
+        )

@@ -6,12 +6,14 @@ from datetime import date, time
 
 from authorizations.services import COVERAGE_CHANGED_TOPIC
 from claims.selectors import unsubmitted_claim_ids
+from claims.services.care_management import care_month_rollup, previous_month
 from claims.services.scans import claims_unbillable_scan
 from claims.services.scrubbing import claims_scrub
 from rcm.operations.scans import scheduled_scan
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.context import require_organization_id
+from rcm.tenancy.selectors import organization_now, organization_today
 
 
 @outbox_handler(COVERAGE_CHANGED_TOPIC)
@@ -31,3 +33,14 @@ def authorization_coverage_changed(message: OutboxMessage) -> None:
 def unbillable_scan(today: date) -> dict[str, int]:
     """Daily: alert on recorded charges a provider cannot bill (rcm.operations records it)."""
     return {"alerts_created": len(claims_unbillable_scan(today=today))}
+
+
+@scheduled_scan(
+    "claims.care_month_rollup", label="Care-management month roll-up", starts_at=time(2, 0)
+)
+def care_month_rollup_scan(today: date) -> dict[str, int]:
+    """Daily: close the last calendar month of care management (collaborative care, BHI) and
+    propose its charges; a month rolled up once is left alone, so only the first run of a month
+    proposes anything (rcm.operations records each day's run)."""
+    now = organization_now(require_organization_id())
+    return {"months_proposed": len(care_month_rollup(month=previous_month(today), now=now))}

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from claims.rules import ServiceKind, TelehealthMode
+from claims.rules import CareProgram, ServiceKind, TelehealthMode
 from patients.levels import LevelOfCare
 from patients.models import ClaimForm
 from rcm.tenancy.models import TenantModel
@@ -421,7 +421,9 @@ class SavedClaimFilter(TenantModel):
 class PayerBillingRuleType(models.TextChoices):
     REQUIRED_MODIFIER = "required_modifier", "Modifier required on a code"
     PER_DIEM_MINIMUM = "per_diem_minimum_minutes", "Per-diem minimum minutes for a level"
-    UNIT_ROUNDING = "unit_rounding", "15-minute unit rounding"
+    UNIT_ROUNDING = "unit_rounding", "Timed unit rounding (all codes, or one code)"
+    UNIT_TYPE = "unit_type", "Unit of a code (per 15 minutes, per hour, per diem, per session)"
+    NOT_ACCEPTED = "not_accepted", "Code the payer does not accept"
     CORRECTED_CLAIM_DAYS = (
         "corrected_claim_days",
         "Days allowed for a corrected or void claim (from the payer's decision)",
@@ -448,3 +450,81 @@ class PayerBillingRule(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.get_rule_type_display()}: {self.service_code or self.level} {self.value}"
+
+
+# --- Monthly care management (collaborative care, behavioral health integration) --------------
+
+CARE_PROGRAMS = [
+    (CareProgram.COCM.value, "Psychiatric collaborative care (99492 / 99493 + 99494)"),
+    (CareProgram.BHI.value, "General behavioral health integration (99484)"),
+    (CareProgram.COCM_FQHC.value, "Collaborative care in an FQHC / RHC (G0512)"),
+    (CareProgram.DMHT.value, "Digital mental health treatment management (G0553 + G0554)"),
+]
+
+
+class CareMinutes(TenantModel):
+    """Minutes one staff member spent on a patient's monthly care management (care manager
+    outreach, registry review, psychiatric consultation...); the month's minutes add up."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey(
+        "patients.EpisodeOfCare", on_delete=models.PROTECT, related_name="+"
+    )
+    program = models.CharField(max_length=10, choices=CARE_PROGRAMS)
+    month = models.DateField(help_text="First day of the calendar month")
+    performed_on = models.DateField()
+    staff_name = models.CharField(max_length=120)
+    minutes = models.PositiveSmallIntegerField()
+    activity = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-performed_on", "-created_at"]
+        indexes = [models.Index(fields=["organization", "month", "program"])]
+
+    def __str__(self) -> str:
+        return f"{self.staff_name}: {self.minutes} min on {self.performed_on}"
+
+
+class CareMonthStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed (a biller confirms)"
+    NOTHING = "nothing", "Nothing to bill"
+    CONFIRMED = "confirmed", "Confirmed (charges recorded)"
+
+
+class CareMonth(TenantModel):
+    """One patient's calendar month of a care-management program, rolled up at month end: the
+    minutes, the charges they support (or why none) and whether a biller confirmed them. One row
+    per patient, program and month: a month is never proposed or billed twice."""
+
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    episode = models.ForeignKey(
+        "patients.EpisodeOfCare", on_delete=models.PROTECT, related_name="+"
+    )
+    program = models.CharField(max_length=10, choices=CARE_PROGRAMS)
+    month = models.DateField(help_text="First day of the calendar month")
+    first_month = models.BooleanField()
+    total_minutes = models.PositiveIntegerField()
+    staff_count = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=10, choices=CareMonthStatus.choices)
+    proposed_lines = models.JSONField(default=list, help_text="[{code, units}]")
+    reason = models.CharField(max_length=300)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    charges = models.JSONField(default=list, blank=True, help_text="Service entry ids recorded")
+
+    class Meta:
+        ordering = ["-month", "patient__last_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "patient", "program", "month"],
+                name="caremonth_once_per_month",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} {self.month:%Y-%m}: {self.total_minutes} min"

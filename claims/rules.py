@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
+
+from claims import codesets
 
 
 class ServiceKind(StrEnum):
@@ -18,7 +21,10 @@ class ServiceKind(StrEnum):
     CRISIS = "crisis"  # 90839 + 90840
     FAMILY_WITHOUT_PATIENT = "family_without_patient"  # 90846
     FAMILY_WITH_PATIENT = "family_with_patient"  # 90847
-    PER_15_MINUTES = "per_15_minutes"  # H0004, H2019, H0038, ...
+    PER_15_MINUTES = "per_15_minutes"  # H0004, H2019, H0038, ... (per hour: H2012, H2035, S9484)
+    TESTING = "testing"  # 96130-96139: first hour / first 30 minutes + each additional
+    HEALTH_BEHAVIOR = "health_behavior"  # 96158-96171: first 30 minutes + each additional 15
+    ADAPTIVE_BEHAVIOR = "adaptive_behavior"  # 97151-97158: each 15 minutes
     UNTIMED = "untimed"  # 90791, 90792, 90853, 90785, 96127, E/M 99202-99215, per diem
 
 
@@ -87,28 +93,106 @@ def family_psychotherapy_code(minutes: int, *, with_patient: bool) -> CodeSugges
 
 
 class UnitRounding(StrEnum):
-    """How a payer counts 15-minute units."""
+    """How a payer counts timed units (15-minute or hourly). A payer's own rounding can also be
+    `threshold:N`: a partial unit counts once N minutes of it are done."""
 
-    MIDPOINT = "midpoint"  # a unit counts once more than half (8+ minutes) is done
-    WHOLE_UNITS = "whole_units"  # only completed 15-minute units count
+    MIDPOINT = "midpoint"  # CMS 8-minute rule / CPT time rule: more than half a unit counts
+    WHOLE_UNITS = "whole_units"  # only completed units count
 
 
-def fifteen_minute_units(minutes: int, *, rounding: str = UnitRounding.MIDPOINT) -> int:
-    whole, rest = divmod(max(minutes, 0), 15)
-    if rounding == UnitRounding.MIDPOINT and rest >= 8:
+def rounding_threshold(rounding: str, unit_minutes: int) -> int | None:
+    """Minutes of a partial unit that make it count (None: a partial unit never counts)."""
+    if rounding == UnitRounding.WHOLE_UNITS:
+        return None
+    if rounding.startswith("threshold:"):
+        return int(rounding.split(":", 1)[1])
+    return unit_minutes // 2 + 1  # more than half: 8 of 15, 31 of 60
+
+
+def valid_rounding(value: str) -> bool:
+    if value in UnitRounding.__members__.values():
+        return True
+    head, _, number = value.partition(":")
+    return head == "threshold" and number.isdigit() and 1 <= int(number) <= 60
+
+
+def timed_units(
+    minutes: int, *, unit_minutes: int = 15, rounding: str = UnitRounding.MIDPOINT
+) -> int:
+    whole, rest = divmod(max(minutes, 0), unit_minutes)
+    threshold = rounding_threshold(rounding, unit_minutes)
+    if threshold is not None and rest and rest >= threshold:
         whole += 1
     return whole
 
 
+def fifteen_minute_units(minutes: int, *, rounding: str = UnitRounding.MIDPOINT) -> int:
+    return timed_units(minutes, unit_minutes=15, rounding=rounding)
+
+
+def unit_minutes_of(code: str, *, unit_type: str = "") -> int:
+    """15 for a per-15-minute code, 60 for an hourly one (the payer may override the type)."""
+    known = codesets.load().procedures.get(code)
+    kind = unit_type or (known.unit_type if known else codesets.UnitType.PER_15)
+    return codesets.UnitType.MINUTES_PER_UNIT.get(kind, 15)
+
+
 def per_15_minute_code(
-    code: str, minutes: int, *, rounding: str = UnitRounding.MIDPOINT
+    code: str, minutes: int, *, rounding: str = UnitRounding.MIDPOINT, unit_type: str = ""
 ) -> CodeSuggestion:
-    units = fifteen_minute_units(minutes, rounding=rounding)
+    """Units of a timed HCPCS/CPT code: per 15 minutes (per hour for hourly codes), counted by
+    the payer's rounding."""
+    size = unit_minutes_of(code, unit_type=unit_type)
+    units = timed_units(minutes, unit_minutes=size, rounding=rounding)
+    label = "hour" if size == 60 else "15-minute"
     if units == 0:
+        return _not_billable(f"{minutes} minutes is less than one billable {label} unit of {code}.")
+    return _one(
+        code, units, reason=f"{minutes} minutes = {units} {label} unit{'s' if units != 1 else ''}"
+    )
+
+
+def ladder_codes(code: str, minutes: int) -> CodeSuggestion:
+    """First period + each additional (testing 96130-96139, health behaviour 96158-96171) by the
+    CPT time rule: the first code needs more than half its time, each add-on unit more than half
+    of its own time past the first period."""
+    ladder = codesets.load().ladder_for(code)
+    if ladder is None:
+        return _not_billable(f"{code} is not a first-period / each-additional code.")
+    first_needs = ladder.first_minutes // 2 + 1
+    if minutes < first_needs:
         return _not_billable(
-            f"{minutes} minutes is less than one billable 15-minute unit of {code}."
+            f"{minutes} minutes is under the {first_needs} minutes (more than half of "
+            f"{ladder.first_minutes}) that {ladder.first_code} needs."
         )
-    return _one(code, units, reason=f"{minutes} minutes = {units} unit{'s' if units != 1 else ''}")
+    past = max(minutes - ladder.first_minutes, 0)
+    extra, rest = divmod(past, ladder.addon_minutes)
+    if rest > ladder.addon_minutes / 2:
+        extra += 1
+    lines = [CodedLine(ladder.first_code, 1)]
+    if extra:
+        lines.append(CodedLine(ladder.addon_code, extra))
+    reason = f"{minutes} minutes: {ladder.first_code}" + (
+        f" + {extra} x {ladder.addon_code}" if extra else ""
+    )
+    return CodeSuggestion(True, tuple(lines), reason)
+
+
+TIMED_FAMILY_PROMPT = {
+    ServiceKind.TESTING: "Choose the testing code (96130, 96132, 96136 or 96138).",
+    ServiceKind.HEALTH_BEHAVIOR: "Choose the health behaviour code (96158, 96164, 96167 or 96170).",
+    ServiceKind.ADAPTIVE_BEHAVIOR: "Choose the adaptive behaviour code (97151-97158).",
+}
+KIND_FAMILIES: dict[str, str] = {
+    ServiceKind.TESTING: "testing",
+    ServiceKind.HEALTH_BEHAVIOR: "health_behavior",
+    ServiceKind.ADAPTIVE_BEHAVIOR: "adaptive_behavior",
+}
+
+
+def _family_matches(kind: str, code: str) -> bool:
+    known = codesets.load().procedures.get(code)
+    return known is not None and known.family.startswith(KIND_FAMILIES[kind])
 
 
 def suggest_codes(
@@ -117,8 +201,10 @@ def suggest_codes(
     minutes: int | None = None,
     code: str = "",
     rounding: str = UnitRounding.MIDPOINT,
+    unit_type: str = "",
 ) -> CodeSuggestion:
-    """The code(s) and units the documented minutes support for a kind of service."""
+    """The code(s) and units the documented minutes support for a kind of service. `rounding`
+    and `unit_type` are the payer's (PayerBillingRule), if it sets them."""
     if kind == ServiceKind.UNTIMED:
         return _one(code) if code else _not_billable("Choose the service code.")
     if minutes is None:
@@ -141,7 +227,16 @@ def suggest_codes(
         case ServiceKind.PER_15_MINUTES:
             if not code:
                 return _not_billable("Choose the per-15-minute HCPCS code (e.g. H0004).")
-            return per_15_minute_code(code, minutes, rounding=rounding)
+            return per_15_minute_code(code, minutes, rounding=rounding, unit_type=unit_type)
+        case ServiceKind.TESTING | ServiceKind.HEALTH_BEHAVIOR | ServiceKind.ADAPTIVE_BEHAVIOR:
+            code = code.strip().upper()
+            if not code:
+                return _not_billable(TIMED_FAMILY_PROMPT[ServiceKind(kind)])
+            if not _family_matches(kind, code):
+                return _not_billable(f"{code} is not a {kind.replace('_', ' ')} code.")
+            if kind == ServiceKind.ADAPTIVE_BEHAVIOR:
+                return per_15_minute_code(code, minutes, rounding=rounding, unit_type=unit_type)
+            return ladder_codes(code, minutes)
     return _not_billable(f"Unknown kind of service: {kind}")
 
 
@@ -160,9 +255,12 @@ def check_billed_code(
     minutes: int | None,
     code: str = "",
     rounding: str = UnitRounding.MIDPOINT,
+    unit_type: str = "",
 ) -> TimeCheck:
     """A billed code that disagrees with the documented time is an error, never a silent fix."""
-    expected = suggest_codes(kind, minutes=minutes, code=code or billed_code, rounding=rounding)
+    expected = suggest_codes(
+        kind, minutes=minutes, code=code or billed_code, rounding=rounding, unit_type=unit_type
+    )
     if kind == ServiceKind.UNTIMED:
         return TimeCheck(True, expected=expected)
     if not expected.billable:
@@ -326,19 +424,77 @@ def revenue_code(level: str, *, substance_use: bool) -> str:
     return ""
 
 
-# --- Add-on codes and the primaries they need --------------------------------------------------
+# --- Add-on codes and the primaries they need (claims/codesets: `addon_of`) ------------------
 
+
+def addon_primaries() -> dict[str, frozenset[str]]:
+    """Every add-on code and the primaries it needs the same day (E/M families for 90833,
+    90836, 90838; 90839 for 90840; the first-period code for testing and health behaviour)."""
+    return {c: p.addon_of for c, p in codesets.load().procedures.items() if p.addon_of}
+
+
+ADDON_PRIMARIES: dict[str, frozenset[str]] = addon_primaries()
 EM_CODES = frozenset(
-    {"99202", "99203", "99204", "99205", "99211", "99212", "99213", "99214", "99215"}
+    code for code, p in codesets.load().procedures.items() if p.family.startswith("em_")
 )
-PSYCHOTHERAPY_AND_EVALUATION = frozenset(
-    {"90791", "90792", "90832", "90834", "90837", "90833", "90836", "90838", "90853"}
-)
-ADDON_PRIMARIES: dict[str, frozenset[str]] = {
-    "90833": EM_CODES,
-    "90836": EM_CODES,
-    "90838": EM_CODES,
-    "90840": frozenset({"90839"}),
-    "90785": PSYCHOTHERAPY_AND_EVALUATION,
-}
 TELEHEALTH_POS = frozenset({"02", "10"})
+
+
+@dataclass(frozen=True)
+class CodeInEffect:
+    ok: bool
+    reason: str = ""
+
+
+def code_in_effect(code: str, on: date) -> CodeInEffect:
+    """A procedure code we carry must be in effect on the date of service (its effective and end
+    dates); a code we do not carry is left to the payer's own edits."""
+    known = codesets.load().procedures.get(code)
+    if known is None or known.in_effect(on):
+        return CodeInEffect(True)
+    if on < known.effective_from:
+        return CodeInEffect(False, f"{code} takes effect on {known.effective_from}, after {on}.")
+    return CodeInEffect(
+        False, f"{code} ended on {known.effective_to}; it cannot be billed for {on}."
+    )
+
+
+# --- Monthly care management (CoCM, BHI): minutes added up across a calendar month -------------
+
+
+class CareProgram(StrEnum):
+    COCM = "cocm"  # 99492 first month / 99493 later months + 99494 add-on units
+    BHI = "bhi"  # 99484
+    COCM_FQHC = "cocm_fqhc"  # G0512 (FQHC / RHC)
+    DMHT = "dmht"  # G0553 + G0554 (digital mental health treatment management)
+
+
+def monthly_charges(
+    program: str,
+    *,
+    first_month: bool,
+    minutes: int,
+    thresholds: Sequence[codesets.MonthlyThreshold] | None = None,
+) -> CodeSuggestion:
+    """The codes a calendar month's minutes support (claims/codesets/monthly_thresholds.csv):
+    first-month or subsequent-month code once its minimum is met, then one add-on unit once
+    `addon_threshold` minutes pass its base and one more each `addon_step` minutes after; under
+    the minimum nothing, with the reason."""
+    month = "first" if first_month else "subsequent"
+    rows = codesets.load().monthly if thresholds is None else thresholds
+    rule = next((r for r in rows if r.program == program and r.month == month), None)
+    if rule is None:
+        return _not_billable(f"No monthly code is set for program {program!r}.")
+    label = "first month" if first_month else "a later month"
+    if minutes < rule.minimum:
+        return _not_billable(
+            f"{minutes} minutes in {label}: {rule.code} needs at least {rule.minimum}; "
+            "nothing is billed for the month."
+        )
+    lines = [CodedLine(rule.code, 1)]
+    past = minutes - rule.base
+    if rule.addon_code and past >= rule.addon_threshold:
+        units = (past - rule.addon_threshold) // rule.addon_step + 1
+        lines.append(CodedLine(rule.addon_code, units))
+    extra = f" + {lines[1].units} x {lines[1].code}" if len(lines) > 1 else ""
+    return CodeSuggestion(True, tuple(lines), f"{minutes} minutes in {label}: {rule.code}{extra}")

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from claims import codesets
 from claims.rules import (
     ADDON_PRIMARIES,
     TELEHEALTH_MODIFIERS,
@@ -16,7 +17,7 @@ from claims.rules import (
     check_billed_code,
     per_diem_day,
 )
-from patients.rules import check_icd10
+from patients.rules import check_icd10, normalize_icd10
 from x12 import professional as x12p
 
 ERROR, WARNING = "error", "warning"
@@ -69,6 +70,30 @@ class LineFacts:
     billability: Decision = Decision(True)
     supervisor_required: str = ""  # the supervisor's name when billable only under them
     duplicate_of: str = ""  # the other claim's patient control number
+    rendering_provider: str = ""  # same-day edits group lines by provider and date
+
+
+@dataclass(frozen=True)
+class SameDayLine:
+    """A line of another live claim for the same patient and payer on a date of service of this
+    claim (the same-day edits count it)."""
+
+    claim: str  # its patient control number
+    number: int
+    service_code: str
+    modifiers: tuple[str, ...]
+    units: int
+    date_of_service: date
+    rendering_provider: str
+
+
+@dataclass(frozen=True)
+class PayerCoding:
+    """A payer's overrides of the code sets: rounding and unit per code, codes it refuses."""
+
+    rounding_by_code: dict[str, str] = field(default_factory=dict)
+    unit_types: dict[str, str] = field(default_factory=dict)
+    not_accepted: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -82,6 +107,10 @@ class PayerEdits:
     required_modifiers: dict[str, tuple[str, ...]] = field(default_factory=dict)
     per_diem_minimum_minutes: dict[str, int] = field(default_factory=dict)
     unit_rounding: str = "midpoint"
+    coding: PayerCoding = PayerCoding()
+
+    def rounding_for(self, code: str) -> str:
+        return self.coding.rounding_by_code.get(code, self.unit_rounding)
 
 
 @dataclass(frozen=True)
@@ -109,9 +138,17 @@ class ClaimFacts:
     part2_consent: Decision | None  # None: not a Part 2 claim
     today: date
     submission: SubmissionFacts | None = None  # None: the 837 parties are not checked
+    same_day_lines: tuple[SameDayLine, ...] = ()
 
 
 Rule = Callable[[ClaimFacts], list[Finding]]
+
+
+def icd10_year_tracked(raw: str) -> bool:
+    """A code the ICD-10-CM year files add or delete: its validity depends on the date of
+    service (claims.coding_edits checks it line by line)."""
+    code = normalize_icd10(raw)
+    return any(c.code == code for c in codesets.load().icd_changes)
 
 
 def _coverage_active(claim: ClaimFacts) -> list[Finding]:
@@ -198,7 +235,8 @@ def _documented_time(claim: ClaimFacts) -> list[Finding]:
             billed_code=line.service_code,
             billed_units=line.units,
             minutes=line.minutes,
-            rounding=claim.payer.unit_rounding,
+            rounding=claim.payer.rounding_for(line.service_code),
+            unit_type=claim.payer.coding.unit_types.get(line.service_code, ""),
         )
         if not check.ok:
             out.append(
@@ -263,7 +301,7 @@ def _diagnoses(claim: ClaimFacts) -> list[Finding]:
         )
     for diagnosis in claim.diagnoses:
         check = check_icd10(diagnosis.code)
-        if not check.ok:
+        if not check.ok and not icd10_year_tracked(diagnosis.code):
             out.append(
                 Finding(
                     "diagnosis_invalid",
@@ -608,7 +646,9 @@ RULES: tuple[Rule, ...] = (
 
 
 def scrub(claim: ClaimFacts) -> list[Finding]:
+    from claims.coding_edits import CODING_RULES  # they build on this module's facts
+
     findings: list[Finding] = []
-    for rule in RULES:
+    for rule in (*RULES, *CODING_RULES):
         findings.extend(rule(claim))
     return findings

@@ -18,6 +18,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from authorizations.models import Authorization
 from claims.models import (
+    CareMinutes,
+    CareMonth,
     Claim,
     ClaimEvent,
     ClaimFinding,
@@ -326,3 +328,44 @@ def claim_corrections(claim: Claim, *, scopes: Scopes) -> list[Claim]:
         .exclude(frequency=Frequency.ORIGINAL)
         .order_by("created_at")
     )
+
+
+# --- Monthly care management ---------------------------------------------------------------------
+
+
+def _care_months(q: str = "", status: str = "") -> QuerySet[CareMonth]:
+    qs = CareMonth.objects.select_related("patient", "episode")
+    if q.strip():
+        words = q.strip()
+        qs = qs.filter(
+            Q(patient__last_name__icontains=words)
+            | Q(patient__first_name__icontains=words)
+            | Q(patient__mrn__iexact=words)
+        )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-month", "patient__last_name", "patient__first_name", "program")
+
+
+def care_months(*, scopes: Scopes, q: str = "", status: str = "") -> QuerySet[CareMonth]:
+    """Rolled-up care-management months the caller may see (newest month first)."""
+    return part2.visible(_care_months(q, status), scopes)
+
+
+def care_months_hidden(*, scopes: Scopes, q: str = "", status: str = "") -> int:
+    return part2.hidden_count(_care_months(q, status), scopes)
+
+
+def _care_minutes() -> QuerySet[CareMinutes]:
+    return CareMinutes.objects.select_related("patient", "episode").order_by(
+        "-performed_on", "-created_at"
+    )
+
+
+def care_minutes(*, scopes: Scopes) -> QuerySet[CareMinutes]:
+    """Staff minutes of care management the caller may see (newest first)."""
+    return part2.visible(_care_minutes(), scopes)
+
+
+def care_minutes_hidden(*, scopes: Scopes) -> int:
+    return part2.hidden_count(_care_minutes(), scopes)

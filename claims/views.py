@@ -16,6 +16,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from claims import selectors, services
 from claims.forms import (
+    CareMinutesForm,
+    CareMonthConfirmForm,
     ChargeForm,
     ChargeMasterForm,
     ClaimFilterForm,
@@ -27,6 +29,7 @@ from claims.forms import (
     SavedFilterForm,
 )
 from claims.models import (
+    CareMonthStatus,
     ChargeMasterItem,
     Claim,
     ClaimLine,
@@ -39,10 +42,10 @@ from credentialing.services import provider_can_bill
 from patients.models import Patient
 from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
-from rcm.errors import DomainError
+from rcm.errors import DomainError, form_add_domain_error
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.http import OrgRequest, request_today, scopes_of
+from rcm.tenancy.http import OrgRequest, request_now, request_today, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 
 READ, WRITE = "claims:read", "claims:write"
@@ -425,3 +428,78 @@ def _fee_lists() -> dict[str, Any]:
             "payer__name", "rule_type"
         ),
     }
+
+
+# --- Monthly care management (collaborative care, BHI) -------------------------------------------
+
+
+@require_scope(READ, post=WRITE)
+@audit_phi("claims.caremonth")
+def care_months(request: OrgRequest) -> HttpResponse:
+    """Care-management months: staff minutes are added here; at month end the roll-up proposes
+    the charges the month's minutes support and a biller confirms them."""
+    scopes = scopes_of(request)
+    form = CareMinutesForm(request.POST or None, scopes=scopes)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entry = services.care_minutes_add(
+                patient=data["episode"].patient,
+                episode=data["episode"],
+                program=data["program"],
+                staff_name=data["staff_name"],
+                performed_on=data["performed_on"],
+                minutes=data["minutes"],
+                activity=data["activity"],
+                recorded_by=request.user,
+                today=request_today(request),
+                scopes=scopes,
+            )
+        except DomainError as exc:
+            form_add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, f"{entry.minutes} minutes recorded for {entry.performed_on:%B %Y}."
+            )
+            return redirect(org_reverse(request, "claims:care_months"))
+    q, status = request.GET.get("q", ""), request.GET.get("status", "")
+    page = Paginator(selectors.care_months(scopes=scopes, q=q, status=status), 50).get_page(
+        request.GET.get("page")
+    )
+    recent = selectors.care_minutes(scopes=scopes)[:20]
+    context = {
+        "form": form,
+        "page": page,
+        "recent": recent,
+        "q": q,
+        "status": status,
+        "statuses": CareMonthStatus.choices,
+        "confirm_form": CareMonthConfirmForm(),
+        "part2_hidden": selectors.care_months_hidden(scopes=scopes, q=q, status=status),
+    }
+    return render(request, "claims/care_months.html", context)
+
+
+@require_POST
+@require_scope(WRITE)
+def care_month_confirm(request: OrgRequest, pk: Any) -> HttpResponse:
+    month = get_object_or_404(selectors.care_months(scopes=scopes_of(request)), pk=pk)
+    form = CareMonthConfirmForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the billing practitioner.")
+        return redirect(org_reverse(request, "claims:care_months"))
+    try:
+        confirmed = services.care_month_confirm(
+            care_month=month,
+            rendering_provider=form.cleaned_data["rendering_provider"],
+            actor=request.user,
+            now=request_now(request),
+            today=request_today(request),
+            scopes=scopes_of(request),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        codes = " + ".join(f"{x['code']} x{x['units']}" for x in confirmed.proposed_lines)
+        messages.success(request, f"Charges recorded for {confirmed.month:%B %Y}: {codes}.")
+    return redirect(org_reverse(request, "claims:care_months"))

@@ -104,6 +104,8 @@ RULES: dict[str, Rule] = {
     "authorizations.AuthorizationEvent": Episode("authorization__episode"),
     # claims
     "claims.ServiceEntry": Episode("episode"),
+    "claims.CareMinutes": Episode("episode"),
+    "claims.CareMonth": Episode("episode"),
     "claims.Claim": Claim(""),
     "claims.ClaimLine": Claim("claim"),
     "claims.ClaimFinding": Claim("claim"),

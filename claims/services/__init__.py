@@ -16,6 +16,12 @@ from claims.services.building import (
     claims_build,
     secondary_claims_create,
 )
+from claims.services.care_management import (
+    care_minutes_add,
+    care_month_confirm,
+    care_month_rollup,
+    previous_month,
+)
 from claims.services.charges import (
     ChargePreview,
     charge_preview,
@@ -67,6 +73,9 @@ __all__ = [
     "BuildReport",
     "ChargePreview",
     "SecondarySource",
+    "care_minutes_add",
+    "care_month_confirm",
+    "care_month_rollup",
     "charge_for",
     "charge_master_set",
     "charge_preview",
@@ -85,6 +94,7 @@ __all__ = [
     "correction_refusal",
     "payer_billing_rule_create",
     "payer_edits",
+    "previous_month",
     "saved_filter_save",
     "secondary_claims_create",
     "service_entry_create",

@@ -63,11 +63,23 @@ def _minutes(start_at: datetime | None, end_at: datetime | None) -> int | None:
     return round((end_at - start_at).total_seconds() / 60)
 
 
-def _rounding(payer: Payer | None) -> str:
+def _rounding(payer: Payer | None, code: str = "") -> tuple[str, str]:
+    """The payer's unit rounding and unit type for a code (a rule naming the code wins over the
+    payer's general rounding)."""
     if payer is None:
-        return rules.UnitRounding.MIDPOINT.value
-    rule = PayerBillingRule.objects.filter(payer=payer, rule_type="unit_rounding").first()
-    return rule.value if rule else rules.UnitRounding.MIDPOINT.value
+        return rules.UnitRounding.MIDPOINT.value, ""
+    found = PayerBillingRule.objects.filter(
+        payer=payer, rule_type__in=["unit_rounding", "unit_type"], service_code__in=["", code]
+    )
+    rounding, by_code, unit_type = rules.UnitRounding.MIDPOINT.value, "", ""
+    for rule in found:
+        if rule.rule_type == "unit_type":
+            unit_type = rule.value if rule.service_code == code and code else unit_type
+        elif rule.service_code and rule.service_code == code:
+            by_code = rule.value
+        elif not rule.service_code:
+            rounding = rule.value
+    return by_code or rounding, unit_type
 
 
 @dataclass(frozen=True)
@@ -99,8 +111,9 @@ def charge_preview(
     minutes = _minutes(start_at, end_at)
     coverages = coverage_in_force(patient=patient, on_date=date_of_service)
     payer = coverages[0].payer if coverages else None
+    rounding, unit_type = _rounding(payer, service_code.strip().upper())
     suggestion = rules.suggest_codes(
-        kind, minutes=minutes, code=service_code, rounding=_rounding(payer)
+        kind, minutes=minutes, code=service_code, rounding=rounding, unit_type=unit_type
     )
     in_person = place_of_service or "11"
     coding = rules.telehealth_coding(
@@ -260,7 +273,8 @@ def service_entry_create(
                 billed_units=units or preview.suggestion.lines[0].units,
                 minutes=preview.minutes,
                 code=code,
-                rounding=_rounding(preview.payer),
+                rounding=_rounding(preview.payer, code)[0],
+                unit_type=_rounding(preview.payer, code)[1],
             )
             if not check.ok:
                 raise DomainError(check.message, field="service_code")

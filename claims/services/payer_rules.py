@@ -19,6 +19,8 @@ from rcm.errors import DomainError
 
 # --- Payer billing rules (edits as data) ---------------------------------------------------------
 
+PAYER_UNIT_TYPES = ("per_15", "per_hour", "per_diem", "session")
+
 
 def corrected_claim_days(payer_id: object) -> int | None:
     """How many days the payer allows for a replacement or void claim after its decision on the
@@ -55,8 +57,24 @@ def payer_billing_rule_create(
             )
         value = str(int(value))
     elif rule_type == "unit_rounding":
-        if value not in rules.UnitRounding.__members__.values():
-            raise DomainError("Unit rounding is 'midpoint' or 'whole_units'.", field="value")
+        if not rules.valid_rounding(value):
+            raise DomainError(
+                "Unit rounding is 'midpoint' (CMS 8-minute rule), 'whole_units' or "
+                "'threshold:N' (a partial unit counts from N minutes).",
+                field="value",
+            )
+    elif rule_type == "unit_type":
+        if value not in PAYER_UNIT_TYPES or not service_code.strip():
+            raise DomainError(
+                f"A unit type names its service code and is one of {', '.join(PAYER_UNIT_TYPES)}.",
+                field="value",
+            )
+    elif rule_type == "not_accepted":
+        if not service_code.strip():
+            raise DomainError(
+                "Name the service code the payer does not accept.", field="service_code"
+            )
+        value = value or "not accepted"
     else:
         raise DomainError(f"Unknown rule type: {rule_type}", field="rule_type")
     rule = PayerBillingRule(
@@ -78,13 +96,22 @@ def payer_edits(
     required: dict[str, list[str]] = defaultdict(list)
     minimums: dict[str, int] = {}
     rounding = rules.UnitRounding.MIDPOINT.value
+    rounding_by_code: dict[str, str] = {}
+    unit_types: dict[str, str] = {}
+    not_accepted: set[str] = set()
     for rule in billing_rules:
         if rule.rule_type == "required_modifier":
             required[rule.service_code].append(rule.value)
         elif rule.rule_type == "per_diem_minimum_minutes":
             minimums[rule.level] = int(rule.value)
+        elif rule.rule_type == "unit_rounding" and rule.service_code:
+            rounding_by_code[rule.service_code] = rule.value
         elif rule.rule_type == "unit_rounding":
             rounding = rule.value
+        elif rule.rule_type == "unit_type":
+            unit_types[rule.service_code] = rule.value
+        elif rule.rule_type == "not_accepted":
+            not_accepted.add(rule.service_code)
     return scrubber.PayerEdits(
         name=payer.name,
         telehealth_pos=payer.telehealth_pos,
@@ -95,4 +122,9 @@ def payer_edits(
         required_modifiers={k: tuple(v) for k, v in required.items()},
         per_diem_minimum_minutes=minimums,
         unit_rounding=rounding,
+        coding=scrubber.PayerCoding(
+            rounding_by_code=rounding_by_code,
+            unit_types=unit_types,
+            not_accepted=frozenset(not_accepted),
+        ),
     )

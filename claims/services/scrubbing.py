@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -95,6 +96,7 @@ def claims_scrub(
         billability = billability_for_pairs(queries.values())
         organization = Organization.objects.get(pk=claims[0].organization_id)
         duplicates = _duplicates(claims, lines_by_claim)
+        same_day = _same_day_lines(claims, lines_by_claim)
         now = timezone.now()
         findings: dict[Any, list[scrubber.Finding]] = {}
         rows: list[ClaimFinding] = []
@@ -113,6 +115,7 @@ def claims_scrub(
                 today,
                 organization,
             )
+            facts = replace(facts, same_day_lines=same_day_for(claim, same_day))
             line_auth.update(auth_by_line)
             found = scrubber.scrub(facts)
             findings[claim.pk] = found
@@ -222,6 +225,63 @@ def _duplicates(claims: list[Claim], lines_by_claim: dict[Any, list[ClaimLine]])
     return found
 
 
+def _same_day_lines(
+    claims: list[Claim], lines_by_claim: dict[Any, list[ClaimLine]]
+) -> list[tuple[Any, Any, Any, scrubber.SameDayLine]]:
+    """Lines of every live claim (voids, rejected claims and replaced originals left out) for
+    the patients and dates of service of these claims: (patient, payer, claim id, line). One
+    query; the same-day edits then count them per patient, provider and date of service."""
+    patient_ids = {c.patient_id for c in claims}
+    days = {line.date_of_service for lines in lines_by_claim.values() for line in lines}
+    replaced = set(
+        Claim.objects.filter(original_claim_id__isnull=False, patient_id__in=patient_ids)
+        .exclude(status=ClaimStatus.VOID)
+        .values_list("original_claim_id", flat=True)
+    )
+    rows = (
+        ClaimLine.objects.filter(claim__patient_id__in=patient_ids, date_of_service__in=days)
+        .exclude(claim__status__in=[ClaimStatus.VOID, ClaimStatus.REJECTED])
+        .exclude(claim__frequency=Frequency.VOID)
+        .exclude(claim_id__in=replaced)
+        .values_list(
+            "claim__patient_id",
+            "claim__payer_id",
+            "claim_id",
+            "claim__patient_control_number",
+            "line_number",
+            "service_code",
+            "modifiers",
+            "units",
+            "date_of_service",
+            "rendering_provider_id",
+        )
+    )
+    return [
+        (
+            patient,
+            payer,
+            claim_id,
+            scrubber.SameDayLine(pcn, number, code, tuple(mods), units, day, str(provider)),
+        )
+        for patient, payer, claim_id, pcn, number, code, mods, units, day, provider in rows
+    ]
+
+
+def same_day_for(
+    claim: Claim, rows: list[tuple[Any, Any, Any, scrubber.SameDayLine]]
+) -> tuple[scrubber.SameDayLine, ...]:
+    """The other claims' lines that count with this claim's: same patient and payer (the same
+    service sent on to a secondary payer is not a second service), not itself nor the claim it
+    replaces."""
+    return tuple(
+        line
+        for patient, payer, claim_id, line in rows
+        if patient == claim.patient_id
+        and payer == claim.payer_id
+        and claim_id not in (claim.pk, claim.original_claim_id)
+    )
+
+
 def _facts(
     claim: Claim,
     lines: list[ClaimLine],
@@ -283,6 +343,7 @@ def _facts(
                 if result.under_supervisor is not None
                 else "",
                 duplicate_of=duplicates.get(line.pk, ""),
+                rendering_provider=str(line.rendering_provider_id),
             )
         )
     diagnoses = []

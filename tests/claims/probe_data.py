@@ -61,3 +61,14 @@ def build(org: Organization) -> None:
     SavedClaimFilter.objects.create(
         user=Membership.objects.first().user, name="Probe", query="status=draft"
     )
+    services.care_minutes_add(
+        patient=patient,
+        episode=episode,
+        program="cocm",
+        staff_name="Probe care manager",
+        performed_on=day,
+        minutes=40,
+        today=today(),
+        scopes=part2.ORGANIZATION,
+    )
+    services.care_month_rollup(month=day.replace(day=1), now=clock.now())

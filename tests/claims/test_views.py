@@ -158,7 +158,8 @@ def test_the_fee_schedule_names_a_bad_value(
         },
     )
     assert response.context["forms"]["rule"].errors["value"] == [
-        "Unit rounding is 'midpoint' or 'whole_units'."
+        "Unit rounding is 'midpoint' (CMS 8-minute rule), 'whole_units' or "
+        "'threshold:N' (a partial unit counts from N minutes)."
     ]
 
 

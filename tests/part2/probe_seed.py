@@ -186,6 +186,12 @@ def build_part2(org: Organization) -> Part2Seed:
         claims.append(report.claims[0])
     claim_denied, claim_ready = claims
     open_entry = session(open_day)
+    # A care-management month (collaborative care minutes, rolled up) on the SUD episode.
+    claim_services.care_minutes_add(
+        patient=patient, episode=episode, program="cocm", staff_name="Care manager",
+        performed_on=ready_day, minutes=40, today=today(), scopes=part2.ORGANIZATION,
+    )  # fmt: skip
+    claim_services.care_month_rollup(month=ready_day.replace(day=1), now=clock.now())
     Claim.objects.filter(pk=claim_ready.pk).update(status="ready")
     Claim.objects.filter(pk=claim_denied.pk).update(status="denied")
     claim_denied.refresh_from_db()

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from claims import services as claims_services
 from claims.models import Claim, ClaimEvent, ClaimStatus
 from rcm import part2
 from rcm.errors import DomainError
@@ -18,6 +20,7 @@ from submissions.services import (
     pyx12_validate,
 )
 from tests import clock
+from tests.claims.conftest import dos
 from tests.submissions.conftest import bill_ready
 from x12.reader import read
 
@@ -67,7 +70,10 @@ def test_building_again_changes_nothing_and_regenerating_gives_the_same_bytes(bi
 def test_control_numbers_increase_per_clearinghouse_and_are_never_reused(billing):
     bill_ready(billing)
     first = build(billing)
-    bill_ready(billing, 30)
+    # The second session is a week later: 90834 and 90832 the same day would be an NCCI PTP pair.
+    billing.session(30, day=dos() + timedelta(days=7))
+    with tenant_context(billing.org):
+        claims_services.claims_build(scopes=part2.ORGANIZATION, today=clock.today())
     second = build(billing)
     assert (first.interchange_control_number, second.interchange_control_number) == (1, 2)
     assert (first.group_control_number, second.group_control_number) == (1, 2)
