@@ -200,6 +200,15 @@ def patient_create(*, today: date, **data: Any) -> Patient:
     return patient
 
 
+def patient_check(*, patient: Patient | None, data: dict[str, Any], today: date) -> None:
+    """The refusals `patient_create` (patient None) or `patient_update` would give for `data`,
+    without saving anything: a form whose own validation failed shows these too, so every error
+    appears in one submit."""
+    row = Patient() if patient is None else Patient.objects.get(pk=patient.pk)
+    _apply(row, data, PATIENT_FIELDS)
+    _check_patient(row, today=today)
+
+
 def patient_update(*, patient: Patient, data: dict[str, Any], today: date) -> Patient:
     with transaction.atomic():
         patient = Patient.objects.select_for_update().get(pk=patient.pk)

@@ -63,6 +63,9 @@ def patient_create(request: OrgRequest) -> HttpResponse:
         request,
         PatientForm(request.POST or None),
         action=lambda data: services.patient_create(today=request_today(request), **data),
+        check=lambda data: services.patient_check(
+            patient=None, data=data, today=request_today(request)
+        ),
         success_url=lambda p: _patient_url(request, p.pk),
         success_message=lambda p: f"Patient {p.display_name} ({p.mrn}) created.",
         template="patients/form.html",
@@ -103,6 +106,9 @@ def patient_edit(request: OrgRequest, pk: str) -> HttpResponse:
         request,
         form,
         action=lambda data: services.patient_update(
+            patient=patient, data=data, today=request_today(request)
+        ),
+        check=lambda data: services.patient_check(
             patient=patient, data=data, today=request_today(request)
         ),
         success_url=_patient_url(request, patient.pk),

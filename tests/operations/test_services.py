@@ -72,12 +72,14 @@ def test_a_scan_runs_once_a_day_however_often_the_catch_up_runs(org: Any, only_s
 
 
 def test_every_registered_scan_is_recorded_and_runs_for_an_organization(org: Any) -> None:
-    """The real scans (authorizations, credentialing, claims, denials) on an empty clinic."""
+    """The real scans (authorizations, credentialing, claims and care-management months, denials)
+    on an empty clinic."""
     scan_runs_catch_up_all()
     deliver_pending(org)
     runs = _runs(org)
     assert {r.scan for r in runs} == {
         "authorizations.daily",
+        "claims.care_month_rollup",
         "claims.unbillable",
         "credentialing.daily",
         "denials.follow_up",
