@@ -9,7 +9,7 @@ Pure functions over the scrubber's facts (no ORM, no clock); `claims.scrubber.sc
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -277,4 +277,51 @@ def _mue(claim: ClaimFacts) -> list[Finding]:
     return out
 
 
-CODING_RULES: tuple[Rule, ...] = (_procedure_codes, _diagnosis_year, _ptp, _mue)
+# --- Facility revenue codes on 837I lines (claims/codesets/revenue_codes.csv) ----------------------
+
+INSTITUTIONAL = "837I"
+
+
+def check_revenue_code(
+    code: str, on: date, known: Mapping[str, codesets.ProcedureCode] | None = None
+) -> str:
+    """Why a revenue code cannot go on an 837I line dated `on` ("" when it can): the 837I needs one
+    on every line (SV201 is required), from the NUBC codes the data lists, in effect that day."""
+    known = codesets.load().revenue_codes if known is None else known
+    code = code.strip()
+    if not code:
+        return "has no revenue code: every 837I line carries one (SV201)."
+    entry = known.get(code)
+    if entry is None:
+        return f"has revenue code {code}, which is not one of the facility revenue codes we bill."
+    if not entry.in_effect(on):
+        span = f"from {entry.effective_from}" + (
+            f" to {entry.effective_to}" if entry.effective_to else ""
+        )
+        return f"has revenue code {code} ({entry.descriptor}), in effect only {span}, not on {on}."
+    return ""
+
+
+def _revenue_codes(claim: ClaimFacts) -> list[Finding]:
+    if claim.claim_form != INSTITUTIONAL:
+        return []
+    out = []
+    for line in claim.lines:
+        reason = check_revenue_code(line.revenue_code, line.date_of_service)
+        if reason:
+            out.append(
+                Finding(
+                    "revenue_code",
+                    ERROR,
+                    "revenue_code",
+                    f"Line {line.number} ({line.service_code} on {line.date_of_service}) {reason}",
+                    "Set the line's revenue code to the NUBC code for the service (e.g. 1001 "
+                    "residential psychiatric, 0905 IOP psychiatric, 0912/0913 partial "
+                    "hospitalization); docs/coding.md lists them.",
+                    line.number,
+                )
+            )
+    return out
+
+
+CODING_RULES: tuple[Rule, ...] = (_procedure_codes, _diagnosis_year, _ptp, _mue, _revenue_codes)

@@ -71,6 +71,7 @@ class LineFacts:
     supervisor_required: str = ""  # the supervisor's name when billable only under them
     duplicate_of: str = ""  # the other claim's patient control number
     rendering_provider: str = ""  # same-day edits group lines by provider and date
+    revenue_code: str = ""  # 837I only (SV201)
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ class ClaimFacts:
     today: date
     submission: SubmissionFacts | None = None  # None: the 837 parties are not checked
     same_day_lines: tuple[SameDayLine, ...] = ()
+    claim_form: str = "837P"  # 837I lines need a revenue code (claims.coding_edits)
 
 
 Rule = Callable[[ClaimFacts], list[Finding]]

@@ -72,6 +72,8 @@ class PtpEdit:
     effective_to: date | None
     quarter: str
     basis: str
+    confirmed: str = "no"  # yes / pair (the pair, not the indicator) / no: see ncci_ptp.csv
+    source: str = ""
 
     def in_effect(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
@@ -85,6 +87,8 @@ class Mue:
     effective_from: date
     effective_to: date | None
     quarter: str
+    confirmed: str = "no"  # yes / units (the units, not the MAI) / no: see ncci_mue.csv
+    source: str = ""
 
     def in_effect(self, on: date) -> bool:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
@@ -193,6 +197,8 @@ def load() -> CodeSets:
             _date(r["effective_to"]),
             r["quarter"],
             r["basis"],
+            r["confirmed"],
+            r["source"],
         )
         for r in rows("ncci_ptp.csv")
     )
@@ -204,6 +210,8 @@ def load() -> CodeSets:
             date.fromisoformat(r["effective_from"]),
             _date(r["effective_to"]),
             r["quarter"],
+            r["confirmed"],
+            r["source"],
         )
         for r in rows("ncci_mue.csv")
     }

@@ -344,6 +344,7 @@ def _facts(
                 else "",
                 duplicate_of=duplicates.get(line.pk, ""),
                 rendering_provider=str(line.rendering_provider_id),
+                revenue_code=line.revenue_code,
             )
         )
     diagnoses = []
@@ -374,6 +375,7 @@ def _facts(
         part2_consent=part2,
         today=today,
         submission=submission_facts(claim, organization),
+        claim_form=claim.claim_form,
     )
     return facts, auth_by_line
 

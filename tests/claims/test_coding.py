@@ -10,8 +10,14 @@ from typing import Any
 import pytest
 
 from claims import codesets
-from claims.coding_edits import fiscal_year, icd10_in_effect
-from claims.rules import ServiceKind, check_billed_code, code_in_effect, suggest_codes
+from claims.coding_edits import check_revenue_code, fiscal_year, icd10_in_effect
+from claims.rules import (
+    ServiceKind,
+    check_billed_code,
+    code_in_effect,
+    revenue_code,
+    suggest_codes,
+)
 from claims.scrubber import (
     ClaimFacts,
     DiagnosisFacts,
@@ -239,6 +245,34 @@ def test_procedure_codes_carry_effective_dates() -> None:
     assert "code_not_in_effect" in [f.rule for f in scrub(early)]
 
 
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [("ncci_ptp.csv", {"yes", "pair", "no"}), ("ncci_mue.csv", {"yes", "units", "no"})],
+)
+def test_every_ncci_row_says_whether_a_source_confirms_it(name: str, values: set[str]) -> None:
+    """A value nobody could check is marked so, and a confirmed one names a source key the
+    file's header explains."""
+    text = (codesets.HERE / name).read_text()
+    header = "\n".join(line for line in text.splitlines() if line.startswith("#"))
+    for row in codesets.rows(name):
+        assert row["confirmed"] in values, row
+        if row["confirmed"] != "no":
+            assert row["source"] and f"{row['source']} =" in header, row
+    assert "NOT confirmed" in header
+
+
+def test_the_pairs_a_payer_policy_states_are_marked_confirmed_and_the_rest_are_not() -> None:
+    by_pair = {(e.column1, e.column2): e for e in SETS.ptp}
+    assert by_pair[("90839", "90791")].confirmed == "pair"
+    assert by_pair[("90837", "90847")].confirmed == "pair"
+    assert (
+        by_pair[("90837", "90847")].modifier_indicator == 1
+    )  # "except when separate and distinct"
+    assert by_pair[("90791", "90792")].confirmed == "no"
+    assert SETS.mue["97153"].max_units == 32 and SETS.mue["97153"].confirmed == "units"
+    assert SETS.mue["90837"].confirmed == "no"
+
+
 # --- NCCI PTP pairs: every pair, with and without a bypass modifier -------------------------------
 
 
@@ -333,6 +367,16 @@ def test_mue_counts_units_across_two_claims_the_same_day() -> None:
     assert scrub(elsewhere) == []
 
 
+def test_the_adaptive_behavior_mue_from_its_source() -> None:
+    def day(units: int) -> ClaimFacts:
+        line = replace(LINE, service_code="97153", kind="untimed", minutes=None, units=units)
+        return replace(CLEAN, lines=(line,))
+
+    assert [f.rule for f in scrub(day(32)) if f.rule == "ncci_mue"] == []
+    (finding,) = [f for f in scrub(day(33)) if f.rule == "ncci_mue"]
+    assert "the MUE is 32 a day" in finding.message
+
+
 # --- ICD-10-CM by the year in effect on the date of service ---------------------------------------
 
 
@@ -368,6 +412,42 @@ def test_the_30_september_1_october_2026_boundary_with_a_year_file() -> None:
     assert icd10_in_effect("F99.01", date(2026, 10, 1), fy2027).ok
     assert icd10_in_effect("F33.1", date(2026, 9, 30), fy2027).ok
     assert not icd10_in_effect("F33.1", date(2026, 10, 1), fy2027).ok
+
+
+@pytest.mark.parametrize(
+    ("code", "before", "after"),
+    [
+        ("Z59.71", date(2025, 9, 30), date(2025, 10, 1)),  # FY2026
+        ("Z59.72", date(2025, 9, 30), date(2025, 10, 1)),  # FY2026
+        ("F64.A", date(2026, 9, 30), date(2026, 10, 1)),  # FY2027
+    ],
+)
+def test_a_code_the_year_files_add_is_refused_on_30_september_and_accepted_on_1_october(
+    code: str, before: date, after: date
+) -> None:
+    refused = icd10_in_effect(code, before)
+    assert not refused.ok and f"from {after}" in refused.reason
+    assert icd10_in_effect(code, after).ok
+
+
+def test_z59_7_is_billable_until_fy2026_made_it_a_header() -> None:
+    assert icd10_in_effect("Z59.7", date(2025, 9, 30)).ok
+    refused = icd10_in_effect("Z59.7", date(2025, 10, 1))
+    assert not refused.ok and "FY2026" in refused.reason
+
+
+def test_the_scrubber_refuses_an_fy2027_code_on_a_line_before_1_october_2026() -> None:
+    def on(day: date) -> ClaimFacts:
+        return replace(
+            CLEAN,
+            lines=(replace(LINE, date_of_service=day),),
+            diagnoses=(DiagnosisFacts("F64.A", date(2026, 1, 1), None),),
+            today=date(2026, 10, 15),
+        )
+
+    found = [f for f in scrub(on(date(2026, 9, 30))) if f.rule.startswith("diagnosis")]
+    assert [(f.rule, f.line_number) for f in found] == [("diagnosis_code_year", 1)]
+    assert [f for f in scrub(on(date(2026, 10, 1))) if f.rule.startswith("diagnosis")] == []
 
 
 def test_the_scrubber_checks_each_line_against_its_own_years_code_set() -> None:
@@ -473,3 +553,99 @@ def test_the_live_suggestion_uses_the_payers_unit_for_a_code(practice: Any) -> N
             payer=practice.payer, rule_type="unit_type", service_code="H2017", value="per_hour"
         )
         assert preview() == [("H2017", 2)]
+
+
+# --- Revenue codes on 837I lines ----------------------------------------------------------------
+
+
+def _facility(*codes: str, form: str = "837I") -> ClaimFacts:
+    return replace(
+        CLEAN,
+        claim_form=form,
+        lines=tuple(
+            replace(
+                LINE,
+                number=n,
+                service_code="H0019",
+                kind="per_diem",
+                minutes=None,
+                level="3.5",
+                revenue_code=code,
+                date_of_service=date(2026, 10, n),
+            )
+            for n, code in enumerate(codes, start=1)
+        ),
+    )
+
+
+def _revenue(claim: ClaimFacts) -> list[tuple[int | None, str]]:
+    return [(f.line_number, f.message) for f in scrub(claim) if f.rule == "revenue_code"]
+
+
+@pytest.mark.parametrize("code", sorted(SETS.revenue_codes))
+def test_every_revenue_code_of_the_data_goes_on_an_837i_line(code: str) -> None:
+    assert _revenue(_facility(code)) == []
+
+
+@pytest.mark.parametrize(
+    ("codes", "line", "says"),
+    [
+        (("1001", ""), 2, "has no revenue code"),
+        (("0123", "1001"), 1, "revenue code 0123, which is not one of"),
+        (("1001", "1001", "9999"), 3, "revenue code 9999"),
+    ],
+)
+def test_an_837i_line_without_a_known_revenue_code_is_refused_by_line(
+    codes: tuple[str, ...], line: int, says: str
+) -> None:
+    (found,) = _revenue(_facility(*codes))
+    assert found[0] == line and f"Line {line} (H0019 on 2026-10-0{line})" in found[1]
+    assert says in found[1]
+
+
+def test_an_837p_claim_needs_no_revenue_code() -> None:
+    assert _revenue(_facility("", "0123", form="837P")) == []
+
+
+def test_a_revenue_code_outside_its_dates_is_refused() -> None:
+    entry = SETS.revenue_codes["0905"]
+    ended = {"0905": replace(entry, effective_to=date(2026, 9, 30))}
+    assert check_revenue_code("0905", date(2026, 9, 30), ended) == ""
+    reason = check_revenue_code("0905", date(2026, 10, 1), ended)
+    assert "in effect only from 2007-05-23 to 2026-09-30, not on 2026-10-01" in reason
+    assert "in effect only from" in check_revenue_code("0905", date(2007, 5, 22))
+
+
+@pytest.mark.parametrize(
+    "level", ["3.2-WM", "3.7-WM", "4-WM", "3.1", "3.3", "3.5", "3.7", "2.5", "2.1"]
+)
+@pytest.mark.parametrize("substance_use", [False, True])
+def test_the_revenue_code_a_built_claim_gets_is_in_the_data(
+    level: str, substance_use: bool
+) -> None:
+    code = revenue_code(level, substance_use=substance_use)
+    assert check_revenue_code(code, date(2026, 12, 7)) == ""
+
+
+def test_the_scrubber_refuses_a_built_837i_line_without_a_revenue_code(practice: Any) -> None:
+    from claims import services
+    from claims.models import Claim, ClaimStatus
+    from rcm import part2
+    from rcm.tenancy.context import tenant_context
+    from tests.claims.conftest import dos
+
+    practice.session(45)
+    with tenant_context(practice.org):
+        (claim,) = services.claims_build(scopes=part2.ORGANIZATION, today=dos()).claims
+        assert not claim.findings.filter(rule="revenue_code").exists()
+        Claim.objects.filter(pk=claim.pk).update(claim_form="837I")
+        services.claims_scrub(claim_ids=[claim.pk], today=dos())
+        (finding,) = claim.findings.filter(rule="revenue_code")
+        assert finding.line.line_number == 1 and "has no revenue code" in finding.message
+        claim.refresh_from_db()
+        assert claim.status == ClaimStatus.DRAFT
+        claim.lines.update(revenue_code="0914")
+        services.claims_scrub(claim_ids=[claim.pk], today=dos())
+        assert not claim.findings.filter(rule="revenue_code").exists()
+        claim.refresh_from_db()
+        assert claim.status == ClaimStatus.READY
