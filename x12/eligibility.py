@@ -26,7 +26,7 @@ eligibility or benefit information, 615 time period, 901 reject reason, 889 foll
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -370,9 +370,7 @@ def render_270(
             None,
             "TRN",
         )
-    env = Envelope(
-        **{**envelope.__dict__, "functional_id": "HS", "version": IMPLEMENTATION}  # type: ignore[arg-type]
-    )
+    env = replace(envelope, functional_id="HS", version=IMPLEMENTATION)
     sets = [
         TransactionSet("270", inquiry_segments(i, env.created), IMPLEMENTATION) for i in inquiries
     ]
