@@ -460,8 +460,10 @@ class Benefit:
         return self.time_period in REMAINING_PERIODS
 
     def applies_to(self, service_type: str) -> bool:
-        """EB03 names the service type, or names none (the benefit applies to the plan)."""
-        return not self.service_types or service_type in self.service_types
+        """EB03 names the service type, or names none or 30 (the benefit applies to the plan,
+        X12 RFI 845)."""
+        types = self.service_types
+        return not types or service_type in types or "30" in types
 
 
 @dataclass
@@ -907,6 +909,14 @@ def _party(seg: Segment) -> Party:
     )
 
 
+def _contact(seg: Segment) -> str:
+    """PER: the name (PER02) and each number with its qualifier ("TE 8005551212")."""
+    parts = [seg.element(2)] + [
+        f"{seg.element(q)} {seg.element(q + 1)}" for q in (3, 5, 7) if seg.element(q + 1)
+    ]
+    return " ".join(p for p in parts if p)
+
+
 def _dtp(seg: Segment) -> tuple[str, tuple[date | None, date | None]]:
     qualifier, form, value = seg.element(1), seg.element(2), seg.element(3)
     if form not in ("D8", "RD8"):
@@ -993,9 +1003,7 @@ def _response(txn: Transaction) -> EligibilityResponse:
             elif party is not None and sid == "REF":
                 party.references[seg.element(1)] = seg.element(2)
             elif party is not None and sid == "PER":
-                party.contacts.append(
-                    " ".join(v for v in (seg.element(2), seg.element(4), seg.element(6)) if v)
-                )
+                party.contacts.append(_contact(seg))
             continue
         # Subscriber or dependent level.
         if sid == "TRN":
@@ -1051,9 +1059,7 @@ def _response(txn: Transaction) -> EligibilityResponse:
             if sid in ("N3", "N4"):
                 related.address.append(" ".join(v for v in seg.elements if v))
             elif sid == "PER":
-                related.contacts.append(
-                    " ".join(v for v in (seg.element(2), seg.element(4), seg.element(6)) if v)
-                )
+                related.contacts.append(_contact(seg))
             elif sid == "REF":
                 related.references[seg.element(1)] = seg.element(2)
         elif sid == "HSD":
