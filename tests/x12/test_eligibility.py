@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,7 @@ from x12.eligibility import EligibilityInquiry, Person, parse_271, render_270
 from x12.reader import X12Error, read
 from x12.writer import Envelope
 
-CREATED = datetime(2026, 12, 7, 10, 30)
+CREATED = datetime(2026, 12, 7, 10, 30, tzinfo=UTC)
 ENVELOPE = Envelope(
     sender_id="RB12345",
     receiver_id="842610001",
