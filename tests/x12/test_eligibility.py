@@ -346,3 +346,22 @@ def test_our_own_270_round_trips_through_the_envelope_reader_with_the_samples_la
     theirs = lines(sample("270/lfh_subscriber-health-benefit-check.270").decode())
     # Same segments in the same order as the public TR3-style sample.
     assert [s.split("*")[0] for s in ours[3:-3]] == [s.strip().split("*")[0] for s in theirs[3:-3]]
+
+
+def test_a_rejection_inside_a_benefit_loop_and_a_2120_contact_are_kept_with_the_benefit():
+    text = _broken("EB*CB*IND*A8*PR*******N*Y~", "EB*CB*IND*A8*PR*******N*Y~AAA*Y**15*C~").replace(
+        "SE*53*", "SE*54*"
+    )
+    member = parse_271(text).responses[0].patient
+    benefit = next(b for b in member.benefits if b.service_types == ["A8"])
+    assert [(r.loop, r.reason_code) for r in benefit.rejections] == [("2110C", "15")]
+    assert [r.reason for r in member.all_rejections] == ["Required application data missing"]
+    # A rejected benefit does not hide the others: the member is still active.
+    assert member.active is True
+
+
+def test_an_ls_loop_outside_a_benefit_is_refused():
+    text = sample(HANDWRITTEN + "dependent_inactive.271").decode()
+    text = text.replace("INS*N*19~", "INS*N*19~LS*2120~").replace("SE*19*", "SE*20*")
+    with pytest.raises(X12Error, match=r"LS at segment 17 opens a 2120 loop outside a benefit"):
+        parse_271(text)
