@@ -54,8 +54,8 @@ UNKNOWN = "unknown"
 CATEGORIES: dict[str, str] = {
     **{code: text for code, (_, text) in STATUS_CATEGORIES.items()},
     "D0": "Data search unsuccessful",
-    "F3F": "Finalized: revised, forwarded",
-    "F3N": "Finalized: revised, not forwarded",
+    "F3F": "Finalized: forwarded to a subsequent entity",
+    "F3N": "Finalized: not forwarded",
     "R0": "Request for additional information: general",
     "R1": "Request for additional information: entity",
     "R3": "Request for additional information: claim or line",
@@ -99,6 +99,8 @@ def action_of(category: str) -> str:
 
 
 # Claim status codes (code list 508) a 277 claim status response adds to ack277ca's table.
+# Sources: X12 external code lists 507 (https://x12.org/codes/claim-status-category-codes) and
+# 508 (https://x12.org/codes/claim-status-codes); the wording here is ours, shortened.
 CLAIM_STATUS_CODES: dict[str, str] = {
     **STATUS_CODES,
     "1": "For more detailed information, see the remittance advice",
@@ -117,8 +119,7 @@ CLAIM_STATUS_CODES: dict[str, str] = {
     "46": "Internal review or audit",
     "52": "Investigating other insurance coverage",
     "56": "Awaiting eligibility determination",
-    "62": "Claim or line has been paid",
-    "65": "Claim contains split payment",
+    "65": "Claim or line has been paid",
     "84": "Service not authorized",
     "85": "Entity not primary",
     "88": "Entity not eligible for benefits for the submitted dates of service",

@@ -224,7 +224,7 @@ def test_a_paid_answer_gives_adjudication_and_paid_dates_and_the_check_number():
     assert claim.paid_date == date(2026, 12, 2)
     assert claim.check_number == "000884321"
     assert claim.answers[0].payment_method == "CHK"
-    assert claim.reason == "Finalized: paid: Claim contains split payment (F1:65)"
+    assert claim.reason == "Finalized: paid: Claim or line has been paid (F1:65)"
 
 
 def test_not_found_and_requests_for_information_map_to_their_actions():
