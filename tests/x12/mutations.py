@@ -19,6 +19,8 @@ from typing import Any
 from tests.x12.samples import SAMPLES
 from x12.ack277ca import parse_277ca
 from x12.ack999 import parse_999
+from x12.claimstatus import parse_277
+from x12.eligibility import parse_271
 from x12.reader import X12Error, read, read_separators
 from x12.remit835 import check_balance, parse_835
 from x12.values import MONEY, QUANTITY
@@ -61,10 +63,17 @@ JUNK = (
     "X" * 300,
 )
 
-KINDS = {"835": ("835",), "999": ("999",), "277CA": ("277ca", "277")}
+KINDS = {
+    "835": ("835",),
+    "999": ("999",),
+    "277CA": ("277ca", "277"),
+    "271": ("271", "271-handwritten"),
+    "277": ("277",),
+}
+ALL_KINDS = tuple(KINDS)
 
 
-def sample_texts(kinds: tuple[str, ...] = ("835", "999", "277CA")) -> list[tuple[str, str, str]]:
+def sample_texts(kinds: tuple[str, ...] = ALL_KINDS) -> list[tuple[str, str, str]]:
     """(kind, file name, text) of every sample of those kinds, in a stable order."""
     out = []
     for kind in kinds:
@@ -297,6 +306,26 @@ def _walk(value: Any) -> Any:
         yield value
 
 
+def _ask_every_question(parsed: Any) -> None:
+    """The 271 summaries (deductible, copay, visits...) must answer on any file that reads."""
+    for response in parsed.responses:
+        _ = response.rejections, response.patient
+        for member in response.members:
+            for service_type in ("30", "MH", "A6"):
+                check_result(
+                    [
+                        member.deductible(service_type),
+                        member.out_of_pocket(service_type, in_network=False),
+                        member.copay(service_type),
+                        member.coinsurance(service_type),
+                        member.visit_limit(service_type),
+                    ]
+                )
+                member.authorization_required(service_type)
+            _ = (member.active, member.coverage_begin, member.coverage_end, member.other_payers)
+            _ = (member.plan_name, member.group_number, member.messages, member.trace_number)
+
+
 def feed(kind: str, data: str | bytes) -> None:
     """Every reader that applies to ``kind``, strict and not; X12Error is the only way out."""
     for strict in (True, False):
@@ -310,6 +339,12 @@ def feed(kind: str, data: str | bytes) -> None:
                 check_result(parsed835)
             elif kind == "999":
                 check_result(parse_999(data, strict=strict))
+            elif kind == "271":
+                parsed271 = parse_271(data, strict=strict)
+                check_result(parsed271)
+                _ask_every_question(parsed271)
+            elif kind == "277":
+                check_result(parse_277(data, strict=strict))
             else:
                 check_result(parse_277ca(data, strict=strict))
         except X12Error as error:

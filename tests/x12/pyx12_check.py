@@ -7,9 +7,10 @@ import json
 import logging
 
 
-def pyx12_errors(text: str) -> tuple[bool, list[str]]:
+def pyx12_errors(text: str, map_path: str | None = None) -> tuple[bool, list[str]]:
     """(valid, every error message) from pyx12 validating the text against the map its GS08
-    names (005010X222A1 for our 837P, 005010X221A1 for the 835)."""
+    names (005010X222A1 for our 837P, 005010X221A1 for the 835); ``map_path`` points pyx12 at
+    another map folder (tests/x12/pyx12_maps.py for the 270 and 276)."""
     import pyx12.params
     import pyx12.x12n_document
 
@@ -31,6 +32,7 @@ def pyx12_errors(text: str) -> tuple[bool, list[str]]:
             fd_997=None,
             fd_html=None,
             fd_json=report,
+            map_path=map_path,
         )
     finally:
         logger.removeHandler(handler)

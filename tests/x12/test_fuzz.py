@@ -23,11 +23,19 @@ from tests.x12.mutations import (
 )
 from x12.ack277ca import parse_277ca
 from x12.ack999 import parse_999
+from x12.claimstatus import parse_277
+from x12.eligibility import parse_271
 from x12.reader import X12Error
 from x12.remit835 import parse_835
 
 SAMPLES = sample_texts()
-READERS = {"835": parse_835, "999": parse_999, "277CA": parse_277ca}
+READERS = {
+    "835": parse_835,
+    "999": parse_999,
+    "277CA": parse_277ca,
+    "271": parse_271,
+    "277": parse_277,
+}
 
 samples = st.sampled_from(SAMPLES)
 junk_values = st.one_of(
@@ -107,7 +115,7 @@ def test_separators_changed_consistently_read_the_same(chosen, order):
 
 
 def _without_warnings(result):
-    return [getattr(result, name) for name in ("remittances", "acknowledgments", "reports")
+    return [getattr(result, name) for name in ("remittances", "acknowledgments", "reports", "responses")
             if hasattr(result, name)]  # fmt: skip
 
 
@@ -125,4 +133,4 @@ def test_the_fuzz_runner_finds_nothing_in_a_small_run():
 
     crashes, per_kind, _ = run(300, seed=random.Random(7).randint(0, 10**6), save=None)
     assert not crashes, crashes
-    assert set(per_kind) == {"835", "999", "277CA"}
+    assert set(per_kind) == {"835", "999", "277CA", "271", "277"}
