@@ -9,7 +9,7 @@ restricted groups into the hidden counts: no extra query, with the grant or with
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -77,7 +77,7 @@ def _hiding(scopes: Scopes) -> bool:
     return not part2.may_see(scopes)
 
 
-def _fold(rows: Iterable[dict[str, Any]], hiding: bool, *keys: str) -> tuple[dict, dict]:
+def _fold(rows: Iterable[Mapping[str, object]], hiding: bool, *keys: str) -> tuple[dict, dict]:
     """Sum grouped rows (each with a `p2` column) into (shown, hidden) totals of `keys`."""
     shown: dict[str, Any] = dict.fromkeys(keys, 0)
     hidden: dict[str, Any] = dict.fromkeys(keys, 0)
