@@ -23,7 +23,7 @@ FORMULAS: dict[str, str] = {
     "net_collection_rate": "Payments posted in the period divided by (charges of the claims paid minus contractual adjustments on them).",
     "denial_overturn_rate": "Appeals decided in the period that were overturned in full or in part, divided by appeals decided in the period.",
     "cash_posted": "Sum of 835 payments (BPR amounts) by payment date.",
-    "ar_aging": "Open balance per claim line (charge less payments, contractual and other adjustments, write-offs and transfers to the secondary payer), by days since the claim was submitted; patient share is the patient responsibility the payer assigned.",
+    "ar_aging": "Open balance of each claim with money still owed on it (the sum over its lines of charge less payments, contractual and other adjustments, write-offs and transfers to the secondary payer; an overpaid claim counts as nothing owed), by days since the claim was submitted; patient share is the patient responsibility the payer assigned.",
     "authorizations_expiring_7d": "Approved authorizations whose end date falls within the next 7 days.",
     "authorizations_lapsed": "Services recorded after their authorization's end date, or with no covering authorization where the payer requires one.",
     "providers_not_billable": "Active providers without an approved enrollment effective today, per active payer.",

@@ -9,7 +9,7 @@ restricted groups into the hidden counts: no extra query, with the grant or with
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -26,6 +26,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
@@ -76,7 +77,7 @@ def _hiding(scopes: Scopes) -> bool:
     return not part2.may_see(scopes)
 
 
-def _fold(rows: Iterable[dict[str, Any]], hiding: bool, *keys: str) -> tuple[dict, dict]:
+def _fold(rows: Iterable[Mapping[str, object]], hiding: bool, *keys: str) -> tuple[dict, dict]:
     """Sum grouped rows (each with a `p2` column) into (shown, hidden) totals of `keys`."""
     shown: dict[str, Any] = dict.fromkeys(keys, 0)
     hidden: dict[str, Any] = dict.fromkeys(keys, 0)
@@ -166,6 +167,11 @@ class Dashboard:
     @property
     def days_in_ar(self) -> Decimal | None:
         return rules.days_in_ar(self.ar_total, self.charges_last_90)
+
+    @property
+    def ar_bucket_totals(self) -> dict[str, Decimal]:
+        """Open A/R by age bucket (insurance and patient shares together)."""
+        return {b: v["insurance"] + v["patient"] for b, v in self.ar_buckets.items()}
 
     @property
     def ar_over_90_share(self) -> Decimal | None:
@@ -381,7 +387,15 @@ def ar_claims(f: DashboardFilters, *, bucket: str, today: date, scopes: Scopes) 
 
 
 def _ar_claims(f: DashboardFilters, *, bucket: str, today: date) -> QuerySet[Claim]:
-    open_claims = ar_lines(f).annotate(open=_open_balance()).filter(open__gt=0).values("claim_id")
+    """Claims whose open balance (the sum over their A/R lines) is above zero: the claims the A/R
+    figures add up (`_ar`), so the figure and its list agree."""
+    open_claims = (
+        ar_lines(f)
+        .values("claim_id")
+        .annotate(open=Sum(_open_balance()))
+        .filter(open__gt=0)
+        .values("claim_id")
+    )
     claims = Claim.objects.filter(pk__in=open_claims)
     bounds = {**rules.AGING_BOUNDS, OVER_90: (91, None)}
     if bucket in bounds:
@@ -392,10 +406,24 @@ def _ar_claims(f: DashboardFilters, *, bucket: str, today: date) -> QuerySet[Cla
     return claims
 
 
+MONEY = DecimalField(max_digits=14, decimal_places=2)
+
+
+def _claim_open_balance() -> Subquery:
+    """A claim's open balance (the sum of its lines'), as a column of a claim list."""
+    return Subquery(
+        ClaimLine.objects.filter(claim=OuterRef("pk"))
+        .values("claim_id")
+        .annotate(total=Sum(_open_balance()))
+        .values("total"),
+        output_field=MONEY,
+    )
+
+
 def _ar_rows(f: DashboardFilters, scopes: Scopes) -> list[dict[str, Any]]:
-    """Open balance and patient share by payer and submission date, in two aggregates: lines with
-    postings (from their balance rows) and lines with nothing posted yet (their charge); only
-    the claims the caller may see."""
+    """Open balance and patient share by claim (with its payer and submission date), in two
+    aggregates: lines with postings (from their balance rows) and lines with nothing posted yet
+    (their charge); only the claims the caller may see. A claim with both has two rows."""
     org_id = require_organization_id()
     claim_filter = {
         "claim__organization_id": org_id,
@@ -404,7 +432,7 @@ def _ar_rows(f: DashboardFilters, scopes: Scopes) -> list[dict[str, Any]]:
     }
     posted = (
         part2.visible(LineBalance.objects.filter(f.claims("claim__"), **claim_filter), scopes)
-        .values("claim__payer_id", "claim__submitted_at__date")
+        .values("claim_id", "claim__payer_id", "claim__submitted_at__date")
         .annotate(
             open=Sum(
                 F("charge")
@@ -423,7 +451,7 @@ def _ar_rows(f: DashboardFilters, scopes: Scopes) -> list[dict[str, Any]]:
             ClaimLine.objects.filter(f.claims("claim__"), balance__isnull=True, **claim_filter),
             scopes,
         )
-        .values("claim__payer_id", "claim__submitted_at__date")
+        .values("claim_id", "claim__payer_id", "claim__submitted_at__date")
         .annotate(open=Sum("charge"), patient=ZERO)
     )
     return [*posted, *unposted]
@@ -441,11 +469,20 @@ def _ar(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str], scope
         lambda: dict.fromkeys(rules.AGING_BUCKETS, Decimal("0.00"))
     )
     total = over_90 = Decimal("0.00")
+    # A claim is in A/R when its open balance (over all its lines) is above zero: the rule its
+    # drill-down list (`_ar_claims`) applies.
+    by_claim: dict[Any, dict[str, Any]] = {}
     for row in rows:
-        open_amount = row["open"] or Decimal("0.00")
+        claim = by_claim.setdefault(
+            row["claim_id"], {**row, "open": Decimal("0.00"), "patient": Decimal("0.00")}
+        )
+        claim["open"] += row["open"] or Decimal("0.00")
+        claim["patient"] += row["patient"] or Decimal("0.00")
+    for row in by_claim.values():
+        open_amount = row["open"]
         if open_amount <= 0:
             continue
-        patient = min(row["patient"] or Decimal("0.00"), open_amount)
+        patient = min(row["patient"], open_amount)
         bucket = rules.aging_bucket((today - row["claim__submitted_at__date"]).days)
         buckets[bucket]["insurance"] += open_amount - patient
         buckets[bucket]["patient"] += patient
@@ -483,13 +520,36 @@ def _ar(f: DashboardFilters, dashboard: Dashboard, payers: dict[Any, str], scope
     )
 
 
-def _collections(f: DashboardFilters, dashboard: Dashboard, scopes: Scopes) -> None:
-    remitted = RemittanceClaim.objects.filter(
+def _remitted(f: DashboardFilters) -> QuerySet[RemittanceClaim]:
+    """The 835 claim payments (and reversals) of the period, matched to a claim: what the
+    collections figures add up, and what their drill-down lists (kind "collected")."""
+    return RemittanceClaim.objects.filter(
         f.claims("claim__"),
         claim__isnull=False,
         payment__payment_date__gte=f.date_from,
         payment__payment_date__lte=f.date_to,
     )
+
+
+def _collected_claims(f: DashboardFilters) -> QuerySet[Claim]:
+    """The claims behind "collected": every claim with a payment or reversal in the period."""
+    return Claim.objects.filter(Exists(_remitted(f).filter(claim=OuterRef("pk"))))
+
+
+def _claim_collected(f: DashboardFilters) -> Subquery:
+    """What a claim was paid in the period (reversals subtract), as a column of a claim list."""
+    return Subquery(
+        _remitted(f)
+        .filter(claim=OuterRef("pk"))
+        .values("claim_id")
+        .annotate(total=Sum("paid"))
+        .values("total"),
+        output_field=MONEY,
+    )
+
+
+def _collections(f: DashboardFilters, dashboard: Dashboard, scopes: Scopes) -> None:
+    remitted = _remitted(f)
     rows = (
         remitted.annotate(p2=_p2(RemittanceClaim))
         .values("p2")
@@ -714,6 +774,17 @@ def headline_figures(
 class Drilldown:
     claims: QuerySet[Claim]
     part2_hidden: int
+    # A money figure's list: each claim's `amount` column (annotated on `claims`), its heading,
+    # and the total of the whole list (not only the page), the sum its figure shows.
+    amount_label: str = ""
+    amount_total: Decimal | None = None
+
+
+# The lists behind money figures: (the amount column's heading, the claim's amount).
+AMOUNTS = {
+    "ar": "Open balance",
+    "collected": "Paid in the period",
+}
 
 
 def drilldown_claims(
@@ -726,20 +797,30 @@ def drilldown_claims(
     bucket: str = "",
     month: tuple[int, int] | None = None,
 ) -> Drilldown:
-    """The claims behind a figure (`kind`: clean, answered, denied, adjudicated, ar), the same
-    selectors and filters as the figure, the caller's visible ones and how many were left out
-    (one COUNT)."""
+    """The claims behind a figure (`kind`: clean, answered, denied, adjudicated, ar, collected),
+    the same selectors and filters as the figure, the caller's visible ones and how many were
+    left out (one COUNT); for a money figure (ar, collected), each claim's amount and the
+    list's total (one aggregate)."""
     if kind in ("clean", "answered"):
         claims = _answered_claims(f, clean=kind == "clean")
     elif kind == "denied":
         claims = _denied_claims(f, category=category)
     elif kind == "adjudicated":
         claims = _adjudicated_claims(f)
+    elif kind == "collected":
+        claims = _collected_claims(f)
     else:
         claims = _ar_claims(f, bucket=bucket, today=today)
     if month is not None:
         claims = claims.filter(statement_from__year=month[0], statement_from__month=month[1])
-    return Drilldown(part2.visible(claims, scopes), part2.hidden_count(claims, scopes))
+    hidden = part2.hidden_count(claims, scopes)
+    claims = part2.visible(claims, scopes)
+    if kind not in AMOUNTS:
+        return Drilldown(claims, hidden)
+    amount = _claim_collected(f) if kind == "collected" else _claim_open_balance()
+    claims = claims.annotate(amount=amount)
+    total = claims.aggregate(total=Coalesce(Sum("amount"), ZERO))["total"]
+    return Drilldown(claims, hidden, AMOUNTS[kind], total)
 
 
 def episodes_by_id(ids: set[Any], *, scopes: Scopes) -> dict[Any, EpisodeOfCare]:

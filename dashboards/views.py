@@ -99,6 +99,7 @@ DRILLDOWNS = {
     "denied": "Claims with a denial, adjudicated in the period",
     "adjudicated": "Claims adjudicated in the period",
     "ar": "Claims with an open balance",
+    "collected": "Claims paid (or reversed) in the period",
 }
 
 
@@ -169,6 +170,8 @@ def drilldown(request: OrgRequest) -> HttpResponse:
             "bucket": request.GET.get("bucket", ""),
             "month": month,
             "part2_hidden": drill.part2_hidden,
+            "amount_label": drill.amount_label,
+            "amount_total": drill.amount_total,
         },
     )
 

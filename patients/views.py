@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from patients import selectors, services
 from patients.forms import (
@@ -40,6 +41,18 @@ READ, WRITE = "patients:read", "patients:write"
 
 def _patient_url(request: OrgRequest, patient_id: object) -> str:
     return org_reverse(request, "patients:detail", pk=patient_id)
+
+
+def _next(request: OrgRequest) -> str:
+    """The page that sent the user to an edit form (`next`, such as the claim being fixed), if
+    it is a path inside this organization; else ""."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    organization_prefix = org_reverse(request, "patients:list").removesuffix("patients/")
+    if target.startswith(organization_prefix) and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        return target
+    return ""
 
 
 @require_scope(READ)
@@ -111,10 +124,14 @@ def patient_edit(request: OrgRequest, pk: str) -> HttpResponse:
         check=lambda data: services.patient_check(
             patient=patient, data=data, today=request_today(request)
         ),
-        success_url=_patient_url(request, patient.pk),
+        success_url=_next(request) or _patient_url(request, patient.pk),
         success_message="Patient saved.",
         template="patients/form.html",
-        context={"title": f"Edit {patient.display_name}", "patient": patient},
+        context={
+            "title": f"Edit {patient.display_name}",
+            "patient": patient,
+            "next": _next(request),
+        },
     )
 
 
@@ -141,10 +158,14 @@ def coverage_edit(request: OrgRequest, pk: str) -> HttpResponse:
         request,
         CoverageForm(request.POST or None, instance=Coverage.objects.get(pk=pk)),
         action=lambda data: services.coverage_update(coverage=coverage, data=data),
-        success_url=_patient_url(request, coverage.patient_id),
+        success_url=_next(request) or _patient_url(request, coverage.patient_id),
         success_message="Coverage saved.",
         template="patients/form.html",
-        context={"title": f"Edit coverage: {coverage.payer}", "patient": coverage.patient},
+        context={
+            "title": f"Edit coverage: {coverage.payer}",
+            "patient": coverage.patient,
+            "next": _next(request),
+        },
     )
 
 

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 import zlib
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 
 from claims.models import Claim
+from denials.models import LineBalance, RemittanceClaim
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
 from tests.dashboards.test_dashboard import URL, Book, make_book
@@ -80,6 +83,81 @@ def test_every_figure_equals_its_drill_down_total(
     assert clean[1] == (2 if grant else 1) and clean[2] > 0
     assert (NOTE in dashboard) is not grant
     assert (clean[3] == 1) is not grant
+
+
+@pytest.fixture
+def money_book(book: Book) -> Book:
+    """The book with money in every A/R bucket a figure links to: c1 overpaid by $10 (its open
+    balance is -$10, so it is not in A/R and does not lower the others'); the Part 2 c3 paid $20
+    of its $150 (open $130); c4 submitted 100 days ago (open $150, over 90 days)."""
+    c1, _c2, c3, c4 = book.claims
+    with tenant_context(book.org):
+        LineBalance.objects.filter(claim=c1).update(paid=Decimal("110.00"))
+        RemittanceClaim.objects.filter(claim=c1).update(paid=Decimal("110.00"))
+        LineBalance.objects.filter(claim=c3).update(paid=Decimal("20.00"))
+        RemittanceClaim.objects.filter(claim=c3).update(paid=Decimal("20.00"))
+        c4.refresh_from_db()
+        Claim.objects.filter(pk=c4.pk).update(submitted_at=c4.submitted_at - timedelta(days=100))
+    return book
+
+
+def _walk_amounts(client: Any) -> dict[str, tuple[Decimal, Decimal, int]]:
+    """{link: (money figure, its drill-down list's total, Part 2 rows the list left out)} for
+    every money figure that links to a list."""
+    soup = BeautifulSoup(client.get(URL).content, "html.parser")
+    walked = {}
+    for link in soup.select("main a[data-amount]"):
+        page = client.get(link["href"])
+        assert page.status_code == 200, link["href"]
+        html = BeautifulSoup(page.content, "html.parser")
+        total = html.select_one(".drill-amount")
+        assert total is not None, link["href"]
+        # The footer adds up the whole list: the amount column of every row.
+        column = sum(
+            (Decimal(cell.text.strip("$")) for cell in html.select("td.drill-row-amount")),
+            Decimal("0.00"),
+        )
+        assert column == Decimal(total.text), link["href"]
+        walked[link["href"]] = (
+            Decimal(link["data-amount"]),
+            Decimal(total.text),
+            page.context["part2_hidden"],
+        )
+    return walked
+
+
+@pytest.mark.parametrize("grant", [False, True], ids=["without-grant", "with-grant"])
+def test_every_money_figure_equals_its_drill_down_sum(
+    money_book: Book, manager: Any, granted_manager: Any, client_for: Any, grant: bool
+) -> None:
+    client = client_for(granted_manager if grant else manager)
+    walked = _walk_amounts(client)
+    for href, (figure, total, hidden) in walked.items():
+        assert figure == total, href
+        if grant:
+            assert hidden == 0, href
+
+    def figure(kind: str, **params: str) -> Decimal:
+        (match,) = (
+            amounts[0]
+            for href, amounts in walked.items()
+            if f"kind={kind}" in href
+            and all(f"{k}={v}" in href for k, v in params.items())
+            and (params or ("bucket=" not in href and "payer=" not in href))
+        )
+        return match
+
+    # A/R: c4 $150, and c3's $130 with the grant; never c1's -$10.
+    assert figure("ar") == Decimal("280.00" if grant else "150.00")
+    assert figure("ar", bucket="91%2B") == Decimal("150.00")
+    assert figure("ar", bucket="91-120") == Decimal("150.00")
+    assert figure("ar", bucket="0-30") == Decimal("130.00" if grant else "0.00")
+    assert figure("ar", payer=str(money_book.payer.pk)) == figure("ar")
+    # Collected in the period: c1 $110, and c3's $20 with the grant.
+    assert figure("collected") == Decimal("130.00" if grant else "110.00")
+    collected = client.get(f"{URL}claims/", {"kind": "collected"})
+    assert (NOTE in collected.content.decode()) is not grant
+    assert (money_book.claims[2].patient_control_number in collected.content.decode()) is grant
 
 
 def test_the_clean_claim_card_lists_the_first_pass_claims(

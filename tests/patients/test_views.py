@@ -259,3 +259,34 @@ def test_an_admission_with_a_refused_diagnosis_saves_nothing(
     assert response.status_code == 200 and "ZZZ99" in response.content.decode()
     with tenant_context(org):
         assert EpisodeOfCare.objects.filter(patient=patient).count() == before
+
+
+def _jane_form(**changes: str) -> dict[str, str]:
+    return {
+        "mrn": "R-100", "first_name": "Jane", "last_name": "Doe", "date_of_birth": "1980-05-01",
+        "sex": "F", "address_line1": "48 Alder St", "city": "Beaverton", "state": "OR",
+        "postal_code": "97005", "status": "active", **changes,
+    }  # fmt: skip
+
+
+def test_an_edit_opened_from_a_claim_returns_to_the_claim_once_saved(
+    org: Any, biller: Any, chart: Any, client_for: Any
+) -> None:
+    client = client_for(biller)
+    with tenant_context(org):
+        jane = Patient.objects.get(mrn="R-100")
+    edit = f"{LIST}{jane.pk}/edit/"
+    claim_page = "/o/riverbend/claims/8d3c1f0e-3a8e-4c55-9d6b-0d2f1d8f4a11/edit/"
+    form = client.get(edit, {"next": claim_page}).content.decode()
+    assert f'name="next" value="{claim_page}"' in form
+    saved = client.post(edit, {**_jane_form(), "next": claim_page})
+    assert saved.status_code == 302 and saved["Location"] == claim_page
+    with tenant_context(org):
+        jane.refresh_from_db()
+    assert (jane.address_line1, jane.postal_code) == ("48 Alder St", "97005")
+    # An error keeps the way back; a target outside the organization is ignored.
+    bad = client.post(edit, {**_jane_form(postal_code="ABCDE"), "next": claim_page})
+    assert bad.status_code == 200 and f'value="{claim_page}"' in bad.content.decode()
+    for elsewhere in ("https://evil.example/o/riverbend/", "/o/other-clinic/claims/", "//evil"):
+        away = client.post(edit, {**_jane_form(), "next": elsewhere})
+        assert away["Location"] == f"{LIST}{jane.pk}/", elsewhere
