@@ -40,7 +40,7 @@ $(STAMP): $(RUN_STAMP)
 	touch $(STAMP)
 
 ## run: install what running needs, migrate, load demo data and serve on http://127.0.0.1:8000
-## (the three steps are timed: `make run` should serve within about a minute of a fresh clone)
+## (install, migrate and seed print their times; a fresh clone serves its first page in about a minute: README)
 run: $(RUN_STAMP)
 	@start=$$(date +%s); $(DEV_ENV) $(BIN)/python manage.py migrate --noinput -v 0 && \
 	  echo "migrate: $$(( $$(date +%s) - start )) s"
