@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-import simple_icd_10_cm as icd
-
 
 @dataclass(frozen=True)
 class DiagnosisCheck:
@@ -25,6 +23,10 @@ def normalize_icd10(raw: str) -> str:
 
 def check_icd10(raw: str) -> DiagnosisCheck:
     """A diagnosis must be a valid, billable (leaf) ICD-10-CM code of the shipped release."""
+    # Imported here, not at the top: the code set loads in seconds, and every process (migrate,
+    # seed_demo, the server's reloader) would pay that at startup without checking one code.
+    import simple_icd_10_cm as icd
+
     code = normalize_icd10(raw)
     if not code:
         return DiagnosisCheck(False, code, reason="Enter an ICD-10-CM code.")

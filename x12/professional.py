@@ -18,8 +18,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import simple_icd_10_cm
-
 from .cob import OtherPayer, cob_problems, line_adjudication_segments, other_payer_segments
 from .identifiers import (
     NAME_LENGTHS,
@@ -191,6 +189,8 @@ def npi_is_valid(npi: str) -> bool:
 
 def diagnosis_problem(code: str) -> str | None:
     """Why an ICD-10-CM code cannot go on a claim, or None when it can."""
+    import simple_icd_10_cm  # slow to load (seconds): only when a code is checked
+
     plain = code.replace(".", "").strip().upper()
     if not plain or not simple_icd_10_cm.is_valid_item(plain):
         return f"{code!r} is not an ICD-10-CM code."

@@ -71,4 +71,6 @@ class EnableRowLevelSecurity(migrations.operations.base.Operation):
         kwargs: dict[str, Any] = {}
         if self.allow_null_organization_writes:
             kwargs["allow_null_organization_writes"] = True
-        return ("rcm.tenancy.rls.EnableRowLevelSecurity", [self.model_name], kwargs)
+        # The class name alone, as Django's own operations do: the migration writer (squashmigrations)
+        # puts the module in front of it.
+        return (self.__class__.__name__, [self.model_name], kwargs)
