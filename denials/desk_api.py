@@ -189,19 +189,32 @@ class NoteViewSet(
     serializer_class = NoteOut
 
     def _filters(self) -> dict[str, Any]:
+        """The query's filters; a filter given with a value it cannot hold (blank included) is a
+        400 naming it, never ignored."""
         params = self.request.query_params
         out: dict[str, Any] = {"query": params.get("q", "")}
-        try:
-            if params.get("patient"):
-                out["patient_id"] = serializers.UUIDField().to_internal_value(params["patient"])
-            if params.get("subject_type") and params.get("subject_id"):
-                subject_type = params["subject_type"]
-                if subject_type not in NoteSubject.values:
-                    raise serializers.ValidationError({"subject_type": "Unknown subject type."})
-                subject_id = serializers.UUIDField().to_internal_value(params["subject_id"])
-                out["subjects"] = [(subject_type, subject_id)]
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({"query": exc.detail}) from exc
+        errors: dict[str, str] = {}
+        uuids: dict[str, Any] = {}
+        for name in ("patient", "subject_id"):
+            if name in params:
+                try:
+                    uuids[name] = serializers.UUIDField().to_internal_value(params[name])
+                except serializers.ValidationError:
+                    errors[name] = "Must be a valid UUID."
+        subject_type = params.get("subject_type")
+        if subject_type is not None and subject_type not in NoteSubject.values:
+            errors["subject_type"] = (
+                f"Unknown subject type; one of {', '.join(NoteSubject.values)}."
+            )
+        if ("subject_type" in params) != ("subject_id" in params):
+            missing = "subject_id" if "subject_type" in params else "subject_type"
+            errors.setdefault(missing, "Give subject_type and subject_id together.")
+        if errors:
+            raise serializers.ValidationError(errors)
+        if "patient" in uuids:
+            out["patient_id"] = uuids["patient"]
+        if subject_type is not None:
+            out["subjects"] = [(subject_type, uuids["subject_id"])]
         return out
 
     def get_queryset(self) -> Any:

@@ -296,3 +296,23 @@ def test_the_claim_page_searches_its_own_notes(practice, biller, client_for):
         ).status_code
         == 404
     )
+
+
+@pytest.mark.parametrize(
+    "query, named",
+    [
+        ("subject_type=&subject_id=x", ["subject_type", "subject_id"]),
+        ("subject_type=invoice&subject_id=6f349409-3c46-4947-89d0-ea8e73e02a14", ["subject_type"]),
+        ("subject_type=claim", ["subject_id"]),
+        ("patient=", ["patient"]),
+        ("patient=not-a-uuid", ["patient"]),
+    ],
+)
+def test_a_notes_filter_with_a_value_it_cannot_hold_is_a_400_naming_it(
+    practice, api_client_for, query, named
+):
+    api = api_client_for(practice.org, ["claims:read"])
+    answer = api.get(f"{API}/notes/?{query}")
+    assert answer.status_code == 400
+    for name in named:
+        assert name in answer.content.decode()
