@@ -173,8 +173,8 @@ def test_a_redelivered_event_keeps_its_webhook_id(org: Any) -> None:
         ("https://169.254.169.254/latest/meta-data", "private or local"),
         ("https://[::1]/hook", "private or local"),
         ("https://[fe80::1]/hook", "private or local"),
-        ("https://user:pw@203.0.113.9/hook", "user name or password"),
-        ("ftp://203.0.113.9/hook", "https://"),
+        ("https://user:pw@93.184.215.14/hook", "user name or password"),
+        ("ftp://93.184.215.14/hook", "https://"),
         ("not a url", "valid URL"),
     ],
 )
