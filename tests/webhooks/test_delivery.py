@@ -8,8 +8,10 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal as D
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -252,3 +254,27 @@ def test_a_posted_remittance_is_sent_to_the_endpoints_that_want_it(org: Any) -> 
     assert imp.status in ("posted", "rejected")
     assert body["data"]["status"] == imp.status
     assert set(body["data"]) == {"remittance_import_id", "status", "claims", "rows_posted"}
+
+
+def test_the_verification_snippet_in_the_integration_guide_works(
+    org: Any, monkeypatch: Any
+) -> None:
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "integration.md").read_text()
+    snippet = re.search(r"```python\n(.*?)```", guide, re.S)
+    assert (
+        snippet is not None and len([x for x in snippet.group(1).splitlines() if x.strip()]) <= 12
+    )
+    namespace: dict[str, Any] = {}
+    exec(snippet.group(1), namespace)  # noqa: S102  (our own documentation)
+    now = suite_now()
+    with receiver() as rx:
+        with tenant_context(org):
+            created = endpoint_create(url=rx.url, event_types=["webhook.test"])
+            endpoint_send_test(endpoint_id=created.endpoint.pk, now=now)
+        run_due(org, now)
+    got = rx.requests[0]
+    monkeypatch.setattr("time.time", lambda: now.timestamp() + 60)
+    assert namespace["verify"](created.secret, got.headers, got.body.encode())
+    assert not namespace["verify"](created.secret, got.headers, got.body.encode() + b" ")
+    monkeypatch.setattr("time.time", lambda: now.timestamp() + 600)  # a replay, ten minutes on
+    assert not namespace["verify"](created.secret, got.headers, got.body.encode())
