@@ -278,3 +278,38 @@ def test_the_verification_snippet_in_the_integration_guide_works(
     assert not namespace["verify"](created.secret, got.headers, got.body.encode() + b" ")
     monkeypatch.setattr("time.time", lambda: now.timestamp() + 600)  # a replay, ten minutes on
     assert not namespace["verify"](created.secret, got.headers, got.body.encode())
+
+
+def test_a_worker_dying_after_the_post_sends_again_with_the_same_id_and_records_once(
+    org: Any, monkeypatch: Any
+) -> None:
+    """At-least-once: the attempt is recorded in the transaction that claimed the outbox message;
+    a crash before it commits leaves the message pending, the next run sends the same event again
+    (same webhook-id, for the receiver to de-duplicate) and records one delivery."""
+    now = suite_now()
+    real_save = WebhookDelivery.save
+    crashes = {"left": 1}
+
+    def crash_once(self: WebhookDelivery, *args: Any, **kwargs: Any) -> None:
+        if self.attempts and crashes["left"]:
+            crashes["left"] -= 1
+            raise SystemError("worker lost")
+        real_save(self, *args, **kwargs)
+
+    with receiver() as rx:
+        with tenant_context(org):
+            created = endpoint_create(url=rx.url, event_types=["webhook.test"])
+            delivery = endpoint_send_test(endpoint_id=created.endpoint.pk, now=now)
+        monkeypatch.setattr(WebhookDelivery, "save", crash_once)
+        assert run_due(org, now) == 0  # posted, then lost before recording
+        with tenant_context(org):
+            delivery.refresh_from_db()
+            message = OutboxMessage.objects.get(topic=DELIVER_TOPIC)
+        assert delivery.attempts == 0 and message.status == OutboxStatus.PENDING
+        assert run_due(org, now + timedelta(minutes=5)) == 1
+    assert len(rx.requests) == 2
+    assert rx.requests[0].headers["webhook-id"] == rx.requests[1].headers["webhook-id"]
+    with tenant_context(org):
+        delivery.refresh_from_db()
+        assert OutboxMessage.objects.filter(topic=DELIVER_TOPIC).count() == 1
+    assert (delivery.status, delivery.attempts) == ("delivered", 1)
