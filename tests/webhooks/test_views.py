@@ -103,3 +103,25 @@ def test_another_organizations_endpoint_is_a_404(
     assert client.get(f"{PAGE}{theirs.pk}/").status_code == 404
     assert client.post(f"{PAGE}{theirs.pk}/test/").status_code == 404
     assert client_for(outsider).get(PAGE).status_code == 404
+
+
+def test_a_disabled_endpoint_refuses_test_events_until_enabled_again(
+    org: Any, owner: Any, client_for: Any
+) -> None:
+    endpoint = _endpoint(org)
+    with tenant_context(org):
+        WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+            is_active=False,
+            disabled_reason="Deliveries failed since 2026-12-04",
+            failing_since=suite_now(),
+        )
+    client = client_for(owner)
+    body = client.get(f"{PAGE}{endpoint.pk}/").content.decode()
+    assert "Disabled" in body and "Enable again" in body and "Send test event" not in body
+    response = client.post(f"{PAGE}{endpoint.pk}/test/", follow=True)
+    assert "The endpoint is disabled; enable it first." in response.content.decode()
+    client.post(f"{PAGE}{endpoint.pk}/enable/")
+    with tenant_context(org):
+        endpoint.refresh_from_db()
+        assert not WebhookDelivery.objects.exists()
+    assert endpoint.is_active and endpoint.failing_since is None and not endpoint.disabled_reason
