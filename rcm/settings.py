@@ -44,6 +44,7 @@ DOMAIN_APPS = [
     "denials",
     "dashboards",
     "alerts",
+    "webhooks",
 ]
 
 INSTALLED_APPS = [
@@ -207,6 +208,18 @@ STORAGES = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Parity <no-reply@parity.invalid>")
+
+# --- Webhooks (webhooks/) -----------------------------------------------------------------------
+# Endpoint signing secrets are stored Fernet-encrypted with this key (32 url-safe base64 bytes);
+# without one it is derived from SECRET_KEY, so rotating SECRET_KEY needs WEBHOOK_ENCRYPTION_KEY set
+# to the old derived key first.
+WEBHOOK_ENCRYPTION_KEY = env.str("WEBHOOK_ENCRYPTION_KEY", default="")
+# Development only: accept http://localhost / 127.0.0.1 endpoints (a local receiver). Never in
+# production: every other non-HTTPS or private-address URL is refused (SSRF).
+WEBHOOK_ALLOW_HTTP_LOCALHOST = env.bool("WEBHOOK_ALLOW_HTTP_LOCALHOST", default=False)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# An endpoint whose deliveries have failed for this long is disabled and its owners alerted.
+WEBHOOK_DISABLE_AFTER_DAYS = env.int("WEBHOOK_DISABLE_AFTER_DAYS", default=3)
 
 # --- Celery and the cache --------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

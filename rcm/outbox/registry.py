@@ -15,6 +15,7 @@ from typing import Any
 Handler = Callable[[Any], None]
 _HANDLERS: dict[str, Handler] = {}
 _LONG_RUNNING: set[str] = set()
+_SUBSCRIBERS: dict[str, list[Handler]] = {}
 
 
 def outbox_handler(topic: str, *, long_running: bool = False) -> Callable[[Handler], Handler]:
@@ -27,6 +28,24 @@ def outbox_handler(topic: str, *, long_running: bool = False) -> Callable[[Handl
         return func
 
     return register
+
+
+def outbox_subscriber(topic: str) -> Callable[[Handler], Handler]:
+    """Also run `func` after the handler of `topic` succeeds, in the same transaction (all or
+    nothing): how an app above the one that records a topic listens to it (webhooks). Only for
+    topics whose handler is not long-running."""
+
+    def register(func: Handler) -> Handler:
+        subscribers = _SUBSCRIBERS.setdefault(topic, [])
+        if func not in subscribers:
+            subscribers.append(func)
+        return func
+
+    return register
+
+
+def subscribers_of(topic: str) -> list[Handler]:
+    return list(_SUBSCRIBERS.get(topic, ()))
 
 
 def handler_for(topic: str) -> Handler | None:

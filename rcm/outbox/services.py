@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from rcm.outbox.models import OutboxMessage, OutboxStatus
-from rcm.outbox.registry import handler_for, is_long_running
+from rcm.outbox.registry import handler_for, is_long_running, subscribers_of
 from rcm.tenancy.context import require_organization_id, tenant_context
 
 logger = logging.getLogger(__name__)
@@ -35,12 +35,20 @@ def outbox_send(organization_id: uuid.UUID | str, message_id: uuid.UUID | str) -
         )
 
 
-def outbox_enqueue(*, topic: str, payload: dict[str, Any], idempotency_key: str) -> OutboxMessage:
-    """Record work for after the current transaction commits; the same key twice is one message."""
+def outbox_enqueue(
+    *, topic: str, payload: dict[str, Any], idempotency_key: str,
+    not_before: datetime | None = None,
+) -> OutboxMessage:  # fmt: skip
+    """Record work for after the current transaction commits; the same key twice is one message.
+    `not_before`: the work is not due before then (a retry's back-off); the relay sends it when
+    it is due."""
     # A topic may be recorded before its consumer exists (it then waits, visible, as pending).
+    defaults: dict[str, Any] = {"topic": topic, "payload": payload}
+    if not_before is not None:
+        defaults["available_at"] = not_before
     with transaction.atomic():
         message, created = OutboxMessage.objects.get_or_create(
-            idempotency_key=idempotency_key, defaults={"topic": topic, "payload": payload}
+            idempotency_key=idempotency_key, defaults=defaults
         )
         if created:
             org_id = require_organization_id()
@@ -77,6 +85,8 @@ def outbox_process(
         try:
             with transaction.atomic():
                 handler(message)  # type: ignore[misc]
+                for subscriber in subscribers_of(message.topic):
+                    subscriber(message)
         except Exception as exc:
             _record_failure(message, exc, now)
             return False
