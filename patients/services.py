@@ -499,7 +499,7 @@ def _changes(coverage: Coverage, new: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def eligibility_response_apply(
-    *, raw: str, now: datetime, verified_by: Any = None
+    *, raw: str, now: datetime, verified_by: Any = None, expect_trace: str = ""
 ) -> list[EligibilityRequest]:
     """Apply a 271 to the requests it answers, matched by our trace number (TRN02, else BHT03):
     each becomes a benefit verification (source: electronic, 270/271) that records what changed
@@ -508,7 +508,8 @@ def eligibility_response_apply(
     answer (a verification newer than the request exists) is kept on the request, not applied.
 
     A 271 that cannot be read or whose trace number is unknown to the organization (another
-    organization's is unknown too) is refused whole with an error naming the segment."""
+    organization's is unknown too) is refused whole with an error naming the segment; so is one
+    answering another trace number than `expect_trace` (a real-time answer to its request)."""
     try:
         parsed = parse_271(raw)
     except X12Error as exc:
@@ -521,6 +522,11 @@ def eligibility_response_apply(
                 raise DomainError(
                     f"The 271 at segment {response.segment_position} names no trace number "
                     "(TRN02 or BHT03).",
+                    field="TRN",
+                )
+            if expect_trace and trace != expect_trace:
+                raise DomainError(
+                    f"{where}: the answer is for trace number {trace!r}, not {expect_trace!r}.",
                     field="TRN",
                 )
             request = (
