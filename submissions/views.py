@@ -160,7 +160,9 @@ def clearinghouses(request: OrgRequest, pk: str | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             data = {f: form.cleaned_data[f] for f in form.Meta.fields}
-            ch = services.clearinghouse_save(clearinghouse=instance, **data)
+            ch = services.clearinghouse_save(
+                clearinghouse=instance, core_password=form.cleaned_data["core_password"], **data
+            )
         except DomainError as error:
             form_add_domain_error(form, error)
         else:
