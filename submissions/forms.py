@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.db import models
 
 from patients.models import ClaimForm, Payer
 from rcm.form_fields import DATE, tenant_choice
@@ -39,7 +40,9 @@ class ClearinghouseForm(forms.ModelForm):
         data = super().clean() or {}
         for name in self.REALTIME_DEFAULTS:
             if data.get(name) is None and name not in self.errors:
-                data[name] = Clearinghouse._meta.get_field(name).get_default()
+                model_field = Clearinghouse._meta.get_field(name)
+                if isinstance(model_field, models.Field):
+                    data[name] = model_field.get_default()
         return data
 
 
