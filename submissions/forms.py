@@ -15,6 +15,9 @@ MAX_ACK_BYTES = 20 * 1024 * 1024
 
 
 class ClearinghouseForm(forms.ModelForm):
+    core_url = forms.URLField(
+        label="CORE endpoint (https)", required=False, assume_scheme="https", max_length=200
+    )
     # Write-only: stored encrypted and never shown again; left empty, the stored one is kept.
     core_password = forms.CharField(
         label="CORE password",

@@ -177,3 +177,46 @@ def test_a_clearinghouse_without_real_time_is_refused(coverage: Coverage, ctx: A
         check(coverage, batch_only)
     assert exc.value.field == "realtime_transport"
     assert not coverage.eligibility_requests.exists()
+
+
+def test_check_eligibility_on_the_patient_page_shows_the_answer_within_it(
+    coverage: Coverage, clearinghouse: Clearinghouse, biller: Any, client_for: Any
+) -> None:
+    client = client_for(biller)
+    url = f"/o/riverbend/claims/batches/eligibility/{coverage.pk}/check/"
+    page = client.get(f"/o/riverbend/patients/{coverage.patient_id}/").content.decode()
+    assert url in page and "Check eligibility" in page
+    html = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-field="deductible-remaining">$120.50' in html
+    assert 'data-field="mh-copay">$25.00' in html
+    assert 'class="changed-highlight"><strong>Changed:</strong> Deductible' in html
+
+
+def test_check_eligibility_shows_no_answer_and_another_orgs_coverage_is_404(
+    coverage: Coverage,
+    clearinghouse: Clearinghouse,
+    core: CoreServer,
+    biller: Any,
+    client_for: Any,
+    other_org: Any,
+) -> None:
+    core.mode, core.delay = "slow", 2.5
+    client = client_for(biller)
+    html = client.post(
+        f"/o/riverbend/claims/batches/eligibility/{coverage.pk}/check/", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "No answer:" in html and "Try again" in html
+    with tenant_context(other_org):
+        payer = patients.payer_create(name="P", payer_id="P1", payer_type="commercial")
+        theirs = patients.patient_create(
+            today=today(), mrn="H-1", first_name="A", last_name="B",
+            date_of_birth=date(1990, 1, 1), sex="M",
+        )  # fmt: skip
+        their_coverage = patients.coverage_create(
+            patient=theirs, payer=payer, member_id="X1", effective_date=days_ago(10)
+        )
+    response = client.post(
+        f"/o/riverbend/claims/batches/eligibility/{their_coverage.pk}/check/",
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 404
