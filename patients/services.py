@@ -452,15 +452,17 @@ def _answer_trace(response: Any) -> tuple[Member | None, str, str]:
 def _benefits_of(member: Member) -> dict[str, Any]:
     """The coverage's benefit fields a 271 answered (those it did not answer are left out)."""
     st = ELIGIBILITY_SERVICE_TYPE
+    cents = Decimal("0.01")
     out: dict[str, Any] = {}
     deductible = member.deductible(st)
     if deductible is not None and deductible.total is not None:
-        out["deductible"] = deductible.total
+        out["deductible"] = deductible.total.quantize(cents)
         if deductible.remaining is not None:
-            out["deductible_met"] = max(deductible.total - deductible.remaining, Decimal(0))
+            met = max(deductible.total - deductible.remaining, Decimal(0))
+            out["deductible_met"] = met.quantize(cents)
     copay = member.copay(st)
     if copay is not None:
-        out["copay"] = copay
+        out["copay"] = copay.quantize(cents)
     coinsurance = member.coinsurance(st)
     if coinsurance is not None:
         out["coinsurance_percent"] = coinsurance

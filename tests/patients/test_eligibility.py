@@ -75,7 +75,7 @@ def test_a_271_fills_the_verification_and_records_what_changed(coverage: Coverag
     assert verification.method == "271" and verification.is_active_coverage
     assert verification.reference_number == "EQ-2026-000417"
     deductible = next(c for c in verification.changes if c["field"] == "deductible")
-    assert deductible["before"] == "250.00" and deductible["after"] == "500"
+    assert deductible["before"] == "250.00" and deductible["after"] == "500.00"
     assert deductible["highlight"] is True
     assert request.pk == answered.pk
     assert not Alert.objects.exists()
