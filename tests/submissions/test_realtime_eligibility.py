@@ -220,3 +220,36 @@ def test_check_eligibility_shows_no_answer_and_another_orgs_coverage_is_404(
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 404
+
+
+def test_the_api_runs_a_check_and_answers_with_the_benefits(
+    org: Any,
+    coverage: Coverage,
+    clearinghouse: Clearinghouse,
+    core: CoreServer,
+    api_client_for: Any,
+    other_org: Any,
+) -> None:
+    api = api_client_for(org, ["patients:read", "patients:write"])
+    response = api.post(
+        "/api/v1/eligibility-checks/", {"coverage": str(coverage.pk)}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "answered" and body["is_active_coverage"] is True
+    assert body["deductible_remaining"] == "120.50" and body["mental_health_copay"] == "25.00"
+    assert any(c["field"] == "deductible" and c["highlight"] for c in body["changes"])
+    listed = api.get(f"/api/v1/eligibility-checks/?coverage={coverage.pk}").json()
+    assert [r["id"] for r in listed["results"]] == [body["id"]]
+    core.mode = "aaa"
+    rejected = api.post(
+        "/api/v1/eligibility-checks/", {"coverage": str(coverage.pk)}, format="json"
+    ).json()
+    assert rejected["status"] == "rejected" and rejected["verification"] is None
+    # Another organization's key sees none of it.
+    theirs = api_client_for(other_org, ["patients:read", "patients:write"])
+    assert theirs.get(f"/api/v1/eligibility-checks/{body['id']}/").status_code == 404
+    refused = theirs.post(
+        "/api/v1/eligibility-checks/", {"coverage": str(coverage.pk)}, format="json"
+    )
+    assert refused.status_code == 400 and "coverage" in refused.content.decode()
