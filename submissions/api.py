@@ -189,7 +189,7 @@ class RejectionViewSet(Part2HiddenListMixin, mixins.ListModelMixin, viewsets.Gen
 
 class EligibilityRequestSerializer(serializers.ModelSerializer):
     coverage = serializers.PrimaryKeyRelatedField(read_only=True)
-    verification = serializers.PrimaryKeyRelatedField(read_only=True)
+    verification = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
     is_active_coverage = serializers.SerializerMethodField(
         help_text="What the 271 said (null without an applied answer)"
     )
