@@ -151,7 +151,7 @@ class VerificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = models.BenefitVerification
         exclude = ["organization"]
-        read_only_fields = ["id", "created_at", "updated_at", "verified_by"]
+        read_only_fields = ["id", "created_at", "updated_at", "verified_by", "changes"]
 
 
 class VerificationViewSet(ServiceViewSet, mixins.CreateModelMixin, *CRUD):  # type: ignore[misc]

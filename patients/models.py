@@ -279,12 +279,61 @@ class BenefitVerification(TenantModel):
     payer_representative = models.CharField(max_length=80, blank=True)
     is_active_coverage = models.BooleanField(default=True)
     notes = models.TextField(blank=True)
+    # What changed from the benefits as last verified: [{"field", "label", "before", "after"}].
+    changes = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-verified_at"]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} {self.verified_at:%Y-%m-%d}"
+
+
+class EligibilityStatus(models.TextChoices):
+    SENT = "sent", "Sent"
+    ANSWERED = "answered", "Answered"
+    REJECTED = "rejected", "Rejected by the payer"
+    NO_ANSWER = "no_answer", "No answer"
+    ERROR = "error", "Error"
+
+
+class EligibilityRequest(TenantModel):
+    """One electronic eligibility question (270) about a coverage and its answer (271), matched
+    by our trace number (TRN02), unique per organization. The raw request and response are kept
+    as sent and received."""
+
+    coverage = models.ForeignKey(
+        Coverage, on_delete=models.CASCADE, related_name="eligibility_requests"
+    )
+    trace_number = models.CharField(max_length=50)
+    status = models.CharField(
+        max_length=10, choices=EligibilityStatus.choices, default=EligibilityStatus.SENT
+    )
+    sent_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    raw_request = models.TextField(blank=True)
+    raw_response = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="Why the answer was refused or never came")
+    verification = models.OneToOneField(
+        BenefitVerification,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="eligibility_request",
+    )
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "trace_number"],
+                name="eligibility_request_org_trace_uniq",
+                violation_error_message="This trace number (TRN02) is already used.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"270 {self.trace_number} ({self.get_status_display()})"
 
 
 class ProgramType(models.TextChoices):

@@ -7,17 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from alerts.models import Area
+from alerts.services import AlertSpec, alerts_raise
 from patients.levels import LevelOfCare, transition_kind
 from patients.models import (
     BenefitVerification,
     Consent,
     Coverage,
+    EligibilityRequest,
+    EligibilityStatus,
     EpisodeDiagnosis,
     EpisodeOfCare,
     EpisodeStatus,
@@ -27,6 +32,7 @@ from patients.models import (
     Patient,
     Payer,
     PayerType,
+    VerificationMethod,
 )
 from patients.rules import ConsentDecision, check_icd10, consent_decision
 from rcm import part2
@@ -43,6 +49,8 @@ from rcm.validators import (
     Cleaner,
     clean_fields,
 )
+from x12.eligibility import Member, parse_271
+from x12.reader import X12Error
 
 AUTHORIZATION_NEEDED_TOPIC = "patients.authorization_needed"
 
@@ -367,6 +375,266 @@ def coverage_in_force(*, patient: Patient, on_date: date) -> list[Coverage]:
         .filter(Q(termination_date__isnull=True) | Q(termination_date__gte=on_date))
         .order_by("priority")
     )
+
+
+# --- Electronic eligibility (270/271) -------------------------------------------------------
+
+# The service type behavioral health asks about and reads the benefits for (X12 1365: MH mental
+# health), in network, for the individual.
+ELIGIBILITY_SERVICE_TYPE = "MH"
+
+BENEFIT_LABELS = {
+    "deductible": "Deductible",
+    "deductible_met": "Deductible met",
+    "copay": "Copay",
+    "coinsurance_percent": "Coinsurance %",
+    "visit_limit": "Visit limit",
+    "auth_required": "Authorization required",
+    "termination_date": "Coverage ends",
+}
+
+
+def eligibility_request_create(
+    *, coverage: Coverage, trace_number: str, raw_request: str, now: datetime
+) -> EligibilityRequest:
+    """Record a 270 sent (or about to be sent) about a coverage; its trace number (TRN02) is
+    unique in the organization."""
+    trace_number = (trace_number or "").strip()
+    if not trace_number:
+        raise DomainError("The trace number (TRN02) is required.", field="trace_number")
+    with transaction.atomic():
+        if EligibilityRequest.objects.filter(trace_number=trace_number).exists():
+            raise DomainError(
+                f"The trace number {trace_number!r} (TRN02) is already used.",
+                field="trace_number",
+            )
+        request = EligibilityRequest(
+            coverage=coverage, trace_number=trace_number, raw_request=raw_request, sent_at=now
+        )
+        _validate(request)
+        request.save()
+        audit_record(action="eligibility.request", obj=request, patient_id=coverage.patient_id)
+    return request
+
+
+def eligibility_request_fail(
+    *, request: EligibilityRequest, status: str, error: str, raw_response: str = ""
+) -> EligibilityRequest:
+    """The 270 got no usable answer: no answer (timeout, the clearinghouse down) or an error (a
+    response that was refused). The request says why; nothing else changes."""
+    if status not in (EligibilityStatus.NO_ANSWER, EligibilityStatus.ERROR):
+        raise DomainError(f"Not a failure status: {status}", field="status")
+    with transaction.atomic():
+        request = EligibilityRequest.objects.select_for_update().get(pk=request.pk)
+        request.status = status
+        request.error = error
+        if raw_response:
+            request.raw_response = raw_response
+        request.save(update_fields=["status", "error", "raw_response", "updated_at"])
+        audit_record(
+            action="eligibility.fail",
+            obj=request,
+            patient_id=request.coverage.patient_id,
+            detail={"status": status},
+        )
+    return request
+
+
+def _answer_trace(response: Any) -> tuple[Member | None, str, str]:
+    """The member a 271 answers about, the trace number it echoes and where it says it."""
+    for member in response.members:
+        number = member.trace_number
+        if number:
+            return member, number, f"TRN (member at segment {member.segment_position})"
+    return response.patient, response.reference, f"BHT03 (segment {response.segment_position})"
+
+
+def _benefits_of(member: Member) -> dict[str, Any]:
+    """The coverage's benefit fields a 271 answered (those it did not answer are left out)."""
+    st = ELIGIBILITY_SERVICE_TYPE
+    cents = Decimal("0.01")
+    out: dict[str, Any] = {}
+    deductible = member.deductible(st)
+    if deductible is not None and deductible.total is not None:
+        out["deductible"] = deductible.total.quantize(cents)
+        if deductible.remaining is not None:
+            met = max(deductible.total - deductible.remaining, Decimal(0))
+            out["deductible_met"] = met.quantize(cents)
+    copay = member.copay(st)
+    if copay is not None:
+        out["copay"] = copay.quantize(cents)
+    coinsurance = member.coinsurance(st)
+    if coinsurance is not None:
+        out["coinsurance_percent"] = coinsurance
+    visits = member.visit_limit(st, in_network=True)
+    if visits is not None and visits.total is not None:
+        out["visit_limit"] = int(visits.total)
+    auth = member.authorization_required(st)
+    if auth is not None:
+        out["auth_required"] = auth
+    return out
+
+
+def _changes(coverage: Coverage, new: dict[str, Any]) -> list[dict[str, Any]]:
+    """What differs from the benefits as last verified; `highlight` marks the differences a
+    biller must act on (a new deductible, coverage ended, authorization now required)."""
+    out = []
+    for name, after in new.items():
+        before = getattr(coverage, name)
+        if before == after:
+            continue
+        highlight = (
+            name == "deductible"
+            or name == "termination_date"
+            or (name == "auth_required" and after is True)
+        )
+        out.append(
+            {
+                "field": name,
+                "label": BENEFIT_LABELS[name],
+                "before": None if before is None else str(before),
+                "after": None if after is None else str(after),
+                "highlight": highlight,
+            }
+        )
+    return out
+
+
+def eligibility_response_apply(
+    *, raw: str, now: datetime, verified_by: Any = None, expect_trace: str = ""
+) -> list[EligibilityRequest]:
+    """Apply a 271 to the requests it answers, matched by our trace number (TRN02, else BHT03):
+    each becomes a benefit verification (source: electronic, 270/271) that records what changed
+    from the last one and updates the coverage's benefits; coverage that came back inactive
+    raises an alert. An AAA rejection marks the request rejected and changes nothing. A late
+    answer (a verification newer than the request exists) is kept on the request, not applied.
+
+    A 271 that cannot be read or whose trace number is unknown to the organization (another
+    organization's is unknown too) is refused whole with an error naming the segment; so is one
+    answering another trace number than `expect_trace` (a real-time answer to its request)."""
+    try:
+        parsed = parse_271(raw)
+    except X12Error as exc:
+        raise DomainError(f"The 271 cannot be read: {exc}", field="raw_response") from exc
+    with transaction.atomic():
+        matched = []
+        for response in parsed.responses:
+            member, trace, where = _answer_trace(response)
+            if not trace:
+                raise DomainError(
+                    f"The 271 at segment {response.segment_position} names no trace number "
+                    "(TRN02 or BHT03).",
+                    field="TRN",
+                )
+            if expect_trace and trace != expect_trace:
+                raise DomainError(
+                    f"{where}: the answer is for trace number {trace!r}, not {expect_trace!r}.",
+                    field="TRN",
+                )
+            request = (
+                EligibilityRequest.objects.select_for_update()
+                .select_related("coverage__payer")
+                .filter(trace_number=trace)
+                .first()
+            )
+            if request is None:
+                raise DomainError(
+                    f"{where}: trace number {trace!r} matches no eligibility request of this "
+                    "organization.",
+                    field="TRN",
+                )
+            if request.status in (EligibilityStatus.ANSWERED, EligibilityStatus.REJECTED):
+                raise DomainError(
+                    f"{where}: the request with trace number {trace!r} was already answered.",
+                    field="TRN",
+                )
+            matched.append((response, member, request))
+        return [
+            _apply_answer(
+                response=response,
+                member=member,
+                request=request,
+                raw=raw,
+                now=now,
+                verified_by=verified_by,
+            )
+            for response, member, request in matched
+        ]
+
+
+def _apply_answer(
+    *,
+    response: Any,
+    member: Member | None,
+    request: EligibilityRequest,
+    raw: str,
+    now: datetime,
+    verified_by: Any,
+) -> EligibilityRequest:
+    coverage = Coverage.objects.select_related("payer").get(pk=request.coverage_id)
+    request.raw_response = raw
+    request.answered_at = now
+    rejections = response.rejections
+    if rejections or member is None:
+        request.status = EligibilityStatus.REJECTED
+        request.error = "; ".join(r.text for r in rejections) or "The 271 names no member."
+        request.save()
+        audit_record(action="eligibility.rejected", obj=request, patient_id=coverage.patient_id)
+        return request
+    newer = coverage.verifications.filter(verified_at__gt=request.sent_at).first()
+    request.status = EligibilityStatus.ANSWERED
+    if newer is not None:
+        request.error = (
+            f"A newer verification ({newer}) exists; this late answer is kept here and was "
+            "not applied."
+        )
+        request.save()
+        audit_record(action="eligibility.late", obj=request, patient_id=coverage.patient_id)
+        return request
+    benefits = _benefits_of(member)
+    active = member.active is not False
+    if not active:
+        end = member.coverage_end or now.date()
+        if coverage.termination_date is None or coverage.termination_date > end:
+            benefits["termination_date"] = max(end, coverage.effective_date)
+    changes = _changes(coverage, benefits)
+    messages = member.messages
+    verification = coverage_verify(
+        coverage=coverage,
+        verified_by=verified_by,
+        method=VerificationMethod.EDI_271,
+        verified_at=now,
+        reference_number=request.trace_number,
+        payer_representative="",
+        is_active_coverage=active,
+        notes="\n".join(messages),
+        benefits=benefits,
+    )
+    verification.changes = changes
+    verification.save(update_fields=["changes", "updated_at"])
+    request.verification = verification
+    request.save()
+    if not active:
+        alerts_raise(
+            specs=[
+                AlertSpec(
+                    area=Area.PATIENTS,
+                    kind="coverage.inactive",
+                    dedupe_key=f"coverage.inactive:{coverage.pk}:{request.trace_number}",
+                    title=f"{coverage.payer} coverage came back inactive",
+                    message=(
+                        f"The 271 for member {coverage.member_id} says the coverage is inactive"
+                        + (f" (ended {member.coverage_end})" if member.coverage_end else "")
+                        + "."
+                    ),
+                    subject_type="patients.coverage",
+                    subject_id=coverage.pk,
+                    patient_id=coverage.patient_id,
+                    link_path=f"patients/{coverage.patient_id}/",
+                )
+            ]
+        )
+    return request
 
 
 # --- Episodes, diagnoses and levels of care ---------------------------------------------------

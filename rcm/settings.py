@@ -5,6 +5,8 @@ DATABASE_URL the app runs on a SQLite file (the embedded demo); with no REDIS_UR
 eagerly in-process. Tests and production use PostgreSQL and Redis.
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
@@ -31,6 +33,14 @@ if not DEBUG:
             )
 # The fallback key is for the embedded demo (DEBUG on) only.
 SECRET_KEY = env.str("SECRET_KEY", default="insecure-parity-demo-key-change-me-0123456789abcdef")
+# Fernet key encrypting stored credentials (clearinghouse passwords); derived from SECRET_KEY
+# unless set (a 32-byte url-safe base64 key, `Fernet.generate_key()`).
+CREDENTIALS_KEY = env.str(
+    "CREDENTIALS_KEY",
+    default=base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode(),
+)
+# CA bundle for verifying clearinghouse HTTPS endpoints (None: the system's).
+CLEARINGHOUSE_CA_BUNDLE = env.str("CLEARINGHOUSE_CA_BUNDLE", default="") or None
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 

@@ -17,8 +17,10 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from patients.models import Coverage, EligibilityRequest
 from rcm.api import JsonObjectParser, Part2HiddenListMixin
-from rcm.tenancy.http import scopes_of
+from rcm.errors import DomainError
+from rcm.tenancy.http import request_now, request_today, scopes_of
 from submissions import selectors, services
 from submissions.models import Acknowledgment, ClaimRejection, Clearinghouse, SubmissionBatch
 
@@ -185,7 +187,110 @@ class RejectionViewSet(Part2HiddenListMixin, mixins.ListModelMixin, viewsets.Gen
         return selectors.rejection_queue_hidden(**self._filters(), scopes=scopes_of(self.request))
 
 
+class EligibilityRequestSerializer(serializers.ModelSerializer):
+    coverage = serializers.PrimaryKeyRelatedField(read_only=True)
+    verification = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    is_active_coverage = serializers.SerializerMethodField(
+        help_text="What the 271 said (null without an applied answer)"
+    )
+    deductible_remaining = serializers.SerializerMethodField(
+        help_text="In-network individual deductible left for mental health, as verified"
+    )
+    mental_health_copay = serializers.SerializerMethodField(
+        help_text="In-network copay for mental health (MH), as verified"
+    )
+    changes = serializers.SerializerMethodField(
+        help_text="Differences from the last verification; `highlight` marks a new deductible, "
+        "coverage ended or authorization now required"
+    )
+
+    class Meta:
+        model = EligibilityRequest
+        fields = [
+            "id", "coverage", "trace_number", "status", "sent_at", "answered_at", "error",
+            "verification", "is_active_coverage", "deductible_remaining", "mental_health_copay",
+            "changes", "raw_request", "raw_response",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_is_active_coverage(self, obj: EligibilityRequest) -> bool | None:
+        return obj.verification.is_active_coverage if obj.verification else None
+
+    def get_deductible_remaining(self, obj: EligibilityRequest) -> str | None:
+        c = obj.coverage
+        if not obj.verification or c.deductible is None:
+            return None
+        return str(c.deductible - (c.deductible_met or 0))
+
+    def get_mental_health_copay(self, obj: EligibilityRequest) -> str | None:
+        copay = obj.coverage.copay
+        return str(copay) if obj.verification and copay is not None else None
+
+    def get_changes(self, obj: EligibilityRequest) -> list[dict[str, Any]]:
+        return list(obj.verification.changes) if obj.verification else []
+
+
+class EligibilityCheckSerializer(serializers.Serializer):
+    coverage = serializers.PrimaryKeyRelatedField(queryset=Coverage.objects)
+    clearinghouse = serializers.PrimaryKeyRelatedField(
+        queryset=Clearinghouse.objects,
+        required=False,
+        help_text="One with a real-time (CAQH CORE) transport; the first active one when left out",
+    )
+
+
+class EligibilityCheckViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Real-time eligibility checks (270/271). POST runs one now, synchronously (the
+    clearinghouse's short timeout and retries), and answers with the request: `answered` (the
+    benefit verification applied), `rejected` (AAA), `no_answer` (timeout; try again) or
+    `error`. `?coverage=` filters the list."""
+
+    audit_phi = "patients.eligibilityrequest"
+    serializer_class = EligibilityRequestSerializer
+    scope_area = "patients"
+    lookup_field = "pk"
+
+    def get_queryset(self) -> Any:
+        qs = EligibilityRequest.objects.select_related("coverage", "verification")
+        coverage = self.request.query_params.get("coverage", "")
+        if coverage:
+            try:
+                qs = qs.filter(coverage_id=serializers.UUIDField().to_internal_value(coverage))
+            except serializers.ValidationError:
+                return qs.none()
+        return qs
+
+    @extend_schema(
+        request=EligibilityCheckSerializer, responses={201: EligibilityRequestSerializer}
+    )
+    def create(self, request: Request) -> Response:
+        data = EligibilityCheckSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        clearinghouse = data.validated_data.get("clearinghouse") or (
+            Clearinghouse.objects.filter(is_active=True, realtime_transport="core_mime")
+            .order_by("name")
+            .first()
+        )
+        if clearinghouse is None:
+            raise DomainError(
+                "No active clearinghouse has a real-time (CAQH CORE) transport.",
+                field="clearinghouse",
+            )
+        result = services.eligibility_check(
+            coverage=data.validated_data["coverage"],
+            clearinghouse=clearinghouse,
+            now=request_now(request),
+            today=request_today(request),
+            user=request.user if getattr(request.user, "pk", None) else None,
+        )
+        result = self.get_queryset().get(pk=result.pk)
+        return Response(self.get_serializer(result).data, status=201)
+
+
 def register(router: Any) -> None:
+    router.register("eligibility-checks", EligibilityCheckViewSet, basename="eligibility-check")
     router.register("claim-batches", BatchViewSet, basename="claim-batch")
     router.register("claim-acknowledgments", AcknowledgmentViewSet, basename="claim-acknowledgment")
     router.register("claim-rejections", RejectionViewSet, basename="claim-rejection")

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django import forms
+from django.db import models
 
 from patients.models import ClaimForm, Payer
 from rcm.form_fields import DATE, tenant_choice
@@ -14,10 +15,38 @@ MAX_ACK_BYTES = 20 * 1024 * 1024
 
 
 class ClearinghouseForm(forms.ModelForm):
+    core_url = forms.URLField(
+        label="CORE endpoint (https)", required=False, assume_scheme="https", max_length=200
+    )
+    # Write-only: stored encrypted and never shown again; left empty, the stored one is kept.
+    core_password = forms.CharField(
+        label="CORE password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted; never shown again. Leave empty to keep the stored one.",
+    )
+
     class Meta:
         model = Clearinghouse
         fields = CLEARINGHOUSE_FIELDS
         widgets = {"sftp_host_key": forms.Textarea(attrs={"rows": 2})}
+
+    REALTIME_DEFAULTS = ("realtime_timeout_seconds", "realtime_retries")
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        for name in self.REALTIME_DEFAULTS:  # left empty: the model's default
+            self.fields[name].required = False
+
+    def clean(self):  # type: ignore[no-untyped-def]
+        data = super().clean() or {}
+        for name in self.REALTIME_DEFAULTS:
+            if data.get(name) is None and name not in self.errors:
+                model_field = Clearinghouse._meta.get_field(name)
+                if isinstance(model_field, models.Field):
+                    data[name] = model_field.get_default()
+        return data
 
 
 class BatchCreateForm(forms.Form):

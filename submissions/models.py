@@ -20,6 +20,11 @@ class Transport(models.TextChoices):
     SFTP = "sftp", "SFTP to the clearinghouse"
 
 
+class RealtimeTransport(models.TextChoices):
+    NONE = "", "None (batch only)"
+    CORE_MIME = "core_mime", "CAQH CORE connectivity, HTTP MIME multipart over HTTPS"
+
+
 class Clearinghouse(TenantModel):
     """Where claim files go: the receiver ids, our submitter id there, the separators it wants
     and how files travel (a folder or SFTP)."""
@@ -56,6 +61,18 @@ class Clearinghouse(TenantModel):
         blank=True, help_text="The server's public host key ('ssh-ed25519 AAAA...'), verified"
     )
     sftp_remote_dir = models.CharField(max_length=255, blank=True, default="inbound")
+    # Real-time eligibility (270/271): the transport the clearinghouse supports for it.
+    realtime_transport = models.CharField(
+        max_length=10, choices=RealtimeTransport.choices, default="", blank=True
+    )
+    core_url = models.URLField("CORE endpoint (https)", blank=True)
+    core_username = models.CharField("CORE user name", max_length=80, blank=True)
+    # Fernet token of the password (rcm.crypto, the key from settings); never shown again.
+    core_password_encrypted = models.TextField(blank=True, editable=False)
+    realtime_timeout_seconds = models.PositiveSmallIntegerField(default=10)
+    realtime_retries = models.PositiveSmallIntegerField(
+        default=1, help_text="Further attempts after a timeout or a server error"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:

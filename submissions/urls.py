@@ -13,6 +13,7 @@ urlpatterns = [
     path("<uuid:pk>/send/", views.batch_send, name="send"),
     path("<uuid:pk>/retry/", views.batch_retry, name="retry"),
     path("clearinghouses/", views.clearinghouses, name="clearinghouses"),
+    path("eligibility/<uuid:pk>/check/", views.eligibility_check, name="eligibility_check"),
     path("clearinghouses/<uuid:pk>/", views.clearinghouses, name="clearinghouse_edit"),
     path("acknowledgments/upload/", views.ack_upload, name="ack_upload"),
     path("rejections/", views.rejections, name="rejections"),

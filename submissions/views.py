@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from claims import selectors as claim_selectors
 from claims.models import Claim
+from patients.models import Coverage
 from rcm import part2
 from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_read
@@ -160,7 +161,9 @@ def clearinghouses(request: OrgRequest, pk: str | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             data = {f: form.cleaned_data[f] for f in form.Meta.fields}
-            ch = services.clearinghouse_save(clearinghouse=instance, **data)
+            ch = services.clearinghouse_save(
+                clearinghouse=instance, core_password=form.cleaned_data["core_password"], **data
+            )
         except DomainError as error:
             form_add_domain_error(form, error)
         else:
@@ -296,3 +299,49 @@ def paper_print(request: OrgRequest) -> HttpResponse:
     hidden = part2.hidden_count(services.paper_claims(scopes=part2.ORGANIZATION), scopes)
     context = {"page": page, "totals": totals, "error": error, "part2_hidden": hidden}
     return render(request, "batches/paper.html", context, status=400 if error else 200)
+
+
+@require_POST
+@require_scope("patients:write")
+@audit_phi("patients.coverage")
+def eligibility_check(request: OrgRequest, pk: str) -> HttpResponse:
+    """ "Check eligibility" on a coverage: the real-time 270/271 through the organization's
+    clearinghouse with a CORE transport, synchronously (its short timeout and retries); the
+    answer (or why there is none) shows within the patient page (htmx)."""
+    coverage = get_object_or_404(Coverage.objects.select_related("patient", "payer"), pk=pk)
+    clearinghouse = (
+        Clearinghouse.objects.filter(is_active=True, realtime_transport="core_mime")
+        .order_by("name")
+        .first()
+    )
+    result, error = None, ""
+    if clearinghouse is None:
+        error = "No active clearinghouse has a real-time (CAQH CORE) transport; set one up first."
+    else:
+        try:
+            result = services.eligibility_check(
+                coverage=coverage,
+                clearinghouse=clearinghouse,
+                now=request_now(request),
+                today=request_today(request),
+                user=request.user,
+            )
+        except DomainError as exc:
+            error = exc.message
+    if not getattr(request, "htmx", False):
+        if error or result is None or result.status != "answered":
+            messages.error(request, error or (result.error if result else ""))
+        else:
+            messages.success(request, "Eligibility checked.")
+        return redirect(org_reverse(request, "patients:detail", pk=coverage.patient_id))
+    coverage.refresh_from_db()
+    remaining = (
+        coverage.deductible - (coverage.deductible_met or 0)
+        if coverage.deductible is not None
+        else None
+    )
+    return render(
+        request,
+        "patients/_eligibility.html",
+        {"result": result, "error": error, "coverage": coverage, "remaining": remaining},
+    )

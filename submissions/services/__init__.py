@@ -27,6 +27,7 @@ from submissions.services.clearinghouses import (
     CLEARINGHOUSE_FIELDS,
     clearinghouse_save,
 )
+from submissions.services.eligibility import eligibility_check, realtime_adapter
 from submissions.services.paper import (
     LINES_PER_PAGE,
     cms1500_pages,
@@ -93,9 +94,11 @@ __all__ = [
     "clearinghouse_save",
     "cms1500_pages",
     "cms1500_pdf",
+    "eligibility_check",
     "paper_claims",
     "paper_claims_print",
     "pyx12_validate",
+    "realtime_adapter",
     "rejection_resolve",
     "type_of_bill",
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from rcm.audit.services import audit_record
+from rcm.crypto import encrypt
 from rcm.errors import DomainError
 from submissions.models import (
     Clearinghouse,
@@ -41,6 +42,11 @@ CLEARINGHOUSE_FIELDS = [
     "sftp_password_env",
     "sftp_host_key",
     "sftp_remote_dir",
+    "realtime_transport",
+    "core_url",
+    "core_username",
+    "realtime_timeout_seconds",
+    "realtime_retries",
     "is_active",
 ]
 
@@ -58,15 +64,29 @@ def _clearinghouse_check(ch: Clearinghouse) -> None:
             raise DomainError(f"Enter a valid {name.replace('_', ' ')}.", field=name)
     if not re.fullmatch(r"\d{10}", ch.contact_phone):
         raise DomainError("The contact phone is ten digits.", field="contact_phone")
+    if ch.realtime_transport == "core_mime":
+        if not ch.core_url.startswith("https://"):
+            raise DomainError("The CORE endpoint must be an https:// address.", field="core_url")
+        if not (ch.core_username and ch.core_password_encrypted):
+            raise DomainError("CAQH CORE needs a user name and a password.", field="core_username")
+    if not 1 <= ch.realtime_timeout_seconds <= 120:
+        raise DomainError("The timeout is 1 to 120 seconds.", field="realtime_timeout_seconds")
+    if ch.realtime_retries > 5:
+        raise DomainError("At most 5 retries.", field="realtime_retries")
     if ch.transport == "sftp" and not (ch.sftp_host and ch.sftp_username and ch.sftp_host_key):
         raise DomainError(
             "SFTP needs a host, a user name and the server's host key.", field="sftp_host"
         )
 
 
-def clearinghouse_save(*, clearinghouse: Clearinghouse | None = None, **data: Any) -> Clearinghouse:
-    """Create or change a clearinghouse (receiver ids, separators, transport)."""
+def clearinghouse_save(
+    *, clearinghouse: Clearinghouse | None = None, core_password: str = "", **data: Any
+) -> Clearinghouse:
+    """Create or change a clearinghouse (receiver ids, separators, transport). `core_password`
+    is stored encrypted (rcm.crypto) and never shown again; empty keeps the stored one."""
     ch = clearinghouse or Clearinghouse()
+    if core_password:
+        ch.core_password_encrypted = encrypt(core_password)
     unknown = set(data) - set(CLEARINGHOUSE_FIELDS)
     if unknown:
         raise DomainError(f"Unknown field: {', '.join(sorted(unknown))}")
@@ -83,7 +103,11 @@ def clearinghouse_save(*, clearinghouse: Clearinghouse | None = None, **data: An
             raise DomainError(
                 "Another clearinghouse already uses that code.", field="code"
             ) from error
-        audit_record(action="clearinghouse.save", obj=ch, detail={"fields": sorted(data)})
+        audit_record(
+            action="clearinghouse.save",
+            obj=ch,
+            detail={"fields": sorted(data) + (["core_password"] if core_password else [])},
+        )
     return ch
 
 

@@ -27,6 +27,9 @@ def build(org: Organization) -> None:
     services.coverage_verify(
         coverage=coverage, verified_by=None, method="phone", reference_number="REF1"
     )
+    services.eligibility_request_create(
+        coverage=coverage, trace_number=f"PROBE-{org.slug}", raw_request="ISA*", now=clock.now()
+    )
     episode = services.episode_open(
         scopes=part2.ORGANIZATION,
         today=clock.today(),

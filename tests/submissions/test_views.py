@@ -159,3 +159,32 @@ def test_the_preview_of_a_part2_claim_needs_the_part2_grant(billing, biller, cli
     with tenant_context(billing.org):
         Membership.objects.filter(user=biller).update(part2_access=False)
     assert client_for(biller).get(f"{BASE}claim/{claim.pk}/x12/").status_code == 404
+
+
+def test_the_core_password_is_entered_once_and_never_shown_again(billing, biller, client_for):
+    data = {
+        "name": "Core CH", "code": "core", "receiver_name": "Core", "receiver_id": "CORE01",
+        "receiver_qualifier": "ZZ", "submitter_id": "RB1", "submitter_qualifier": "ZZ",
+        "contact_name": "Pat", "contact_phone": "5035550100", "usage": "T",
+        "element_separator": "*", "component_separator": ":", "repetition_separator": "^",
+        "segment_terminator": "~", "transport": "folder", "sftp_port": 22,
+        "sftp_remote_dir": "inbound", "is_active": "on", "realtime_transport": "core_mime",
+        "core_url": "https://core.example.com/x12", "core_username": "rb",
+        "core_password": "Pa55-word-xyz", "realtime_timeout_seconds": 8, "realtime_retries": 1,
+    }  # fmt: skip
+    client = client_for(biller)
+    assert client.post(f"{BASE}clearinghouses/", data).status_code == 302
+    with tenant_context(billing.org):
+        from submissions.models import Clearinghouse
+
+        ch = Clearinghouse.objects.get(code="core")
+        assert ch.core_password_encrypted and "Pa55-word-xyz" not in ch.core_password_encrypted
+    page = client.get(f"{BASE}clearinghouses/{ch.pk}/").content.decode()
+    assert "Pa55-word-xyz" not in page and ch.core_password_encrypted not in page
+    data["core_password"] = ""  # left empty: the stored one is kept
+    data["realtime_timeout_seconds"] = 5
+    assert client.post(f"{BASE}clearinghouses/{ch.pk}/", data).status_code == 302
+    with tenant_context(billing.org):
+        again = Clearinghouse.objects.get(pk=ch.pk)
+    assert again.core_password_encrypted == ch.core_password_encrypted
+    assert again.realtime_timeout_seconds == 5

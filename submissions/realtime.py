@@ -1,0 +1,138 @@
+"""Real-time X12 exchange with a clearinghouse: the adapter interface and the CAQH CORE
+connectivity implementation (HTTP MIME multipart over HTTPS, user name and password).
+
+CORE connectivity (Phase II Connectivity Rule, vC2.2.0): the request is a multipart/form-data
+POST with the fields PayloadType, ProcessingMode, PayloadID, TimeStamp, UserName, Password,
+SenderID, ReceiverID, CORERuleVersion and Payload; the answer is multipart/form-data with the same
+envelope fields, the Payload and ErrorCode / ErrorMessage ("Success" when the payload is the
+answer)."""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Protocol
+
+import requests
+
+CORE_RULE_VERSION = "2.2.0"
+PAYLOAD_270 = "X12_270_Request_005010X279A1"
+PAYLOAD_271 = "X12_271_Response_005010X279A1"
+
+
+class RealtimeError(Exception):
+    """No usable answer. `status` is the eligibility request's: "no_answer" (timeouts, the
+    connection refused, after the retries) or "error" (the server refused or answered wrong)."""
+
+    def __init__(self, status: str, message: str, raw_response: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.raw_response = raw_response
+
+
+class RealtimeAdapter(Protocol):
+    def exchange(self, payload: str, *, payload_id: str, now: datetime) -> str:
+        """Send one X12 request and return the X12 answer, or raise RealtimeError."""
+        ...
+
+
+def core_fields(body: bytes, content_type: str) -> dict[str, str]:
+    """The named fields of a multipart/form-data body (a CORE request or answer)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if not message.is_multipart():
+        raise ValueError("not a multipart body")
+    out = {}
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        name = part.get_param("name", header="content-disposition")
+        if name:
+            payload = part.get_payload(decode=True)
+            out[str(name)] = (
+                payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+            )
+    return out
+
+
+@dataclass(frozen=True)
+class CoreMimeTransport:
+    url: str
+    username: str
+    password: str
+    sender_id: str
+    receiver_id: str
+    timeout: float
+    retries: int
+    verify: str | bool = True
+
+    def _request_fields(self, payload: str, payload_id: str, now: datetime) -> dict[str, str]:
+        return {
+            "PayloadType": PAYLOAD_270,
+            "ProcessingMode": "RealTime",
+            "PayloadID": payload_id,
+            "TimeStamp": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "UserName": self.username,
+            "Password": self.password,
+            "SenderID": self.sender_id,
+            "ReceiverID": self.receiver_id,
+            "CORERuleVersion": CORE_RULE_VERSION,
+            "Payload": payload,
+        }
+
+    def exchange(self, payload: str, *, payload_id: str, now: datetime) -> str:
+        files = {k: (None, v) for k, v in self._request_fields(payload, payload_id, now).items()}
+        attempts = self.retries + 1
+        last = ""
+        for _ in range(attempts):
+            try:
+                response = requests.post(
+                    self.url, files=files, timeout=self.timeout, verify=self.verify
+                )
+            except requests.Timeout:
+                last = f"no answer within {self.timeout:g} s"
+                continue
+            except requests.ConnectionError as exc:
+                last = f"could not connect ({type(exc).__name__})"
+                continue
+            if response.status_code >= 500:
+                last = f"the server failed (HTTP {response.status_code})"
+                continue
+            if response.status_code >= 400:
+                raise RealtimeError(
+                    "error",
+                    f"The clearinghouse refused the request (HTTP {response.status_code}"
+                    f"{': ' + response.reason if response.reason else ''}).",
+                    response.text[:10_000],
+                )
+            return self._answer(response)
+        status = "error" if last.startswith("the server failed") else "no_answer"
+        raise RealtimeError(
+            status, f"The clearinghouse gave no answer after {attempts} attempt(s): {last}."
+        )
+
+    def _answer(self, response: requests.Response) -> str:
+        try:
+            fields = core_fields(response.content, response.headers.get("Content-Type", ""))
+        except ValueError:
+            raise RealtimeError(
+                "error",
+                "The clearinghouse's answer is not a CORE MIME multipart envelope.",
+                response.text[:10_000],
+            ) from None
+        code = fields.get("ErrorCode", "")
+        if code != "Success":
+            raise RealtimeError(
+                "error",
+                f"The clearinghouse answered ErrorCode {code or '(none)'}: "
+                f"{fields.get('ErrorMessage', '')}".rstrip(": "),
+                response.text[:10_000],
+            )
+        if fields.get("PayloadType") != PAYLOAD_271 or not fields.get("Payload"):
+            raise RealtimeError(
+                "error",
+                f"The clearinghouse answered PayloadType {fields.get('PayloadType')!r}, not a 271.",
+                response.text[:10_000],
+            )
+        return fields["Payload"]
