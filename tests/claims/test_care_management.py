@@ -4,7 +4,7 @@ none, and a biller confirms a month once."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,9 +22,11 @@ from tests import clock
 from tests.claims.conftest import Practice
 from tests.clock import years_ago
 
-# The suite's day is 2026-12-07: the roll-up closes November 2026.
-NOVEMBER = date(2026, 11, 1)
-OCTOBER = date(2026, 10, 1)
+# The month the roll-up closes is the one before the suite's day (tests/clock.py), whatever it is.
+LAST_DAY = clock.today().replace(day=1) - timedelta(days=1)
+LAST_MONTH = LAST_DAY.replace(day=1)
+MONTH_NAME = f"{LAST_MONTH:%B %Y}"
+MONTH_BEFORE = (LAST_MONTH - timedelta(days=1)).replace(day=1)
 
 
 def codes(program: str, minutes: int, *, first_month: bool) -> list[tuple[str, int]]:
@@ -172,20 +174,27 @@ def test_a_collaborative_care_month_adds_three_staff_members_minutes(
     practice: Practice, split: tuple[int, int, int], expected: list[dict[str, Any]], status: str
 ) -> None:
     for day, staff, minutes in zip((3, 12, 27), STAFF, split, strict=True):
-        add(practice, practice.patient, practice.episode, NOVEMBER.replace(day=day), staff, minutes)
+        add(
+            practice,
+            practice.patient,
+            practice.episode,
+            LAST_MONTH.replace(day=day),
+            staff,
+            minutes,
+        )
     assert care_month_rollup_all() == 1
     with tenant_context(practice.org):
         month = CareMonth.objects.get()
-    assert (month.month, month.total_minutes, month.staff_count) == (NOVEMBER, sum(split), 3)
+    assert (month.month, month.total_minutes, month.staff_count) == (LAST_MONTH, sum(split), 3)
     assert month.first_month and month.status == status and month.proposed_lines == expected
     if status == CareMonthStatus.NOTHING:
         assert "99492 needs at least 36" in month.reason
 
 
 def test_the_roll_up_run_twice_proposes_once(practice: Practice) -> None:
-    add(practice, practice.patient, practice.episode, date(2026, 11, 2), STAFF[0], 40)
+    add(practice, practice.patient, practice.episode, LAST_MONTH.replace(day=2), STAFF[0], 40)
     other, episode = another_patient(practice, "C-2")
-    add(practice, other, episode, date(2026, 11, 20), STAFF[1], 10, program="bhi")
+    add(practice, other, episode, LAST_MONTH.replace(day=20), STAFF[1], 10, program="bhi")
     assert care_month_rollup_all() == 2
     assert care_month_rollup_all() == 0
     with tenant_context(practice.org):
@@ -196,16 +205,23 @@ def test_the_roll_up_run_twice_proposes_once(practice: Practice) -> None:
 
 
 def test_a_later_month_bills_the_subsequent_code(practice: Practice) -> None:
-    add(practice, practice.patient, practice.episode, date(2026, 10, 15), STAFF[0], 50)
-    add(practice, practice.patient, practice.episode, date(2026, 11, 15), STAFF[0], 45)
+    add(practice, practice.patient, practice.episode, MONTH_BEFORE.replace(day=15), STAFF[0], 50)
+    add(practice, practice.patient, practice.episode, LAST_MONTH.replace(day=15), STAFF[0], 45)
     with tenant_context(practice.org):
-        (month,) = services.care_month_rollup(month=NOVEMBER, now=clock.now())
+        (month,) = services.care_month_rollup(month=LAST_MONTH, now=clock.now())
     assert not month.first_month and month.proposed_lines == [{"code": "99493", "units": 1}]
 
 
 def test_a_confirmed_month_records_its_charges_once(practice: Practice) -> None:
     for day, staff, minutes in zip((3, 12, 27), STAFF, (30, 30, 26), strict=True):
-        add(practice, practice.patient, practice.episode, NOVEMBER.replace(day=day), staff, minutes)
+        add(
+            practice,
+            practice.patient,
+            practice.episode,
+            LAST_MONTH.replace(day=day),
+            staff,
+            minutes,
+        )
     with tenant_context(practice.org):
         services.charge_master_set(
             service_code="99492", charge=Decimal("160.00"), effective_from=years_ago(1)
@@ -213,7 +229,7 @@ def test_a_confirmed_month_records_its_charges_once(practice: Practice) -> None:
         services.charge_master_set(
             service_code="99494", charge=Decimal("70.00"), effective_from=years_ago(1)
         )
-        (month,) = services.care_month_rollup(month=NOVEMBER, now=clock.now())
+        (month,) = services.care_month_rollup(month=LAST_MONTH, now=clock.now())
         confirmed = services.care_month_confirm(
             care_month=month,
             rendering_provider=practice.provider,
@@ -225,10 +241,10 @@ def test_a_confirmed_month_records_its_charges_once(practice: Practice) -> None:
         assert confirmed.status == CareMonthStatus.CONFIRMED
         charges = ServiceEntry.objects.filter(pk__in=confirmed.charges).order_by("service_code")
         assert [(c.service_code, c.units, c.date_of_service) for c in charges] == [
-            ("99492", 1, date(2026, 11, 30)),
-            ("99494", 1, date(2026, 11, 30)),
+            ("99492", 1, LAST_DAY),
+            ("99494", 1, LAST_DAY),
         ]
-        with pytest.raises(DomainError, match="November 2026 is already billed"):
+        with pytest.raises(DomainError, match=f"{MONTH_NAME} is already billed"):
             services.care_month_confirm(
                 care_month=month,
                 rendering_provider=practice.provider,
@@ -239,13 +255,13 @@ def test_a_confirmed_month_records_its_charges_once(practice: Practice) -> None:
             )
         assert ServiceEntry.objects.filter(service_code__in=["99492", "99494"]).count() == 2
     with pytest.raises(DomainError, match="already rolled up"):
-        add(practice, practice.patient, practice.episode, date(2026, 11, 29), STAFF[2], 5)
+        add(practice, practice.patient, practice.episode, LAST_MONTH.replace(day=28), STAFF[2], 5)
 
 
 def test_a_month_with_nothing_to_bill_cannot_be_confirmed(practice: Practice) -> None:
-    add(practice, practice.patient, practice.episode, date(2026, 11, 3), STAFF[0], 20)
+    add(practice, practice.patient, practice.episode, LAST_MONTH.replace(day=3), STAFF[0], 20)
     with tenant_context(practice.org):
-        (month,) = services.care_month_rollup(month=NOVEMBER, now=clock.now())
+        (month,) = services.care_month_rollup(month=LAST_MONTH, now=clock.now())
         with pytest.raises(DomainError, match="Nothing to bill: 20 minutes"):
             services.care_month_confirm(
                 care_month=month,
@@ -261,7 +277,7 @@ def test_a_month_with_nothing_to_bill_cannot_be_confirmed(practice: Practice) ->
     ("changes", "field", "message"),
     [
         ({"minutes": 0}, "minutes", "between 1 and 600"),
-        ({"performed_on": date(2026, 12, 8)}, "performed_on", "future"),
+        ({"performed_on": clock.days_from_now(1)}, "performed_on", "future"),
         ({"performed_on": date(2020, 1, 1)}, "performed_on", "outside the episode"),
         ({"staff_name": " "}, "staff_name", "Name the staff member"),
         ({"program": "ccm"}, "program", "Unknown care program"),
@@ -275,7 +291,7 @@ def test_bad_minutes_are_refused_naming_the_field(
         "episode": practice.episode,
         "program": "cocm",
         "staff_name": "Ruiz",
-        "performed_on": date(2026, 11, 3),
+        "performed_on": LAST_MONTH.replace(day=3),
         "minutes": 20,
         "today": clock.today(),
         "scopes": part2.ORGANIZATION,

@@ -3,7 +3,7 @@ another organization's month is a 404; lists keep a constant number of queries."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +15,10 @@ from tests import clock
 from tests.claims.conftest import Practice
 from tests.clock import years_ago
 
-NOVEMBER = date(2026, 11, 1)
+# The month the roll-up closes is the one before the suite's day (tests/clock.py), whatever it is.
+LAST_DAY = clock.today().replace(day=1) - timedelta(days=1)
+LAST_MONTH = LAST_DAY.replace(day=1)
+MONTH_NAME = f"{LAST_MONTH:%B %Y}"
 
 
 def minutes(practice: Practice, total: int, staff: str = "Ruiz", day: int = 4) -> None:
@@ -25,7 +28,7 @@ def minutes(practice: Practice, total: int, staff: str = "Ruiz", day: int = 4) -
             episode=practice.episode,
             program="cocm",
             staff_name=staff,
-            performed_on=NOVEMBER.replace(day=day),
+            performed_on=LAST_MONTH.replace(day=day),
             minutes=total,
             today=clock.today(),
             scopes=part2.ORGANIZATION,
@@ -34,7 +37,7 @@ def minutes(practice: Practice, total: int, staff: str = "Ruiz", day: int = 4) -
 
 def rolled_up(practice: Practice) -> CareMonth:
     with tenant_context(practice.org):
-        (month,) = services.care_month_rollup(month=NOVEMBER, now=clock.now())
+        (month,) = services.care_month_rollup(month=LAST_MONTH, now=clock.now())
     return month
 
 
@@ -49,7 +52,7 @@ def test_the_page_records_minutes_and_shows_every_error_inline(
             "episode": str(practice.episode.pk),
             "program": "cocm",
             "staff_name": "Care manager Ruiz",
-            "performed_on": "2026-11-04",
+            "performed_on": str(LAST_MONTH.replace(day=4)),
             "minutes": "40",
         },
     )
@@ -65,7 +68,7 @@ def test_the_page_records_minutes_and_shows_every_error_inline(
             "episode": str(practice.episode.pk),
             "program": "cocm",
             "staff_name": "Ruiz",
-            "performed_on": "2026-12-09",
+            "performed_on": str(clock.days_from_now(2)),
             "minutes": "10",
         },
     )
@@ -92,14 +95,14 @@ def test_the_page_lists_proposals_with_the_reason_and_confirms_once(
     with django_assert_max_num_queries(25):
         page = client.get(url)
     body = page.content.decode()
-    assert "November 2026" in body and "99492" in body and "99494" in body
+    assert MONTH_NAME in body and "99492" in body and "99494" in body
     confirm = f"/o/{practice.org.slug}/claims/care/{month.pk}/confirm/"
     client.post(confirm, {"rendering_provider": str(practice.provider.pk)})
     with tenant_context(practice.org):
         month.refresh_from_db()
         assert month.status == CareMonthStatus.CONFIRMED and len(month.charges) == 2
     again = client.post(confirm, {"rendering_provider": str(practice.provider.pk)}, follow=True)
-    assert "November 2026 is already billed" in again.content.decode()
+    assert f"{MONTH_NAME} is already billed" in again.content.decode()
     with tenant_context(practice.org):
         assert len(CareMonth.objects.get(pk=month.pk).charges) == 2
 
@@ -140,7 +143,7 @@ def test_the_api_records_minutes_and_confirms_a_month(
             "episode": str(practice.episode.pk),
             "program": "cocm",
             "staff_name": "Ruiz",
-            "performed_on": "2026-11-05",
+            "performed_on": str(LAST_MONTH.replace(day=5)),
             "minutes": 45,
         },
         format="json",
@@ -152,7 +155,7 @@ def test_the_api_records_minutes_and_confirms_a_month(
             "episode": str(practice.episode.pk),
             "program": "cocm",
             "staff_name": "R",
-            "performed_on": "2026-11-05",
+            "performed_on": str(LAST_MONTH.replace(day=5)),
             "minutes": 0,
         },
         format="json",

@@ -101,14 +101,19 @@ def test_authorization_now_required_is_highlighted(coverage: Coverage) -> None:
 
 def test_inactive_coverage_ends_the_coverage_and_raises_an_alert(coverage: Coverage) -> None:
     ask(coverage, "EQ-2026-000418")
-    [answered] = services.eligibility_response_apply(
-        raw=sample("dependent_inactive.271"), now=now()
+    # The sample's plan dates, moved to the suite's day: coverage ended 37 days ago.
+    ended_on = days_ago(37)
+    raw = (
+        sample("dependent_inactive.271")
+        .replace("DTP*356*D8*20240101", f"DTP*356*D8*{days_ago(400):%Y%m%d}")
+        .replace("DTP*357*D8*20261031", f"DTP*357*D8*{ended_on:%Y%m%d}")
     )
+    [answered] = services.eligibility_response_apply(raw=raw, now=now())
     coverage.refresh_from_db()
-    assert coverage.termination_date == date(2026, 10, 31)
+    assert coverage.termination_date == ended_on
     assert answered.verification.is_active_coverage is False
     ended = next(c for c in answered.verification.changes if c["field"] == "termination_date")
-    assert ended["after"] == "2026-10-31" and ended["highlight"]
+    assert ended["after"] == ended_on.isoformat() and ended["highlight"]
     alert = Alert.objects.get(kind="coverage.inactive")
     assert alert.patient_id == coverage.patient_id and "inactive" in alert.title
     assert "AGED OUT" in answered.verification.notes
