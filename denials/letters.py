@@ -16,6 +16,7 @@ from authorizations.models import Authorization
 from claims.models import ClaimLine
 from denials.models import Appeal, DenialCategory
 from denials.rules import LetterRequirements, letter_missing_parts
+from x12.identifiers import format_zip
 
 PART2_NOTICE = (
     "NOTICE (42 CFR 2.32): This record which has been disclosed to you is protected by federal "
@@ -92,14 +93,6 @@ def _authorization(lines: list[ClaimLine], number: str) -> Authorization | None:
     if number:
         return Authorization.objects.filter(auth_number=number).first()
     return None
-
-
-def format_zip(postal_code: str) -> str:
-    """A US ZIP as printed: 5 digits, or ZIP+4 with its hyphen (stored with or without it)."""
-    digits = postal_code.replace("-", "").strip()
-    if len(digits) == 9 and digits.isdigit():
-        return f"{digits[:5]}-{digits[5:]}"
-    return postal_code.strip()
 
 
 def _address_lines(line1: str, line2: str, city: str, state: str, postal_code: str) -> list[str]:

@@ -12,7 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from denials import services
-from denials.letters import format_zip, letter_pdf
+from denials.letters import letter_pdf
 from denials.models import Appeal
 from denials.rules import LetterRequirements, letter_missing_parts
 from rcm.errors import DomainError
@@ -20,6 +20,7 @@ from rcm.tenancy.context import tenant_context
 from tests.clock import today
 from tests.denials.letter_helpers import complete_the_letter, give_the_payer_an_appeals_address
 from tests.denials.test_views import denial  # noqa: F401  (fixture re-export)
+from x12.identifiers import format_zip
 
 pytestmark = pytest.mark.django_db
 
