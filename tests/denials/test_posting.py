@@ -443,7 +443,8 @@ def test_the_same_payment_trace_in_another_file_posts_nothing(practice, submitte
     [
         (lambda t: "this is not an X12 file at all", "ISA"),
         (lambda t: t[: len(t) // 2], "truncated"),
-        (lambda t: t.replace("SE*", "SE*9", 1), "SE"),
+        # The SE segment itself (a patient named ROSE would hold "SE*" in its NM1).
+        (lambda t: t.replace("~\nSE*", "~\nSE*9", 1), "SE"),
         (lambda t: t.replace("BPR*I*150*", "BPR*I*151*", 1), "does not balance"),
         (lambda t: t.replace("ST*835", "ST*999").replace("005010X221A1", "005010X231A1"), "835"),
     ],
