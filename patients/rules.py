@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from pathlib import Path
 from typing import Protocol
+
+# The ICD-10-CM year file (codesets/icd10cm_years.csv): the codes each federal fiscal year added or
+# deleted. It lives here, with the diagnosis check, so the patient chart and the claims scrubber
+# (claims.coding_edits, by date of service) read the same data.
+ICD_YEARS_FILE = Path(__file__).resolve().parent / "codesets" / "icd10cm_years.csv"
 
 
 @dataclass(frozen=True)
@@ -21,8 +29,30 @@ def normalize_icd10(raw: str) -> str:
     return code if len(code) <= 3 else f"{code[:3]}.{code[3:]}"
 
 
+@dataclass(frozen=True)
+class IcdChange:
+    fiscal_year: int
+    change: str  # added / deleted
+    code: str
+    note: str
+
+
+@cache
+def icd10_year_changes() -> tuple[IcdChange, ...]:
+    """The rows of the ICD-10-CM year file (its `#` header lines skipped)."""
+    with ICD_YEARS_FILE.open(newline="", encoding="utf-8") as handle:
+        body = [line for line in handle if not line.startswith("#")]
+    return tuple(
+        IcdChange(int(r["fiscal_year"]), r["change"], r["code"], r["note"])
+        for r in csv.DictReader(body)
+    )
+
+
 def check_icd10(raw: str) -> DiagnosisCheck:
-    """A diagnosis must be a valid, billable (leaf) ICD-10-CM code of the shipped release."""
+    """A diagnosis must be a valid, billable (leaf) ICD-10-CM code: of the shipped release, or one
+    a year of the ICD-10-CM year file adds (F64.A from FY2027). Whether the code is billable on a
+    given date of service is the scrubber's check (claims.coding_edits.icd10_in_effect); the chart
+    records the diagnosis whatever the year."""
     # Imported here, not at the top: the code set loads in seconds, and every process (migrate,
     # seed_demo, the server's reloader) would pay that at startup without checking one code.
     import simple_icd_10_cm as icd
@@ -30,6 +60,10 @@ def check_icd10(raw: str) -> DiagnosisCheck:
     code = normalize_icd10(raw)
     if not code:
         return DiagnosisCheck(False, code, reason="Enter an ICD-10-CM code.")
+    added = [c for c in icd10_year_changes() if c.code == code and c.change == "added"]
+    if added and not icd.is_valid_item(code):
+        first = min(added, key=lambda c: c.fiscal_year)
+        return DiagnosisCheck(True, code, description=first.note)
     if not icd.is_valid_item(code):
         return DiagnosisCheck(False, code, reason=f"{code} is not an ICD-10-CM code.")
     if not icd.is_leaf(code):

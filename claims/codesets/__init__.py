@@ -17,6 +17,8 @@ from datetime import date
 from functools import cache
 from pathlib import Path
 
+from patients.rules import IcdChange, icd10_year_changes
+
 HERE = Path(__file__).resolve().parent
 
 FAMILY_FILES = (
@@ -113,14 +115,6 @@ class MonthlyThreshold:
     addon_code: str
     addon_threshold: int
     addon_step: int
-
-
-@dataclass(frozen=True)
-class IcdChange:
-    fiscal_year: int
-    change: str  # added / deleted
-    code: str
-    note: str
 
 
 @dataclass(frozen=True)
@@ -238,10 +232,7 @@ def load() -> CodeSets:
         )
         for r in rows("monthly_thresholds.csv")
     )
-    icd = tuple(
-        IcdChange(int(r["fiscal_year"]), r["change"], r["code"], r["note"])
-        for r in rows("icd10cm_years.csv")
-    )
+    icd = icd10_year_changes()
     return CodeSets(
         procedures=_procedures(FAMILY_FILES),
         revenue_codes=_procedures((REVENUE_FILE,)),

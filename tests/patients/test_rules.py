@@ -35,6 +35,18 @@ def test_a_category_is_not_billable_and_the_reason_suggests_a_complete_code() ->
     assert "F10.2 is a category, not a billable code" in check.reason and "F10.20" in check.reason
 
 
+def test_a_code_a_later_icd_year_adds_is_accepted_on_the_chart() -> None:
+    # F64.A is new in FY2027 and not in the shipped release: the chart records it (the scrubber
+    # judges it by each line's date of service), with the description from the year file.
+    check = check_icd10("f64a")
+    assert check.ok and check.code == "F64.A"
+    assert check.description == "Gender identity disorder, in remission"
+
+
+def test_a_code_no_release_or_year_knows_is_still_refused() -> None:
+    assert not check_icd10("F64.B").ok
+
+
 PAYER_A, PAYER_B = uuid.uuid4(), uuid.uuid4()
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 

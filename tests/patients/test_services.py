@@ -361,6 +361,12 @@ def test_the_first_diagnosis_is_primary_and_a_new_primary_replaces_it(
     _refused("code", services.diagnosis_add, episode=episode, code="f1020")
 
 
+def test_a_diagnosis_a_later_icd_year_adds_goes_on_the_chart(episode: EpisodeOfCare) -> None:
+    diagnosis = services.diagnosis_add(episode=episode, code="F64.A")
+    assert diagnosis.code == "F64.A"
+    assert diagnosis.description == "Gender identity disorder, in remission"
+
+
 def test_a_consent_that_expires_before_its_signature_is_refused(patient: Patient) -> None:
     _refused(
         "expires_on",
