@@ -7,11 +7,11 @@ from datetime import date, time
 from authorizations.services import SCAN_TOPIC, authorization_draft_for_stay, authorization_scan
 from rcm.operations.scans import scheduled_scan
 from rcm.outbox.models import OutboxMessage
-from rcm.outbox.registry import outbox_handler
+from rcm.outbox.registry import SCANS, outbox_handler
 from rcm.tenancy.selectors import organization_today
 
 
-@outbox_handler("patients.authorization_needed")
+@outbox_handler("patients.authorization_needed", queue=SCANS)
 def authorization_needed(message: OutboxMessage) -> None:
     """A level transition (or admission) the primary payer must authorize: a requested draft for
     the new level and an alert, so no transition goes unauthorized silently."""
@@ -25,7 +25,7 @@ def authorization_needed(message: OutboxMessage) -> None:
     )
 
 
-@outbox_handler(SCAN_TOPIC)
+@outbox_handler(SCAN_TOPIC, queue=SCANS)
 def scan(message: OutboxMessage) -> None:
     """A biller's "run now": the daily scan, for this organization, now."""
     authorization_scan(today=organization_today(message.organization_id))

@@ -11,12 +11,12 @@ from claims.services.scans import claims_unbillable_scan
 from claims.services.scrubbing import claims_scrub
 from rcm.operations.scans import scheduled_scan
 from rcm.outbox.models import OutboxMessage
-from rcm.outbox.registry import outbox_handler
+from rcm.outbox.registry import SCANS, outbox_handler
 from rcm.tenancy.context import require_organization_id
 from rcm.tenancy.selectors import organization_now, organization_today
 
 
-@outbox_handler(COVERAGE_CHANGED_TOPIC)
+@outbox_handler(COVERAGE_CHANGED_TOPIC, queue=SCANS)
 def authorization_coverage_changed(message: OutboxMessage) -> None:
     """An authorization was approved or its dates, units, level or codes changed: scrub again
     the episode's claims to that payer not yet submitted. The scrubber matches every line to the

@@ -15,11 +15,11 @@ from denials.services import (
 from rcm import part2
 from rcm.operations.scans import scheduled_scan
 from rcm.outbox.models import OutboxMessage
-from rcm.outbox.registry import outbox_handler
+from rcm.outbox.registry import IMPORTS, SUBMISSIONS, outbox_handler
 from rcm.tenancy.selectors import organization_today
 
 
-@outbox_handler("denials.remittance_post")
+@outbox_handler("denials.remittance_post", queue=IMPORTS)
 def post_remittance(message: OutboxMessage) -> None:
     remittance_post(
         import_id=message.payload["import_id"],
@@ -27,7 +27,7 @@ def post_remittance(message: OutboxMessage) -> None:
     )
 
 
-@outbox_handler("denials.secondary_claims_build")
+@outbox_handler("denials.secondary_claims_build", queue=SUBMISSIONS)
 def build_secondary_claims(message: OutboxMessage) -> None:
     secondary_claims_build(
         import_id=message.payload["import_id"],

@@ -13,6 +13,9 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
+
+from rcm.outbox import registry as _outbox_queues
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -247,6 +250,22 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Named queues by kind of work (rcm/outbox/registry.py; docs/operations.md, "Scaling the workers
+# out"). Each outbox handler names its queue; a worker without -Q consumes every queue declared
+# here, so one worker does everything on a small site and `-Q imports` (and so on) splits them.
+CELERY_TASK_DEFAULT_QUEUE = _outbox_queues.DEFAULT_QUEUE
+CELERY_TASK_QUEUES = [Queue(name) for name in _outbox_queues.QUEUES]
+CELERY_TASK_ROUTES = {
+    "rcm.outbox.tasks.outbox_relay": {"queue": _outbox_queues.DEFAULT_QUEUE},
+    "rcm.operations.tasks.scan_runs_catch_up": {"queue": _outbox_queues.SCANS},
+    "authorizations.tasks.*": {"queue": _outbox_queues.SCANS},
+    "credentialing.tasks.*": {"queue": _outbox_queues.SCANS},
+    "denials.tasks.*": {"queue": _outbox_queues.SCANS},
+    "claims.tasks.claims_unbillable_scan_all": {"queue": _outbox_queues.SCANS},
+    "claims.tasks.care_month_rollup_all": {"queue": _outbox_queues.SCANS},
+    "claims.tasks.acknowledgments_pickup": {"queue": _outbox_queues.IMPORTS},
+    "claims.tasks.batch_build": {"queue": _outbox_queues.SUBMISSIONS},
+}
 # Times that must agree (system check rcm.E001-E003 in rcm/tenancy/checks.py; docs/operations.md,
 # "Time limits"): soft limit < hard limit < visibility timeout, and the outbox relay's overdue age
 # < visibility timeout. With acks_late, Redis hands a message whose worker died (or is still

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rcm.outbox.models import OutboxMessage
-from rcm.outbox.registry import outbox_handler
+from rcm.outbox.registry import SUBMISSIONS, outbox_handler
 from submissions.services import BATCH_BUILD_TOPIC, batch_build
 
 
-@outbox_handler(BATCH_BUILD_TOPIC, long_running=True)
+@outbox_handler(BATCH_BUILD_TOPIC, long_running=True, queue=SUBMISSIONS)
 def build_batch(message: OutboxMessage) -> None:
     """Long-running: the build commits its progress as it goes, so it runs outside the claim's
     transaction under a lease. A second delivery for a released batch changes nothing; one for a

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from denials.models import RemittanceImport
 from rcm.outbox.models import OutboxMessage
-from rcm.outbox.registry import outbox_handler, outbox_subscriber
+from rcm.outbox.registry import NOTIFICATIONS, outbox_handler, outbox_subscriber
 from rcm.tenancy.selectors import organization_now
 from webhooks.events import REMITTANCE_POSTED
 from webhooks.services import DELIVER_TOPIC, delivery_attempt, event_emit
 
 
-@outbox_handler(DELIVER_TOPIC)
+@outbox_handler(DELIVER_TOPIC, queue=NOTIFICATIONS)
 def deliver(message: OutboxMessage) -> None:
     delivery_attempt(
         delivery_id=message.payload["delivery_id"], now=organization_now(message.organization_id)

@@ -208,7 +208,7 @@ def outbox_message_retry(*, message: OutboxMessage, now: datetime) -> OutboxMess
         message.refresh_from_db()
         audit_record(action="outbox.retry", obj=message, detail={"topic": message.topic, **before})
         org_id = require_organization_id()
-        transaction.on_commit(lambda: outbox_send(org_id, message.pk))
+        transaction.on_commit(lambda: outbox_send(org_id, message.pk, topic=message.topic))
     return message
 
 

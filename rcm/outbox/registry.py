@@ -16,11 +16,30 @@ Handler = Callable[[Any], None]
 _HANDLERS: dict[str, Handler] = {}
 _LONG_RUNNING: set[str] = set()
 _SUBSCRIBERS: dict[str, list[Handler]] = {}
+_QUEUES: dict[str, str] = {}
+
+# The Celery queues, by kind of work (docs/operations.md, "Scaling the workers out"): a worker
+# started without -Q consumes all of them; a deployment gives each kind its own workers, on as
+# many machines as it needs, with `celery -A rcm worker -Q <queue>`.
+DEFAULT_QUEUE = "default"
+IMPORTS = "imports"  # files in: 835 posting, acknowledgments, eligibility and status answers
+SUBMISSIONS = "submissions"  # files out: 837 batches, secondary claims
+SCANS = "scans"  # the daily scans and their fan-out per organization
+NOTIFICATIONS = "notifications"  # e-mails, alerts, webhook deliveries
+QUEUES = (DEFAULT_QUEUE, IMPORTS, SUBMISSIONS, SCANS, NOTIFICATIONS)
 
 
-def outbox_handler(topic: str, *, long_running: bool = False) -> Callable[[Handler], Handler]:
+def outbox_handler(
+    topic: str, *, long_running: bool = False, queue: str = DEFAULT_QUEUE
+) -> Callable[[Handler], Handler]:
+    """Register the handler of `topic`; its messages are delivered through the Celery `queue`
+    (one of QUEUES)."""
+    if queue not in QUEUES:
+        raise ValueError(f"Unknown queue {queue!r} for {topic}: one of {', '.join(QUEUES)}.")
+
     def register(func: Handler) -> Handler:
         _HANDLERS[topic] = func
+        _QUEUES[topic] = queue
         if long_running:
             _LONG_RUNNING.add(topic)
         else:
@@ -28,6 +47,15 @@ def outbox_handler(topic: str, *, long_running: bool = False) -> Callable[[Handl
         return func
 
     return register
+
+
+def queue_for(topic: str) -> str:
+    """The Celery queue a message of `topic` is delivered through (an unknown topic: default)."""
+    return _QUEUES.get(topic, DEFAULT_QUEUE)
+
+
+def registered_topics() -> list[str]:
+    return sorted(_HANDLERS)
 
 
 def outbox_subscriber(topic: str) -> Callable[[Handler], Handler]:

@@ -14,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from rcm.outbox.models import OutboxMessage, OutboxStatus
-from rcm.outbox.registry import handler_for, is_long_running, subscribers_of
+from rcm.outbox.registry import handler_for, is_long_running, queue_for, subscribers_of
 from rcm.tenancy.context import require_organization_id, tenant_context
 
 logger = logging.getLogger(__name__)
@@ -22,12 +22,17 @@ logger = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 
 
-def outbox_send(organization_id: uuid.UUID | str, message_id: uuid.UUID | str) -> None:
-    """Hand one message to the broker; never raises (a pending row is re-sent by the relay)."""
+def outbox_send(
+    organization_id: uuid.UUID | str, message_id: uuid.UUID | str, *, topic: str
+) -> None:
+    """Hand one message to the broker, on its topic's queue; never raises (a pending row is
+    re-sent by the relay)."""
     from rcm.outbox.tasks import outbox_deliver
 
     try:
-        outbox_deliver.delay(str(organization_id), str(message_id))
+        outbox_deliver.apply_async(
+            args=(str(organization_id), str(message_id)), queue=queue_for(topic)
+        )
     except Exception:
         # The broker is down: the row stays pending and the relay sends it again later.
         logger.warning(
@@ -52,7 +57,7 @@ def outbox_enqueue(
         )
         if created:
             org_id = require_organization_id()
-            transaction.on_commit(lambda: outbox_send(org_id, message.pk))
+            transaction.on_commit(lambda: outbox_send(org_id, message.pk, topic=topic))
     return message
 
 
@@ -213,12 +218,16 @@ def _record_failure(message: OutboxMessage, exc: Exception, now: datetime) -> No
     logger.exception("outbox: %s failed (attempt %s)", message.topic, message.attempts)
 
 
-def outbox_pending_ids(*, now: datetime) -> list[uuid.UUID]:
-    """Pending messages of the organization in context, due at `now` and older than the relay
-    delay, that the relay should send again."""
+def outbox_pending(*, now: datetime) -> list[tuple[uuid.UUID, str]]:
+    """(id, topic) of the pending messages of the organization in context, due at `now` and older
+    than the relay delay, that the relay should send again."""
     cutoff = now - timedelta(seconds=settings.OUTBOX_RELAY_AFTER_SECONDS)
     return list(
         OutboxMessage.objects.filter(status=OutboxStatus.PENDING, available_at__lte=now)
         .filter(created_at__lte=cutoff)
-        .values_list("pk", flat=True)[:1000]
+        .values_list("pk", "topic")[:1000]
     )
+
+
+def outbox_pending_ids(*, now: datetime) -> list[uuid.UUID]:
+    return [pk for pk, _topic in outbox_pending(now=now)]

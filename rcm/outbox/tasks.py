@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from rcm.outbox.services import outbox_pending_ids, outbox_process, outbox_send
+from rcm.outbox.services import outbox_pending, outbox_process, outbox_send
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.fanout import OrganizationTurn, for_each_organization
 from rcm.tenancy.selectors import organization_now
@@ -25,9 +25,9 @@ def outbox_relay() -> int:
     def relay(turn: OrganizationTurn) -> int:
         # Sent from inside the organization's (read-only) transaction so that one organization
         # failing later does not hold back what the others have pending.
-        ids = outbox_pending_ids(now=turn.now)
-        for message_id in ids:
-            outbox_send(turn.organization.pk, message_id)
-        return len(ids)
+        pending = outbox_pending(now=turn.now)
+        for message_id, topic in pending:
+            outbox_send(turn.organization.pk, message_id, topic=topic)
+        return len(pending)
 
     return sum(sent for _organization, sent in for_each_organization(relay, name="outbox_relay"))

@@ -14,7 +14,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from rcm.outbox.models import OutboxMessage
-from rcm.outbox.registry import outbox_handler
+from rcm.outbox.registry import NOTIFICATIONS, outbox_handler
 from rcm.tenancy.models import Invitation, InvitationStatus, Membership
 from rcm.tenancy.services import invitation_token
 
@@ -23,7 +23,7 @@ def _site_url(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
 
-@outbox_handler("tenancy.welcome_email")
+@outbox_handler("tenancy.welcome_email", queue=NOTIFICATIONS)
 def send_welcome_email(message: OutboxMessage) -> None:
     membership = Membership.objects.select_related("user", "organization").get(
         pk=message.payload["membership_id"]
@@ -42,7 +42,7 @@ def send_welcome_email(message: OutboxMessage) -> None:
     )
 
 
-@outbox_handler("tenancy.invitation_email")
+@outbox_handler("tenancy.invitation_email", queue=NOTIFICATIONS)
 def send_invitation_email(message: OutboxMessage) -> None:
     invitation = Invitation.objects.select_related("organization", "invited_by").get(
         pk=message.payload["invitation_id"]
@@ -64,7 +64,7 @@ def send_invitation_email(message: OutboxMessage) -> None:
     )
 
 
-@outbox_handler("tenancy.password_reset_email")
+@outbox_handler("tenancy.password_reset_email", queue=NOTIFICATIONS)
 def send_password_reset_email(message: OutboxMessage) -> None:
     """The reset link an owner's forced reset sends (the same email as "Forgot your password?")."""
     user = get_user_model().objects.get(pk=message.payload["user_id"])
