@@ -20,7 +20,7 @@ TEST_ENV = DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDI
 DEV_ENV = DEBUG=$${DEBUG:-true}
 PORT ?= 8000
 
-.PHONY: run test test-fast test-ahead test-faults x12-fuzz api-fuzz lint format typecheck migrate demo check-services e2e worker beat clean
+.PHONY: run test test-fast test-ahead test-faults test-replica x12-fuzz api-fuzz lint format typecheck migrate demo check-services e2e worker beat clean
 
 # Packages install with uv (from PyPI, into the venv), which downloads and installs in parallel: the
 # runtime set takes about 10 s where pip took 70-200 s. Where uv cannot be had, pip does it.
@@ -82,6 +82,18 @@ test-ahead: $(STAMP)
 ## 6 minutes, so not in .ci/run: run it before each release (docs/operations.md, "Fault tests").
 test-faults: $(STAMP)
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(BIN)/python -m tests.faults
+
+## test-replica: dashboards, reports and exports on a real streaming replica (tests/replica): a
+## primary and a hot standby of their own (pg_basebackup; ports 5434/5435, a folder under /tmp),
+## started, tested (reads routed to the standby, RLS there, fallback when it lags or is down) and
+## removed. Needs the PostgreSQL server binaries; not in .ci/run (docs/scaling.md).
+test-replica: $(STAMP)
+	$(BIN)/python -m tests.replica.cluster start
+	DATABASE_URL=postgres://postgres@127.0.0.1:5434/parity \
+	DATABASE_REPLICA_URL=postgres://postgres@127.0.0.1:5435/parity \
+	REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} DJANGO_SETTINGS_MODULE=tests.settings \
+	  $(BIN)/pytest -n 0 -p no:cacheprovider tests/replica $(PYTEST_ARGS); \
+	  status=$$?; $(BIN)/python -m tests.replica.cluster stop; exit $$status
 
 ## api-fuzz: schemathesis against the OpenAPI schema on a throwaway database (tests/fuzz/api_fuzz.py):
 ## no 5xx, responses and status codes as documented, invalid input rejected. Fixed seed;

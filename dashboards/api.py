@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.decorators import method_decorator
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.request import Request
@@ -13,6 +14,7 @@ from dashboards.forms import DashboardFilterForm
 from dashboards.rules import FORMULAS
 from dashboards.selectors import dashboard_figures
 from rcm.api_routing import SingleObjectSchema
+from rcm.replica import reads_from_replica
 from rcm.tenancy.http import request_today, scopes_of
 
 
@@ -46,6 +48,7 @@ class KpiViewSet(viewsets.ViewSet):
             },
         ),
     )
+    @method_decorator(reads_from_replica)
     def list(self, request: Request) -> Response:
         params = request.query_params
         form = DashboardFilterForm(

@@ -21,6 +21,7 @@ from dashboards.tables import TABLES, table_rows
 from rcm.audit.reads import audit_phi
 from rcm.audit.services import audit_record
 from rcm.csv_export import csv_response
+from rcm.replica import reads_from_replica
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.http import OrgRequest, request_today
@@ -67,6 +68,7 @@ def _invalid_filters(request: OrgRequest) -> HttpResponse | None:
 
 
 @require_scope("dashboards:read")
+@reads_from_replica
 def dashboard(request: OrgRequest) -> HttpResponse:
     if (invalid := _invalid_filters(request)) is not None:
         return invalid
@@ -105,6 +107,7 @@ DRILLDOWNS = {
 
 @require_scope("dashboards:read")
 @audit_phi("patients.episodeofcare")
+@reads_from_replica
 def unbilled_days(request: OrgRequest) -> HttpResponse:
     """The census days behind 'unbilled per-diem days': episode and date with no charge."""
     if (invalid := _invalid_filters(request)) is not None:
@@ -128,6 +131,7 @@ def unbilled_days(request: OrgRequest) -> HttpResponse:
 
 @require_scope("dashboards:read")
 @audit_phi("claims.claim")
+@reads_from_replica
 def drilldown(request: OrgRequest) -> HttpResponse:
     """The claims behind a number (same selectors, same filters)."""
     kind = request.GET.get("kind", "")

@@ -138,6 +138,16 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # TenantMiddleware opens the transaction.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+# A streaming replica for dashboards, reports and exports (rcm/replica.py; docs/scaling.md): used
+# while its lag is at most DATABASE_REPLICA_MAX_LAG_SECONDS (read every
+# DATABASE_REPLICA_CHECK_SECONDS), the primary otherwise.
+if env.str("DATABASE_REPLICA_URL", default=""):
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["ATOMIC_REQUESTS"] = False
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+DATABASE_ROUTERS = ["rcm.replica.ReplicaRouter"]
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=5.0)
 # The role the application runs as in production: owns no table, is not a superuser, has no
 # BYPASSRLS. `manage.py setup_db_roles` creates it; migrations run as the owner (docs/tenancy.md).
 DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="parity_app")

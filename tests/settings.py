@@ -20,3 +20,10 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 
 # Real SFTP in tests (tests/submissions/sftp_server.py); a test of the demo mode sets a folder.
 X12_SFTP_DEMO_DIR = ""
+
+# `make test-replica` (tests/replica): a real standby behind DATABASE_REPLICA_URL. The test
+# database is created on the primary only and reaches the standby by replication, so Django must
+# not create (or flush) one there: the alias is a test mirror, pointed back at the standby by
+# tests/replica/conftest.py once the database exists.
+if "replica" in DATABASES:  # noqa: F405
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}  # noqa: F405

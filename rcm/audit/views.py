@@ -16,6 +16,7 @@ from rcm.audit.selectors import AuditFilter, audit_event_list, audit_rows
 from rcm.audit.services import audit_record
 from rcm.csv_export import csv_response
 from rcm.csv_export import writer as csv_writer
+from rcm.replica import reads_from_replica
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.http import OrgRequest, request_now
 
@@ -69,6 +70,7 @@ def audit_list(request: OrgRequest) -> HttpResponse:
 
 @require_scope("audit:read")
 @audit_phi("audit.auditevent")
+@reads_from_replica
 def audit_export(request: OrgRequest) -> HttpResponse:
     _, filters = _filters(request)
     tz = zoneinfo.ZoneInfo(request.organization.time_zone)
