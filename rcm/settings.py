@@ -344,6 +344,10 @@ X12_INBOUND_DIR = env.str("X12_INBOUND_DIR", default=str(BASE_DIR / "var" / "x12
 X12_SFTP_DEMO_DIR = env.str(
     "X12_SFTP_DEMO_DIR", default=str(BASE_DIR / "var" / "sftp-demo") if DEBUG else ""
 )
+# The audit table's month partitions (rcm/audit/partitions.py; `manage.py audit_partitions`):
+# months kept ahead, and how long the trail is kept (HIPAA documentation: six years).
+AUDIT_PARTITION_MONTHS_AHEAD = env.int("AUDIT_PARTITION_MONTHS_AHEAD", default=12)
+AUDIT_RETENTION_YEARS = env.int("AUDIT_RETENTION_YEARS", default=6)
 # Enrollment applications pending longer than this raise an alert (credentialing scan).
 CREDENTIALING_PENDING_ALERT_DAYS = env.int("CREDENTIALING_PENDING_ALERT_DAYS", default=90)
 # Outbox rows still pending this long after creation are overdue and re-sent by the relay; it

@@ -14,6 +14,7 @@ from django.db import connection
 from psycopg import sql
 
 from rcm.audit.models import AuditEvent
+from rcm.audit.partitions import existing_partitions, revoke_app_writes
 
 
 def ensure_app_role(role: str, password: str = "") -> None:
@@ -51,6 +52,9 @@ def ensure_app_role(role: str, password: str = "") -> None:
         }
         for statement in statements:
             cursor.execute(sql.SQL(statement).format(**names).as_string(cursor.connection))
+        # The audit table's month partitions (rcm/audit/partitions.py) are append-only too.
+        for partition in existing_partitions():
+            revoke_app_writes(cursor, partition)
 
 
 class Command(BaseCommand):
