@@ -175,7 +175,7 @@ def fast_insert(
             # most of the cost of a large insert.
             selected: list[str] = []
             constants: list[Any] = []
-            arrays: list[tuple[list[Any], str]] = []
+            arrays: list[tuple[list[Any], str | None]] = []
             for f in fields:
                 values = [getattr(o, f.attname) for o in part]
                 if f.attname == "updated_at":
