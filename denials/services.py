@@ -73,8 +73,25 @@ def _decode(content: bytes | str) -> str:
         return content.decode("latin-1")
 
 
+# The last file this process validated and what it found: posting an upload in the process
+# that received it (the folder import, a worker running both) reads it instead of parsing the
+# same text again. One slot, taken by the next post of that text; the parse is never changed.
+_last_validated: tuple[str, tuple[Remittance835File | None, str, int | None]] | None = None
+
+
 def remittance_validate(text: str) -> tuple[Remittance835File | None, str, int | None]:
     """Parse and balance-check a file: (parsed, "", None) or (None, reason, segment position)."""
+    global _last_validated
+    last = _last_validated
+    if last is not None and last[0] == text:
+        _last_validated = None
+        return last[1]
+    result = _validate(text)
+    _last_validated = (text, result)
+    return result
+
+
+def _validate(text: str) -> tuple[Remittance835File | None, str, int | None]:
     try:
         parsed = parse_835(text, strict=True)
     except X12Error as exc:

@@ -639,10 +639,13 @@ class ClaimFileWriter:
     check: Callable[[Any], list[Problem]]
     claim_segments: Callable[[Any], list[SegmentSpec]]
 
-    def build(self, batch: Any, on_progress: Progress | None = None) -> TransactionSet:
+    def build(
+        self, batch: Any, on_progress: Progress | None = None, *, checked: bool = False
+    ) -> TransactionSet:
         """The transaction set (BHT through the last service line): refuses to write when the
-        pre-write checks found problems, reports progress every tenth of the way."""
-        problems = self.check(batch)
+        pre-write checks found problems, reports progress every tenth of the way. `checked`:
+        the caller has already run `check` on this batch and refused it on any problem."""
+        problems = [] if checked else self.check(batch)
         if problems:
             raise X12Error(
                 "The claim file was not written: " + " ".join(p.message for p in problems)
@@ -664,10 +667,12 @@ class ClaimFileWriter:
         envelope: Envelope,
         writer: SegmentWriter | None = None,
         on_progress: Progress | None = None,
+        *,
+        checked: bool = False,
     ) -> str:
         """A complete interchange: checks, then ISA ... IEA. Raises X12Error on a problem (the
         envelope must be GS01 HC with this form's version)."""
-        transaction = self.build(batch, on_progress)
+        transaction = self.build(batch, on_progress, checked=checked)
         if envelope.version != self.version or envelope.functional_id != "HC":
             raise X12Error(f"An {self.label} envelope must be GS01 HC and GS08 {self.version}.")
         return envelope.render([transaction], writer)

@@ -80,6 +80,39 @@ class SegmentWriter:
         return self._check(_scalar(value), segment_id, index, None)
 
     def segment(self, segment_id: str, *elements: Element) -> str:
+        """One segment. The fast path formats the scalars and composites in one loop and checks
+        every value for separators at once (one set operation per segment, not per element);
+        a segment with repeats, or one whose values hold a separator, goes through the
+        element-by-element path, which names the element at fault."""
+        values: list[str] = []
+        checked: list[str] = []  # every value and component, to check for separators at once
+        component = self.separators.component
+        for value in elements:
+            cls = value.__class__
+            if cls is str:
+                values.append(value)  # type: ignore[arg-type]
+            elif value is None:
+                values.append("")
+            elif cls is tuple:
+                parts = [v if v.__class__ is str else _scalar(v) for v in value]  # type: ignore[union-attr]
+                checked += parts
+                while parts and not parts[-1]:
+                    parts.pop()
+                values.append(component.join(parts))
+                continue
+            elif cls is list:
+                return self._segment_by_element(segment_id, elements)
+            else:
+                values.append(_scalar(value))  # type: ignore[arg-type]
+            checked.append(values[-1])
+        if not self.forbidden.isdisjoint("".join(checked)):
+            return self._segment_by_element(segment_id, elements)
+        while values and not values[-1]:
+            values.pop()
+        text = self.separators.element.join([segment_id, *values]) + self.separators.segment
+        return text + "\n" if self.newline else text
+
+    def _segment_by_element(self, segment_id: str, elements: Sequence[Element]) -> str:
         values = [self._element(v, segment_id, i) for i, v in enumerate(elements, 1)]
         while values and not values[-1]:
             values.pop()
