@@ -53,6 +53,7 @@ DOMAIN_APPS = [
     "submissions",
     "denials",
     "dashboards",
+    "reconciliation",
     "alerts",
     "webhooks",
 ]
