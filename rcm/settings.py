@@ -377,6 +377,7 @@ SPECTACULAR_SETTINGS = {
         "AppealOutcomeEnum": "denials.models.AppealOutcome",
         "WorkStatusEnum": "denials.models.WorkStatus",
         "WorkKindEnum": "denials.models.WorkKind",
+        "DepositKindEnum": "reconciliation.models.DepositKind",
         "RemittanceImportStatusEnum": "denials.models.ImportStatus",
         "DenialCategoryEnum": "denials.models.DenialCategory",
         # Named so the denials enums (level, outcome, kind) do not collide with these.

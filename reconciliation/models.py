@@ -77,7 +77,9 @@ class StatementImport(TenantModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "sha256"], name="stmtimport_org_sha_uniq")
+            models.UniqueConstraint(
+                fields=["organization", "sha256"], name="stmtimport_org_sha_uniq"
+            )
         ]
 
     def __str__(self) -> str:

@@ -5,6 +5,7 @@ the payment page; their claims are read through denials.selectors.payment_detail
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -141,9 +142,12 @@ def amount_mismatches(*, search: str) -> QuerySet[Deposit]:
     """Deposits whose money disagrees with their ERA: unmatched with an unmatched ERA of the same
     trace and another amount (`era_amount` is that ERA's), or in a match made by hand whose
     totals differ (`match_difference`, with its reason)."""
-    same_trace = unmatched_payments().annotate(trace_key=Upper("trace_number")).filter(
-        trace_key=Upper(OuterRef("trace_number"))
-    ).exclude(amount=OuterRef("amount"))
+    same_trace = (
+        unmatched_payments()
+        .annotate(trace_key=Upper("trace_number"))
+        .filter(trace_key=Upper(OuterRef("trace_number")))
+        .exclude(amount=OuterRef("amount"))
+    )
     live = _live_deposit_match().exclude(match__deposit_total=F("match__payment_total"))
     qs = (
         Deposit.objects.select_related("bank_account")
@@ -180,7 +184,9 @@ def suggestions_for_deposit(deposit: Deposit, *, window: int) -> list[Suggestion
     q = same_amount
     if deposit.trace_number:
         q |= Q(trace_number__iexact=deposit.trace_number)
-    rows = unmatched_payments().filter(q).select_related("payer").order_by("payment_date", "pk")[:20]
+    rows = (
+        unmatched_payments().filter(q).select_related("payer").order_by("payment_date", "pk")[:20]
+    )
     found = []
     for p in rows:
         if deposit.trace_number and p.trace_number.upper() == deposit.trace_number.upper():
@@ -212,15 +218,43 @@ def matches_list(*, active: str) -> QuerySet[Match]:
     return qs.order_by("-matched_at", "-pk")
 
 
-def match_candidates(*, deposit_search: str, payment_search: str) -> tuple[list[Any], list[Any]]:
-    """The unmatched deposits and ERAs a person may match by hand (50 of each, searchable)."""
-    deposits = _deposit_search(
-        unmatched_deposits().select_related("bank_account"), deposit_search
-    ).order_by("deposit_date", "pk")[:50]
-    payments = _payment_search(
-        unmatched_payments().select_related("payer"), payment_search
-    ).order_by("payment_date", "pk")[:50]
-    return list(deposits), list(payments)
+def match_candidates(
+    *, deposit_search: str, payment_search: str, include: list[str]
+) -> tuple[list[Deposit], list[Payment]]:
+    """The unmatched deposits and ERAs a person may match by hand: 50 of each (searchable),
+    plus the ones already chosen (`include`, ids), wherever they sort."""
+    ids = [i for i in include if _is_uuid(i)]
+    deposits = unmatched_deposits().select_related("bank_account")
+    payments = unmatched_payments().select_related("payer")
+    found_d = list(
+        deposits.filter(
+            Q(pk__in=ids)
+            | Q(
+                pk__in=_deposit_search(deposits, deposit_search)
+                .order_by("deposit_date", "pk")
+                .values("pk")[:50]
+            )
+        ).order_by("deposit_date", "pk")
+    )
+    found_p = list(
+        payments.filter(
+            Q(pk__in=ids)
+            | Q(
+                pk__in=_payment_search(payments, payment_search)
+                .order_by("payment_date", "pk")
+                .values("pk")[:50]
+            )
+        ).order_by("payment_date", "pk")
+    )
+    return found_d, found_p
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def payments_for_matching() -> QuerySet[Payment]:

@@ -101,9 +101,7 @@ def bank_account_create(
 ) -> BankAccount:
     """Add a bank account with its CSV column mapping; the number is unique in the
     organization."""
-    _check_account_fields(
-        name=name, account_number=account_number, csv_date_format=csv_date_format
-    )
+    _check_account_fields(name=name, account_number=account_number, csv_date_format=csv_date_format)
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -151,9 +149,7 @@ def bank_account_update(*, account_id: Any, **fields: str) -> BankAccount:
         for field, value in merged.items():
             setattr(account, field, str(value).strip())
         account.save()
-        audit_record(
-            action="bank_account.update", obj=account, detail={"fields": sorted(fields)}
-        )
+        audit_record(action="bank_account.update", obj=account, detail={"fields": sorted(fields)})
     return account
 
 
@@ -361,9 +357,7 @@ def unmatched_payments() -> QuerySet[Payment]:
 
 
 def _money(rows: Iterable[Any]) -> list[rules.Money]:
-    return [
-        rules.Money(r.pk, r.trace_number, r.payer_identifier, r.amount) for r in rows
-    ]
+    return [rules.Money(r.pk, r.trace_number, r.payer_identifier, r.amount) for r in rows]
 
 
 def _new_match(
@@ -384,10 +378,16 @@ def _new_match(
         matched_at=now,
     )
     MatchDeposit.objects.bulk_create(
-        [MatchDeposit(organization_id=match.organization_id, match=match, deposit=d) for d in deposits]
+        [
+            MatchDeposit(organization_id=match.organization_id, match=match, deposit=d)
+            for d in deposits
+        ]
     )
     MatchPayment.objects.bulk_create(
-        [MatchPayment(organization_id=match.organization_id, match=match, payment=p) for p in payments]
+        [
+            MatchPayment(organization_id=match.organization_id, match=match, payment=p)
+            for p in payments
+        ]
     )
     return match
 
@@ -401,7 +401,9 @@ def auto_match(*, deposit_ids: Collection[Any], payment_ids: Collection[Any], no
     with transaction.atomic():
         seeds = set(
             Deposit.objects.filter(pk__in=list(deposit_ids)).values_list("trace_number", flat=True)
-        ) | set(Payment.objects.filter(pk__in=list(payment_ids)).values_list("trace_number", flat=True))
+        ) | set(
+            Payment.objects.filter(pk__in=list(payment_ids)).values_list("trace_number", flat=True)
+        )
         traces = {rules.normal_trace(t) for t in seeds if rules.normal_trace(t)}
         if not traces:
             return 0
@@ -570,9 +572,7 @@ def reconciliation_settings_update(
     ERA's and a deposit's dates may be for a suggestion (0 to 30)."""
     problems = []
     if not 1 <= era_without_deposit_days <= 90:
-        problems.append(
-            DomainError("From 1 to 90 days.", field="era_without_deposit_days")
-        )
+        problems.append(DomainError("From 1 to 90 days.", field="era_without_deposit_days"))
     if not 0 <= suggestion_window_days <= 30:
         problems.append(DomainError("From 0 to 30 days.", field="suggestion_window_days"))
     if problems:

@@ -156,9 +156,10 @@ def _check_structure(lines: list[tuple[int, str]]) -> None:
                 raise StatementError("A continuation (88) with no record before it.", line=number)
             continue
         if code not in FOLLOWS[previous]:
-            expected = " or ".join(
-                f"{c} ({RECORD_NAMES[c]})" for c in sorted(FOLLOWS[previous])
-            ) or "nothing"
+            expected = (
+                " or ".join(f"{c} ({RECORD_NAMES[c]})" for c in sorted(FOLLOWS[previous]))
+                or "nothing"
+            )
             raise StatementError(
                 f"A {code} ({RECORD_NAMES[code]}) record where {expected} must come.", line=number
             )
@@ -206,8 +207,11 @@ def _failed_line(lines: list[tuple[int, str]], counter: _Counting, message: str)
     holding = max((k for k, i in enumerate(starts) if i <= read), default=0)
     current = holding if counter.done else max(holding - 1, 0)
     trailer = next(
-        (code for word, code in (("Account", "49"), ("Group", "98"), ("Bai2File", "99"))
-         if word in message),
+        (
+            code
+            for word, code in (("Account", "49"), ("Group", "98"), ("Bai2File", "99"))
+            if word in message
+        ),
         "",
     )
     if "Invalid" in message and trailer:
