@@ -22,9 +22,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from denials import services as denials_services
 from denials.models import ImportStatus, Payment, RemittanceImport
+from rcm.outbox.models import OutboxMessage, OutboxStatus
+from rcm.outbox.services import outbox_process
+from rcm.tenancy.context import tenant_context
 from reconciliation import services
 from reconciliation.models import BankAccount
+from tests.clock import now
+from tests.denials.x835 import Clp, build_835
+
+D = Decimal
 
 ACCOUNT_NUMBER = "000123456789"
 PAYER_ID = "1512345678"  # TRN03: "1" + the payer's EIN
@@ -79,3 +87,32 @@ def era(
         method=method,
         payment_date=day,
     )
+
+
+def post_835(org: Any, *, trace: str, paid: str, control: int) -> Payment:
+    """An 835 uploaded and posted the way production does it: the upload queues the posting on
+    the outbox, a worker processes that message (and the messages its subscribers record)."""
+    text = build_835(
+        [Clp("NOTOURS" + trace, "1", D(paid) + 50, D(paid), cas=[("CO", "45", D("50"))])],
+        trace=trace,
+        payer_id="512345678",
+        control=control,
+    )
+    with tenant_context(org):
+        imp = denials_services.remittance_import_create(file_name=f"{trace}.835", content=text)
+        assert imp.status == "pending", imp.error
+    run_outbox(org)
+    with tenant_context(org):
+        return Payment.objects.get(remittance_import=imp)
+
+
+def run_outbox(org: Any) -> None:
+    for _ in range(3):  # the posting, then the auto-match its subscriber records
+        with tenant_context(org):
+            ids = list(
+                OutboxMessage.objects.filter(status=OutboxStatus.PENDING).values_list(
+                    "pk", flat=True
+                )
+            )
+        for message_id in ids:
+            outbox_process(message_id=message_id, now=now(), organization_id=org.pk)

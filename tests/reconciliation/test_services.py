@@ -11,17 +11,12 @@ from typing import Any
 import pytest
 from django.db import IntegrityError, transaction
 
-from denials import services as denials_services
-from denials.models import Payment
 from rcm.errors import DomainError
-from rcm.outbox.models import OutboxMessage, OutboxStatus
-from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
 from reconciliation import rules, selectors, services
 from reconciliation.models import Deposit, Match, MatchDeposit, StatementImport
 from tests.clock import days_ago, now
-from tests.denials.x835 import Clp, build_835
-from tests.reconciliation.helpers import bank_account, era, three_ach_credits
+from tests.reconciliation.helpers import bank_account, era, post_835, run_outbox, three_ach_credits
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -37,35 +32,6 @@ def _import(text: str, name: str = "statement.bai", account: Any = None) -> Any:
     )
 
 
-def _post_835(org: Any, *, trace: str, paid: str, control: int) -> Payment:
-    """An 835 uploaded and posted the way production does it: the upload queues the posting on
-    the outbox, a worker processes that message (and the messages its subscribers record)."""
-    text = build_835(
-        [Clp("NOTOURS" + trace, "1", D(paid) + 50, D(paid), cas=[("CO", "45", D("50"))])],
-        trace=trace,
-        payer_id="512345678",
-        control=control,
-    )
-    with tenant_context(org):
-        imp = denials_services.remittance_import_create(file_name=f"{trace}.835", content=text)
-        assert imp.status == "pending", imp.error
-    _run_outbox(org)
-    with tenant_context(org):
-        return Payment.objects.get(remittance_import=imp)
-
-
-def _run_outbox(org: Any) -> None:
-    for _ in range(3):  # the posting, then the auto-match its subscriber records
-        with tenant_context(org):
-            ids = list(
-                OutboxMessage.objects.filter(status=OutboxStatus.PENDING).values_list(
-                    "pk", flat=True
-                )
-            )
-        for message_id in ids:
-            outbox_process(message_id=message_id, now=now(), organization_id=org.pk)
-
-
 def _deposit(trace: str) -> Deposit:
     return Deposit.objects.get(trace_number=trace)
 
@@ -78,8 +44,8 @@ def _matched_payment_ids(deposit: Deposit) -> set[Any]:
 def test_a_bai2_file_with_three_ach_credits_matches_two_eras_by_trace_and_leaves_one_without_era(
     org: Any,
 ) -> None:
-    first = _post_835(org, trace="TRC1001", paid="150.00", control=11)
-    second = _post_835(org, trace="TRC1002", paid="275.50", control=12)
+    first = post_835(org, trace="TRC1001", paid="150.00", control=11)
+    second = post_835(org, trace="TRC1002", paid="275.50", control=12)
     with tenant_context(org):
         bank_account()
         outcome = _import(three_ach_credits(days_ago(1)))
@@ -100,7 +66,7 @@ def test_an_835_posted_after_its_deposit_is_matched_by_the_outbox_subscriber(org
         bank_account()
         assert _import(three_ach_credits(days_ago(1))).statement.auto_matched == 0
 
-    payment = _post_835(org, trace="TRC1002", paid="275.50", control=21)
+    payment = post_835(org, trace="TRC1002", paid="275.50", control=21)
 
     with tenant_context(org):
         assert _matched_payment_ids(_deposit("TRC1002")) == {payment.pk}
@@ -110,7 +76,7 @@ def test_an_835_posted_after_its_deposit_is_matched_by_the_outbox_subscriber(org
             D("275.50"),
             D("275.50"),
         )
-    _run_outbox(org)  # the message again changes nothing
+    run_outbox(org)  # the message again changes nothing
     with tenant_context(org):
         assert Match.objects.count() == 1
 
