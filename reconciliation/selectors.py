@@ -113,13 +113,16 @@ def eras_without_deposit(*, today: date, days: int, search: str) -> QuerySet[Pay
     """ERAs that moved money, unmatched, dated `days` or more before `today` (the payment date,
     or the day the 835 arrived without one): oldest first."""
     dated = Coalesce("payment_date", TruncDate("created_at"), output_field=DateField())
+    cutoff = today - timedelta(days=days)
     qs = (
         unmatched_payments()
         .select_related("payer", "remittance_import")
+        .filter(
+            Q(payment_date__lte=cutoff) | Q(payment_date__isnull=True, created_at__date__lte=cutoff)
+        )
         .annotate(dated=dated)
-        .filter(dated__lte=today - timedelta(days=days))
     )
-    return _payment_search(qs, search).order_by("dated", "created_at", "pk")
+    return _payment_search(qs, search).order_by(dated.asc(), "created_at", "pk")
 
 
 def deposits_without_era(*, search: str, window: int) -> QuerySet[Deposit]:

@@ -176,11 +176,8 @@ def deposit_detail(request: OrgRequest, pk: Any) -> HttpResponse:
         deposit = selectors.deposit_detail(pk)
     except Deposit.DoesNotExist:
         raise Http404("No such deposit.") from None
-    match = (
-        selectors.matches_list(active="").filter(pk=deposit.match_id).first()
-        if deposit.match_id
-        else None
-    )
+    match_id = getattr(deposit, "match_id", None)  # annotated by the selector
+    match = selectors.matches_list(active="").filter(pk=match_id).first() if match_id else None
     suggestions = (
         []
         if match
