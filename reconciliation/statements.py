@@ -55,6 +55,7 @@ WIRE_CODES = {"191", "195", "196", "198", "199", "206", "208"}
 # The CCD+ addenda's TRN segment: TRN01 trace type, TRN02 the trace, TRN03 the payer's id.
 TRN = re.compile(r"TRN\*(\d)\*([^*\\~/,]+)(?:\*([^*\\~/,]+))?")
 CENTS = Decimal("0.01")
+MAX_AMOUNT = Decimal("10000000000")  # the money columns hold 12 digits, 2 after the point
 
 
 class StatementError(Exception):
@@ -238,8 +239,14 @@ def parse_bai2(text: str) -> Statement:
     found: list[BankLine] = []
     debits = 0
     detail_lines = iter(n for n, line in lines if line.startswith("16,"))
-    for group in parsed.children:
+    group_lines = [n for n, line in lines if line.startswith("02,")]
+    for group, group_line in zip(parsed.children, group_lines, strict=True):
         as_of = group.header.as_of_date
+        if as_of is None:
+            raise StatementError(
+                "The group header has no as-of date, so its deposits have no date.",
+                line=group_line,
+            )
         for account in group.children:
             number = (account.header.customer_account_number or "").strip()
             for detail in account.children:
@@ -253,6 +260,8 @@ def parse_bai2(text: str) -> Statement:
                 amount = (Decimal(detail.amount or 0) / 100).quantize(CENTS)
                 if amount <= 0:
                     continue
+                if amount >= MAX_AMOUNT:
+                    raise StatementError(f"The amount {amount} is too large.", line=line_number)
                 text_value = " ".join(str(detail.text or "").split())
                 trace, payer = trace_from_text(text_value)
                 found.append(
@@ -312,7 +321,14 @@ def parse_csv(text: str, mapping: CsvMapping) -> Statement:
         )
     found: list[BankLine] = []
     debits = 0
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a stray quote or line break inside a cell, an oversized cell
+            raise StatementError(f"Not readable as CSV: {exc}.", line=reader.line_num) from None
         number = reader.line_num
         values: dict[str, Any] = {k: (v or "") for k, v in row.items() if k is not None}
         if not any(str(v).strip() for v in values.values()):
@@ -334,7 +350,7 @@ def parse_csv(text: str, mapping: CsvMapping) -> Statement:
                 f"The amount “{raw_amount.strip()}” is not an amount in dollars and cents.",
                 line=number,
             ) from None
-        if abs(amount) >= Decimal("10000000000"):
+        if abs(amount) >= MAX_AMOUNT:
             raise StatementError(f"The amount {amount} is too large.", line=number)
         if amount <= 0:
             debits += 1
