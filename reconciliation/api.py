@@ -229,7 +229,11 @@ class DepositViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=DepositImportSerializer, responses={201: ImportResultSerializer})
+    @extend_schema(
+        request=DepositImportSerializer,
+        responses={201: ImportResultSerializer, 200: ImportResultSerializer},
+        description="201: imported. 200: the same file was imported before; nothing imported.",
+    )
     @action(detail=False, methods=["post"], url_path="import")
     def import_statement(self, request: Request) -> Response:
         data = DepositImportSerializer(data=request.data)
