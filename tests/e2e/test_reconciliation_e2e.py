@@ -36,8 +36,8 @@ def test_a_biller_imports_a_statement_and_matches_the_deposit_left_without_era(
     page.goto(f"/o/{org.slug}/reconciliation/bank-accounts/")
     expect(page.get_by_text("No bank account yet")).to_be_visible()
     page.get_by_role("link", name="Add a bank account").click()
-    page.get_by_label("Name", exact=True).fill("Operating")
-    page.get_by_label("Account number", exact=False).fill(ACCOUNT_NUMBER)
+    page.locator("#id_name").fill("Operating")
+    page.locator("#id_account_number").fill(ACCOUNT_NUMBER)
     page.get_by_role("button", name="Save").click()
     expect(page.locator("#bank-accounts")).to_contain_text("…6789")
 
@@ -56,7 +56,7 @@ def test_a_biller_imports_a_statement_and_matches_the_deposit_left_without_era(
     suggestion.get_by_role("link", name="Match…").click()
     page.get_by_role("button", name="Match").click()
     expect(page.get_by_text("Matched.")).to_be_visible()
-    expect(page.get_by_text("By hand")).to_be_visible()
+    expect(page.get_by_text("By hand by")).to_be_visible()
 
     page.goto(f"/o/{org.slug}/reconciliation/?tab=deposits")
     expect(page.locator("#queue tbody tr", has_text="TRC1002")).to_have_count(1)
