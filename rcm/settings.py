@@ -56,6 +56,7 @@ DOMAIN_APPS = [
     "submissions",
     "denials",
     "dashboards",
+    "reconciliation",
     "alerts",
     "webhooks",
 ]
@@ -409,6 +410,7 @@ SPECTACULAR_SETTINGS = {
         "AppealOutcomeEnum": "denials.models.AppealOutcome",
         "WorkStatusEnum": "denials.models.WorkStatus",
         "WorkKindEnum": "denials.models.WorkKind",
+        "DepositKindEnum": "reconciliation.models.DepositKind",
         "RemittanceImportStatusEnum": "denials.models.ImportStatus",
         "DenialCategoryEnum": "denials.models.DenialCategory",
         # Named so the denials enums (level, outcome, kind) do not collide with these.
