@@ -305,6 +305,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "claims.tasks.acknowledgments_pickup",
         "schedule": 300.0,
     },
+    # 277 claim status responses (005010X212) in the same inbound folders (denials/tasks.py).
+    "claim-status-pickup": {
+        "task": "denials.tasks.claim_status_pickup",
+        "schedule": 300.0,
+    },
 }
 # Claim files (837) are written under X12_OUTBOUND_DIR/<org slug>/<clearinghouse code>/;
 # acknowledgments are picked up from X12_INBOUND_DIR/<org slug>/<clearinghouse code>/.
