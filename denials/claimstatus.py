@@ -469,3 +469,38 @@ def claim_status_import_folder(*, folder: Any, now: datetime, today: date) -> li
         target.mkdir(exist_ok=True)
         path.replace(target / path.name)
     return results
+
+
+# --- Reads ------------------------------------------------------------------------------------
+
+
+def claim_status_inquiries(*, scopes: Collection[str], claim_id: Any = None) -> Any:
+    """The claims asked about, newest first, with their request and answer, narrowed to what
+    the caller may see (Part 2 through rcm.part2); `claim_id` keeps one claim's."""
+    qs = ClaimStatusInquiry.objects.select_related("request", "request__payer", "claim")
+    if claim_id is not None:
+        qs = qs.filter(claim_id=claim_id)
+    return part2.visible(qs, scopes).order_by("-request__requested_at", "trace_number")
+
+
+def claim_status_inquiries_hidden(*, scopes: Collection[str], claim_id: Any = None) -> int:
+    qs = ClaimStatusInquiry.objects.all()
+    if claim_id is not None:
+        qs = qs.filter(claim_id=claim_id)
+    return part2.hidden_count(qs, scopes)
+
+
+def claims_askable(*, scopes: Collection[str]) -> Any:
+    """The claims a biller may ask a payer about (submitted or accepted), oldest first, each with
+    the time it was last asked about (`last_asked`)."""
+    last_asked = (
+        ClaimStatusInquiry.objects.filter(claim_id=OuterRef("pk"))
+        .order_by("-request__requested_at")
+        .values("request__requested_at")[:1]
+    )
+    return (
+        part2.visible(Claim.objects.filter(status__in=ASKABLE), scopes)
+        .select_related("payer", "patient")
+        .annotate(last_asked=Subquery(last_asked))
+        .order_by("statement_from", "patient_control_number")
+    )
