@@ -67,7 +67,7 @@ def claim_status_checks(request: OrgRequest) -> HttpResponse:
     """Submitted and accepted claims with when each was last asked about; tick some and "Check
     status" (one 276 per payer)."""
     scopes = scopes_of(request)
-    form = forms.ClaimStatusCheckForm(request.POST or None)
+    form = forms.ClaimStatusCheckForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         ids = form.cleaned_data["claim_ids"]
         claims = list(claims_askable(scopes=scopes).filter(pk__in=ids))
