@@ -92,11 +92,11 @@ def claim_status_checks(request: OrgRequest) -> HttpResponse:
                 f"{answered} answered at once, the others wait for the payer's 277.",
             )
             return redirect(org_reverse(request, "denials:claim_status_checks"))
-    claims = Paginator(claims_askable(scopes=scopes), 50).get_page(request.GET.get("page"))
+    page = Paginator(claims_askable(scopes=scopes), 50).get_page(request.GET.get("page"))
     recent = list(claim_status_inquiries(scopes=scopes)[:20])
     context = {
         "form": form,
-        "page": claims,
+        "page": page,
         "recent": recent,
         "waiting": any(i.request.status in WAITING for i in recent),
         "part2_hidden": part2.hidden_count(claims_askable(scopes=part2.ORGANIZATION), scopes),
