@@ -17,7 +17,8 @@ from denials.models import (
     WorkStatus,
 )
 from denials.selectors import work_items
-from rcm.form_fields import DATE
+from patients.models import Payer
+from rcm.form_fields import DATE, tenant_choice
 from rcm.tenancy.selectors import members_with_scope
 
 
@@ -274,3 +275,19 @@ def _is_claim_id(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class ClaimStatusSettingForm(forms.Form):
+    """When a payer's claims are asked about automatically (the daily claim status scan)."""
+
+    payer = tenant_choice(Payer)
+    after_days = forms.IntegerField(
+        min_value=1, max_value=365, initial=30, label="Ask after (days after acceptance)"
+    )
+    interval_days = forms.IntegerField(
+        min_value=1, max_value=365, initial=14, label="Ask again after (days)"
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.order_by("name")  # type: ignore[attr-defined]

@@ -24,7 +24,8 @@ from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy.decorators import require_scope
 from rcm.tenancy.http import OrgRequest, request_now, request_today, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
-from submissions.models import ClaimStatusState
+from submissions.models import ClaimStatusSetting, ClaimStatusState
+from submissions.services import claim_status_setting_save
 
 READ, WRITE = "claims:read", "claims:write"
 WAITING = (ClaimStatusState.QUEUED, ClaimStatusState.SENT)
@@ -67,8 +68,24 @@ def claim_status_checks(request: OrgRequest) -> HttpResponse:
     """Submitted and accepted claims with when each was last asked about; tick some and "Check
     status" (one 276 per payer)."""
     scopes = scopes_of(request)
-    form = forms.ClaimStatusCheckForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    setting_post = request.method == "POST" and "save_setting" in request.POST
+    setting_form = forms.ClaimStatusSettingForm(request.POST if setting_post else None)
+    if setting_post and setting_form.is_valid():
+        data = setting_form.cleaned_data
+        try:
+            claim_status_setting_save(
+                payer=data["payer"], after_days=data["after_days"],
+                interval_days=data["interval_days"],
+            )  # fmt: skip
+        except DomainError as error:
+            form_add_domain_error(setting_form, error)
+        else:
+            messages.success(request, f"Claim status timing saved for {data['payer'].name}.")
+            return redirect(org_reverse(request, "denials:claim_status_checks"))
+    form = forms.ClaimStatusCheckForm(
+        request.POST if request.method == "POST" and not setting_post else None
+    )
+    if request.method == "POST" and not setting_post and form.is_valid():
         ids = form.cleaned_data["claim_ids"]
         claims = list(claims_askable(scopes=scopes).filter(pk__in=ids))
         try:
@@ -96,6 +113,8 @@ def claim_status_checks(request: OrgRequest) -> HttpResponse:
     recent = list(claim_status_inquiries(scopes=scopes)[:20])
     context = {
         "form": form,
+        "setting_form": setting_form,
+        "settings": ClaimStatusSetting.objects.select_related("payer").order_by("payer__name"),
         "page": page,
         "recent": recent,
         "waiting": any(i.request.status in WAITING for i in recent),

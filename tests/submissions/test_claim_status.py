@@ -434,3 +434,32 @@ def test_a_claim_never_sent_cannot_be_asked_about(billing: Any) -> None:
         pytest.raises(DomainError, match="Only submitted or accepted claims"),
     ):
         _batch_check(billing, [claim])
+
+
+SAMPLE = Path(__file__).resolve().parents[1] / "x12" / "samples" / "277-handwritten"
+
+
+def test_the_hand_written_277_sample_is_applied_claim_by_claim(accepted: Any) -> None:
+    """tests/x12/samples/277-handwritten/claim_status_answers.277, with our 276's traces: the
+    denied claim opens a denial work item, the pended one a follow-up."""
+    denied, pended = accepted.claims
+    with tenant_context(accepted.org):
+        (request,) = _batch_check(accepted, [denied, pended])
+        trace = {i.claim_id: i.trace_number for i in request.inquiries.all()}
+        text = (SAMPLE / "claim_status_answers.277").read_text()
+        text = text.replace("TRACE-DENIED", trace[denied.pk])
+        text = text.replace("TRACE-PENDED", trace[pended.pk])
+        # Keep the first two claims (HL 4 and 5): the others answer traces we never sent.
+        segments = [s for s in text.replace("\n", "").split("~") if s]
+        cut = segments.index("HL*6*3*22*0")
+        ends = segments.index("GE*1*901")
+        kept = segments[:cut]
+        kept.append(f"SE*{len(kept) - 2 + 1}*0001")
+        text = "~".join(kept + segments[ends:]) + "~"
+        done = claim_status_response_import(content=text, source="upload", now=now(), today=today())
+        assert done.answered == 2
+        kinds = dict(WorkItem.objects.values_list("claim_id", "kind"))
+        assert kinds == {denied.pk: WorkKind.DENIAL, pended.pk: WorkKind.STATUS_FOLLOW_UP}
+        assert ClaimStatusInquiry.objects.get(claim=denied).payer_claim_control_number == (
+            "2026330000101"
+        )

@@ -163,3 +163,26 @@ def test_the_selection_list_costs_a_fixed_number_of_queries(
     client.get(f"{PAGES}claim-status/")
     with django_assert_max_num_queries(20):
         assert client.get(f"{PAGES}claim-status/").status_code == 200
+
+
+def test_a_payers_timing_is_saved_and_a_bad_value_is_an_inline_error(
+    accepted: Any, biller: Any, client_for: Any
+) -> None:
+    client = client_for(biller)
+    url = f"{PAGES}claim-status/"
+    payer = accepted.payer.pk
+    bad = client.post(url, {"save_setting": "1", "payer": payer, "after_days": 0,
+                            "interval_days": 14})  # fmt: skip
+    assert bad.status_code == 400
+    assert "Ensure this value is greater than or equal to 1." in bad.content.decode()
+    good = client.post(url, {"save_setting": "1", "payer": payer, "after_days": 45,
+                             "interval_days": 7})  # fmt: skip
+    assert good.status_code == 302
+    with tenant_context(accepted.org):
+        assert ClaimStatusRequest.objects.count() == 0
+        from submissions.models import ClaimStatusSetting
+
+        assert ClaimStatusSetting.objects.values_list("after_days", "interval_days").get() == (
+            45, 7,
+        )  # fmt: skip
+    assert "Blue Plan</td><td>45</td><td>7" in client.get(url).content.decode()
