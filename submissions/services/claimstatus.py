@@ -159,7 +159,7 @@ def _status_inquiry(claim: Claim, trace: str, org: Organization) -> cs.StatusInq
     )
 
 
-def _take_numbers(ch: Clearinghouse) -> int:
+def _take_numbers(ch: Clearinghouse) -> tuple[int, int]:
     """The next ISA13/GS06 of the clearinghouse, from the counter the 837 batches use (locked),
     so a 276 file never repeats a batch's numbers."""
     used = SubmissionBatch.objects.filter(clearinghouse=ch).aggregate(
@@ -183,9 +183,9 @@ def _take_numbers(ch: Clearinghouse) -> int:
     if counter.last_interchange >= 999_999_999:
         raise DomainError("The interchange control numbers are exhausted.")
     counter.last_interchange += 1
-    counter.last_group = max(counter.last_group, counter.last_interchange - 1) + 1
+    counter.last_group += 1
     counter.save(update_fields=["last_interchange", "last_group"])
-    return counter.last_interchange
+    return counter.last_interchange, counter.last_group
 
 
 def _new_trace() -> str:
@@ -220,11 +220,10 @@ def claim_status_request_create(
     inquiries = [_status_inquiry(c, _new_trace(), org) for c in claims]
     created = now.astimezone(UTC).replace(tzinfo=None, second=0, microsecond=0)
     with transaction.atomic():
-        number = (
-            _take_numbers(clearinghouse)
-            if transport == ClaimStatusTransport.BATCH
-            else int(now.timestamp()) % 999_999_999 + 1
-        )
+        if transport == ClaimStatusTransport.BATCH:
+            number, group = _take_numbers(clearinghouse)
+        else:  # real time: one interchange per request, numbered by the second it was made
+            number = group = int(now.timestamp()) % 999_999_999 + 1
         try:
             raw = cs.render_276(
                 [
@@ -243,7 +242,7 @@ def claim_status_request_create(
                     sender_qualifier=clearinghouse.submitter_qualifier,
                     receiver_qualifier=clearinghouse.receiver_qualifier,
                     interchange_control_number=number,
-                    group_control_number=number,
+                    group_control_number=group,
                     created=created,
                     usage=clearinghouse.usage,
                 ),
