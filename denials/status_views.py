@@ -121,4 +121,5 @@ def claim_status_checks(request: OrgRequest) -> HttpResponse:
         "part2_hidden": part2.hidden_count(claims_askable(scopes=part2.ORGANIZATION), scopes),
         "checked": {str(v) for v in request.POST.getlist("claim_ids")},
     }
-    return render(request, "denials/claim_status.html", context, status=400 if form.errors else 200)
+    failed = form.errors or setting_form.errors
+    return render(request, "denials/claim_status.html", context, status=400 if failed else 200)
