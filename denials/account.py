@@ -38,7 +38,7 @@ from claims.models import Claim, ClaimEvent, ClaimLine
 from denials import models as m
 from patients.models import Note
 from rcm import part2
-from submissions.models import BatchClaim, ClaimRejection
+from submissions.models import BatchClaim, ClaimRejection, ClaimStatusInquiry
 
 ZERO = Decimal("0.00")
 PRIOR_PAYER_CARC = "23"
@@ -348,6 +348,22 @@ def claim_timeline(
             )
     for r in ClaimRejection.objects.filter(claim=claim):
         add(r.created_at, "rejected", f"Rejected by the {r.source}: {r.reason}")
+    inquiries = ClaimStatusInquiry.objects.filter(claim=claim).select_related("request")
+    for q in part2.visible(inquiries, scopes):
+        add(
+            q.request.requested_at,
+            "status_check",
+            f"Claim status asked (276 {q.request.reference})",
+        )
+        if q.answered_at:
+            text = f"Claim status answer (277): {q.status_text}"
+            if q.payer_claim_control_number:
+                text += f"; payer claim number {q.payer_claim_control_number}"
+            if q.payment_amount is not None:
+                text += f"; paid ${q.payment_amount}"
+            if q.outcome:
+                text += f" — {q.outcome}"
+            add(q.answered_at, "answer", text)
     for rc in m.RemittanceClaim.objects.filter(claim=claim).select_related("payment"):
         pay = rc.payment
         add(

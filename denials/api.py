@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from claims.models import Claim, ClaimLine
-from denials import desk_api, selectors, services
+from denials import desk_api, selectors, services, status_api
 from denials.letters import letter_pdf
 from denials.models import (
     Appeal,
@@ -800,3 +800,4 @@ def register(router: Any) -> None:
     router.register("parity-flags", ParityFlagViewSet, basename="parity-flag")
     router.register("secondary-claims", SecondaryClaimViewSet, basename="secondary-claim")
     desk_api.register(router)
+    status_api.register(router)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import forms
@@ -16,7 +17,8 @@ from denials.models import (
     WorkStatus,
 )
 from denials.selectors import work_items
-from rcm.form_fields import DATE
+from patients.models import Payer
+from rcm.form_fields import DATE, tenant_choice
 from rcm.tenancy.selectors import members_with_scope
 
 
@@ -246,3 +248,46 @@ class NoteRetractForm(forms.Form):
 
 class NoteSearchForm(forms.Form):
     q = forms.CharField(label="Search notes", required=False, max_length=100)
+
+
+class ClaimStatusCheckForm(forms.Form):
+    """ "Check status" on the claims ticked (one 276 per payer)."""
+
+    claim_ids = forms.TypedMultipleChoiceField(required=False, coerce=uuid.UUID, label="Claims")
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        # Any UUID is a valid choice here: the view keeps the claims the member may see.
+        self.fields["claim_ids"].valid_value = _is_claim_id  # type: ignore[attr-defined]
+
+    def clean_claim_ids(self):  # type: ignore[no-untyped-def]
+        ids = self.cleaned_data.get("claim_ids") or []
+        if not ids:
+            raise forms.ValidationError("Tick the claims to ask about.")
+        if len(ids) > 100:
+            raise forms.ValidationError("Tick at most 100 claims at once.")
+        return ids
+
+
+def _is_claim_id(value: str) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+class ClaimStatusSettingForm(forms.Form):
+    """When a payer's claims are asked about automatically (the daily claim status scan)."""
+
+    payer = tenant_choice(Payer)
+    after_days = forms.IntegerField(
+        min_value=1, max_value=365, initial=30, label="Ask after (days after acceptance)"
+    )
+    interval_days = forms.IntegerField(
+        min_value=1, max_value=365, initial=14, label="Ask again after (days)"
+    )
+
+    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["payer"].queryset = Payer.objects.order_by("name")  # type: ignore[attr-defined]

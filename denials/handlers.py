@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, time
 
+from denials.claimstatus import claim_status_scan
 from denials.services import (
     follow_up_scan,
     remittance_post,
@@ -16,7 +17,8 @@ from rcm import part2
 from rcm.operations.scans import scheduled_scan
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import IMPORTS, SUBMISSIONS, outbox_handler
-from rcm.tenancy.selectors import organization_today
+from rcm.tenancy.context import require_organization_id
+from rcm.tenancy.selectors import organization_now, organization_today
 
 
 @outbox_handler("denials.remittance_post", queue=IMPORTS)
@@ -46,3 +48,11 @@ def daily_follow_up_scan(today: date) -> dict[str, int]:
 def small_balances(today: date) -> dict[str, int]:
     """The small-balance rule, once per organization and day."""
     return {"written_off": small_balances_write_off()}
+
+
+@scheduled_scan("denials.claim_status", label="Claim status checks (276)", starts_at=time(3, 0))
+def claim_status_checks(today: date) -> dict[str, int]:
+    """Daily: ask each payer about its claims accepted long enough ago with no payment or
+    denial, one 276 per payer; a claim asked about within its interval is not asked again."""
+    result = claim_status_scan(today=today, now=organization_now(require_organization_id()))
+    return {"claims": result.claims, "requests": result.requests}

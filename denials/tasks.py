@@ -31,3 +31,26 @@ def small_balances_write_off_all() -> dict[str, int]:
         lambda turn: small_balances_write_off(), name="small_balances_write_off_all"
     )
     return {"organizations": len(results), "written_off": sum(n for _org, n in results)}
+
+
+@shared_task(name="denials.tasks.claim_status_pickup")
+def claim_status_pickup() -> int:
+    """Apply the 277 claim status responses waiting in each clearinghouse's inbound folder (the
+    999 / 277CA pickup leaves them there). The same file twice changes nothing. Returns how many
+    files were seen."""
+    from denials.claimstatus import claim_status_import_folder
+    from rcm.tenancy.selectors import organization_now
+    from submissions.models import Clearinghouse
+    from submissions.transport import inbound_folder
+
+    def pickup(turn: OrganizationTurn) -> int:
+        seen = 0
+        now = organization_now(turn.organization)
+        codes = Clearinghouse.objects.filter(is_active=True).values_list("code", flat=True)
+        for code in list(codes):
+            folder = inbound_folder(turn.organization.slug, code)
+            if folder.is_dir():
+                seen += len(claim_status_import_folder(folder=folder, now=now, today=turn.today))
+        return seen
+
+    return sum(n for _, n in for_each_organization(pickup, name="claim_status_pickup"))

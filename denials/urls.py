@@ -1,6 +1,6 @@
 from django.urls import path
 
-from denials import desk_views, views
+from denials import desk_views, status_views, views
 
 app_name = "denials"
 
@@ -29,6 +29,8 @@ urlpatterns = [
     path("parity/", views.parity, name="parity"),
     path("parity/packet.<str:fmt>", views.parity_export, name="parity_export"),
     path("claims/<uuid:pk>/account/", desk_views.claim_account_view, name="claim_account"),
+    path("claims/<uuid:pk>/status/", status_views.claim_status_panel, name="claim_status"),
+    path("claim-status/", status_views.claim_status_checks, name="claim_status_checks"),
     path("notes/", desk_views.notes, name="notes"),
     path(
         "notes/<str:subject_type>/<uuid:subject_id>/new/",

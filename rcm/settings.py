@@ -275,6 +275,7 @@ CELERY_TASK_ROUTES = {
     "claims.tasks.claims_unbillable_scan_all": {"queue": _outbox_queues.SCANS},
     "claims.tasks.care_month_rollup_all": {"queue": _outbox_queues.SCANS},
     "claims.tasks.acknowledgments_pickup": {"queue": _outbox_queues.IMPORTS},
+    "denials.tasks.claim_status_pickup": {"queue": _outbox_queues.IMPORTS},
     "claims.tasks.batch_build": {"queue": _outbox_queues.SUBMISSIONS},
 }
 # Times that must agree (system check rcm.E001-E003 in rcm/tenancy/checks.py; docs/operations.md,
@@ -333,6 +334,11 @@ CELERY_BEAT_SCHEDULE = {
     # 999 / 277CA files dropped in the inbound folders (submissions/tasks.py).
     "acknowledgments-pickup": {
         "task": "claims.tasks.acknowledgments_pickup",
+        "schedule": 300.0,
+    },
+    # 277 claim status responses (005010X212) in the same inbound folders (denials/tasks.py).
+    "claim-status-pickup": {
+        "task": "denials.tasks.claim_status_pickup",
         "schedule": 300.0,
     },
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from denials.models import ImportStatus, Payment, RemittanceImport
 from rcm.outbox.models import OutboxMessage
-from rcm.outbox.registry import outbox_handler, outbox_subscriber
+from rcm.outbox.registry import IMPORTS, outbox_handler, outbox_subscriber
 from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.selectors import organization_now
 from reconciliation.services import auto_match
@@ -25,7 +25,7 @@ def remittance_posted(message: OutboxMessage) -> None:
         )
 
 
-@outbox_handler(AUTO_MATCH_TOPIC)
+@outbox_handler(AUTO_MATCH_TOPIC, queue=IMPORTS)
 def match_posted_remittance(message: OutboxMessage) -> None:
     payment_ids = list(
         Payment.objects.filter(remittance_import_id=message.payload["import_id"]).values_list(

@@ -1,10 +1,17 @@
-"""Outbox consumer: build a queued 837 batch (the batch row shows its progress)."""
+"""Outbox consumers: build a queued 837 batch (the batch row shows its progress) and send a
+queued 276 claim status file."""
 
 from __future__ import annotations
 
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import SUBMISSIONS, outbox_handler
-from submissions.services import BATCH_BUILD_TOPIC, batch_build
+from rcm.tenancy.selectors import organization_now
+from submissions.services import (
+    BATCH_BUILD_TOPIC,
+    CLAIM_STATUS_SEND_TOPIC,
+    batch_build,
+    claim_status_send,
+)
 
 
 @outbox_handler(BATCH_BUILD_TOPIC, long_running=True, queue=SUBMISSIONS)
@@ -13,3 +20,11 @@ def build_batch(message: OutboxMessage) -> None:
     transaction under a lease. A second delivery for a released batch changes nothing; one for a
     batch whose worker died (still `building`) builds it again with the same control numbers."""
     batch_build(organization_id=message.organization_id, batch_id=message.payload["batch_id"])
+
+
+@outbox_handler(CLAIM_STATUS_SEND_TOPIC, queue=SUBMISSIONS)
+def send_claim_status_request(message: OutboxMessage) -> None:
+    """A second delivery finds the request sent already and changes nothing."""
+    claim_status_send(
+        request_id=message.payload["request_id"], now=organization_now(message.organization_id)
+    )

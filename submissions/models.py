@@ -73,6 +73,15 @@ class Clearinghouse(TenantModel):
     realtime_retries = models.PositiveSmallIntegerField(
         default=1, help_text="Further attempts after a timeout or a server error"
     )
+    # Claim status (276/277): which transports the clearinghouse takes a 276 on.
+    claim_status_batch = models.BooleanField(
+        "Claim status in batch", default=True, help_text="Takes 276 files like the 837s"
+    )
+    claim_status_realtime = models.BooleanField(
+        "Claim status in real time",
+        default=False,
+        help_text="Answers a 276 at once over its real-time (CAQH CORE) transport",
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -301,6 +310,154 @@ class ClaimRejection(TenantModel):
         return f"{self.claim_id}: {self.reason[:40]}"
 
 
+# --- Claim status (276/277) --------------------------------------------------------------------
+
+
+class ClaimStatusSetting(TenantModel):
+    """When a payer's claims are asked about: `after_days` after acceptance with no payment or
+    denial, then at most once per claim every `interval_days`. Without a row: 30 and 14."""
+
+    payer = models.ForeignKey("patients.Payer", on_delete=models.CASCADE, related_name="+")
+    after_days = models.PositiveSmallIntegerField(default=30)
+    interval_days = models.PositiveSmallIntegerField(default=14)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "payer"], name="claimstatussetting_org_payer_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(interval_days__gte=1), name="claimstatussetting_interval_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Claim status after {self.after_days} days"
+
+
+class ClaimStatusTransport(models.TextChoices):
+    BATCH = "batch", "Batch (file through the clearinghouse connection)"
+    REALTIME = "realtime", "Real time (CAQH CORE)"
+
+
+class ClaimStatusState(models.TextChoices):
+    QUEUED = "queued", "Queued to send"
+    SENT = "sent", "Sent, waiting for the 277"
+    ANSWERED = "answered", "Answered"
+    NO_ANSWER = "no_answer", "No answer"
+    ERROR = "error", "Error"
+
+
+class ClaimStatusRequest(TenantModel):
+    """One 276 to one payer for chosen claims (one ClaimStatusInquiry each), sent in real time or
+    as a batch file, and what became of it."""
+
+    clearinghouse = models.ForeignKey(Clearinghouse, on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey("patients.Payer", on_delete=models.PROTECT, related_name="+")
+    transport = models.CharField(max_length=8, choices=ClaimStatusTransport.choices)
+    status = models.CharField(
+        max_length=10, choices=ClaimStatusState.choices, default=ClaimStatusState.QUEUED
+    )
+    reference = models.CharField(max_length=30, help_text="BHT03 of the 276")
+    source = models.CharField(max_length=8, default="ui")  # ui, api, scan
+    file_name = models.CharField(max_length=120, blank=True)
+    raw_request = models.TextField(blank=True)
+    raw_response = models.TextField(blank=True)
+    error = models.TextField(blank=True, help_text="Why the answer was refused or never came")
+    requested_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    transport_detail = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "reference"], name="claimstatusrequest_org_ref_uniq"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "status", "requested_at"], name="claimstatusreq_org_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"276 {self.reference} ({self.get_status_display()})"
+
+
+class ClaimStatusInquiry(TenantModel):
+    """One claim asked about in a 276 (its trace number, TRN02, unique in the organization) and
+    the payer's answer from the 277: category and status codes with their text, the payer's claim
+    number, dates and amounts, and what Parity did about it."""
+
+    request = models.ForeignKey(
+        ClaimStatusRequest, on_delete=models.CASCADE, related_name="inquiries"
+    )
+    claim = models.ForeignKey(
+        "claims.Claim", on_delete=models.PROTECT, related_name="status_inquiries"
+    )
+    trace_number = models.CharField(max_length=50)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    category_code = models.CharField(max_length=3, blank=True)
+    status_code = models.CharField(max_length=5, blank=True)
+    entity_code = models.CharField(max_length=3, blank=True)
+    action = models.CharField(max_length=24, blank=True)
+    status_text = models.CharField(max_length=500, blank=True)
+    codes = models.JSONField(default=list, blank=True, help_text="Every STC composite")
+    payer_claim_control_number = models.CharField(max_length=50, blank=True)
+    adjudication_date = models.DateField(null=True, blank=True)
+    paid_date = models.DateField(null=True, blank=True)
+    total_charge = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    payment_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    check_number = models.CharField(max_length=50, blank=True)
+    message = models.CharField(max_length=300, blank=True)
+    # A late answer to an older request: kept, but it neither shows as the claim's status nor
+    # acts on the claim once a newer request was answered.
+    superseded = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=200, blank=True, help_text="What Parity did about it")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "trace_number"],
+                name="claimstatusinquiry_org_trace_uniq",
+                violation_error_message="This trace number (TRN02) is already used.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["organization", "claim"], name="claimstatusinq_org_claim_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trace_number}: {self.category_code or 'unanswered'}"
+
+
+class ClaimStatusResponse(TenantModel):
+    """A 277 file applied; the same file again is found by its hash and changes nothing."""
+
+    sha256 = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=200, blank=True)
+    content = models.TextField()
+    source = models.CharField(max_length=8)  # realtime, folder, upload, api
+    summary = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "sha256"], name="claimstatusresponse_org_sha_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"277 {self.file_name or self.sha256[:8]}"
+
+
 __all__ = [
     "AckKind",
     "AckStatus",
@@ -308,6 +465,12 @@ __all__ = [
     "BatchClaim",
     "BatchStatus",
     "ClaimRejection",
+    "ClaimStatusInquiry",
+    "ClaimStatusRequest",
+    "ClaimStatusResponse",
+    "ClaimStatusSetting",
+    "ClaimStatusState",
+    "ClaimStatusTransport",
     "Clearinghouse",
     "ControlNumberCounter",
     "SubmissionBatch",

@@ -20,6 +20,8 @@ import requests
 CORE_RULE_VERSION = "2.2.0"
 PAYLOAD_270 = "X12_270_Request_005010X279A1"
 PAYLOAD_271 = "X12_271_Response_005010X279A1"
+PAYLOAD_276 = "X12_276_Request_005010X212"
+PAYLOAD_277 = "X12_277_Response_005010X212"
 
 
 class RealtimeError(Exception):
@@ -66,10 +68,13 @@ class CoreMimeTransport:
     timeout: float
     retries: int
     verify: str | bool = True
+    # The CORE payload types of the exchange: eligibility (270/271) or claim status (276/277).
+    request_payload_type: str = PAYLOAD_270
+    response_payload_type: str = PAYLOAD_271
 
     def _request_fields(self, payload: str, payload_id: str, now: datetime) -> dict[str, str]:
         return {
-            "PayloadType": PAYLOAD_270,
+            "PayloadType": self.request_payload_type,
             "ProcessingMode": "RealTime",
             "PayloadID": payload_id,
             "TimeStamp": now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -129,10 +134,12 @@ class CoreMimeTransport:
                 f"{fields.get('ErrorMessage', '')}".rstrip(": "),
                 response.text[:10_000],
             )
-        if fields.get("PayloadType") != PAYLOAD_271 or not fields.get("Payload"):
+        expected = self.response_payload_type
+        if fields.get("PayloadType") != expected or not fields.get("Payload"):
             raise RealtimeError(
                 "error",
-                f"The clearinghouse answered PayloadType {fields.get('PayloadType')!r}, not a 271.",
+                f"The clearinghouse answered PayloadType {fields.get('PayloadType')!r}, "
+                f"not a {expected[4:7]}.",
                 response.text[:10_000],
             )
         return fields["Payload"]

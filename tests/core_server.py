@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from submissions.realtime import PAYLOAD_271, core_fields
+from submissions.realtime import PAYLOAD_271, PAYLOAD_276, PAYLOAD_277, core_fields
 
 SAMPLES = Path(__file__).parent / "x12" / "samples" / "271-handwritten"
 USERNAME = "riverbend"
@@ -70,6 +70,8 @@ class CoreServer:
     mode: str = "benefits"  # benefits, auth_required, inactive, aaa, slow, 500, 401, malformed
     delay: float = 0.0
     requests: list[dict[str, str]] = field(default_factory=list)
+    # Claim status: the 277 answering a 276, with "{trace}" standing for the 276's TRN02.
+    answer_277: str = ""
 
 
 def _multipart(fields: dict[str, str]) -> tuple[bytes, str]:
@@ -114,6 +116,8 @@ def core_server(folder: Path) -> Iterator[CoreServer]:
                 PASSWORD,
             ):
                 return self._send(401, b"Unauthorized", "text/plain")
+            if fields.get("PayloadType") == PAYLOAD_276:
+                return self._claim_status(fields)
             found = re.search(r"TRN\*1\*([^*~]+)\*", fields.get("Payload", ""))
             trace = found.group(1) if found else ""
             reply, content_type = _multipart(
@@ -126,6 +130,24 @@ def core_server(folder: Path) -> Iterator[CoreServer]:
                     "ReceiverID": fields.get("SenderID", ""),
                     "CORERuleVersion": "2.2.0",
                     "Payload": answer_271(state.mode, trace),
+                    "ErrorCode": "Success",
+                    "ErrorMessage": "",
+                }
+            )
+            self._send(200, reply, content_type)
+
+        def _claim_status(self, fields: dict[str, str]) -> None:
+            found = re.search(r"TRN\*1\*([^*~]+)", fields.get("Payload", ""))
+            reply, content_type = _multipart(
+                {
+                    "PayloadType": PAYLOAD_277,
+                    "ProcessingMode": "RealTime",
+                    "PayloadID": fields.get("PayloadID", str(uuid.uuid4())),
+                    "TimeStamp": fields.get("TimeStamp", ""),
+                    "SenderID": fields.get("ReceiverID", ""),
+                    "ReceiverID": fields.get("SenderID", ""),
+                    "CORERuleVersion": "2.2.0",
+                    "Payload": state.answer_277.replace("{trace}", found.group(1) if found else ""),
                     "ErrorCode": "Success",
                     "ErrorMessage": "",
                 }

@@ -23,6 +23,12 @@ from submissions.services.building import (
     batch_number,
     batches_create,
 )
+from submissions.services.claimstatus import (
+    CLAIM_STATUS_SEND_TOPIC,
+    claim_status_request_create,
+    claim_status_send,
+    claim_status_setting_save,
+)
 from submissions.services.clearinghouses import (
     CLEARINGHOUSE_FIELDS,
     clearinghouse_save,
@@ -64,6 +70,7 @@ from submissions.services.sending import (
 
 __all__ = [
     "BATCH_BUILD_TOPIC",
+    "CLAIM_STATUS_SEND_TOPIC",
     "CLEARINGHOUSE_FIELDS",
     "FILING_INDICATOR",
     "INPATIENT_LEVELS",
@@ -90,6 +97,9 @@ __all__ = [
     "batch_retry",
     "batch_send",
     "batches_create",
+    "claim_status_request_create",
+    "claim_status_send",
+    "claim_status_setting_save",
     "claim_x12_preview",
     "clearinghouse_save",
     "cms1500_pages",

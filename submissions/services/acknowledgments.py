@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -276,6 +277,12 @@ def acknowledgment_import(
     return ack, True
 
 
+def is_claim_status_response(content: bytes | str) -> bool:
+    """Whether a file is a 277 claim status response (GS08 005010X212), not a 277CA."""
+    text = content.decode("latin-1") if isinstance(content, bytes) else content
+    return bool(re.search(r"GS.HN.[^~\n]*005010X212", text[:2000]))
+
+
 def acknowledgments_import_folder(*, folder: Any) -> list[str]:
     """Apply every file in an inbound folder; applied files move to processed/, refused ones to
     failed/ with the reason next to them. Returns one line per file."""
@@ -286,6 +293,8 @@ def acknowledgments_import_folder(*, folder: Any) -> list[str]:
     if not folder.is_dir():
         return results
     for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
+        if is_claim_status_response(path.read_bytes()):
+            continue  # a 277 claim status response: the claim status pickup applies it
         try:
             ack, applied = acknowledgment_import(
                 content=path.read_bytes(), file_name=path.name, source="folder"

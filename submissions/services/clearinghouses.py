@@ -47,6 +47,8 @@ CLEARINGHOUSE_FIELDS = [
     "core_username",
     "realtime_timeout_seconds",
     "realtime_retries",
+    "claim_status_batch",
+    "claim_status_realtime",
     "is_active",
 ]
 
@@ -71,6 +73,11 @@ def _clearinghouse_check(ch: Clearinghouse) -> None:
             raise DomainError("CAQH CORE needs a user name and a password.", field="core_username")
     if not 1 <= ch.realtime_timeout_seconds <= 120:
         raise DomainError("The timeout is 1 to 120 seconds.", field="realtime_timeout_seconds")
+    if ch.claim_status_realtime and ch.realtime_transport != "core_mime":
+        raise DomainError(
+            "Real-time claim status needs the real-time (CAQH CORE) transport.",
+            field="claim_status_realtime",
+        )
     if ch.realtime_retries > 5:
         raise DomainError("At most 5 retries.", field="realtime_retries")
     if ch.transport == "sftp" and not (ch.sftp_host and ch.sftp_username and ch.sftp_host_key):

@@ -82,6 +82,7 @@ def test_every_registered_scan_is_recorded_and_runs_for_an_organization(org: Any
         "claims.care_month_rollup",
         "claims.unbillable",
         "credentialing.daily",
+        "denials.claim_status",
         "denials.follow_up",
         "denials.small_balances",
     }

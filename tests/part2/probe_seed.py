@@ -39,6 +39,8 @@ from submissions.models import (
     Acknowledgment,
     BatchClaim,
     ClaimRejection,
+    ClaimStatusInquiry,
+    ClaimStatusRequest,
     Clearinghouse,
     SubmissionBatch,
 )
@@ -215,6 +217,17 @@ def build_part2(org: Organization) -> Part2Seed:
     ClaimRejection.objects.create(
         claim=claim_denied, batch=batch, acknowledgment=ack, source="277CA",
         reason=f"Subscriber {LAST_NAME} not found",
+    )  # fmt: skip
+    # A claim status answer (277) about it.
+    status_request = ClaimStatusRequest.objects.create(
+        clearinghouse=clearinghouse, payer=claim_denied.payer, transport="batch",
+        status="answered", reference=f"CSRPROBE{org.slug[:10]}", requested_at=clock.now(),
+        answered_at=clock.now(),
+    )  # fmt: skip
+    ClaimStatusInquiry.objects.create(
+        request=status_request, claim=claim_denied, trace_number=f"CSPROBE{org.slug[:10]}",
+        answered_at=clock.now(), category_code="F2", status_code="88", action="denied",
+        status_text=f"Finalized: denied ({LAST_NAME})",
     )  # fmt: skip
 
     # The 835: the payer's check that paid the visible claim also denies this one.
