@@ -55,6 +55,7 @@ DOMAIN_APPS = [
     "dashboards",
     "alerts",
     "webhooks",
+    "patient_accounts",
 ]
 
 INSTALLED_APPS = [
