@@ -117,11 +117,17 @@ class ChargeBalance(TenantModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(balance=F("patient_responsibility") - F("patient_paid") - F("written_off")),
+                condition=Q(
+                    balance=F("patient_responsibility") - F("patient_paid") - F("written_off")
+                ),
                 name="chargebal_balance_adds_up",
             ),
-            models.CheckConstraint(condition=Q(balance__gte=0), name="chargebal_balance_not_negative"),
-            models.CheckConstraint(condition=Q(patient_paid__gte=0), name="chargebal_paid_not_negative"),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="chargebal_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(patient_paid__gte=0), name="chargebal_paid_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -321,6 +327,13 @@ class LedgerEntry(TenantModel):
         ChargeBalance, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
     )
     kind = models.CharField(max_length=30, choices=EntryKind.choices)
+    # The entry's place in the account's journal (1, 2, ...): entries written in one instant
+    # keep the order they were posted in. Numbered under the patient's row lock.
+    sequence = models.PositiveIntegerField()
+    # The account's patient balance after this entry (the running balance), kept at posting.
+    balance_after = models.DecimalField(**MONEY, default=ZERO)
+    # The account's patient balance after this entry (the running balance), kept at posting.
+    balance_after = models.DecimalField(**MONEY, default=ZERO)
     posted_on = models.DateField()
     patient_amount = models.DecimalField(**MONEY, default=ZERO)
     insurance_amount = models.DecimalField(**MONEY, default=ZERO)
@@ -336,12 +349,11 @@ class LedgerEntry(TenantModel):
     )
 
     class Meta:
-        ordering = ["posted_on", "created_at"]
+        ordering = ["patient", "sequence"]
         verbose_name_plural = "ledger entries"
-        indexes = [
-            models.Index(
-                fields=["organization", "patient", "posted_on", "created_at"],
-                name="ledger_patient_idx",
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "patient", "sequence"], name="ledger_patient_sequence"
             )
         ]
 

@@ -65,7 +65,7 @@ def ledger_entries(*, patient: Patient, scopes: Collection[str]) -> QuerySet[Led
     return (
         part2.visible(LedgerEntry.objects.filter(patient=patient), scopes)
         .select_related("charge_balance", "payment")
-        .order_by("posted_on", "created_at", "pk")
+        .order_by("sequence")
     )
 
 
@@ -94,13 +94,11 @@ def patient_ledger(*, patient: Patient, scopes: Collection[str], today: date) ->
     running, insurance = ZERO, ZERO
     credit = ZERO
     for e in entries:
-        running += e.patient_amount
+        running = e.balance_after
         insurance += e.insurance_amount
         if e.charge_balance_id is None:
             credit -= e.patient_amount
-        rows.append(
-            LedgerRow(e, None if withheld else running, None if withheld else insurance)
-        )
+        rows.append(LedgerRow(e, None if withheld else running, None if withheld else insurance))
     charges = open_charges(patient=patient, scopes=scopes)
     aging = None
     if not withheld:
@@ -118,8 +116,11 @@ def patient_ledger(*, patient: Patient, scopes: Collection[str], today: date) ->
         open_charges=charges,
         aging=aging,
         payments=list(payment_list(patient=patient)[:50]),
-        refunds=list(PatientRefund.objects.filter(patient=patient).select_related(
-            "requested_by", "approved_by")[:50]),
+        refunds=list(
+            PatientRefund.objects.filter(patient=patient).select_related(
+                "requested_by", "approved_by"
+            )[:50]
+        ),
         write_offs=list(
             part2.visible(
                 PatientWriteOff.objects.filter(patient=patient, status=WriteOffStatus.PENDING),

@@ -43,14 +43,13 @@ from patients.models import Patient
 from rcm import part2
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError, ErrorCollector
+from rcm.tenancy.context import require_organization_id
 from rcm.validators import ADDRESS_CLEANERS, PERSON_NAME_CLEANERS, clean_fields, clean_phone
 
 CENT = Decimal("0.01")
 # Claims whose charges have gone to a payer: a draft or ready claim owes nobody anything yet,
 # and a void claim no longer does.
-BILLED_STATUSES = [
-    s for s in ClaimStatus.values if s not in {ClaimStatus.DRAFT, ClaimStatus.READY}
-]
+BILLED_STATUSES = [s for s in ClaimStatus.values if s not in {ClaimStatus.DRAFT, ClaimStatus.READY}]
 
 
 def _lock_patient(patient: Patient | Any) -> Patient:
@@ -143,12 +142,39 @@ def guarantor_set(*, patient: Patient, data: dict[str, Any]) -> Guarantor:
     return guarantor
 
 
+def _post(entries: list[LedgerEntry]) -> None:
+    """Write entries of one account, numbered after its last (the caller holds the patient's
+    row lock, so no other transaction numbers entries of this account meanwhile)."""
+    if not entries:
+        return
+    last = (
+        LedgerEntry.objects.filter(patient_id=entries[0].patient_id)
+        .order_by("-sequence")
+        .values_list("sequence", "balance_after")
+        .first()
+    )
+    sequence, balance = last or (0, ZERO)
+    for entry in entries:
+        sequence += 1
+        balance += entry.patient_amount
+        entry.sequence, entry.balance_after = sequence, balance
+    LedgerEntry.objects.bulk_create(entries)
+
+
 # --- Ledger sync (the insurance side, from denials.account) -----------------------------------
 
 
-def _entry(cb: ChargeBalance | None, patient_id: Any, kind: str, today: date, **kw: Any) -> LedgerEntry:
+def _entry(
+    cb: ChargeBalance | None, patient_id: Any, kind: str, today: date, **kw: Any
+) -> LedgerEntry:
+    # bulk_create skips TenantModel.save: the organization is set here.
     return LedgerEntry(
-        patient_id=patient_id, charge_balance=cb, kind=kind, posted_on=today, **kw
+        organization_id=require_organization_id(),
+        patient_id=patient_id,
+        charge_balance=cb,
+        kind=kind,
+        posted_on=today,
+        **kw,
     )
 
 
@@ -188,7 +214,7 @@ def ledger_sync_claim(*, claim_id: Any, today: date) -> list[LedgerEntry]:
             # no debt of the patient's: the charge's responsibility stops at zero.
             responsibility = ZERO if void else max(lm.patient_responsibility, ZERO)
             entries += _sync_line(cb, billed, paid, adjusted, responsibility, today)
-        LedgerEntry.objects.bulk_create(entries)
+        _post(entries)
         if entries:
             audit_record(
                 action="patient_ledger.sync",
@@ -211,21 +237,51 @@ def _sync_line(
     pid = cb.patient_id
     code = f"{cb.procedure_code} on {cb.date_of_service}"
     if billed != cb.billed:
-        out.append(_entry(cb, pid, EntryKind.CHARGE, today, insurance_amount=billed - cb.billed,
-                          description=f"Charge {code}"))
+        out.append(
+            _entry(
+                cb,
+                pid,
+                EntryKind.CHARGE,
+                today,
+                insurance_amount=billed - cb.billed,
+                description=f"Charge {code}",
+            )
+        )
     if paid != cb.insurance_paid:
-        out.append(_entry(cb, pid, EntryKind.INSURANCE_PAYMENT, today,
-                          insurance_amount=-(paid - cb.insurance_paid),
-                          description=f"Insurance paid {code}"))
+        out.append(
+            _entry(
+                cb,
+                pid,
+                EntryKind.INSURANCE_PAYMENT,
+                today,
+                insurance_amount=-(paid - cb.insurance_paid),
+                description=f"Insurance paid {code}",
+            )
+        )
     if adjusted != cb.adjusted:
-        out.append(_entry(cb, pid, EntryKind.ADJUSTMENT, today,
-                          insurance_amount=-(adjusted - cb.adjusted),
-                          description=f"Insurance adjustment {code}"))
+        out.append(
+            _entry(
+                cb,
+                pid,
+                EntryKind.ADJUSTMENT,
+                today,
+                insurance_amount=-(adjusted - cb.adjusted),
+                description=f"Insurance adjustment {code}",
+            )
+        )
     moved = responsibility - cb.patient_responsibility
     if moved:
-        out.append(_entry(cb, pid, EntryKind.PATIENT_RESPONSIBILITY, today,
-                          insurance_amount=-moved, patient_amount=moved,
-                          description=f"Patient responsibility {code}"))
+        out.append(
+            _entry(
+                cb,
+                pid,
+                EntryKind.PATIENT_RESPONSIBILITY,
+                today,
+                insurance_amount=-moved,
+                patient_amount=moved,
+                description=f"Patient responsibility {code}",
+            )
+        )
     cb.billed, cb.insurance_paid, cb.adjusted = billed, paid, adjusted
     cb.patient_responsibility = responsibility
     if responsibility > ZERO and cb.responsible_since is None:
@@ -237,16 +293,39 @@ def _sync_line(
         released = min(over, cb.patient_paid)
         if released:
             cb.patient_paid -= released
-            out.append(_entry(cb, pid, EntryKind.CREDIT_TRANSFER, today, patient_amount=released,
-                              description=f"Payment moved to credit {code}"))
-            out.append(_entry(None, pid, EntryKind.CREDIT_TRANSFER, today,
-                              patient_amount=-released,
-                              description=f"Credit from {code}"))
+            out.append(
+                _entry(
+                    cb,
+                    pid,
+                    EntryKind.CREDIT_TRANSFER,
+                    today,
+                    patient_amount=released,
+                    description=f"Payment moved to credit {code}",
+                )
+            )
+            out.append(
+                _entry(
+                    None,
+                    pid,
+                    EntryKind.CREDIT_TRANSFER,
+                    today,
+                    patient_amount=-released,
+                    description=f"Credit from {code}",
+                )
+            )
             over -= released
         if over > ZERO:
             cb.written_off -= over
-            out.append(_entry(cb, pid, EntryKind.WRITE_OFF, today, patient_amount=over,
-                              description=f"Write-off reversed {code}"))
+            out.append(
+                _entry(
+                    cb,
+                    pid,
+                    EntryKind.WRITE_OFF,
+                    today,
+                    patient_amount=over,
+                    description=f"Write-off reversed {code}",
+                )
+            )
     cb.balance = cb.patient_responsibility - cb.patient_paid - cb.written_off
     if out or cb._state.adding:
         cb.save()
@@ -309,11 +388,13 @@ def _check_method(
         errors.add("Enter the check number.", field="check_number")
     if method == PaymentMethod.CARD:
         if not processor_reference:
-            errors.add("Enter the processor's reference for the card payment.",
-                       field="processor_reference")
+            errors.add(
+                "Enter the processor's reference for the card payment.", field="processor_reference"
+            )
         if not (len(card_last_four) == 4 and card_last_four.isdigit()):
-            errors.add("Enter the last four digits of the card, and only those.",
-                       field="card_last_four")
+            errors.add(
+                "Enter the last four digits of the card, and only those.", field="card_last_four"
+            )
     card_refusal = (
         "This looks like a full card number. Parity never keeps card numbers: enter only the "
         "processor's reference and the last four digits."
@@ -415,15 +496,31 @@ def payment_record(
             cb.patient_paid += applied
             cb.balance -= applied
             cb.save(update_fields=["patient_paid", "balance", "updated_at"])
-            entries.append(_entry(cb, patient.pk, EntryKind.PATIENT_PAYMENT, received_on,
-                                  patient_amount=-applied, payment=payment,
-                                  description=f"{label} to {cb.procedure_code} on {cb.date_of_service}"))
+            entries.append(
+                _entry(
+                    cb,
+                    patient.pk,
+                    EntryKind.PATIENT_PAYMENT,
+                    received_on,
+                    patient_amount=-applied,
+                    payment=payment,
+                    description=f"{label} to {cb.procedure_code} on {cb.date_of_service}",
+                )
+            )
         credit = amount - sum((a for _, a in plan), ZERO)
         if credit:
-            entries.append(_entry(None, patient.pk, EntryKind.PATIENT_PAYMENT, received_on,
-                                  patient_amount=-credit, payment=payment,
-                                  description=f"{label}: unapplied credit"))
-        LedgerEntry.objects.bulk_create(entries)
+            entries.append(
+                _entry(
+                    None,
+                    patient.pk,
+                    EntryKind.PATIENT_PAYMENT,
+                    received_on,
+                    patient_amount=-credit,
+                    payment=payment,
+                    description=f"{label}: unapplied credit",
+                )
+            )
+        _post(entries)
         audit_record(
             action="patient_payment.record",
             obj=payment,
@@ -480,14 +577,35 @@ def credit_apply(*, patient: Patient, scopes: Collection[str], today: date) -> D
             cb.balance -= applied
             cb.save(update_fields=["patient_paid", "balance", "updated_at"])
             what = f"{cb.procedure_code} on {cb.date_of_service}"
-            entries.append(_entry(cb, patient.pk, EntryKind.CREDIT_TRANSFER, today,
-                                  patient_amount=-applied, description=f"Credit applied to {what}"))
-            entries.append(_entry(None, patient.pk, EntryKind.CREDIT_TRANSFER, today,
-                                  patient_amount=applied, description=f"Credit applied to {what}"))
-        LedgerEntry.objects.bulk_create(entries)
+            entries.append(
+                _entry(
+                    cb,
+                    patient.pk,
+                    EntryKind.CREDIT_TRANSFER,
+                    today,
+                    patient_amount=-applied,
+                    description=f"Credit applied to {what}",
+                )
+            )
+            entries.append(
+                _entry(
+                    None,
+                    patient.pk,
+                    EntryKind.CREDIT_TRANSFER,
+                    today,
+                    patient_amount=applied,
+                    description=f"Credit applied to {what}",
+                )
+            )
+        _post(entries)
         applied_total = sum((a for _, a in plan), ZERO)
-        audit_record(action="patient_credit.apply", obj=patient, patient_id=patient.pk,
-                     detail={"amount": str(applied_total)}, part2=False)
+        audit_record(
+            action="patient_credit.apply",
+            obj=patient,
+            patient_id=patient.pk,
+            detail={"amount": str(applied_total)},
+            part2=False,
+        )
     return applied_total
 
 
@@ -515,8 +633,13 @@ def refund_request(
         refund = PatientRefund.objects.create(
             patient=patient, amount=amount, reason=reason[:200], requested_by=requested_by
         )
-        audit_record(action="patient_refund.request", obj=refund, patient_id=patient.pk,
-                     detail={"amount": str(amount)}, part2=False)
+        audit_record(
+            action="patient_refund.request",
+            obj=refund,
+            patient_id=patient.pk,
+            detail={"amount": str(amount)},
+            part2=False,
+        )
     return refund
 
 
@@ -536,14 +659,18 @@ def refund_approve(*, refund: PatientRefund, approver: Any, now: datetime) -> Pa
         _lock_patient(refund.patient_id)
         refund = _refund_for_update(refund)
         if refund.status != RefundStatus.REQUESTED:
-            raise DomainError(f"This refund is {refund.get_status_display().lower()}.", field="status")
+            raise DomainError(
+                f"This refund is {refund.get_status_display().lower()}.", field="status"
+            )
         if approver is not None and refund.requested_by_id == getattr(approver, "pk", None):
-            raise DomainError("A refund is approved by someone other than who asked for it.",
-                              field="approved_by")
+            raise DomainError(
+                "A refund is approved by someone other than who asked for it.", field="approved_by"
+            )
         refund.status, refund.approved_by, refund.approved_at = RefundStatus.APPROVED, approver, now
         refund.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
-        audit_record(action="patient_refund.approve", obj=refund, patient_id=refund.patient_id,
-                     part2=False)
+        audit_record(
+            action="patient_refund.approve", obj=refund, patient_id=refund.patient_id, part2=False
+        )
     return refund
 
 
@@ -551,11 +678,14 @@ def refund_refuse(*, refund: PatientRefund, approver: Any) -> PatientRefund:
     with transaction.atomic():
         refund = _refund_for_update(refund)
         if refund.status not in (RefundStatus.REQUESTED, RefundStatus.APPROVED):
-            raise DomainError(f"This refund is {refund.get_status_display().lower()}.", field="status")
+            raise DomainError(
+                f"This refund is {refund.get_status_display().lower()}.", field="status"
+            )
         refund.status, refund.approved_by = RefundStatus.REFUSED, approver
         refund.save(update_fields=["status", "approved_by", "updated_at"])
-        audit_record(action="patient_refund.refuse", obj=refund, patient_id=refund.patient_id,
-                     part2=False)
+        audit_record(
+            action="patient_refund.refuse", obj=refund, patient_id=refund.patient_id, part2=False
+        )
     return refund
 
 
@@ -566,8 +696,10 @@ def refund_record(
     if recorded_on > today:
         raise DomainError("A refund cannot be paid in the future.", field="recorded_on")
     if rules.looks_like_card_number(reference):
-        raise DomainError("This looks like a full card number: enter the processor's reference.",
-                          field="reference")
+        raise DomainError(
+            "This looks like a full card number: enter the processor's reference.",
+            field="reference",
+        )
     with transaction.atomic():
         patient = _lock_patient(refund.patient_id)
         refund = _refund_for_update(refund)
@@ -577,12 +709,20 @@ def refund_record(
         refund.status, refund.recorded_on = RefundStatus.RECORDED, recorded_on
         refund.reference = reference.strip()[:80]
         refund.save(update_fields=["status", "recorded_on", "reference", "updated_at"])
-        LedgerEntry.objects.create(
-            patient=patient, kind=EntryKind.REFUND, posted_on=recorded_on,
-            patient_amount=refund.amount, refund=refund, description=f"Refund: {refund.reason}"[:200],
+        _post(
+            [
+                _entry(
+                    None,
+                    patient.pk,
+                    EntryKind.REFUND,
+                    recorded_on,
+                    patient_amount=refund.amount,
+                    refund=refund,
+                    description=f"Refund: {refund.reason}"[:200],
+                )
+            ]
         )
-        audit_record(action="patient_refund.record", obj=refund, patient_id=patient.pk,
-                     part2=False)
+        audit_record(action="patient_refund.record", obj=refund, patient_id=patient.pk, part2=False)
     return refund
 
 
@@ -611,8 +751,11 @@ def small_balance_rule_set(*, limit: Any) -> AccountSettings:
         settings = AccountSettings.objects.select_for_update().get(pk=settings.pk)
         settings.small_balance_limit = value
         settings.save()
-        audit_record(action="patient_accounts.settings", obj=settings,
-                     detail={"small_balance_limit": str(value)})
+        audit_record(
+            action="patient_accounts.settings",
+            obj=settings,
+            detail={"small_balance_limit": str(value)},
+        )
     return settings
 
 
@@ -639,6 +782,7 @@ def small_balance_propose(*, requested_by: Any) -> int:
         )
         proposals = [
             PatientWriteOff(
+                organization_id=cb.organization_id,
                 patient_id=cb.patient_id,
                 charge_balance=cb,
                 amount=cb.balance,
@@ -649,8 +793,12 @@ def small_balance_propose(*, requested_by: Any) -> int:
         ]
         PatientWriteOff.objects.bulk_create(proposals)
         if proposals:
-            audit_record(action="patient_writeoff.propose", object_type="patient_accounts.patientwriteoff",
-                         detail={"count": len(proposals)}, part2=False)
+            audit_record(
+                action="patient_writeoff.propose",
+                object_type="patient_accounts.patientwriteoff",
+                detail={"count": len(proposals)},
+                part2=False,
+            )
     return len(proposals)
 
 
@@ -661,11 +809,14 @@ def write_off_approve(*, write_off: PatientWriteOff, approver: Any, today: date)
         _lock_patient(write_off.patient_id)
         write_off = PatientWriteOff.objects.select_for_update().get(pk=write_off.pk)
         if write_off.status != WriteOffStatus.PENDING:
-            raise DomainError(f"This write-off is {write_off.get_status_display().lower()}.",
-                              field="status")
+            raise DomainError(
+                f"This write-off is {write_off.get_status_display().lower()}.", field="status"
+            )
         if approver is not None and write_off.requested_by_id == getattr(approver, "pk", None):
-            raise DomainError("A write-off is approved by someone other than who asked for it.",
-                              field="approved_by")
+            raise DomainError(
+                "A write-off is approved by someone other than who asked for it.",
+                field="approved_by",
+            )
         cb = ChargeBalance.objects.select_for_update().get(pk=write_off.charge_balance_id)
         if write_off.amount > cb.balance:
             raise DomainError(f"Only ${cb.balance} is still owed on this charge.", field="amount")
@@ -674,13 +825,22 @@ def write_off_approve(*, write_off: PatientWriteOff, approver: Any, today: date)
         cb.save(update_fields=["written_off", "balance", "updated_at"])
         write_off.status, write_off.approved_by = WriteOffStatus.APPROVED, approver
         write_off.save(update_fields=["status", "approved_by", "updated_at"])
-        LedgerEntry.objects.create(
-            patient_id=cb.patient_id, charge_balance=cb, kind=EntryKind.WRITE_OFF,
-            posted_on=today, patient_amount=-write_off.amount, write_off=write_off,
-            description=f"Write-off: {write_off.reason}"[:200],
+        _post(
+            [
+                _entry(
+                    cb,
+                    cb.patient_id,
+                    EntryKind.WRITE_OFF,
+                    today,
+                    patient_amount=-write_off.amount,
+                    write_off=write_off,
+                    description=f"Write-off: {write_off.reason}"[:200],
+                )
+            ]
         )
-        audit_record(action="patient_writeoff.approve", obj=write_off,
-                     patient_id=write_off.patient_id)
+        audit_record(
+            action="patient_writeoff.approve", obj=write_off, patient_id=write_off.patient_id
+        )
     return write_off
 
 
@@ -688,12 +848,14 @@ def write_off_refuse(*, write_off: PatientWriteOff, approver: Any) -> PatientWri
     with transaction.atomic():
         write_off = PatientWriteOff.objects.select_for_update().get(pk=write_off.pk)
         if write_off.status != WriteOffStatus.PENDING:
-            raise DomainError(f"This write-off is {write_off.get_status_display().lower()}.",
-                              field="status")
+            raise DomainError(
+                f"This write-off is {write_off.get_status_display().lower()}.", field="status"
+            )
         write_off.status, write_off.approved_by = WriteOffStatus.REFUSED, approver
         write_off.save(update_fields=["status", "approved_by", "updated_at"])
-        audit_record(action="patient_writeoff.refuse", obj=write_off,
-                     patient_id=write_off.patient_id)
+        audit_record(
+            action="patient_writeoff.refuse", obj=write_off, patient_id=write_off.patient_id
+        )
     return write_off
 
 
@@ -713,14 +875,24 @@ def placement_create(
     errors.raise_any()
     with transaction.atomic():
         patient = _lock_patient(patient)
-        if CollectionPlacement.objects.filter(patient=patient, status=PlacementStatus.PLACED).exists():
-            raise DomainError("The account is already with a collection agency.", field="agency_name")
-        balance = part2.visible(ChargeBalance.objects.filter(patient=patient), scopes).aggregate(
-            s=Sum("balance"))["s"] or ZERO
+        if CollectionPlacement.objects.filter(
+            patient=patient, status=PlacementStatus.PLACED
+        ).exists():
+            raise DomainError(
+                "The account is already with a collection agency.", field="agency_name"
+            )
+        balance = (
+            part2.visible(ChargeBalance.objects.filter(patient=patient), scopes).aggregate(
+                s=Sum("balance")
+            )["s"]
+            or ZERO
+        )
         if balance <= ZERO:
             raise DomainError("The account owes nothing to place.", field="agency_name")
         placement = CollectionPlacement.objects.create(
-            patient=patient, agency_name=agency_name[:120], placed_on=placed_on,
+            patient=patient,
+            agency_name=agency_name[:120],
+            placed_on=placed_on,
             amount_placed=balance,
         )
         audit_record(action="collection.place", obj=placement, patient_id=patient.pk, part2=False)
@@ -736,6 +908,7 @@ def placement_recall(*, placement: CollectionPlacement, recalled_on: date) -> Co
             raise DomainError("The recall cannot be before the placement.", field="recalled_on")
         placement.status, placement.recalled_on = PlacementStatus.RECALLED, recalled_on
         placement.save(update_fields=["status", "recalled_on", "updated_at"])
-        audit_record(action="collection.recall", obj=placement, patient_id=placement.patient_id,
-                     part2=False)
+        audit_record(
+            action="collection.recall", obj=placement, patient_id=placement.patient_id, part2=False
+        )
     return placement
