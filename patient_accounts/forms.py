@@ -44,11 +44,15 @@ class PaymentForm(forms.Form):
 
     def __init__(self, *args: Any, charges: Any = (), placement: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["charge"].choices = [("", "Oldest open balances first")] + [
+        charge_field = self.fields["charge"]
+        placement_field = self.fields["placement"]
+        assert isinstance(charge_field, forms.ChoiceField)
+        assert isinstance(placement_field, forms.ChoiceField)
+        charge_field.choices = [("", "Oldest open balances first")] + [
             (str(cb.pk), f"{cb.procedure_code} on {cb.date_of_service}: ${cb.balance}")
             for cb in charges
         ]
-        self.fields["placement"].choices = [("", "—")] + (
+        placement_field.choices = [("", "—")] + (
             [(str(placement.pk), f"{placement.agency_name} ({placement.placed_on})")]
             if placement
             else []

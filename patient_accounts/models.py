@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -29,7 +30,7 @@ from django.db.models import F, Q
 
 from rcm.tenancy.models import TenantModel
 
-MONEY = {"max_digits": 12, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 

@@ -802,6 +802,39 @@ def small_balance_propose(*, requested_by: Any) -> int:
     return len(proposals)
 
 
+def write_off_request(
+    *, charge_balance: ChargeBalance, amount: Any, reason: str, requested_by: Any
+) -> PatientWriteOff:
+    """Ask to write off part or all of what is owed on one charge (approved like refunds)."""
+    errors = ErrorCollector()
+    with errors.check():
+        amount = _money(amount, field="amount")
+    reason = reason.strip()
+    if not reason:
+        errors.add("Say why the balance is written off.", field="reason")
+    errors.raise_any()
+    with transaction.atomic():
+        _lock_patient(charge_balance.patient_id)
+        cb = ChargeBalance.objects.select_for_update().get(pk=charge_balance.pk)
+        if amount > cb.balance:
+            raise DomainError(f"Only ${cb.balance} is owed on this charge.", field="amount")
+        if PatientWriteOff.objects.filter(
+            charge_balance=cb, status=WriteOffStatus.PENDING
+        ).exists():
+            raise DomainError(
+                "A write-off of this charge already waits for approval.", field="amount"
+            )
+        write_off = PatientWriteOff.objects.create(
+            patient_id=cb.patient_id,
+            charge_balance=cb,
+            amount=amount,
+            reason=reason[:200],
+            requested_by=requested_by,
+        )
+        audit_record(action="patient_writeoff.request", obj=write_off, patient_id=cb.patient_id)
+    return write_off
+
+
 def write_off_approve(*, write_off: PatientWriteOff, approver: Any, today: date) -> PatientWriteOff:
     """Approve a pending write-off: the charge's balance drops by it (refused if the balance has
     since dropped below the amount)."""
