@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, viewsets
@@ -30,7 +29,7 @@ from patient_accounts.models import (
 )
 from patients.models import Patient
 from rcm import part2
-from rcm.api import Conflict, Part2HiddenListMixin, has_scope, uuid_query_param
+from rcm.api import Conflict, Part2HiddenListMixin, uuid_query_param
 from rcm.errors import DomainError
 from rcm.tenancy.http import request_now, request_today, scopes_of
 
@@ -440,6 +439,8 @@ class RefundViewSet(*CRUD):  # type: ignore[misc]
 
     audit_phi = "patient_accounts.patientrefund"
     scope_area = "patient_accounts"
+    # Set per action (approve, refuse); the others follow `scope_area`.
+    required_scopes: dict[str, str] | None = None
     serializer_class = RefundSerializer
 
     def get_queryset(self) -> Any:
@@ -460,24 +461,20 @@ class RefundViewSet(*CRUD):  # type: ignore[misc]
         return Response(RefundSerializer(refund).data, status=201)
 
     @extend_schema(request=None, responses=RefundSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], required_scopes={"POST": APPROVE})
     def approve(self, request: Request, pk: str) -> Response:
         """Approve (needs `patient_accounts:approve`)."""
         refund = self.get_object()
-        if not has_scope(request, APPROVE):
-            raise PermissionDenied("Approving a refund needs patient_accounts:approve.")
         refund = services.refund_approve(
             refund=refund, approver=self._user(), now=request_now(request)
         )
         return Response(RefundSerializer(refund).data)
 
     @extend_schema(request=None, responses=RefundSerializer)
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], required_scopes={"POST": APPROVE})
     def refuse(self, request: Request, pk: str) -> Response:
         """Refuse (needs `patient_accounts:approve`)."""
         refund = self.get_object()
-        if not has_scope(request, APPROVE):
-            raise PermissionDenied("Refusing a refund needs patient_accounts:approve.")
         refund = services.refund_refuse(refund=refund, approver=self._user())
         return Response(RefundSerializer(refund).data)
 

@@ -29,7 +29,8 @@ class PaymentForm(forms.Form):
     )
     card_last_four = forms.CharField(
         label="Card: last four digits",
-        max_length=4,
+        # Longer than four so that a card number typed here gets the service's own refusal.
+        max_length=30,
         required=False,
         help_text="Only the last four digits: never the card number.",
     )

@@ -468,7 +468,7 @@ def payment_record(
                     )
                 return PaymentResult(first, created=False)
         open_balances = _open_balances(patient, scopes)
-        by_id = {cb.pk: cb for cb in open_balances}
+        by_id = {str(cb.pk): cb for cb in open_balances}
         if chosen:
             plan = _chosen_plan(chosen, by_id, amount)
         else:
@@ -492,7 +492,7 @@ def payment_record(
         label = f"{payment.get_method_display()} payment"
         entries = []
         for pk, applied in plan:
-            cb = by_id[pk]
+            cb = by_id[str(pk)]
             cb.patient_paid += applied
             cb.balance -= applied
             cb.save(update_fields=["patient_paid", "balance", "updated_at"])
@@ -537,15 +537,16 @@ def _chosen_plan(
     errors = ErrorCollector()
     plan: dict[Any, Decimal] = {}
     for i, (pk, applied) in enumerate(chosen):
-        cb = by_id.get(pk)
+        cb = by_id.get(str(pk))
         field = f"allocations[{i}].charge"
         if cb is None:
             errors.add("No open balance of this patient has that id.", field=field)
             continue
-        plan[pk] = plan.get(pk, ZERO) + applied
-        if plan[pk] > cb.balance:
+        key = str(cb.pk)
+        plan[key] = plan.get(key, ZERO) + applied
+        if plan[key] > cb.balance:
             errors.add(
-                f"Over-allocation: ${plan[pk]} is more than the ${cb.balance} owed on this charge.",
+                f"Over-allocation: ${plan[key]} is more than the ${cb.balance} owed on this charge.",
                 field=f"allocations[{i}].amount",
             )
     total = sum(plan.values(), ZERO)
