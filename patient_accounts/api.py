@@ -7,6 +7,7 @@ portal can retry safely) and refunds. Ids are UUIDs; another organization's reco
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -188,10 +189,12 @@ class LedgerViewSet(viewsets.GenericViewSet):
     audit_phi = "patient_accounts.ledgerentry"
     scope_area = "patient_accounts"
     serializer_class = LedgerSummarySerializer
-    queryset = Patient.objects.none()
+
+    def get_queryset(self) -> Any:
+        return Patient.objects.all()
 
     def retrieve(self, request: Request, pk: str) -> Response:
-        patient = get_object_or_404(Patient.objects.all(), pk=pk)
+        patient = get_object_or_404(self.get_queryset(), pk=pk)
         ledger = selectors.patient_ledger(
             patient=patient, scopes=scopes_of(request), today=request_today(request)
         )
@@ -254,15 +257,15 @@ class ChargeBalanceViewSet(Part2HiddenListMixin, *CRUD):  # type: ignore[misc]
 # --- Payments ----------------------------------------------------------------------------------
 
 
-class AllocationInputSerializer(serializers.Serializer):
+class PatientPaymentAllocationInputSerializer(serializers.Serializer):
     charge = serializers.UUIDField(help_text="A charge balance's id.")
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0.01)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
 
 
-class PaymentInputSerializer(serializers.Serializer):
+class PatientPaymentInputSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0.01)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     received_on = serializers.DateField()
     check_number = serializers.CharField(
         max_length=30, required=False, default="", allow_blank=True
@@ -281,7 +284,7 @@ class PaymentInputSerializer(serializers.Serializer):
     placement = serializers.PrimaryKeyRelatedField(
         queryset=CollectionPlacement.objects, required=False, allow_null=True, default=None
     )
-    allocations = AllocationInputSerializer(
+    allocations = PatientPaymentAllocationInputSerializer(
         many=True,
         required=False,
         max_length=100,
@@ -289,7 +292,7 @@ class PaymentInputSerializer(serializers.Serializer):
     )
 
 
-class AllocationSerializer(serializers.ModelSerializer):
+class PatientPaymentAllocationSerializer(serializers.ModelSerializer):
     charge = serializers.UUIDField(source="charge_balance_id", read_only=True, allow_null=True)
     amount = serializers.SerializerMethodField()
 
@@ -302,7 +305,7 @@ class AllocationSerializer(serializers.ModelSerializer):
         return str(-obj.patient_amount)
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PatientPaymentSerializer(serializers.ModelSerializer):
     allocations = serializers.SerializerMethodField(
         help_text="Where the payment went: a charge each, or null for unapplied credit."
     )
@@ -325,11 +328,11 @@ class PaymentSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(AllocationSerializer(many=True))
+    @extend_schema_field(PatientPaymentAllocationSerializer(many=True))
     def get_allocations(self, obj: PatientPayment) -> list[dict[str, Any]]:
         scopes = self.context.get("scopes", frozenset())
         rows = selectors.payment_allocations(payment=obj, scopes=scopes)
-        return AllocationSerializer(rows, many=True).data  # type: ignore[return-value]
+        return PatientPaymentAllocationSerializer(rows, many=True).data  # type: ignore[return-value]
 
 
 class PaymentViewSet(Part2HiddenListMixin, *CRUD):  # type: ignore[misc]
@@ -339,7 +342,7 @@ class PaymentViewSet(Part2HiddenListMixin, *CRUD):  # type: ignore[misc]
 
     audit_phi = "patient_accounts.patientpayment"
     scope_area = "patient_accounts"
-    serializer_class = PaymentSerializer
+    serializer_class = PatientPaymentSerializer
 
     def get_queryset(self) -> Any:
         return _patient_filter(self.request, selectors.payment_list())
@@ -355,8 +358,8 @@ class PaymentViewSet(Part2HiddenListMixin, *CRUD):  # type: ignore[misc]
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        request=PaymentInputSerializer,
-        responses={201: PaymentSerializer, 200: PaymentSerializer},
+        request=PatientPaymentInputSerializer,
+        responses={201: PatientPaymentSerializer, 200: PatientPaymentSerializer},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -374,7 +377,7 @@ class PaymentViewSet(Part2HiddenListMixin, *CRUD):  # type: ignore[misc]
             raise DomainError(
                 "Send an Idempotency-Key header of 1 to 100 characters.", field="Idempotency-Key"
             )
-        data = PaymentInputSerializer(data=request.data)
+        data = PatientPaymentInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = dict(data.validated_data)
         allocations = [
@@ -395,7 +398,7 @@ class PaymentViewSet(Part2HiddenListMixin, *CRUD):  # type: ignore[misc]
             if exc.code == "idempotency_conflict":
                 raise Conflict(exc.message) from exc
             raise
-        body = PaymentSerializer(result.payment, context=self.get_serializer_context()).data
+        body = PatientPaymentSerializer(result.payment, context=self.get_serializer_context()).data
         response = Response(body, status=201 if result.created else 200)
         if not result.created:
             response["Idempotent-Replayed"] = "true"
@@ -405,7 +408,7 @@ class PaymentViewSet(Part2HiddenListMixin, *CRUD):  # type: ignore[misc]
 # --- Refunds -----------------------------------------------------------------------------------
 
 
-class RefundSerializer(serializers.ModelSerializer):
+class PatientRefundSerializer(serializers.ModelSerializer):
     class Meta:
         model = PatientRefund
         fields = [
@@ -422,13 +425,13 @@ class RefundSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RefundInputSerializer(serializers.Serializer):
+class PatientRefundInputSerializer(serializers.Serializer):
     patient = serializers.PrimaryKeyRelatedField(queryset=Patient.objects)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=0.01)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
     reason = serializers.CharField(max_length=200)
 
 
-class RefundRecordSerializer(serializers.Serializer):
+class PatientRefundRecordSerializer(serializers.Serializer):
     recorded_on = serializers.DateField()
     reference = serializers.CharField(max_length=80, required=False, default="", allow_blank=True)
 
@@ -441,7 +444,7 @@ class RefundViewSet(*CRUD):  # type: ignore[misc]
     scope_area = "patient_accounts"
     # Set per action (approve, refuse); the others follow `scope_area`.
     required_scopes: dict[str, str] | None = None
-    serializer_class = RefundSerializer
+    serializer_class = PatientRefundSerializer
 
     def get_queryset(self) -> Any:
         return _patient_filter(self.request, selectors.refund_list())
@@ -453,14 +456,14 @@ class RefundViewSet(*CRUD):  # type: ignore[misc]
     def _user(self) -> Any:
         return self.request.user if getattr(self.request.user, "pk", None) else None
 
-    @extend_schema(request=RefundInputSerializer, responses={201: RefundSerializer})
+    @extend_schema(request=PatientRefundInputSerializer, responses={201: PatientRefundSerializer})
     def create(self, request: Request) -> Response:
-        data = RefundInputSerializer(data=request.data)
+        data = PatientRefundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         refund = services.refund_request(requested_by=self._user(), **data.validated_data)
-        return Response(RefundSerializer(refund).data, status=201)
+        return Response(PatientRefundSerializer(refund).data, status=201)
 
-    @extend_schema(request=None, responses=RefundSerializer)
+    @extend_schema(request=None, responses=PatientRefundSerializer)
     @action(detail=True, methods=["post"], required_scopes={"POST": APPROVE})
     def approve(self, request: Request, pk: str) -> Response:
         """Approve (needs `patient_accounts:approve`)."""
@@ -468,27 +471,27 @@ class RefundViewSet(*CRUD):  # type: ignore[misc]
         refund = services.refund_approve(
             refund=refund, approver=self._user(), now=request_now(request)
         )
-        return Response(RefundSerializer(refund).data)
+        return Response(PatientRefundSerializer(refund).data)
 
-    @extend_schema(request=None, responses=RefundSerializer)
+    @extend_schema(request=None, responses=PatientRefundSerializer)
     @action(detail=True, methods=["post"], required_scopes={"POST": APPROVE})
     def refuse(self, request: Request, pk: str) -> Response:
         """Refuse (needs `patient_accounts:approve`)."""
         refund = self.get_object()
         refund = services.refund_refuse(refund=refund, approver=self._user())
-        return Response(RefundSerializer(refund).data)
+        return Response(PatientRefundSerializer(refund).data)
 
-    @extend_schema(request=RefundRecordSerializer, responses=RefundSerializer)
+    @extend_schema(request=PatientRefundRecordSerializer, responses=PatientRefundSerializer)
     @action(detail=True, methods=["post"])
     def record(self, request: Request, pk: str) -> Response:
         """Record an approved refund as paid out: it leaves the account's credit."""
         refund = self.get_object()
-        data = RefundRecordSerializer(data=request.data)
+        data = PatientRefundRecordSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         refund = services.refund_record(
             refund=refund, today=request_today(request), **data.validated_data
         )
-        return Response(RefundSerializer(refund).data)
+        return Response(PatientRefundSerializer(refund).data)
 
 
 def register(router: Any) -> None:

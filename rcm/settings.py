@@ -359,6 +359,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         # Outbox messages and scan runs share these states (pending, done, failed, cancelled).
         "JobStatusEnum": "rcm.outbox.models.OutboxStatus",
+        "GuarantorRelationshipEnum": "patient_accounts.models.Relationship",
+        "PatientPaymentMethodEnum": "patient_accounts.models.PaymentMethod",
         "SexEnum": "patients.models.Sex",
         "TelehealthModifierEnum": "patients.models.TelehealthModifier",
         "ClaimStatusEnum": "claims.models.ClaimStatus",
