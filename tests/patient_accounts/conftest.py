@@ -25,7 +25,7 @@ _traces = itertools.count(1)
 COINSURANCE = D("30.00")
 
 
-def post_835(clinic: Practice, claim: Any, *, paid: Decimal, pr: Decimal, co: Decimal) -> None:
+def post_835(clinic: Practice, claim: Any, *, paid: Decimal, pr: Decimal, co: Decimal) -> Any:
     """Blue Plan's 835 for the claim's first line: paid, CO-45 and PR-2 as given."""
     with tenant_context(clinic.org):
         line = claim.lines.order_by("line_number").first()
@@ -45,6 +45,7 @@ def post_835(clinic: Practice, claim: Any, *, paid: Decimal, pr: Decimal, co: De
             file_name=f"{trace}.835", content=build_835([clp], trace=trace)
         )
         denials_services.remittance_post(import_id=imp.pk, today=today())
+        return imp
 
 
 @pytest.fixture

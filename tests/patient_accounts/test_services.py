@@ -4,6 +4,7 @@ and collection placements; every refusal names its field and changes nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -336,3 +337,46 @@ def test_an_account_is_placed_with_an_agency_whose_later_payment_is_recorded(pra
         pay(practice, D("10.00"), method="collection_agency", placement=placement)
         assert selectors.placement_collected([placement.pk]) == {placement.pk: D("10")}
         assert ChargeBalance.objects.get().balance == D("20")
+
+
+def test_aging_counts_from_the_first_statement_else_from_the_day_the_balance_became_the_patients(
+    practice, coinsured
+):
+    stated = coinsured(pr=D("30.00"), days_ago=100, synced_on=today() - timedelta(days=95))
+    unstated = coinsured(pr=D("20.00"), days_ago=80, synced_on=today() - timedelta(days=61))
+    boundary = coinsured(pr=D("10.00"), days_ago=40, synced_on=today() - timedelta(days=30))
+    with tenant_context(practice.org):
+        # The statements work sets first_statement_on; it wins over responsible_since.
+        ChargeBalance.objects.filter(pk=stated.pk).update(
+            first_statement_on=today() - timedelta(days=31)
+        )
+        aging = selectors.patient_ledger(patient=practice.patient, scopes=ALL, today=today()).aging
+    assert aging == {
+        "0-30": D("10.00"),
+        "31-60": D("30.00"),
+        "61-90": D("20.00"),
+        "over 90": D("0.00"),
+    }
+    assert unstated.responsible_since == today() - timedelta(days=61)
+    assert boundary.aging_from == today() - timedelta(days=30)
+
+
+def test_posting_an_835_syncs_the_ledger_once_however_often_the_subscriber_runs(
+    practice, submitted
+):
+    from patient_accounts.handlers import remittance_posted
+    from rcm.outbox.models import OutboxMessage
+    from tests.patient_accounts.conftest import post_835
+
+    claim = submitted(start=today() - timedelta(days=12))
+    imp = post_835(practice, claim, paid=D("100.00"), pr=D("50.00"), co=D("0.00"))
+    message = OutboxMessage(
+        organization_id=practice.org.pk,
+        topic="denials.remittance_post",
+        payload={"import_id": str(imp.pk)},
+    )
+    with tenant_context(practice.org):
+        remittance_posted(message)
+        remittance_posted(message)
+        assert ChargeBalance.objects.get(claim=claim).balance == D("50.00")
+        assert LedgerEntry.objects.filter(kind=EntryKind.PATIENT_RESPONSIBILITY).count() == 1
