@@ -215,8 +215,9 @@ def refund_record(request: OrgRequest, pk: str) -> HttpResponse:
 @require_scope(WRITE)
 def sync(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
-    posted = services.ledger_sync_patient(patient=patient, today=request_today(request))
-    messages.success(request, f"Ledger brought up to date with the claims ({posted} entries).")
+    services.ledger_sync_patient(patient=patient, today=request_today(request))
+    # No count: it would include entries of Part 2 claims the member may not see.
+    messages.success(request, "Ledger brought up to date with the claims.")
     return redirect(_account_url(request, patient.pk))
 
 
@@ -286,11 +287,11 @@ def small_balances(request: OrgRequest) -> HttpResponse:
     )
     if request.method == "POST" and request.POST.get("action") == "propose":
         try:
-            count = services.small_balance_propose(requested_by=request.user)
+            services.small_balance_propose()
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"{count} small balances proposed for write-off.")
+            messages.success(request, "Small balances proposed for write-off: approve them below.")
             return redirect(org_reverse(request, "patient_accounts:small_balances"))
     elif request.method == "POST" and form.is_valid():
         try:

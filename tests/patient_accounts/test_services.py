@@ -263,11 +263,11 @@ def test_small_balances_are_proposed_once_and_written_off_when_approved(
     cb = coinsured(pr=D("4.00"))
     with tenant_context(practice.org):
         with pytest.raises(DomainError) as no_rule:
-            services.small_balance_propose(requested_by=biller)
+            services.small_balance_propose()
         assert no_rule.value.field == "small_balance_limit"
         services.small_balance_rule_set(limit="5.00")
-        assert services.small_balance_propose(requested_by=biller) == 1
-        assert services.small_balance_propose(requested_by=biller) == 0
+        assert services.small_balance_propose() == 1
+        assert services.small_balance_propose() == 0
         (proposal,) = selectors.pending_write_offs(scopes=ALL)
         services.write_off_approve(write_off=proposal, approver=manager, today=today())
         cb.refresh_from_db()

@@ -11,7 +11,7 @@ import pytest
 
 from claims.models import Claim
 from patient_accounts import services
-from patient_accounts.models import PatientPayment, PatientRefund
+from patient_accounts.models import PatientPayment, PatientRefund, PatientWriteOff
 from rcm import part2
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.permissions import Role
@@ -152,3 +152,25 @@ def test_the_collections_export_lists_the_placed_accounts(practice, coinsured, b
         f"/o/{practice.org.slug}/patient_accounts/placements/export.csv"
     ).content.decode()
     assert "C-1,Doe,Jane" in csv and "'=Acme Recovery" in csv and "30.00" in csv
+
+
+def test_the_manager_sets_the_small_balance_rule_proposes_and_approves_a_write_off(
+    practice, coinsured, biller, manager, client_for
+):
+    cb = coinsured(pr=D("3.00"))
+    url = f"/o/{practice.org.slug}/patient_accounts/small-balances/"
+    assert client_for(biller).post(url, {"action": "propose"}).status_code == 403
+    mona = client_for(manager)
+    bad = mona.post(url, {"action": "limit", "small_balance_limit": "-1"})
+    assert bad.status_code == 200 and "id_small_balance_limit_error" in bad.content.decode()
+    assert mona.post(url, {"action": "limit", "small_balance_limit": "5.00"}).status_code == 302
+    assert mona.post(url, {"action": "propose"}).status_code == 302
+    listed = mona.get(url).content.decode()
+    assert "Small balance under $5.00" in listed
+    with tenant_context(practice.org):
+        (write_off,) = PatientWriteOff.objects.all()
+    decide = f"/o/{practice.org.slug}/patient_accounts/write-offs/{write_off.pk}/approve/"
+    assert mona.post(decide).status_code == 302
+    with tenant_context(practice.org):
+        cb.refresh_from_db()
+    assert (cb.written_off, cb.balance) == (D("3.00"), D("0.00"))
