@@ -342,8 +342,8 @@ def test_an_account_is_placed_with_an_agency_whose_later_payment_is_recorded(pra
 def test_aging_counts_from_the_first_statement_else_from_the_day_the_balance_became_the_patients(
     practice, coinsured
 ):
-    stated = coinsured(pr=D("30.00"), days_ago=100, synced_on=today() - timedelta(days=95))
-    unstated = coinsured(pr=D("20.00"), days_ago=80, synced_on=today() - timedelta(days=61))
+    stated = coinsured(pr=D("30.00"), days_ago=85, synced_on=today() - timedelta(days=80))
+    unstated = coinsured(pr=D("20.00"), days_ago=70, synced_on=today() - timedelta(days=61))
     boundary = coinsured(pr=D("10.00"), days_ago=40, synced_on=today() - timedelta(days=30))
     with tenant_context(practice.org):
         # The statements work sets first_statement_on; it wins over responsible_since.
