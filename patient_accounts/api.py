@@ -7,6 +7,7 @@ portal can retry safely) and refunds. Ids are UUIDs; another organization's reco
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -49,6 +50,11 @@ def _patient_filter(request: Request, qs: Any) -> Any:
 
 
 class GuarantorSerializer(serializers.ModelSerializer):
+    id = serializers.SerializerMethodField(
+        help_text="Null when none is recorded: the patient is their own guarantor."
+    )
+    updated_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
     class Meta:
         model = Guarantor
         fields = [
@@ -66,6 +72,9 @@ class GuarantorSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_id(self, obj: Guarantor) -> uuid.UUID | None:
+        return None if obj._state.adding else obj.pk
 
 
 class GuarantorInputSerializer(serializers.Serializer):
