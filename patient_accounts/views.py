@@ -146,6 +146,7 @@ def guarantor_edit(request: OrgRequest, pk: str) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
+@audit_phi("patient_accounts.patientrefund")
 def refund_create(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = RefundForm(request.POST)
@@ -238,6 +239,7 @@ def credit_apply(request: OrgRequest, pk: str) -> HttpResponse:
 
 @require_POST
 @require_scope(WRITE)
+@audit_phi("patient_accounts.collectionplacement")
 def placement_create(request: OrgRequest, pk: str) -> HttpResponse:
     patient = get_object_or_404(Patient, pk=pk)
     form = PlacementForm(request.POST)
@@ -279,6 +281,7 @@ def receipt(request: OrgRequest, pk: str) -> HttpResponse:
 
 
 @require_scope(READ, post=APPROVE)
+@audit_phi("patient_accounts.patientwriteoff")
 def small_balances(request: OrgRequest) -> HttpResponse:
     settings = services.account_settings()
     form = SmallBalanceForm(
@@ -331,6 +334,7 @@ def write_off_decide(request: OrgRequest, pk: str, decision: str) -> HttpRespons
 
 
 @require_scope(READ)
+@audit_phi("patient_accounts.collectionplacement")
 def placements(request: OrgRequest) -> HttpResponse:
     page = Paginator(selectors.placement_list(), 50).get_page(request.GET.get("page"))
     collected = selectors.placement_collected([p.pk for p in page])
