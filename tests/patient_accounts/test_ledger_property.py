@@ -26,7 +26,7 @@ from patient_accounts.models import ChargeBalance, LedgerEntry
 from rcm import part2
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
-from tests.clock import today
+from tests.clock import now, today
 from tests.patient_accounts.conftest import post_835
 
 D = Decimal
@@ -163,7 +163,7 @@ def run(practice, claims, biller, manager, ops):
                 refund = services.refund_request(
                     patient=practice.patient, amount=amount, reason="Overpaid", requested_by=biller
                 )
-                services.refund_approve(refund=refund, approver=manager, now=None)
+                services.refund_approve(refund=refund, approver=manager, now=now())
                 services.refund_record(refund=refund, recorded_on=today(), today=today())
                 refunded_total += amount
         elif kind == "apply_credit":

@@ -23,7 +23,7 @@ from patient_accounts.services import Allocation
 from rcm import part2
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
-from tests.clock import today
+from tests.clock import now, today
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -210,9 +210,9 @@ def test_a_refund_is_requested_approved_by_another_member_and_recorded(
         with pytest.raises(DomainError):
             services.refund_record(refund=refund, recorded_on=today(), today=today())
         with pytest.raises(DomainError) as same_person:
-            services.refund_approve(refund=refund, approver=biller, now=None)
+            services.refund_approve(refund=refund, approver=biller, now=now())
         assert same_person.value.field == "approved_by"
-        services.refund_approve(refund=refund, approver=manager, now=None)
+        services.refund_approve(refund=refund, approver=manager, now=now())
         services.refund_record(
             refund=refund, recorded_on=today(), today=today(), reference="chk 88"
         )
@@ -231,7 +231,7 @@ def test_a_refund_approved_after_the_credit_was_used_cannot_be_recorded(
         refund = services.refund_request(
             patient=practice.patient, amount="20.00", reason="Overpaid", requested_by=biller
         )
-        services.refund_approve(refund=refund, approver=manager, now=None)
+        services.refund_approve(refund=refund, approver=manager, now=now())
     coinsured(pr=D("15.00"), days_ago=5)
     with tenant_context(practice.org):
         assert services.credit_apply(patient=practice.patient, scopes=ALL, today=today()) == D("15")
