@@ -125,6 +125,10 @@ RULES: dict[str, Rule] = {
     "denials.WorkItemEvent": Claim("work_item__claim"),
     "denials.Appeal": Claim("denial__claim"),
     "denials.WriteOff": Claim("claim"),
+    # patient accounts (an entry without a charge is the account's credit: not Part 2)
+    "patient_accounts.ChargeBalance": Claim("claim"),
+    "patient_accounts.LedgerEntry": Claim("charge_balance__claim"),
+    "patient_accounts.PatientWriteOff": Claim("charge_balance__claim"),
     # rows that name their subject by id
     "patients.Note": Flag("part2"),
     "alerts.Alert": Flag("part2"),

@@ -59,6 +59,7 @@ DOMAIN_APPS = [
     "reconciliation",
     "alerts",
     "webhooks",
+    "patient_accounts",
 ]
 
 INSTALLED_APPS = [
@@ -398,6 +399,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         # Outbox messages and scan runs share these states (pending, done, failed, cancelled).
         "JobStatusEnum": "rcm.outbox.models.OutboxStatus",
+        "GuarantorRelationshipEnum": "patient_accounts.models.Relationship",
+        "PatientPaymentMethodEnum": "patient_accounts.models.PaymentMethod",
         "SexEnum": "patients.models.Sex",
         "TelehealthModifierEnum": "patients.models.TelehealthModifier",
         "ClaimStatusEnum": "claims.models.ClaimStatus",

@@ -32,6 +32,9 @@ SCOPES: dict[str, str] = {
     "denials:read": "Read remittances, denials and the work queue",
     "denials:write": "Post remittances, work denials, file appeals",
     "dashboards:read": "Read dashboards and KPIs",
+    "patient_accounts:read": "Read patient accounts: guarantors, ledgers, patient payments",
+    "patient_accounts:write": "Record patient payments, request refunds and write-offs, edit guarantors",
+    "patient_accounts:approve": "Approve patient refunds and small-balance write-offs",
     "audit:read": "Read the audit trail",
     "webhooks:write": "Register webhook endpoints, read their delivery logs, redeliver events",
     "org:admin": "Manage the organization, its members and API keys",
@@ -49,12 +52,14 @@ ROLE_SCOPES: dict[str, frozenset[str]] = {
             "authorizations:write",
             "claims:write",
             "denials:write",
+            "patient_accounts:write",
         }
     ),
     Role.CREDENTIALING: frozenset(
         {"credentialing:read", "credentialing:write", "patients:read", "dashboards:read"}
     ),
-    Role.MANAGER: frozenset(_READ_ALL),
+    # A clinic manager approves patient refunds and write-offs a biller asks for.
+    Role.MANAGER: frozenset(_READ_ALL | {"patient_accounts:approve"}),
     Role.CLINICIAN: frozenset({"patients:read", "claims:read", "claims:write"}),
     Role.AUDITOR: frozenset(_READ_ALL | {"audit:read"}),
 }
