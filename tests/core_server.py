@@ -79,6 +79,7 @@ def _multipart(fields: dict[str, str]) -> tuple[bytes, str]:
 def answer_271(mode: str, trace: str) -> str:
     if mode == "inactive":
         text = (SAMPLES / "dependent_inactive.271").read_text().replace("EQ-2026-000418", trace)
+        text = text.replace("W555000111", "W123456789")  # the asking coverage's member
         # Our 270 asked about the subscriber: answer at the subscriber level.
         return text
     if mode == "aaa":

@@ -105,6 +105,7 @@ def test_inactive_coverage_ends_the_coverage_and_raises_an_alert(coverage: Cover
     ended_on = days_ago(37)
     raw = (
         sample("dependent_inactive.271")
+        .replace("W555000111", "W123456789")
         .replace("DTP*356*D8*20240101", f"DTP*356*D8*{days_ago(400):%Y%m%d}")
         .replace("DTP*357*D8*20261031", f"DTP*357*D8*{ended_on:%Y%m%d}")
     )
