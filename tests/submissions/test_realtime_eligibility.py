@@ -202,10 +202,16 @@ def test_check_eligibility_shows_no_answer_and_another_orgs_coverage_is_404(
 ) -> None:
     core.mode, core.delay = "slow", 2.5
     client = client_for(biller)
-    html = client.post(
-        f"/o/riverbend/claims/batches/eligibility/{coverage.pk}/check/", HTTP_HX_REQUEST="true"
-    ).content.decode()
-    assert "No answer:" in html and "Try again" in html
+    url = f"/o/riverbend/claims/batches/eligibility/{coverage.pk}/check/"
+    html = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    # A timeout is "no answer" with a Retry button (posting the same check), never a success.
+    assert 'data-status="no_answer"' in html and "No answer:" in html
+    assert f'hx-post="{url}"' in html and ">Retry<" in html
+    assert "Deductible remaining" not in html and not coverage.verifications.exists()
+    core.mode = "benefits"
+    retried = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-status="answered"' in retried and ">Retry<" not in retried
+    assert coverage.verifications.count() == 1
     with tenant_context(other_org):
         payer = patients.payer_create(name="P", payer_id="P1", payer_type="commercial")
         theirs = patients.patient_create(
