@@ -259,3 +259,27 @@ def test_the_api_runs_a_check_and_answers_with_the_benefits(
         "/api/v1/eligibility-checks/", {"coverage": str(coverage.pk)}, format="json"
     )
     assert refused.status_code == 400 and "coverage" in refused.content.decode()
+
+
+def test_a_271_with_auth_required_updates_the_verification_and_the_patient_page_shows_it(
+    coverage: Coverage, clearinghouse: Clearinghouse, core: CoreServer, biller: Any, client_for: Any
+) -> None:
+    client = client_for(biller)
+    patient_page = f"/o/riverbend/patients/{coverage.patient_id}/"
+    assert "Authorization required" not in client.get(patient_page).content.decode()
+    core.mode = "auth_required"
+    html = client.post(
+        f"/o/riverbend/claims/batches/eligibility/{coverage.pk}/check/", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Authorization required" in html
+    verification = coverage.verifications.get()
+    assert verification.method == "271"
+    assert {"field": "auth_required", "label": "Authorization required", "before": None,
+            "after": "True", "highlight": True} in verification.changes  # fmt: skip
+    page = client.get(patient_page).content.decode()
+    # Beside the coverage: the badge, and the difference from the last verification.
+    assert 'data-field="auth-required">Authorization required' in page
+    assert (
+        '<li data-change="auth_required" class="changed-highlight"><strong>Changed:</strong> '
+        "Authorization now required</li>"
+    ) in page
