@@ -69,6 +69,11 @@ class Clearinghouse(TenantModel):
     core_username = models.CharField("CORE user name", max_length=80, blank=True)
     # Fernet token of the password (rcm.crypto, the key from settings); never shown again.
     core_password_encrypted = models.TextField(blank=True, editable=False)
+    # A client certificate (PEM) and its private key for TLS client authentication, both stored
+    # encrypted like the password and never shown again; written to a private temporary folder
+    # only for the length of a request.
+    core_client_cert_encrypted = models.TextField(blank=True, editable=False)
+    core_client_key_encrypted = models.TextField(blank=True, editable=False)
     realtime_timeout_seconds = models.PositiveSmallIntegerField(default=10)
     realtime_retries = models.PositiveSmallIntegerField(
         default=1, help_text="Further attempts after a timeout or a server error"

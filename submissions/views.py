@@ -162,7 +162,11 @@ def clearinghouses(request: OrgRequest, pk: str | None = None) -> HttpResponse:
         try:
             data = {f: form.cleaned_data[f] for f in form.Meta.fields}
             ch = services.clearinghouse_save(
-                clearinghouse=instance, core_password=form.cleaned_data["core_password"], **data
+                clearinghouse=instance,
+                core_password=form.cleaned_data["core_password"],
+                core_client_cert=form.cleaned_data["core_client_cert"],
+                core_client_key=form.cleaned_data["core_client_key"],
+                **data,
             )
         except DomainError as error:
             form_add_domain_error(form, error)

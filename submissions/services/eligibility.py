@@ -44,12 +44,20 @@ def realtime_adapter(clearinghouse: Clearinghouse) -> RealtimeAdapter:
     return CoreMimeTransport(
         url=clearinghouse.core_url,
         username=clearinghouse.core_username,
-        password=decrypt(clearinghouse.core_password_encrypted),
+        password=decrypt(clearinghouse.core_password_encrypted)
+        if clearinghouse.core_password_encrypted
+        else "",
         sender_id=clearinghouse.submitter_id,
         receiver_id=clearinghouse.receiver_id,
         timeout=float(clearinghouse.realtime_timeout_seconds),
         retries=clearinghouse.realtime_retries,
         verify=settings.CLEARINGHOUSE_CA_BUNDLE or True,
+        client_cert=decrypt(clearinghouse.core_client_cert_encrypted)
+        if clearinghouse.core_client_cert_encrypted
+        else "",
+        client_key=decrypt(clearinghouse.core_client_key_encrypted)
+        if clearinghouse.core_client_key_encrypted
+        else "",
     )
 
 
