@@ -112,6 +112,7 @@ RULES: dict[str, Rule] = {
     "claims.ClaimEvent": Claim("claim"),
     "submissions.BatchClaim": Claim("claim"),
     "submissions.ClaimRejection": Claim("claim"),
+    "submissions.EligibilityBatchItem": Episode("episode"),
     # denials
     "denials.RemittanceClaim": Claim("claim"),
     "denials.RemittanceLine": Claim("remittance_claim__claim"),

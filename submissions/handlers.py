@@ -1,10 +1,20 @@
-"""Outbox consumer: build a queued 837 batch (the batch row shows its progress)."""
+"""Outbox consumers: build a queued 837 batch (the batch row shows its progress); check
+eligibility for all active episodes (the eligibility batch's counts are its progress)."""
 
 from __future__ import annotations
 
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler
-from submissions.services import BATCH_BUILD_TOPIC, batch_build
+from rcm.tenancy.context import tenant_context
+from rcm.tenancy.selectors import organization_now, organization_today
+from submissions.services import (
+    BATCH_BUILD_TOPIC,
+    ELIGIBILITY_BATCH_TOPIC,
+    batch_build,
+    eligibility_batch_check_item,
+    eligibility_batch_finish,
+    eligibility_batch_pending,
+)
 
 
 @outbox_handler(BATCH_BUILD_TOPIC, long_running=True)
@@ -13,3 +23,16 @@ def build_batch(message: OutboxMessage) -> None:
     transaction under a lease. A second delivery for a released batch changes nothing; one for a
     batch whose worker died (still `building`) builds it again with the same control numbers."""
     batch_build(organization_id=message.organization_id, batch_id=message.payload["batch_id"])
+
+
+@outbox_handler(ELIGIBILITY_BATCH_TOPIC, long_running=True)
+def check_eligibility_batch(message: OutboxMessage) -> None:
+    """Long-running: one real-time check per coverage, each recorded as it ends (the progress
+    page polls the counts). A re-delivery continues with the items still pending."""
+    org_id, batch_id = message.organization_id, message.payload["batch_id"]
+    with tenant_context(org_id):
+        for item_id in eligibility_batch_pending(batch_id=batch_id):
+            eligibility_batch_check_item(
+                item_id=item_id, now=organization_now(org_id), today=organization_today(org_id)
+            )
+        eligibility_batch_finish(batch_id=batch_id, now=organization_now(org_id))
