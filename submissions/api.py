@@ -325,7 +325,7 @@ class EligibilityBatchStartSerializer(serializers.Serializer):
 class EligibilityBatchViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
-    """"Check eligibility for all active episodes": POST starts a batch (one real-time 270 per
+    """ "Check eligibility for all active episodes": POST starts a batch (one real-time 270 per
     primary coverage in force of the active episodes, run in the background) and answers 202
     with it; while one is queued or running, POST answers 200 with that one and starts nothing.
     GET reads its progress (`checked` of `total`, `answered`, `failed`); `status` becomes `done`

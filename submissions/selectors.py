@@ -19,13 +19,13 @@ from django.db.models import Case, Count, Q, QuerySet, Sum, When
 from claims.models import Claim, ClaimStatus
 from rcm import part2
 from submissions.models import (
-    EligibilityBatch,
-    EligibilityBatchItem,
     Acknowledgment,
     BatchClaim,
     BatchStatus,
     ClaimRejection,
     Clearinghouse,
+    EligibilityBatch,
+    EligibilityBatchItem,
     SubmissionBatch,
 )
 

@@ -367,7 +367,9 @@ def eligibility_batches(request: OrgRequest) -> HttpResponse:
     if request.method == "POST":
         clearinghouse = _realtime_clearinghouse()
         if clearinghouse is None:
-            error = "No active clearinghouse has a real-time (CAQH CORE) transport; set one up first."
+            error = (
+                "No active clearinghouse has a real-time (CAQH CORE) transport; set one up first."
+            )
         else:
             try:
                 batch, _ = services.eligibility_batch_start(

@@ -73,6 +73,7 @@ from submissions.services.sending import (
 __all__ = [
     "BATCH_BUILD_TOPIC",
     "CLEARINGHOUSE_FIELDS",
+    "ELIGIBILITY_BATCH_TOPIC",
     "FILING_INDICATOR",
     "INPATIENT_LEVELS",
     "LINES_PER_PAGE",
@@ -102,7 +103,6 @@ __all__ = [
     "clearinghouse_save",
     "cms1500_pages",
     "cms1500_pdf",
-    "ELIGIBILITY_BATCH_TOPIC",
     "eligibility_batch_check_item",
     "eligibility_batch_finish",
     "eligibility_batch_pending",
