@@ -422,9 +422,8 @@ def eligibility_request_create(
                 f"The trace number {trace_number!r} (TRN02) is already used.",
                 field="trace_number",
             )
-        request = EligibilityRequest(
-            coverage=coverage, trace_number=trace_number, raw_request=raw_request, sent_at=now
-        )
+        request = EligibilityRequest(coverage=coverage, trace_number=trace_number, sent_at=now)
+        request.raw_request = raw_request  # encrypted at rest
         _validate(request)
         request.save()
         audit_record(action="eligibility.request", obj=request, patient_id=coverage.patient_id)
