@@ -40,6 +40,8 @@ from submissions.models import (
     BatchClaim,
     ClaimRejection,
     Clearinghouse,
+    EligibilityBatch,
+    EligibilityBatchItem,
     SubmissionBatch,
 )
 from tests import clock
@@ -215,6 +217,16 @@ def build_part2(org: Organization) -> Part2Seed:
     ClaimRejection.objects.create(
         claim=claim_denied, batch=batch, acknowledgment=ack, source="277CA",
         reason=f"Subscriber {LAST_NAME} not found",
+    )  # fmt: skip
+
+    # An eligibility batch checked the coverage for the substance use episode.
+    eligibility = EligibilityBatch.objects.create(
+        clearinghouse=clearinghouse, status="done", started_at=clock.now(),
+        finished_at=clock.now(), total=1, checked=1, failed=1,
+    )  # fmt: skip
+    EligibilityBatchItem.objects.create(
+        batch=eligibility, coverage=coverage, episode=episode, status="error",
+        error=f"NM1: the 271 names member ZQX-MEMBER-77 ({LAST_NAME})",
     )  # fmt: skip
 
     # The 835: the payer's check that paid the visible claim also denies this one.
