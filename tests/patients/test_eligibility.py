@@ -328,3 +328,22 @@ def test_the_purge_deletes_raw_texts_past_the_retention_once(coverage: Coverage)
     assert services.eligibility_raw_purge(now=now(), retention_days=30) == 0  # idempotent
     with pytest.raises(DomainError):
         services.eligibility_raw_purge(now=now(), retention_days=0)
+
+
+def test_the_daily_scan_purges_after_the_organizations_retention(
+    coverage: Coverage, org: Any
+) -> None:
+    from rcm.operations.scans import scan_for
+
+    org.eligibility_raw_retention_days = 10
+    org.save()
+    old = ask(coverage, "EQ-OLD", hours_ago=24 * 11)
+    recent = ask(coverage, "EQ-NEW", hours_ago=24 * 9)
+    scan = scan_for("patients.eligibility_raw_purge")
+    assert scan is not None
+    assert scan.run(today()) == {"requests_purged": 1}
+    assert scan.run(today()) == {"requests_purged": 0}  # twice: no harm
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.raw_request == "" and old.raw_purged_at is not None
+    assert recent.raw_request == "ISA*...270"
