@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, time
 
 from authorizations.services import COVERAGE_CHANGED_TOPIC
-from claims.selectors import unsubmitted_claim_ids
+from claims.selectors import unsent_claim_ids_of_coverage, unsubmitted_claim_ids
 from claims.services.care_management import care_month_rollup, previous_month
 from claims.services.scans import claims_unbillable_scan
 from claims.services.scrubbing import claims_scrub
+from patients.services import COVERAGE_ENDED_TOPIC
 from rcm.operations.scans import scheduled_scan
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import SCANS, outbox_handler
@@ -44,3 +45,12 @@ def care_month_rollup_scan(today: date) -> dict[str, int]:
     proposes anything (rcm.operations records each day's run)."""
     now = organization_now(require_organization_id())
     return {"months_proposed": len(care_month_rollup(month=previous_month(today), now=now))}
+
+
+@outbox_handler(COVERAGE_ENDED_TOPIC)
+def coverage_ended(message: OutboxMessage) -> None:
+    """A 271 ended a coverage: scrub again its claims not yet sent, so a claim for a date after
+    the end shows the "coverage ended" finding and cannot go out."""
+    claim_ids = unsent_claim_ids_of_coverage(coverage_id=message.payload["coverage_id"])
+    if claim_ids:
+        claims_scrub(claim_ids=claim_ids, today=organization_today(message.organization_id))

@@ -159,12 +159,20 @@ def _coverage_active(claim: ClaimFacts) -> list[Finding]:
         day = line.date_of_service
         if day < claim.coverage_from or (claim.coverage_to and day > claim.coverage_to):
             span = f"{claim.coverage_from} to {claim.coverage_to or 'open'}"
+            if claim.coverage_to and day > claim.coverage_to:
+                # Ended (a 271 that came back inactive or with an end date sets the end).
+                message = (
+                    f"Coverage with {claim.payer.name} ended on {claim.coverage_to}: "
+                    f"not active on {day} ({span})."
+                )
+            else:
+                message = f"Coverage with {claim.payer.name} is not active on {day} ({span})."
             out.append(
                 Finding(
                     "coverage_inactive",
                     ERROR,
                     "coverage",
-                    f"Coverage with {claim.payer.name} is not active on {day} ({span}).",
+                    message,
                     "Verify eligibility and add the coverage in force on that date.",
                     line.number,
                 )

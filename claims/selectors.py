@@ -269,6 +269,16 @@ def unsubmitted_claim_ids(*, episode_id: Any, payer_id: Any) -> list[Any]:
     )
 
 
+def unsent_claim_ids_of_coverage(*, coverage_id: Any) -> list[Any]:
+    """The coverage's claims still in draft or ready: the ones to scrub again when a 271 ends
+    the coverage (an outbox handler: the organization as a whole, Part 2 claims too)."""
+    return list(
+        Claim.objects.filter(coverage_id=coverage_id, status__in=UNSENT).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def live_charge_units(ids: Sequence[uuid.UUID]) -> dict[str, int]:
     """{str(charge id): units} of the charges among `ids` that are not voided (one query): what
     the authorizations app counts for the usage rows this app recorded (registered in

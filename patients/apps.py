@@ -7,3 +7,6 @@ class PatientsConfig(AppConfig):
         ("patients:list", "Patients", "patients:read"),
         ("patients:payers", "Payers", "patients:read"),
     ]
+
+    def ready(self) -> None:
+        from patients import handlers  # noqa: F401  (registers the scheduled scans)

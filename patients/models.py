@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from patients.levels import LevelOfCare
+from rcm.crypto import decrypt_text, encrypt_text
 from rcm.tenancy.models import TenantModel, mailing_address_fields
 
 
@@ -281,6 +282,9 @@ class BenefitVerification(TenantModel):
     notes = models.TextField(blank=True)
     # What changed from the benefits as last verified: [{"field", "label", "before", "after"}].
     changes = models.JSONField(default=list, blank=True)
+    # What this verification said (patients.rules.benefit_snapshot): the next one is compared
+    # with it. Empty for verifications recorded before snapshots were kept.
+    benefits = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-verified_at"]
@@ -311,8 +315,12 @@ class EligibilityRequest(TenantModel):
     )
     sent_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
-    raw_request = models.TextField(blank=True)
-    raw_response = models.TextField(blank=True)
+    # The raw 270 and 271 name the patient (PHI): kept encrypted (rcm.crypto, Fernet) and purged
+    # after the organization's retention (`eligibility_raw_purge`); read them through
+    # `raw_request` / `raw_response`.
+    raw_request_encrypted = models.TextField(blank=True, editable=False)
+    raw_response_encrypted = models.TextField(blank=True, editable=False)
+    raw_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
     error = models.TextField(blank=True, help_text="Why the answer was refused or never came")
     verification = models.OneToOneField(
         BenefitVerification,
@@ -334,6 +342,22 @@ class EligibilityRequest(TenantModel):
 
     def __str__(self) -> str:
         return f"270 {self.trace_number} ({self.get_status_display()})"
+
+    @property
+    def raw_request(self) -> str:
+        return decrypt_text(self.raw_request_encrypted)
+
+    @raw_request.setter
+    def raw_request(self, text: str) -> None:
+        self.raw_request_encrypted = encrypt_text(text)
+
+    @property
+    def raw_response(self) -> str:
+        return decrypt_text(self.raw_response_encrypted)
+
+    @raw_response.setter
+    def raw_response(self, text: str) -> None:
+        self.raw_response_encrypted = encrypt_text(text)
 
 
 class ProgramType(models.TextChoices):

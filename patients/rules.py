@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Protocol
@@ -139,3 +140,71 @@ def consent_decision(
         )
     # The newest consent's reason is the one a biller acts on.
     return ConsentDecision(False, reasons[0])
+
+
+# --- Differences between two benefit verifications -------------------------------------------
+
+# The benefits a verification records (a snapshot, values as text so it is JSON) and their labels.
+BENEFIT_LABELS = {
+    "active": "Coverage active",
+    "termination_date": "Coverage ends",
+    "deductible": "Deductible",
+    "deductible_met": "Deductible met",
+    "copay": "Copay",
+    "coinsurance_percent": "Coinsurance %",
+    "visit_limit": "Visit limit",
+    "auth_required": "Authorization required",
+}
+
+
+def _text(value: object) -> str | None:
+    """Money and percents with two places, so 20 from a 271 equals 20.00 on file."""
+    if isinstance(value, Decimal):
+        return str(value.quantize(Decimal("0.01")))
+    return None if value is None else str(value)
+
+
+def benefit_snapshot(benefits: dict[str, object], *, active: bool) -> dict[str, str | None]:
+    """What one verification said, as JSON-safe text: whether the coverage is active and the
+    benefits it stated (fields it did not state are left out, so they never read as a change)."""
+    snapshot = {name: _text(value) for name, value in benefits.items() if name in BENEFIT_LABELS}
+    snapshot["active"] = "True" if active else "False"
+    return snapshot
+
+
+def verification_differences(
+    previous: dict[str, str | None] | None, current: dict[str, str | None]
+) -> list[dict[str, object]]:
+    """What changed from the previous verification to the current one (both snapshots from
+    `benefit_snapshot`). `highlight` marks what a biller must act on: a new deductible, coverage
+    ended (inactive now, or an end date that appeared or moved earlier) and authorization now
+    required. A field the current one does not state is not a change; with no previous
+    verification every stated field is new, but only the act-on ones are highlighted."""
+    previous = previous or {}
+    out: list[dict[str, object]] = []
+    for name, label in BENEFIT_LABELS.items():
+        if name not in current:
+            continue
+        before, after = previous.get(name), current[name]
+        if before == after:
+            continue
+        if name == "deductible":
+            highlight = after is not None
+        elif name == "active":
+            highlight = after == "False"
+        elif name == "termination_date":
+            highlight = after is not None and (before is None or after < before)
+        elif name == "auth_required":
+            highlight = after == "True"
+        else:
+            highlight = False
+        out.append(
+            {
+                "field": name,
+                "label": label,
+                "before": before,
+                "after": after,
+                "highlight": highlight,
+            }
+        )
+    return out

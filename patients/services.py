@@ -34,7 +34,13 @@ from patients.models import (
     PayerType,
     VerificationMethod,
 )
-from patients.rules import ConsentDecision, check_icd10, consent_decision
+from patients.rules import (
+    ConsentDecision,
+    benefit_snapshot,
+    check_icd10,
+    consent_decision,
+    verification_differences,
+)
 from rcm import part2
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError, ErrorCollector
@@ -53,6 +59,8 @@ from x12.eligibility import Member, parse_271
 from x12.reader import X12Error
 
 AUTHORIZATION_NEEDED_TOPIC = "patients.authorization_needed"
+# A 271 ended a coverage: claims on it not yet sent are scrubbed again (claims/handlers.py).
+COVERAGE_ENDED_TOPIC = "patients.coverage_ended"
 
 # Sensible starting points per payer type (domain.md section 7); every value stays editable.
 PAYER_TYPE_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -355,9 +363,14 @@ def coverage_verify(
             {"reference_number", "payer_representative", "is_active_coverage", "notes"},
         )
         _validate(verification)
-        verification.save()
         if benefits:
-            coverage_update(coverage=coverage, data=benefits)
+            coverage = coverage_update(coverage=coverage, data=benefits)
+        # The benefits as this verification leaves them: the next one is compared with it.
+        verification.benefits = benefit_snapshot(
+            {name: getattr(coverage, name) for name in BENEFIT_FIELDS},
+            active=verification.is_active_coverage,
+        )
+        verification.save()
         audit_record(
             action="coverage.verify",
             obj=verification,
@@ -383,15 +396,16 @@ def coverage_in_force(*, patient: Patient, on_date: date) -> list[Coverage]:
 # health), in network, for the individual.
 ELIGIBILITY_SERVICE_TYPE = "MH"
 
-BENEFIT_LABELS = {
-    "deductible": "Deductible",
-    "deductible_met": "Deductible met",
-    "copay": "Copay",
-    "coinsurance_percent": "Coinsurance %",
-    "visit_limit": "Visit limit",
-    "auth_required": "Authorization required",
-    "termination_date": "Coverage ends",
-}
+# The coverage's benefit fields a 271 may fill (and a verification's snapshot compares).
+BENEFIT_FIELDS = (
+    "termination_date",
+    "deductible",
+    "deductible_met",
+    "copay",
+    "coinsurance_percent",
+    "visit_limit",
+    "auth_required",
+)
 
 
 def eligibility_request_create(
@@ -408,9 +422,8 @@ def eligibility_request_create(
                 f"The trace number {trace_number!r} (TRN02) is already used.",
                 field="trace_number",
             )
-        request = EligibilityRequest(
-            coverage=coverage, trace_number=trace_number, raw_request=raw_request, sent_at=now
-        )
+        request = EligibilityRequest(coverage=coverage, trace_number=trace_number, sent_at=now)
+        request.raw_request = raw_request  # encrypted at rest
         _validate(request)
         request.save()
         audit_record(action="eligibility.request", obj=request, patient_id=coverage.patient_id)
@@ -430,7 +443,7 @@ def eligibility_request_fail(
         request.error = error
         if raw_response:
             request.raw_response = raw_response
-        request.save(update_fields=["status", "error", "raw_response", "updated_at"])
+        request.save(update_fields=["status", "error", "raw_response_encrypted", "updated_at"])
         audit_record(
             action="eligibility.fail",
             obj=request,
@@ -475,29 +488,14 @@ def _benefits_of(member: Member) -> dict[str, Any]:
     return out
 
 
-def _changes(coverage: Coverage, new: dict[str, Any]) -> list[dict[str, Any]]:
-    """What differs from the benefits as last verified; `highlight` marks the differences a
-    biller must act on (a new deductible, coverage ended, authorization now required)."""
-    out = []
-    for name, after in new.items():
-        before = getattr(coverage, name)
-        if before == after:
-            continue
-        highlight = (
-            name == "deductible"
-            or name == "termination_date"
-            or (name == "auth_required" and after is True)
-        )
-        out.append(
-            {
-                "field": name,
-                "label": BENEFIT_LABELS[name],
-                "before": None if before is None else str(before),
-                "after": None if after is None else str(after),
-                "highlight": highlight,
-            }
-        )
-    return out
+def _previous_snapshot(coverage: Coverage) -> dict[str, str | None]:
+    """What the last verification said; for one recorded before snapshots were kept (or none),
+    the benefits on file, which the last verification confirmed."""
+    last = coverage.verifications.order_by("-verified_at").first()
+    if last is not None and last.benefits:
+        return dict(last.benefits)
+    on_file = {name: getattr(coverage, name) for name in BENEFIT_FIELDS}
+    return benefit_snapshot(on_file, active=True)
 
 
 def eligibility_response_apply(
@@ -516,6 +514,7 @@ def eligibility_response_apply(
         parsed = parse_271(raw)
     except X12Error as exc:
         raise DomainError(f"The 271 cannot be read: {exc}", field="raw_response") from exc
+    refused: tuple[EligibilityRequest, DomainError] | None = None
     with transaction.atomic():
         matched = []
         for response in parsed.responses:
@@ -548,18 +547,51 @@ def eligibility_response_apply(
                     f"{where}: the request with trace number {trace!r} was already answered.",
                     field="TRN",
                 )
+            unknown = _unknown_subscriber(response, member, request.coverage)
+            if unknown is not None:
+                refused = (request, unknown)
+                break
             matched.append((response, member, request))
-        return [
-            _apply_answer(
-                response=response,
-                member=member,
-                request=request,
-                raw=raw,
-                now=now,
-                verified_by=verified_by,
+        if refused is None:
+            return [
+                _apply_answer(
+                    response=response,
+                    member=member,
+                    request=request,
+                    raw=raw,
+                    now=now,
+                    verified_by=verified_by,
+                )
+                for response, member, request in matched
+            ]
+    # Nothing was written while matching: the refusal is kept on its request, the coverage and
+    # the patient stay as they were.
+    request, error = refused
+    eligibility_request_fail(
+        request=request, status=EligibilityStatus.ERROR, error=error.message, raw_response=raw
+    )
+    raise error
+
+
+def _unknown_subscriber(
+    response: Any, member: Member | None, coverage: Coverage
+) -> DomainError | None:
+    """A 271 that answers about another subscriber than the coverage's (NM109 of loop 2100C is
+    not its member id) is refused, naming the segment. An AAA rejection is not checked: the
+    payer may echo the id it could not find."""
+    if member is None or response.rejections:
+        return None
+    ours = coverage.member_id.strip().upper()
+    for subscriber in response.subscribers:
+        theirs = subscriber.member_id.strip().upper()
+        if theirs and theirs != ours:
+            return DomainError(
+                f"NM1 (subscriber at segment {subscriber.segment_position}): the 271 names "
+                f"member {subscriber.member_id!r}, not this coverage's {coverage.member_id!r}; "
+                "nothing was changed.",
+                field="NM1",
             )
-            for response, member, request in matched
-        ]
+    return None
 
 
 def _apply_answer(
@@ -593,12 +625,16 @@ def _apply_answer(
         return request
     benefits = _benefits_of(member)
     active = member.active is not False
-    if not active:
-        end = member.coverage_end or now.date()
-        if coverage.termination_date is None or coverage.termination_date > end:
-            benefits["termination_date"] = max(end, coverage.effective_date)
-    changes = _changes(coverage, benefits)
-    messages = member.messages
+    # Coverage that came back inactive ends on its eligibility end date (the day of the answer
+    # when it states none); active coverage with an eligibility end date (357, not the plan
+    # year's end, which renews) ends then too. An end is only ever moved earlier.
+    eligibility_end = (member.dates.get("357") or (None, None))[0]
+    end = (member.coverage_end or now.date()) if not active else eligibility_end
+    if end is not None and (coverage.termination_date is None or coverage.termination_date > end):
+        benefits["termination_date"] = max(end, coverage.effective_date)
+    changes = verification_differences(
+        _previous_snapshot(coverage), benefit_snapshot(benefits, active=active)
+    )
     verification = coverage_verify(
         coverage=coverage,
         verified_by=verified_by,
@@ -607,34 +643,51 @@ def _apply_answer(
         reference_number=request.trace_number,
         payer_representative="",
         is_active_coverage=active,
-        notes="\n".join(messages),
+        notes="\n".join(member.messages),
         benefits=benefits,
     )
     verification.changes = changes
     verification.save(update_fields=["changes", "updated_at"])
     request.verification = verification
     request.save()
-    if not active:
-        alerts_raise(
-            specs=[
-                AlertSpec(
-                    area=Area.PATIENTS,
-                    kind="coverage.inactive",
-                    dedupe_key=f"coverage.inactive:{coverage.pk}:{request.trace_number}",
-                    title=f"{coverage.payer} coverage came back inactive",
-                    message=(
-                        f"The 271 for member {coverage.member_id} says the coverage is inactive"
-                        + (f" (ended {member.coverage_end})" if member.coverage_end else "")
-                        + "."
-                    ),
-                    subject_type="patients.coverage",
-                    subject_id=coverage.pk,
-                    patient_id=coverage.patient_id,
-                    link_path=f"patients/{coverage.patient_id}/",
-                )
-            ]
+    ended_on = benefits.get("termination_date") or coverage.termination_date
+    if not active or "termination_date" in benefits:
+        _coverage_ended_alert(coverage, ended_on=ended_on, active=active)
+    if "termination_date" in benefits:
+        outbox_enqueue(
+            topic=COVERAGE_ENDED_TOPIC,
+            payload={"coverage_id": str(coverage.pk)},
+            idempotency_key=f"coverage-ended:{coverage.pk}:{benefits['termination_date']}",
         )
     return request
+
+
+def _coverage_ended_alert(coverage: Coverage, *, ended_on: date | None, active: bool) -> None:
+    """One alert per coverage and end date, however many answers say so (alerts de-duplicate
+    on the key): claims for dates after the end are not built (claims.services.building)."""
+    state = "came back inactive" if not active else "has an end date"
+    alerts_raise(
+        specs=[
+            AlertSpec(
+                area=Area.PATIENTS,
+                kind="coverage.inactive",
+                dedupe_key=f"coverage.inactive:{coverage.pk}:{ended_on}",
+                title=f"{coverage.payer} coverage {state}",
+                message=(
+                    f"The 271 for member {coverage.member_id} says the coverage "
+                    + ("is inactive" if not active else "ends")
+                    + (f" (ended {ended_on})" if ended_on and not active else "")
+                    + (f" on {ended_on}" if ended_on and active else "")
+                    + ": no claim is built for services after that date. Verify the patient's "
+                    "current coverage."
+                ),
+                subject_type="patients.coverage",
+                subject_id=coverage.pk,
+                patient_id=coverage.patient_id,
+                link_path=f"patients/{coverage.patient_id}/",
+            )
+        ]
+    )
 
 
 # --- Episodes, diagnoses and levels of care ---------------------------------------------------
@@ -1067,3 +1120,22 @@ def note_retract(*, note: Note, reason: str, actor: Any, now: datetime) -> Note:
         note.save(update_fields=["retracted_at", "retracted_by", "retraction_reason", "updated_at"])
         audit_record(action="note.retract", obj=note, patient_id=note.patient_id)
     return note
+
+
+def eligibility_raw_purge(*, now: datetime, retention_days: int) -> int:
+    """Delete the raw 270/271 texts (PHI) of requests sent more than `retention_days` ago; the
+    requests, their status and the verifications they produced stay. One UPDATE; a second run
+    purges nothing (purged rows are marked). Returns how many requests were purged."""
+    if retention_days < 1:
+        raise DomainError("Keep raw eligibility texts for at least one day.", field="retention")
+    cutoff = now - timedelta(days=retention_days)
+    with transaction.atomic():
+        purged = EligibilityRequest.objects.filter(
+            sent_at__lt=cutoff, raw_purged_at__isnull=True
+        ).update(raw_request_encrypted="", raw_response_encrypted="", raw_purged_at=now)
+        if purged:
+            audit_record(
+                action="eligibility.raw_purge",
+                detail={"requests": purged, "retention_days": retention_days},
+            )
+    return purged

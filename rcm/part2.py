@@ -113,6 +113,7 @@ RULES: dict[str, Rule] = {
     "submissions.BatchClaim": Claim("claim"),
     "submissions.ClaimRejection": Claim("claim"),
     "submissions.ClaimStatusInquiry": Claim("claim"),
+    "submissions.EligibilityBatchItem": Episode("episode"),
     # denials
     "denials.RemittanceClaim": Claim("claim"),
     "denials.RemittanceLine": Claim("remittance_claim__claim"),

@@ -22,7 +22,13 @@ from rcm.api import JsonObjectParser, Part2HiddenListMixin
 from rcm.errors import DomainError
 from rcm.tenancy.http import request_now, request_today, scopes_of
 from submissions import selectors, services
-from submissions.models import Acknowledgment, ClaimRejection, Clearinghouse, SubmissionBatch
+from submissions.models import (
+    Acknowledgment,
+    ClaimRejection,
+    Clearinghouse,
+    EligibilityBatch,
+    SubmissionBatch,
+)
 
 
 class BatchSerializer(serializers.ModelSerializer):
@@ -203,6 +209,12 @@ class EligibilityRequestSerializer(serializers.ModelSerializer):
         help_text="Differences from the last verification; `highlight` marks a new deductible, "
         "coverage ended or authorization now required"
     )
+    raw_request = serializers.CharField(
+        read_only=True, help_text="The 270 sent (empty once purged after the retention)"
+    )
+    raw_response = serializers.CharField(
+        read_only=True, help_text="The 271 or answer received (empty once purged)"
+    )
 
     class Meta:
         model = EligibilityRequest
@@ -289,7 +301,71 @@ class EligibilityCheckViewSet(
         return Response(self.get_serializer(result).data, status=201)
 
 
+class EligibilityBatchSerializer(serializers.ModelSerializer):
+    clearinghouse = serializers.PrimaryKeyRelatedField(read_only=True)
+    percent = serializers.IntegerField(read_only=True, help_text="Share of coverages checked")
+
+    class Meta:
+        model = EligibilityBatch
+        fields = [
+            "id", "clearinghouse", "status", "started_at", "finished_at", "total", "checked",
+            "answered", "failed", "percent",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class EligibilityBatchStartSerializer(serializers.Serializer):
+    clearinghouse = serializers.PrimaryKeyRelatedField(
+        queryset=Clearinghouse.objects,
+        required=False,
+        help_text="One with a real-time (CAQH CORE) transport; the first active one when left out",
+    )
+
+
+class EligibilityBatchViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """ "Check eligibility for all active episodes": POST starts a batch (one real-time 270 per
+    primary coverage in force of the active episodes, run in the background) and answers 202
+    with it; while one is queued or running, POST answers 200 with that one and starts nothing.
+    GET reads its progress (`checked` of `total`, `answered`, `failed`); `status` becomes `done`
+    when every coverage was checked. Each result is an eligibility check (`/eligibility-checks/`)."""
+
+    serializer_class = EligibilityBatchSerializer
+    scope_area = "patients"
+    lookup_field = "pk"
+
+    def get_queryset(self) -> Any:
+        return selectors.eligibility_batches()
+
+    @extend_schema(
+        request=EligibilityBatchStartSerializer,
+        responses={202: EligibilityBatchSerializer, 200: EligibilityBatchSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        data = EligibilityBatchStartSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        clearinghouse = data.validated_data.get("clearinghouse") or (
+            Clearinghouse.objects.filter(is_active=True, realtime_transport="core_mime")
+            .order_by("name")
+            .first()
+        )
+        if clearinghouse is None:
+            raise DomainError(
+                "No active clearinghouse has a real-time (CAQH CORE) transport.",
+                field="clearinghouse",
+            )
+        batch, started = services.eligibility_batch_start(
+            clearinghouse=clearinghouse,
+            now=request_now(request),
+            today=request_today(request),
+            user=request.user if getattr(request.user, "pk", None) else None,
+        )
+        return Response(self.get_serializer(batch).data, status=202 if started else 200)
+
+
 def register(router: Any) -> None:
+    router.register("eligibility-batches", EligibilityBatchViewSet, basename="eligibility-batch")
     router.register("eligibility-checks", EligibilityCheckViewSet, basename="eligibility-check")
     router.register("claim-batches", BatchViewSet, basename="claim-batch")
     router.register("claim-acknowledgments", AcknowledgmentViewSet, basename="claim-acknowledgment")

@@ -6,6 +6,7 @@ class SubmissionsConfig(AppConfig):
     navigation = [
         ("batches:list", "Batches", "claims:read"),
         ("batches:rejections", "Rejections", "claims:read"),
+        ("batches:eligibility_batches", "Eligibility", "patients:read"),
     ]
 
     def ready(self) -> None:

@@ -27,6 +27,20 @@ class ClearinghouseForm(forms.ModelForm):
         help_text="Stored encrypted; never shown again. Leave empty to keep the stored one.",
     )
 
+    core_client_cert = forms.CharField(
+        label="CORE client certificate (PEM)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text="For TLS client authentication, instead of or with the password. Stored "
+        "encrypted; never shown again. Leave empty to keep the stored one.",
+    )
+    core_client_key = forms.CharField(
+        label="CORE client private key (PEM, unencrypted)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text="The certificate's private key; stored encrypted, never shown again.",
+    )
+
     class Meta:
         model = Clearinghouse
         fields = CLEARINGHOUSE_FIELDS

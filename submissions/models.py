@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
-from patients.models import ClaimForm
+from patients.models import ClaimForm, Coverage, EligibilityRequest, EpisodeOfCare
 from rcm.tenancy.models import TenantModel
 
 
@@ -69,6 +69,11 @@ class Clearinghouse(TenantModel):
     core_username = models.CharField("CORE user name", max_length=80, blank=True)
     # Fernet token of the password (rcm.crypto, the key from settings); never shown again.
     core_password_encrypted = models.TextField(blank=True, editable=False)
+    # A client certificate (PEM) and its private key for TLS client authentication, both stored
+    # encrypted like the password and never shown again; written to a private temporary folder
+    # only for the length of a request.
+    core_client_cert_encrypted = models.TextField(blank=True, editable=False)
+    core_client_key_encrypted = models.TextField(blank=True, editable=False)
     realtime_timeout_seconds = models.PositiveSmallIntegerField(default=10)
     realtime_retries = models.PositiveSmallIntegerField(
         default=1, help_text="Further attempts after a timeout or a server error"
@@ -476,3 +481,82 @@ __all__ = [
     "SubmissionBatch",
     "Transport",
 ]
+
+
+class EligibilityBatchStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
+class EligibilityBatch(TenantModel):
+    """ "Check eligibility for all active episodes": one real-time check (270/271) per primary
+    coverage in force of the organization's active episodes, run through the outbox; the counts
+    are its progress. One at a time per organization (a second start returns the running one)."""
+
+    clearinghouse = models.ForeignKey(Clearinghouse, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        max_length=10,
+        choices=EligibilityBatchStatus.choices,
+        default=EligibilityBatchStatus.QUEUED,
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    checked = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(
+        default=0, help_text="Rejected by the payer, no answer or an error"
+    )
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(status__in=["queued", "running"]),
+                name="eligibility_batch_one_running_per_org",
+                violation_error_message="An eligibility batch is already running.",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked__lte=F("total")),
+                name="eligibility_batch_checked_le_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Eligibility batch {self.started_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else int(self.checked * 100 / self.total)
+
+
+class EligibilityBatchItem(TenantModel):
+    """One coverage of a batch and the result of its check (the request holds the 270/271)."""
+
+    batch = models.ForeignKey(EligibilityBatch, on_delete=models.CASCADE, related_name="items")
+    coverage = models.ForeignKey(Coverage, on_delete=models.CASCADE, related_name="+")
+    # The active episode the coverage was chosen for: 42 CFR Part 2 follows it (rcm/part2.py).
+    episode = models.ForeignKey(EpisodeOfCare, on_delete=models.CASCADE, related_name="+")
+    request = models.ForeignKey(
+        EligibilityRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # "pending" until checked, then the request's status (answered, rejected, no_answer, error).
+    status = models.CharField(max_length=10, default="pending")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "batch", "coverage"],
+                name="eligibility_batch_item_coverage_uniq",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.coverage} ({self.status})"

@@ -1,5 +1,6 @@
 """Real-time X12 exchange with a clearinghouse: the adapter interface and the CAQH CORE
-connectivity implementation (HTTP MIME multipart over HTTPS, user name and password).
+connectivity implementation (HTTP MIME multipart over HTTPS, user name and password and/or a TLS
+client certificate).
 
 CORE connectivity (Phase II Connectivity Rule, vC2.2.0): the request is a multipart/form-data
 POST with the fields PayloadType, ProcessingMode, PayloadID, TimeStamp, UserName, Password,
@@ -11,8 +12,11 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import os
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Protocol
 
 import requests
@@ -71,6 +75,10 @@ class CoreMimeTransport:
     # The CORE payload types of the exchange: eligibility (270/271) or claim status (276/277).
     request_payload_type: str = PAYLOAD_270
     response_payload_type: str = PAYLOAD_271
+    # TLS client authentication: the certificate and its private key (PEM), decrypted only for
+    # the request and written to a private temporary folder that is removed after it.
+    client_cert: str = ""
+    client_key: str = ""
 
     def _request_fields(self, payload: str, payload_id: str, now: datetime) -> dict[str, str]:
         return {
@@ -87,13 +95,30 @@ class CoreMimeTransport:
         }
 
     def exchange(self, payload: str, *, payload_id: str, now: datetime) -> str:
+        if not self.client_cert:
+            return self._exchange(payload, payload_id=payload_id, now=now, cert=None)
+        # requests (and ssl) read a client certificate only from files: a folder only this
+        # process's user can read, removed as soon as the exchange ends.
+        with tempfile.TemporaryDirectory(prefix="core-") as folder:
+            cert_path, key_path = Path(folder) / "client.crt", Path(folder) / "client.key"
+            for path, text in ((cert_path, self.client_cert), (key_path, self.client_key)):
+                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(descriptor, "w") as handle:
+                    handle.write(text)
+            return self._exchange(
+                payload, payload_id=payload_id, now=now, cert=(str(cert_path), str(key_path))
+            )
+
+    def _exchange(
+        self, payload: str, *, payload_id: str, now: datetime, cert: tuple[str, str] | None
+    ) -> str:
         files = {k: (None, v) for k, v in self._request_fields(payload, payload_id, now).items()}
         attempts = self.retries + 1
         last = ""
         for _ in range(attempts):
             try:
                 response = requests.post(
-                    self.url, files=files, timeout=self.timeout, verify=self.verify
+                    self.url, files=files, timeout=self.timeout, verify=self.verify, cert=cert
                 )
             except requests.Timeout:
                 last = f"no answer within {self.timeout:g} s"

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Case, Count, Q, QuerySet, Sum, When
 
 from claims.models import Claim, ClaimStatus
 from rcm import part2
@@ -24,6 +24,8 @@ from submissions.models import (
     BatchStatus,
     ClaimRejection,
     Clearinghouse,
+    EligibilityBatch,
+    EligibilityBatchItem,
     SubmissionBatch,
 )
 
@@ -221,3 +223,25 @@ def rejections(*, scopes: Scopes) -> QuerySet[ClaimRejection]:
 
 def clearinghouse_list() -> QuerySet[Clearinghouse]:
     return Clearinghouse.objects.order_by("name")
+
+
+def eligibility_batches() -> Any:
+    """The organization's eligibility batches, newest first (no patient data)."""
+    return EligibilityBatch.objects.select_related("clearinghouse", "started_by").order_by(
+        "-started_at"
+    )
+
+
+def eligibility_batch_items(*, batch: EligibilityBatch, scopes: Collection[str]) -> Any:
+    """A batch's checks with their coverage and patient, narrowed by 42 CFR Part 2 (an item made
+    for a substance use episode alone needs the grant); problems first."""
+    qs = EligibilityBatchItem.objects.filter(batch=batch).select_related(
+        "coverage__payer", "coverage__patient", "episode", "request"
+    )
+    return part2.visible(qs, scopes).order_by(
+        Case(When(status__in=["pending", "answered"], then=1), default=0), "created_at", "id"
+    )
+
+
+def eligibility_batch_items_hidden(*, batch: EligibilityBatch, scopes: Collection[str]) -> int:
+    return part2.hidden_count(EligibilityBatchItem.objects.filter(batch=batch), scopes)

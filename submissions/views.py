@@ -162,7 +162,11 @@ def clearinghouses(request: OrgRequest, pk: str | None = None) -> HttpResponse:
         try:
             data = {f: form.cleaned_data[f] for f in form.Meta.fields}
             ch = services.clearinghouse_save(
-                clearinghouse=instance, core_password=form.cleaned_data["core_password"], **data
+                clearinghouse=instance,
+                core_password=form.cleaned_data["core_password"],
+                core_client_cert=form.cleaned_data["core_client_cert"],
+                core_client_key=form.cleaned_data["core_client_key"],
+                **data,
             )
         except DomainError as error:
             form_add_domain_error(form, error)
@@ -345,3 +349,64 @@ def eligibility_check(request: OrgRequest, pk: str) -> HttpResponse:
         "patients/_eligibility.html",
         {"result": result, "error": error, "coverage": coverage, "remaining": remaining},
     )
+
+
+def _realtime_clearinghouse() -> Clearinghouse | None:
+    return (
+        Clearinghouse.objects.filter(is_active=True, realtime_transport="core_mime")
+        .order_by("name")
+        .first()
+    )
+
+
+@require_scope("patients:read", post="patients:write")
+def eligibility_batches(request: OrgRequest) -> HttpResponse:
+    """ "Check eligibility for all active episodes": the batches so far, and (POST) start one —
+    or, while one runs, go to it."""
+    error = ""
+    if request.method == "POST":
+        clearinghouse = _realtime_clearinghouse()
+        if clearinghouse is None:
+            error = (
+                "No active clearinghouse has a real-time (CAQH CORE) transport; set one up first."
+            )
+        else:
+            try:
+                batch, _ = services.eligibility_batch_start(
+                    clearinghouse=clearinghouse,
+                    now=request_now(request),
+                    today=request_today(request),
+                    user=request.user,
+                )
+            except DomainError as exc:
+                error = exc.message
+            else:
+                return redirect(org_reverse(request, "batches:eligibility_batch", pk=batch.pk))
+    page = Paginator(selectors.eligibility_batches(), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "batches/eligibility_batches.html",
+        {"page": page, "error": error},
+        status=400 if error else 200,
+    )
+
+
+@require_scope("patients:read")
+@audit_phi("submissions.eligibilitybatchitem")
+def eligibility_batch(request: OrgRequest, pk: str) -> HttpResponse:
+    """One eligibility batch: its progress (the partial htmx polls while it runs) and each
+    coverage's result."""
+    batch = get_object_or_404(selectors.eligibility_batches(), pk=pk)
+    scopes = scopes_of(request)
+    if request.GET.get("part") == "progress":
+        response = render(request, "batches/_eligibility_progress.html", {"batch": batch})
+        if getattr(request, "htmx", False) and batch.status == "done":
+            response["HX-Refresh"] = "true"  # done: reload the whole page with the results
+        return response
+    items = selectors.eligibility_batch_items(batch=batch, scopes=scopes)
+    context = {
+        "batch": batch,
+        "page": Paginator(items, 50).get_page(request.GET.get("page")),
+        "part2_hidden": selectors.eligibility_batch_items_hidden(batch=batch, scopes=scopes),
+    }
+    return render(request, "batches/eligibility_batch.html", context)

@@ -30,9 +30,11 @@ USERNAME = "riverbend"
 PASSWORD = "s3cret-core-pass"
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
+def self_signed(
+    folder: Path, common_name: str = "localhost", stem: str = "core"
+) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     start = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     cert = (
         x509.CertificateBuilder()
@@ -51,7 +53,7 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_path, key_path = folder / "core.crt", folder / "core.key"
+    cert_path, key_path = folder / f"{stem}.crt", folder / f"{stem}.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(
         key.private_bytes(
@@ -72,6 +74,11 @@ class CoreServer:
     requests: list[dict[str, str]] = field(default_factory=list)
     # Claim status: the 277 answering a 276, with "{trace}" standing for the 276's TRN02.
     answer_277: str = ""
+    # With require_client_cert: the client certificate the server trusts (PEM) and its key, and
+    # the subject common name of the certificate each request presented.
+    client_cert_pem: str = ""
+    client_key_pem: str = ""
+    client_names: list[str] = field(default_factory=list)
 
 
 def _multipart(fields: dict[str, str]) -> tuple[bytes, str]:
@@ -81,6 +88,7 @@ def _multipart(fields: dict[str, str]) -> tuple[bytes, str]:
 def answer_271(mode: str, trace: str) -> str:
     if mode == "inactive":
         text = (SAMPLES / "dependent_inactive.271").read_text().replace("EQ-2026-000418", trace)
+        text = text.replace("W555000111", "W123456789")  # the asking coverage's member
         # Our 270 asked about the subscriber: answer at the subscriber level.
         return text
     if mode == "aaa":
@@ -95,9 +103,16 @@ def answer_271(mode: str, trace: str) -> str:
 
 
 @contextmanager
-def core_server(folder: Path) -> Iterator[CoreServer]:
+def core_server(folder: Path, *, require_client_cert: bool = False) -> Iterator[CoreServer]:
+    """The server; with `require_client_cert` the TLS handshake asks for a client certificate
+    and refuses a client without the one in `client_cert_pem` (TLS client authentication)."""
     cert, key = self_signed(folder)
     state = CoreServer(url="", ca_bundle=str(cert))
+    client_cert = None
+    if require_client_cert:
+        client_cert, client_key = self_signed(folder, "riverbend-client", "client")
+        state.client_cert_pem = client_cert.read_text()
+        state.client_key_pem = client_key.read_text()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
@@ -107,6 +122,13 @@ def core_server(folder: Path) -> Iterator[CoreServer]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             fields = core_fields(body, self.headers.get("Content-Type", ""))
             state.requests.append(fields)
+            peer = self.connection.getpeercert() if require_client_cert else None  # type: ignore[attr-defined]
+            if peer:
+                subject = dict(item[0] for item in peer["subject"])
+                state.client_names.append(subject.get("commonName", ""))
+                if fields.get("UserName") == "":
+                    # Authenticated by the certificate: no user name and password needed.
+                    fields = {**fields, "UserName": USERNAME, "Password": PASSWORD}
             if state.mode == "slow":
                 time.sleep(state.delay)
             if state.mode == "500":
@@ -168,6 +190,9 @@ def core_server(folder: Path) -> Iterator[CoreServer]:
     server.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
+    if client_cert is not None:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(client_cert)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     state.url = f"https://127.0.0.1:{server.server_address[1]}/core"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

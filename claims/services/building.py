@@ -59,6 +59,22 @@ def _primary_on(coverages: list[Coverage], day: date) -> Coverage | None:
     return min(in_force, key=lambda c: c.priority) if in_force else None
 
 
+def _no_coverage_reason(coverages: list[Coverage], day: date) -> str:
+    """Why a charge gets no claim: a coverage that ended before its date (a 271 that came back
+    inactive or with an end date sets the end) is named with its end, so the biller knows the
+    claim is blocked rather than self-pay by choice."""
+    ended = [c for c in coverages if c.termination_date and c.effective_date <= day]
+    ended = [c for c in ended if c.termination_date and c.termination_date < day]
+    if ended:
+        last = max(ended, key=lambda c: (c.termination_date, -c.priority))
+        return (
+            f"Coverage with {last.payer.name} (member {last.member_id}) ended on "
+            f"{last.termination_date}: no claim for {day}. Verify eligibility and add the "
+            "coverage in force on that date."
+        )
+    return f"No coverage in force on {day} (self-pay)."
+
+
 def claims_build(
     *,
     entry_ids: Iterable[Any] | None = None,
@@ -106,8 +122,8 @@ def claims_build(
         for entry in entries:
             coverage = _primary_on(coverages[entry.patient_id], entry.date_of_service)
             if coverage is None:
-                report.skipped[str(entry.pk)] = (
-                    f"No coverage in force on {entry.date_of_service} (self-pay)."
+                report.skipped[str(entry.pk)] = _no_coverage_reason(
+                    coverages[entry.patient_id], entry.date_of_service
                 )
                 continue
             form = coverage.payer.claim_form_for(entry.level)

@@ -27,10 +27,15 @@ class OrganizationSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # Left out of a post, the policy stays as it is (a form posting other settings only).
         self.fields["two_factor_policy"].required = False
+        self.fields["eligibility_raw_retention_days"].required = False
         self.fields["two_factor_policy"].help_text = (
             "They set up an authenticator app before reaching this organization. A "
             "billing-company user is a member of more than one organization."
         )
+
+    def clean_eligibility_raw_retention_days(self) -> int:
+        value = self.cleaned_data["eligibility_raw_retention_days"]
+        return self.instance.eligibility_raw_retention_days if value is None else value
 
     def clean_two_factor_policy(self) -> str:
         return self.cleaned_data["two_factor_policy"] or self.instance.two_factor_policy

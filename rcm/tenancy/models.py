@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Manager
 from django.utils import timezone
@@ -95,6 +96,13 @@ class Organization(models.Model):
         max_length=30,
         choices=TwoFactorPolicy.choices,
         default=TwoFactorPolicy.OWNERS_AND_BILLING_COMPANY,
+    )
+    eligibility_raw_retention_days = models.PositiveSmallIntegerField(
+        "keep raw eligibility requests and responses for (days)",
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="The raw 270/271 texts (PHI, encrypted at rest) are deleted after this many "
+        "days; the verification they produced stays.",
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 

@@ -50,6 +50,7 @@ ORGANIZATION_SETTINGS_FIELDS = (
     "pay_to_state",
     "pay_to_postal_code",
     "two_factor_policy",
+    "eligibility_raw_retention_days",
 )
 
 

@@ -33,7 +33,15 @@ from submissions.services.clearinghouses import (
     CLEARINGHOUSE_FIELDS,
     clearinghouse_save,
 )
-from submissions.services.eligibility import eligibility_check, realtime_adapter
+from submissions.services.eligibility import (
+    ELIGIBILITY_BATCH_TOPIC,
+    eligibility_batch_check_item,
+    eligibility_batch_finish,
+    eligibility_batch_pending,
+    eligibility_batch_start,
+    eligibility_check,
+    realtime_adapter,
+)
 from submissions.services.paper import (
     LINES_PER_PAGE,
     cms1500_pages,
@@ -72,6 +80,7 @@ __all__ = [
     "BATCH_BUILD_TOPIC",
     "CLAIM_STATUS_SEND_TOPIC",
     "CLEARINGHOUSE_FIELDS",
+    "ELIGIBILITY_BATCH_TOPIC",
     "FILING_INDICATOR",
     "INPATIENT_LEVELS",
     "LINES_PER_PAGE",
@@ -104,6 +113,10 @@ __all__ = [
     "clearinghouse_save",
     "cms1500_pages",
     "cms1500_pdf",
+    "eligibility_batch_check_item",
+    "eligibility_batch_finish",
+    "eligibility_batch_pending",
+    "eligibility_batch_start",
     "eligibility_check",
     "paper_claims",
     "paper_claims_print",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.db import IntegrityError, transaction
 
 from rcm.audit.services import audit_record
@@ -69,8 +71,13 @@ def _clearinghouse_check(ch: Clearinghouse) -> None:
     if ch.realtime_transport == "core_mime":
         if not ch.core_url.startswith("https://"):
             raise DomainError("The CORE endpoint must be an https:// address.", field="core_url")
-        if not (ch.core_username and ch.core_password_encrypted):
-            raise DomainError("CAQH CORE needs a user name and a password.", field="core_username")
+        if not (ch.core_username and ch.core_password_encrypted) and not (
+            ch.core_client_cert_encrypted
+        ):
+            raise DomainError(
+                "CAQH CORE needs a user name and a password, or a client certificate.",
+                field="core_username",
+            )
     if not 1 <= ch.realtime_timeout_seconds <= 120:
         raise DomainError("The timeout is 1 to 120 seconds.", field="realtime_timeout_seconds")
     if ch.claim_status_realtime and ch.realtime_transport != "core_mime":
@@ -86,14 +93,53 @@ def _clearinghouse_check(ch: Clearinghouse) -> None:
         )
 
 
+def _check_client_certificate(cert_pem: str, key_pem: str) -> None:
+    """A PEM certificate and the unencrypted PEM private key that belongs to it."""
+    if not (cert_pem and key_pem):
+        raise DomainError(
+            "Enter both the client certificate and its private key.",
+            field="core_client_key" if cert_pem else "core_client_cert",
+        )
+    try:
+        cert = x509.load_pem_x509_certificate(cert_pem.encode())
+    except ValueError as exc:
+        raise DomainError(
+            "The client certificate is not a PEM certificate (-----BEGIN CERTIFICATE-----).",
+            field="core_client_cert",
+        ) from exc
+    try:
+        key = serialization.load_pem_private_key(key_pem.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise DomainError(
+            "The private key is not an unencrypted PEM private key.", field="core_client_key"
+        ) from exc
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    pem = serialization.Encoding.PEM
+    if key.public_key().public_bytes(pem, public) != cert.public_key().public_bytes(pem, public):
+        raise DomainError(
+            "The private key does not belong to the client certificate.", field="core_client_key"
+        )
+
+
 def clearinghouse_save(
-    *, clearinghouse: Clearinghouse | None = None, core_password: str = "", **data: Any
+    *,
+    clearinghouse: Clearinghouse | None = None,
+    core_password: str = "",
+    core_client_cert: str = "",
+    core_client_key: str = "",
+    **data: Any,
 ) -> Clearinghouse:
     """Create or change a clearinghouse (receiver ids, separators, transport). `core_password`
-    is stored encrypted (rcm.crypto) and never shown again; empty keeps the stored one."""
+    and the client certificate and key (PEM, both together) are stored encrypted (rcm.crypto) and
+    never shown again; empty keeps the stored ones."""
     ch = clearinghouse or Clearinghouse()
     if core_password:
         ch.core_password_encrypted = encrypt(core_password)
+    core_client_cert, core_client_key = core_client_cert.strip(), core_client_key.strip()
+    if core_client_cert or core_client_key:
+        _check_client_certificate(core_client_cert, core_client_key)
+        ch.core_client_cert_encrypted = encrypt(core_client_cert + "\n")
+        ch.core_client_key_encrypted = encrypt(core_client_key + "\n")
     unknown = set(data) - set(CLEARINGHOUSE_FIELDS)
     if unknown:
         raise DomainError(f"Unknown field: {', '.join(sorted(unknown))}")
@@ -113,7 +159,11 @@ def clearinghouse_save(
         audit_record(
             action="clearinghouse.save",
             obj=ch,
-            detail={"fields": sorted(data) + (["core_password"] if core_password else [])},
+            detail={
+                "fields": sorted(data)
+                + (["core_password"] if core_password else [])
+                + (["core_client_certificate"] if core_client_cert else [])
+            },
         )
     return ch
 

@@ -9,22 +9,39 @@ answer" or "error", with the raw answer), never a silent success."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 
-from patients.models import Coverage, EligibilityRequest, EligibilityStatus
+from patients.models import (
+    Coverage,
+    CoveragePriority,
+    EligibilityRequest,
+    EligibilityStatus,
+    EpisodeOfCare,
+    EpisodeStatus,
+)
 from patients.services import (
     eligibility_request_create,
     eligibility_request_fail,
     eligibility_response_apply,
 )
+from rcm.audit.services import audit_record
 from rcm.crypto import decrypt
 from rcm.errors import DomainError
+from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.context import require_organization_id
 from rcm.tenancy.models import Organization
-from submissions.models import Clearinghouse, RealtimeTransport
+from submissions.models import (
+    Clearinghouse,
+    EligibilityBatch,
+    EligibilityBatchItem,
+    EligibilityBatchStatus,
+    RealtimeTransport,
+)
 from submissions.realtime import CoreMimeTransport, RealtimeAdapter, RealtimeError
 from x12.eligibility import EligibilityInquiry, Person, render_270
 from x12.reader import X12Error
@@ -44,12 +61,20 @@ def realtime_adapter(clearinghouse: Clearinghouse) -> RealtimeAdapter:
     return CoreMimeTransport(
         url=clearinghouse.core_url,
         username=clearinghouse.core_username,
-        password=decrypt(clearinghouse.core_password_encrypted),
+        password=decrypt(clearinghouse.core_password_encrypted)
+        if clearinghouse.core_password_encrypted
+        else "",
         sender_id=clearinghouse.submitter_id,
         receiver_id=clearinghouse.receiver_id,
         timeout=float(clearinghouse.realtime_timeout_seconds),
         retries=clearinghouse.realtime_retries,
         verify=settings.CLEARINGHOUSE_CA_BUNDLE or True,
+        client_cert=decrypt(clearinghouse.core_client_cert_encrypted)
+        if clearinghouse.core_client_cert_encrypted
+        else "",
+        client_key=decrypt(clearinghouse.core_client_key_encrypted)
+        if clearinghouse.core_client_key_encrypted
+        else "",
     )
 
 
@@ -151,3 +176,144 @@ def eligibility_check(
             raw_response=answer,
         )
     return EligibilityRequest.objects.select_related("verification").get(pk=request.pk)
+
+
+# --- "Check eligibility for all active episodes" --------------------------------------------
+
+ELIGIBILITY_BATCH_TOPIC = "submissions.eligibility_batch"
+RUNNING = (EligibilityBatchStatus.QUEUED, EligibilityBatchStatus.RUNNING)
+
+
+def _batch_coverages(today: date) -> list[tuple[Coverage, EpisodeOfCare]]:
+    """The primary coverage in force today of each active episode's patient, once per coverage
+    (two queries). A patient's non-Part 2 episode is preferred as the item's episode, so 42 CFR
+    Part 2 hides only the checks made for a substance use episode alone."""
+    episodes = list(
+        EpisodeOfCare.objects.filter(status=EpisodeStatus.ACTIVE).order_by("admission_date", "id")
+    )
+    by_patient: dict[Any, EpisodeOfCare] = {}
+    for episode in episodes:
+        chosen = by_patient.get(episode.patient_id)
+        if chosen is None or (chosen.is_part2 and not episode.is_part2):
+            by_patient[episode.patient_id] = episode
+    coverages = (
+        Coverage.objects.filter(
+            patient_id__in=list(by_patient),
+            priority=CoveragePriority.PRIMARY,
+            effective_date__lte=today,
+        )
+        .filter(Q(termination_date__isnull=True) | Q(termination_date__gte=today))
+        .order_by("patient_id", "effective_date")
+    )
+    return [(c, by_patient[c.patient_id]) for c in coverages]
+
+
+def eligibility_batch_start(
+    *, clearinghouse: Clearinghouse, now: datetime, today: date, user: Any = None
+) -> tuple[EligibilityBatch, bool]:
+    """Start checking eligibility for every active episode's primary coverage (a job through the
+    outbox). Returns the batch and whether this call started it: while one is queued or running,
+    a second start returns that one and starts nothing. A clearinghouse without a real-time
+    transport is refused."""
+    realtime_adapter(clearinghouse)  # refuses a clearinghouse without CAQH CORE
+    with transaction.atomic():
+        running = EligibilityBatch.objects.filter(status__in=RUNNING).first()
+        if running is not None:
+            return running, False
+        chosen = _batch_coverages(today)
+        batch = EligibilityBatch(
+            clearinghouse=clearinghouse, started_by=user, started_at=now, total=len(chosen)
+        )
+        if not chosen:
+            batch.status, batch.finished_at = EligibilityBatchStatus.DONE, now
+        try:
+            with transaction.atomic():
+                batch.save()
+        except IntegrityError:
+            # Another start won the race (the one-running constraint): that one is the batch.
+            return EligibilityBatch.objects.get(status__in=RUNNING), False
+        EligibilityBatchItem.objects.bulk_create(
+            EligibilityBatchItem(
+                batch=batch,
+                coverage=coverage,
+                episode=episode,
+                organization_id=batch.organization_id,
+            )
+            for coverage, episode in chosen
+        )
+        audit_record(action="eligibility.batch_start", obj=batch, detail={"coverages": len(chosen)})
+        if chosen:
+            outbox_enqueue(
+                topic=ELIGIBILITY_BATCH_TOPIC,
+                payload={"batch_id": str(batch.pk)},
+                idempotency_key=f"eligibility-batch:{batch.pk}",
+            )
+    return batch, True
+
+
+def eligibility_batch_pending(*, batch_id: Any) -> list[Any]:
+    """The batch's items not checked yet (a re-delivered job continues where it stopped)."""
+    return list(
+        EligibilityBatchItem.objects.filter(batch_id=batch_id, status="pending")
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)
+    )
+
+
+def eligibility_batch_check_item(
+    *, item_id: Any, now: datetime, today: date
+) -> EligibilityBatchItem:
+    """Check one coverage of a batch and record the result on the item and the batch's counts
+    (committed at once: the progress page sees it). An item already checked is left alone; a
+    check refused before sending (the 270 cannot be written) is recorded as an error."""
+    item = EligibilityBatchItem.objects.select_related("batch__clearinghouse", "coverage").get(
+        pk=item_id
+    )
+    if item.status != "pending":
+        return item
+    batch = item.batch
+    if batch.status == EligibilityBatchStatus.QUEUED:
+        EligibilityBatch.objects.filter(pk=batch.pk, status=EligibilityBatchStatus.QUEUED).update(
+            status=EligibilityBatchStatus.RUNNING
+        )
+    request: EligibilityRequest | None = None
+    try:
+        request = eligibility_check(
+            coverage=item.coverage, clearinghouse=batch.clearinghouse, now=now, today=today
+        )
+        status, error = request.status, request.error
+    except DomainError as exc:
+        status, error = EligibilityStatus.ERROR, exc.message
+    with transaction.atomic():
+        claimed = EligibilityBatchItem.objects.filter(pk=item.pk, status="pending").update(
+            status=status, error=error, request=request, updated_at=now
+        )
+        if claimed:
+            answered = 1 if status == EligibilityStatus.ANSWERED and not error else 0
+            EligibilityBatch.objects.filter(pk=batch.pk).update(
+                checked=F("checked") + 1,
+                answered=F("answered") + answered,
+                failed=F("failed") + (1 - answered),
+            )
+    item.refresh_from_db()
+    return item
+
+
+def eligibility_batch_finish(*, batch_id: Any, now: datetime) -> EligibilityBatch:
+    """Mark the batch done once no item is pending (safe to call twice)."""
+    with transaction.atomic():
+        batch = EligibilityBatch.objects.select_for_update().get(pk=batch_id)
+        pending = EligibilityBatchItem.objects.filter(batch=batch, status="pending").exists()
+        if batch.status != EligibilityBatchStatus.DONE and not pending:
+            batch.status, batch.finished_at = EligibilityBatchStatus.DONE, now
+            batch.save(update_fields=["status", "finished_at", "updated_at"])
+            audit_record(
+                action="eligibility.batch_done",
+                obj=batch,
+                detail={
+                    "checked": batch.checked,
+                    "answered": batch.answered,
+                    "failed": batch.failed,
+                },
+            )
+    return batch

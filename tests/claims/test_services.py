@@ -117,7 +117,11 @@ def test_a_charge_without_coverage_on_its_date_is_skipped_with_the_reason(
     entry = practice.session(45)
     with tenant_context(practice.org):
         report = services.claims_build(scopes=part2.ORGANIZATION, today=dos())
-    assert report.skipped == {str(entry.pk): f"No coverage in force on {dos()} (self-pay)."}
+    ended = dos() - timedelta(days=1)
+    assert report.skipped == {
+        str(entry.pk): f"Coverage with Blue Plan (member W1) ended on {ended}: no claim for "
+        f"{dos()}. Verify eligibility and add the coverage in force on that date."
+    }
 
 
 def test_a_missing_authorization_keeps_the_claim_in_draft_until_one_is_approved(

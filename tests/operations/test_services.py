@@ -85,6 +85,7 @@ def test_every_registered_scan_is_recorded_and_runs_for_an_organization(org: Any
         "denials.claim_status",
         "denials.follow_up",
         "denials.small_balances",
+        "patients.eligibility_raw_purge",
     }
     assert all(r.status == ScanRunStatus.DONE for r in runs), [(r.scan, r.error) for r in runs]
 

@@ -42,6 +42,8 @@ from submissions.models import (
     ClaimStatusInquiry,
     ClaimStatusRequest,
     Clearinghouse,
+    EligibilityBatch,
+    EligibilityBatchItem,
     SubmissionBatch,
 )
 from tests import clock
@@ -228,6 +230,16 @@ def build_part2(org: Organization) -> Part2Seed:
         request=status_request, claim=claim_denied, trace_number=f"CSPROBE{org.slug[:10]}",
         answered_at=clock.now(), category_code="F2", status_code="88", action="denied",
         status_text=f"Finalized: denied ({LAST_NAME})",
+    )  # fmt: skip
+
+    # An eligibility batch checked the coverage for the substance use episode.
+    eligibility = EligibilityBatch.objects.create(
+        clearinghouse=clearinghouse, status="done", started_at=clock.now(),
+        finished_at=clock.now(), total=1, checked=1, failed=1,
+    )  # fmt: skip
+    EligibilityBatchItem.objects.create(
+        batch=eligibility, coverage=coverage, episode=episode, status="error",
+        error=f"NM1: the 271 names member ZQX-MEMBER-77 ({LAST_NAME})",
     )  # fmt: skip
 
     # The 835: the payer's check that paid the visible claim also denies this one.

@@ -105,6 +105,7 @@ def test_inactive_coverage_ends_the_coverage_and_raises_an_alert(coverage: Cover
     ended_on = days_ago(37)
     raw = (
         sample("dependent_inactive.271")
+        .replace("W555000111", "W123456789")
         .replace("DTP*356*D8*20240101", f"DTP*356*D8*{days_ago(400):%Y%m%d}")
         .replace("DTP*357*D8*20261031", f"DTP*357*D8*{ended_on:%Y%m%d}")
     )
@@ -230,3 +231,119 @@ def test_another_patient_record_is_not_visible(coverage: Coverage, other_org: An
     with tenant_context(other_org):
         assert not EligibilityRequest.objects.exists()
     assert isinstance(coverage.patient, Patient)
+
+
+def test_a_271_naming_another_subscriber_is_refused_kept_on_the_request(
+    coverage: Coverage,
+) -> None:
+    request = ask(coverage, "EQ-2026-000417")
+    raw = sample("subscriber_behavioral_benefits.271").replace("W123456789", "W999999999")
+    with pytest.raises(DomainError) as exc:
+        services.eligibility_response_apply(raw=raw, now=now())
+    assert exc.value.field == "NM1" and "segment 13" in exc.value.message
+    assert "W999999999" in exc.value.message
+    request.refresh_from_db()
+    assert request.status == "error" and "W999999999" in request.error
+    assert request.raw_response == raw
+    coverage.refresh_from_db()
+    assert coverage.deductible == Decimal("250.00") and coverage.copay is None
+    assert not coverage.verifications.exists()
+
+
+def test_inactive_twice_raises_one_alert(coverage: Coverage) -> None:
+    ended_on = days_ago(37)
+
+    def inactive(trace: str) -> str:
+        return (
+            sample("dependent_inactive.271")
+            .replace("EQ-2026-000418", trace)
+            .replace("W555000111", "W123456789")
+            .replace("DTP*356*D8*20240101", f"DTP*356*D8*{days_ago(400):%Y%m%d}")
+            .replace("DTP*357*D8*20261031", f"DTP*357*D8*{ended_on:%Y%m%d}")
+        )
+
+    ask(coverage, "EQ-A", hours_ago=3)
+    services.eligibility_response_apply(raw=inactive("EQ-A"), now=now() - timedelta(hours=2))
+    ask(coverage, "EQ-B", hours_ago=1)
+    [second] = services.eligibility_response_apply(raw=inactive("EQ-B"), now=now())
+    assert Alert.objects.filter(kind="coverage.inactive").count() == 1
+    assert str(ended_on) in Alert.objects.get().message
+    # The second answer compares with the first: the coverage was already ended.
+    assert second.verification.changes == []
+
+
+def test_active_coverage_with_an_eligibility_end_date_ends_then(coverage: Coverage) -> None:
+    ask(coverage, "EQ-2026-000417")
+    ends = days_ago(-60)
+    # The plan's end (347, a plan year that renews) is not the coverage's; eligibility's is.
+    raw = sample("subscriber_behavioral_benefits.271").replace(
+        "DTP*347*D8*20261231", f"DTP*357*D8*{ends:%Y%m%d}"
+    )
+    [answered] = services.eligibility_response_apply(raw=raw, now=now())
+    coverage.refresh_from_db()
+    assert coverage.termination_date == ends and answered.verification.is_active_coverage
+    alert = Alert.objects.get(kind="coverage.inactive")
+    assert "has an end date" in alert.title and str(ends) in alert.message
+
+
+def test_the_next_answer_is_compared_with_the_last_verification(coverage: Coverage) -> None:
+    ask(coverage, "EQ-1", hours_ago=2)
+    raw = sample("subscriber_behavioral_benefits.271")
+    services.eligibility_response_apply(
+        raw=raw.replace("EQ-2026-000417", "EQ-1"), now=now() - timedelta(hours=1)
+    )
+    ask(coverage, "EQ-2", hours_ago=1)
+    [again] = services.eligibility_response_apply(
+        raw=raw.replace("EQ-2026-000417", "EQ-2").replace(
+            "EB*B*IND*MH^A6*PR**27*25*****Y", "EB*B*IND*MH^A6*PR**27*25****Y*Y"
+        ),
+        now=now(),
+    )
+    assert [(c["field"], c["highlight"]) for c in again.verification.changes] == [
+        ("auth_required", True)
+    ]
+
+
+def test_the_raw_texts_are_encrypted_at_rest(coverage: Coverage) -> None:
+    ask(coverage, "EQ-2026-000417")
+    raw = sample("subscriber_behavioral_benefits.271")
+    [answered] = services.eligibility_response_apply(raw=raw, now=now())
+    stored = EligibilityRequest.objects.values(
+        "raw_request_encrypted", "raw_response_encrypted"
+    ).get(pk=answered.pk)
+    assert "RIVERA" not in stored["raw_response_encrypted"]
+    assert "270" not in stored["raw_request_encrypted"]
+    fresh = EligibilityRequest.objects.get(pk=answered.pk)
+    assert fresh.raw_response == raw and fresh.raw_request == "ISA*...270"
+
+
+def test_the_purge_deletes_raw_texts_past_the_retention_once(coverage: Coverage) -> None:
+    old = ask(coverage, "EQ-OLD", hours_ago=24 * 31)
+    recent = ask(coverage, "EQ-NEW", hours_ago=24 * 29)
+    assert services.eligibility_raw_purge(now=now(), retention_days=30) == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.raw_request == "" and old.raw_purged_at == now()
+    assert recent.raw_request == "ISA*...270" and recent.raw_purged_at is None
+    assert services.eligibility_raw_purge(now=now(), retention_days=30) == 0  # idempotent
+    with pytest.raises(DomainError):
+        services.eligibility_raw_purge(now=now(), retention_days=0)
+
+
+def test_the_daily_scan_purges_after_the_organizations_retention(
+    coverage: Coverage, org: Any
+) -> None:
+    from rcm.operations.scans import scan_for
+
+    org.eligibility_raw_retention_days = 10
+    org.save()
+    old = ask(coverage, "EQ-OLD", hours_ago=24 * 11)
+    recent = ask(coverage, "EQ-NEW", hours_ago=24 * 9)
+    scan = scan_for("patients.eligibility_raw_purge")
+    assert scan is not None
+    assert scan.run(today()) == {"requests_purged": 1}
+    assert scan.run(today()) == {"requests_purged": 0}  # twice: no harm
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.raw_request == "" and old.raw_purged_at is not None
+    assert recent.raw_request == "ISA*...270"

@@ -4,6 +4,7 @@ which made a claim)."""
 from __future__ import annotations
 
 from claims.models import Claim
+from patients.models import Coverage, EligibilityRequest, EpisodeOfCare
 from rcm.tenancy.models import Organization
 from submissions.models import (
     Acknowledgment,
@@ -11,8 +12,11 @@ from submissions.models import (
     ClaimRejection,
     Clearinghouse,
     ControlNumberCounter,
+    EligibilityBatch,
+    EligibilityBatchItem,
     SubmissionBatch,
 )
+from tests import clock
 
 
 def build(org: Organization) -> None:
@@ -34,4 +38,16 @@ def build(org: Organization) -> None:
     )  # fmt: skip
     ClaimRejection.objects.create(
         claim=claim, batch=batch, acknowledgment=ack, source="999", reason="Probe rejection"
+    )
+    eligibility = EligibilityBatch.objects.create(
+        clearinghouse=ch, status="done", started_at=clock.now(), finished_at=clock.now(),
+        total=1, checked=1, failed=1,
+    )  # fmt: skip
+    EligibilityBatchItem.objects.create(
+        batch=eligibility,
+        coverage=Coverage.objects.first(),
+        episode=EpisodeOfCare.objects.first(),
+        request=EligibilityRequest.objects.first(),
+        status="no_answer",
+        error="Probe: no answer",
     )

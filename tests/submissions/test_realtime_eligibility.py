@@ -15,13 +15,13 @@ from alerts.models import Alert
 from patients import services as patients
 from patients.models import Coverage
 from rcm.audit.models import AuditEvent
-from rcm.crypto import decrypt
+from rcm.crypto import decrypt, encrypt
 from rcm.errors import DomainError
 from rcm.tenancy.context import tenant_context
 from submissions.models import Clearinghouse
 from submissions.services import clearinghouse_save, eligibility_check
 from tests.clock import days_ago, now, today
-from tests.core_server import PASSWORD, USERNAME, CoreServer, core_server
+from tests.core_server import PASSWORD, USERNAME, CoreServer, core_server, self_signed
 
 
 @pytest.fixture
@@ -202,10 +202,16 @@ def test_check_eligibility_shows_no_answer_and_another_orgs_coverage_is_404(
 ) -> None:
     core.mode, core.delay = "slow", 2.5
     client = client_for(biller)
-    html = client.post(
-        f"/o/riverbend/claims/batches/eligibility/{coverage.pk}/check/", HTTP_HX_REQUEST="true"
-    ).content.decode()
-    assert "No answer:" in html and "Try again" in html
+    url = f"/o/riverbend/claims/batches/eligibility/{coverage.pk}/check/"
+    html = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    # A timeout is "no answer" with a Retry button (posting the same check), never a success.
+    assert 'data-status="no_answer"' in html and "No answer:" in html
+    assert f'hx-post="{url}"' in html and ">Retry<" in html
+    assert "Deductible remaining" not in html and not coverage.verifications.exists()
+    core.mode = "benefits"
+    retried = client.post(url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'data-status="answered"' in retried and ">Retry<" not in retried
+    assert coverage.verifications.count() == 1
     with tenant_context(other_org):
         payer = patients.payer_create(name="P", payer_id="P1", payer_type="commercial")
         theirs = patients.patient_create(
@@ -253,3 +259,76 @@ def test_the_api_runs_a_check_and_answers_with_the_benefits(
         "/api/v1/eligibility-checks/", {"coverage": str(coverage.pk)}, format="json"
     )
     assert refused.status_code == 400 and "coverage" in refused.content.decode()
+
+
+def test_a_271_with_auth_required_updates_the_verification_and_the_patient_page_shows_it(
+    coverage: Coverage, clearinghouse: Clearinghouse, core: CoreServer, biller: Any, client_for: Any
+) -> None:
+    client = client_for(biller)
+    patient_page = f"/o/riverbend/patients/{coverage.patient_id}/"
+    assert "Authorization required" not in client.get(patient_page).content.decode()
+    core.mode = "auth_required"
+    html = client.post(
+        f"/o/riverbend/claims/batches/eligibility/{coverage.pk}/check/", HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "Authorization required" in html
+    verification = coverage.verifications.get()
+    assert verification.method == "271"
+    assert {"field": "auth_required", "label": "Authorization required", "before": None,
+            "after": "True", "highlight": True} in verification.changes  # fmt: skip
+    page = client.get(patient_page).content.decode()
+    # Beside the coverage: the badge, and the difference from the last verification.
+    assert 'data-field="auth-required">Authorization required' in page
+    assert (
+        '<li data-change="auth_required" class="changed-highlight"><strong>Changed:</strong> '
+        "Authorization now required</li>"
+    ) in page
+
+
+def cert_hub(url: str, cert_pem: str, key_pem: str) -> Clearinghouse:
+    """A clearinghouse that authenticates with a client certificate, no password."""
+    return clearinghouse_save(
+        name="Cert Hub", code="certhub", receiver_name="CERT HUB", receiver_id="CERT01",
+        submitter_id="RB12345", contact_name="Billing", contact_phone="3125550100",
+        realtime_transport="core_mime", core_url=url, core_username="",
+        realtime_timeout_seconds=2, realtime_retries=0,
+        core_client_cert=cert_pem, core_client_key=key_pem,
+    )  # fmt: skip
+
+
+def test_a_client_certificate_authenticates_to_a_server_that_asks_for_one(
+    coverage: Coverage, tmp_path: Path, settings: Any
+) -> None:
+    with core_server(tmp_path, require_client_cert=True) as server:
+        settings.CLEARINGHOUSE_CA_BUNDLE = server.ca_bundle
+        hub = cert_hub(server.url, server.client_cert_pem, server.client_key_pem)
+        stored = Clearinghouse.objects.get(pk=hub.pk)
+        assert "BEGIN" not in stored.core_client_cert_encrypted + stored.core_client_key_encrypted
+        assert decrypt(stored.core_client_key_encrypted).strip() == server.client_key_pem.strip()
+        request = check(coverage, hub)
+        assert request.status == "answered", request.error
+        assert server.client_names == ["riverbend-client"]
+        assert server.requests[0]["UserName"] == ""  # the certificate, not a password
+        # Without the certificate the server refuses the handshake: no answer, never success.
+        hub.core_client_cert_encrypted = hub.core_client_key_encrypted = ""
+        hub.core_password_encrypted = encrypt(PASSWORD)
+        hub.save()
+        refused = check(coverage, hub)
+        assert refused.status in ("no_answer", "error") and refused.verification is None
+
+
+def test_a_client_certificate_must_be_pem_and_match_its_key(ctx: Any, tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path, "one", "one")
+    other_cert, other_key = self_signed(tmp_path, "two", "two")
+    cases = [
+        ("not a certificate", key.read_text(), "core_client_cert"),
+        (cert.read_text(), "not a key", "core_client_key"),
+        (cert.read_text(), other_key.read_text(), "core_client_key"),
+        (cert.read_text(), "", "core_client_key"),
+    ]
+    for cert_pem, key_pem, field in cases:
+        with pytest.raises(DomainError) as exc:
+            cert_hub("https://core.example/", cert_pem, key_pem)
+        assert exc.value.field == field, exc.value.message
+    assert not Clearinghouse.objects.exists()
+    assert other_cert.exists()
