@@ -55,6 +55,7 @@ DOMAIN_APPS = [
     "dashboards",
     "alerts",
     "webhooks",
+    "interfaces",
 ]
 
 INSTALLED_APPS = [
