@@ -15,7 +15,9 @@ from typing import Any
 import hl7
 
 # Field positions used here are the same from v2.3 to v2.8; the profile is written for 2.5.1.
-SUPPORTED_VERSIONS = frozenset({"2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8"})
+SUPPORTED_VERSIONS = frozenset(
+    {"2.3", "2.3.1", "2.4", "2.5", "2.5.1", "2.6", "2.7", "2.7.1", "2.8"}
+)
 ADT_EVENTS = frozenset({"A04", "A08", "A28", "A31"})
 SUPPORTED = {"ADT": ADT_EVENTS, "DFT": frozenset({"P03"})}
 
@@ -66,6 +68,8 @@ class Hl7Problem(Exception):
         self.location = location
         self.code = code
         self.reject = reject
+        # The MSH as far as it could be read, for the ACK of an AR (MSA-2 echoes MSH-10).
+        self.header: Header | None = None
 
     @property
     def text(self) -> str:
@@ -101,7 +105,7 @@ def _msh(segment: str, field: int) -> Location:
 def parse(raw: str) -> hl7.Message:
     """The message, or AR naming MSH-1 when it is not HL7 v2 at all."""
     text = normalize(raw)
-    if not text.startswith("MSH") or len(text) < 8:
+    if not text.startswith("MSH") or len(text) < 8 or "\x00" in text:
         raise Hl7Problem(
             "The message must start with an MSH segment.",
             location=_msh("MSH", 1),
@@ -109,7 +113,9 @@ def parse(raw: str) -> hl7.Message:
             reject=True,
         )
     try:
-        return hl7.parse(text)
+        message = hl7.parse(text)
+        if str(message[0][0]) != "MSH":
+            raise ValueError("the first segment is not MSH")
     except Exception as exc:  # python-hl7 raises several types for malformed text
         raise Hl7Problem(
             f"The message cannot be parsed: {exc}",
@@ -117,6 +123,7 @@ def parse(raw: str) -> hl7.Message:
             code=ErrorCode.DATA_TYPE_ERROR,
             reject=True,
         ) from exc
+    return message
 
 
 def value(segment: Any, field: int, component: int = 1, rep: int = 1) -> str:
@@ -146,6 +153,25 @@ def header(message: hl7.Message) -> Header:
     def get(field: int, component: int = 1) -> str:
         return value(msh, field, component)
 
+    found = Header(
+        message_type=get(9, 1).upper(),
+        event=get(9, 2).upper(),
+        control_id=get(10)[:199],
+        version=get(12),
+        sending_application=get(3),
+        sending_facility=get(4),
+        receiving_application=get(5),
+        receiving_facility=get(6),
+    )
+    try:
+        _check(found, get)
+    except Hl7Problem as problem:
+        problem.header = found
+        raise
+    return found
+
+
+def _check(found: Header, get: Any) -> None:
     for field, name in ((9, "message type"), (10, "message control id"), (12, "version id")):
         if not get(field):
             raise Hl7Problem(
@@ -154,17 +180,7 @@ def header(message: hl7.Message) -> Header:
                 code=ErrorCode.REQUIRED_FIELD_MISSING,
                 reject=True,
             )
-    found = Header(
-        message_type=get(9, 1).upper(),
-        event=get(9, 2).upper(),
-        control_id=get(10),
-        version=get(12),
-        sending_application=get(3),
-        sending_facility=get(4),
-        receiving_application=get(5),
-        receiving_facility=get(6),
-    )
-    if len(found.control_id) > 199:
+    if len(get(10)) > 199:
         raise Hl7Problem(
             "MSH-10 is longer than 199 characters.",
             location=_msh("MSH", 10),
@@ -193,7 +209,6 @@ def header(message: hl7.Message) -> Header:
             code=ErrorCode.UNSUPPORTED_EVENT_CODE,
             reject=True,
         )
-    return found
 
 
 def segments(message: hl7.Message, name: str) -> list[Any]:
@@ -300,7 +315,10 @@ def ack(
             version,
         ]
     )
-    lines = [msh, "|".join(["MSA", code, escape(header.control_id if header else ""), escape(text)])]
+    lines = [
+        msh,
+        "|".join(["MSA", code, escape(header.control_id if header else ""), escape(text)]),
+    ]
     if problem is not None:
         where = problem.location
         label = ErrorCode.TEXT.get(problem.code, "")

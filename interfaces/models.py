@@ -84,7 +84,9 @@ class HeldMessage(TenantModel):
 
     class Meta:
         indexes = [
-            models.Index(fields=["organization", "status", "-created_at"], name="heldmsg_status_idx")
+            models.Index(
+                fields=["organization", "status", "-created_at"], name="heldmsg_status_idx"
+            )
         ]
 
     def __str__(self) -> str:

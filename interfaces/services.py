@@ -77,7 +77,7 @@ def hl7_receive(
         message = hl7v2.parse(raw)
         head = hl7v2.header(message)
     except Hl7Problem as problem:
-        return _refuse(problem, None, now)
+        return _refuse(problem, problem.header, now)
     if earlier := _replay(head.control_id):
         return earlier
     try:
@@ -129,9 +129,7 @@ def _refuse(problem: Hl7Problem, head: hl7v2.Header | None, now: datetime) -> Re
 def _record(
     raw: str, head: hl7v2.Header, outcome: _Outcome, *, channel: str, now: datetime
 ) -> Hl7Message:
-    ack = hl7v2.ack(
-        code="AA", header=head, now=now, ack_control_id=_ack_id(), text=outcome.text
-    )
+    ack = hl7v2.ack(code="AA", header=head, now=now, ack_control_id=_ack_id(), text=outcome.text)
     record = Hl7Message.objects.create(
         control_id=head.control_id,
         message_type=head.type_label,
@@ -313,9 +311,7 @@ def _adt(message: Any, *, today: date) -> _Outcome:
     for seq, in1_segment, in2_segment in pending:
         _coverage(patient, seq, in1_segment, in2_segment, guarantor)
         covered += 1
-    return _Outcome(
-        text=f"Patient {done}; {covered} coverage(s) recorded.", patient=patient
-    )
+    return _Outcome(text=f"Patient {done}; {covered} coverage(s) recorded.", patient=patient)
 
 
 def _payer(in1: Any, sequence: int) -> Payer:
