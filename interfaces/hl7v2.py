@@ -251,9 +251,9 @@ def to_datetime(text: str, *, tz: tzinfo, location: Location) -> datetime | None
         )
     if not match.group(5):
         return None
-    parts = [int(match.group(i) or 0) for i in range(1, 7)]
+    year, month, day, hour, minute, second = (int(match.group(i) or 0) for i in range(1, 7))
     try:
-        moment = datetime(*parts)  # noqa: DTZ001 (the zone is set just below)
+        moment = datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 (zone below)
     except ValueError as exc:
         raise Hl7Problem(
             f"{text!r} is not a date/time.", location=location, code=ErrorCode.DATA_TYPE_ERROR
