@@ -11,6 +11,7 @@ for a patient or rendering provider Parity does not know is held in the exceptio
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
@@ -490,11 +491,9 @@ def _line(ft1: Any, sequence: int, tz: tzinfo) -> _Line:
     units_text = hl7v2.value(ft1, 10)
     units = None
     if units_text:
-        try:
-            units = int(float(units_text))
-        except ValueError:
-            units = 0
-        if units < 1 or units > 999 or float(units_text) != units:
+        whole = re.fullmatch(r"0*(\d{1,3})(?:\.0*)?", units_text)
+        units = int(whole.group(1)) if whole else 0
+        if not 1 <= units <= 999:
             raise Hl7Problem(
                 f"The quantity must be a whole number of units from 1 to 999, not {units_text!r}.",
                 location=at(10),

@@ -6,6 +6,7 @@ or provider Parity does not know is held, never dropped."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -305,3 +306,40 @@ def test_a_key_without_hl7_write_is_refused(practice: Practice, api_client_for: 
     assert response.status_code == 403
     with tenant_context(practice.org):
         assert not ServiceEntry.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [
+        ({"units": "inf"}, "FT1^1^10"),
+        ({"units": "1.5"}, "FT1^1^10"),
+        ({"npi": "12345"}, "FT1^1^20"),
+        ({"modifiers": "TOOLONG"}, "FT1^1^26"),
+        ({"code": ""}, "FT1^1^7"),
+    ],
+)
+def test_a_bad_ft1_field_is_named(
+    practice: Practice, ehr: Any, change: dict[str, str], location: str
+) -> None:
+    values = {"npi": practice.provider.npi} | change
+    start = at(dos(), 9)
+    message = dft("BAD1", start=start, end=start + timedelta(minutes=55), **values)
+    _, ack = _send(ehr, message)
+    assert ack["MSA"][1] == "AE" and ack["ERR"][2] == location
+    with tenant_context(practice.org):
+        assert not ServiceEntry.objects.exists()
+
+
+def test_a_payment_instead_of_a_charge_names_ft1_6(practice: Practice, ehr: Any) -> None:
+    _, ack = _send(ehr, _session(practice, "PY1").replace("||CG|", "||PY|"))
+    assert ack["MSA"][1] == "AE" and ack["ERR"][2] == "FT1^1^6"
+
+
+def test_the_documented_a04_example_registers_its_patient(practice: Practice, ehr: Any) -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "integration.md").read_text()
+    example = docs.split("```\nMSH|^~\\&|EHR|CLINIC|PARITY|RIVERBEND|20261201090000||ADT^A04")[1]
+    message = "MSH|^~\\&|EHR|CLINIC|PARITY|RIVERBEND|20261201090000||ADT^A04" + example
+    _, ack = _send(ehr, message.split("```")[0], content_type="text/plain")
+    assert ack["MSA"][1:3] == ["AA", "ADT0001"]
+    with tenant_context(practice.org):
+        assert Coverage.objects.get(patient__mrn="R-100").member_id == "W77"
