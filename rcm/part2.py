@@ -134,6 +134,8 @@ RULES: dict[str, Rule] = {
     "patients.Note": Flag("part2"),
     "alerts.Alert": Flag("part2"),
     "audit.AuditEvent": Flag("part2"),
+    "interfaces.Hl7Message": Flag("part2"),
+    "interfaces.HeldMessage": Flag("part2"),
 }
 
 # Models with a path to an episode or a claim whose rows are not Part 2 records themselves.

@@ -60,6 +60,7 @@ DOMAIN_APPS = [
     "alerts",
     "webhooks",
     "patient_accounts",
+    "interfaces",
 ]
 
 INSTALLED_APPS = [

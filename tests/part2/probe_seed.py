@@ -28,9 +28,10 @@ from authorizations import services as auth_services
 from claims import services as claim_services
 from claims.models import Claim, ClaimLine, ServiceEntry
 from denials import models as dm
+from interfaces.models import HeldMessage, Hl7Message
 from patients import services as patient_services
 from patients.models import Note, Payer
-from rcm import part2
+from rcm import crypto, part2
 from rcm.audit.models import AuditEvent
 from rcm.audit.services import audit_record
 from rcm.tenancy.models import Organization, TenantModel
@@ -362,6 +363,25 @@ def build_part2(org: Organization) -> Part2Seed:
         subject_id=claim_denied.pk,
         body=f"Called the payer about {SUD_CODE}, authorization {AUTH_NUMBER}.",
         part2=True,
+    )
+
+    # A charge the EHR sent for the Part 2 episode, held for an unknown provider
+    # (interfaces: Flag("part2"), set when the message is received).
+    message = Hl7Message.objects.create(
+        control_id="PROBE-PART2",
+        message_type="DFT^P03",
+        channel="https",
+        status="held",
+        raw_encrypted=crypto.encrypt(
+            f"MSH|^~\\&|EHR|CLINIC|PARITY|ORG|20261201090000||DFT^P03|PROBE-PART2|P|2.5.1\r"
+            f"PID|1||{MRN}^^^CLINIC^MR||{LAST_NAME}^{FIRST_NAME}\rDG1|1||{SUD_CODE}"
+        ),
+        ack_encrypted=crypto.encrypt("MSA|AA|PROBE-PART2|Held for review"),
+        patient=patient,
+        part2=True,
+    )
+    HeldMessage.objects.create(
+        message=message, reason="unknown_provider", detail="FT1-20 NPI 1999999992", part2=True
     )
 
     alerts = alerts_raise(
