@@ -55,6 +55,7 @@ DOMAIN_APPS = [
     "dashboards",
     "alerts",
     "webhooks",
+    "fhir_api",
 ]
 
 INSTALLED_APPS = [

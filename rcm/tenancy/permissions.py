@@ -33,6 +33,7 @@ SCOPES: dict[str, str] = {
     "denials:write": "Post remittances, work denials, file appeals",
     "dashboards:read": "Read dashboards and KPIs",
     "audit:read": "Read the audit trail",
+    "fhir:export": "Start FHIR bulk exports ($export) of the resources the other read scopes allow",
     "webhooks:write": "Register webhook endpoints, read their delivery logs, redeliver events",
     "org:admin": "Manage the organization, its members and API keys",
 }
