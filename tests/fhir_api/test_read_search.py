@@ -82,7 +82,9 @@ def test_the_eob_carries_the_claim_and_the_payers_decision(
     assert response["disposition"] == "Denied"
 
 
-def test_the_capability_statement_lists_every_type_and_validates(api_client_for: Any, org: Any) -> None:
+def test_the_capability_statement_lists_every_type_and_validates(
+    api_client_for: Any, org: Any
+) -> None:
     from rest_framework.test import APIClient
 
     response = APIClient().get(f"{BASE}/metadata")
