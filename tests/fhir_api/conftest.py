@@ -4,8 +4,8 @@ that is a 42 CFR Part 2 record (an SUD episode's), with its own payer decision."
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
