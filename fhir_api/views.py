@@ -332,7 +332,10 @@ def _csrf_refused(request: HttpRequest) -> HttpResponse | None:
     """A signed-in browser's DELETE needs its CSRF token; an API key's does not."""
     if getattr(request, "api_key", None) is not None:
         return None
-    refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+    # Checked against this function (not the csrf_exempt view, which the check would skip).
+    refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(
+        request, _csrf_refused, (), {}
+    )
     if refused is None:
         return None
     return outcome(403, "CSRF check failed.", code="forbidden")

@@ -185,3 +185,18 @@ def test_kickoff_refusals_are_operation_outcomes(world: World, api_client_for: A
         assert not FhirExport.objects.exists()
     unknown = api.get(f"{BASE}/$export-status/{world.claim.pk}")
     assert unknown.status_code == 404
+
+
+def test_a_members_export_needs_the_csrf_token_to_cancel(world: World, owner: Any) -> None:
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    header = {"X-Organization": world.org.slug, **ASYNC}
+    started = client.get(f"{BASE}/$export", {"_type": "Patient"}, headers=header)
+    assert started.status_code == 202, started.content
+    status_url = _path(started["Content-Location"])
+    refused = client.delete(status_url, headers=header)
+    assert refused.status_code == 403
+    assert refused.json()["resourceType"] == "OperationOutcome"
+    assert client.get(status_url, headers=header).status_code == 202
