@@ -29,7 +29,7 @@ TYPES = [
 ]
 
 
-def _bundle(api: Any, path: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+def _bundle(api: Any, path: str, params: Any = None) -> dict[str, Any]:
     response = api.get(f"{BASE}/{path}", params or {})
     assert response.status_code == 200, response.content
     assert response["Content-Type"] == "application/fhir+json"
