@@ -55,7 +55,8 @@ def outcome(status: int, diagnostics: str, *, code: str = "invalid", expression:
 
 
 def _not_found(what: str) -> HttpResponse:
-    return outcome(404, f"{what} is not known.", code="not-found")
+    """404, naming the kind of thing only (the id is in the URL; echoing it adds nothing)."""
+    return outcome(404, f"No such {what}.", code="not-found")
 
 
 def fhir_endpoint(*, authenticated: bool = True) -> Callable[[Any], Any]:
@@ -226,7 +227,7 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
     try:
         pk = uuid.UUID(resource_id)
     except ValueError:
-        return _not_found(f"{resource_type}/{resource_id[:64]}")
+        return _not_found(resource_type)
     org = request.organization  # type: ignore[attr-defined]
     found = selectors.fhir_read(
         resource_type=resource_type,
@@ -236,7 +237,7 @@ def read(request: HttpRequest, resource_type: str, resource_id: str) -> HttpResp
         today=organization_now(org).date(),
     )
     if found is None:
-        return _not_found(f"{resource_type}/{pk}")
+        return _not_found(resource_type)
     resource, obj = found
     _audit_rows(resource_type, [obj], action="view", object_id=str(pk))
     return fhir_response(resource)
@@ -344,9 +345,7 @@ def _csrf_refused(request: HttpRequest) -> HttpResponse | None:
     if getattr(request, "api_key", None) is not None:
         return None
     # Checked as for a view that is not csrf_exempt (the status view is, for API keys).
-    refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(
-        request, metadata, (), {}
-    )
+    refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, metadata, (), {})
     if refused is None:
         return None
     return outcome(403, "CSRF check failed.", code="forbidden")
@@ -378,7 +377,7 @@ def export_status(request: HttpRequest, export_id: str) -> HttpResponse:
     _method(request, "GET", "DELETE")
     export = _own_export(request, export_id)
     if export is None:
-        return _not_found(f"Export {export_id[:64]}")
+        return _not_found("export")
     if request.method == "DELETE":
         refused = _csrf_refused(request)
         if refused is not None:
@@ -401,7 +400,7 @@ def export_status(request: HttpRequest, export_id: str) -> HttpResponse:
         response["Retry-After"] = "5"
         return response
     if export.status == ExportStatus.CANCELLED:
-        return _not_found(f"Export {export.pk} (cancelled)")
+        return _not_found("export (it was cancelled)")
     if export.status == ExportStatus.FAILED:
         return outcome(500, f"The export failed: {export.error}", code="exception")
     return HttpResponse(json.dumps(_manifest(request, export)), content_type="application/json")
@@ -415,14 +414,14 @@ def export_file(request: HttpRequest, file_id: str) -> HttpResponse:
     try:
         pk = uuid.UUID(file_id)
     except ValueError:
-        return _not_found(f"File {file_id[:64]}")
+        return _not_found("export file")
     export_file_row = FhirExportFile.objects.select_related("export").filter(pk=pk).first()
     if (
         export_file_row is None
         or export_file_row.export.status != ExportStatus.DONE
         or not _requester(request).owns(export_file_row.export)
     ):
-        return _not_found(f"File {pk}")
+        return _not_found("export file")
     content = services.export_file_download(export_file=export_file_row)
     return HttpResponse(content, content_type=NDJSON)
 
