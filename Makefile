@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.installed-runtime
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/parity
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
-TYPED := rcm patients authorizations credentialing claims submissions denials dashboards reconciliation patient_accounts alerts webhooks interfaces x12
+TYPED := rcm patients authorizations credentialing claims submissions denials dashboards reconciliation patient_accounts alerts webhooks interfaces fhir_api x12
 # Tests run in parallel (pytest-xdist), one test database per worker: `make test PYTEST_WORKERS=1`
 # (or 0) runs them in one process.
 PYTEST_WORKERS ?= auto

@@ -61,6 +61,7 @@ DOMAIN_APPS = [
     "webhooks",
     "patient_accounts",
     "interfaces",
+    "fhir_api",
 ]
 
 INSTALLED_APPS = [

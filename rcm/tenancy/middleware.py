@@ -32,6 +32,9 @@ from rcm.tenancy.services import api_key_authenticate
 
 ORG_PATH = re.compile(r"^/o/(?P<slug>[-a-zA-Z0-9_]+)/")
 API_PREFIX = "/api/v1/"
+# The FHIR R4 API (fhir_api) takes its organization the same way as the REST API.
+FHIR_PREFIX = "/fhir/r4/"
+API_PREFIXES = (API_PREFIX, FHIR_PREFIX)
 
 
 def _problem(status: int, title: str, detail: str) -> HttpResponse:
@@ -69,7 +72,7 @@ class TenantMiddleware:
             if membership is None:
                 raise Http404("No such organization.")
             return self._run_as_member(request, membership)
-        if path.startswith(API_PREFIX):
+        if path.startswith(API_PREFIXES):
             raw = _raw_api_key(request)
             if raw:
                 # The instant of the request: no organization is known before its key is, and
@@ -134,7 +137,7 @@ class IdleTimeoutMiddleware:
             if last is not None and now - float(last) > limit:
                 request.logout_reason = "idle_timeout"  # type: ignore[attr-defined]
                 logout(request)
-                if request.path_info.startswith(API_PREFIX):
+                if request.path_info.startswith(API_PREFIXES):
                     return _problem(401, "Unauthorized", "The session timed out.")
                 login = (
                     reverse("login")
@@ -169,7 +172,7 @@ class TwoFactorMiddleware:
         if user is None or not user.is_authenticated:
             return self.get_response(request)
         path = request.path_info
-        if path.startswith(API_PREFIX) and _raw_api_key(request):
+        if path.startswith(API_PREFIXES) and _raw_api_key(request):
             return self.get_response(request)
         from rcm.tenancy import two_factor
 
@@ -183,13 +186,13 @@ class TwoFactorMiddleware:
         if state == two_factor.VERIFY:  # not even the Security page: it shows recovery codes
             request.logout_reason = "second_factor_missing"  # type: ignore[attr-defined]
             logout(request)
-            if path.startswith(API_PREFIX):
+            if path.startswith(API_PREFIXES):
                 return _problem(401, "Unauthorized", "Sign in again with your second factor.")
             target = reverse("login") + "?" + urlencode({"next": request.get_full_path()})
         elif path.startswith(self.open_prefixes):
             return self.get_response(request)
         else:
-            if path.startswith(API_PREFIX):
+            if path.startswith(API_PREFIXES):
                 return _problem(
                     403, "Forbidden", "Set up two-factor sign-in: your organization requires it."
                 )

@@ -36,6 +36,7 @@ SCOPES: dict[str, str] = {
     "patient_accounts:write": "Record patient payments, request refunds and write-offs, edit guarantors",
     "patient_accounts:approve": "Approve patient refunds and small-balance write-offs",
     "audit:read": "Read the audit trail",
+    "fhir:export": "Start FHIR bulk exports ($export) of the resources the other read scopes allow",
     "webhooks:write": "Register webhook endpoints, read their delivery logs, redeliver events",
     "hl7:write": "Send HL7 v2 messages (ADT registrations, DFT charges)",
     "org:admin": "Manage the organization, its members and API keys",

@@ -36,6 +36,7 @@ from rcm.tenancy.services import api_key_create
 from tests import clock
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.tenancy.test_isolation import (
+    API_ROUTES,
     FORMAT_PARAMS,
     SKIP_PARAMS,
     _all_routes,
@@ -144,7 +145,7 @@ def _build() -> World:
     browser, api = _clients(world)
     for name, params in _routes():
         if _id_params(params):
-            client = api if name.startswith("api:") else browser
+            client = api if name.startswith(API_ROUTES) else browser
             world.lookups[name] = _lookup(name, params, world, client)
     return world
 
@@ -178,7 +179,7 @@ def _body(response: Any) -> str:
 def _fetch(name: str, params: list[str], world: World) -> tuple[str, Any, int] | None:
     """The first successful GET of the route: (url, response, audit INSERTs), or None."""
     browser, api = _clients(world)
-    client = api if name.startswith("api:") and "org_slug" not in params else browser
+    client = api if name.startswith(API_ROUTES) and "org_slug" not in params else browser
     for kwargs in _candidate_kwargs(name, params, world):
         url = reverse(name, kwargs=kwargs)
         with CaptureQueriesContext(connection) as queries:

@@ -45,6 +45,7 @@ from tests.part2.probe_seed import (
     visible_ids_by_model,
 )
 from tests.tenancy.test_isolation import (
+    API_ROUTES,
     _all_routes,
     _discover_lookups,
     owner_only_api,
@@ -88,6 +89,10 @@ IDENTITY_OK = {
     "api:consent-detail",
     "api:verification-list",
     "api:verification-detail",
+    "fhir:Patient-search",
+    "fhir:Patient-read",
+    "fhir:Coverage-search",
+    "fhir:Coverage-read",
 }
 
 # "Show everything" filters: a list that hides closed rows by default is fetched with them too.
@@ -196,8 +201,10 @@ def _build_world() -> ProbeWorld:
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Bearer {full}")
     for name, params in ID_ROUTES:
-        client = api if name.startswith("api:") else discoverer
-        if name.startswith("api:") and owner_only_api(_url(name, params, world, str(uuid.uuid4()))):
+        client = api if name.startswith(API_ROUTES) else discoverer
+        if name.startswith(API_ROUTES) and owner_only_api(
+            _url(name, params, world, str(uuid.uuid4()))
+        ):
             client = session_api(world.owner, org)
         world.lookups[name] = _discover_lookups(name, params, org, client)
     return world
@@ -344,7 +351,7 @@ def _label(model: type[Model]) -> str:
 def test_a_route_shows_nothing_of_part2_without_the_grant(
     name: str, params: list[str], world: ProbeWorld, db: Any, pdf_sources: _PdfSources
 ) -> None:
-    is_api = name.startswith("api:")
+    is_api = name.startswith(API_ROUTES)
     identity_ok = name in IDENTITY_OK
     problems: list[str] = []
 

@@ -41,6 +41,8 @@ from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 from tests.tenant_data import build_tenant_data
 
 SKIP_PARAMS = {"format"}
+# Routes called with an API key rather than a signed-in browser: the REST API and FHIR.
+API_ROUTES = ("api:", "fhir:")
 # A file-format parameter is not an object id: the page is fetched as a list page, in this format.
 FORMAT_PARAMS = {"fmt": "csv"}
 API_METHODS = ("get", "post", "patch", "delete")
@@ -128,7 +130,7 @@ def _discover_lookups(
     object_id = str(uuid.uuid4())
     url = reverse(name, kwargs=_kwargs_for(params, org, object_id))
     found: set[type[Model]] = set()
-    for method in API_METHODS if name.startswith("api:") else PAGE_METHODS:
+    for method in API_METHODS if name.startswith(API_ROUTES) else PAGE_METHODS:
         with transaction.atomic(), CaptureQueriesContext(connection) as queries:
             getattr(client, method)(url)
             transaction.set_rollback(True)  # whatever the request did, it leaves nothing
@@ -177,8 +179,8 @@ def _build_world() -> ProbeWorld:
     world = ProbeWorld(org, other_org, user, b_ids, by_model)
     browser, api = _clients(world)
     for name, params in _id_routes():
-        client = api if name.startswith("api:") else browser
-        if name.startswith("api:") and owner_only_api(
+        client = api if name.startswith(API_ROUTES) else browser
+        if name.startswith(API_ROUTES) and owner_only_api(
             reverse(name, kwargs=_kwargs_for(params, org, str(uuid.uuid4())))
         ):
             client = session_api(user, org)
@@ -284,7 +286,7 @@ def test_a_route_answers_404_for_another_tenants_ids(
     world = probe_world
     browser, api = _clients(world)
     _as_role(db_role)
-    is_api = name.startswith("api:")
+    is_api = name.startswith(API_ROUTES)
     client = api if is_api else browser
     probes = _probe_ids(name, world)
     assert probes
@@ -331,7 +333,7 @@ def test_lists_and_pages_without_ids_show_nothing_of_another_tenant(
             continue
         kwargs = {p: FORMAT_PARAMS.get(p, world.org.slug) for p in params}
         url = reverse(name, kwargs=kwargs)
-        client = browser if "org_slug" in params or not name.startswith("api:") else api
+        client = browser if "org_slug" in params or not name.startswith(API_ROUTES) else api
         response = client.get(url)
         assert response.status_code < 500, f"GET {url} failed with {response.status_code}"
         if name in {"home"}:
