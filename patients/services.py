@@ -549,7 +549,7 @@ def eligibility_response_apply(
                     field="TRN",
                 )
             matched.append((response, member, request))
-        return [
+        applied = [
             _apply_answer(
                 response=response,
                 member=member,
@@ -560,6 +560,14 @@ def eligibility_response_apply(
             )
             for response, member, request in matched
         ]
+        for request in applied:
+            # A domain event for the apps above (webhooks): which request was answered.
+            outbox_enqueue(
+                topic="patients.eligibility_result",
+                payload={"eligibility_request_id": str(request.pk)},
+                idempotency_key=f"patients.eligibility_result:{request.pk}",
+            )
+        return applied
 
 
 def _apply_answer(
