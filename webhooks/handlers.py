@@ -16,7 +16,6 @@ from patients.models import EligibilityRequest
 from rcm import part2
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import outbox_handler, outbox_subscriber
-from rcm.tenancy.context import tenant_context
 from rcm.tenancy.selectors import organization_now
 from webhooks import events as ev
 from webhooks.services import DELIVER_TOPIC, Event, delivery_attempt, event_emit, events_emit
@@ -28,12 +27,12 @@ PAID = frozenset({ClaimStatus.PAID, ClaimStatus.PARTIALLY_PAID})
 def deliver(message: OutboxMessage) -> None:
     """Leased, not claimed: the HTTP call is made outside any transaction, and a worker that
     dies mid-delivery has its message run again when the lease lapses (at-least-once)."""
-    with tenant_context(message.organization_id):
-        delivery_attempt(
-            delivery_id=message.payload["delivery_id"],
-            now=organization_now(message.organization_id),
-            key=message.payload.get("key", ""),
-        )
+    delivery_attempt(
+        organization_id=message.organization_id,
+        delivery_id=message.payload["delivery_id"],
+        now=organization_now(message.organization_id),
+        key=message.payload.get("key", ""),
+    )
 
 
 @outbox_subscriber("denials.remittance_post")

@@ -9,6 +9,9 @@ from django.db import models
 
 from rcm.tenancy.models import TenantModel
 
+# A PostgreSQL sequence (migration 0003): one number per event delivery, in recording order.
+SEQUENCE = "webhooks_delivery_seq"
+
 
 class WebhookEndpoint(TenantModel):
     url = models.URLField(max_length=500)
@@ -56,6 +59,9 @@ class WebhookDelivery(TenantModel):
     # The object the event is about ("claim:<id>"): one endpoint gets an object's events in
     # order, a later one waiting while an earlier one is pending. "" for none (test events).
     subject = models.CharField(max_length=120, blank=True)
+    # The order the events were recorded in (from the database sequence SEQUENCE): the order
+    # an object's deliveries go out in. 0 for an event about no object.
+    sequence = models.BigIntegerField(default=0)
     # The idempotency key of the outbox message that is to make the next attempt: an older
     # message (superseded when the delivery was queued again) does nothing.
     queue_key = models.CharField(max_length=200, blank=True)
@@ -69,7 +75,7 @@ class WebhookDelivery(TenantModel):
                 fields=["organization", "endpoint", "-created_at"], name="whdelivery_endpoint_idx"
             ),
             models.Index(
-                fields=["organization", "endpoint", "subject", "status"],
+                fields=["organization", "endpoint", "subject", "status", "sequence"],
                 name="whdelivery_subject_idx",
             ),
         ]

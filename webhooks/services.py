@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.encoding import force_bytes
 
 from alerts.models import Area, Severity
@@ -35,7 +35,8 @@ from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
 from webhooks.events import EVENT_TYPES, TEST_EVENT
-from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from rcm.tenancy.context import require_organization_id, tenant_context
+from webhooks.models import SEQUENCE, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 DELIVER_TOPIC = "webhooks.deliver"
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the format's prefix, not a secret)
@@ -251,7 +252,11 @@ def events_emit(*, events: list[Event], now: datetime) -> list[WebhookDelivery]:
                     continue
                 if part2_access.event_withheld(part2=event.part2, scopes=endpoint_scopes(endpoint)):
                     continue
-                payload = {"type": event.event_type, "timestamp": now.isoformat(), "data": event.data}
+                payload = {
+                    "type": event.event_type,
+                    "timestamp": now.isoformat(),
+                    "data": event.data,
+                }
                 if event.part2:
                     payload["part2"] = True
                 deliveries.append(
@@ -265,6 +270,15 @@ def events_emit(*, events: list[Event], now: datetime) -> list[WebhookDelivery]:
                 )
         if not deliveries:
             return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(%s) FROM generate_series(1, %s)", [SEQUENCE, len(deliveries)]
+            )
+            numbers = sorted(row[0] for row in cursor.fetchall())
+        org_id = require_organization_id()
+        for delivery, number in zip(deliveries, numbers, strict=True):
+            delivery.organization_id = org_id
+            delivery.sequence = number
         WebhookDelivery.objects.bulk_create(deliveries)
         for delivery in deliveries:
             _queue(delivery, when=now)
@@ -365,9 +379,9 @@ def _earlier_pending(delivery: WebhookDelivery) -> WebhookDelivery | None:
             endpoint_id=delivery.endpoint_id,
             subject=delivery.subject,
             status=DeliveryStatus.PENDING,
-            created_at__lt=delivery.created_at,
+            sequence__lt=delivery.sequence,
         )
-        .order_by("created_at")
+        .order_by("sequence")
         .first()
     )
 
@@ -382,9 +396,9 @@ def _release_next(delivery: WebhookDelivery, now: datetime) -> None:
             endpoint_id=delivery.endpoint_id,
             subject=delivery.subject,
             status=DeliveryStatus.PENDING,
-            created_at__gt=delivery.created_at,
+            sequence__gt=delivery.sequence,
         )
-        .order_by("created_at")
+        .order_by("sequence")
         .first()
     )
     if following is not None and (following.next_try_at is None or following.next_try_at > now):
@@ -394,7 +408,7 @@ def _release_next(delivery: WebhookDelivery, now: datetime) -> None:
 
 
 def delivery_attempt(
-    *, delivery_id: uuid.UUID | str, now: datetime, key: str = ""
+    *, organization_id: uuid.UUID | str, delivery_id: uuid.UUID | str, now: datetime, key: str = ""
 ) -> WebhookDelivery:
     """Make one attempt and record it; on failure, queue the next one after the back-off (with
     jitter) or give up after the last. An endpoint failing for WEBHOOK_DISABLE_AFTER_DAYS is
@@ -406,8 +420,8 @@ def delivery_attempt(
     pending: this one then waits behind it); (2) the POST; (3) its outcome. A worker that dies
     between (1) and (3) leaves the attempt counted with LOST_ATTEMPT; its outbox lease lapses
     and the message runs again: the same `webhook-id` is sent again (at-least-once) and the one
-    delivery records both attempts."""
-    with transaction.atomic():
+    delivery records both attempts. Each step is its own transaction under the organization."""
+    with tenant_context(organization_id):
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
         if delivery.status != DeliveryStatus.PENDING:
             return delivery  # already settled (a duplicate outbox message)
@@ -437,7 +451,7 @@ def delivery_attempt(
 
     code, error = _post(endpoint, delivery, now)
 
-    with transaction.atomic():
+    with tenant_context(organization_id):
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
         if delivery.status != DeliveryStatus.PENDING or delivery.attempts != attempt:
