@@ -11,8 +11,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from rcm.api import uuid_query_param
 from rcm import part2
+from rcm.api import uuid_query_param
 from rcm.tenancy.http import request_now, scopes_of
 from webhooks import selectors, services
 from webhooks.events import EVENT_TYPES

@@ -5,7 +5,6 @@ from collections.abc import Collection
 from django.db.models import Q, QuerySet
 
 from rcm import part2
-
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 

@@ -34,8 +34,8 @@ from rcm import part2 as part2_access
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
-from webhooks.events import EVENT_TYPES, TEST_EVENT
 from rcm.tenancy.context import require_organization_id, tenant_context
+from webhooks.events import EVENT_TYPES, TEST_EVENT
 from webhooks.models import SEQUENCE, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 DELIVER_TOPIC = "webhooks.deliver"
@@ -401,10 +401,10 @@ def _release_next(delivery: WebhookDelivery, now: datetime) -> None:
         .order_by("sequence")
         .first()
     )
-    if following is not None and (following.next_try_at is None or following.next_try_at > now):
-        if following.attempts == 0 or following.next_try_at is not None:
-            _queue(following, when=now)
-            following.save(update_fields=["next_try_at", "queue_key", "updated_at"])
+    # Not one being sent right now (no next try): it is recorded by its own run.
+    if following is not None and following.next_try_at is not None and following.next_try_at > now:
+        _queue(following, when=now)
+        following.save(update_fields=["next_try_at", "queue_key", "updated_at"])
 
 
 def delivery_attempt(

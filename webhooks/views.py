@@ -9,9 +9,9 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from rcm import part2
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy.decorators import require_scope
-from rcm import part2
 from rcm.tenancy.http import OrgRequest, request_now, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 from webhooks import selectors, services

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from alerts.models import Alert
-from rcm.audit.models import AuditEvent
 from denials import services as denial_services
+from rcm.audit.models import AuditEvent
 from rcm.errors import DomainError
 from rcm.outbox.models import OutboxMessage, OutboxStatus
 from rcm.outbox.services import outbox_process
@@ -26,8 +26,8 @@ from rcm.tenancy.context import tenant_context
 from tests.clock import now as suite_now
 from tests.denials.x835 import Clp, build_835
 from tests.webhooks.receiver import receiver
-from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks import services
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks.services import (
     DELIVER_TOPIC,
     delivery_redeliver,

@@ -13,20 +13,20 @@ from typing import Any
 
 import pytest
 
-from rcm.audit.models import AuditEvent
 from authorizations.services import authorization_scan
 from claims import services as claims_services
 from claims.models import Claim
 from credentialing.services import credentialing_alerts_scan
 from patients import services as patients_services
 from rcm import part2
+from rcm.audit.models import AuditEvent
 from rcm.outbox.models import OutboxMessage, OutboxStatus
 from rcm.outbox.services import outbox_process
 from rcm.tenancy.context import tenant_context
 from tests.authorizations.factories import day, make_authorization
-from tests.clock import days_from_now, days_ago, now, today
-from tests.credentialing.factories import CredentialFactory
 from tests.claims.conftest import dos
+from tests.clock import days_ago, days_from_now, now, today
+from tests.credentialing.factories import CredentialFactory
 from tests.denials.conftest import practice, reference_codes, submitted  # noqa: F401
 from tests.denials.test_posting import post
 from tests.denials.x835 import Clp, Svc, build_835
