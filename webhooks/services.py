@@ -252,7 +252,7 @@ def events_emit(*, events: list[Event], now: datetime) -> list[WebhookDelivery]:
                     continue
                 if part2_access.event_withheld(part2=event.part2, scopes=endpoint_scopes(endpoint)):
                     continue
-                payload = {
+                payload: dict[str, Any] = {
                     "type": event.event_type,
                     "timestamp": now.isoformat(),
                     "data": event.data,
