@@ -139,7 +139,7 @@ def _authorization_events(
 def authorizations_expiring(message: OutboxMessage) -> None:
     """From the scan's expiry alerts (one per authorization and threshold, raised once)."""
     alerts = Alert.objects.filter(pk__in=message.payload["alert_ids"]).values(
-        "subject_id", "due_on", "created_at"
+        "subject_id", "due_on"
     )
     now = organization_now(message.organization_id)
     today = now.date()
