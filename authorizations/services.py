@@ -1048,6 +1048,12 @@ def authorization_expire_ended(*, today: date) -> int:
         ],
         batch_size=1000,
     )
+    # A domain event for the apps above (webhooks): the ids of the authorizations that expired.
+    outbox_enqueue(
+        topic="authorizations.expired",
+        payload={"authorization_ids": [str(pk) for pk, _ in ended], "on": today.isoformat()},
+        idempotency_key=f"authorizations.expired:{today}:{min(str(pk) for pk, _ in ended)}",
+    )
     return len(ended)
 
 
@@ -1399,6 +1405,14 @@ def authorization_scan(*, today: date) -> ScanResult:
     with transaction.atomic():
         expired = authorization_expire_ended(today=today)
         created = alerts_raise(specs=authorization_scan_specs(today=today))
+        if ending := [a for a in created if a.kind == "authorization.ending"]:
+            # A domain event for the apps above (webhooks): each expiry alert raised for the first
+            # time (one per authorization and threshold: the alerts' dedupe keys).
+            outbox_enqueue(
+                topic="authorizations.expiring",
+                payload={"alert_ids": [str(a.pk) for a in ending]},
+                idempotency_key=f"authorizations.expiring:{ending[0].pk}",
+            )
         audit_record(
             action="authorization.scan",
             detail={"expired": expired, "alerts_created": len(created)},

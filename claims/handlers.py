@@ -47,7 +47,7 @@ def care_month_rollup_scan(today: date) -> dict[str, int]:
     return {"months_proposed": len(care_month_rollup(month=previous_month(today), now=now))}
 
 
-@outbox_handler(COVERAGE_ENDED_TOPIC)
+@outbox_handler(COVERAGE_ENDED_TOPIC, queue=SCANS)
 def coverage_ended(message: OutboxMessage) -> None:
     """A 271 ended a coverage: scrub again its claims not yet sent, so a claim for a date after
     the end shows the "coverage ended" finding and cannot go out."""

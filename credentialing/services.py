@@ -36,6 +36,7 @@ from patients.models import Payer
 from rcm.audit.context import current_actor
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
+from rcm.outbox.services import outbox_enqueue
 from rcm.service_helpers import apply_fields as _apply
 from rcm.service_helpers import validate_model as _validate
 from rcm.tenancy.context import require_organization_id
@@ -733,7 +734,16 @@ def credentialing_alerts_scan(*, today: date) -> list[Any]:
     """Raise the day's credentialing alerts for the organization in context: credentials
     expiring within 60/30/7 days or expired, CAQH attestations due, re-credentialing due, and
     applications pending too long. Set-based (five queries) and idempotent (dedupe keys)."""
-    return alerts_raise(specs=[*_credential_specs(today), *_enrollment_specs(today)])
+    created = alerts_raise(specs=[*_credential_specs(today), *_enrollment_specs(today)])
+    if expiring := [a for a in created if a.kind in ("credential.expiring", "credential.expired")]:
+        # A domain event for the apps above (webhooks): each credential expiry alert raised for
+        # the first time (one per credential and threshold: the alerts' dedupe keys).
+        outbox_enqueue(
+            topic="credentialing.credential_expiring",
+            payload={"alert_ids": [str(a.pk) for a in expiring]},
+            idempotency_key=f"credentialing.credential_expiring:{expiring[0].pk}",
+        )
+    return created
 
 
 def unbillable_service_alerts(*, queries: Iterable[BillabilityQuery], today: date) -> list[Any]:

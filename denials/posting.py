@@ -29,6 +29,7 @@ from claims.services import TRANSITIONS
 from denials import models as m
 from denials import rules
 from patients.models import Coverage, Payer
+from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.context import require_organization_id
 from x12.remit835 import ClaimPayment, Remittance, Remittance835File, ServiceLine
 
@@ -852,6 +853,13 @@ class Poster:
             )
         self._move_claims()
         self.summary.rows_posted = r.count() + len(self.new_balances)
+        if r.denials:
+            # A domain event for the apps above (webhooks): the new denials' ids.
+            outbox_enqueue(
+                topic="denials.created",
+                payload={"denial_ids": [str(d.pk) for d in r.denials]},
+                idempotency_key=f"denials.created:{self.imp.pk}",
+            )
 
     def _move_claims(self) -> None:
         """Claim statuses follow the lifecycle of claims.services.TRANSITIONS (a submitted claim
@@ -875,6 +883,7 @@ class Poster:
                 continue
             groups[path].append(pk)
         events = []
+        changes = []
         for path, ids in groups.items():
             Claim.objects.filter(pk__in=ids, status=path[0]).update(status=path[-1])
             for pk in ids:
@@ -893,7 +902,15 @@ class Poster:
                         )
                     )
             self.summary.status_changes += len(ids)
+            changes += [{"claim_id": str(pk), "from": path[0], "to": path[-1]} for pk in ids]
         self.summary.insert_statements += fast_insert(ClaimEvent, events, now=self.now)
+        if changes:
+            # A domain event for the apps above (webhooks), as claim_transition records one.
+            outbox_enqueue(
+                topic="claims.status_changed",
+                payload={"changes": changes},
+                idempotency_key=f"claims.status_changed:remittance:{self.imp.pk}",
+            )
         if self.payer_claim_numbers:
             claims = [by_pk[pk] for pk in self.payer_claim_numbers]
             for claim in claims:

@@ -553,7 +553,7 @@ def eligibility_response_apply(
                 break
             matched.append((response, member, request))
         if refused is None:
-            return [
+            applied = [
                 _apply_answer(
                     response=response,
                     member=member,
@@ -564,6 +564,14 @@ def eligibility_response_apply(
                 )
                 for response, member, request in matched
             ]
+            for answered in applied:
+                # A domain event for the apps above (webhooks): which request was answered.
+                outbox_enqueue(
+                    topic="patients.eligibility_result",
+                    payload={"eligibility_request_id": str(answered.pk)},
+                    idempotency_key=f"patients.eligibility_result:{answered.pk}",
+                )
+            return applied
     # Nothing was written while matching: the refusal is kept on its request, the coverage and
     # the patient stay as they were.
     request, error = refused

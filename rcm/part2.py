@@ -136,6 +136,7 @@ RULES: dict[str, Rule] = {
     "audit.AuditEvent": Flag("part2"),
     "interfaces.Hl7Message": Flag("part2"),
     "interfaces.HeldMessage": Flag("part2"),
+    "webhooks.WebhookDelivery": Flag("part2"),
 }
 
 # Models with a path to an episode or a claim whose rows are not Part 2 records themselves.
@@ -212,6 +213,15 @@ def is_part2(obj: models.Model) -> bool:
 def restricted(obj: models.Model, scopes: Collection[str]) -> bool:
     """Whether the caller may not see this row."""
     return not may_see(scopes) and is_part2(obj)
+
+
+def event_withheld(*, part2: bool, scopes: Collection[str]) -> bool:
+    """Whether an event about a record (a Part 2 record when `part2`) is withheld from a
+    recipient holding `scopes` (a webhook endpoint holds the grant only when an owner allowed it
+    Part 2 detail). Withheld whole, not sent with ids only: an id flagged as a Part 2 record
+    would itself tell the recipient that a patient is in SUD treatment, and the recipient
+    cannot read the record through the API without the grant anyway."""
+    return part2 and not may_see(scopes)
 
 
 def require_grant(view: Callable[..., Any]) -> Callable[..., Any]:

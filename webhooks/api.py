@@ -11,8 +11,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from rcm import part2
 from rcm.api import uuid_query_param
-from rcm.tenancy.http import request_now
+from rcm.tenancy.http import request_now, scopes_of
 from webhooks import selectors, services
 from webhooks.events import EVENT_TYPES
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -31,6 +32,7 @@ class EndpointSerializer(serializers.ModelSerializer):
             "is_active",
             "disabled_reason",
             "failing_since",
+            "part2_allowed",
             "created_at",
         ]
         read_only_fields = fields
@@ -74,6 +76,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "last_attempt_at",
             "delivered_at",
             "next_try_at",
+            "part2",
             "created_at",
         ]
         read_only_fields = fields
@@ -120,7 +123,8 @@ class DeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_queryset(self) -> Any:
         endpoint_id = uuid_query_param(self.request, "endpoint")
-        qs = WebhookDelivery.objects.order_by("-created_at", "-pk")
+        qs = WebhookDelivery.objects.order_by("-created_at", "-sequence", "-pk")
+        qs = part2.visible(qs, scopes_of(self.request))
         return qs.filter(endpoint_id=endpoint_id) if endpoint_id else qs
 
     @extend_schema(parameters=[OpenApiParameter("endpoint", str, description="An endpoint's id.")])

@@ -21,3 +21,7 @@ class EndpointForm(forms.Form):
 
 class EndpointFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=80, label="Search")
+
+
+class Part2Form(forms.Form):
+    allowed = forms.ChoiceField(choices=[("yes", "Allow"), ("no", "Do not allow")])

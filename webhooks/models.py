@@ -9,6 +9,9 @@ from django.db import models
 
 from rcm.tenancy.models import TenantModel
 
+# A PostgreSQL sequence (migration 0003): one number per event delivery, in recording order.
+SEQUENCE = "webhooks_delivery_seq"
+
 
 class WebhookEndpoint(TenantModel):
     url = models.URLField(max_length=500)
@@ -23,6 +26,9 @@ class WebhookEndpoint(TenantModel):
     # The first failed attempt since the last success: an endpoint failing for
     # WEBHOOK_DISABLE_AFTER_DAYS is disabled and its owners alerted.
     failing_since = models.DateTimeField(null=True, blank=True)
+    # 42 CFR Part 2: whether events about Part 2 records may go to this endpoint (an owner's
+    # audited choice; off by default). Without it they are withheld (rcm.part2.event_withheld).
+    part2_allowed = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.url
@@ -50,12 +56,28 @@ class WebhookDelivery(TenantModel):
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     next_try_at = models.DateTimeField(null=True, blank=True)
+    # The object the event is about ("claim:<id>"): one endpoint gets an object's events in
+    # order, a later one waiting while an earlier one is pending. "" for none (test events).
+    subject = models.CharField(max_length=120, blank=True)
+    # The order the events were recorded in (from the database sequence SEQUENCE): the order
+    # an object's deliveries go out in. 0 for an event about no object.
+    sequence = models.BigIntegerField(default=0)
+    # The idempotency key of the outbox message that is to make the next attempt: an older
+    # message (superseded when the delivery was queued again) does nothing.
+    queue_key = models.CharField(max_length=200, blank=True)
+    # 42 CFR Part 2: the event is about a Part 2 record (rcm.part2 keeps it from the delivery
+    # log of a member without the grant).
+    part2 = models.BooleanField(default=False)
 
     class Meta:
         indexes = [
             models.Index(
                 fields=["organization", "endpoint", "-created_at"], name="whdelivery_endpoint_idx"
-            )
+            ),
+            models.Index(
+                fields=["organization", "endpoint", "subject", "status", "sequence"],
+                name="whdelivery_subject_idx",
+            ),
         ]
 
     def __str__(self) -> str:

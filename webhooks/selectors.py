@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from django.db.models import Q, QuerySet
 
+from rcm import part2
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -12,5 +15,12 @@ def endpoint_list(*, search: str) -> QuerySet[WebhookEndpoint]:
     return qs
 
 
-def delivery_log(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
-    return WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-pk")
+def delivery_log(
+    *, endpoint: WebhookEndpoint, scopes: Collection[str]
+) -> QuerySet[WebhookDelivery]:
+    """The endpoint's deliveries, newest first; without the Part 2 grant, none about a Part 2
+    record (rcm.part2: the delivery carries the flag of its event)."""
+    qs = WebhookDelivery.objects.filter(endpoint=endpoint).order_by(
+        "-created_at", "-sequence", "-pk"
+    )
+    return part2.visible(qs, scopes)

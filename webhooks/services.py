@@ -25,15 +25,18 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.encoding import force_bytes
 
 from alerts.models import Area, Severity
 from alerts.services import AlertSpec, alerts_raise
+from rcm import part2 as part2_access
+from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
+from rcm.tenancy.context import require_organization_id, tenant_context
 from webhooks.events import EVENT_TYPES, TEST_EVENT
-from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from webhooks.models import SEQUENCE, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 DELIVER_TOPIC = "webhooks.deliver"
 SECRET_PREFIX = "whsec_"  # noqa: S105  (the format's prefix, not a secret)
@@ -50,6 +53,10 @@ RETRY_WAITS = (
 )
 JITTER = 0.2
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+# How long a delivery waiting behind an earlier one of the same object (being sent right now)
+# waits before it looks again.
+ORDER_WAIT = timedelta(seconds=5)
+LOST_ATTEMPT = "No outcome recorded: the sending worker stopped; it is sent again."
 
 
 # --- Secrets and signatures --------------------------------------------------------------------
@@ -164,49 +171,128 @@ def endpoint_create(*, url: str, event_types: list[str], description: str = "") 
 
 
 def endpoint_enable(*, endpoint_id: uuid.UUID | str) -> WebhookEndpoint:
+    """Resume a disabled endpoint (its failure window starts again); audited."""
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+        was = endpoint.disabled_reason
         endpoint.is_active = True
         endpoint.disabled_reason = ""
         endpoint.failing_since = None
         endpoint.save()
+        audit_record(action="webhooks.endpoint_enabled", obj=endpoint, detail={"was": was})
     return endpoint
+
+
+def endpoint_part2_set(*, endpoint_id: uuid.UUID | str, allowed: bool) -> WebhookEndpoint:
+    """Whether events about 42 CFR Part 2 records may go to this endpoint (owners only: the
+    views' `org:admin`; not on the API). Audited with the before and after."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+        if endpoint.part2_allowed != allowed:
+            before = endpoint.part2_allowed
+            endpoint.part2_allowed = allowed
+            endpoint.save(update_fields=["part2_allowed", "updated_at"])
+            audit_record(
+                action="webhooks.endpoint_part2",
+                obj=endpoint,
+                detail={"part2_allowed": [before, allowed]},
+            )
+    return endpoint
+
+
+def endpoint_scopes(endpoint: WebhookEndpoint) -> frozenset[str]:
+    """What the endpoint may receive, as the Part 2 access layer reads a caller's scopes."""
+    return part2_access.ORGANIZATION if endpoint.part2_allowed else frozenset()
 
 
 # --- Events and deliveries ----------------------------------------------------------------------
 
 
 def _queue(delivery: WebhookDelivery, *, when: datetime) -> None:
+    """Record the outbox message that makes the next attempt at `when` (the caller saves the
+    delivery); any message queued for it before is superseded (its key no longer matches)."""
+    key = f"webhook:{delivery.pk}:{delivery.attempts}:{when.isoformat()}"
     delivery.next_try_at = when
+    delivery.queue_key = key
     outbox_enqueue(
         topic=DELIVER_TOPIC,
-        payload={"delivery_id": str(delivery.pk)},
-        idempotency_key=f"webhook:{delivery.pk}:{delivery.attempts}:{when.isoformat()}",
+        payload={"delivery_id": str(delivery.pk), "key": key},
+        idempotency_key=key,
         not_before=when,
     )
 
 
-def event_emit(*, event_type: str, data: dict[str, Any], now: datetime) -> list[WebhookDelivery]:
-    """One delivery per active endpoint that receives `event_type`, each sent after commit.
-    `data` carries ids and the state change only (never Part 2 detail)."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown webhook event type {event_type}")
+@dataclass(frozen=True)
+class Event:
+    """One event about one object: `subject` names it for ordering ("claim:<id>"), `part2`
+    says whether it is a 42 CFR Part 2 record (from rcm.part2)."""
+
+    event_type: str
+    data: dict[str, Any]
+    subject: str
+    part2: bool
+
+
+def events_emit(*, events: list[Event], now: datetime) -> list[WebhookDelivery]:
+    """One delivery per event and active endpoint that receives its type, each sent after
+    commit, in order per object and endpoint. An event about a Part 2 record goes only to the
+    endpoints allowed Part 2 detail: rcm.part2.event_withheld decides (withheld whole). `data`
+    carries ids and the state change only."""
+    for event in events:
+        if event.event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown webhook event type {event.event_type}")
+    if not events:
+        return []
     with transaction.atomic():
-        endpoints = [
-            e for e in WebhookEndpoint.objects.filter(is_active=True) if event_type in e.event_types
-        ]
+        endpoints = list(WebhookEndpoint.objects.filter(is_active=True).order_by("created_at"))
         deliveries = []
-        for endpoint in endpoints:
-            delivery = WebhookDelivery(
-                endpoint=endpoint,
-                event_type=event_type,
-                payload={"type": event_type, "timestamp": now.isoformat(), "data": data},
+        for event in events:
+            for endpoint in endpoints:
+                if event.event_type not in endpoint.event_types:
+                    continue
+                if part2_access.event_withheld(part2=event.part2, scopes=endpoint_scopes(endpoint)):
+                    continue
+                payload: dict[str, Any] = {
+                    "type": event.event_type,
+                    "timestamp": now.isoformat(),
+                    "data": event.data,
+                }
+                if event.part2:
+                    payload["part2"] = True
+                deliveries.append(
+                    WebhookDelivery(
+                        endpoint=endpoint,
+                        event_type=event.event_type,
+                        payload=payload,
+                        subject=event.subject,
+                        part2=event.part2,
+                    )
+                )
+        if not deliveries:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(%s) FROM generate_series(1, %s)", [SEQUENCE, len(deliveries)]
             )
-            delivery.save()
+            numbers = sorted(row[0] for row in cursor.fetchall())
+        org_id = require_organization_id()
+        for delivery, number in zip(deliveries, numbers, strict=True):
+            delivery.organization_id = org_id
+            delivery.sequence = number
+        WebhookDelivery.objects.bulk_create(deliveries)
+        for delivery in deliveries:
             _queue(delivery, when=now)
-            delivery.save(update_fields=["next_try_at"])
-            deliveries.append(delivery)
+        WebhookDelivery.objects.bulk_update(deliveries, ["next_try_at", "queue_key"])
     return deliveries
+
+
+def event_emit(
+    *, event_type: str, data: dict[str, Any], subject: str, part2: bool, now: datetime
+) -> list[WebhookDelivery]:
+    """One event (events_emit)."""
+    return events_emit(
+        events=[Event(event_type=event_type, data=data, subject=subject, part2=part2)], now=now
+    )
 
 
 def endpoint_send_test(*, endpoint_id: uuid.UUID | str, now: datetime) -> WebhookDelivery:
@@ -225,7 +311,7 @@ def endpoint_send_test(*, endpoint_id: uuid.UUID | str, now: datetime) -> Webhoo
             },
         )
         _queue(delivery, when=now)
-        delivery.save(update_fields=["next_try_at"])
+        delivery.save(update_fields=["next_try_at", "queue_key"])
     return delivery
 
 
@@ -240,7 +326,7 @@ def delivery_redeliver(*, delivery_id: uuid.UUID | str, now: datetime) -> Webhoo
             raise DomainError("The endpoint is disabled; enable it first.", field="endpoint")
         delivery.status = DeliveryStatus.PENDING
         _queue(delivery, when=now)
-        delivery.save(update_fields=["status", "next_try_at", "updated_at"])
+        delivery.save(update_fields=["status", "next_try_at", "queue_key", "updated_at"])
     return delivery
 
 
@@ -283,27 +369,95 @@ def _post(
     return response.status_code, f"The endpoint answered {response.status_code}."
 
 
-def delivery_attempt(*, delivery_id: uuid.UUID | str, now: datetime) -> WebhookDelivery:
+def _earlier_pending(delivery: WebhookDelivery) -> WebhookDelivery | None:
+    """The oldest pending delivery of the same object to the same endpoint made before this
+    one, which this one waits behind (None for an event about no object)."""
+    if not delivery.subject:
+        return None
+    return (
+        WebhookDelivery.objects.filter(
+            endpoint_id=delivery.endpoint_id,
+            subject=delivery.subject,
+            status=DeliveryStatus.PENDING,
+            sequence__lt=delivery.sequence,
+        )
+        .order_by("sequence")
+        .first()
+    )
+
+
+def _release_next(delivery: WebhookDelivery, now: datetime) -> None:
+    """The delivery is settled: the next one of its object to its endpoint goes now."""
+    if not delivery.subject:
+        return
+    following = (
+        WebhookDelivery.objects.select_for_update()
+        .filter(
+            endpoint_id=delivery.endpoint_id,
+            subject=delivery.subject,
+            status=DeliveryStatus.PENDING,
+            sequence__gt=delivery.sequence,
+        )
+        .order_by("sequence")
+        .first()
+    )
+    # Not one being sent right now (no next try): it is recorded by its own run.
+    if following is not None and following.next_try_at is not None and following.next_try_at > now:
+        _queue(following, when=now)
+        following.save(update_fields=["next_try_at", "queue_key", "updated_at"])
+
+
+def delivery_attempt(
+    *, organization_id: uuid.UUID | str, delivery_id: uuid.UUID | str, now: datetime, key: str = ""
+) -> WebhookDelivery:
     """Make one attempt and record it; on failure, queue the next one after the back-off (with
     jitter) or give up after the last. An endpoint failing for WEBHOOK_DISABLE_AFTER_DAYS is
-    disabled and its owners alerted."""
-    with transaction.atomic():
+    disabled and its owners alerted. `key`: the outbox message's key; a superseded message
+    does nothing.
+
+    Three steps, and no database transaction open during the HTTP call: (1) the attempt is
+    recorded as made (unless an earlier event of the same object to the same endpoint is still
+    pending: this one then waits behind it); (2) the POST; (3) its outcome. A worker that dies
+    between (1) and (3) leaves the attempt counted with LOST_ATTEMPT; its outbox lease lapses
+    and the message runs again: the same `webhook-id` is sent again (at-least-once) and the one
+    delivery records both attempts. Each step is its own transaction under the organization."""
+    with tenant_context(organization_id):
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
         if delivery.status != DeliveryStatus.PENDING:
-            return delivery  # already delivered (a duplicate outbox message)
-        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+            return delivery  # already settled (a duplicate outbox message)
+        if key and key != delivery.queue_key:
+            return delivery  # superseded: queued again since
+        endpoint = WebhookEndpoint.objects.get(pk=delivery.endpoint_id)
         if not endpoint.is_active:
             delivery.status = DeliveryStatus.FAILED
             delivery.last_error = "The endpoint is disabled."
             delivery.next_try_at = None
             delivery.save()
             return delivery
-        code, error = _post(endpoint, delivery, now)
+        earlier = _earlier_pending(delivery)
+        if earlier is not None:
+            # In order per object: wait until the earlier one is settled or tried again.
+            _queue(delivery, when=max(now + ORDER_WAIT, (earlier.next_try_at or now) + ORDER_WAIT))
+            delivery.last_error = "Waiting for an earlier event about the same object."
+            delivery.save()
+            return delivery
         delivery.attempts += 1
+        delivery.last_attempt_at = now
+        delivery.response_code = None
+        delivery.last_error = LOST_ATTEMPT
+        delivery.next_try_at = None
+        delivery.save()
+        attempt = delivery.attempts
+
+    code, error = _post(endpoint, delivery, now)
+
+    with tenant_context(organization_id):
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=delivery.endpoint_id)
+        if delivery.status != DeliveryStatus.PENDING or delivery.attempts != attempt:
+            return delivery  # recorded by another run meanwhile
         delivery.response_code = code
         delivery.last_error = error[:500]
-        delivery.last_attempt_at = now
-        delivery.next_try_at = None
         if not error:
             delivery.status = DeliveryStatus.DELIVERED
             delivery.delivered_at = now
@@ -320,6 +474,8 @@ def delivery_attempt(*, delivery_id: uuid.UUID | str, now: datetime) -> WebhookD
                 _disable(endpoint, now)
         delivery.save()
         endpoint.save(update_fields=["failing_since", "is_active", "disabled_reason", "updated_at"])
+        if delivery.status != DeliveryStatus.PENDING:
+            _release_next(delivery, now)
     return delivery
 
 

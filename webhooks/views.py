@@ -9,12 +9,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from rcm import part2
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.http import OrgRequest, request_now
+from rcm.tenancy.http import OrgRequest, request_now, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 from webhooks import selectors, services
-from webhooks.forms import EndpointFilterForm, EndpointForm
+from webhooks.forms import EndpointFilterForm, EndpointForm, Part2Form
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -60,10 +61,16 @@ def endpoint_add(request: OrgRequest) -> HttpResponse:
 @require_scope("org:admin")
 def endpoint_detail(request: OrgRequest, pk: str) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
-    page = Paginator(selectors.delivery_log(endpoint=endpoint), 25).get_page(
+    scopes = scopes_of(request)
+    page = Paginator(selectors.delivery_log(endpoint=endpoint, scopes=scopes), 25).get_page(
         request.GET.get("page")
     )
-    return render(request, "webhooks/detail.html", {"endpoint": endpoint, "page": page})
+    hidden = part2.hidden_count(WebhookDelivery.objects.filter(endpoint=endpoint), scopes)
+    return render(
+        request,
+        "webhooks/detail.html",
+        {"endpoint": endpoint, "page": page, "hidden": hidden, "part2_form": Part2Form()},
+    )
 
 
 def _back(request: OrgRequest, endpoint_id: object) -> HttpResponse:
@@ -94,8 +101,30 @@ def enable(request: OrgRequest, pk: str) -> HttpResponse:
 
 @require_POST
 @require_scope("org:admin")
+def part2_setting(request: OrgRequest, pk: str) -> HttpResponse:
+    """The owner's choice whether events about 42 CFR Part 2 records may go to the endpoint."""
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
+    form = Part2Form(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose whether Part 2 detail may be sent.")
+        return _back(request, endpoint.pk)
+    allowed = form.cleaned_data["allowed"] == "yes"
+    services.endpoint_part2_set(endpoint_id=endpoint.pk, allowed=allowed)
+    messages.success(
+        request,
+        "Events about Part 2 records will be sent to this endpoint."
+        if allowed
+        else "Events about Part 2 records will not be sent to this endpoint.",
+    )
+    return _back(request, endpoint.pk)
+
+
+@require_POST
+@require_scope("org:admin")
 def redeliver(request: OrgRequest, pk: str) -> HttpResponse:
-    delivery = get_object_or_404(WebhookDelivery, pk=pk)
+    delivery = get_object_or_404(
+        part2.visible(WebhookDelivery.objects.all(), scopes_of(request)), pk=pk
+    )
     try:
         services.delivery_redeliver(delivery_id=delivery.pk, now=request_now(request))
     except DomainError as exc:

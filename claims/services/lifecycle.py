@@ -23,6 +23,7 @@ from claims.services.building import _new_pcn
 from claims.services.payer_rules import corrected_claim_days
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
+from rcm.outbox.services import outbox_enqueue
 from rcm.tenancy.models import Organization
 
 # --- Lifecycle -------------------------------------------------------------------------------
@@ -80,8 +81,14 @@ def claim_transition(*, claim: Claim, to_status: str, actor: Any = None, note: s
             # Never sent (or refused at the front door): its charges may be billed again. Not a
             # secondary claim's: its charges stay billed on the primary's claim.
             ServiceEntry.objects.filter(claim_lines__claim=claim).update(status=EntryStatus.OPEN)
-        ClaimEvent.objects.create(
+        event = ClaimEvent.objects.create(
             claim=claim, from_status=previous, to_status=to_status, actor=actor, note=note[:300]
+        )
+        # A domain event for the apps above (webhooks): ids and the change only.
+        outbox_enqueue(
+            topic="claims.status_changed",
+            payload={"changes": [{"claim_id": str(claim.pk), "from": previous, "to": to_status}]},
+            idempotency_key=f"claims.status_changed:{event.pk}",
         )
         audit_record(
             action="claim.transition",

@@ -61,7 +61,8 @@ def registered_topics() -> list[str]:
 def outbox_subscriber(topic: str) -> Callable[[Handler], Handler]:
     """Also run `func` after the handler of `topic` succeeds, in the same transaction (all or
     nothing): how an app above the one that records a topic listens to it (webhooks). Only for
-    topics whose handler is not long-running."""
+    topics whose handler is not long-running. A topic may have subscribers and no handler: a
+    domain event, recorded by a lower app only for the apps above ("claims.status_changed")."""
 
     def register(func: Handler) -> Handler:
         subscribers = _SUBSCRIBERS.setdefault(topic, [])

@@ -74,8 +74,9 @@ def outbox_process(
     org_id = organization_id or require_organization_id()
     with tenant_context(org_id):
         topic = OutboxMessage.objects.filter(pk=message_id).values_list("topic", flat=True).first()
-    if topic is None or handler_for(topic) is None:
+    if topic is None or (handler_for(topic) is None and not subscribers_of(topic)):
         # No consumer yet (an app still to come): the message waits, pending and visible.
+        # A domain event (an app records what changed) has subscribers and no handler.
         return False
     if is_long_running(topic):
         return _process_long_running(org_id, message_id, now)
@@ -89,7 +90,8 @@ def outbox_process(
         handler = handler_for(message.topic)
         try:
             with transaction.atomic():
-                handler(message)  # type: ignore[misc]
+                if handler is not None:
+                    handler(message)
                 for subscriber in subscribers_of(message.topic):
                     subscriber(message)
         except Exception as exc:

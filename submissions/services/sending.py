@@ -76,6 +76,17 @@ def batch_release(*, batch_id: Any, rendered: RenderedBatch) -> SubmissionBatch:
                        to_status=ClaimStatus.SUBMITTED, actor=batch.created_by, note=note)
             for c in rendered.claims
         )  # fmt: skip
+        # A domain event for the apps above (webhooks), as claim_transition records one.
+        outbox_enqueue(
+            topic="claims.status_changed",
+            payload={
+                "changes": [
+                    {"claim_id": str(c.pk), "from": ClaimStatus.READY, "to": ClaimStatus.SUBMITTED}
+                    for c in rendered.claims
+                ]
+            },
+            idempotency_key=f"claims.status_changed:batch:{batch.pk}",
+        )
         audit_record_many(
             "claim.transition",
             [

@@ -384,6 +384,22 @@ def build_part2(org: Organization) -> Part2Seed:
         message=message, reason="unknown_provider", detail="FT1-20 NPI 1999999992", part2=True
     )
 
+    # An event about the Part 2 claim sent to a webhook endpoint an owner allowed Part 2 events
+    # (webhooks.WebhookDelivery: Flag("part2"), from the claim).
+    from webhooks.services import endpoint_create, endpoint_part2_set, event_emit
+
+    hook = endpoint_create(
+        url="https://93.184.215.14/part2-hook", event_types=["claim.status_changed"]
+    ).endpoint
+    endpoint_part2_set(endpoint_id=hook.pk, allowed=True)
+    event_emit(
+        event_type="claim.status_changed",
+        data={"claim_id": str(claim_denied.pk), "from": "accepted", "to": "denied"},
+        subject=f"claim:{claim_denied.pk}",
+        part2=part2.is_part2(claim_denied),
+        now=clock.now(),
+    )
+
     alerts = alerts_raise(
         specs=[
             _spec(

@@ -14,7 +14,7 @@ from rcm.tenancy.context import tenant_context
 from tests.clock import now as suite_now
 from tests.webhooks.receiver import receiver
 from webhooks.models import WebhookEndpoint
-from webhooks.services import endpoint_create, secret_decrypt
+from webhooks.services import endpoint_create, endpoint_part2_set, event_emit, secret_decrypt
 
 pytestmark = pytest.mark.django_db
 BASE = "/api/v1/webhooks"
@@ -79,3 +79,32 @@ def test_another_tenants_endpoint_is_404_and_the_scope_is_needed(
     assert api.get(f"{BASE}/endpoints/").json()["results"] == []
     reader = api_client_for(org, ["claims:read"])
     assert reader.get(f"{BASE}/endpoints/").status_code == 403
+
+
+def test_part2_deliveries_need_the_grant_and_the_setting_is_not_on_the_api(
+    org: Any, api_client_for: Any
+) -> None:
+    with tenant_context(org):
+        endpoint = endpoint_create(
+            url="https://93.184.215.14/", event_types=["claim.status_changed"]
+        ).endpoint
+        endpoint_part2_set(endpoint_id=endpoint.pk, allowed=True)
+        [delivery] = event_emit(
+            event_type="claim.status_changed",
+            data={"claim_id": "c1", "to": "paid"},
+            subject="claim:c1",
+            part2=True,
+            now=suite_now(),
+        )
+    api = api_client_for(org, ["webhooks:write"])
+    assert api.get(f"{BASE}/deliveries/").json()["results"] == []
+    assert api.post(f"{BASE}/deliveries/{delivery.pk}/redeliver/").status_code == 404
+    granted = api_client_for(org, ["webhooks:write", "part2:read"])
+    [row] = granted.get(f"{BASE}/deliveries/").json()["results"]
+    assert row["part2"] is True and row["payload"]["part2"] is True
+    # Read-only on the API: the owners decide on the endpoint's page.
+    shown = api.get(f"{BASE}/endpoints/{endpoint.pk}/").json()
+    assert shown["part2_allowed"] is True
+    assert api.patch(
+        f"{BASE}/endpoints/{endpoint.pk}/", {"part2_allowed": False}, format="json"
+    ).status_code in (403, 405)

@@ -18,6 +18,7 @@ import pytest
 
 from alerts.models import Alert
 from denials import services as denial_services
+from rcm.audit.models import AuditEvent
 from rcm.errors import DomainError
 from rcm.outbox.models import OutboxMessage, OutboxStatus
 from rcm.outbox.services import outbox_process
@@ -25,12 +26,14 @@ from rcm.tenancy.context import tenant_context
 from tests.clock import now as suite_now
 from tests.denials.x835 import Clp, build_835
 from tests.webhooks.receiver import receiver
+from webhooks import services
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks.services import (
     DELIVER_TOPIC,
     delivery_redeliver,
     endpoint_create,
     endpoint_send_test,
+    event_emit,
 )
 
 pytestmark = pytest.mark.django_db
@@ -280,36 +283,162 @@ def test_the_verification_snippet_in_the_integration_guide_works(
     assert not namespace["verify"](created.secret, got.headers, got.body.encode())
 
 
-def test_a_worker_dying_after_the_post_sends_again_with_the_same_id_and_records_once(
-    org: Any, monkeypatch: Any
-) -> None:
-    """At-least-once: the attempt is recorded in the transaction that claimed the outbox message;
-    a crash before it commits leaves the message pending, the next run sends the same event again
-    (same webhook-id, for the receiver to de-duplicate) and records one delivery."""
-    now = suite_now()
-    real_save = WebhookDelivery.save
-    crashes = {"left": 1}
+class WorkerKilled(BaseException):
+    """The process dying: not an Exception, so nothing in it gets to record anything."""
 
-    def crash_once(self: WebhookDelivery, *args: Any, **kwargs: Any) -> None:
-        if self.attempts and crashes["left"]:
-            crashes["left"] -= 1
-            raise SystemError("worker lost")
-        real_save(self, *args, **kwargs)
+
+def test_a_worker_dying_after_the_post_sends_again_with_the_same_id_and_records_once(
+    org: Any, monkeypatch: Any, settings: Any
+) -> None:
+    """At-least-once: the POST went out, then the worker died before recording the outcome. The
+    outbox lease of the delivery message lapses, the message runs again, the receiver gets the
+    same webhook-id a second time, and the log has one delivery showing both attempts."""
+    now = suite_now()
+    real_post = services._post
+
+    def post_then_die(*args: Any, **kwargs: Any) -> Any:
+        real_post(*args, **kwargs)
+        raise WorkerKilled
 
     with receiver() as rx:
         with tenant_context(org):
             created = endpoint_create(url=rx.url, event_types=["webhook.test"])
             delivery = endpoint_send_test(endpoint_id=created.endpoint.pk, now=now)
-        monkeypatch.setattr(WebhookDelivery, "save", crash_once)
-        assert run_due(org, now) == 0  # posted, then lost before recording
+        monkeypatch.setattr(services, "_post", post_then_die)
+        with pytest.raises(WorkerKilled):
+            run_due(org, now)
+        monkeypatch.setattr(services, "_post", real_post)
         with tenant_context(org):
             delivery.refresh_from_db()
             message = OutboxMessage.objects.get(topic=DELIVER_TOPIC)
-        assert delivery.attempts == 0 and message.status == OutboxStatus.PENDING
-        assert run_due(org, now + timedelta(minutes=5)) == 1
+        # The attempt is counted, its outcome unknown; the message is leased, still pending.
+        assert (delivery.status, delivery.attempts) == ("pending", 1)
+        assert delivery.last_error == services.LOST_ATTEMPT
+        assert message.status == OutboxStatus.PENDING
+        assert run_due(org, now + timedelta(seconds=1)) == 0  # the lease still holds
+        lapsed = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS + 1)
+        assert run_due(org, lapsed) == 1
+        assert run_due(org, lapsed + timedelta(days=2)) == 0  # nothing more to send
     assert len(rx.requests) == 2
     assert rx.requests[0].headers["webhook-id"] == rx.requests[1].headers["webhook-id"]
+    assert rx.requests[0].body == rx.requests[1].body
     with tenant_context(org):
+        assert WebhookDelivery.objects.count() == 1
         delivery.refresh_from_db()
-        assert OutboxMessage.objects.filter(topic=DELIVER_TOPIC).count() == 1
-    assert (delivery.status, delivery.attempts) == ("delivered", 1)
+        assert OutboxMessage.objects.get(topic=DELIVER_TOPIC).status == OutboxStatus.DONE
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("delivered", 2, 200)
+    assert delivery.last_error == ""
+
+
+def test_an_objects_later_event_waits_while_an_earlier_one_is_retried(org: Any) -> None:
+    """In order per object and endpoint: the receiver fails the first event of claim A once; the
+    second event of A waits behind its retry, while an event about claim B goes at once."""
+    now = suite_now()
+    a, b = "claim:aaaa", "claim:bbbb"
+    with receiver([500, 200]) as rx:
+        with tenant_context(org):
+            endpoint_create(url=rx.url, event_types=["claim.status_changed"])
+
+            def emit(subject: str, to: str) -> None:
+                event_emit(
+                    event_type="claim.status_changed",
+                    data={"claim_id": subject, "to": to},
+                    subject=subject,
+                    part2=False,
+                    now=now,
+                )
+
+            emit(a, "accepted")
+            emit(a, "paid")
+            emit(b, "accepted")
+        run_due(org, now)
+        got = [json.loads(r.body)["data"] for r in rx.requests]
+        assert [(d["claim_id"], d["to"]) for d in got] == [(a, "accepted"), (b, "accepted")]
+        with tenant_context(org):
+            waiting = WebhookDelivery.objects.get(payload__data__to="paid")
+        assert waiting.attempts == 0 and "earlier event" in waiting.last_error
+        # Its turn comes after the retry of the first, whatever order the worker takes them in.
+        for minutes in (1, 2, 3):
+            run_due(org, now + timedelta(minutes=minutes))
+    got = [json.loads(r.body)["data"] for r in rx.requests]
+    assert [(d["claim_id"], d["to"]) for d in got] == [
+        (a, "accepted"),
+        (b, "accepted"),
+        (a, "accepted"),
+        (a, "paid"),
+    ]
+    with tenant_context(org):
+        statuses = list(
+            WebhookDelivery.objects.order_by("sequence").values_list("status", "attempts")
+        )
+    assert statuses == [("delivered", 2), ("delivered", 1), ("delivered", 1)]
+
+
+def test_an_endpoint_failing_for_the_whole_window_is_disabled_then_enabled_again(
+    org: Any, settings: Any, time_machine: Any
+) -> None:
+    """Every attempt failing for WEBHOOK_DISABLE_AFTER_DAYS (here 2, set) disables the endpoint
+    and alerts its owners once; a success within the window resets it; Enable again resumes."""
+    settings.WEBHOOK_DISABLE_AFTER_DAYS = 2
+    start = suite_now()
+    with receiver([500]) as rx:
+        with tenant_context(org):
+            created = endpoint_create(url=rx.url, event_types=["webhook.test"])
+        for hours in (0, 12, 24, 36):
+            time_machine.move_to(start + timedelta(hours=hours), tick=False)
+            with tenant_context(org):
+                endpoint_send_test(
+                    endpoint_id=created.endpoint.pk, now=start + timedelta(hours=hours)
+                )
+            run_due(org, start + timedelta(hours=hours))
+        with tenant_context(org):
+            endpoint = WebhookEndpoint.objects.get()
+        assert endpoint.is_active and endpoint.failing_since == start
+        time_machine.move_to(start + timedelta(days=2), tick=False)
+        with tenant_context(org):
+            endpoint_send_test(endpoint_id=endpoint.pk, now=start + timedelta(days=2))
+        run_due(org, start + timedelta(days=2))
+        with tenant_context(org):
+            endpoint.refresh_from_db()
+            alerts = list(Alert.objects.filter(kind="webhooks.endpoint_disabled"))
+            pending_after = WebhookDelivery.objects.filter(status="pending").count()
+        assert not endpoint.is_active and "failed since" in endpoint.disabled_reason
+        assert len(alerts) == 1 and alerts[0].link_path == f"webhooks/{endpoint.pk}/"
+        sent = len(rx.requests)
+        # Retries still queued find the endpoint disabled: nothing more is sent.
+        time_machine.move_to(start + timedelta(days=3), tick=False)
+        run_due(org, start + timedelta(days=3))
+        assert len(rx.requests) == sent
+        with tenant_context(org):
+            assert WebhookDelivery.objects.filter(status="pending").count() < pending_after or (
+                pending_after == 0
+            )
+            services.endpoint_enable(endpoint_id=endpoint.pk)
+            endpoint.refresh_from_db()
+            assert endpoint.is_active and endpoint.failing_since is None
+            assert AuditEvent.objects.filter(action="webhooks.endpoint_enabled").count() == 1
+    with receiver() as ok:
+        with tenant_context(org):
+            WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=ok.url)
+            endpoint_send_test(endpoint_id=endpoint.pk, now=start + timedelta(days=3))
+        run_due(org, start + timedelta(days=3))
+    assert len(ok.requests) == 1
+
+
+def test_a_success_inside_the_window_keeps_the_endpoint(org: Any, time_machine: Any) -> None:
+    start = suite_now()
+    with receiver([500, 200, 200, 500]) as rx:
+        with tenant_context(org):
+            created = endpoint_create(url=rx.url, event_types=["webhook.test"])
+        for days in (0, 2, 4):
+            time_machine.move_to(start + timedelta(days=days), tick=False)
+            with tenant_context(org):
+                endpoint_send_test(
+                    endpoint_id=created.endpoint.pk, now=start + timedelta(days=days)
+                )
+            run_due(org, start + timedelta(days=days))
+    with tenant_context(org):
+        endpoint = WebhookEndpoint.objects.get()
+    # Failing since day 4 only (day 2 succeeded): not three days yet.
+    assert endpoint.is_active and endpoint.failing_since == start + timedelta(days=4)
+    assert len(rx.requests) >= 3

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from rcm.audit.models import AuditEvent
 from rcm.tenancy.context import tenant_context
 from tests.clock import now as suite_now
 from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -71,7 +72,8 @@ def test_send_test_event_and_redeliver_show_in_the_log(
         )
         for _ in range(30):
             endpoint_send_test(endpoint_id=endpoint.pk, now=suite_now())
-    with django_assert_max_num_queries(12):
+    # Constant: the same with 31 deliveries as with one (a page of 25, the Part 2 hidden count).
+    with django_assert_max_num_queries(13):
         body = client.get(f"{PAGE}{endpoint.pk}/").content.decode()
     assert "webhook.test" in body and "Page 1 of 2" in body
     page2 = client.get(f"{PAGE}{endpoint.pk}/?page=2").content.decode()
@@ -91,8 +93,10 @@ def test_a_member_who_is_not_an_owner_cannot_use_webhooks(
     assert client.get(PAGE).status_code == 403
     assert client.get(f"{PAGE}{endpoint.pk}/").status_code == 403
     assert client.post(f"{PAGE}{endpoint.pk}/test/").status_code == 403
+    assert client.post(f"{PAGE}{endpoint.pk}/part2/", {"allowed": "yes"}).status_code == 403
     with tenant_context(org):
         assert not WebhookDelivery.objects.exists()
+        assert not WebhookEndpoint.objects.get().part2_allowed
 
 
 def test_another_organizations_endpoint_is_a_404(
@@ -125,3 +129,29 @@ def test_a_disabled_endpoint_refuses_test_events_until_enabled_again(
         endpoint.refresh_from_db()
         assert not WebhookDelivery.objects.exists()
     assert endpoint.is_active and endpoint.failing_since is None and not endpoint.disabled_reason
+
+
+def test_an_owner_allows_part2_events_to_an_endpoint_and_it_is_audited(
+    org: Any, owner: Any, client_for: Any
+) -> None:
+    endpoint = _endpoint(org)
+    client = client_for(owner)
+    body = client.get(f"{PAGE}{endpoint.pk}/").content.decode()
+    assert "Events about Part 2 records are not sent here." in body
+    response = client.post(f"{PAGE}{endpoint.pk}/part2/", {"allowed": "yes"}, follow=True)
+    assert "Events about Part 2 records will be sent to this endpoint." in response.content.decode()
+    with tenant_context(org):
+        endpoint.refresh_from_db()
+        assert endpoint.part2_allowed
+        event = AuditEvent.objects.get(action="webhooks.endpoint_part2")
+    assert event.detail == {"part2_allowed": [False, True]} and event.actor_id == owner.pk
+    # A forged value changes nothing.
+    response = client.post(f"{PAGE}{endpoint.pk}/part2/", {"allowed": "maybe"}, follow=True)
+    assert "Choose whether Part 2 detail may be sent." in response.content.decode()
+    with tenant_context(org):
+        endpoint.refresh_from_db()
+        assert endpoint.part2_allowed
+    client.post(f"{PAGE}{endpoint.pk}/part2/", {"allowed": "no"})
+    with tenant_context(org):
+        endpoint.refresh_from_db()
+    assert not endpoint.part2_allowed
