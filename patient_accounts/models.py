@@ -8,7 +8,8 @@ The pieces, for whoever builds on them (statements, payment plans, sliding fees)
   `denials.account.claim_account` by `services.ledger_sync_claim`, never computed here; what the
   patient paid and what was written off are this app's own. `balance` is what the patient owes on
   the charge (a check constraint keeps it equal to responsibility - paid - written off).
-  `first_statement_on` is set by the statements work; aging falls back to `responsible_since`.
+  `first_statement_on` is set by the first statement run that bills it (`statements.py`); aging
+  falls back to `responsible_since`.
 - `LedgerEntry`: the journal. Each entry moves the patient balance (`patient_amount`, signed:
   + owed more, - owed less) and/or the insurance balance (`insurance_amount`). An entry with a
   charge balance belongs to that charge; one without belongs to the account's unapplied credit.
@@ -16,6 +17,7 @@ The pieces, for whoever builds on them (statements, payment plans, sliding fees)
   - its unapplied credit (tests/patient_accounts/test_ledger_property.py checks it).
 - `PatientPayment`, `PatientRefund`, `PatientWriteOff`, `CollectionPlacement`,
   `AccountSettings`: the documents behind the patient-side entries.
+- `StatementRun`, `Statement`: a statement run per cycle and the statements it made (history).
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def statement_settings_set(*, data: dict[str, Any]) -> AccountSettings:
         errors.add("Enter an amount from 0.00 to 10000.00.", field="statement_minimum")
     for name in (*MESSAGE_FIELDS, "part2_service_label"):
         text = " ".join(str(data.get(name, "")).split())
-        limit = AccountSettings._meta.get_field(name).max_length or 0
+        limit = getattr(AccountSettings._meta.get_field(name), "max_length", 0) or 0
         if not text:
             errors.add("Write the text: it is empty.", field=name)
         elif len(text) > limit:
@@ -101,7 +101,7 @@ def statement_settings_set(*, data: dict[str, Any]) -> AccountSettings:
         clean[name] = text
     for name in REMIT_FIELDS:
         text = " ".join(str(data.get(name, "")).split())
-        limit = AccountSettings._meta.get_field(name).max_length or 0
+        limit = getattr(AccountSettings._meta.get_field(name), "max_length", 0) or 0
         if len(text) > limit:
             errors.add(f"At most {limit} characters.", field=name)
         clean[name] = text
