@@ -70,9 +70,9 @@ def test_a_statement_bills_the_coinsurance_and_the_next_run_skips_the_paid_accou
 
     page.goto(f"/o/{slug}/patient_accounts/patients/{practice.patient.pk}/")
     form = page.locator("#payment-form")
-    form.get_by_label("Method").select_option("cash")
-    form.get_by_label("Amount", exact=True).fill("30.00")
-    form.get_by_label("Received on").fill(today().isoformat())
+    form.locator("[name=method]").select_option("cash")
+    form.locator("[name=amount]").fill("30.00")
+    form.locator("[name=received_on]").fill(today().isoformat())
     form.get_by_role("button", name="Record payment").click()
     expect(page.locator("#balance")).to_have_text("$0.00")
 
