@@ -11,14 +11,22 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from patient_accounts import selectors, services
+from patient_accounts import statements as statement_services
 from patient_accounts.models import (
     ChargeBalance,
     CollectionPlacement,
@@ -28,12 +36,14 @@ from patient_accounts.models import (
     PatientRefund,
     PaymentMethod,
     Relationship,
+    Statement,
 )
 from patients.models import Patient
 from rcm import part2
 from rcm.api import Conflict, Part2HiddenListMixin, uuid_query_param
+from rcm.audit.services import audit_read
 from rcm.errors import DomainError
-from rcm.tenancy.http import request_now, request_today, scopes_of
+from rcm.tenancy.http import org_request, request_now, request_today, scopes_of
 
 CRUD = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
 APPROVE = "patient_accounts:approve"
@@ -503,6 +513,78 @@ class RefundViewSet(*CRUD):  # type: ignore[misc]
         return Response(PatientRefundSerializer(refund).data)
 
 
+# --- Statements --------------------------------------------------------------------------------
+
+
+class StatementSerializer(serializers.ModelSerializer):
+    cycle = serializers.CharField(source="run.cycle", read_only=True)
+    run = serializers.UUIDField(source="run_id", read_only=True)
+
+    class Meta:
+        model = Statement
+        fields = [
+            "id",
+            "run",
+            "cycle",
+            "patient",
+            "statement_date",
+            "guarantor_name",
+            "previous_balance",
+            "insurance_paid",
+            "amount_due",
+            "aging",
+            "message_level",
+            "message",
+            "lines",
+            "charges",
+        ]
+        read_only_fields = fields
+
+
+class StatementViewSet(Part2HiddenListMixin, *CRUD):  # type: ignore[misc]
+    """The statements sent (the history), newest first; `?patient=` for one account. A
+    statement with a 42 CFR Part 2 service is hidden from a caller without the grant (counted in
+    `X-Part2-Hidden`). `pdf` is the statement as mailed."""
+
+    audit_phi = "patient_accounts.statement"
+    scope_area = "patient_accounts"
+    serializer_class = StatementSerializer
+
+    def _base(self) -> Any:
+        return _patient_filter(self.request, Statement.objects.all())
+
+    def get_queryset(self) -> Any:
+        return (
+            part2.visible(self._base(), scopes_of(self.request))
+            .select_related("run")
+            .order_by("-statement_date", "guarantor_name", "pk")
+        )
+
+    def part2_hidden(self) -> int:
+        return part2.hidden_count(self._base(), scopes_of(self.request))
+
+    @extend_schema(parameters=[PATIENT_PARAM])
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=None, responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY)}
+    )
+    @action(detail=True, methods=["get"], url_path="pdf")
+    def pdf(self, request: Request, pk: str) -> HttpResponse:
+        statement = self.get_object()
+        audit_read(
+            obj=statement, patient_id=statement.patient_id, export="statement_pdf",
+            part2=statement.part2,
+        )  # fmt: skip
+        pdf = statement_services.statement_pdf(
+            [statement], organization=org_request(request).organization
+        )
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="statement-{statement.pk}.pdf"'
+        return response
+
+
 def register(router: Any) -> None:
     router.register("patient-accounts/guarantors", GuarantorViewSet, basename="pa-guarantor")
     router.register("patient-accounts/ledgers", LedgerViewSet, basename="pa-ledger")
@@ -510,3 +592,4 @@ def register(router: Any) -> None:
     router.register("patient-accounts/charges", ChargeBalanceViewSet, basename="pa-charge")
     router.register("patient-accounts/payments", PaymentViewSet, basename="pa-payment")
     router.register("patient-accounts/refunds", RefundViewSet, basename="pa-refund")
+    router.register("patient-accounts/statements", StatementViewSet, basename="pa-statement")

@@ -79,3 +79,47 @@ class SmallBalanceForm(forms.Form):
     small_balance_limit = forms.DecimalField(
         label="Write off balances under ($)", max_digits=7, decimal_places=2, min_value=0
     )
+
+
+class StatementRunForm(forms.Form):
+    cycle = forms.CharField(
+        max_length=7, help_text="The month of the cycle, YYYY-MM. Each cycle runs once."
+    )
+
+
+class StatementSettingsForm(forms.Form):
+    statement_cycle_day = forms.IntegerField(
+        label="Cycle day",
+        min_value=1,
+        max_value=28,
+        help_text="The day of the month statements run.",
+    )
+    statement_minimum = forms.DecimalField(
+        label="Minimum balance",
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        help_text="A guarantor owing less gets no statement.",
+    )
+    message_friendly = forms.CharField(label="Message, 0-30 days", max_length=300)
+    message_reminder = forms.CharField(label="Message, 31-60 days (reminder)", max_length=300)
+    message_past_due = forms.CharField(label="Message, 61-90 days (past due)", max_length=300)
+    message_final_notice = forms.CharField(
+        label="Message, over 90 days (final notice)", max_length=300
+    )
+    part2_service_label = forms.CharField(
+        label="Service label for 42 CFR Part 2 lines",
+        max_length=100,
+        help_text="Shown instead of the service to a guarantor other than the patient without consent.",
+    )
+    remit_to_name = forms.CharField(label="Remit to (name)", max_length=200, required=False)
+    remit_to_address_line1 = forms.CharField(
+        label="Remit-to address", max_length=55, required=False,
+        help_text="Leave blank to use the organization's address.",
+    )  # fmt: skip
+    remit_to_address_line2 = forms.CharField(
+        label="Remit-to address (line 2)", max_length=55, required=False
+    )
+    remit_to_city = forms.CharField(label="Remit-to city", max_length=30, required=False)
+    remit_to_state = forms.CharField(label="Remit-to state", max_length=2, required=False)
+    remit_to_postal_code = forms.CharField(label="Remit-to ZIP code", max_length=9, required=False)

@@ -8,7 +8,8 @@ The pieces, for whoever builds on them (statements, payment plans, sliding fees)
   `denials.account.claim_account` by `services.ledger_sync_claim`, never computed here; what the
   patient paid and what was written off are this app's own. `balance` is what the patient owes on
   the charge (a check constraint keeps it equal to responsibility - paid - written off).
-  `first_statement_on` is set by the statements work; aging falls back to `responsible_since`.
+  `first_statement_on` is set by the first statement run that bills it (`statements.py`); aging
+  falls back to `responsible_since`.
 - `LedgerEntry`: the journal. Each entry moves the patient balance (`patient_amount`, signed:
   + owed more, - owed less) and/or the insurance balance (`insurance_amount`). An entry with a
   charge balance belongs to that charge; one without belongs to the account's unapplied credit.
@@ -16,6 +17,7 @@ The pieces, for whoever builds on them (statements, payment plans, sliding fees)
   - its unapplied credit (tests/patient_accounts/test_ledger_property.py checks it).
 - `PatientPayment`, `PatientRefund`, `PatientWriteOff`, `CollectionPlacement`,
   `AccountSettings`: the documents behind the patient-side entries.
+- `StatementRun`, `Statement`: a statement run per cycle and the statements it made (history).
 """
 
 from __future__ import annotations
@@ -367,6 +369,31 @@ class AccountSettings(TenantModel):
     write-off, each approved by a member with `patient_accounts:approve`; 0 turns it off)."""
 
     small_balance_limit = models.DecimalField(**MONEY, default=ZERO)
+    # Statements: the day of the month a cycle's run is due, the smallest balance billed, the
+    # message by the age of the oldest open balance, the label a Part 2 line shows a guarantor
+    # without the patient's consent, and the remit-to address (blank: the organization's own).
+    statement_cycle_day = models.PositiveSmallIntegerField(default=1)
+    statement_minimum = models.DecimalField(**MONEY, default=Decimal("5.00"))
+    message_friendly = models.CharField(
+        max_length=300, default="Thank you for choosing us. Your balance is due on receipt."
+    )
+    message_reminder = models.CharField(
+        max_length=300, default="Reminder: this balance is now past 30 days. Please pay today."
+    )
+    message_past_due = models.CharField(
+        max_length=300, default="Past due: please pay this balance or call us to set up a plan."
+    )
+    message_final_notice = models.CharField(
+        max_length=300,
+        default="Final notice: this balance is over 90 days old. Please call us within 10 days.",
+    )
+    part2_service_label = models.CharField(max_length=100, default="Behavioral health services")
+    remit_to_name = models.CharField(max_length=200, blank=True)
+    remit_to_address_line1 = models.CharField(max_length=55, blank=True)
+    remit_to_address_line2 = models.CharField(max_length=55, blank=True)
+    remit_to_city = models.CharField(max_length=30, blank=True)
+    remit_to_state = models.CharField(max_length=2, blank=True)
+    remit_to_postal_code = models.CharField(max_length=9, blank=True)
 
     class Meta:
         constraints = [
@@ -374,7 +401,84 @@ class AccountSettings(TenantModel):
             models.CheckConstraint(
                 condition=Q(small_balance_limit__gte=0), name="ptaccount_small_balance_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(statement_cycle_day__gte=1, statement_cycle_day__lte=28),
+                name="ptaccount_cycle_day_1_28",
+            ),
+            models.CheckConstraint(
+                condition=Q(statement_minimum__gte=0), name="ptaccount_stmt_minimum_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Small balances under ${self.small_balance_limit}"
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+
+
+class StatementRun(TenantModel):
+    """One statement batch per organization per cycle (`cycle` is the month, "YYYY-MM"); its
+    counts are the progress the run page polls."""
+
+    cycle = models.CharField(max_length=7)
+    statement_date = models.DateField()
+    status = models.CharField(max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING)
+    accounts_total = models.PositiveIntegerField(default=0)
+    accounts_done = models.PositiveIntegerField(default=0)
+    statements_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    amount_total = models.DecimalField(**MONEY, default=ZERO)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-cycle"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "cycle"], name="stmtrun_one_per_cycle")
+        ]
+
+    def __str__(self) -> str:
+        return f"Statements {self.cycle}"
+
+
+class Statement(TenantModel):
+    """One guarantor's statement of one run: a snapshot (the history) of what was sent — the
+    lines since the last statement, the open charges, insurance paid, amount owed, aging and
+    message. `part2` is set when a line came from a Part 2 claim (rcm.part2 hides the statement
+    from members without the grant)."""
+
+    run = models.ForeignKey(StatementRun, on_delete=models.PROTECT, related_name="statements")
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="statements"
+    )
+    statement_date = models.DateField()
+    guarantor_name = models.CharField(max_length=100)
+    guarantor_address = models.JSONField(default=dict)
+    # The last ledger entry included: the next statement's lines start after it.
+    through_sequence = models.PositiveIntegerField(default=0)
+    lines = models.JSONField(default=list)
+    charges = models.JSONField(default=list)
+    previous_balance = models.DecimalField(**MONEY, default=ZERO)
+    insurance_paid = models.DecimalField(**MONEY, default=ZERO)
+    amount_due = models.DecimalField(**MONEY)
+    aging = models.JSONField(default=dict)
+    message_level = models.CharField(max_length=20)
+    message = models.CharField(max_length=300)
+    part2 = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-statement_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "run", "patient"], name="statement_one_per_run_patient"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Statement {self.statement_date} ${self.amount_due}"

@@ -84,3 +84,55 @@ def allocate_oldest_first(amount: Decimal, balances: Sequence[Open]) -> list[tup
         plan.append((item.key, applied))
         left -= applied
     return plan
+
+
+# --- Statements -------------------------------------------------------------------------------
+
+# The statement's message by the bucket of the account's oldest open balance.
+MESSAGE_LEVELS = {
+    "0-30": "friendly",
+    "31-60": "reminder",
+    "61-90": "past_due",
+    "over 90": "final_notice",
+}
+_CYCLE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def cycle_valid(cycle: str) -> bool:
+    """A statement cycle is a month written YYYY-MM."""
+    return bool(_CYCLE.match(cycle or ""))
+
+
+def message_level(aging: dict[str, Decimal]) -> str:
+    """The message for the oldest bucket that holds a balance (friendly when none does)."""
+    level = MESSAGE_LEVELS[BUCKETS[0]]
+    for bucket in BUCKETS:
+        if aging.get(bucket, ZERO) > ZERO:
+            level = MESSAGE_LEVELS[bucket]
+    return level
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def guarantor_consent(consents: Iterable[Any], *, guarantor_name: str, on_date: date) -> Any | None:
+    """The patient's 42 CFR Part 2 consent that allows disclosing SUD treatment to this
+    guarantor on a statement, or None. Fails closed: only a consent to "another named
+    recipient" whose recipient name is the guarantor's name (case and spacing aside), for
+    payment (or treatment, payment and operations), signed on or before `on_date`, not expired
+    and never revoked counts."""
+    wanted = _name_key(guarantor_name)
+    if not wanted:
+        return None
+    for consent in sorted(consents, key=lambda c: c.signed_on, reverse=True):
+        if consent.recipient_class != "other" or _name_key(consent.recipient_name) != wanted:
+            continue
+        if consent.purpose not in ("payment", "tpo"):
+            continue
+        if consent.signed_on > on_date or consent.revoked_at is not None:
+            continue
+        if consent.expires_on is not None and consent.expires_on < on_date:
+            continue
+        return consent
+    return None

@@ -178,3 +178,34 @@ def placement_collected(placement_ids: list[Any]) -> dict[Any, Decimal]:
         .annotate(total=Sum("amount"))
     )
     return {r["placement_id"]: r["total"] for r in rows}
+
+
+def statement_runs() -> QuerySet[Any]:
+    from patient_accounts.models import StatementRun
+
+    return StatementRun.objects.select_related("created_by").order_by("-cycle", "-created_at")
+
+
+def run_statements(*, run: Any, scopes: Collection[str]) -> QuerySet[Any]:
+    """The run's statements the caller may see (a statement with a Part 2 line needs the
+    grant), by guarantor."""
+    from patient_accounts.models import Statement
+
+    return (
+        part2.visible(Statement.objects.filter(run=run), scopes)
+        .select_related("patient", "run")
+        .order_by("guarantor_name", "pk")
+    )
+
+
+def statements_of(*, scopes: Collection[str], patient: Any = None) -> QuerySet[Any]:
+    from patient_accounts.models import Statement
+
+    qs = Statement.objects.all()
+    if patient is not None:
+        qs = qs.filter(patient=patient)
+    return (
+        part2.visible(qs, scopes)
+        .select_related("patient", "run")
+        .order_by("-statement_date", "guarantor_name", "pk")
+    )

@@ -21,4 +21,13 @@ urlpatterns = [
     path("placements/", views.placements, name="placements"),
     path("placements/export.csv", views.placements_export, name="placements_export"),
     path("placements/<uuid:pk>/recall/", views.placement_recall, name="placement_recall"),
+    path("statements/", views.statements, name="statements"),
+    path("statements/settings/", views.statement_settings, name="statement_settings"),
+    path("statements/runs/<uuid:pk>/", views.statement_run, name="statement_run"),
+    path(
+        "statements/runs/<uuid:pk>/statements.pdf",
+        views.statement_run_pdf,
+        name="statement_run_pdf",
+    ),
+    path("statements/<uuid:pk>/statement.pdf", views.statement_pdf, name="statement_pdf"),
 ]

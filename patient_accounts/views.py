@@ -10,12 +10,13 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from patient_accounts import selectors, services
+from patient_accounts import statements as statement_services
 from patient_accounts.forms import (
     GuarantorForm,
     PaymentForm,
@@ -23,14 +24,19 @@ from patient_accounts.forms import (
     RefundForm,
     RefundRecordForm,
     SmallBalanceForm,
+    StatementRunForm,
+    StatementSettingsForm,
 )
 from patient_accounts.models import (
     CollectionPlacement,
     PatientPayment,
     PatientRefund,
     PatientWriteOff,
+    Statement,
+    StatementRun,
 )
 from patients.models import Patient
+from rcm import part2
 from rcm.audit.reads import audit_phi
 from rcm.csv_export import csv_response
 from rcm.errors import DomainError, form_add_domain_error
@@ -312,8 +318,6 @@ def small_balances(request: OrgRequest) -> HttpResponse:
 @require_POST
 @require_scope(APPROVE)
 def write_off_decide(request: OrgRequest, pk: str, decision: str) -> HttpResponse:
-    from rcm import part2
-
     write_off = get_object_or_404(
         part2.visible(PatientWriteOff.objects.all(), scopes_of(request)), pk=pk
     )
@@ -388,3 +392,86 @@ def placement_recall(request: OrgRequest, pk: str) -> HttpResponse:
     else:
         messages.success(request, "Placement recalled.")
     return redirect(_account_url(request, placement.patient_id))
+
+
+# --- Statements -------------------------------------------------------------------------------
+
+
+@require_scope(READ, post=WRITE)
+@audit_phi("patient_accounts.statementrun")
+def statements(request: OrgRequest) -> HttpResponse:
+    """The statement runs, newest cycle first, and the form that starts one."""
+    today = request_today(request)
+    form = StatementRunForm(request.POST or None, initial={"cycle": f"{today:%Y-%m}"})
+    page = Paginator(selectors.statement_runs(), 25).get_page(request.GET.get("page"))
+    return handle_form(
+        request,
+        form,
+        action=lambda data: statement_services.statement_run_create(
+            cycle=data["cycle"], today=today, user=request.user
+        ),
+        success_url=lambda run: org_reverse(request, "patient_accounts:statement_run", pk=run.pk),
+        success_message=lambda run: f"Statement run for {run.cycle} started.",
+        template="patient_accounts/statements.html",
+        context={"page": page, "settings": services.account_settings()},
+    )
+
+
+@require_scope(READ, post=WRITE)
+def statement_settings(request: OrgRequest) -> HttpResponse:
+    settings = services.account_settings()
+    initial = {name: getattr(settings, name) for name in statement_services.SETTINGS_FIELDS}
+    form = StatementSettingsForm(request.POST or None, initial=initial)
+    return handle_form(
+        request,
+        form,
+        action=lambda data: statement_services.statement_settings_set(data=data),
+        success_url=org_reverse(request, "patient_accounts:statements"),
+        success_message="Statement settings saved.",
+        template="patient_accounts/statement_settings.html",
+    )
+
+
+@require_scope(READ)
+@audit_phi("patient_accounts.statement")
+def statement_run(request: OrgRequest, pk: str) -> HttpResponse:
+    """A run's progress (polled by htmx while it runs) and its statements."""
+    run = get_object_or_404(StatementRun, pk=pk)
+    scopes = scopes_of(request)
+    page = Paginator(selectors.run_statements(run=run, scopes=scopes), 50).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "run": run,
+        "page": page,
+        "hidden": part2.hidden_count(Statement.objects.filter(run=run), scopes),
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "patient_accounts/_statement_progress.html", context)
+    return render(request, "patient_accounts/statement_run.html", context)
+
+
+def _pdf_response(pdf: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@require_scope(READ)
+@audit_phi("patient_accounts.statement")
+def statement_run_pdf(request: OrgRequest, pk: str) -> HttpResponse:
+    """The run's statements in one PDF for printing (those the caller may see)."""
+    run = get_object_or_404(StatementRun, pk=pk)
+    found = list(selectors.run_statements(run=run, scopes=scopes_of(request)))
+    if not found:
+        raise Http404("This run has no statement to print.")
+    pdf = statement_services.statement_pdf(found, organization=request.organization)
+    return _pdf_response(pdf, f"statements-{run.cycle}.pdf")
+
+
+@require_scope(READ)
+@audit_phi("patient_accounts.statement")
+def statement_pdf(request: OrgRequest, pk: str) -> HttpResponse:
+    statement = get_object_or_404(selectors.statements_of(scopes=scopes_of(request)), pk=pk)
+    pdf = statement_services.statement_pdf([statement], organization=request.organization)
+    return _pdf_response(pdf, f"statement-{statement.statement_date:%Y-%m-%d}-{statement.pk}.pdf")

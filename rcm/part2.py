@@ -130,6 +130,7 @@ RULES: dict[str, Rule] = {
     "patient_accounts.ChargeBalance": Claim("claim"),
     "patient_accounts.LedgerEntry": Claim("charge_balance__claim"),
     "patient_accounts.PatientWriteOff": Claim("charge_balance__claim"),
+    "patient_accounts.Statement": Flag("part2"),
     # rows that name their subject by id
     "patients.Note": Flag("part2"),
     "alerts.Alert": Flag("part2"),
