@@ -129,6 +129,8 @@ RULES: dict[str, Rule] = {
     "patient_accounts.ChargeBalance": Claim("claim"),
     "patient_accounts.LedgerEntry": Claim("charge_balance__claim"),
     "patient_accounts.PatientWriteOff": Claim("charge_balance__claim"),
+    # reconciliation
+    "reconciliation.UnderpaymentItem": Claim("claim"),
     # rows that name their subject by id
     "patients.Note": Flag("part2"),
     "alerts.Alert": Flag("part2"),
