@@ -26,7 +26,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth, Upper
 
-from denials.models import Payment
+from denials.models import Denial, Payment
 from rcm import part2
 from rcm.tenancy.context import require_organization_id
 from reconciliation.models import (
@@ -301,6 +301,14 @@ def underpayments_list(
     return (
         part2.visible(_underpayments(search, outcome), scopes)
         .select_related("payer", "claim__patient", "contract_rate", "resolved_by")
+        .annotate(
+            # The claim's latest denial, where the appeal flow starts (none: the claim page).
+            appeal_denial_id=Subquery(
+                Denial.objects.filter(claim=OuterRef("claim_id"))
+                .order_by("-remittance_date", "-pk")
+                .values("pk")[:1]
+            )
+        )
         .order_by("-remittance_date", "-variance", "pk")
     )
 

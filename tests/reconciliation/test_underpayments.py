@@ -253,3 +253,95 @@ def test_api_lists_resolves_and_keeps_tenants_and_part2_apart(
         == 404
     )
     assert stranger.get("/api/v1/underpayments/").json()["results"] == []
+
+
+# --- The page ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def plain_biller(org: Any) -> Any:
+    """Pat bills at Riverbend like Bill, without the Part 2 grant."""
+    from rcm.tenancy.permissions import Role
+    from tests.factories import MembershipFactory, UserFactory
+
+    return MembershipFactory(
+        organization=org,
+        role=Role.BILLER,
+        user=UserFactory(email="pat@riverbend.example"),
+        part2_access=False,
+    ).user
+
+
+def test_the_queue_page_lists_searches_exports_and_sums_by_payer_and_month(
+    practice,  # noqa: F811
+    submitted,  # noqa: F811
+    biller,
+    plain_biller,
+    client_for,
+    django_assert_max_num_queries,
+):
+    ordinary, restricted = _two_items(practice, submitted)
+    url = f"/o/{practice.org.slug}/reconciliation/underpayments/"
+    client = client_for(biller)
+    with django_assert_max_num_queries(25):
+        page = client.get(url)
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert str(ordinary.pk) in text and str(restricted.pk) in text
+    assert "$16.00" in text and "$32.00" in text  # a line's variance; the month's total
+    assert "Appeal" in text
+    empty = client.get(url, {"q": "99213"}).content.decode()
+    assert "No underpayment matches." in empty and str(ordinary.pk) not in empty
+    csv = client.get(url, {"export": "csv"})
+    assert csv["Content-Type"] == "text/csv"
+    body = csv.content.decode()
+    assert body.splitlines()[0].startswith("Remittance date,Payer,Claim")
+    assert len(body.strip().splitlines()) == 3 and "16.00" in body
+
+    plain = client_for(plain_biller).get(url).content.decode()
+    assert str(ordinary.pk) in plain and str(restricted.pk) not in plain
+    assert 'data-part2-hidden="1"' in plain
+    assert "$32.00" not in plain  # the variance table leaves the Part 2 line out too
+    assert client_for(plain_biller).get(f"{url}{restricted.pk}/").status_code == 404
+
+
+def test_resolving_on_the_page_shows_errors_inline_and_records_the_recovery(
+    practice,  # noqa: F811
+    submitted,  # noqa: F811
+    biller,
+    client_for,
+):
+    from tests.factories import OrganizationFactory
+
+    contract(practice)
+    post_via_outbox(practice.org, remit(submitted(), paid="64.00"))
+    with tenant_context(practice.org):
+        item = UnderpaymentItem.objects.get()
+    url = f"/o/{practice.org.slug}/reconciliation/underpayments/{item.pk}/"
+    client = client_for(biller)
+    detail = client.get(url).content.decode()
+    assert "allows $100.00 per unit for 90834" in detail
+    refused = client.post(url, {"outcome": "recovered", "reason": "Reprocessed"})
+    assert refused.status_code == 200 and "Enter the amount recovered." in refused.content.decode()
+    with tenant_context(practice.org):
+        item.refresh_from_db()
+        assert item.outcome == "open"
+    done = client.post(
+        url, {"outcome": "recovered", "reason": "Reprocessed", "recovered_amount": "16.00"}
+    )
+    assert done.status_code == 302
+    with tenant_context(practice.org):
+        item.refresh_from_db()
+        assert (item.outcome, item.recovered_amount) == ("recovered", D("16.00"))
+
+    other = OrganizationFactory(slug="elsewhere")
+    from rcm.tenancy.permissions import Role
+    from tests.factories import MembershipFactory
+
+    stranger = MembershipFactory(organization=other, role=Role.OWNER, part2_access=True).user
+    assert (
+        client_for(stranger)
+        .get(f"/o/elsewhere/reconciliation/underpayments/{item.pk}/")
+        .status_code
+        == 404
+    )
