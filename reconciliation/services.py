@@ -785,3 +785,26 @@ def underpayment_resolve(
             detail={"outcome": outcome, "recovered_amount": str(item.recovered_amount)},
         )
     return item
+
+
+def underpayment_tolerance_update(*, amount: Decimal, percent: Decimal) -> ReconciliationSettings:
+    """Set the underpayment tolerance: a line paid under its expected payment by no more than
+    `amount` dollars (0 to 1,000) or `percent` of the expected payment (0 to 50) is not queued."""
+    problems = []
+    if not Decimal("0") <= amount <= Decimal("1000"):
+        problems.append(DomainError("From $0 to $1,000.", field="underpayment_tolerance_amount"))
+    if not Decimal("0") <= percent <= Decimal("50"):
+        problems.append(
+            DomainError("From 0 to 50 percent.", field="underpayment_tolerance_percent")
+        )
+    if problems:
+        raise DomainError.combine(problems)
+    with transaction.atomic():
+        found, _ = ReconciliationSettings.objects.update_or_create(
+            defaults={
+                "underpayment_tolerance_amount": amount.quantize(CENT),
+                "underpayment_tolerance_percent": percent.quantize(CENT),
+            }
+        )
+        audit_record(action="reconciliation_settings.update", obj=found)
+    return found

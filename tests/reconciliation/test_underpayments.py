@@ -345,3 +345,21 @@ def test_resolving_on_the_page_shows_errors_inline_and_records_the_recovery(
         .status_code
         == 404
     )
+
+
+def test_the_tolerance_is_the_organizations_setting(practice, submitted):  # noqa: F811
+    from rcm.errors import DomainError
+
+    contract(practice)
+    with tenant_context(practice.org):
+        with pytest.raises(DomainError) as refused:
+            services.underpayment_tolerance_update(amount=D("-1"), percent=D("60"))
+        assert {e.field for e in refused.value.errors} == {
+            "underpayment_tolerance_amount",
+            "underpayment_tolerance_percent",
+        }
+        services.underpayment_tolerance_update(amount=D("0"), percent=D("0"))
+    # $1.00 short is inside the default tolerance, outside a zero one.
+    post_via_outbox(practice.org, remit(submitted(), paid="79.00"))
+    with tenant_context(practice.org):
+        assert UnderpaymentItem.objects.get().variance == D("1.00")
