@@ -106,3 +106,12 @@ class UnderpaymentResolveForm(forms.Form):
         help_text="Only when recovered: what the payer paid back (at most the variance).",
     )
     reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ToleranceForm(forms.Form):
+    underpayment_tolerance_amount = forms.DecimalField(
+        label="Underpayment tolerance ($)", max_digits=12, decimal_places=2
+    )
+    underpayment_tolerance_percent = forms.DecimalField(
+        label="Underpayment tolerance (% of the expected payment)", max_digits=5, decimal_places=2
+    )

@@ -322,6 +322,29 @@ def settings_view(request: OrgRequest) -> HttpResponse:
     )
 
 
+@require_scope(READ, post="org:admin")
+def tolerance_view(request: OrgRequest) -> HttpResponse:
+    config = selectors.reconciliation_settings()
+    form = forms.ToleranceForm(
+        request.POST or None,
+        initial={
+            "underpayment_tolerance_amount": config.underpayment_tolerance_amount,
+            "underpayment_tolerance_percent": config.underpayment_tolerance_percent,
+        },
+    )
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.underpayment_tolerance_update(
+            amount=data["underpayment_tolerance_amount"],
+            percent=data["underpayment_tolerance_percent"],
+        ),
+        success_url=org_reverse(request, "reconciliation:tolerance"),
+        success_message="Underpayment tolerance saved.",
+        template="reconciliation/tolerance.html",
+    )
+
+
 # --- Underpayments ----------------------------------------------------------------------------
 
 UNDERPAYMENT_HEADER = [

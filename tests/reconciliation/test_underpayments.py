@@ -363,3 +363,24 @@ def test_the_tolerance_is_the_organizations_setting(practice, submitted):  # noq
     post_via_outbox(practice.org, remit(submitted(), paid="79.00"))
     with tenant_context(practice.org):
         assert UnderpaymentItem.objects.get().variance == D("1.00")
+
+
+def test_the_owner_sets_the_tolerance_with_errors_inline(org, owner, biller, client_for):
+    url = f"/o/{org.slug}/reconciliation/underpayments/tolerance/"
+    bad = client_for(owner).post(
+        url, {"underpayment_tolerance_amount": "5", "underpayment_tolerance_percent": "75"}
+    )
+    assert bad.status_code == 200 and "From 0 to 50 percent." in bad.content.decode()
+    assert client_for(biller).post(
+        url, {"underpayment_tolerance_amount": "5", "underpayment_tolerance_percent": "5"}
+    ).status_code in (403, 404)
+    ok = client_for(owner).post(
+        url, {"underpayment_tolerance_amount": "5", "underpayment_tolerance_percent": "5"}
+    )
+    assert ok.status_code == 302
+    with tenant_context(org):
+        config = selectors.reconciliation_settings()
+        assert (config.underpayment_tolerance_amount, config.underpayment_tolerance_percent) == (
+            D("5.00"),
+            D("5.00"),
+        )
