@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -301,7 +301,6 @@ def expected_reimbursement(claim: Claim) -> tuple[Any, int]:
     from decimal import Decimal
 
     from claims.models import ContractRate
-    from claims.rules import EDUCATION_BY_PROVIDER_TYPE
 
     lines = list(claim.lines.all())
     rates = list(
@@ -311,24 +310,36 @@ def expected_reimbursement(claim: Claim) -> tuple[Any, int]:
     )
     total, missing = Decimal("0.00"), 0
     for line in lines:
-        education = EDUCATION_BY_PROVIDER_TYPE.get(line.rendering_provider.provider_type, "")
-        candidates = [
-            r
-            for r in rates
-            if r.service_code == line.service_code
-            and r.effective_from <= line.date_of_service
-            and (r.effective_to is None or line.date_of_service <= r.effective_to)
-            and (not r.modifier or r.modifier in line.modifiers)
-            and (not r.education_level or r.education_level == education)
-        ]
-        if not candidates:
+        best = contract_rate_for(line, rates)
+        if best is None:
             missing += 1
             continue
-        best = max(
-            candidates, key=lambda r: (bool(r.modifier), bool(r.education_level), r.effective_from)
-        )
         total += best.allowed * line.units
     return total.quantize(Decimal("0.01")), missing
+
+
+def contract_rate_for(line: Any, rates: Iterable[Any]) -> Any:
+    """The contract rate for a claim line among `rates` (the payer's rows for its code), or None:
+    in effect on the date of service, its modifier (if any) among the line's, its licensure level
+    (if any) the rendering provider's; the most specific wins (modifier, then level, then the
+    latest start). Used by `expected_reimbursement` and by reconciliation's underpayment check."""
+    from claims.rules import EDUCATION_BY_PROVIDER_TYPE
+
+    education = EDUCATION_BY_PROVIDER_TYPE.get(line.rendering_provider.provider_type, "")
+    candidates = [
+        r
+        for r in rates
+        if r.service_code == line.service_code
+        and r.effective_from <= line.date_of_service
+        and (r.effective_to is None or line.date_of_service <= r.effective_to)
+        and (not r.modifier or r.modifier in line.modifiers)
+        and (not r.education_level or r.education_level == education)
+    ]
+    if not candidates:
+        return None
+    return max(
+        candidates, key=lambda r: (bool(r.modifier), bool(r.education_level), r.effective_from)
+    )
 
 
 def claim_corrections(claim: Claim, *, scopes: Scopes) -> list[Claim]:

@@ -131,6 +131,8 @@ RULES: dict[str, Rule] = {
     "patient_accounts.LedgerEntry": Claim("charge_balance__claim"),
     "patient_accounts.PatientWriteOff": Claim("charge_balance__claim"),
     "patient_accounts.Statement": Flag("part2"),
+    # reconciliation
+    "reconciliation.UnderpaymentItem": Claim("claim"),
     # rows that name their subject by id
     "patients.Note": Flag("part2"),
     "alerts.Alert": Flag("part2"),

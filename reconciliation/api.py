@@ -4,10 +4,11 @@ the three queues."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -15,11 +16,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from denials.models import Payment
-from rcm.api import JsonObjectParser, choice_query_param
+from rcm.api import JsonObjectParser, Part2HiddenListMixin, choice_query_param
 from rcm.errors import DomainError
-from rcm.tenancy.http import request_now, request_today
+from rcm.tenancy.http import request_now, request_today, scopes_of
 from reconciliation import selectors, services
-from reconciliation.models import BankAccount, Deposit, Match, StatementImport
+from reconciliation.models import (
+    BankAccount,
+    Deposit,
+    Match,
+    StatementImport,
+    UnderpaymentItem,
+    UnderpaymentOutcome,
+)
 
 
 def _actor(request: Request) -> Any:
@@ -418,8 +426,141 @@ class QueueViewSet(viewsets.GenericViewSet):
         return self._page(selectors.amount_mismatches(search=_search(request)), MismatchSerializer)
 
 
+class UnderpaymentSerializer(serializers.ModelSerializer):
+    payer_name = serializers.CharField(source="payer.name", read_only=True)
+    patient_control_number = serializers.CharField(
+        source="claim.patient_control_number", read_only=True
+    )
+    contract = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UnderpaymentItem
+        fields = [
+            "id",
+            "claim",
+            "patient_control_number",
+            "payer",
+            "payer_name",
+            "service_code",
+            "date_of_service",
+            "remittance_date",
+            "units",
+            "contracted_allowed",
+            "allowed",
+            "patient_responsibility",
+            "expected",
+            "paid",
+            "variance",
+            "contract",
+            "outcome",
+            "recovered_amount",
+            "resolution_reason",
+            "resolved_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "service_code": {"type": "string"},
+                "modifier": {"type": "string"},
+                "education_level": {"type": "string"},
+                "allowed": {"type": "string", "format": "decimal"},
+                "effective_from": {"type": "string", "format": "date"},
+            },
+        }
+    )
+    def get_contract(self, obj: UnderpaymentItem) -> dict[str, Any]:
+        rate = obj.contract_rate
+        return {
+            "id": str(rate.pk),
+            "service_code": rate.service_code,
+            "modifier": rate.modifier,
+            "education_level": rate.education_level,
+            "allowed": str(rate.allowed),
+            "effective_from": rate.effective_from.isoformat(),
+        }
+
+
+class UnderpaymentResolveSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(
+        choices=[c for c in UnderpaymentOutcome.choices if c[0] != UnderpaymentOutcome.OPEN]
+    )
+    reason = serializers.CharField(max_length=1000)
+    recovered_amount = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Required (more than 0, at most the variance) when the outcome is recovered.",
+    )
+
+
+UNDERPAYMENT_FILTERS = [
+    OpenApiParameter(
+        "outcome", str, enum=list(UnderpaymentOutcome.values), description="Default: all."
+    ),
+    OpenApiParameter("search", str, description="Code, payer, claim number, last name or amount."),
+]
+
+
+class UnderpaymentViewSet(
+    Part2HiddenListMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Underpayments: 835 lines paid under their contract rate by more than the tolerance.
+    `X-Part2-Hidden` says how many the caller's list left out (42 CFR Part 2); a Part 2 item
+    answers 404 without the grant. `resolve` closes one with its outcome and a reason."""
+
+    audit_phi = "reconciliation.underpayment"
+    serializer_class = UnderpaymentSerializer
+    scope_area = "denials"
+
+    def _outcome(self) -> str:
+        return choice_query_param(self.request, "outcome", list(UnderpaymentOutcome.values))
+
+    def get_queryset(self) -> Any:
+        return selectors.underpayments_list(
+            scopes=scopes_of(self.request), search=_search(self.request), outcome=self._outcome()
+        )
+
+    def part2_hidden(self) -> int:
+        return selectors.underpayments_hidden(
+            scopes=scopes_of(self.request), search=_search(self.request), outcome=self._outcome()
+        )
+
+    @extend_schema(parameters=UNDERPAYMENT_FILTERS)
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=UnderpaymentResolveSerializer, responses=UnderpaymentSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, pk: str) -> Response:
+        item = self.get_object()
+        data = UnderpaymentResolveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.underpayment_resolve(
+            scopes=scopes_of(request),
+            item_id=item.pk,
+            outcome=data.validated_data["outcome"],
+            reason=data.validated_data["reason"],
+            recovered_amount=data.validated_data["recovered_amount"],
+            actor=_actor(request),
+            now=request_now(request),
+        )
+        fresh = selectors.underpayment_detail(item.pk, scopes=scopes_of(request))
+        return Response(UnderpaymentSerializer(fresh).data)
+
+
 def register(router: Any) -> None:
     router.register("bank-accounts", BankAccountViewSet, basename="bank-account")
     router.register("deposits", DepositViewSet, basename="deposit")
     router.register("reconciliation-matches", MatchViewSet, basename="reconciliation-match")
     router.register("reconciliation-queues", QueueViewSet, basename="reconciliation-queue")
+    router.register("underpayments", UnderpaymentViewSet, basename="underpayment")

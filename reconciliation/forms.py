@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from reconciliation.models import BankAccount
+from reconciliation.models import BankAccount, UnderpaymentOutcome
 
 
 class SearchForm(forms.Form):
@@ -79,4 +79,39 @@ class SettingsForm(forms.Form):
     )
     suggestion_window_days = forms.IntegerField(
         label="Suggest ERAs dated within (days) of a deposit", min_value=0, max_value=30
+    )
+
+
+class UnderpaymentSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search", required=False, max_length=100, help_text="Code, payer, claim, name, $"
+    )
+    outcome = forms.ChoiceField(
+        label="Outcome",
+        required=False,
+        choices=[("", "All"), *UnderpaymentOutcome.choices],
+    )
+
+
+class UnderpaymentResolveForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[c for c in UnderpaymentOutcome.choices if c[0] != UnderpaymentOutcome.OPEN]
+    )
+    recovered_amount = forms.DecimalField(
+        label="Recovered amount",
+        required=False,
+        max_digits=12,
+        decimal_places=2,
+        min_value=0,
+        help_text="Only when recovered: what the payer paid back (at most the variance).",
+    )
+    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ToleranceForm(forms.Form):
+    underpayment_tolerance_amount = forms.DecimalField(
+        label="Underpayment tolerance ($)", max_digits=12, decimal_places=2
+    )
+    underpayment_tolerance_percent = forms.DecimalField(
+        label="Underpayment tolerance (% of the expected payment)", max_digits=5, decimal_places=2
     )

@@ -8,8 +8,8 @@ from denials.models import ImportStatus, Payment, RemittanceImport
 from rcm.outbox.models import OutboxMessage
 from rcm.outbox.registry import IMPORTS, outbox_handler, outbox_subscriber
 from rcm.outbox.services import outbox_enqueue
-from rcm.tenancy.selectors import organization_now
-from reconciliation.services import auto_match
+from rcm.tenancy.selectors import organization_now, organization_today
+from reconciliation.services import auto_match, underpayments_check
 
 AUTO_MATCH_TOPIC = "reconciliation.auto_match"
 
@@ -23,6 +23,14 @@ def remittance_posted(message: OutboxMessage) -> None:
             payload={"import_id": str(import_id)},
             idempotency_key=f"reconciliation-auto-match:{import_id}",
         )
+
+
+@outbox_subscriber("denials.remittance_post")
+def check_underpayments(message: OutboxMessage) -> None:
+    """In the posting's transaction: the posted lines against their contract rates."""
+    import_id = message.payload["import_id"]
+    if RemittanceImport.objects.filter(pk=import_id, status=ImportStatus.POSTED).exists():
+        underpayments_check(import_id=import_id, today=organization_today(message.organization_id))
 
 
 @outbox_handler(AUTO_MATCH_TOPIC, queue=IMPORTS)

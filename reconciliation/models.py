@@ -8,6 +8,7 @@ level, like the payment page), never a claim or a patient.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -220,6 +221,12 @@ class ReconciliationSettings(TenantModel):
 
     era_without_deposit_days = models.PositiveSmallIntegerField(default=5)
     suggestion_window_days = models.PositiveSmallIntegerField(default=3)
+    # A line paid under its contracted amount by no more than this amount, or this percent of
+    # the expected payment, is inside the tolerance (rounding, sequestration pennies).
+    underpayment_tolerance_amount = models.DecimalField(**MONEY, default=Decimal("1.00"))
+    underpayment_tolerance_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, default=Decimal("2.00")
+    )
 
     class Meta:
         constraints = [
@@ -228,3 +235,63 @@ class ReconciliationSettings(TenantModel):
 
     def __str__(self) -> str:
         return "Reconciliation settings"
+
+
+class UnderpaymentOutcome(models.TextChoices):
+    OPEN = "open", "Open"
+    RECOVERED = "recovered", "Recovered"
+    WRITTEN_OFF = "written_off", "Written off"
+    CONTRACT_WRONG = "contract_wrong", "Contract rate was wrong"
+
+
+class UnderpaymentItem(TenantModel):
+    """An 835 service line the payer paid under its contract by more than the tolerance:
+    expected = contracted allowed x units - the patient responsibility the 835 assigned; the
+    variance is expected - paid. One per remittance line (posting the same 835 twice adds none).
+    Part 2 through its claim (rcm/part2.py)."""
+
+    remittance_line = models.OneToOneField(
+        "denials.RemittanceLine", on_delete=models.PROTECT, related_name="+"
+    )
+    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="+")
+    claim_line = models.ForeignKey("claims.ClaimLine", on_delete=models.PROTECT, related_name="+")
+    payer = models.ForeignKey("patients.Payer", on_delete=models.PROTECT, related_name="+")
+    contract_rate = models.ForeignKey(
+        "claims.ContractRate", on_delete=models.PROTECT, related_name="+"
+    )
+    service_code = models.CharField(max_length=10)
+    date_of_service = models.DateField()
+    remittance_date = models.DateField()
+    units = models.DecimalField(max_digits=9, decimal_places=2)
+    contracted_allowed = models.DecimalField(**MONEY)  # the contract row's rate, per unit
+    allowed = models.DecimalField(**MONEY, null=True, blank=True)  # what the 835 said
+    patient_responsibility = models.DecimalField(**MONEY)
+    expected = models.DecimalField(**MONEY)
+    paid = models.DecimalField(**MONEY)
+    variance = models.DecimalField(**MONEY)
+    outcome = models.CharField(
+        max_length=14, choices=UnderpaymentOutcome.choices, default=UnderpaymentOutcome.OPEN
+    )
+    recovered_amount = models.DecimalField(**MONEY, default=Decimal("0.00"))
+    resolution_reason = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-remittance_date", "-variance", "pk"]
+        indexes = [
+            models.Index(
+                fields=["organization", "outcome", "remittance_date"], name="underpay_org_out_idx"
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(variance__gt=0), name="underpay_variance_positive"),
+            models.CheckConstraint(
+                condition=Q(recovered_amount__gte=0), name="underpay_recovered_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Underpayment {self.service_code} ${self.variance}"

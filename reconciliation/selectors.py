@@ -6,12 +6,14 @@ the payment page; their claims are read through denials.selectors.payment_detail
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import (
+    Count,
     DateField,
     Exists,
     F,
@@ -20,10 +22,12 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
 )
-from django.db.models.functions import Coalesce, TruncDate, Upper
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth, Upper
 
-from denials.models import Payment
+from denials.models import Denial, Payment
+from rcm import part2
 from rcm.tenancy.context import require_organization_id
 from reconciliation.models import (
     BankAccount,
@@ -33,6 +37,8 @@ from reconciliation.models import (
     MatchPayment,
     ReconciliationSettings,
     StatementImport,
+    UnderpaymentItem,
+    UnderpaymentOutcome,
 )
 from reconciliation.services import matchable_payments, unmatched_deposits, unmatched_payments
 
@@ -262,3 +268,96 @@ def _is_uuid(value: str) -> bool:
 
 def payments_for_matching() -> QuerySet[Payment]:
     return matchable_payments()
+
+
+# --- Underpayments ----------------------------------------------------------------------------
+
+
+def _underpayments(search: str, outcome: str) -> QuerySet[UnderpaymentItem]:
+    qs = UnderpaymentItem.objects.all()
+    if outcome in UnderpaymentOutcome.values:
+        qs = qs.filter(outcome=outcome)
+    words = search.strip()
+    if words:
+        q = (
+            Q(service_code__iexact=words)
+            | Q(payer__name__icontains=words)
+            | Q(claim__patient_control_number__iexact=words)
+            | Q(claim__patient__last_name__icontains=words)
+        )
+        amount = _amount_of(words)
+        if amount is not None:
+            q |= Q(variance=amount) | Q(paid=amount)
+        qs = qs.filter(q)
+    return qs
+
+
+def underpayments_list(
+    *, scopes: Collection[str], search: str, outcome: str
+) -> QuerySet[UnderpaymentItem]:
+    """Underpayment items the caller may see (42 CFR Part 2 through the claim), largest variance
+    of the newest remittances first; `outcome` one of UnderpaymentOutcome or "" for all; `search`
+    a code, payer, claim number, patient last name or amount."""
+    return (
+        part2.visible(_underpayments(search, outcome), scopes)
+        .select_related("payer", "claim__patient", "contract_rate", "resolved_by")
+        .annotate(
+            # The claim's latest denial, where the appeal flow starts (none: the claim page).
+            appeal_denial_id=Subquery(
+                Denial.objects.filter(claim=OuterRef("claim_id"))
+                .order_by("-remittance_date", "-pk")
+                .values("pk")[:1]
+            )
+        )
+        .order_by("-remittance_date", "-variance", "pk")
+    )
+
+
+def underpayments_hidden(*, scopes: Collection[str], search: str, outcome: str) -> int:
+    return part2.hidden_count(_underpayments(search, outcome), scopes)
+
+
+def underpayment_detail(pk: Any, *, scopes: Collection[str]) -> UnderpaymentItem:
+    """UnderpaymentItem.DoesNotExist for another organization's item or, without the grant, a
+    Part 2 one."""
+    return underpayments_list(scopes=scopes, search="", outcome="").get(pk=pk)
+
+
+@dataclass(frozen=True)
+class VarianceRow:
+    payer: str
+    month: date
+    items: int
+    variance: Decimal
+    recovered: Decimal
+    open_variance: Decimal
+
+
+def variance_by_payer_month(*, scopes: Collection[str], months: int = 12) -> list[VarianceRow]:
+    """For the dashboard: per payer and month of the remittance, the underpayment items, their
+    variance, what was recovered and what is still open (one query; the caller's rows only)."""
+    rows = (
+        part2.visible(UnderpaymentItem.objects.all(), scopes)
+        .annotate(month=TruncMonth("remittance_date"))
+        .values("payer__name", "month")
+        .annotate(
+            items=Count("pk"),
+            total=Sum("variance"),
+            recovered=Sum("recovered_amount"),
+            open_variance=Coalesce(
+                Sum("variance", filter=Q(outcome=UnderpaymentOutcome.OPEN)), Decimal("0")
+            ),
+        )
+        .order_by("-month", "payer__name")[: months * 20]
+    )
+    return [
+        VarianceRow(
+            payer=r["payer__name"],
+            month=r["month"],
+            items=r["items"],
+            variance=r["total"],
+            recovered=r["recovered"],
+            open_variance=r["open_variance"],
+        )
+        for r in rows
+    ]

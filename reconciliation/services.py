@@ -19,7 +19,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Upper
 
-from denials.models import Payment
+from claims.models import ContractRate
+from claims.selectors import contract_rate_for
+from denials.models import Payment, RemittanceAdjustment, RemittanceLine
+from rcm import part2
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.tenancy.context import require_organization_id
@@ -34,6 +37,8 @@ from reconciliation.models import (
     ReconciliationSettings,
     StatementFormat,
     StatementImport,
+    UnderpaymentItem,
+    UnderpaymentOutcome,
 )
 from reconciliation.statements import (
     BankLine,
@@ -582,6 +587,223 @@ def reconciliation_settings_update(
             defaults={
                 "era_without_deposit_days": era_without_deposit_days,
                 "suggestion_window_days": suggestion_window_days,
+            }
+        )
+        audit_record(action="reconciliation_settings.update", obj=found)
+    return found
+
+
+# --- Underpayments ----------------------------------------------------------------------------
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class UnderpaymentCheck:
+    """What checking one posted 835 against the contracts found, line by line."""
+
+    created: int = 0
+    within_tolerance: int = 0
+    without_contract: int = 0
+    already_checked: int = 0
+
+
+def underpayment_variance(
+    *,
+    contracted_allowed: Decimal,
+    units: Decimal,
+    patient_responsibility: Decimal,
+    paid: Decimal,
+    tolerance_amount: Decimal,
+    tolerance_percent: Decimal,
+) -> tuple[Decimal, Decimal, bool]:
+    """(expected, variance, underpaid): expected = contracted allowed x units - the patient
+    responsibility; variance = expected - paid; underpaid when the variance is more than the
+    tolerance amount and more than the tolerance percent of the expected payment."""
+    expected = (contracted_allowed * units - patient_responsibility).quantize(CENT)
+    variance = (expected - paid).quantize(CENT)
+    tolerance = max(tolerance_amount, (expected * tolerance_percent / 100).quantize(CENT))
+    return expected, variance, variance > tolerance and variance > 0
+
+
+def underpayments_check(*, import_id: Any, today: date) -> UnderpaymentCheck:
+    """Compare each paid line of a posted 835 with the contract rate for its payer, code,
+    modifiers and provider level; record an UnderpaymentItem for each line paid under the
+    expected amount by more than the tolerance. A line without a contract row records nothing
+    (and is counted). Lines already checked are skipped: running it twice adds nothing. The
+    organization's own work (outbox subscriber): it sees every row, Part 2 included."""
+    lines = list(
+        RemittanceLine.objects.filter(
+            remittance_claim__payment__remittance_import_id=import_id,
+            remittance_claim__claim__isnull=False,
+            claim_line__isnull=False,
+            paid__gt=0,
+        )
+        .exclude(remittance_claim__status_code="22")  # reversals take money back, not pay
+        .select_related(
+            "remittance_claim__payment",
+            "remittance_claim__claim",
+            "claim_line__rendering_provider",
+        )
+        .order_by("pk")
+    )
+    if not lines:
+        return UnderpaymentCheck()
+    settings_row = ReconciliationSettings.objects.first() or ReconciliationSettings()
+    done = set(
+        UnderpaymentItem.objects.filter(remittance_line__in=lines).values_list(
+            "remittance_line_id", flat=True
+        )
+    )
+    patient_share: dict[Any, Decimal] = {}
+    for line_id, amount in RemittanceAdjustment.objects.filter(
+        remittance_line__in=lines, group_code="PR"
+    ).values_list("remittance_line_id", "amount"):
+        patient_share[line_id] = patient_share.get(line_id, Decimal("0")) + amount
+    rates: dict[Any, list[Any]] = {}
+    for rate in ContractRate.objects.filter(
+        payer_id__in={rl.remittance_claim.claim.payer_id for rl in lines},
+        service_code__in={rl.claim_line.service_code for rl in lines},
+    ):
+        rates.setdefault(rate.payer_id, []).append(rate)
+
+    created = within = missing = already = 0
+    new_items: list[UnderpaymentItem] = []
+    for rl in lines:
+        if rl.pk in done:
+            already += 1
+            continue
+        claim, claim_line = rl.remittance_claim.claim, rl.claim_line
+        rate = contract_rate_for(claim_line, rates.get(claim.payer_id, []))
+        if rate is None:
+            missing += 1
+            continue
+        units = rl.units if rl.units else Decimal(claim_line.units)
+        pr = patient_share.get(rl.pk, Decimal("0"))
+        expected, variance, underpaid = underpayment_variance(
+            contracted_allowed=rate.allowed,
+            units=units,
+            patient_responsibility=pr,
+            paid=rl.paid,
+            tolerance_amount=settings_row.underpayment_tolerance_amount,
+            tolerance_percent=settings_row.underpayment_tolerance_percent,
+        )
+        if not underpaid:
+            within += 1
+            continue
+        new_items.append(
+            UnderpaymentItem(
+                remittance_line=rl,
+                claim=claim,
+                claim_line=claim_line,
+                payer_id=claim.payer_id,
+                contract_rate=rate,
+                service_code=claim_line.service_code,
+                date_of_service=claim_line.date_of_service,
+                remittance_date=rl.remittance_claim.payment.payment_date or today,
+                units=units,
+                contracted_allowed=rate.allowed,
+                allowed=rl.allowed,
+                patient_responsibility=pr,
+                expected=expected,
+                paid=rl.paid,
+                variance=variance,
+            )
+        )
+    with transaction.atomic():
+        for item in new_items:
+            item.save(force_insert=True)
+            audit_record(
+                action="underpayment.create",
+                obj=item,
+                patient_id=item.claim.patient_id,
+                detail={"variance": str(item.variance)},
+            )
+            created += 1
+    return UnderpaymentCheck(
+        created=created, within_tolerance=within, without_contract=missing, already_checked=already
+    )
+
+
+def underpayment_resolve(
+    *,
+    scopes: Collection[str],
+    item_id: Any,
+    outcome: str,
+    reason: str,
+    recovered_amount: Decimal | None,
+    actor: Any,
+    now: datetime,
+) -> UnderpaymentItem:
+    """Close an underpayment: recovered (with the amount the payer paid back, up to the
+    variance), written off, or the contract rate was wrong. A reason is required. Another
+    organization's item, or a Part 2 one without the grant: UnderpaymentItem.DoesNotExist."""
+    reason = (reason or "").strip()
+    problems = []
+    closing = {c for c in UnderpaymentOutcome.values if c != UnderpaymentOutcome.OPEN}
+    if outcome not in closing:
+        problems.append(
+            DomainError(f"Choose one of: {', '.join(sorted(closing))}.", field="outcome")
+        )
+    if not reason:
+        problems.append(DomainError("Say why this underpayment is closed.", field="reason"))
+    if outcome == UnderpaymentOutcome.RECOVERED and (
+        recovered_amount is None or recovered_amount <= 0
+    ):
+        problems.append(DomainError("Enter the amount recovered.", field="recovered_amount"))
+    if outcome != UnderpaymentOutcome.RECOVERED and recovered_amount:
+        problems.append(
+            DomainError("Only a recovered underpayment has an amount.", field="recovered_amount")
+        )
+    if problems:
+        raise DomainError.combine(problems)
+    with transaction.atomic():
+        item = (
+            part2.visible(UnderpaymentItem.objects.all(), scopes)
+            .select_for_update()
+            .get(pk=item_id)
+        )
+        if item.outcome != UnderpaymentOutcome.OPEN:
+            raise DomainError(
+                f"This underpayment was already closed ({item.get_outcome_display()}).",
+                field="outcome",
+            )
+        if recovered_amount is not None and recovered_amount > item.variance:
+            raise DomainError(
+                f"More than the variance (${item.variance}).", field="recovered_amount"
+            )
+        item.outcome = outcome
+        item.recovered_amount = (recovered_amount or Decimal("0")).quantize(CENT)
+        item.resolution_reason = reason
+        item.resolved_by = actor if getattr(actor, "pk", None) else None
+        item.resolved_at = now
+        item.save()
+        audit_record(
+            action="underpayment.resolve",
+            obj=item,
+            patient_id=item.claim.patient_id,
+            detail={"outcome": outcome, "recovered_amount": str(item.recovered_amount)},
+        )
+    return item
+
+
+def underpayment_tolerance_update(*, amount: Decimal, percent: Decimal) -> ReconciliationSettings:
+    """Set the underpayment tolerance: a line paid under its expected payment by no more than
+    `amount` dollars (0 to 1,000) or `percent` of the expected payment (0 to 50) is not queued."""
+    problems = []
+    if not Decimal("0") <= amount <= Decimal("1000"):
+        problems.append(DomainError("From $0 to $1,000.", field="underpayment_tolerance_amount"))
+    if not Decimal("0") <= percent <= Decimal("50"):
+        problems.append(
+            DomainError("From 0 to 50 percent.", field="underpayment_tolerance_percent")
+        )
+    if problems:
+        raise DomainError.combine(problems)
+    with transaction.atomic():
+        found, _ = ReconciliationSettings.objects.update_or_create(
+            defaults={
+                "underpayment_tolerance_amount": amount.quantize(CENT),
+                "underpayment_tolerance_percent": percent.quantize(CENT),
             }
         )
         audit_record(action="reconciliation_settings.update", obj=found)

@@ -15,4 +15,7 @@ urlpatterns = [
     path("bank-accounts/add/", views.bank_account_add, name="bank_account_add"),
     path("bank-accounts/<uuid:pk>/", views.bank_account_edit, name="bank_account_edit"),
     path("settings/", views.settings_view, name="settings"),
+    path("underpayments/tolerance/", views.tolerance_view, name="tolerance"),
+    path("underpayments/", views.underpayments, name="underpayments"),
+    path("underpayments/<uuid:pk>/", views.underpayment_detail, name="underpayment"),
 ]

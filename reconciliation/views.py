@@ -12,10 +12,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from rcm import csv_export
+from rcm.audit.reads import audit_phi
+from rcm.audit.services import audit_read, audit_record
 from rcm.errors import DomainError, form_add_domain_error
 from rcm.forms_flow import handle_form
 from rcm.tenancy.decorators import require_scope
-from rcm.tenancy.http import OrgRequest, request_now, request_today
+from rcm.tenancy.http import OrgRequest, request_now, request_today, scopes_of
 from rcm.tenancy.templatetags.org_urls import org_reverse
 from reconciliation import forms, selectors, services
 from reconciliation.models import BankAccount, Deposit
@@ -317,4 +319,123 @@ def settings_view(request: OrgRequest) -> HttpResponse:
         success_url=org_reverse(request, "reconciliation:settings"),
         success_message="Reconciliation settings saved.",
         template="reconciliation/settings.html",
+    )
+
+
+@require_scope(READ, post="org:admin")
+def tolerance_view(request: OrgRequest) -> HttpResponse:
+    config = selectors.reconciliation_settings()
+    form = forms.ToleranceForm(
+        request.POST or None,
+        initial={
+            "underpayment_tolerance_amount": config.underpayment_tolerance_amount,
+            "underpayment_tolerance_percent": config.underpayment_tolerance_percent,
+        },
+    )
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.underpayment_tolerance_update(
+            amount=data["underpayment_tolerance_amount"],
+            percent=data["underpayment_tolerance_percent"],
+        ),
+        success_url=org_reverse(request, "reconciliation:tolerance"),
+        success_message="Underpayment tolerance saved.",
+        template="reconciliation/tolerance.html",
+    )
+
+
+# --- Underpayments ----------------------------------------------------------------------------
+
+UNDERPAYMENT_HEADER = [
+    "Remittance date",
+    "Payer",
+    "Claim",
+    "Patient",
+    "Code",
+    "Date of service",
+    "Units",
+    "Contract rate",
+    "Patient responsibility",
+    "Expected",
+    "Paid",
+    "Variance",
+    "Outcome",
+    "Recovered",
+]
+
+
+@audit_phi("reconciliation.underpayment")
+@require_scope(READ)
+def underpayments(request: OrgRequest) -> HttpResponse:
+    """The underpayment queue (search, outcome, pages, CSV) and the variance by payer and month."""
+    form = forms.UnderpaymentSearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    search, outcome = (data.get("q") or "").strip(), data.get("outcome") or ""
+    scopes = scopes_of(request)
+    qs = selectors.underpayments_list(scopes=scopes, search=search, outcome=outcome)
+    if request.GET.get("export") == "csv":
+        rows = [
+            [
+                i.remittance_date,
+                i.payer.name,
+                i.claim.patient_control_number,
+                f"{i.claim.patient.last_name}, {i.claim.patient.first_name}",
+                i.service_code,
+                i.date_of_service,
+                i.units,
+                i.contracted_allowed,
+                i.patient_responsibility,
+                i.expected,
+                i.paid,
+                i.variance,
+                i.get_outcome_display(),
+                i.recovered_amount,
+            ]
+            for i in qs
+        ]
+        audit_record(action="underpayment.export", detail={"rows": len(rows)})
+        return csv_export.csv_response("underpayments.csv", rows, header=UNDERPAYMENT_HEADER)
+    page = Paginator(qs, PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "reconciliation/underpayments.html",
+        {
+            "form": form,
+            "search": search,
+            "outcome": outcome,
+            "page": page,
+            "hidden": selectors.underpayments_hidden(scopes=scopes, search=search, outcome=outcome),
+            "variance": selectors.variance_by_payer_month(scopes=scopes),
+            "config": selectors.reconciliation_settings(),
+        },
+    )
+
+
+@audit_phi("reconciliation.underpayment")
+@require_scope(READ, post=WRITE)
+def underpayment_detail(request: OrgRequest, pk: Any) -> HttpResponse:
+    scopes = scopes_of(request)
+    item = get_object_or_404(
+        selectors.underpayments_list(scopes=scopes, search="", outcome=""), pk=pk
+    )
+    if request.method == "GET":
+        audit_read(obj=item, patient_id=item.claim.patient_id)
+    form = forms.UnderpaymentResolveForm(request.POST or None)
+    return handle_form(
+        request,
+        form,
+        action=lambda data: services.underpayment_resolve(
+            scopes=scopes,
+            item_id=item.pk,
+            outcome=data["outcome"],
+            reason=data["reason"],
+            recovered_amount=data["recovered_amount"],
+            actor=request.user,
+            now=request_now(request),
+        ),
+        success_url=lambda i: org_reverse(request, "reconciliation:underpayment", pk=i.pk),
+        success_message="Underpayment closed.",
+        template="reconciliation/underpayment.html",
+        context={"item": item},
     )

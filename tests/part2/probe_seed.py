@@ -26,7 +26,7 @@ from alerts.models import Alert, Area
 from alerts.services import AlertSpec, alerts_raise
 from authorizations import services as auth_services
 from claims import services as claim_services
-from claims.models import Claim, ClaimLine, ServiceEntry
+from claims.models import Claim, ClaimLine, ContractRate, ServiceEntry
 from denials import models as dm
 from interfaces.models import HeldMessage, Hl7Message
 from patients import services as patient_services
@@ -35,6 +35,7 @@ from rcm import crypto, part2
 from rcm.audit.models import AuditEvent
 from rcm.audit.services import audit_record
 from rcm.tenancy.models import Organization, TenantModel
+from reconciliation.models import UnderpaymentItem
 from submissions import services as batch_services
 from submissions.models import (
     Acknowledgment,
@@ -278,6 +279,18 @@ def build_part2(org: Organization) -> Part2Seed:
         kind="unmatched_line",
         message=f"Line of {claim_denied.patient_control_number} did not match",
     )
+    # Reconciliation's underpayment queue names the claim (Part 2 through it); the contract row
+    # is no Part 2 record, so it carries none of the claim's amounts.
+    rate = ContractRate.objects.create(
+        payer_id=claim_denied.payer_id, service_code=line.service_code, modifier="ZQ",
+        allowed=D("1.00"), effective_from=years_ago(9),
+    )  # fmt: skip
+    UnderpaymentItem.objects.create(
+        remittance_line=rl, claim=claim_denied, claim_line=line, payer_id=claim_denied.payer_id,
+        contract_rate=rate, service_code=line.service_code, date_of_service=line.date_of_service,
+        remittance_date=paid_on, units=D("1"), contracted_allowed=D("1.00"),
+        patient_responsibility=D("0"), expected=D("1.00"), paid=D("0"), variance=D("1.00"),
+    )  # fmt: skip
     dm.LineBalance.objects.create(
         claim=claim_denied, claim_line=line, charge=line.charge, denied=line.charge
     )
