@@ -7,7 +7,7 @@ from denials.models import RemittanceClaim
 from patient_accounts.services import ledger_sync_claim
 from patient_accounts.statements import RUN_TOPIC, statement_run_execute
 from rcm.outbox.models import OutboxMessage
-from rcm.outbox.registry import outbox_handler, outbox_subscriber
+from rcm.outbox.registry import SUBMISSIONS, outbox_handler, outbox_subscriber
 from rcm.tenancy.context import tenant_context
 from rcm.tenancy.selectors import organization_now, organization_today
 
@@ -26,7 +26,7 @@ def remittance_posted(message: OutboxMessage) -> None:
         ledger_sync_claim(claim_id=claim_id, today=today)
 
 
-@outbox_handler(RUN_TOPIC, long_running=True)
+@outbox_handler(RUN_TOPIC, long_running=True, queue=SUBMISSIONS)
 def statement_run(message: OutboxMessage) -> None:
     """Make a statement run's statements (its own transactions: the run page shows progress)."""
     with tenant_context(message.organization_id):

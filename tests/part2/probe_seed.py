@@ -29,6 +29,7 @@ from claims import services as claim_services
 from claims.models import Claim, ClaimLine, ContractRate, ServiceEntry
 from denials import models as dm
 from interfaces.models import HeldMessage, Hl7Message
+from patient_accounts import models as pa
 from patients import services as patient_services
 from patients.models import Note, Payer
 from rcm import crypto, part2
@@ -290,6 +291,22 @@ def build_part2(org: Organization) -> Part2Seed:
         contract_rate=rate, service_code=line.service_code, date_of_service=line.date_of_service,
         remittance_date=paid_on, units=D("1"), contracted_allowed=D("1.00"),
         patient_responsibility=D("0"), expected=D("1.00"), paid=D("0"), variance=D("1.00"),
+    )  # fmt: skip
+    # The patient's account (patient_accounts): a balance on the Part 2 claim's line, its ledger
+    # entry and a write-off, each Part 2 through the claim.
+    charge_balance = pa.ChargeBalance.objects.create(
+        patient=patient, claim=claim_denied, claim_line=line, date_of_service=line.date_of_service,
+        procedure_code=line.service_code, billed=line.charge, patient_responsibility=D("31.17"),
+        written_off=D("4.17"), balance=D("27.00"), responsible_since=paid_on,
+    )  # fmt: skip
+    pa.PatientWriteOff.objects.create(
+        patient=patient, charge_balance=charge_balance, amount=D("4.17"),
+        reason=f"Probe write-off for {SUD_CODE}", status="approved",
+    )  # fmt: skip
+    pa.LedgerEntry.objects.create(
+        patient=patient, charge_balance=charge_balance, kind="patient_responsibility",
+        sequence=1, balance_after=D("31.17"), posted_on=paid_on, patient_amount=D("31.17"),
+        description=f"{line.service_code} for {SUD_CODE}",
     )  # fmt: skip
     dm.LineBalance.objects.create(
         claim=claim_denied, claim_line=line, charge=line.charge, denied=line.charge

@@ -93,6 +93,14 @@ IDENTITY_OK = {
     "fhir:Patient-read",
     "fhir:Coverage-search",
     "fhir:Coverage-read",
+    # The patient's account pages and ledger (patient_accounts): the patient's own record, as the
+    # patient page is; their Part 2 lines are still hidden.
+    "patient_accounts:account",
+    "patient_accounts:guarantor",
+    "patient_accounts:payment_create",
+    "patient_accounts:placement_create",
+    "patient_accounts:refund_create",
+    "api:pa-ledger-detail",
 }
 
 # "Show everything" filters: a list that hides closed rows by default is fetched with them too.

@@ -4,12 +4,16 @@ which made a claim)."""
 from __future__ import annotations
 
 from claims.models import Claim
-from patients.models import Coverage, EligibilityRequest, EpisodeOfCare
+from patients.models import Coverage, EligibilityRequest, EpisodeOfCare, Payer
 from rcm.tenancy.models import Organization
 from submissions.models import (
     Acknowledgment,
     BatchClaim,
     ClaimRejection,
+    ClaimStatusInquiry,
+    ClaimStatusRequest,
+    ClaimStatusResponse,
+    ClaimStatusSetting,
     Clearinghouse,
     ControlNumberCounter,
     EligibilityBatch,
@@ -50,4 +54,17 @@ def build(org: Organization) -> None:
         request=EligibilityRequest.objects.first(),
         status="no_answer",
         error="Probe: no answer",
+    )
+    payer = Payer.objects.first()
+    ClaimStatusSetting.objects.create(payer=payer, after_days=30, interval_days=14)
+    status_request = ClaimStatusRequest.objects.create(
+        clearinghouse=ch, payer=payer, transport="batch", status="answered",
+        reference=f"PROBE{org.slug[:8].upper()}", source="ui", requested_at=clock.now(),
+    )  # fmt: skip
+    ClaimStatusInquiry.objects.create(
+        request=status_request, claim=claim, trace_number=f"PROBE-{org.slug}",
+        answered_at=clock.now(), category_code="A1", status_code="20", status_text="Probe",
+    )  # fmt: skip
+    ClaimStatusResponse.objects.create(
+        sha256=f"probe-277-{org.slug}", content="ISA*probe~", source="upload", summary="277: probe"
     )

@@ -43,6 +43,10 @@ UNIQUE_EXCEPTIONS = {
     ("denials_secondaryclaim", "claim_id"): "one-to-one with a claim of the same tenant",
     ("denials_linebalance", "claim_line_id"): "one-to-one with a claim line of the same tenant",
     ("patients_eligibilityrequest", "verification_id"): "one-to-one with a verification",
+    ("interfaces_heldmessage", "message_id"): "one-to-one with an HL7 message of the same tenant",
+    ("patient_accounts_chargebalance", "claim_line_id"): "one-to-one with a claim line",
+    ("patient_accounts_guarantor", "patient_id"): "one-to-one with a patient of the same tenant",
+    ("reconciliation_underpaymentitem", "remittance_line_id"): "one-to-one with a remittance line",
 }
 # Tenant tables whose organization_id may be NULL, and why.
 NULLABLE_ORGANIZATION = {
