@@ -308,6 +308,17 @@ def build_part2(org: Organization) -> Part2Seed:
         sequence=1, balance_after=D("31.17"), posted_on=paid_on, patient_amount=D("31.17"),
         description=f"{line.service_code} for {SUD_CODE}",
     )  # fmt: skip
+    # A statement listing the Part 2 line (patient_accounts: Flag("part2"), set when made).
+    statement_run = pa.StatementRun.objects.create(
+        cycle=f"{paid_on:%Y-%m}", statement_date=paid_on, status="done", accounts_total=1,
+        accounts_done=1, statements_count=1, amount_total=D("27.00"),
+    )  # fmt: skip
+    pa.Statement.objects.create(
+        run=statement_run, patient=patient, statement_date=paid_on,
+        guarantor_name=f"{FIRST_NAME} {LAST_NAME}",
+        lines=[{"description": f"{line.service_code} for {SUD_CODE}", "amount": "27.00"}],
+        amount_due=D("27.00"), message_level="friendly", message="Thank you", part2=True,
+    )  # fmt: skip
     dm.LineBalance.objects.create(
         claim=claim_denied, claim_line=line, charge=line.charge, denied=line.charge
     )

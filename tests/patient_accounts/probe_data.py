@@ -66,3 +66,11 @@ def build(org: Organization) -> None:
         write_off=write_off,
     )
     m.AccountSettings.objects.create(small_balance_limit=D("5.00"))
+    run = m.StatementRun.objects.create(
+        cycle=f"{today():%Y-%m}", statement_date=today(), status="done", accounts_total=1,
+        accounts_done=1, statements_count=1, amount_total=D("10.00"),
+    )  # fmt: skip
+    m.Statement.objects.create(
+        run=run, patient=patient, statement_date=today(), guarantor_name="Probe Guarantor",
+        amount_due=D("10.00"), message_level="friendly", message="Thank you",
+    )  # fmt: skip
