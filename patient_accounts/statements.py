@@ -333,6 +333,12 @@ def statement_build(
         message=getattr(settings, f"message_{level}"),
         part2=has_part2,
     )
+    # A domain event for the apps above (webhooks: statement.sent).
+    outbox_enqueue(
+        topic="patient_accounts.statement_sent",
+        payload={"statement_id": str(statement.pk)},
+        idempotency_key=f"patient_accounts.statement_sent:{statement.pk}",
+    )
     audit_record(
         action="statement.create",
         obj=statement,

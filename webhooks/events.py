@@ -12,6 +12,7 @@ AUTHORIZATION_EXPIRING = "authorization.expiring"
 AUTHORIZATION_EXPIRED = "authorization.expired"
 CREDENTIAL_EXPIRING = "credential.expiring"
 ELIGIBILITY_RESULT = "eligibility.result"
+STATEMENT_SENT = "statement.sent"
 
 EVENT_TYPES: dict[str, str] = {
     CLAIM_STATUS_CHANGED: "A claim moved along its lifecycle (any status change).",
@@ -23,5 +24,6 @@ EVENT_TYPES: dict[str, str] = {
     AUTHORIZATION_EXPIRED: "An authorization's end date passed.",
     CREDENTIAL_EXPIRING: "A provider's credential came within an expiry threshold, or expired.",
     ELIGIBILITY_RESULT: "A 271 eligibility answer was applied (or refused) for a request.",
+    STATEMENT_SENT: "A patient statement was made in a statement run (ready to mail).",
     TEST_EVENT: 'Sent by the "send test event" button.',
 }

@@ -12,6 +12,7 @@ from authorizations.models import Authorization
 from claims.models import Claim, ClaimStatus
 from credentialing.models import Credential
 from denials.models import Denial, RemittanceImport
+from patient_accounts.models import Statement
 from patients.models import EligibilityRequest
 from rcm import part2
 from rcm.outbox.models import OutboxMessage
@@ -218,5 +219,24 @@ def eligibility_result(message: OutboxMessage) -> None:
         },
         subject=f"coverage:{request.coverage_id}",
         part2=part2.is_part2(request),
+        now=organization_now(message.organization_id),
+    )
+
+
+@outbox_subscriber("patient_accounts.statement_sent")
+def statement_sent(message: OutboxMessage) -> None:
+    statement = Statement.objects.filter(pk=message.payload["statement_id"]).first()
+    if statement is None:
+        return
+    event_emit(
+        event_type=ev.STATEMENT_SENT,
+        data={
+            "statement_id": str(statement.pk),
+            "patient_id": str(statement.patient_id),
+            "statement_date": statement.statement_date.isoformat(),
+            "amount_due": str(statement.amount_due),
+        },
+        subject=f"patient:{statement.patient_id}",
+        part2=part2.is_part2(statement),
         now=organization_now(message.organization_id),
     )

@@ -221,3 +221,29 @@ def test_statement_settings_name_each_bad_field_and_change_nothing(practice):
         s = statements.statement_settings_set(data=good)
         assert (s.statement_cycle_day, s.statement_minimum, s.remit_to_state) == (15, D("10"), "OR")
         assert statements.remit_to(s, practice.org)["city"] == "Salem"
+
+
+def test_each_statement_made_sends_the_statement_sent_webhook_event(practice, coinsured):
+    from webhooks.models import WebhookDelivery
+    from webhooks.services import endpoint_create
+
+    with tenant_context(practice.org):
+        hook = endpoint_create(
+            url="https://93.184.215.14/billing-hook", event_types=["statement.sent"]
+        ).endpoint
+    coinsured(pr=Decimal("30.00"))
+    run = run_statements(practice, cycle())
+    with tenant_context(practice.org):
+        (statement,) = Statement.objects.filter(run=run)
+        (message,) = OutboxMessage.objects.filter(topic="patient_accounts.statement_sent")
+    assert message.payload == {"statement_id": str(statement.pk)}
+    assert outbox_process(message_id=message.pk, now=now(), organization_id=practice.org.pk)
+    with tenant_context(practice.org):
+        (delivery,) = WebhookDelivery.objects.filter(endpoint=hook)
+        assert delivery.event_type == "statement.sent"
+        assert delivery.payload["data"] == {
+            "statement_id": str(statement.pk),
+            "patient_id": str(practice.patient.pk),
+            "statement_date": statement.statement_date.isoformat(),
+            "amount_due": "30.00",
+        }
