@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -50,6 +50,7 @@ from rcm import part2
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
 from rcm.outbox.services import outbox_enqueue
+from rcm.service_helpers import tenant_advisory_lock
 from rcm.tenancy.context import require_organization_id
 from rcm.tenancy.models import Membership, Organization
 from rcm.tenancy.permissions import Role
@@ -137,7 +138,7 @@ def remittance_import_create(
             # Two uploads of the same file are decided by the database, not by timing: the lock
             # (per organization and hash, released at commit) makes the second check wait for the
             # first insert to commit, and the partial unique constraint backs it up.
-            _lock_file_hash(sha)
+            tenant_advisory_lock(f"remittance-import:{sha}")
             first = _live_import_of(sha)
             status = ImportStatus.DUPLICATE if first else ImportStatus.PENDING
         imp: RemittanceImport | None = None
@@ -182,15 +183,6 @@ def _live_import_of(sha: str) -> str:
         .first()
     )
     return str(pk) if pk else ""
-
-
-def _lock_file_hash(sha: str) -> None:
-    """A transaction-level advisory lock on (organization, file hash)."""
-    digest = hashlib.sha256(f"remittance-import:{require_organization_id()}:{sha}".encode())
-    key = int.from_bytes(digest.digest()[:8], "big", signed=True)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def remittance_post(*, import_id: Any, today: date) -> RemittanceImport:

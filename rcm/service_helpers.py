@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import Model
 
 from rcm.audit.services import changed_fields
 from rcm.errors import DomainError
+from rcm.tenancy.context import require_organization_id
 
 
 def validate_model(instance: Model) -> None:
@@ -38,3 +41,14 @@ def apply_fields(instance: Model, data: dict[str, Any], allowed: Collection[str]
     for key, value in data.items():
         setattr(instance, key, value)
     return changed_fields(before, data)
+
+
+def tenant_advisory_lock(name: str) -> None:
+    """A transaction-level PostgreSQL advisory lock on (organization in context, `name`): two
+    uploads of one file at once import it once. A no-op on SQLite (one writer anyway)."""
+    digest = hashlib.sha256(f"{require_organization_id()}:{name}".encode()).digest()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)]
+            )

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Upper
 
@@ -25,7 +25,7 @@ from denials.models import Payment, RemittanceAdjustment, RemittanceLine
 from rcm import part2
 from rcm.audit.services import audit_record
 from rcm.errors import DomainError
-from rcm.tenancy.context import require_organization_id
+from rcm.service_helpers import tenant_advisory_lock
 from reconciliation import rules
 from reconciliation.models import (
     BankAccount,
@@ -176,17 +176,6 @@ def _decode(content: bytes | str) -> str:
         return content.decode("latin-1")
 
 
-def _lock(name: str) -> None:
-    """A transaction-level advisory lock on (organization, name): two uploads of one file at
-    once import it once."""
-    digest = hashlib.sha256(f"{name}:{require_organization_id()}".encode()).digest()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest[:8], "big", signed=True)]
-            )
-
-
 def _natural_keys(lines: list[BankLine], accounts: dict[str, BankAccount]) -> list[str]:
     """Per line: account, date, amount, kind, type, trace, text, bank reference, and how many
     times the same combination came before it in the file (two $50 checks on one day stay two)."""
@@ -282,7 +271,7 @@ def statement_import(
     except StatementError as exc:
         raise DomainError(f"{exc.message} Nothing was imported.", field="file") from None
     with transaction.atomic():
-        _lock(f"statement-import:{sha}")
+        tenant_advisory_lock(f"statement-import:{sha}")
         first = StatementImport.objects.filter(sha256=sha).first()
         if first is not None:
             return ImportOutcome(first, duplicate=True)
