@@ -120,7 +120,7 @@ def test_the_database_refuses_a_second_live_import_when_the_check_misses_it(prac
             calls.append(sha)
             return "" if len(calls) == 1 else real(sha)
 
-        monkeypatch.setattr(services, "_lock_file_hash", lambda sha: None)
+        monkeypatch.setattr(services, "tenant_advisory_lock", lambda name: None)
         monkeypatch.setattr(services, "_live_import_of", blind_once)
         second = services.remittance_import_create(file_name="b.835", content=text)
         assert second.status == "duplicate"
